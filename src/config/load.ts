@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { ZodError } from 'zod';
+import { AppError } from '../domain/errors.js';
+import { SENSITIVE_HEADERS } from '../domain/redact.js';
+import type { SourceIssue } from '../domain/yaml-source.js';
+import { formatIssue, parseYamlSource } from '../domain/yaml-source.js';
+import type { Config } from './schema.js';
+import { configSchema } from './schema.js';
+
+export interface LoadedConfig {
+  config: Config;
+  /** Absolute path of the config file. */
+  file: string;
+  /** Paths resolved against the config file's folder. */
+  storePath: string;
+  policyPath: string;
+  /** Every secret value the config holds (tokens, injected headers): redacted wherever it might appear. */
+  secrets: string[];
+}
+
+export class ConfigError extends AppError {
+  readonly issues: SourceIssue[];
+  constructor(issues: SourceIssue[]) {
+    super('CONFIG_INVALID', `invalid configuration:\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`, { issues });
+    this.issues = issues;
+  }
+}
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Replaces `${ENV}` in every string, collecting missing variables with their paths. */
+interface Interpolation {
+  env: NodeJS.ProcessEnv;
+  missing: Array<{ path: PropertyKey[]; name: string }>;
+  /** Values taken from the environment: treated as secrets. */
+  substituted: Set<string>;
+}
+
+function interpolate(value: unknown, path: PropertyKey[], ctx: Interpolation): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_REF, (_m, name: string) => {
+      const v = ctx.env[name];
+      if (v === undefined || v === '') {
+        ctx.missing.push({ path, name });
+        return '';
+      }
+      ctx.substituted.add(v);
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], ctx));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, [...path, k], ctx);
+    return out;
+  }
+  return value;
+}
+
+export function zodIssues(err: ZodError, locate: (path: PropertyKey[], message: string) => SourceIssue): SourceIssue[] {
+  return err.issues.map((i) => {
+    if (i.code === 'unrecognized_keys') return locate([...i.path, i.keys[0] ?? ''], `unknown key "${i.keys.join('", "')}"`);
+    return locate(i.path, i.message);
+  });
+}
+
+export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const src = parseYamlSource(text, file);
+  if (src.errors.length) throw new ConfigError(src.errors);
+  const ctx: Interpolation = { env, missing: [], substituted: new Set() };
+  const raw = interpolate(src.value ?? {}, [], ctx);
+  if (ctx.missing.length) throw new ConfigError(ctx.missing.map((m) => src.locate(m.path, `environment variable ${m.name} is not set`)));
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(zodIssues(parsed.error, (p, m) => src.locate(p, m)));
+  const config = parsed.data;
+  const dir = dirname(resolve(file));
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
+  return {
+    config,
+    file: resolve(file),
+    storePath: config.store.sqlite === ':memory:' ? ':memory:' : abs(config.store.sqlite),
+    policyPath: abs(config.policy),
+    secrets: collectSecrets(config, ctx.substituted),
+  };
+}
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError([{ file, path: '', message: `cannot read the config file: ${(e as NodeJS.ErrnoException).code ?? String(e)}` }]);
+  }
+  return parseConfigText(text, file, env);
+}
+
+/** Tokens, values from the environment, and credential headers: everything that must never be echoed. */
+function collectSecrets(c: Config, substituted: Set<string>): string[] {
+  const out = new Set<string>(substituted);
+  for (const a of c.agents) if (a.token) out.add(a.token);
+  for (const h of c.humans) if (h.token) out.add(h.token);
+  for (const t of Object.values(c.targets)) {
+    for (const [k, v] of Object.entries(t.headers)) {
+      if (!SENSITIVE_HEADERS.has(k.toLowerCase())) continue;
+      out.add(v);
+      // "Bearer abc": the credential part alone may be echoed back too.
+      const parts = v.split(/\s+/);
+      if (parts.length > 1) out.add(parts[parts.length - 1]!);
+    }
+  }
+  // Longest first, so that a secret containing another is replaced whole.
+  return [...out].filter((s) => s.length >= 8).sort((a, b) => b.length - a.length);
+}

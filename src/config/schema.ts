@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { isDuration } from '../domain/duration.js';
+import { isApproverRef } from '../domain/identity.js';
+
+/**
+ * The one configuration schema: it validates config files at start-up and generates
+ * docs/configuration.md (npm run docs:config). Every key has a description.
+ */
+
+const duration = z.string().refine(isDuration, { message: 'expected a duration such as 45s, 15m or 2h' });
+const labels = z.record(z.string(), z.string()).describe('Labels that policy can match on (`match.labels`).');
+const tokenHash = z
+  .string()
+  .regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 lowercase hex digits>')
+  .describe('SHA-256 of the token, as `sha256:<hex>`; use instead of `token` so that the config holds no secret.');
+const token = z.string().min(16, 'tokens must be at least 16 characters').describe('The bearer token, literal or `${ENV}`. Stored and compared as a hash.');
+const agentId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'agent ids are 1-128 letters, digits, dot, underscore or dash');
+
+export const agentSchema = z
+  .object({
+    id: agentId.describe('The agent\'s id: the requester of its actions.'),
+    token: token.optional(),
+    tokenHash: tokenHash.optional(),
+    owner: z.string().min(1).describe('The human accountable for the agent; never an eligible reviewer of its actions.'),
+    labels: labels.optional(),
+  })
+  .strict()
+  .refine((a) => (a.token === undefined) !== (a.tokenHash === undefined), { message: 'give exactly one of token or tokenHash' });
+
+export const humanSchema = z
+  .object({
+    id: z.string().min(3).describe('The human\'s id, usually an email address. Compared case-insensitively.'),
+    groups: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/)).default([]).describe('Groups the human belongs to (`group:NAME` in policy).'),
+    token: token.optional(),
+    tokenHash: tokenHash.optional(),
+    slackUserId: z.string().regex(/^[UW][A-Z0-9]+$/).optional().describe('Explicit Slack user mapping (otherwise by email through users.info).'),
+    teamsAadObjectId: z.string().uuid().optional().describe('Explicit Microsoft Teams (Entra ID) object id mapping.'),
+  })
+  .strict()
+  .refine((h) => !(h.token !== undefined && h.tokenHash !== undefined), { message: 'give at most one of token or tokenHash' });
+
+export const httpTargetSchema = z
+  .object({
+    kind: z.literal('http'),
+    baseUrl: z
+      .string()
+      .url()
+      .refine((u) => /^https?:$/.test(new URL(u).protocol), 'baseUrl must be http or https')
+      .describe('Every request goes under this URL; nothing may leave it.'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Headers the gateway injects (credentials go here, as `${ENV}`). Never shown to agents or logged.'),
+    timeout: duration.default('30s').describe('Request timeout.'),
+    maxResponseBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024).describe('Response bodies beyond this many bytes are cut off.'),
+    followRedirects: z.number().int().min(0).max(10).default(0).describe('Same-origin redirects to follow under baseUrl; other redirects are refused.'),
+    labels: labels.optional(),
+  })
+  .strict();
+
+export const targetSchema = z.discriminatedUnion('kind', [httpTargetSchema]);
+
+export const oidcSchema = z
+  .object({
+    issuer: z.string().url().describe('The OIDC issuer; its JWKS is found through discovery unless `jwksUri` is set.'),
+    audience: z.string().min(1).describe('Required `aud` of presented JWTs.'),
+    groupsClaim: z.string().default('groups').describe('The claim holding the human\'s groups.'),
+    emailClaim: z.string().default('email').describe('The claim holding the human\'s id (email).'),
+    jwksUri: z.string().url().optional().describe('Overrides discovery.'),
+    clockToleranceSeconds: z.number().int().min(0).max(300).default(60).describe('Allowed clock skew.'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    listen: z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')
+      .default('127.0.0.1:8080')
+      .describe('Address the HTTP API listens on. Port 0 picks a free port.'),
+    publicUrl: z.string().url().optional().describe('The URL humans reach the gateway at; used in links sent to chat. Defaults to http://<listen>.'),
+    store: z
+      .object({
+        sqlite: z.string().min(1).describe('Path of the SQLite database file (created if missing). Relative paths resolve against the config file.'),
+      })
+      .strict()
+      .default({ sqlite: './data/countersign.db' })
+      .describe('Where state and the audit log live.'),
+    policy: z.string().min(1).default('./policy.yaml').describe('Path of the policy file. Relative paths resolve against the config file.'),
+    agents: z.array(agentSchema).default([]).describe('Agents allowed to submit actions.'),
+    humans: z.array(humanSchema).default([]).describe('Humans who may review (and submit).'),
+    groups: z.array(z.string()).default([]).describe('Extra group names that policy may name even if no configured human is in them (e.g. groups filled through OIDC).'),
+    oidc: oidcSchema.optional().describe('Humans may present an OIDC JWT instead of a token.'),
+    targets: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/), targetSchema).default({}).describe('Systems actions run against, by name.'),
+    server: z
+      .object({
+        bodyLimitBytes: z.number().int().positive().max(16 * 1024 * 1024).default(1024 * 1024).describe('Largest accepted request body.'),
+        maxWaitSeconds: z.number().int().min(0).max(300).default(60).describe('Longest long poll (`?wait=`).'),
+        trustProxy: z.boolean().default(false).describe('Trust X-Forwarded-* headers.'),
+      })
+      .strict()
+      .default({ bodyLimitBytes: 1024 * 1024, maxWaitSeconds: 60, trustProxy: false })
+      .describe('HTTP server limits.'),
+    scheduler: z
+      .object({
+        intervalMs: z.number().int().min(50).max(60_000).default(1000).describe('How often expiries, escalations and pending executions are swept.'),
+      })
+      .strict()
+      .default({ intervalMs: 1000 })
+      .describe('The durable scheduler: expiries and escalations are found in the store, never held only in memory.'),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
+      })
+      .strict()
+      .default({ level: 'info' })
+      .describe('Structured logging (pino); credentials are redacted.'),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type AgentConfig = z.infer<typeof agentSchema>;
+export type HumanConfig = z.infer<typeof humanSchema>;
+export type HttpTargetConfig = z.infer<typeof httpTargetSchema>;
+export type TargetConfig = z.infer<typeof targetSchema>;
+export type OidcConfig = z.infer<typeof oidcSchema>;
+
+export const approverRef = z.string().refine(isApproverRef, { message: 'expected group:NAME or user:EMAIL' });

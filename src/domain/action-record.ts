@@ -1,0 +1,49 @@
+import type { ActionKind, ActionMode, JsonObject } from './action.js';
+import type { Outcome } from './policy-types.js';
+import type { ReviewState } from './review.js';
+import type { Status } from './status.js';
+
+export interface Requester {
+  id: string;
+  type: 'agent' | 'human';
+  /** The agent's owner; absent for human requesters. */
+  owner?: string;
+}
+
+/** What the gateway got back when it ran the action, with secrets redacted. */
+export interface ExecutionResult {
+  ok: boolean;
+  startedAt: string;
+  finishedAt?: string;
+  /** Why it failed without a response: `interrupted`, `timeout`, an error code. */
+  reason?: string;
+  status?: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+  bodyTruncated?: boolean;
+  error?: { code: string; message: string };
+}
+
+/** The durable record of one action. `version` increases on every change (the CAS token). */
+export interface ActionRecord {
+  id: string;
+  kind: ActionKind;
+  target: string;
+  input: JsonObject;
+  justification?: string;
+  context?: JsonObject;
+  onBehalfOf?: string;
+  mode: ActionMode;
+  requester: Requester;
+  fingerprint: string;
+  status: Status;
+  decision: { outcome: Outcome; rules: string[]; policyVersion: string; reason: string };
+  review?: ReviewState;
+  /** When the next escalation is due, if any (for the scheduler's index). */
+  nextEscalationAt?: string;
+  result?: ExecutionResult;
+  idempotencyKey?: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}

@@ -1,0 +1,45 @@
+import { canonicalJson, sha256Hex } from './canonical-json.js';
+
+/** Kinds of action. Later kinds (sql, shell, mcp, tool) are added here and the compiler points at every place to wire. */
+export const ACTION_KINDS = ['http', 'mcp', 'tool'] as const;
+export type ActionKind = (typeof ACTION_KINDS)[number];
+
+export const ACTION_MODES = ['execute', 'decide'] as const;
+export type ActionMode = (typeof ACTION_MODES)[number];
+
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+export interface HttpInput {
+  method: HttpMethod;
+  path: string;
+  query?: Record<string, string | string[]>;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export type JsonObject = Record<string, unknown>;
+
+/** What an agent asks for. `input` is kind-specific (HttpInput for `http`). */
+export interface ActionRequest {
+  kind: ActionKind;
+  target: string;
+  input: JsonObject;
+  justification?: string;
+  context?: JsonObject;
+  onBehalfOf?: string;
+  mode?: ActionMode;
+}
+
+/**
+ * The fingerprint binds approvals to the exact effect: kind, target, input and
+ * requester, as `sha256:<hex>` of their RFC 8785 canonical JSON. Justification and
+ * context are deliberately left out: they explain, they do not change what runs.
+ */
+export function fingerprintOf(a: { kind: string; target: string; input: unknown; requester: string }): string {
+  return `sha256:${sha256Hex(canonicalJson({ kind: a.kind, target: a.target, input: a.input, requester: a.requester }))}`;
+}
+
+export function shortFingerprint(fp: string): string {
+  return fp.slice(0, 'sha256:'.length + 12);
+}

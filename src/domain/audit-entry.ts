@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical-json.js';
+
+export const AUDIT_TYPES = [
+  'action.submitted',
+  'action.decided',
+  'action.reviewed',
+  'action.escalated',
+  'action.expired',
+  'action.cancelled',
+  'execution.started',
+  'execution.finished',
+  'policy.loaded',
+  'policy.rejected',
+] as const;
+export type AuditType = (typeof AUDIT_TYPES)[number];
+
+export interface AuditActor {
+  type: 'agent' | 'human' | 'system';
+  id: string;
+}
+
+/** An entry before the store gives it a sequence number. */
+export interface AuditDraft {
+  type: AuditType;
+  ts: string;
+  actionId?: string;
+  actor?: AuditActor;
+  data: Record<string, unknown>;
+}
+
+export interface AuditEntry extends AuditDraft {
+  seq: number;
+  /** The canonical JSON bytes the leaf hash covers. */
+  bytes: Uint8Array;
+  /** SHA-256(0x00 || bytes), the RFC 9162 leaf hash. */
+  leafHash: Uint8Array;
+}
+
+const LEAF_PREFIX = new Uint8Array([0]);
+
+/** RFC 9162 section 2.1.1: MTH({d(0)}) = SHA-256(0x00 || d(0)). */
+export function leafHash(bytes: Uint8Array): Uint8Array {
+  return createHash('sha256').update(LEAF_PREFIX).update(bytes).digest();
+}
+
+/**
+ * The exact bytes of an entry: RFC 8785 canonical JSON of its envelope. The
+ * sequence number is inside the bytes, so an entry cannot be moved without
+ * changing its hash.
+ */
+export function encodeAuditEntry(seq: number, d: AuditDraft): AuditEntry {
+  const envelope: Record<string, unknown> = { v: 1, seq, ts: d.ts, type: d.type, data: d.data };
+  if (d.actionId !== undefined) envelope.actionId = d.actionId;
+  if (d.actor !== undefined) envelope.actor = d.actor;
+  const bytes = Buffer.from(canonicalJson(envelope), 'utf8');
+  return { ...d, seq, bytes, leafHash: leafHash(bytes) };
+}
+
+export function decodeAuditEntry(bytes: Uint8Array): AuditEntry {
+  const o = JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>;
+  const entry: AuditEntry = {
+    seq: o.seq as number,
+    ts: o.ts as string,
+    type: o.type as AuditType,
+    data: o.data as Record<string, unknown>,
+    bytes,
+    leafHash: leafHash(bytes),
+  };
+  if (typeof o.actionId === 'string') entry.actionId = o.actionId;
+  if (o.actor && typeof o.actor === 'object') entry.actor = o.actor as AuditActor;
+  return entry;
+}

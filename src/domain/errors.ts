@@ -1,0 +1,74 @@
+/**
+ * The one error catalog. Every error that crosses a boundary carries a stable
+ * UPPER_SNAKE code, an HTTP status and optional details. Codes are grouped by
+ * feature; adding a code here is the only way to add one.
+ */
+function defineErrorCodes<const T extends Record<string, { status: number; message: string }>>(codes: T): T {
+  return codes;
+}
+
+export const ERROR_CODES = {
+  ...defineErrorCodes({
+    // authentication and authorization
+    UNAUTHENTICATED: { status: 401, message: 'Missing or invalid credentials' },
+    FORBIDDEN: { status: 403, message: 'Not allowed' },
+    AGENT_CANNOT_REVIEW: { status: 403, message: 'Agents cannot review actions' },
+    SELF_APPROVAL: { status: 403, message: 'Separation of duties: this identity cannot review its own action' },
+    NOT_ELIGIBLE: { status: 403, message: 'Not an eligible reviewer for this action' },
+    NOT_REQUESTER: { status: 403, message: 'Only the requester can do this' },
+  }),
+  ...defineErrorCodes({
+    // actions and lifecycle
+    NOT_FOUND: { status: 404, message: 'Not found' },
+    TARGET_NOT_FOUND: { status: 404, message: 'Unknown target' },
+    KIND_MISMATCH: { status: 400, message: 'The action kind does not match the target kind' },
+    FINGERPRINT_MISMATCH: { status: 409, message: 'The fingerprint does not match the action' },
+    NOT_PENDING: { status: 409, message: 'The action is not pending review' },
+    ALREADY_REVIEWED: { status: 409, message: 'This human has already reviewed this action' },
+    IDEMPOTENCY_CONFLICT: { status: 409, message: 'The idempotency key was used for a different action' },
+    CONFLICT: { status: 409, message: 'The action changed concurrently; retry' },
+  }),
+  ...defineErrorCodes({
+    // input
+    VALIDATION_FAILED: { status: 400, message: 'The request is invalid' },
+    PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
+    UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },
+    ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },
+    METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  }),
+  ...defineErrorCodes({
+    // policy and configuration
+    POLICY_INVALID: { status: 400, message: 'The policy is invalid' },
+    CONFIG_INVALID: { status: 400, message: 'The configuration is invalid' },
+  }),
+  ...defineErrorCodes({
+    // execution
+    UNSAFE_REQUEST: { status: 400, message: 'The request would leave the target' },
+    EXECUTION_FAILED: { status: 502, message: 'The execution failed' },
+  }),
+  ...defineErrorCodes({
+    // storage and internals: details are masked before they leave the server
+    STORAGE_ERROR: { status: 503, message: 'Storage is unavailable' },
+    INTERNAL: { status: 500, message: 'Internal error' },
+  }),
+};
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message?: string, details?: Record<string, unknown>) {
+    super(message ?? ERROR_CODES[code].message);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.details = details;
+  }
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}

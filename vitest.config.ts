@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // e2e tests start real server processes on real ports; keep concurrency modest on 2 cores.
+    maxWorkers: 2,
+  },
+});
