@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { CommanderError } from 'commander';
+import { isAppError } from '../domain/errors.js';
+
+/** Exit codes shared by every command; documented in docs/cli.md. */
+export const EXIT = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+} as const;
+
+/** An error that ends a command with a message and an exit code, without a stack trace. */
+export class CliExit extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function runCli(program: Command, argv: string[]): Promise<void> {
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT.USAGE;
+      return;
+    }
+    if (e instanceof CliExit) {
+      if (e.message) process.stderr.write(`${e.message}\n`);
+      process.exitCode = e.exitCode;
+      return;
+    }
+    if (isAppError(e)) {
+      process.stderr.write(`error [${e.code}]: ${e.message}\n`);
+      process.exitCode = EXIT.FAILURE;
+      return;
+    }
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = EXIT.FAILURE;
+  }
+}
