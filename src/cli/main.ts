@@ -1,15 +1,25 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { registerPolicyCommands } from './policy-commands.js';
+import { VERSION } from '../version.js';
+import { registerAuditCommands } from './audit-commands.js';
 import { runCli } from './cli-runtime.js';
+import { registerDemoCommand } from './demo-command.js';
+import { registerPolicyCommands } from './policy-commands.js';
+import { registerReviewCommands } from './review-commands.js';
+import { registerServeCommand } from './serve-command.js';
 
 // Wiring only: each command group lives in its own file.
 const program = new Command()
   .name('countersign')
   .description('An action-level approval gateway for AI agents')
+  .version(VERSION)
   .showHelpAfterError()
   .configureHelp({ sortSubcommands: true });
 
+registerServeCommand(program);
+registerDemoCommand(program);
+registerReviewCommands(program);
 registerPolicyCommands(program);
+registerAuditCommands(program);
 
 await runCli(program, process.argv);

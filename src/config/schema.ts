@@ -105,6 +105,13 @@ export const configSchema = z
       .strict()
       .default({ intervalMs: 1000 })
       .describe('The durable scheduler: expiries and escalations are found in the store, never held only in memory.'),
+    audit: z
+      .object({
+        readerGroups: z.array(z.string()).default(['auditor']).describe('Members of these groups may read every action and the audit log.'),
+      })
+      .strict()
+      .default({ readerGroups: ['auditor'] })
+      .describe('Audit log access.'),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),

@@ -22,6 +22,19 @@ export interface ExecutionResult {
   body?: unknown;
   bodyTruncated?: boolean;
   error?: { code: string; message: string };
+  /**
+   * Who is running it, while running: the process and a lease. Start-up recovery
+   * interrupts a running action only when its runner is gone (same host, dead pid)
+   * or its lease ran out, so a sibling process on the same store is never cut off.
+   */
+  runner?: Runner;
+}
+
+export interface Runner {
+  host: string;
+  pid: number;
+  instance: string;
+  leaseUntil: string;
 }
 
 /** The durable record of one action. `version` increases on every change (the CAS token). */

@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   ...defineErrorCodes({
     // policy and configuration
     POLICY_INVALID: { status: 400, message: 'The policy is invalid' },
+    POLICY_UNAVAILABLE: { status: 503, message: 'No policy is loaded' },
     CONFIG_INVALID: { status: 400, message: 'The configuration is invalid' },
   }),
   ...defineErrorCodes({

@@ -1,6 +1,6 @@
 import type { ActionRequest } from './action.js';
 import { fingerprintOf } from './action.js';
-import type { ActionRecord, ExecutionResult, Requester } from './action-record.js';
+import type { ActionRecord, ExecutionResult, Requester, Runner } from './action-record.js';
 import type { AuditActor, AuditDraft } from './audit-entry.js';
 import { AppError } from './errors.js';
 import type { Principal } from './identity.js';
@@ -225,17 +225,18 @@ export function escalateAction(a: ActionRecord, now: Date): Transition & { escal
 }
 
 /** The durable promise that the executor is about to be called, written before it is. */
-export function startExecution(a: ActionRecord, now: Date): Transition {
+export function startExecution(a: ActionRecord, now: Date, runner: Runner): Transition {
   if (a.mode !== 'execute') throw new AppError('NOT_PENDING', 'decide-mode actions are run by the agent, not the gateway');
   if (a.status !== 'approved') throw new AppError('NOT_PENDING', `The action is ${a.status}, not approved`, { status: a.status });
   const ts = now.toISOString();
-  const next = move(a, 'running', ts, { result: { ok: false, startedAt: ts } });
+  const next = move(a, 'running', ts, { result: { ok: false, startedAt: ts, runner } });
   return { next, audit: [{ type: 'execution.started', ts, actionId: a.id, actor: SYSTEM, data: { fingerprint: a.fingerprint } }] };
 }
 
 export function finishExecution(a: ActionRecord, result: Omit<ExecutionResult, 'startedAt' | 'finishedAt'>, now: Date): Transition {
   const ts = now.toISOString();
   const full: ExecutionResult = { ...result, startedAt: a.result?.startedAt ?? ts, finishedAt: ts };
+  delete full.runner;
   const next = move(a, result.ok ? 'succeeded' : 'failed', ts, { result: full });
   const summary: Record<string, unknown> = { ok: full.ok };
   if (full.status !== undefined) summary.status = full.status;
@@ -250,4 +251,12 @@ export function finishExecution(a: ActionRecord, result: Omit<ExecutionResult, '
 /** A request found running at start-up: it may or may not have run; never re-run it. */
 export function interruptExecution(a: ActionRecord, now: Date): Transition {
   return finishExecution(a, { ok: false, reason: 'interrupted', error: { code: 'INTERRUPTED', message: 'The gateway stopped while this action was running; it was not re-run' } }, now);
+}
+
+/** Whether a running action's runner is gone: its lease ran out, or it was a process on this host that no longer exists. */
+export function runnerIsGone(a: ActionRecord, now: Date, here: { host: string; isAlive(pid: number): boolean }): boolean {
+  const r = a.result?.runner;
+  if (!r) return true;
+  if (Date.parse(r.leaseUntil) <= now.getTime()) return true;
+  return r.host === here.host && !here.isAlive(r.pid);
 }

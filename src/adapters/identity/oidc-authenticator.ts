@@ -1,0 +1,85 @@
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
+import type { Principal } from '../../domain/identity.js';
+import type { Authenticator } from '../../ports/authenticator.js';
+
+export interface OidcOptions {
+  issuer: string;
+  audience: string;
+  groupsClaim: string;
+  emailClaim: string;
+  jwksUri?: string | undefined;
+  clockToleranceSeconds: number;
+  /** Groups configured for a known human are added to the token's groups. */
+  configuredGroups(id: string): readonly string[];
+}
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+export function looksLikeJwt(bearer: string): boolean {
+  return JWT_SHAPE.test(bearer);
+}
+
+/** Finds the JWKS through OIDC discovery once, then caches the key set (jose refreshes keys on rotation). */
+function keySet(o: OidcOptions): JWTVerifyGetKey {
+  let resolved: JWTVerifyGetKey | undefined;
+  let pending: Promise<JWTVerifyGetKey> | undefined;
+  const discover = async (): Promise<JWTVerifyGetKey> => {
+    let uri = o.jwksUri;
+    if (!uri) {
+      const res = await fetch(new URL('.well-known/openid-configuration', o.issuer.endsWith('/') ? o.issuer : `${o.issuer}/`), { signal: AbortSignal.timeout(5000) });
+      if (!res.ok) throw new Error(`OIDC discovery failed: ${res.status}`);
+      const meta = (await res.json()) as { jwks_uri?: unknown; issuer?: unknown };
+      if (typeof meta.jwks_uri !== 'string') throw new Error('OIDC discovery: no jwks_uri');
+      uri = meta.jwks_uri;
+    }
+    return createRemoteJWKSet(new URL(uri));
+  };
+  return async (header, token) => {
+    if (!resolved) {
+      pending ??= discover().finally(() => (pending = undefined));
+      resolved = await pending;
+    }
+    return resolved(header, token);
+  };
+}
+
+/** Humans presenting an OIDC JWT, verified against the issuer's JWKS (signature, issuer, audience, expiry). */
+export function createOidcAuthenticator(o: OidcOptions): Authenticator {
+  const keys = keySet(o);
+  return {
+    async authenticate(bearer) {
+      if (!looksLikeJwt(bearer)) return undefined;
+      try {
+        const { payload } = await jwtVerify(bearer, keys, {
+          issuer: o.issuer,
+          audience: o.audience,
+          clockTolerance: o.clockToleranceSeconds,
+          algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'],
+          requiredClaims: ['exp'],
+        });
+        const id = payload[o.emailClaim];
+        if (typeof id !== 'string' || id.length < 3) return undefined;
+        const claimed = payload[o.groupsClaim];
+        const groups = Array.isArray(claimed) ? claimed.filter((g): g is string => typeof g === 'string') : [];
+        const principal: Principal = { type: 'human', id: id.toLowerCase(), groups: [...new Set([...groups, ...o.configuredGroups(id)])] };
+        return principal;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/** Tries each authenticator in turn. */
+export function chainAuthenticators(list: readonly Authenticator[]): Authenticator {
+  return {
+    async authenticate(bearer) {
+      for (const a of list) {
+        const p = await a.authenticate(bearer);
+        if (p) return p;
+      }
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import type { Action } from '../client/types.js';
+
+const MAX_BODY = 2000;
+
+function block(text: string, max = MAX_BODY): string {
+  return text.length > max ? `${text.slice(0, max)}\n… (${text.length - max} more characters)` : text;
+}
+
+/** What an approver must see before approving: what will run, on what, for whom, why, which rule asked, and the fingerprint. */
+export function formatAction(a: Action): string {
+  const lines: string[] = [];
+  lines.push(`Action ${a.id}  [${a.status}]`);
+  lines.push(`  requester:   ${a.requester.type} ${a.requester.id}${a.requester.owner ? ` (owner ${a.requester.owner})` : ''}`);
+  if (a.onBehalfOf) lines.push(`  on behalf of: ${a.onBehalfOf}`);
+  lines.push(`  target:      ${a.target} (${a.kind}, mode ${a.mode})`);
+  if (a.kind === 'http') {
+    const i = a.input as { method?: string; path?: string; query?: Record<string, unknown>; body?: unknown; headers?: Record<string, string> };
+    const qs = i.query ? `?${new URLSearchParams(Object.entries(i.query).flatMap(([k, v]): Array<[string, string]> => (Array.isArray(v) ? v.map((x) => [k, String(x)]) : [[k, String(v)]]))).toString()}` : '';
+    lines.push(`  will run:    ${i.method} ${i.path}${qs}`);
+    if (i.headers && Object.keys(i.headers).length) lines.push(`  headers:     ${JSON.stringify(i.headers)}`);
+    if (i.body !== undefined) lines.push(`  body:\n${block(JSON.stringify(i.body, null, 2)).replace(/^/gm, '    ')}`);
+  } else {
+    lines.push(`  input:\n${block(JSON.stringify(a.input, null, 2)).replace(/^/gm, '    ')}`);
+  }
+  if (a.justification) lines.push(`  why:         ${a.justification}`);
+  lines.push(`  decision:    ${a.decision.outcome} (${a.decision.rules.join(', ')}): ${a.decision.reason}`);
+  if (a.review) {
+    for (const q of a.review.requirements) {
+      const esc = q.escalate ? `; escalates to ${q.escalate.to.join(', ')} ${q.escalate.done ? '(escalated)' : `at ${q.escalate.at}`}` : '';
+      lines.push(`  needs:       ${q.quorum} of ${q.approvers.join(', ')} [rule ${q.ruleId}] — ${q.approvedBy.length}/${q.quorum} so far${q.approvedBy.length ? ` (${q.approvedBy.join(', ')})` : ''}${esc}`);
+    }
+    for (const r of a.review.reviews) lines.push(`  review:      ${r.verdict} by ${r.reviewer} via ${r.via} at ${r.at}${r.comment ? `: ${r.comment}` : ''}`);
+    if (a.status === 'pending') lines.push(`  expires:     ${a.review.expiresAt}`);
+  }
+  if (a.result) {
+    const r = a.result;
+    lines.push(`  result:      ${r.ok ? 'ok' : 'failed'}${r.status !== undefined ? ` HTTP ${r.status}` : ''}${r.reason ? ` (${r.reason})` : ''}${r.error ? `: ${r.error.message}` : ''}`);
+    if (r.body !== undefined) lines.push(block(typeof r.body === 'string' ? r.body : JSON.stringify(r.body, null, 2), 600).replace(/^/gm, '    '));
+  }
+  lines.push(`  fingerprint: ${a.fingerprint}`);
+  return lines.join('\n');
+}
+
+export function formatActionLine(a: Action): string {
+  const what = a.kind === 'http' ? `${String(a.input.method)} ${String(a.input.path)}` : String(a.input.tool ?? a.kind);
+  return `${a.id}  ${a.status.padEnd(9)} ${a.requester.id.padEnd(16)} ${a.target.padEnd(12)} ${what}  [${a.decision.rules.join(',')}]`;
+}

@@ -1,0 +1,39 @@
+import type { AuditEntry } from '../domain/audit-entry.js';
+
+function summary(e: AuditEntry): string {
+  const d = e.data;
+  switch (e.type) {
+    case 'action.submitted': {
+      const i = d.input as { method?: string; path?: string; tool?: string } | undefined;
+      const what = i?.method ? `${i.method} ${i.path}` : String(i?.tool ?? '');
+      return `${String(d.kind)} ${String(d.target)} ${what}`;
+    }
+    case 'action.decided':
+      return `${String(d.outcome)} by [${(d.rules as string[]).join(', ')}] policy ${String(d.policyVersion).slice(0, 19)}…`;
+    case 'action.reviewed':
+      return `${String(d.verdict)} by ${String(d.reviewer)} via ${String(d.via)} → ${String(d.outcome)}`;
+    case 'action.escalated':
+      return `rule ${String(d.ruleId)} escalated to ${(d.to as string[]).join(', ')}`;
+    case 'action.expired':
+      return `expired (was due ${String(d.expiresAt)})`;
+    case 'action.cancelled':
+      return 'cancelled';
+    case 'execution.started':
+      return 'execution started';
+    case 'execution.finished':
+      return `execution ${String(d.outcome)}${d.status !== undefined ? ` HTTP ${String(d.status)}` : ''}${d.reason ? ` (${String(d.reason)})` : ''}`;
+    case 'policy.loaded':
+      return `policy ${String(d.version).slice(0, 19)}… loaded (${String(d.trigger)}, ${String(d.rules)} rules)`;
+    case 'policy.rejected':
+      return `policy rejected (${String(d.trigger)}): ${(d.errors as string[])[0] ?? ''}`;
+  }
+}
+
+export function formatAuditEntry(e: AuditEntry): string {
+  const actor = e.actor ? `${e.actor.type}:${e.actor.id}` : '-';
+  return `#${String(e.seq).padStart(5)} ${e.ts} ${e.type.padEnd(18)} ${(e.actionId ?? '').padEnd(36)} ${actor.padEnd(28)} ${summary(e)}`;
+}
+
+export function auditEntryJson(e: AuditEntry): Record<string, unknown> {
+  return { seq: e.seq, ts: e.ts, type: e.type, actionId: e.actionId, actor: e.actor, data: e.data, leafHash: Buffer.from(e.leafHash).toString('base64') };
+}

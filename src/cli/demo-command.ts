@@ -1,0 +1,133 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { CountersignClient } from '../client/client.js';
+import { createClient } from '../client/client.js';
+import { CountersignError } from '../client/errors.js';
+import type { Action } from '../client/types.js';
+import { loadConfig } from '../config/load.js';
+import { demoEnv, demoIdentities, writeDemoFiles } from '../demo/demo-files.js';
+import { startSampleTarget } from '../demo/sample-target.js';
+import { createLogger } from '../logger.js';
+import { startGateway } from '../main.js';
+import { formatAuditEntry } from './audit-format.js';
+
+const tty = process.stdout.isTTY;
+const bold = (s: string) => (tty ? `\x1b[1m${s}\x1b[0m` : s);
+const dim = (s: string) => (tty ? `\x1b[2m${s}\x1b[0m` : s);
+const say = (s = '') => process.stdout.write(`${s}\n`);
+
+function describe(a: Action): string {
+  return `${a.status} — ${a.decision.outcome} by [${a.decision.rules.join(', ')}]: ${a.decision.reason}`;
+}
+
+async function attempt(label: string, fn: () => Promise<Action>): Promise<void> {
+  try {
+    const a = await fn();
+    say(`  ${label}: ok → ${a.status}${a.review ? ` (${a.review.requirements.map((q) => `${q.approvedBy.length}/${q.quorum}`).join(', ')} approvals)` : ''}`);
+  } catch (e) {
+    if (e instanceof CountersignError) say(`  ${label}: refused ${e.status} ${e.code} — ${e.message}`);
+    else throw e;
+  }
+}
+
+/** Waits for the action to settle, showing approvals as they arrive. */
+async function waitWithProgress(agent: CountersignClient, id: string): Promise<Action> {
+  let shown = '';
+  for (;;) {
+    const a = await agent.wait(id, { timeoutSeconds: 2, pollSeconds: 2 });
+    const progress = a.review ? a.review.requirements.map((q) => `${q.approvedBy.length}/${q.quorum} approvals`).join(', ') : '';
+    const line = `  … ${a.status}${progress ? `, ${progress}` : ''}`;
+    if (line !== shown) {
+      say(dim(line));
+      shown = line;
+    }
+    if (a.status !== 'pending' && a.status !== 'running' && !(a.status === 'approved' && a.mode === 'execute')) return a;
+  }
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('start a gateway with a sample policy and target, and run a scripted agent against it')
+    .option('--auto-approve', 'approve the pending write as the demo approvers (non-interactive)')
+    .option('--dir <dir>', 'where to put the demo config, policy and database (default: a new temp folder)')
+    .option('--keep', 'keep the gateway running at the end (Ctrl-C to stop)')
+    .action(async (o: { autoApprove?: boolean; dir?: string; keep?: boolean }) => {
+      const dir = o.dir ? resolve(o.dir) : mkdtempSync(join(tmpdir(), 'countersign-demo-'));
+      const ids = demoIdentities();
+      const target = await startSampleTarget(ids.targetToken);
+      const { configPath } = writeDemoFiles(dir, target.url);
+      const loaded = loadConfig(configPath, { ...process.env, ...demoEnv(ids) });
+      const gw = await startGateway(loaded, { logger: createLogger('warn') });
+      const client = (token: string) => createClient({ url: gw.url, token, userAgent: 'countersign-cli/demo' });
+      const agent = client(ids.agentToken);
+      try {
+        say(bold('Countersign demo'));
+        say(`  gateway   ${gw.url}   (SQLite ${loaded.storePath})`);
+        say(`  policy    ${loaded.policyPath}`);
+        say(`  target    github → ${target.url} (a local GitHub-like API; only the gateway holds its token)`);
+        say(`  agent     deploy-bot, owned by carol@example.com`);
+        say(`  approvers alice@example.com and bob@example.com (group release)`);
+
+        say(`\n${bold('1. The agent reads a repository')} — GET /repos/acme/widgets`);
+        const read = await agent.submit({ kind: 'http', target: 'github', input: { method: 'GET', path: '/repos/acme/widgets' }, justification: 'Check the default branch' });
+        say(`  ${describe(read)}`);
+        const readDone = await agent.wait(read.id, { timeoutSeconds: 30 });
+        say(`  ${readDone.status}: HTTP ${readDone.result?.status} ${JSON.stringify(readDone.result?.body)}`);
+        say(dim('  The gateway injected the GitHub credential; the agent never held it.'));
+
+        say(`\n${bold('2. The agent tries to delete the repository')} — DELETE /repos/acme/widgets`);
+        const del = await agent.submit({ kind: 'http', target: 'github', input: { method: 'DELETE', path: '/repos/acme/widgets' }, justification: 'Clean up' });
+        say(`  ${describe(del)}`);
+
+        say(`\n${bold('3. The agent publishes a release')} — POST /repos/acme/widgets/releases`);
+        const rel = await agent.submit({
+          kind: 'http',
+          target: 'github',
+          input: { method: 'POST', path: '/repos/acme/widgets/releases', body: { tag_name: 'v1.4.0', name: 'Widgets 1.4.0' } },
+          justification: 'Ship the fix for the checkout bug',
+          onBehalfOf: 'dave@example.com',
+        });
+        say(`  ${describe(rel)}`);
+        say(`  fingerprint ${rel.fingerprint}`);
+        say(dim('  Separation of duties: the agent and its owner cannot approve their own action.'));
+        await attempt('the agent approves', () => agent.approve(rel.id, rel.fingerprint));
+        await attempt('carol (the agent\'s owner, in group release) approves', () => client(ids.carolToken).approve(rel.id, rel.fingerprint));
+
+        if (o.autoApprove) {
+          say(`\n  Approving as the demo approvers (--auto-approve):`);
+          await attempt('alice approves', () => client(ids.aliceToken).approve(rel.id, rel.fingerprint, 'LGTM'));
+          await attempt('alice approves again', () => client(ids.aliceToken).approve(rel.id, rel.fingerprint));
+          await attempt('bob approves', () => client(ids.bobToken).approve(rel.id, rel.fingerprint, 'Ship it'));
+        } else {
+          const cli = `node ${resolve(process.argv[1] ?? 'dist/cli/main.js')}`;
+          say(`\n  ${bold('Two different approvers must approve. In another terminal:')}`);
+          say(`    export COUNTERSIGN_URL=${gw.url}`);
+          say(`    COUNTERSIGN_TOKEN=${ids.aliceToken} ${cli} approve ${rel.id}`);
+          say(`  ${bold('and then, as the second approver:')}`);
+          say(`    COUNTERSIGN_TOKEN=${ids.bobToken} ${cli} approve ${rel.id}`);
+          say(dim(`  (see what is waiting with: COUNTERSIGN_TOKEN=${ids.bobToken} ${cli} pending)`));
+          say(`\n  The agent waits (long poll):`);
+        }
+        const relDone = await waitWithProgress(agent, rel.id);
+        say(`  ${relDone.status}: HTTP ${relDone.result?.status ?? '-'} ${relDone.result?.body !== undefined ? JSON.stringify(relDone.result.body) : ''}`);
+
+        say(`\n${bold('4. The audit trail')} (append-only; each entry is canonical JSON with an RFC 9162 leaf hash)`);
+        const size = await gw.store.auditSize();
+        for (const e of await gw.store.readAudit(0, size)) say(`  ${formatAuditEntry(e)}`);
+
+        say(`\n${bold('What reached the target')}`);
+        for (const r of target.received) say(`  ${r.method} ${r.path}${r.authenticated ? ' (with the gateway\'s credential)' : ''}`);
+        say(dim('  No DELETE: the denied action never left the gateway.'));
+        if (o.keep) {
+          say(`\nThe gateway keeps running at ${gw.url}; Ctrl-C to stop.`);
+          await new Promise<void>((r) => process.once('SIGINT', () => r()));
+        }
+      } finally {
+        await gw.close();
+        await target.close();
+      }
+    });
+}

@@ -1,0 +1,76 @@
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import type { Status } from '../client/types.js';
+import { formatAction, formatActionLine } from './action-format.js';
+import { CliExit, EXIT } from './cli-runtime.js';
+import type { ServerOptions } from './cli-options.js';
+import { clientFrom, withServerOptions } from './cli-options.js';
+
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) throw new CliExit(EXIT.USAGE, 'not a terminal: pass --yes to approve without a prompt');
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** pending, show, approve, deny, cancel: the reviewer's and requester's commands. */
+export function registerReviewCommands(program: Command): void {
+  withServerOptions(program.command('pending').description('list actions waiting for your review'))
+    .option('--json', 'print JSON')
+    .action(async (o: ServerOptions & { json?: boolean }) => {
+      const page = await clientFrom(o).list({ status: ['pending'], limit: 100 });
+      if (o.json) return void process.stdout.write(`${JSON.stringify(page.actions, null, 2)}\n`);
+      if (!page.actions.length) return void process.stdout.write('nothing pending\n');
+      for (const a of page.actions) process.stdout.write(`${formatActionLine(a)}\n`);
+    });
+
+  withServerOptions(program.command('list').description('list actions you can see'))
+    .option('--status <statuses>', 'comma-separated statuses')
+    .option('--limit <n>', 'how many', '50')
+    .option('--json', 'print JSON')
+    .action(async (o: ServerOptions & { status?: string; limit: string; json?: boolean }) => {
+      const page = await clientFrom(o).list({ ...(o.status ? { status: o.status.split(',') as Status[] } : {}), limit: Number(o.limit) });
+      if (o.json) return void process.stdout.write(`${JSON.stringify(page.actions, null, 2)}\n`);
+      for (const a of page.actions) process.stdout.write(`${formatActionLine(a)}\n`);
+    });
+
+  withServerOptions(program.command('show').argument('<id>', 'action id').description('show an action in full'))
+    .option('--json', 'print JSON')
+    .option('--wait <seconds>', 'long poll until the action settles')
+    .action(async (id: string, o: ServerOptions & { json?: boolean; wait?: string }) => {
+      const c = clientFrom(o);
+      const a = o.wait ? await c.wait(id, { timeoutSeconds: Number(o.wait) }) : await c.get(id);
+      process.stdout.write(o.json ? `${JSON.stringify(a, null, 2)}\n` : `${formatAction(a)}\n`);
+    });
+
+  withServerOptions(program.command('approve').argument('<id>', 'action id').description('approve an action: shows it and its fingerprint, then asks'))
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('-m, --comment <text>', 'a comment for the record')
+    .action(async (id: string, o: ServerOptions & { yes?: boolean; comment?: string }) => {
+      const c = clientFrom(o);
+      const a = await c.get(id);
+      process.stdout.write(`${formatAction(a)}\n\n`);
+      if (!o.yes && !(await confirm(`Approve exactly this action (fingerprint ${a.fingerprint.slice(0, 19)}…)? [y/N] `))) {
+        throw new CliExit(EXIT.FAILURE, 'not approved');
+      }
+      // The approval names the fingerprint that was shown: if the action changed, the server refuses it.
+      const after = await c.approve(id, a.fingerprint, o.comment);
+      process.stdout.write(`approved: ${after.id} is now ${after.status}\n`);
+    });
+
+  withServerOptions(program.command('deny').argument('<id>', 'action id').description('deny an action'))
+    .requiredOption('-m, --comment <text>', 'why it is denied')
+    .action(async (id: string, o: ServerOptions & { comment: string }) => {
+      const after = await clientFrom(o).deny(id, o.comment);
+      process.stdout.write(`denied: ${after.id} is now ${after.status}\n`);
+    });
+
+  withServerOptions(program.command('cancel').argument('<id>', 'action id').description('cancel your own pending action'))
+    .action(async (id: string, o: ServerOptions) => {
+      const after = await clientFrom(o).cancel(id);
+      process.stdout.write(`cancelled: ${after.id} is now ${after.status}\n`);
+    });
+}

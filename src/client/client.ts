@@ -1,0 +1,112 @@
+import { CountersignError, CountersignUnavailableError } from './errors.js';
+import type { Action, ActionPage, Status, SubmitRequest } from './types.js';
+
+export interface ClientOptions {
+  /** The gateway's base URL, e.g. http://127.0.0.1:8080 */
+  url: string;
+  /** The agent's (or human's) bearer token. */
+  token: string;
+  fetch?: typeof fetch;
+  userAgent?: string;
+}
+
+export interface WaitOptions {
+  /** Give up after this many seconds (default: wait until settled). */
+  timeoutSeconds?: number;
+  signal?: AbortSignal;
+  /** Seconds per long poll (the server caps it; default 30). */
+  pollSeconds?: number;
+}
+
+const SETTLING: readonly Status[] = ['pending', 'running'];
+
+/** Whether an action has settled: decided (and, in execute mode, run). */
+export function isSettled(a: Pick<Action, 'status' | 'mode'>): boolean {
+  if (a.status === 'approved') return a.mode === 'decide';
+  return !SETTLING.includes(a.status);
+}
+
+export interface CountersignClient {
+  submit(req: SubmitRequest, opts?: { idempotencyKey?: string }): Promise<Action>;
+  get(id: string): Promise<Action>;
+  wait(id: string, opts?: WaitOptions): Promise<Action>;
+  list(q?: { status?: Status[]; limit?: number; cursor?: string }): Promise<ActionPage>;
+  approve(id: string, fingerprint: string, comment?: string): Promise<Action>;
+  deny(id: string, comment: string): Promise<Action>;
+  cancel(id: string): Promise<Action>;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+export function createClient(opts: ClientOptions): CountersignClient {
+  const base = opts.url.replace(/\/+$/, '');
+  const doFetch = opts.fetch ?? fetch;
+  const ua = opts.userAgent ?? 'countersign-sdk/1';
+
+  async function call<T>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}, signal?: AbortSignal): Promise<T> {
+    let res: Response;
+    try {
+      res = await doFetch(`${base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${opts.token}`, 'user-agent': ua, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...extra },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        ...(signal ? { signal } : {}),
+      });
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      throw new CountersignUnavailableError(`cannot reach ${base}: ${e instanceof Error ? e.message : String(e)}`, e);
+    }
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new CountersignUnavailableError(`${base} answered ${res.status} with a body that is not JSON`);
+    }
+    if (!res.ok) {
+      const err = (parsed as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)?.error;
+      throw new CountersignError(err?.code ?? 'HTTP_' + res.status, err?.message ?? res.statusText, res.status, err?.details);
+    }
+    return parsed as T;
+  }
+
+  const enc = encodeURIComponent;
+  return {
+    submit: (req, o) => call<Action>('POST', '/v1/actions', req, o?.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {}),
+    get: (id) => call<Action>('GET', `/v1/actions/${enc(id)}`),
+    async wait(id, o = {}) {
+      const deadline = o.timeoutSeconds !== undefined ? Date.now() + o.timeoutSeconds * 1000 : Infinity;
+      let backoff = 250;
+      for (;;) {
+        const left = Math.ceil((deadline - Date.now()) / 1000);
+        const poll = Math.max(0, Math.min(o.pollSeconds ?? 30, left));
+        try {
+          const a = await call<Action>('GET', `/v1/actions/${enc(id)}?wait=${poll}`, undefined, {}, o.signal);
+          backoff = 250;
+          if (isSettled(a) || Date.now() >= deadline || o.signal?.aborted) return a;
+        } catch (e) {
+          // Network trouble: back off and try again; API errors (404, 401...) are final.
+          if (!(e instanceof CountersignUnavailableError) || Date.now() >= deadline) throw e;
+          await sleep(backoff, o.signal);
+          backoff = Math.min(backoff * 2, 5000);
+        }
+        if (o.signal?.aborted) throw o.signal.reason ?? new Error('aborted');
+      }
+    },
+    list(q = {}) {
+      const p = new URLSearchParams();
+      if (q.status?.length) p.set('status', q.status.join(','));
+      if (q.limit) p.set('limit', String(q.limit));
+      if (q.cursor) p.set('cursor', q.cursor);
+      const qs = p.toString();
+      return call<ActionPage>('GET', `/v1/actions${qs ? `?${qs}` : ''}`);
+    },
+    approve: (id, fingerprint, comment) => call<Action>('POST', `/v1/actions/${enc(id)}/approve`, comment === undefined ? { fingerprint } : { fingerprint, comment }),
+    deny: (id, comment) => call<Action>('POST', `/v1/actions/${enc(id)}/deny`, { comment }),
+    cancel: (id) => call<Action>('POST', `/v1/actions/${enc(id)}/cancel`),
+  };
+}

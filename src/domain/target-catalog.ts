@@ -1,0 +1,21 @@
+import type { ActionKind } from './action.js';
+import type { TargetFacts } from './policy-types.js';
+
+/** What the gateway knows about a target, without its secrets. */
+export interface TargetInfo {
+  name: string;
+  kind: ActionKind;
+  facts: TargetFacts;
+  /** Kind-specific settings the submit path needs to check an input (e.g. the http base URL). */
+  baseUrl?: string;
+}
+
+export interface TargetCatalog {
+  get(name: string): TargetInfo | undefined;
+  names(): string[];
+}
+
+export function buildTargetCatalog(targets: readonly TargetInfo[]): TargetCatalog {
+  const m = new Map(targets.map((t) => [t.name, t]));
+  return { get: (n) => m.get(n), names: () => [...m.keys()] };
+}

@@ -1,0 +1,40 @@
+import type { ActionRecord } from '../domain/action-record.js';
+import { partiesOf } from '../domain/lifecycle.js';
+import { redactHeaders } from '../domain/redact.js';
+import { approversCounted } from '../domain/review.js';
+
+/** The API's view of an action: what agents and reviewers see. Credential headers are redacted; the runner is internal. */
+export function actionView(a: ActionRecord, publicUrl: string): Record<string, unknown> {
+  const input = a.kind === 'http' && a.input.headers ? { ...a.input, headers: redactHeaders(a.input.headers as Record<string, string>) } : a.input;
+  const view: Record<string, unknown> = {
+    id: a.id,
+    status: a.status,
+    kind: a.kind,
+    target: a.target,
+    input,
+    mode: a.mode,
+    fingerprint: a.fingerprint,
+    requester: a.requester,
+    decision: a.decision,
+    createdAt: a.createdAt,
+    updatedAt: a.updatedAt,
+    links: { self: `${publicUrl}/v1/actions/${a.id}` },
+  };
+  if (a.justification !== undefined) view.justification = a.justification;
+  if (a.context !== undefined) view.context = a.context;
+  if (a.onBehalfOf !== undefined) view.onBehalfOf = a.onBehalfOf;
+  if (a.review) {
+    const parties = partiesOf(a);
+    view.review = {
+      requirements: a.review.requirements.map((q) => ({ ...q, approvedBy: approversCounted(q, a.review!.reviews, a.fingerprint, parties) })),
+      approvals: a.review.reviews.filter((r) => r.verdict === 'approve'),
+      reviews: a.review.reviews,
+      expiresAt: a.review.expiresAt,
+    };
+  }
+  if (a.result) {
+    const { runner: _runner, ...result } = a.result;
+    view.result = result;
+  }
+  return view;
+}

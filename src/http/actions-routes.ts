@@ -1,0 +1,177 @@
+import type { FastifyInstance } from 'fastify';
+import type { ActionRequest } from '../domain/action.js';
+import { AppError } from '../domain/errors.js';
+import type { Status } from '../domain/status.js';
+import type { QueryService } from '../services/query-service.js';
+import type { ReviewService } from '../services/review-service.js';
+import type { SubmitService } from '../services/submit-service.js';
+import { actionView } from './action-view.js';
+import { principalOf } from './auth.js';
+import {
+  actionListSchema,
+  actionRequestSchema,
+  actionSchema,
+  approveBodySchema,
+  denyBodySchema,
+  errorSchema,
+  idParamsSchema,
+  listQuerySchema,
+  waitQuerySchema,
+} from './schemas.js';
+
+export interface ActionsRouteDeps {
+  submit: SubmitService;
+  reviews: ReviewService;
+  queries: QueryService;
+  publicUrl: string;
+  maxWaitSeconds: number;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const errors = { 400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 404: { $ref: 'Error#' }, 409: { $ref: 'Error#' } };
+
+function encodeCursor(a: { createdAt: string; id: string }): string {
+  return Buffer.from(JSON.stringify([a.createdAt, a.id])).toString('base64url');
+}
+
+function decodeCursor(c: string): { createdAt: string; id: string } {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return { createdAt: v[0], id: v[1] };
+  } catch {
+    // fall through
+  }
+  throw new AppError('VALIDATION_FAILED', 'querystring/cursor: not a cursor returned by this API');
+}
+
+export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDeps): void {
+  const view = (a: Parameters<typeof actionView>[0]) => actionView(a, deps.publicUrl);
+  app.addSchema(errorSchema);
+
+  app.post<{ Body: ActionRequest; Headers: { 'idempotency-key'?: string } }>(
+    '/v1/actions',
+    {
+      schema: {
+        summary: 'Submit an action',
+        description: 'Policy decides allow, deny or review. 201 when created; 200 when an Idempotency-Key replays an earlier submission.',
+        tags: ['actions'],
+        headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', maxLength: 255 } } },
+        body: actionRequestSchema,
+        response: { 200: actionSchema, 201: actionSchema, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const key = req.headers['idempotency-key'];
+      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new AppError('VALIDATION_FAILED', 'headers/idempotency-key: 1-255 printable ASCII characters');
+      const { action, created } = await deps.submit.submit(principalOf(req), req.body, key);
+      return reply.status(created ? 201 : 200).send(view(action));
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { wait?: number } }>(
+    '/v1/actions/:id',
+    {
+      schema: {
+        summary: 'Read an action; with ?wait=SECONDS, long poll until it settles',
+        tags: ['actions'],
+        params: idParamsSchema,
+        querystring: waitQuerySchema,
+        response: { 200: actionSchema, ...errors },
+      },
+    },
+    async (req) => {
+      const who = principalOf(req);
+      const wait = Math.min(req.query.wait ?? 0, deps.maxWaitSeconds);
+      if (wait <= 0) return view(await deps.queries.get(who, req.params.id));
+      const ac = new AbortController();
+      req.raw.once('close', () => ac.abort());
+      return view(await deps.queries.wait(who, req.params.id, wait, ac.signal));
+    },
+  );
+
+  app.get<{ Querystring: { status?: Status[]; limit: number; cursor?: string } }>(
+    '/v1/actions',
+    {
+      schema: {
+        summary: 'List actions: agents see their own; humans what they may review or have reviewed',
+        tags: ['actions'],
+        querystring: listQuerySchema,
+        response: { 200: actionListSchema, ...errors },
+      },
+      preValidation: async (req) => {
+        // ?status=a,b and ?status=a&status=b both work.
+        const q = req.query as Record<string, unknown>;
+        if (typeof q.status === 'string') q.status = q.status.split(',').filter(Boolean);
+        else if (Array.isArray(q.status)) q.status = q.status.flatMap((s) => String(s).split(',')).filter(Boolean);
+      },
+    },
+    async (req) => {
+      const { limit, status, cursor } = req.query;
+      const rows = await deps.queries.list(principalOf(req), {
+        limit: limit + 1,
+        ...(status ? { status } : {}),
+        ...(cursor ? { before: decodeCursor(cursor) } : {}),
+      });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return { actions: page.map(view), ...(rows.length > limit && last ? { nextCursor: encodeCursor(last) } : {}) };
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { fingerprint: string; comment?: string } }>(
+    '/v1/actions/:id/approve',
+    {
+      schema: {
+        summary: 'Approve an action (eligible humans only; never the requester, the human it acts for or the agent\'s owner)',
+        tags: ['reviews'],
+        params: idParamsSchema,
+        body: approveBodySchema,
+        response: { 200: actionSchema, ...errors },
+      },
+    },
+    async (req) => {
+      const a = await deps.reviews.review(principalOf(req), req.params.id, {
+        verdict: 'approve',
+        fingerprint: req.body.fingerprint,
+        comment: req.body.comment,
+        via: viaOf(req.headers['user-agent']),
+      });
+      return view(a);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { comment: string } }>(
+    '/v1/actions/:id/deny',
+    {
+      schema: {
+        summary: 'Deny an action; one eligible deny is final',
+        tags: ['reviews'],
+        params: idParamsSchema,
+        body: denyBodySchema,
+        response: { 200: actionSchema, ...errors },
+      },
+    },
+    async (req) => view(await deps.reviews.review(principalOf(req), req.params.id, { verdict: 'deny', comment: req.body.comment, via: viaOf(req.headers['user-agent']) })),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/v1/actions/:id/cancel',
+    {
+      schema: {
+        summary: 'Cancel a pending action (requester only)',
+        tags: ['actions'],
+        params: idParamsSchema,
+        response: { 200: actionSchema, ...errors },
+      },
+    },
+    async (req) => {
+      // A missing or empty body is fine here; anything else is ignored by design (no parameters).
+      return view(await deps.reviews.cancel(principalOf(req), req.params.id));
+    },
+  );
+}
+
+/** The CLI and SDK say who they are; anything else is the API. */
+function viaOf(userAgent: string | undefined): string {
+  return userAgent?.startsWith('countersign-cli/') ? 'cli' : 'api';
+}

@@ -1,0 +1,75 @@
+import swagger from '@fastify/swagger';
+import { Ajv } from 'ajv';
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Authenticator } from '../ports/authenticator.js';
+import type { ActionsRouteDeps } from './actions-routes.js';
+import { registerActionRoutes } from './actions-routes.js';
+import { authHook } from './auth.js';
+import { installErrorHandler } from './error-handler.js';
+import { registerHealthRoutes } from './health-routes.js';
+
+export interface AppDeps extends ActionsRouteDeps {
+  authenticator: Authenticator;
+  logger: Logger;
+  metrics: Registry;
+  bodyLimitBytes: number;
+  trustProxy: boolean;
+  health(): Promise<{ ok: boolean; policyVersion?: string | undefined }>;
+  version: string;
+  /** Further route groups (integrations, audit...), registered inside the app. */
+  plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
+}
+
+/**
+ * Bodies are validated strictly (no type coercion, unknown keys refused); query
+ * strings and params are coerced (they are strings on the wire).
+ */
+function validators() {
+  const common = { allErrors: false, strict: false, useDefaults: true } as const;
+  const body = new Ajv({ ...common, coerceTypes: false, removeAdditional: false });
+  const query = new Ajv({ ...common, coerceTypes: 'array', removeAdditional: false });
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? body.compile(schema) : query.compile(schema));
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimitBytes,
+    trustProxy: deps.trustProxy,
+    disableRequestLogging: true,
+    requestIdHeader: false,
+    genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validators());
+  installErrorHandler(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Countersign API', version: deps.version, description: 'Action-level approval gateway for AI agents' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  // One access-log line per request, after it completes, with its request id.
+  app.addHook('onResponse', async (req, reply) => {
+    const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 ? 'info' : 'debug';
+    req.log[level]({ method: req.method, url: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  registerHealthRoutes(app, deps);
+
+  await app.register(async (v1) => {
+    v1.addHook('onRequest', authHook(deps.authenticator));
+    registerActionRoutes(v1, deps);
+  });
+
+  for (const plugin of deps.plugins ?? []) await app.register(async (scope) => plugin(scope));
+  return app;
+}

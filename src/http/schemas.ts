@@ -1,0 +1,182 @@
+import { ACTION_KINDS, ACTION_MODES, HTTP_METHODS } from '../domain/action.js';
+import { STATUSES } from '../domain/status.js';
+
+/**
+ * JSON Schemas of the HTTP API v1. Fastify validates requests with them (Ajv,
+ * compiled once), serialises responses with them (only declared fields leave the
+ * server), and @fastify/swagger publishes them at /openapi.json.
+ */
+
+const anyJson = {};
+const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
+
+export const errorSchema = {
+  $id: 'Error',
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', description: 'Stable, UPPER_SNAKE error code (see docs/api.md)' },
+        message: { type: 'string' },
+        details: { type: 'object', additionalProperties: true },
+      },
+    },
+  },
+} as const;
+
+export const httpInputSchema = {
+  type: 'object',
+  required: ['method', 'path'],
+  additionalProperties: false,
+  properties: {
+    method: { type: 'string', enum: HTTP_METHODS },
+    path: { type: 'string', minLength: 1, maxLength: 8192, description: 'Path under the target\'s base URL, starting with /' },
+    query: { type: 'object', additionalProperties: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 100 }] } },
+    headers: { ...stringMap, maxProperties: 64 },
+    body: anyJson,
+  },
+} as const;
+
+export const actionRequestSchema = {
+  type: 'object',
+  required: ['kind', 'target', 'input'],
+  additionalProperties: false,
+  properties: {
+    kind: { type: 'string', enum: ACTION_KINDS },
+    target: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'A configured target' },
+    input: { type: 'object', description: 'Kind-specific: for http, {method, path, query?, headers?, body?}' },
+    justification: { type: 'string', maxLength: 4000, description: 'Why the agent wants this; shown to reviewers' },
+    context: { type: 'object', description: 'Free-form context shown to reviewers (ticket, session...)' },
+    onBehalfOf: { type: 'string', minLength: 3, maxLength: 320, description: 'The human the agent acts for; never an eligible reviewer' },
+    mode: { type: 'string', enum: ACTION_MODES, default: 'execute', description: 'execute: the gateway runs it; decide: the agent runs it after approval' },
+  },
+  allOf: [{ if: { properties: { kind: { const: 'http' } } }, then: { properties: { input: httpInputSchema } } }],
+} as const;
+
+export const approveBodySchema = {
+  type: 'object',
+  required: ['fingerprint'],
+  additionalProperties: false,
+  properties: {
+    fingerprint: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$', description: 'The fingerprint of the action as shown to the approver' },
+    comment: { type: 'string', maxLength: 4000 },
+  },
+} as const;
+
+export const denyBodySchema = {
+  type: 'object',
+  required: ['comment'],
+  additionalProperties: false,
+  properties: { comment: { type: 'string', minLength: 1, maxLength: 4000, description: 'Why the action is denied' } },
+} as const;
+
+export const idParamsSchema = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: '^act_[A-Za-z0-9]{10,64}$' } },
+} as const;
+
+export const waitQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { wait: { type: 'integer', minimum: 0, maximum: 300, description: 'Long poll: seconds to wait for the action to settle' } },
+} as const;
+
+export const listQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    status: { type: 'array', items: { type: 'string', enum: STATUSES }, description: 'Comma-separated or repeated' },
+    limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+    cursor: { type: 'string', maxLength: 200, description: 'The nextCursor of the previous page' },
+  },
+} as const;
+
+const requirementSchema = {
+  type: 'object',
+  properties: {
+    ruleId: { type: 'string' },
+    approvers: { type: 'array', items: { type: 'string' } },
+    quorum: { type: 'integer' },
+    timeoutMs: { type: 'integer' },
+    escalate: { type: 'object', properties: { afterMs: { type: 'integer' }, to: { type: 'array', items: { type: 'string' } }, at: { type: 'string' }, done: { type: 'boolean' } } },
+    approvedBy: { type: 'array', items: { type: 'string' }, description: 'Distinct humans whose approval counts towards this requirement' },
+  },
+} as const;
+
+const reviewSchema = {
+  type: 'object',
+  properties: {
+    reviewer: { type: 'string' },
+    verdict: { type: 'string', enum: ['approve', 'deny'] },
+    fingerprint: { type: 'string' },
+    comment: { type: 'string' },
+    via: { type: 'string' },
+    at: { type: 'string' },
+    countsFor: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+export const actionSchema = {
+  $id: 'Action',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    status: { type: 'string', enum: STATUSES },
+    kind: { type: 'string' },
+    target: { type: 'string' },
+    input: { type: 'object', additionalProperties: true, description: 'As submitted; credential headers are redacted' },
+    mode: { type: 'string', enum: ACTION_MODES },
+    justification: { type: 'string' },
+    context: { type: 'object', additionalProperties: true },
+    onBehalfOf: { type: 'string' },
+    fingerprint: { type: 'string' },
+    requester: { type: 'object', properties: { id: { type: 'string' }, type: { type: 'string' }, owner: { type: 'string' } } },
+    decision: {
+      type: 'object',
+      properties: {
+        outcome: { type: 'string', enum: ['allow', 'review', 'deny'] },
+        rules: { type: 'array', items: { type: 'string' } },
+        policyVersion: { type: 'string' },
+        reason: { type: 'string' },
+      },
+    },
+    review: {
+      type: 'object',
+      properties: {
+        requirements: { type: 'array', items: requirementSchema },
+        approvals: { type: 'array', items: reviewSchema, description: 'Approvals so far' },
+        reviews: { type: 'array', items: reviewSchema, description: 'Every review, approvals and denials' },
+        expiresAt: { type: 'string' },
+      },
+    },
+    result: {
+      type: 'object',
+      properties: {
+        ok: { type: 'boolean' },
+        startedAt: { type: 'string' },
+        finishedAt: { type: 'string' },
+        reason: { type: 'string' },
+        status: { type: 'integer' },
+        headers: stringMap,
+        body: anyJson,
+        bodyTruncated: { type: 'boolean' },
+        error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+      },
+    },
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+    links: { type: 'object', properties: { self: { type: 'string' } } },
+  },
+} as const;
+
+export const actionListSchema = {
+  type: 'object',
+  properties: {
+    actions: { type: 'array', items: actionSchema },
+    nextCursor: { type: 'string' },
+  },
+} as const;

@@ -1,0 +1,250 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createHttpExecutor } from './adapters/executors/http-executor.js';
+import { chainAuthenticators, createOidcAuthenticator } from './adapters/identity/oidc-authenticator.js';
+import type { TokenEntry } from './adapters/identity/token-authenticator.js';
+import { createTokenAuthenticator, hashToken } from './adapters/identity/token-authenticator.js';
+import { watchPolicyFile } from './adapters/policy/policy-file-watcher.js';
+import { createSqliteStore } from './adapters/store/sqlite/sqlite-store.js';
+import type { LoadedConfig } from './config/load.js';
+import type { Config } from './config/schema.js';
+import type { ActionKind } from './domain/action.js';
+import { parseDuration } from './domain/duration.js';
+import { AppError } from './domain/errors.js';
+import type { Directory } from './domain/identity.js';
+import { buildDirectory } from './domain/identity.js';
+import type { TargetCatalog } from './domain/target-catalog.js';
+import { buildTargetCatalog } from './domain/target-catalog.js';
+import { formatIssue } from './domain/yaml-source.js';
+import { buildApp } from './http/app.js';
+import { createMetrics } from './http/metrics.js';
+import { createLogger } from './logger.js';
+import type { Authenticator } from './ports/authenticator.js';
+import type { Clock } from './ports/clock.js';
+import { systemClock } from './ports/clock.js';
+import type { Executor } from './ports/executor.js';
+import type { ProcessInfo } from './ports/runtime.js';
+import type { Store } from './ports/store.js';
+import { createActionEvents } from './services/action-events.js';
+import type { ActionEvents } from './services/action-events.js';
+import { createExecutionService } from './services/execution-service.js';
+import { kindChecks } from './services/kind-checks.js';
+import { createInputCheck } from './services/input-checks.js';
+import type { PolicyService } from './services/policy-service.js';
+import { createPolicyService } from './services/policy-service.js';
+import { createQueryService } from './services/query-service.js';
+import { createReviewService } from './services/review-service.js';
+import { createSchedulerService } from './services/scheduler-service.js';
+import { createSubmitService } from './services/submit-service.js';
+import { VERSION } from './version.js';
+
+export interface Gateway {
+  app: FastifyInstance;
+  /** The base URL the server listens on (after listen). */
+  url: string;
+  store: Store;
+  events: ActionEvents;
+  policy: PolicyService;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  logger?: Logger;
+  clock?: Clock;
+  /** Overrides `listen` (tests and the demo pick free ports). */
+  listen?: string;
+}
+
+export function buildDirectoryFromConfig(c: Config): Directory {
+  return buildDirectory(
+    c.humans.map((h) => ({ id: h.id, groups: h.groups })),
+    c.agents.map((a) => ({ id: a.id, owner: a.owner, labels: a.labels ?? {} })),
+    [...c.groups, ...c.audit.readerGroups],
+  );
+}
+
+export function buildAuthenticator(c: Config): Authenticator {
+  const entries: TokenEntry[] = [];
+  for (const a of c.agents) {
+    entries.push({ tokenHash: a.tokenHash ?? hashToken(a.token!), principal: { type: 'agent', id: a.id, owner: a.owner, labels: a.labels ?? {} } });
+  }
+  for (const h of c.humans) {
+    const hash = h.tokenHash ?? (h.token ? hashToken(h.token) : undefined);
+    if (hash) entries.push({ tokenHash: hash, principal: { type: 'human', id: h.id, groups: h.groups } });
+  }
+  const list = [createTokenAuthenticator(entries)];
+  if (c.oidc) {
+    const byId = new Map(c.humans.map((h) => [h.id.toLowerCase(), h.groups]));
+    list.push(createOidcAuthenticator({ ...c.oidc, configuredGroups: (id) => byId.get(id.toLowerCase()) ?? [] }));
+  }
+  return chainAuthenticators(list);
+}
+
+export function buildTargets(c: Config): TargetCatalog {
+  return buildTargetCatalog(
+    Object.entries(c.targets).map(([name, t]) => ({
+      name,
+      kind: t.kind,
+      baseUrl: t.baseUrl,
+      facts: { name, kind: t.kind, host: new URL(t.baseUrl).host, labels: t.labels ?? {} },
+    })),
+  );
+}
+
+function groupSizes(c: Config): (name: string) => number {
+  const sizes = new Map<string, number>();
+  for (const h of c.humans) for (const g of h.groups) sizes.set(g, (sizes.get(g) ?? 0) + 1);
+  return (name) => sizes.get(name) ?? 0;
+}
+
+function processInfo(): ProcessInfo {
+  return {
+    host: hostname(),
+    pid: process.pid,
+    instance: randomUUID(),
+    isAlive(pid) {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    },
+  };
+}
+
+/** Starts the gateway: store, policy, services, scheduler and HTTP API. Wiring only. */
+export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = {}): Promise<Gateway> {
+  const { config } = loaded;
+  const logger = opts.logger ?? createLogger(config.log.level);
+  const clock = opts.clock ?? systemClock;
+  const store = createSqliteStore({ path: loaded.storePath });
+  const directory = buildDirectoryFromConfig(config);
+  const targets = buildTargets(config);
+  const events = createActionEvents((e) => logger.error({ err: e }, 'action event listener failed'));
+
+  const policy = createPolicyService({ store, clock, groupExists: (g) => directory.groupExists(g), groupSize: groupSizes(config) });
+  const policyText = readFileSync(loaded.policyPath, 'utf8');
+  const first = await policy.load(policyText, loaded.policyPath, 'startup');
+  if (!first.ok) {
+    await store.close();
+    throw new AppError('POLICY_INVALID', `invalid policy:\n${first.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`, { issues: first.issues });
+  }
+  for (const w of first.warnings) logger.warn({ warning: formatIssue(w) }, 'policy warning');
+
+  const httpTargets = Object.fromEntries(Object.entries(config.targets).filter(([, t]) => t.kind === 'http'));
+  const executors: Partial<Record<ActionKind, Executor>> = { http: createHttpExecutor({ targets: httpTargets, secrets: loaded.secrets }) };
+  const executions = createExecutionService({
+    store,
+    clock,
+    notifier: events,
+    executors,
+    process: processInfo(),
+    maxDurationMs: (a) => {
+      const t = config.targets[a.target];
+      return t ? parseDuration(t.timeout) * (t.followRedirects + 1) : 60_000;
+    },
+    onError: (e, a) => logger.error({ err: e, actionId: a.id }, 'execution failed to record'),
+  });
+  const dispatch = executions.dispatch;
+  const submit = createSubmitService({
+    store,
+    policy,
+    targets,
+    checkInput: createInputCheck(kindChecks, new Set(Object.keys(executors) as ActionKind[])),
+    clock,
+    ids: { actionId: () => `act_${randomBytes(16).toString('hex')}` },
+    notifier: events,
+    dispatch,
+  });
+  const reviews = createReviewService({ store, clock, notifier: events, dispatch });
+  const queries = createQueryService({ store, events, auditorGroups: config.audit.readerGroups });
+  const scheduler = createSchedulerService({ store, clock, notifier: events, executions });
+
+  // Recovery before serving: interrupted executions are marked, never re-run.
+  const recovered = await executions.recover();
+  if (recovered.interrupted) logger.warn({ count: recovered.interrupted }, 'marked interrupted executions as failed');
+
+  const listen = opts.listen ?? config.listen;
+  const [host, port] = splitHostPort(listen);
+  const publicUrlFallback = `http://${host}:${port}`;
+  let publicUrl = (config.publicUrl ?? publicUrlFallback).replace(/\/$/, '');
+  const app = await buildApp({
+    authenticator: buildAuthenticator(config),
+    logger,
+    metrics: createMetrics(events),
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    trustProxy: config.server.trustProxy,
+    maxWaitSeconds: config.server.maxWaitSeconds,
+    version: VERSION,
+    submit,
+    reviews,
+    queries,
+    get publicUrl() {
+      return publicUrl;
+    },
+    health: async () => {
+      const p = policy.current();
+      try {
+        await store.auditSize();
+        return { ok: !!p, policyVersion: p?.version };
+      } catch {
+        return { ok: false, policyVersion: p?.version };
+      }
+    },
+  });
+  const address = await app.listen({ host, port });
+  const url = address.replace('[::1]', 'localhost');
+  if (!config.publicUrl) publicUrl = url;
+
+  let ticking = false;
+  const timer = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    scheduler
+      .tick()
+      .catch((e: unknown) => logger.error({ err: e }, 'scheduler tick failed'))
+      .finally(() => (ticking = false));
+  }, config.scheduler.intervalMs);
+
+  const stopWatching = watchPolicyFile({
+    file: loaded.policyPath,
+    loadedText: policyText,
+    reload: async (text, trigger) => {
+      const r = await policy.load(text, loaded.policyPath, trigger);
+      if (r.ok) logger.info({ version: r.version, trigger }, 'policy loaded');
+      else logger.error({ errors: r.issues.map(formatIssue), kept: r.version, trigger }, 'policy rejected; keeping the last good policy');
+    },
+    onError: (e) => logger.error({ err: e }, 'policy reload failed'),
+  });
+
+  logger.info({ url, policyVersion: first.version, store: loaded.storePath }, 'countersign listening');
+
+  let closed = false;
+  return {
+    app,
+    url,
+    store,
+    events,
+    policy,
+    logger,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      stopWatching();
+      await app.close();
+      await executions.drain();
+      await store.close();
+    },
+  };
+}
+
+function splitHostPort(listen: string): [string, number] {
+  const i = listen.lastIndexOf(':');
+  return [listen.slice(0, i), Number(listen.slice(i + 1))];
+}

@@ -1,0 +1,4 @@
+/** Makes new action ids. */
+export interface IdSource {
+  actionId(): string;
+}

@@ -1,0 +1,96 @@
+import type { ActionKind } from '../domain/action.js';
+import type { ActionRecord } from '../domain/action-record.js';
+import { AppError } from '../domain/errors.js';
+import { finishExecution, interruptExecution, runnerIsGone, startExecution } from '../domain/lifecycle.js';
+import type { Clock } from '../ports/clock.js';
+import type { Executor } from '../ports/executor.js';
+import type { Notifier } from '../ports/notifier.js';
+import type { ProcessInfo } from '../ports/runtime.js';
+import type { Store } from '../ports/store.js';
+import { mutateAction } from './mutate.js';
+
+export interface ExecutionService {
+  /** Runs an approved execute-mode action, at most once, in the background. */
+  dispatch(action: ActionRecord): void;
+  /** Interrupts running actions whose runner is gone and dispatches approved ones never started. */
+  recover(): Promise<{ interrupted: number; dispatched: number }>;
+  /** Resolves when every execution started by this process has finished. */
+  drain(): Promise<void>;
+}
+
+export function createExecutionService(deps: {
+  store: Store;
+  clock: Clock;
+  notifier: Notifier;
+  executors: Partial<Record<ActionKind, Executor>>;
+  process: ProcessInfo;
+  /** Upper bound of one execution, for the runner's lease. */
+  maxDurationMs(action: ActionRecord): number;
+  onError(e: unknown, action: ActionRecord): void;
+}): ExecutionService {
+  const { store, clock, notifier } = deps;
+  const inFlight = new Map<string, Promise<void>>();
+
+  async function run(action: ActionRecord): Promise<void> {
+    const executor = deps.executors[action.kind];
+    const now = clock.now();
+    const runner = {
+      host: deps.process.host,
+      pid: deps.process.pid,
+      instance: deps.process.instance,
+      leaseUntil: new Date(now.getTime() + deps.maxDurationMs(action) + 60_000).toISOString(),
+    };
+    let running: ActionRecord;
+    try {
+      // Durable before the executor is called: this is what makes execution at most once.
+      running = (await mutateAction(store, action.id, (cur) => startExecution(cur, clock.now(), runner))).result.next;
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'NOT_PENDING') return; // someone else started it, or it is no longer approved
+      throw e;
+    }
+    notifier.notify({ type: 'changed', action: running });
+    const result = executor
+      ? await executor.execute(running)
+      : { ok: false, reason: 'no-executor', error: { code: 'NO_EXECUTOR', message: `No executor for kind ${action.kind}` } };
+    const { result: t } = await mutateAction(store, action.id, (cur) => finishExecution(cur, result, clock.now()));
+    notifier.notify({ type: 'changed', action: t.next });
+  }
+
+  function dispatch(action: ActionRecord): void {
+    if (action.mode !== 'execute' || inFlight.has(action.id)) return;
+    const p = run(action)
+      .catch((e: unknown) => deps.onError(e, action))
+      .finally(() => inFlight.delete(action.id));
+    inFlight.set(action.id, p);
+  }
+
+  return {
+    dispatch,
+    async recover() {
+      let interrupted = 0;
+      let dispatched = 0;
+      for (const a of await store.withStatus('running', 1000)) {
+        if (inFlight.has(a.id) || !runnerIsGone(a, clock.now(), deps.process)) continue;
+        try {
+          const { result } = await mutateAction(store, a.id, (cur) => {
+            if (cur.status !== 'running') throw new AppError('NOT_PENDING');
+            return interruptExecution(cur, clock.now());
+          });
+          notifier.notify({ type: 'changed', action: result.next });
+          interrupted++;
+        } catch (e) {
+          if (!(e instanceof AppError && e.code === 'NOT_PENDING')) throw e;
+        }
+      }
+      for (const a of await store.withStatus('approved', 1000)) {
+        if (a.mode !== 'execute' || inFlight.has(a.id)) continue;
+        dispatch(a);
+        dispatched++;
+      }
+      return { interrupted, dispatched };
+    },
+    async drain() {
+      while (inFlight.size) await Promise.allSettled([...inFlight.values()]);
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import type { ActionRecord } from '../domain/action-record.js';
+import { AppError } from '../domain/errors.js';
+import type { Principal } from '../domain/identity.js';
+import { applyReview, cancelAction, expireAction, isExpired } from '../domain/lifecycle.js';
+import type { Verdict } from '../domain/review.js';
+import type { Clock } from '../ports/clock.js';
+import type { Notifier } from '../ports/notifier.js';
+import type { Store } from '../ports/store.js';
+import { mutateAction } from './mutate.js';
+
+export interface ReviewInput {
+  verdict: Verdict;
+  fingerprint?: string | undefined;
+  comment?: string | undefined;
+  /** Where the review came from: api, cli, slack, teams... */
+  via: string;
+}
+
+export interface ReviewService {
+  review(who: Principal, id: string, input: ReviewInput): Promise<ActionRecord>;
+  cancel(who: Principal, id: string): Promise<ActionRecord>;
+}
+
+export function createReviewService(deps: {
+  store: Store;
+  clock: Clock;
+  notifier: Notifier;
+  dispatch(action: ActionRecord): void;
+}): ReviewService {
+  const { store, clock, notifier } = deps;
+
+  /** A pending action past its expiry is expired first, so the refusal and the record agree. */
+  async function expireIfDue(id: string): Promise<void> {
+    const a = await store.getAction(id);
+    if (!a || !isExpired(a, clock.now())) return;
+    try {
+      const { result } = await mutateAction(store, id, (cur) => expireAction(cur, clock.now()));
+      notifier.notify({ type: 'changed', action: result.next });
+    } catch (e) {
+      if (!(e instanceof AppError && e.code === 'NOT_PENDING')) throw e;
+    }
+  }
+
+  return {
+    async review(who, id, input) {
+      await expireIfDue(id);
+      const { result } = await mutateAction(store, id, (cur) =>
+        applyReview(cur, who, input.verdict, { fingerprint: input.fingerprint, comment: input.comment, via: input.via, now: clock.now() }),
+      );
+      const action = result.next;
+      const review = action.review!.reviews[action.review!.reviews.length - 1]!;
+      notifier.notify({ type: 'reviewed', action, review });
+      if (action.status === 'approved' && action.mode === 'execute') deps.dispatch(action);
+      return action;
+    },
+    async cancel(who, id) {
+      await expireIfDue(id);
+      const { result } = await mutateAction(store, id, (cur) => cancelAction(cur, who, clock.now()));
+      notifier.notify({ type: 'changed', action: result.next });
+      return result.next;
+    },
+  };
+}

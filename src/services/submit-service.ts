@@ -1,0 +1,81 @@
+import type { ActionRequest } from '../domain/action.js';
+import { fingerprintOf } from '../domain/action.js';
+import type { ActionRecord, Requester } from '../domain/action-record.js';
+import { AppError } from '../domain/errors.js';
+import type { Principal } from '../domain/identity.js';
+import { createAction } from '../domain/lifecycle.js';
+import type { TargetCatalog, TargetInfo } from '../domain/target-catalog.js';
+import type { Clock } from '../ports/clock.js';
+import type { IdSource } from '../ports/ids.js';
+import type { Notifier } from '../ports/notifier.js';
+import type { Store } from '../ports/store.js';
+import type { PolicyService } from './policy-service.js';
+
+export interface SubmitResult {
+  action: ActionRecord;
+  /** False on an idempotent replay. */
+  created: boolean;
+}
+
+export interface SubmitService {
+  submit(who: Principal, request: ActionRequest, idempotencyKey?: string): Promise<SubmitResult>;
+}
+
+/** Kind-specific checks of an input against its target (throw AppError to refuse). */
+export type InputCheck = (request: ActionRequest, target: TargetInfo) => void;
+
+export function requesterOf(p: Principal): Requester {
+  return p.type === 'agent' ? { id: p.id, type: 'agent', owner: p.owner } : { id: p.id, type: 'human' };
+}
+
+export function createSubmitService(deps: {
+  store: Store;
+  policy: PolicyService;
+  targets: TargetCatalog;
+  checkInput: InputCheck;
+  clock: Clock;
+  ids: IdSource;
+  notifier: Notifier;
+  /** Called once an action is approved in execute mode, after it committed. */
+  dispatch(action: ActionRecord): void;
+}): SubmitService {
+  const { store } = deps;
+
+  async function replay(who: Principal, request: ActionRequest, existing: ActionRecord): Promise<SubmitResult> {
+    const fp = fingerprintOf({ kind: request.kind, target: request.target, input: request.input, requester: who.id });
+    if (fp !== existing.fingerprint || (request.mode ?? 'execute') !== existing.mode) {
+      throw new AppError('IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was already used for a different action', { actionId: existing.id });
+    }
+    return { action: existing, created: false };
+  }
+
+  return {
+    async submit(who, request, idempotencyKey) {
+      const target = deps.targets.get(request.target);
+      if (!target) throw new AppError('TARGET_NOT_FOUND', `Unknown target "${request.target}"`, { target: request.target });
+      if (target.kind !== request.kind) {
+        throw new AppError('KIND_MISMATCH', `Target "${target.name}" is of kind ${target.kind}, not ${request.kind}`, { expected: target.kind });
+      }
+      deps.checkInput(request, target);
+      if (idempotencyKey !== undefined) {
+        const existing = await store.getByIdempotencyKey(who.id, idempotencyKey);
+        if (existing) return replay(who, request, existing);
+      }
+      const policy = deps.policy.current();
+      // Fail closed: without a policy nothing is decided.
+      if (!policy) throw new AppError('POLICY_UNAVAILABLE');
+      const requester = requesterOf(who);
+      const decision = policy.evaluate({
+        action: { ...request, mode: request.mode ?? 'execute' },
+        requester: { id: who.id, type: who.type, owner: requester.owner, labels: who.type === 'agent' ? who.labels : {} },
+        target: target.facts,
+      });
+      const t = createAction({ id: deps.ids.actionId(), request, requester, decision, now: deps.clock.now(), idempotencyKey });
+      const res = await store.insertAction(t.next, t.audit);
+      if (!res.inserted) return replay(who, request, res.existing);
+      deps.notifier.notify({ type: 'created', action: res.action });
+      if (res.action.status === 'approved' && res.action.mode === 'execute') deps.dispatch(res.action);
+      return { action: res.action, created: true };
+    },
+  };
+}
