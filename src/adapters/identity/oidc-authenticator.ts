@@ -62,7 +62,8 @@ export function createOidcAuthenticator(o: OidcOptions): Authenticator {
         if (typeof id !== 'string' || id.length < 3) return undefined;
         const claimed = payload[o.groupsClaim];
         const groups = Array.isArray(claimed) ? claimed.filter((g): g is string => typeof g === 'string') : [];
-        const principal: Principal = { type: 'human', id: id.toLowerCase(), groups: [...new Set([...groups, ...o.configuredGroups(id)])] };
+        const human = id.toLowerCase();
+        const principal: Principal = { type: 'human', id: human, groups: [...new Set([...groups, ...o.configuredGroups(human)])] };
         return principal;
       } catch {
         return undefined;
