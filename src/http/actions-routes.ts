@@ -165,8 +165,10 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDep
       },
     },
     async (req) => {
-      // A missing or empty body is fine here; anything else is ignored by design (no parameters).
-      return view(await deps.reviews.cancel(principalOf(req), req.params.id));
+      const who = principalOf(req);
+      // Someone else's action is not found, as on read: ids are not confirmed to strangers.
+      await deps.queries.get(who, req.params.id);
+      return view(await deps.reviews.cancel(who, req.params.id));
     },
   );
 }

@@ -1,0 +1,120 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSqliteStore } from '../../src/adapters/store/sqlite/sqlite-store.js';
+import type { ServerProcess, Workspace } from './harness.js';
+import { BASE_POLICY, raw, runCli, startServer, startTarget, until, workspace } from './harness.js';
+
+let target: Awaited<ReturnType<typeof startTarget>>;
+let ws: Workspace;
+let server: ServerProcess;
+
+async function auditSize(): Promise<number> {
+  const store = createSqliteStore({ path: join(ws.dir, 'countersign.db') });
+  try {
+    return await store.auditSize();
+  } finally {
+    await store.close();
+  }
+}
+
+beforeAll(async () => {
+  target = await startTarget();
+  ws = workspace(target.url);
+  server = await startServer(ws);
+});
+afterAll(async () => {
+  await server?.stop();
+  await target?.close();
+  ws?.cleanup();
+});
+
+const post = (path: string, body: string | undefined, token: string | undefined, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+  raw(server.url, path, { method: 'POST', headers, ...(body !== undefined ? { body } : {}), ...(token ? { token } : {}) });
+
+describe('bad requests get a clear 4xx with a stable code and change nothing', () => {
+  const good = { kind: 'http', target: 'github', input: { method: 'POST', path: '/repos/a/b/releases' } };
+  const cases: Array<[string, () => ReturnType<typeof raw>, number, string]> = [
+    ['no credentials', () => post('/v1/actions', JSON.stringify(good), undefined), 401, 'UNAUTHENTICATED'],
+    ['a wrong token', () => post('/v1/actions', JSON.stringify(good), 'not-a-real-token-at-all'), 401, 'UNAUTHENTICATED'],
+    ['malformed JSON', () => post('/v1/actions', '{"kind": "http",', ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['an empty body', () => post('/v1/actions', '', ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['a non-JSON content type', () => post('/v1/actions', 'kind=http', ws.tokens.agent, { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['an unknown key', () => post('/v1/actions', JSON.stringify({ ...good, sudo: true }), ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['an unknown input key', () => post('/v1/actions', JSON.stringify({ ...good, input: { ...good.input, url: 'http://evil' } }), ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['a wrong type', () => post('/v1/actions', JSON.stringify({ ...good, target: 42 }), ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['a missing field', () => post('/v1/actions', JSON.stringify({ kind: 'http', target: 'github' }), ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['an unknown kind', () => post('/v1/actions', JSON.stringify({ ...good, kind: 'ftp' }), ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['an unknown method', () => post('/v1/actions', JSON.stringify({ ...good, input: { method: 'BREW', path: '/' } }), ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['an unknown mode', () => post('/v1/actions', JSON.stringify({ ...good, mode: 'yolo' }), ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['an unknown target', () => post('/v1/actions', JSON.stringify({ ...good, target: 'gitlab' }), ws.tokens.agent), 404, 'TARGET_NOT_FOUND'],
+    ['a path that leaves the target', () => post('/v1/actions', JSON.stringify({ ...good, input: { method: 'GET', path: '/../../etc/passwd' } }), ws.tokens.agent), 400, 'UNSAFE_REQUEST'],
+    ['an absolute URL', () => post('/v1/actions', JSON.stringify({ ...good, input: { method: 'GET', path: 'http://169.254.169.254/latest' } }), ws.tokens.agent), 400, 'UNSAFE_REQUEST'],
+    ['a bad idempotency key', () => post('/v1/actions', JSON.stringify(good), ws.tokens.agent, { 'content-type': 'application/json', 'idempotency-key': 'ünïcode' }), 400, 'VALIDATION_FAILED'],
+    ['a body over the limit', () => post('/v1/actions', JSON.stringify({ ...good, justification: 'x'.repeat(2 * 1024 * 1024) }), ws.tokens.agent), 413, 'PAYLOAD_TOO_LARGE'],
+    ['a malformed action id', () => raw(server.url, '/v1/actions/..%2f..%2fetc', { token: ws.tokens.agent }), 400, 'VALIDATION_FAILED'],
+    ['an unknown action', () => raw(server.url, `/v1/actions/act_${'0'.repeat(32)}`, { token: ws.tokens.agent }), 404, 'NOT_FOUND'],
+    ['a negative wait', () => raw(server.url, `/v1/actions/act_${'0'.repeat(32)}?wait=-1`, { token: ws.tokens.agent }), 400, 'VALIDATION_FAILED'],
+    ['a bad status filter', () => raw(server.url, '/v1/actions?status=pending,bogus', { token: ws.tokens.agent }), 400, 'VALIDATION_FAILED'],
+    ['a bad cursor', () => raw(server.url, '/v1/actions?cursor=nope', { token: ws.tokens.agent }), 400, 'VALIDATION_FAILED'],
+    ['an approval without fingerprint', () => post(`/v1/actions/act_${'0'.repeat(32)}/approve`, '{}', ws.tokens.alice), 400, 'VALIDATION_FAILED'],
+    ['an approval with a malformed fingerprint', () => post(`/v1/actions/act_${'0'.repeat(32)}/approve`, '{"fingerprint":"md5:x"}', ws.tokens.alice), 400, 'VALIDATION_FAILED'],
+    ['a deny without comment', () => post(`/v1/actions/act_${'0'.repeat(32)}/deny`, '{}', ws.tokens.alice), 400, 'VALIDATION_FAILED'],
+    ['an unknown route', () => raw(server.url, '/v2/actions', { token: ws.tokens.agent }), 404, 'ROUTE_NOT_FOUND'],
+  ];
+
+  it.each(cases)('%s', async (_name, send, status, code) => {
+    const before = await auditSize();
+    const r = await send();
+    expect(r.status).toBe(status);
+    expect(r.body.error?.code).toBe(code);
+    expect(typeof r.body.error?.message).toBe('string');
+    expect(JSON.stringify(r.body)).not.toMatch(/\bat .*\.js:\d+/); // no stack trace
+    expect(await auditSize()).toBe(before);
+  });
+});
+
+describe('policy loading', () => {
+  it('a server does not start on a bad policy, and says where', async () => {
+    const bad = workspace(target.url, { policy: BASE_POLICY.replace('http.method == "DELETE"', 'http.method ==== "DELETE"') });
+    try {
+      const r = await runCli(['serve', '--config', bad.configPath], bad.env);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/policy\.yaml:\d+/);
+      expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
+    } finally {
+      bad.cleanup();
+    }
+  });
+
+  it('reloads on change, keeps the last good policy on a bad one, and audits every load', async () => {
+    const agent = server.client(ws.tokens.agent);
+    const v1 = (await agent.submit({ kind: 'http', target: 'github', input: { method: 'GET', path: '/r' } })).decision.policyVersion;
+    // A bad policy on SIGHUP: rejected, the old one stays in force.
+    writeFileSync(ws.policyPath, `${BASE_POLICY}\n  - id: reads\n    outcome: allow\n`);
+    server.child.kill('SIGHUP');
+    await until(async () => server.logs.join('\n'), (l) => l.includes('policy rejected'));
+    const still = await agent.submit({ kind: 'http', target: 'github', input: { method: 'GET', path: '/r2' } });
+    expect(still.decision.policyVersion).toBe(v1);
+    // A good change on disk: picked up without a signal.
+    writeFileSync(ws.policyPath, BASE_POLICY.replace('outcome: deny\n    reason: Agents never delete', 'outcome: review\n    review: { approvers: [group:oncall], quorum: 1, timeout: 5m }\n    reason: Agents never delete'));
+    const after = await until(
+      () => agent.submit({ kind: 'http', target: 'github', input: { method: 'DELETE', path: '/r3' } }),
+      (a) => a.decision.policyVersion !== v1,
+    );
+    expect(after.decision.outcome).toBe('review');
+    const store = createSqliteStore({ path: join(ws.dir, 'countersign.db') });
+    try {
+      const all = await store.readAudit(0, await store.auditSize());
+      const loads = all.filter((e) => e.type === 'policy.loaded' || e.type === 'policy.rejected').map((e) => [e.type, e.data.trigger]);
+      expect(loads).toEqual([
+        ['policy.loaded', 'startup'],
+        ['policy.rejected', 'sighup'],
+        ['policy.loaded', 'file-change'],
+      ]);
+    } finally {
+      await store.close();
+      writeFileSync(ws.policyPath, readFileSync(ws.policyPath, 'utf8'));
+    }
+  });
+});
