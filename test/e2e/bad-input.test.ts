@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/adapters/store/sqlite/sqlite-store.js';
@@ -107,14 +107,15 @@ describe('policy loading', () => {
     try {
       const all = await store.readAudit(0, await store.auditSize());
       const loads = all.filter((e) => e.type === 'policy.loaded' || e.type === 'policy.rejected').map((e) => [e.type, e.data.trigger]);
-      expect(loads).toEqual([
-        ['policy.loaded', 'startup'],
-        ['policy.rejected', 'sighup'],
-        ['policy.loaded', 'file-change'],
-      ]);
+      // The bad write may be seen by the file watcher as well as by SIGHUP: each attempt is recorded.
+      expect(loads[0]).toEqual(['policy.loaded', 'startup']);
+      expect(loads.at(-1)).toEqual(['policy.loaded', 'file-change']);
+      const middle = loads.slice(1, -1);
+      expect(middle.length).toBeGreaterThanOrEqual(1);
+      expect(middle.every(([type]) => type === 'policy.rejected')).toBe(true);
+      expect(middle.map(([, trigger]) => trigger)).toContain('sighup');
     } finally {
       await store.close();
-      writeFileSync(ws.policyPath, readFileSync(ws.policyPath, 'utf8'));
     }
   });
 });
