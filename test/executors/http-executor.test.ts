@@ -391,6 +391,17 @@ describe('failures are results, never throws', () => {
     expect(s.requests).toHaveLength(0);
   });
 
+  it('a cancellation while the request is in flight ends it as aborted, not as a timeout', async () => {
+    let reached!: () => void;
+    const arrived = new Promise<void>((resolve) => (reached = resolve));
+    const s = await server(() => reached());
+    const ac = new AbortController();
+    const pending = executorFor(target(s.origin, { timeout: '1h' })).execute(runningAction({ target: 'api', input: { method: 'GET', path: '/x' } }), ac.signal);
+    await arrived;
+    ac.abort();
+    expect(await pending).toMatchObject({ ok: false, reason: 'aborted', error: { code: 'ABORTED' } });
+  });
+
   it('a cancelled execution sends nothing', async () => {
     const s = await server((_req, res) => res.end('ok'));
     const ac = new AbortController();

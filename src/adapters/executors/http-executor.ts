@@ -82,9 +82,16 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
     if (signal?.aborted) return executionFailure('ABORTED', 'the execution was cancelled before anything was sent');
     const { target, input, url: firstUrl } = prepared;
 
-    const timeout = AbortSignal.timeout(target.timeoutMs);
-    const done = new AbortController();
-    const combined = AbortSignal.any(signal ? [timeout, done.signal, signal] : [timeout, done.signal]);
+    // One controller for the whole exchange: the deadline, the caller's cancellation and
+    // the end of the read all abort it. Cleared in `finally`, so nothing outlives the call.
+    const ctl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctl.abort();
+    }, target.timeoutMs);
+    const cancel = () => ctl.abort();
+    signal?.addEventListener('abort', cancel, { once: true });
     const headers = buildRequestHeaders(input.headers, target.headers);
     let method: HttpMethod = input.method;
     let body = encodeBody(method, input.body, headers);
@@ -93,7 +100,7 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
     const seen: Partial<ExecutorResult> = {};
     try {
       for (let hops = 0; ; hops++) {
-        const res = await doFetch(url, { method, headers, body, redirect: 'manual', signal: combined });
+        const res = await doFetch(url, { method, headers, body, redirect: 'manual', signal: ctl.signal });
         const kept = selectHeaders(res.headers, secrets);
         Object.assign(seen, { status: res.status, headers: kept });
         const location = res.headers.get('location');
@@ -118,13 +125,15 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
         };
       }
     } catch (e) {
-      if (timeout.aborted) return executionFailure('TIMEOUT', `no complete response within ${target.timeoutMs} ms`, seen);
+      if (timedOut) return executionFailure('TIMEOUT', `no complete response within ${target.timeoutMs} ms`, seen);
       if (signal?.aborted) return executionFailure('ABORTED', 'the execution was cancelled while the request was in flight', seen);
       const { code, message } = describeFetchError(e);
       return executionFailure(code, clean(message), seen);
     } finally {
-      // Drops a connection left half-read (size cap) and releases the timer's listeners.
-      done.abort();
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', cancel);
+      // Drops a connection left half-read (size cap).
+      ctl.abort();
     }
   }
 
