@@ -1,3 +1,4 @@
+/* global process, fetch, URL, URLSearchParams -- eslint.config.js gives .mjs files no Node globals */
 // The http executor's cost, side by side with its baselines in one run:
 // (1) the pure safety check that also runs at submission, against bare URL parsing;
 // (2) a full execution against a loopback server, against a raw fetch of the same request.
