@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBody, readCapped, selectHeaders, trimPartialSecret } from './http-response-read.js';
+import { decodeBody, jsonTooDeep, MAX_JSON_DEPTH, readCapped, selectHeaders, trimPartialSecret } from './http-response-read.js';
 
 const SECRET = 'sk_live_abcdef123456';
 
@@ -45,5 +45,14 @@ describe('response reading', () => {
       'x-request-id': 'id-[REDACTED]',
       link: '<https://h/?page=2>; rel="next"',
     });
+  });
+
+  it('keeps JSON nested deeper than MAX_JSON_DEPTH as text', () => {
+    const deep = `${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`;
+    const ok = `${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`;
+    expect(decodeBody(Buffer.from(deep), false, 'application/json', []).bodyEncoding).toBe('text');
+    expect(decodeBody(Buffer.from(ok), false, 'application/json', []).bodyEncoding).toBe('json');
+    expect(jsonTooDeep(`{"a":"${'['.repeat(100)}\\"["}`, 2)).toBe(false);
+    expect(jsonTooDeep('[[[1]]]', 2)).toBe(true);
   });
 });

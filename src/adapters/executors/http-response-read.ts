@@ -51,10 +51,31 @@ export function trimPartialSecret(text: string, secrets: readonly string[]): str
   return cut ? text.slice(0, text.length - cut) : text;
 }
 
+/** Deeper JSON is kept as text: stored results are serialised and canonicalised recursively downstream. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether JSON text nests arrays and objects deeper than `max`, scanning brackets outside strings. */
+export function jsonTooDeep(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 type StoredBody = Pick<ExecutionResult, 'body' | 'bodyEncoding'>;
 
 /**
- * The body as stored: parsed JSON when labelled JSON, complete and parseable; UTF-8
+ * The body as stored: parsed JSON when labelled JSON, complete, parseable and at most
+ * MAX_JSON_DEPTH deep; UTF-8
  * text when the bytes are valid UTF-8; else base64 (bodyEncoding tells which). Secrets
  * are redacted before encoding, base64 included.
  */
@@ -68,7 +89,7 @@ export function decodeBody(bytes: Uint8Array, truncated: boolean, contentType: s
     text = undefined;
   }
   if (text !== undefined) {
-    if (!truncated && isJsonType(contentType)) {
+    if (!truncated && isJsonType(contentType) && !jsonTooDeep(text, MAX_JSON_DEPTH)) {
       try {
         return { body: redactSecretsDeep(JSON.parse(text) as unknown, secrets), bodyEncoding: 'json' };
       } catch {
