@@ -81,6 +81,10 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
     if ('refused' in prepared) return executionFailure(prepared.refused, clean(prepared.message));
     if (signal?.aborted) return executionFailure('ABORTED', 'the execution was cancelled before anything was sent');
     const { target, input, url: firstUrl } = prepared;
+    const headers = buildRequestHeaders(input.headers, target.headers);
+    let method: HttpMethod = input.method;
+    let body = encodeBody(method, input.body, headers);
+    let url = firstUrl;
 
     // One controller for the whole exchange: the deadline, the caller's cancellation and
     // the end of the read all abort it. Cleared in `finally`, so nothing outlives the call.
@@ -92,10 +96,6 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
     }, target.timeoutMs);
     const cancel = () => ctl.abort();
     signal?.addEventListener('abort', cancel, { once: true });
-    const headers = buildRequestHeaders(input.headers, target.headers);
-    let method: HttpMethod = input.method;
-    let body = encodeBody(method, input.body, headers);
-    let url = firstUrl;
     /** What is known of the last response, kept on failures after it arrived. */
     const seen: Partial<ExecutorResult> = {};
     try {
