@@ -42,6 +42,6 @@ export function formatAction(a: Action): string {
 }
 
 export function formatActionLine(a: Action): string {
-  const what = a.kind === 'http' ? `${String(a.input.method)} ${String(a.input.path)}` : String(a.input.tool ?? a.kind);
+  const what = a.kind === 'http' ? `${String(a.input.method)} ${String(a.input.path)}` : typeof a.input.tool === 'string' ? a.input.tool : a.kind;
   return `${a.id}  ${a.status.padEnd(9)} ${a.requester.id.padEnd(16)} ${a.target.padEnd(12)} ${what}  [${a.decision.rules.join(',')}]`;
 }

@@ -21,7 +21,7 @@ function summary(e: AuditEntry): string {
     case 'execution.started':
       return 'execution started';
     case 'execution.finished':
-      return `execution ${String(d.outcome)}${d.status !== undefined ? ` HTTP ${String(d.status)}` : ''}${d.reason ? ` (${String(d.reason)})` : ''}`;
+      return `execution ${String(d.outcome)}${typeof d.status === 'number' ? ` HTTP ${d.status}` : ''}${typeof d.reason === 'string' ? ` (${d.reason})` : ''}`;
     case 'policy.loaded':
       return `policy ${String(d.version).slice(0, 19)}… loaded (${String(d.trigger)}, ${String(d.rules)} rules)`;
     case 'policy.rejected':

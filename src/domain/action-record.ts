@@ -20,6 +20,8 @@ export interface ExecutionResult {
   status?: number;
   headers?: Record<string, string>;
   body?: unknown;
+  /** How `body` is stored: parsed JSON, UTF-8 text, or base64 of bytes that are not UTF-8. */
+  bodyEncoding?: 'json' | 'text' | 'base64';
   bodyTruncated?: boolean;
   error?: { code: string; message: string };
   /**

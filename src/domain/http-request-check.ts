@@ -1,5 +1,175 @@
-// TEMPORARY stand-in with the agreed shape, replaced by the executor branch.
 import type { HttpInput } from './action.js';
-export function checkHttpRequest(_baseUrl: string, _input: HttpInput): URL {
-  throw new Error('not merged yet');
+import { AppError } from './errors.js';
+import { forbiddenHeader } from './http-forbidden-headers.js';
+import { validateHttpInput } from './http-input-validate.js';
+
+/**
+ * The pure safety check of `http` actions, shared by the submit path (refuse before
+ * any human reviews) and the executor (refuse again before sending). Nothing may leave
+ * the target's base URL: its origin and its path prefix.
+ *
+ * Paths are checked against an allowlist rather than normalised: anything a server
+ * might decode or normalise into a traversal is refused with a clear reason, so that
+ * the path a human approves is byte for byte the path that is requested.
+ */
+
+/** RFC 3986 pchar and `/`, minus `@` (userinfo look-alikes); everything else must be percent-encoded. */
+const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:%/]*$/;
+const ABSOLUTE_URL = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+const MALFORMED_PERCENT = /%(?![0-9A-Fa-f]{2})/;
+/**
+ * Encodings refused inside a path: `.` `/` `\` (servers and proxies that decode them
+ * before routing see a traversal), `%` (double encoding: `%252e` decodes to `%2e`)
+ * and control characters.
+ */
+const ENCODED_FORBIDDEN = /%(2e|2f|5c|25|[01][0-9a-f]|7f)/i;
+function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+export const PATH_RULES = [
+  'not-absolute-path',
+  'absolute-url',
+  'scheme-relative',
+  'control-character',
+  'backslash',
+  'userinfo',
+  'query-in-path',
+  'fragment',
+  'character',
+  'malformed-encoding',
+  'encoded-traversal',
+  'empty-segment',
+  'dot-segment',
+] as const;
+export type PathRule = (typeof PATH_RULES)[number];
+
+export interface PathProblem {
+  rule: PathRule;
+  message: string;
+}
+
+/** Why a path (relative to the base URL's path) is unsafe, or undefined when it is safe. */
+export function pathProblem(path: string): PathProblem | undefined {
+  const p = (rule: PathRule, message: string): PathProblem => ({ rule, message });
+  if (ABSOLUTE_URL.test(path)) return p('absolute-url', 'absolute URLs are not allowed: give a path under the target, starting with /');
+  if (!path.startsWith('/')) return p('not-absolute-path', 'the path must start with /');
+  if (path.startsWith('//')) return p('scheme-relative', 'a path starting with // names another host');
+  if (hasControl(path)) return p('control-character', 'the path holds a control character');
+  if (path.includes('\\')) return p('backslash', 'the path holds a backslash, which some servers read as /');
+  if (path.includes('@')) return p('userinfo', 'the path holds @, which can pass for userinfo; percent-encode it as %40');
+  if (path.includes('?')) return p('query-in-path', 'the path holds ?: give query parameters in input.query');
+  if (path.includes('#')) return p('fragment', 'the path holds #: fragments are never sent');
+  if (!PATH_CHARS.test(path)) {
+    const bad = [...path].find((c) => !PATH_CHARS.test(c)) ?? '';
+    return p('character', `the path holds ${JSON.stringify(bad)}: percent-encode it`);
+  }
+  if (MALFORMED_PERCENT.test(path)) return p('malformed-encoding', 'the path holds % not followed by two hex digits');
+  const enc = ENCODED_FORBIDDEN.exec(path);
+  if (enc) return p('encoded-traversal', `the path holds ${enc[0]}: encoded dots, slashes, backslashes, percent signs and control characters are refused`);
+  const segments = path.split('/').slice(1);
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i] as string;
+    // A trailing slash is an empty last segment and is fine; `//` inside is not.
+    if (seg === '' && i < segments.length - 1) return p('empty-segment', 'the path holds an empty segment (//)');
+    // `..;x` is `..` to servers that strip path parameters (Tomcat, Jetty); Windows
+    // servers trim trailing dots, so any all-dots segment is refused, not just . and ..
+    const name = seg.split(';')[0] ?? '';
+    if (/^\.+$/.test(name)) return p('dot-segment', 'the path holds a dot segment (., .., ...)');
+  }
+  return undefined;
+}
+
+export interface ParsedBase {
+  url: URL;
+  /** The base path without its trailing slash: '' for the root. */
+  prefix: string;
+}
+
+/** Parses a target's baseUrl. Messages never quote it: it may hold a secret (webhook URLs). */
+export function parseBaseUrl(baseUrl: string): ParsedBase {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new AppError('CONFIG_INVALID', 'the target\'s baseUrl is not a URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError('CONFIG_INVALID', 'the target\'s baseUrl must be http or https');
+  if (url.username || url.password) throw new AppError('CONFIG_INVALID', 'the target\'s baseUrl must not hold credentials: inject them as headers');
+  if (url.search || url.hash) throw new AppError('CONFIG_INVALID', 'the target\'s baseUrl must not have a query or a fragment');
+  return { url, prefix: url.pathname.replace(/\/+$/, '') };
+}
+
+/** Query parameters in the input's order, each key and value fully percent-encoded (spaces as %20). */
+export function encodeQuery(query: HttpInput['query']): string {
+  if (!query) return '';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query)) {
+    for (const x of Array.isArray(v) ? v : [v]) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(x)}`);
+  }
+  return parts.join('&');
+}
+
+function unsafe(message: string, details: Record<string, unknown>): never {
+  throw new AppError('UNSAFE_REQUEST', message, details);
+}
+
+/**
+ * The URL a validated `http` input resolves to under baseUrl, or UNSAFE_REQUEST.
+ * The path is appended to the base path (never resolved relative to it), then the
+ * result is parsed again and must be exactly what was built: same origin, base path
+ * prefix, nothing normalised away.
+ */
+export function checkHttpRequest(baseUrl: string, input: HttpInput): URL {
+  const base = parseBaseUrl(baseUrl);
+  const problem = pathProblem(input.path);
+  if (problem) unsafe(`unsafe path: ${problem.message}`, { field: 'path', rule: problem.rule });
+  for (const name of Object.keys(input.headers ?? {})) {
+    const rule = forbiddenHeader(name);
+    if (rule) unsafe(`header "${name}" may not be set by an agent: ${rule.why}`, { field: 'headers', header: name, rule: rule.risk });
+  }
+  const qs = encodeQuery(input.query);
+  const pathname = base.prefix + input.path;
+  const search = qs ? `?${qs}` : '';
+  const url = new URL(`${base.url.origin}${pathname}${search}`);
+  if (url.origin !== base.url.origin || url.username || url.password || url.pathname !== pathname || url.search !== search || url.hash) {
+    unsafe('unsafe path: it does not resolve under the target\'s base URL', { field: 'path', rule: 'escapes-base' });
+  }
+  return url;
+}
+
+/** Shape validation then safety check: what the submit path calls on an `http` action's input. */
+export function checkHttpAction(baseUrl: string, input: unknown): { input: HttpInput; url: URL } {
+  const valid = validateHttpInput(input);
+  return { input: valid, url: checkHttpRequest(baseUrl, valid) };
+}
+
+export type RedirectCheck = { ok: true; url: URL } | { ok: false; message: string };
+
+/**
+ * Where a redirect's Location leads, if it stays under the base URL (same origin and
+ * path prefix, and a remaining path that passes the same rules as an agent's path).
+ * Cross-origin and scheme changes (http to https) are refused too.
+ */
+export function checkRedirect(baseUrl: string, current: URL, location: string): RedirectCheck {
+  const base = parseBaseUrl(baseUrl);
+  let url: URL;
+  try {
+    url = new URL(location, current);
+  } catch {
+    return { ok: false, message: 'the redirect Location is not a URL' };
+  }
+  url.hash = '';
+  if (url.origin !== base.url.origin) return { ok: false, message: 'the redirect leads to another origin' };
+  if (url.username || url.password) return { ok: false, message: 'the redirect Location holds credentials' };
+  if (url.pathname !== base.prefix && !url.pathname.startsWith(`${base.prefix}/`)) {
+    return { ok: false, message: 'the redirect leads outside the target\'s base path' };
+  }
+  const problem = pathProblem(url.pathname.slice(base.prefix.length) || '/');
+  if (problem) return { ok: false, message: `the redirect path is unsafe: ${problem.message}` };
+  return { ok: true, url };
 }

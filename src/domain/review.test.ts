@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from './errors.js';
+import type { AppError } from './errors.js';
 import type { Principal } from './identity.js';
 import type { Review, ReviewState } from './review.js';
 import { approversCounted, checkReviewer, reviewOutcome } from './review.js';

@@ -2,7 +2,6 @@ import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../ports/authenticator.js';
 import type { ActionsRouteDeps } from './actions-routes.js';
@@ -13,7 +12,7 @@ import { registerHealthRoutes } from './health-routes.js';
 
 export interface AppDeps extends ActionsRouteDeps {
   authenticator: Authenticator;
-  logger: Logger;
+  logger: FastifyBaseLogger;
   metrics: Registry;
   bodyLimitBytes: number;
   trustProxy: boolean;
@@ -36,7 +35,7 @@ function validators() {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance: deps.logger,
     bodyLimit: deps.bodyLimitBytes,
     trustProxy: deps.trustProxy,
     disableRequestLogging: true,

@@ -28,7 +28,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       if (masked) req.log.error({ err }, 'request failed');
       return reply.status(err.status).send(errorBody(err.code, masked ? ERROR_CODES[err.code].message : err.message, masked ? undefined : err.details));
     }
-    const fe = err as FastifyError;
+    const fe = err;
     if (fe.validation) {
       const issues = fe.validation.map((v) => ({
         path: `${fe.validationContext ?? ''}${v.instancePath || ''}`,

@@ -1,6 +1,6 @@
-import type { ActionKind, ActionRequest, HttpInput } from '../domain/action.js';
+import type { ActionKind, ActionRequest } from '../domain/action.js';
 import { AppError } from '../domain/errors.js';
-import { checkHttpRequest } from '../domain/http-request-check.js';
+import { checkHttpAction } from '../domain/http-request-check.js';
 import type { TargetInfo } from '../domain/target-catalog.js';
 import type { InputCheck } from './submit-service.js';
 
@@ -11,7 +11,7 @@ function toolShape(r: ActionRequest): void {
 /** Input checks per kind: exhaustive, so a new kind without a check does not compile. */
 export const kindChecks: Record<ActionKind, InputCheck> = {
   http: (r: ActionRequest, t: TargetInfo) => {
-    checkHttpRequest(t.baseUrl ?? '', r.input as unknown as HttpInput);
+    checkHttpAction(t.baseUrl ?? '', r.input);
   },
   mcp: toolShape,
   tool: toolShape,

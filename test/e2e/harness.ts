@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ export interface Received {
 }
 
 /** A real HTTP target on a loopback port that records every request it gets. */
-export async function startTarget(handler?: (r: Received, res: import('node:http').ServerResponse) => boolean | void) {
+export async function startTarget(handler?: (r: Received, res: ServerResponse) => boolean | void) {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -219,7 +219,7 @@ export async function raw(url: string, path: string, init: RequestInit & { token
   if (init.token) headers.set('authorization', `Bearer ${init.token}`);
   const res = await fetch(`${url}${path}`, { ...init, headers });
   const text = await res.text();
-  let body: Record<string, unknown> = {};
+  let body: Record<string, unknown>;
   try {
     body = JSON.parse(text) as Record<string, unknown>;
   } catch {

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { decodeBody, jsonTooDeep, MAX_JSON_DEPTH, readCapped, selectHeaders, trimPartialSecret } from './http-response-read.js';
+
+const SECRET = 'sk_live_abcdef123456';
+
+function stream(...chunks: string[]): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(c) {
+      for (const x of chunks) c.enqueue(new TextEncoder().encode(x));
+      c.close();
+    },
+  });
+}
+
+describe('response reading', () => {
+  it('reads up to the cap across chunks and flags truncation', async () => {
+    const cut = await readCapped(stream('abc', 'def'), 4);
+    expect(Buffer.from(cut.bytes).toString()).toBe('abcd');
+    expect(cut.truncated).toBe(true);
+    const whole = await readCapped(stream('abc', 'def'), 6);
+    expect(Buffer.from(whole.bytes).toString()).toBe('abcdef');
+    expect(whole.truncated).toBe(false);
+    const none = await readCapped(null, 10);
+    expect([none.bytes.byteLength, none.truncated]).toEqual([0, false]);
+  });
+
+  it('drops a multi-byte character cut in half by the cap instead of calling the body binary', () => {
+    const bytes = Buffer.from('aé').subarray(0, 2);
+    expect(decodeBody(bytes, true, 'text/plain', [])).toEqual({ body: 'a', bodyEncoding: 'text' });
+    expect(decodeBody(bytes, false, 'text/plain', []).bodyEncoding).toBe('base64');
+  });
+
+  it('drops the start of a secret left at the end of a truncated body', () => {
+    expect(trimPartialSecret(`abc ${SECRET.slice(0, 7)}`, [SECRET])).toBe('abc ');
+    expect(trimPartialSecret('abc sk', [SECRET])).toBe('abc ');
+    expect(trimPartialSecret('abc def', [SECRET])).toBe('abc def');
+  });
+
+  it('keeps only the selected headers, redacted, never set-cookie', () => {
+    const h = new Headers({ 'Content-Type': 'text/plain', 'Set-Cookie': 'a=b', 'X-RateLimit-Remaining': '9', 'RateLimit-Reset': '3', Server: 'x', 'X-Request-Id': `id-${SECRET}`, Link: '<https://h/?page=2>; rel="next"' });
+    expect(selectHeaders(h, [SECRET])).toEqual({
+      'content-type': 'text/plain',
+      'x-ratelimit-remaining': '9',
+      'ratelimit-reset': '3',
+      'x-request-id': 'id-[REDACTED]',
+      link: '<https://h/?page=2>; rel="next"',
+    });
+  });
+
+  it('keeps JSON nested deeper than MAX_JSON_DEPTH as text', () => {
+    const deep = `${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`;
+    const ok = `${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`;
+    expect(decodeBody(Buffer.from(deep), false, 'application/json', []).bodyEncoding).toBe('text');
+    expect(decodeBody(Buffer.from(ok), false, 'application/json', []).bodyEncoding).toBe('json');
+    expect(jsonTooDeep(`{"a":"${'['.repeat(100)}\\"["}`, 2)).toBe(false);
+    expect(jsonTooDeep('[[[1]]]', 2)).toBe(true);
+  });
+});

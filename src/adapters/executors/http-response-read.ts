@@ -1,0 +1,139 @@
+import type { ExecutionResult } from '../../domain/action-record.js';
+import { redactSecretsDeep, redactSecretsInText } from '../../domain/redact.js';
+
+/**
+ * Reads a response body up to `max` bytes, then stops: the rest is never read, and
+ * the stream is cancelled so the connection is dropped rather than drained.
+ */
+export async function readCapped(body: ReadableStream<Uint8Array> | null, max: number): Promise<{ bytes: Uint8Array; truncated: boolean }> {
+  if (!body) return { bytes: new Uint8Array(0), truncated: false };
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let truncated = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (total + value.byteLength > max) {
+      chunks.push(value.subarray(0, max - total));
+      total = max;
+      truncated = true;
+      await reader.cancel().catch(() => undefined);
+      break;
+    }
+    chunks.push(value);
+    total += value.byteLength;
+  }
+  return { bytes: Buffer.concat(chunks, total), truncated };
+}
+
+function isJsonType(contentType: string | null): boolean {
+  if (!contentType) return false;
+  const mime = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  return mime === 'application/json' || mime.endsWith('+json');
+}
+
+/**
+ * A truncated body may end with the first characters of a secret whose rest was cut
+ * off; whole-value redaction cannot see it, so the longest such tail is dropped.
+ */
+export function trimPartialSecret(text: string, secrets: readonly string[]): string {
+  let cut = 0;
+  for (const s of secrets) {
+    if (s.length < 4) continue;
+    for (let k = Math.min(s.length - 1, text.length); k > cut; k--) {
+      if (text.endsWith(s.slice(0, k))) {
+        cut = k;
+        break;
+      }
+    }
+  }
+  return cut ? text.slice(0, text.length - cut) : text;
+}
+
+/** Deeper JSON is kept as text: stored results are serialised and canonicalised recursively downstream. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether JSON text nests arrays and objects deeper than `max`, scanning brackets outside strings. */
+export function jsonTooDeep(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+type StoredBody = Pick<ExecutionResult, 'body' | 'bodyEncoding'>;
+
+/**
+ * The body as stored: parsed JSON when labelled JSON, complete, parseable and at most
+ * MAX_JSON_DEPTH deep; UTF-8
+ * text when the bytes are valid UTF-8; else base64 (bodyEncoding tells which). Secrets
+ * are redacted before encoding, base64 included.
+ */
+export function decodeBody(bytes: Uint8Array, truncated: boolean, contentType: string | null, secrets: readonly string[]): StoredBody {
+  if (bytes.byteLength === 0) return {};
+  let text: string | undefined;
+  try {
+    // `stream: true` drops a multi-byte character cut in half by the cap instead of failing.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: truncated });
+  } catch {
+    text = undefined;
+  }
+  if (text !== undefined) {
+    if (!truncated && isJsonType(contentType) && !jsonTooDeep(text, MAX_JSON_DEPTH)) {
+      try {
+        return { body: redactSecretsDeep(JSON.parse(text) as unknown, secrets), bodyEncoding: 'json' };
+      } catch {
+        // Labelled JSON but not JSON: keep it as text.
+      }
+    }
+    const clean = redactSecretsInText(text, secrets);
+    return { body: truncated ? trimPartialSecret(clean, secrets) : clean, bodyEncoding: 'text' };
+  }
+  // Binary: latin1 maps each byte to one char, so byte-wise redaction of the secrets' UTF-8 bytes.
+  const asBytes = secrets.map((s) => Buffer.from(s, 'utf8').toString('latin1'));
+  let latin1 = redactSecretsInText(Buffer.from(bytes).toString('latin1'), asBytes);
+  if (truncated) latin1 = trimPartialSecret(latin1, asBytes);
+  return { body: Buffer.from(latin1, 'latin1').toString('base64'), bodyEncoding: 'base64' };
+}
+
+/** Response headers worth keeping: content description, caching validators, redirects, request ids, rate limits. Never set-cookie. */
+const KEPT_HEADERS = new Set([
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'content-language',
+  'content-disposition',
+  'etag',
+  'last-modified',
+  'cache-control',
+  'date',
+  'location',
+  'link',
+  'retry-after',
+  'x-request-id',
+  'x-correlation-id',
+  'request-id',
+  'x-github-request-id',
+  'ratelimit',
+  'ratelimit-policy',
+]);
+const KEPT_PREFIXES = ['ratelimit-', 'x-ratelimit-', 'x-rate-limit-'];
+
+export function selectHeaders(headers: Headers, secrets: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    // Headers yields lower-case names.
+    if (KEPT_HEADERS.has(name) || KEPT_PREFIXES.some((p) => name.startsWith(p))) out[name] = redactSecretsInText(value, secrets);
+  });
+  return out;
+}

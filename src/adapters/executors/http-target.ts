@@ -1,0 +1,85 @@
+import type { HttpTargetConfig } from '../../config/schema.js';
+import { parseDuration } from '../../domain/duration.js';
+import { AppError } from '../../domain/errors.js';
+import { forbiddenHeader } from '../../domain/http-forbidden-headers.js';
+import { isHeaderName, isHeaderValue } from '../../domain/http-input-validate.js';
+import { parseBaseUrl } from '../../domain/http-request-check.js';
+import { SENSITIVE_HEADERS } from '../../domain/redact.js';
+
+/** A target as the executor uses it: parsed once at start-up, then frozen. */
+export interface PreparedHttpTarget {
+  readonly baseUrl: string;
+  /** Injected headers, lower-case names. They override the agent's. */
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
+  readonly followRedirects: number;
+}
+
+function bad(name: string, message: string): never {
+  // Never quote a header value or the base URL: either may be a secret.
+  throw new AppError('CONFIG_INVALID', `targets.${name}: ${message}`, { target: name });
+}
+
+/**
+ * Checks what the config schema cannot: injected headers must be sendable and must
+ * not touch framing or the connection (fetch would reject them or, for host, drop them
+ * silently). Throws CONFIG_INVALID, so a bad target fails at start rather than per action.
+ */
+export function prepareHttpTarget(name: string, cfg: HttpTargetConfig): PreparedHttpTarget {
+  try {
+    parseBaseUrl(cfg.baseUrl);
+  } catch (e) {
+    bad(name, (e as Error).message);
+  }
+  const headers: Array<readonly [string, string]> = [];
+  const seen = new Set<string>();
+  for (const [rawName, value] of Object.entries(cfg.headers)) {
+    const h = rawName.toLowerCase();
+    if (!isHeaderName(rawName)) bad(name, `header "${rawName}" is not a valid HTTP token`);
+    if (seen.has(h)) bad(name, `header "${rawName}" is given twice with different case`);
+    seen.add(h);
+    if (!isHeaderValue(value)) bad(name, `the value of header "${rawName}" holds a control or non-Latin-1 character`);
+    const rule = forbiddenHeader(h);
+    if (rule && (rule.risk === 'framing' || rule.risk === 'hop-by-hop' || h === 'host')) bad(name, `header "${rawName}" cannot be injected: ${rule.why}`);
+    headers.push([h, value] as const);
+  }
+  let timeoutMs: number;
+  try {
+    timeoutMs = parseDuration(cfg.timeout);
+  } catch (e) {
+    bad(name, (e as Error).message);
+  }
+  return Object.freeze({
+    baseUrl: cfg.baseUrl,
+    headers: Object.freeze(headers),
+    timeoutMs,
+    maxResponseBytes: cfg.maxResponseBytes,
+    followRedirects: cfg.followRedirects,
+  });
+}
+
+/** Shorter values are left alone, as in config/load.ts: redacting them would shred ordinary text. */
+const MIN_SECRET = 8;
+
+/**
+ * Secrets a target may echo back in forms the config's list lacks: the credential
+ * part of `Scheme value`, and the decoded `user:password` of Basic auth (and the password).
+ */
+export function targetSecrets(cfg: HttpTargetConfig): string[] {
+  const out = new Set<string>();
+  for (const [k, v] of Object.entries(cfg.headers)) {
+    if (!SENSITIVE_HEADERS.has(k.toLowerCase())) continue;
+    out.add(v);
+    const parts = v.trim().split(/\s+/);
+    const cred = parts[parts.length - 1] ?? '';
+    out.add(cred);
+    if (parts.length === 2 && parts[0]?.toLowerCase() === 'basic') {
+      const decoded = Buffer.from(cred, 'base64').toString('utf8');
+      out.add(decoded);
+      const colon = decoded.indexOf(':');
+      if (colon >= 0) out.add(decoded.slice(colon + 1));
+    }
+  }
+  return [...out].filter((s) => s.length >= MIN_SECRET);
+}
