@@ -63,7 +63,10 @@ function test(file: string, casesFile: string, opts: { config?: string }): void 
       return undefined;
     }
   });
-  if (issues.length) throw new CliExit(EXIT.USAGE, `${issues.map(formatIssue).join('\n')}\n${casesFile}: invalid cases file`);
+  if (issues.length) {
+    issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+    throw new CliExit(EXIT.USAGE, `${issues.map(formatIssue).join('\n')}\n${casesFile}: invalid cases file`);
+  }
 
   let failed = 0;
   cases.forEach((c, i) => {

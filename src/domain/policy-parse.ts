@@ -65,12 +65,14 @@ export function readPolicySpec(src: YamlSource, groups: GroupLookup): PolicyRead
   if (top.rules !== undefined && top.rules !== null && !Array.isArray(top.rules)) r.fail(['rules'], 'rules must be a list');
   const seen = new Map<string, KeyPath>();
   (Array.isArray(top.rules) ? (top.rules as unknown[]) : []).forEach((raw, i) => {
-    const rule = readRule(r, raw, ['rules', i], groups, warnings, conditions);
-    if (!rule) return;
-    const first = seen.get(rule.id);
-    if (first) r.fail([...rule.path, 'id'], `duplicate rule id "${rule.id}" (first defined at line ${r.lineOf(first) ?? '?'})`);
-    else seen.set(rule.id, rule.path);
-    rules.push(rule);
+    const path: KeyPath = ['rules', i];
+    // Duplicates are found even among rules with other problems.
+    const id = isMapping(raw) && typeof raw.id === 'string' ? raw.id : undefined;
+    const first = id === undefined ? undefined : seen.get(id);
+    if (id !== undefined && first) r.fail([...path, 'id'], `duplicate rule id "${id}" (first defined at line ${r.lineOf(first) ?? '?'})`);
+    else if (id !== undefined) seen.set(id, path);
+    const rule = readRule(r, raw, path, groups, warnings, conditions);
+    if (rule) rules.push(rule);
   });
   return { spec: r.issues.length ? undefined : { default: def, rules }, conditions, issues: r.issues, warnings };
 }
