@@ -5,15 +5,15 @@ import type { ActionKind } from './action.js';
 import { regexProblem } from './regex-safety.js';
 
 /*
- * CEL library: @marcbachmann/cel-js. Measured against @bufbuild/cel on our rule shapes
- * (bench/policy-bench.mjs, docs/policy.md): both got `in`, `matches`, `size`, `has` and
- * the string functions right, but cel-js evaluates 5-10x faster (about 0.1-0.5 µs per
- * condition against 0.7-2.4 µs, and 23 µs for a `matches` that @bufbuild/cel recompiles
- * on every call), compiles about 10x faster, has no dependency (@bufbuild/cel needs
- * @bufbuild/protobuf), and exposes a type checker, which lets us refuse a `when` that
- * is not a bool and a misspelt variable when the policy loads instead of at request
- * time. Its one weakness for us, `matches` on the backtracking JS RegExp engine, is
- * covered by regex-safety.ts.
+ * CEL library: @marcbachmann/cel-js, chosen over @bufbuild/cel after measuring both on
+ * our rule shapes (bench/policy-bench.mjs; numbers in docs/policy.md). Both got `in`,
+ * `matches`, `size`, `has` and the string functions right. cel-js evaluates 3-10x
+ * faster (0.2-1 µs per condition against 1.5-3 µs, and against 22 µs for a `matches`,
+ * which @bufbuild/cel compiles to RE2 on every call) and compiles about 10x faster; it
+ * has no dependency (@bufbuild/cel needs @bufbuild/protobuf); and its type checker
+ * lets us refuse, when the policy loads, a `when` that is not a bool or that names an
+ * unknown variable; @bufbuild/cel 0.6 exposes no checker. Its one weakness for us,
+ * `matches` on JavaScript's backtracking RegExp, is guarded by regex-safety.ts.
  */
 
 /** Variables every condition sees. Kind facts (`http`, `mcp`, `tool`) are added per rule. */

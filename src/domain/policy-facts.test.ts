@@ -49,6 +49,12 @@ describe('http facts', () => {
     expect(holds('http', when, i)).toBe(true);
   });
 
+  it('the method is upper-cased, so a lower-case method cannot slip past a rule', () => {
+    const lower = input('http', 'github', { method: 'delete', path: '/x' });
+    expect(KIND_FACTS.http(lower).method).toBe('DELETE');
+    expect(holds('http', 'http.method == "DELETE"', lower)).toBe(true);
+  });
+
   it('a missing path gives no segments, and non-object queries read as empty', () => {
     expect(KIND_FACTS.http(input('http', 'x', { method: 'GET', query: 'a=b' }))).toMatchObject({ path: undefined, segments: [], query: {} });
   });

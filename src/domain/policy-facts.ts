@@ -13,7 +13,8 @@ export const KIND_FACTS: Record<ActionKind, (input: EvaluationInput) => Record<s
     const i = e.action.input;
     const path = str(i.path);
     return {
-      method: str(i.method),
+      // Upper-cased so that a rule on "DELETE" also sees "delete": servers commonly treat them alike.
+      method: str(i.method)?.toUpperCase(),
       host: e.target.host,
       path,
       segments: path === undefined ? [] : segmentsOf(path),

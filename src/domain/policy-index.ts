@@ -3,10 +3,11 @@ import type { CompiledRule } from './policy-rule.js';
 
 /**
  * Candidate rules per (kind, target), so that an evaluation looks at the rules that
- * can concern it rather than at all of them. Per kind: a map from exact target name
- * to its rules merged with the kind's glob (and target-less) rules, in policy order,
- * all built once. Candidates are a superset of the matching rules: the full match is
- * still checked for each.
+ * can concern it rather than at all of them. Per kind: a map from each target name the
+ * policy spells out to its rules, merged in policy order with the glob and target-less
+ * rules that can match that name (globs are tried once, here, not per action). Any
+ * other target gets the kind's glob and target-less rules. Candidates are a superset
+ * of the matching rules: the full match is still checked for each.
  */
 export interface RuleIndex {
   candidates(kind: string, target: string): readonly CompiledRule[];
@@ -44,7 +45,7 @@ function bucket(rules: readonly CompiledRule[]): KindBucket {
       else exact.set(t, [r]);
     }
   }
-  for (const [t, list] of exact) exact.set(t, mergeByIndex(list, globs));
+  for (const [t, list] of exact) exact.set(t, mergeByIndex(list, globs.filter((r) => !r.target || r.target(t))));
   return { exact, globs };
 }
 
