@@ -3,6 +3,7 @@
 // equivalent generated policies of 10, 100 and 1,000 rules, plus a linear (unindexed) loop
 // over the same conditions in both CEL libraries. Every engine must agree on the fired
 // rules for every sampled action, or the benchmark fails.
+import process from 'node:process';
 import { Environment } from '@marcbachmann/cel-js';
 import { celEnv, isCelError, parse as bufParse, plan as bufPlan } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
