@@ -44,6 +44,12 @@ describe('a bad policy is refused with file, line and a clear message', () => {
     expect(found[0]).toMatchObject({ file: 'policy.yaml', line: 5, column: 1 });
   });
 
+  it('an empty file or a document that is not a mapping is refused at line 1', () => {
+    expect(only('')).toBe('1:1: the policy must be a mapping (default, rules)');
+    expect(only('# just a comment\n')).toBe('1:1: the policy must be a mapping (default, rules)');
+    expect(only('- id: a\n')).toBe('1:1: the policy must be a mapping (default, rules)');
+  });
+
   it('duplicate YAML keys are refused', () => {
     expect(only(`${head}  - id: a\n    outcome: allow\n    outcome: deny\n`)).toMatch(/^5:\d+: .*[Uu]nique|^5:\d+: .*duplicate|^5:\d+: .*Map keys must be unique/);
   });

@@ -109,16 +109,16 @@ function readOutcome(
     r.fail([...path, 'outcome'], `outcome must be one of ${OUTCOMES.join(', ')} (got ${JSON.stringify(m.outcome)})`);
   } else outcome = m.outcome as Outcome;
 
+  const before = r.issues.length;
   let review: ReviewSpec | undefined;
-  let ok = outcome !== undefined;
   if (outcome === 'review') {
-    if (m.review === undefined) ok = !!r.fail(path, `${what} has outcome review but no "review" (approvers, quorum, timeout)`);
-    else ok = !!(review = readReview(r, m.review, [...path, 'review'], groups, warnings));
+    if (m.review === undefined) r.fail(path, `${what} has outcome review but no "review" (approvers, quorum, timeout)`);
+    else review = readReview(r, m.review, [...path, 'review'], groups, warnings);
   } else if (m.review !== undefined && outcome !== undefined) {
-    ok = !!r.fail([...path, 'review'], `"review" only applies to outcome review (this outcome is ${outcome})`);
+    r.fail([...path, 'review'], `"review" only applies to outcome review (this outcome is ${outcome})`);
   }
   const reason = m.reason === undefined ? undefined : r.string(m.reason, [...path, 'reason'], 'reason');
-  if (!ok || outcome === undefined || (m.reason !== undefined && reason === undefined)) return undefined;
+  if (outcome === undefined || r.issues.length > before) return undefined;
   return { outcome, review, reason };
 }
 

@@ -16,7 +16,9 @@ export class SpecReader {
   constructor(readonly src: YamlSource) {}
 
   fail(path: KeyPath, message: string): undefined {
-    this.issues.push(this.src.locate(path, message));
+    const issue = this.src.locate(path, message);
+    // An empty document has no node to point at: its problem is at its start.
+    this.issues.push(issue.line === undefined ? { ...issue, line: 1, column: 1 } : issue);
     return undefined;
   }
 
