@@ -9,13 +9,12 @@ import type { TokenEntry } from './adapters/identity/token-authenticator.js';
 import { createTokenAuthenticator, hashToken } from './adapters/identity/token-authenticator.js';
 import { watchPolicyFile } from './adapters/policy/policy-file-watcher.js';
 import { createSqliteStore } from './adapters/store/sqlite/sqlite-store.js';
+import { configGroups, targetFacts } from './config/config-facts.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import type { ActionKind } from './domain/action.js';
 import { parseDuration } from './domain/duration.js';
 import { AppError } from './domain/errors.js';
-import type { Directory } from './domain/identity.js';
-import { buildDirectory } from './domain/identity.js';
 import type { TargetCatalog } from './domain/target-catalog.js';
 import { buildTargetCatalog } from './domain/target-catalog.js';
 import { formatIssue } from './domain/yaml-source.js';
@@ -59,14 +58,6 @@ export interface GatewayOptions {
   listen?: string;
 }
 
-export function buildDirectoryFromConfig(c: Config): Directory {
-  return buildDirectory(
-    c.humans.map((h) => ({ id: h.id, groups: h.groups })),
-    c.agents.map((a) => ({ id: a.id, owner: a.owner, labels: a.labels ?? {} })),
-    [...c.groups, ...c.audit.readerGroups],
-  );
-}
-
 export function buildAuthenticator(c: Config): Authenticator {
   const entries: TokenEntry[] = [];
   for (const a of c.agents) {
@@ -86,19 +77,8 @@ export function buildAuthenticator(c: Config): Authenticator {
 
 export function buildTargets(c: Config): TargetCatalog {
   return buildTargetCatalog(
-    Object.entries(c.targets).map(([name, t]) => ({
-      name,
-      kind: t.kind,
-      baseUrl: t.baseUrl,
-      facts: { name, kind: t.kind, host: new URL(t.baseUrl).host, labels: t.labels ?? {} },
-    })),
+    Object.entries(c.targets).map(([name, t]) => ({ name, kind: t.kind, baseUrl: t.baseUrl, facts: targetFacts(c, name)! })),
   );
-}
-
-function groupSizes(c: Config): (name: string) => number {
-  const sizes = new Map<string, number>();
-  for (const h of c.humans) for (const g of h.groups) sizes.set(g, (sizes.get(g) ?? 0) + 1);
-  return (name) => sizes.get(name) ?? 0;
 }
 
 function processInfo(): ProcessInfo {
@@ -123,11 +103,10 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   const logger = opts.logger ?? createLogger(config.log.level);
   const clock = opts.clock ?? systemClock;
   const store = createSqliteStore({ path: loaded.storePath });
-  const directory = buildDirectoryFromConfig(config);
   const targets = buildTargets(config);
   const events = createActionEvents((e) => logger.error({ err: e }, 'action event listener failed'));
 
-  const policy = createPolicyService({ store, clock, groupExists: (g) => directory.groupExists(g), groupSize: groupSizes(config) });
+  const policy = createPolicyService({ store, clock, ...configGroups(config) });
   const policyText = readFileSync(loaded.policyPath, 'utf8');
   const first = await policy.load(policyText, loaded.policyPath, 'startup');
   if (!first.ok) {

@@ -19,8 +19,14 @@ export class CliExit extends Error {
   }
 }
 
+/** Subcommands copy settings when created, so the override must reach each one, or commander exits 1 itself. */
+function overrideExits(cmd: Command): void {
+  cmd.exitOverride();
+  for (const sub of cmd.commands) overrideExits(sub);
+}
+
 export async function runCli(program: Command, argv: string[]): Promise<void> {
-  program.exitOverride();
+  overrideExits(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -42,10 +42,45 @@ export interface EvaluationInput {
   };
   requester: { id: string; type: 'agent' | 'human'; owner?: string | undefined; labels: Record<string, string> };
   target: TargetFacts;
+  /**
+   * What the gateway knows about the action besides the agent's input: for `mcp`, the
+   * server's tool annotations. Never taken from the agent, which could claim anything.
+   */
+  hints?: EvaluationHints | undefined;
+}
+
+export interface EvaluationHints {
+  /** MCP tool annotations (readOnlyHint, destructiveHint...) as the server declared them. */
+  annotations?: Record<string, unknown> | undefined;
+}
+
+/** Which part of a rule's `match` did not hold. */
+export const MATCH_PARTS = ['kind', 'target', 'requester', 'labels'] as const;
+export type MatchPart = (typeof MATCH_PARTS)[number];
+
+/** Why one rule did or did not fire, for `policy explain`. */
+export interface RuleTrace {
+  ruleId: string;
+  /** Line of the rule in the policy file. */
+  line?: number | undefined;
+  outcome: Outcome;
+  match: { held: true } | { held: false; failed: MatchPart };
+  /** Absent when the rule has no `when` or its match did not hold. */
+  condition?: { expression: string; value: unknown } | { expression: string; error: string } | undefined;
+  fired: boolean;
+  requirement?: ReviewSpec | undefined;
+}
+
+export interface PolicyTrace {
+  decision: Decision;
+  /** Every rule, in policy order. */
+  rules: RuleTrace[];
 }
 
 export interface CompiledPolicy {
   readonly version: string;
   readonly ruleCount: number;
   evaluate(input: EvaluationInput): Decision;
+  /** The same decision as `evaluate`, reached by checking every rule, with a per-rule trace. */
+  explain(input: EvaluationInput): PolicyTrace;
 }

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { configGroups, requesterFacts, targetFacts } from '../config/config-facts.js';
+import { loadConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/load.js';
+import { isAppError } from '../domain/errors.js';
+import { PolicyError, compilePolicy } from '../domain/policy-compile.js';
+import type { GroupLookup } from '../domain/policy-compile.js';
+import type { CompiledPolicy, EvaluationHints, EvaluationInput } from '../domain/policy-types.js';
+import { formatIssue } from '../domain/yaml-source.js';
+import type { SourceIssue } from '../domain/yaml-source.js';
+import { CliExit, EXIT } from './cli-runtime.js';
+import type { PolicyCase } from './policy-cases.js';
+
+export function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CliExit(EXIT.USAGE, `${file}: cannot read the ${what}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
+
+/**
+ * The config, for groups, labels and hosts. Policy commands never need secrets, so an
+ * unset `${ENV}` reference gets a placeholder instead of failing (CI rarely has them).
+ */
+export function loadConfigForPolicy(file: string | undefined): LoadedConfig | undefined {
+  if (file === undefined) return undefined;
+  const env = new Proxy(process.env, {
+    get: (t, k) => (typeof k === 'string' ? t[k] || 'placeholder-for-an-unset-environment-variable' : undefined),
+  });
+  try {
+    return loadConfig(file, env);
+  } catch (e) {
+    if (isAppError(e)) throw new CliExit(EXIT.USAGE, e.message);
+    throw e;
+  }
+}
+
+export function groupsFor(config: LoadedConfig | undefined): GroupLookup {
+  return config ? configGroups(config.config) : { groupExists: () => true };
+}
+
+/** Compiles or ends the command with every issue as `file:line:col: message` (exit 1). */
+export function compileOrExit(file: string, config: LoadedConfig | undefined): { policy: CompiledPolicy; warnings: SourceIssue[] } {
+  const text = readText(file, 'policy');
+  try {
+    return compilePolicy(text, file, groupsFor(config));
+  } catch (e) {
+    if (e instanceof PolicyError) {
+      throw new CliExit(EXIT.FAILURE, `${e.issues.map(formatIssue).join('\n')}\n${file}: ${e.issues.length} problem${e.issues.length === 1 ? '' : 's'}; the policy is invalid`);
+    }
+    throw e;
+  }
+}
+
+type RequesterSpec = PolicyCase['requester'];
+
+/**
+ * The evaluation input for an action: requester and target facts from the config
+ * when there is one; explicit facts (a requester object, a case's `target`) win. No
+ * requester at all stands for an agent with an empty id and no labels.
+ */
+export function buildInput(
+  action: EvaluationInput['action'],
+  requester: RequesterSpec | undefined,
+  config: LoadedConfig | undefined,
+  overrides: { target?: PolicyCase['target']; hints?: EvaluationHints | undefined } = {},
+): EvaluationInput {
+  let req: EvaluationInput['requester'];
+  if (requester === undefined) {
+    req = { id: '', type: 'agent', labels: {} };
+  } else if (typeof requester === 'string') {
+    const known = config ? requesterFacts(config.config, requester) : undefined;
+    if (config && !known) throw new Error(`requester "${requester}" is not a configured agent or human`);
+    req = known ?? { id: requester, type: 'agent', labels: {} };
+  } else {
+    req = { id: requester.id, type: requester.type, owner: requester.owner, labels: requester.labels ?? {} };
+  }
+  let target = config ? targetFacts(config.config, action.target) : undefined;
+  if (config && !target && !overrides.target) throw new Error(`target "${action.target}" is not configured`);
+  target ??= { name: action.target, kind: action.kind, labels: {} };
+  if (overrides.target?.host !== undefined) target = { ...target, host: overrides.target.host };
+  if (overrides.target?.labels) target = { ...target, labels: overrides.target.labels };
+  return { action, requester: req, target, hints: overrides.hints };
+}

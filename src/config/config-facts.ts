@@ -1,0 +1,32 @@
+import type { GroupLookup } from '../domain/policy-compile.js';
+import type { EvaluationInput, TargetFacts } from '../domain/policy-types.js';
+import type { Config } from './schema.js';
+
+/**
+ * What policy may know from the config: groups, requesters' labels and owners,
+ * targets' hosts and labels. Everything here comes from the operator, never from an
+ * agent, which is why policy can trust labels.
+ */
+export function configGroups(config: Config): Required<GroupLookup> {
+  const sizes = new Map<string, number>();
+  for (const g of [...config.groups, ...config.audit.readerGroups]) sizes.set(g, sizes.get(g) ?? 0);
+  for (const h of config.humans) for (const g of new Set(h.groups)) sizes.set(g, (sizes.get(g) ?? 0) + 1);
+  return { groupExists: (name) => sizes.has(name), groupSize: (name) => sizes.get(name) ?? 0 };
+}
+
+export function targetFacts(config: Config, name: string): TargetFacts | undefined {
+  if (!Object.hasOwn(config.targets, name)) return undefined;
+  const t = config.targets[name]!;
+  switch (t.kind) {
+    case 'http':
+      return { name, kind: t.kind, host: new URL(t.baseUrl).host, labels: { ...(t.labels ?? {}) } };
+  }
+}
+
+export function requesterFacts(config: Config, id: string): EvaluationInput['requester'] | undefined {
+  const agent = config.agents.find((a) => a.id === id);
+  if (agent) return { id: agent.id, type: 'agent', owner: agent.owner, labels: { ...(agent.labels ?? {}) } };
+  const human = config.humans.find((h) => h.id.toLowerCase() === id.toLowerCase());
+  if (human) return { id: human.id, type: 'human', labels: {} };
+  return undefined;
+}

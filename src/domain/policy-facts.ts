@@ -1,0 +1,104 @@
+import type { ActionKind } from './action.js';
+import type { EvaluationInput } from './policy-types.js';
+
+const EMPTY: Record<string, unknown> = Object.freeze({});
+
+/**
+ * Facts derived once per evaluation from the action's input, under a variable named
+ * after the kind (`http.method`, `mcp.tool`, `tool.command`). Adding a kind to
+ * ACTION_KINDS fails to compile until its facts are written here.
+ */
+export const KIND_FACTS: Record<ActionKind, (input: EvaluationInput) => Record<string, unknown>> = {
+  http: (e) => {
+    const i = e.action.input;
+    const path = str(i.path);
+    return {
+      // Upper-cased so that a rule on "DELETE" also sees "delete": servers commonly treat them alike.
+      method: str(i.method)?.toUpperCase(),
+      host: e.target.host,
+      path,
+      segments: path === undefined ? [] : segmentsOf(path),
+      query: mapping(i.query) ?? EMPTY,
+      body: i.body,
+    };
+  },
+  mcp: (e) => {
+    const i = e.action.input;
+    return {
+      server: e.action.target,
+      tool: str(i.tool),
+      arguments: mapping(i.arguments) ?? EMPTY,
+      // From the gateway, never from the agent: an agent could call a destructive tool "read-only".
+      annotations: mapping(e.hints?.annotations) ?? EMPTY,
+    };
+  },
+  tool: (e) => {
+    const i = e.action.input;
+    const input = mapping(i.input) ?? EMPTY;
+    return { name: str(i.tool), input, command: str(input.command), paths: pathsIn(input) };
+  },
+};
+
+/** The CEL activation: the same object shape for every kind (absent kinds are undefined, which CEL sees as unset). */
+export interface CelContext {
+  action: EvaluationInput['action'];
+  requester: EvaluationInput['requester'];
+  target: EvaluationInput['target'];
+  http: Record<string, unknown> | undefined;
+  mcp: Record<string, unknown> | undefined;
+  tool: Record<string, unknown> | undefined;
+  [name: string]: unknown;
+}
+
+export function celContext(e: EvaluationInput): CelContext {
+  const ctx: CelContext = { action: e.action, requester: e.requester, target: e.target, http: undefined, mcp: undefined, tool: undefined };
+  const kind = e.action.kind;
+  if (Object.hasOwn(KIND_FACTS, kind)) ctx[kind] = KIND_FACTS[kind as ActionKind](e);
+  return ctx;
+}
+
+const PATH_KEYS = new Set(['file_path', 'path', 'notebook_path']);
+
+/**
+ * Every string under a path-like key, at any depth: a rule that guards paths must not
+ * be sidestepped by nesting one (MultiEdit-style inputs). Iterative, so deep input
+ * cannot overflow the stack.
+ */
+function pathsIn(input: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  // Breadth first, so that paths come out top level first, in document order.
+  const queue: unknown[] = [input];
+  for (let q = 0; q < queue.length; q++) {
+    const v = queue[q];
+    if (Array.isArray(v)) {
+      for (const x of v) queue.push(x);
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [k, x] of Object.entries(v)) {
+        if (PATH_KEYS.has(k) && typeof x === 'string') out.push(x);
+        else queue.push(x);
+      }
+    }
+  }
+  return out;
+}
+
+/** Non-empty `/`-separated segments; a loop rather than split+filter, this runs on every evaluation. */
+function segmentsOf(path: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  for (let i = 0; i <= path.length; i++) {
+    if (i === path.length || path.charCodeAt(i) === 47) {
+      if (i > start) out.push(path.slice(start, i));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function mapping(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
