@@ -60,6 +60,13 @@ describe('every attempt to leave the base URL is refused', () => {
     ['/a%5C..%5Cadmin', 'encoded-traversal'],
     ['/a/%252e%252e/admin', 'encoded-traversal'],
     ['/a%252fb', 'encoded-traversal'],
+    // Encoded unreserved characters would let a path slip past a policy regex on the literal path.
+    ['/%61dmin', 'encoded-unreserved'],
+    ['/repos/%41cme/app', 'encoded-unreserved'],
+    ['/v1/items%2d1', 'encoded-unreserved'],
+    ['/a%7Eb', 'encoded-unreserved'],
+    ['/a%5fb', 'encoded-unreserved'],
+    ['/item%31', 'encoded-unreserved'],
     ['/a%25', 'encoded-traversal'],
     ['/a%00b', 'encoded-traversal'],
     ['/a%0d%0aX-Injected:%201', 'encoded-traversal'],

@@ -23,6 +23,8 @@ const MALFORMED_PERCENT = /%(?![0-9A-Fa-f]{2})/;
  * and control characters.
  */
 const ENCODED_FORBIDDEN = /%(2e|2f|5c|25|[01][0-9a-f]|7f)/i;
+const ENCODED_ANY = /%([0-9A-Fa-f]{2})/g;
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 function hasControl(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -43,6 +45,7 @@ export const PATH_RULES = [
   'character',
   'malformed-encoding',
   'encoded-traversal',
+  'encoded-unreserved',
   'empty-segment',
   'dot-segment',
 ] as const;
@@ -71,6 +74,12 @@ export function pathProblem(path: string): PathProblem | undefined {
   if (MALFORMED_PERCENT.test(path)) return p('malformed-encoding', 'the path holds % not followed by two hex digits');
   const enc = ENCODED_FORBIDDEN.exec(path);
   if (enc) return p('encoded-traversal', `the path holds ${enc[0]}: encoded dots, slashes, backslashes, percent signs and control characters are refused`);
+  // RFC 3986 6.2.2.2: %61 and `a` are the same URI, so a policy regex on the literal
+  // path could be sidestepped by encoding letters. Unreserved characters must be literal.
+  for (const m of path.matchAll(ENCODED_ANY)) {
+    const ch = String.fromCharCode(parseInt(m[1]!, 16));
+    if (UNRESERVED.test(ch)) return p('encoded-unreserved', `the path holds ${m[0]}, an encoded ${JSON.stringify(ch)}: write unreserved characters as themselves`);
+  }
   const segments = path.split('/').slice(1);
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i] as string;
