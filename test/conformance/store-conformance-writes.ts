@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ActionRecord } from '../../src/domain/action-record.js';
+import type { AuditDraft } from '../../src/domain/audit-entry.js';
 import type { AppError } from '../../src/domain/errors.js';
 import { applyReview, cancelAction, escalateAction, finishExecution, startExecution } from '../../src/domain/lifecycle.js';
 import type { ConformanceContext } from './store-conformance.js';
@@ -248,6 +248,29 @@ export function describeWrites(ctx: ConformanceContext): void {
       expect(entries.map((e) => e.actionId)).toEqual([first, first, before, before, after, after].map((t) => t.next.id));
     });
 
+    it('writes nothing of an insert or update whose audit entries cannot be written; concurrent writes commit', async () => {
+      const { store } = ctx;
+      const pending = newAction({ decision: review() });
+      await insert(store, pending);
+      // A BigInt has no JSON form: the entry fails after the action row was written.
+      const unwritable = (t: { audit: AuditDraft[] }): AuditDraft[] => [...t.audit, { type: 'action.reviewed', ts: at(0).toISOString(), data: { n: 1n } }];
+      const bad = newAction();
+      const good = newAction();
+      const d = applyReview(pending.next, alice, 'deny', { via: 'api', now: at(1000) });
+      const [r1, r2, r3] = await Promise.allSettled([
+        store.insertAction(bad.next, unwritable(bad)),
+        store.updateAction(d.next, 1, unwritable(d)),
+        store.insertAction(good.next, good.audit),
+      ]);
+      expect([r1.status, r2.status, r3.status]).toEqual(['rejected', 'rejected', 'fulfilled']);
+      expect(await store.getAction(bad.next.id)).toBeUndefined();
+      expect(await store.getAction(pending.next.id)).toEqual(pending.next);
+      expect(await store.listActions({ audience: ['user:alice@example.com'], limit: 10 })).toEqual([]);
+      const entries = await allEntries(store);
+      expectWellFormedLog(entries);
+      expect(entries.map((e) => e.actionId)).toEqual([pending, pending, good, good].map((t) => t.next.id));
+    });
+
     it('refuses to insert an action whose version is not 1', async () => {
       const t = newAction();
       const e = (await rejectionOf(ctx.store.insertAction({ ...t.next, version: 2 }, t.audit))) as AppError;
@@ -259,7 +282,7 @@ export function describeWrites(ctx: ConformanceContext): void {
     it('returns the inserted action', async () => {
       const t = newAction({ decision: allow(), id: newId() });
       const r = await ctx.store.insertAction(t.next, t.audit);
-      expect(r).toEqual({ inserted: true, action: t.next as ActionRecord });
+      expect(r).toEqual({ inserted: true, action: t.next });
     });
   });
 }
