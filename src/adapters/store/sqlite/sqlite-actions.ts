@@ -25,8 +25,9 @@ export function createActionsTable(db: SqliteDb): ActionsTable {
     next_escalation_at = @next_escalation_at, version = @version, record = @record WHERE id = @id AND version = @expected`);
   const get = db.prepare('SELECT record FROM actions WHERE id = ?');
   const byKey = db.prepare('SELECT record FROM actions WHERE requester_id = ? AND idempotency_key = ?');
-  const expiry = db.prepare("SELECT record FROM actions WHERE expires_at <= ? AND status = 'pending' ORDER BY expires_at, id LIMIT ?");
-  const escalation = db.prepare("SELECT record FROM actions WHERE next_escalation_at <= ? AND status = 'pending' ORDER BY next_escalation_at, id LIMIT ?");
+  // Only pending rows have these times (rowOf), so the partial indexes hold exactly the candidates.
+  const expiry = db.prepare('SELECT record FROM actions WHERE expires_at <= ? ORDER BY expires_at, id LIMIT ?');
+  const escalation = db.prepare('SELECT record FROM actions WHERE next_escalation_at <= ? ORDER BY next_escalation_at, id LIMIT ?');
   const status = db.prepare('SELECT record FROM actions WHERE status = ? ORDER BY created_at, id LIMIT ?');
   const clearAudience = db.prepare('DELETE FROM action_audience WHERE action_id = ?');
   const addAudience = db.prepare('INSERT INTO action_audience (principal, action_id) VALUES (?, ?)');

@@ -33,8 +33,8 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX actions_created ON actions (created_at, id);
       CREATE INDEX actions_status ON actions (status, created_at, id);
       CREATE INDEX actions_requester ON actions (requester_id, created_at, id);
-      CREATE INDEX actions_expiry ON actions (expires_at) WHERE expires_at IS NOT NULL;
-      CREATE INDEX actions_escalation ON actions (next_escalation_at) WHERE next_escalation_at IS NOT NULL;
+      CREATE INDEX actions_expiry ON actions (expires_at, id) WHERE expires_at IS NOT NULL;
+      CREATE INDEX actions_escalation ON actions (next_escalation_at, id) WHERE next_escalation_at IS NOT NULL;
 
       CREATE TABLE action_audience (
         principal TEXT NOT NULL,
