@@ -1,0 +1,58 @@
+import type { ActionRecord } from '../../../domain/action-record.js';
+import type { Status } from '../../../domain/status.js';
+import { audienceOf } from '../action-audience.js';
+import type { SqliteDb } from './sqlite-db.js';
+import { recordOf, recordsOf, rowOf } from './sqlite-rows.js';
+
+/** Prepared statements over `actions` and `action_audience`; writes run inside the writer's transaction. */
+export interface ActionsTable {
+  insert(a: ActionRecord): void;
+  /** The compare-and-swap: true when the stored version was `expectedVersion` and the row was replaced. */
+  update(next: ActionRecord, expectedVersion: number): boolean;
+  get(id: string): ActionRecord | undefined;
+  byIdempotencyKey(requesterId: string, key: string): ActionRecord | undefined;
+  dueForExpiry(nowMs: number, limit: number): ActionRecord[];
+  dueForEscalation(nowMs: number, limit: number): ActionRecord[];
+  withStatus(status: Status, limit: number): ActionRecord[];
+}
+
+const COLUMNS = 'id, status, requester_id, idempotency_key, created_at, updated_at, expires_at, next_escalation_at, version, record';
+
+export function createActionsTable(db: SqliteDb): ActionsTable {
+  const insert = db.prepare(`INSERT INTO actions (${COLUMNS}) VALUES (@id, @status, @requester_id, @idempotency_key, @created_at, @updated_at, @expires_at, @next_escalation_at, @version, @record)`);
+  // Only the mutable columns: id, requester, creation time and idempotency key are fixed at insert.
+  const update = db.prepare(`UPDATE actions SET status = @status, updated_at = @updated_at, expires_at = @expires_at,
+    next_escalation_at = @next_escalation_at, version = @version, record = @record WHERE id = @id AND version = @expected`);
+  const get = db.prepare('SELECT record FROM actions WHERE id = ?');
+  const byKey = db.prepare('SELECT record FROM actions WHERE requester_id = ? AND idempotency_key = ?');
+  // Only pending rows have these times (rowOf), so the partial indexes hold exactly the candidates.
+  const expiry = db.prepare('SELECT record FROM actions WHERE expires_at <= ? ORDER BY expires_at, id LIMIT ?');
+  const escalation = db.prepare('SELECT record FROM actions WHERE next_escalation_at <= ? ORDER BY next_escalation_at, id LIMIT ?');
+  const status = db.prepare('SELECT record FROM actions WHERE status = ? ORDER BY created_at, id LIMIT ?');
+  const clearAudience = db.prepare('DELETE FROM action_audience WHERE action_id = ?');
+  const addAudience = db.prepare('INSERT INTO action_audience (principal, action_id) VALUES (?, ?)');
+
+  function writeAudience(a: ActionRecord, replace: boolean): void {
+    if (replace) clearAudience.run(a.id);
+    for (const ref of audienceOf(a)) addAudience.run(ref, a.id);
+  }
+
+  const one = (row: unknown) => (row === undefined ? undefined : recordOf(row as { record: string }));
+
+  return {
+    insert(a) {
+      insert.run(rowOf(a));
+      writeAudience(a, false);
+    },
+    update(next, expectedVersion) {
+      if (update.run({ ...rowOf(next), expected: expectedVersion }).changes === 0) return false;
+      writeAudience(next, true);
+      return true;
+    },
+    get: (id) => one(get.get(id)),
+    byIdempotencyKey: (requesterId, key) => one(byKey.get(requesterId, key)),
+    dueForExpiry: (nowMs, limit) => recordsOf(expiry.all(nowMs, limit)),
+    dueForEscalation: (nowMs, limit) => recordsOf(escalation.all(nowMs, limit)),
+    withStatus: (s, limit) => recordsOf(status.all(s, limit)),
+  };
+}

@@ -1,0 +1,57 @@
+import type { AuditDraft, AuditEntry } from '../../../domain/audit-entry.js';
+import { decodeAuditEntry, encodeAuditEntry } from '../../../domain/audit-entry.js';
+import type { SqliteDb } from './sqlite-db.js';
+
+interface AuditRow {
+  seq: number;
+  bytes: Buffer;
+  leaf_hash: Buffer;
+}
+
+export interface AuditTable {
+  /**
+   * THE one place entries are appended. Must run inside the write transaction: the
+   * next sequence number is read from the table there, never from a counter in this
+   * process, because another process may append to the same file. (The Merkle tree's
+   * right edge will be persisted here too, in the same transaction.)
+   */
+  appendEntries(drafts: readonly AuditDraft[]): AuditEntry[];
+  read(start: number, end: number): AuditEntry[];
+  seqsFor(actionId: string): number[];
+  size(): number;
+}
+
+export function createAuditTable(db: SqliteDb): AuditTable {
+  const next = db.prepare('SELECT COALESCE(MAX(seq) + 1, 0) AS n FROM audit_entries');
+  const insert = db.prepare('INSERT INTO audit_entries (seq, ts, type, action_id, bytes, leaf_hash) VALUES (?, ?, ?, ?, ?, ?)');
+  const range = db.prepare('SELECT seq, bytes, leaf_hash FROM audit_entries WHERE seq >= ? AND seq < ? ORDER BY seq');
+  const seqs = db.prepare('SELECT seq FROM audit_entries WHERE action_id = ? ORDER BY seq');
+
+  return {
+    appendEntries(drafts) {
+      if (drafts.length === 0) return [];
+      if (!db.inTransaction) throw new Error('audit entries are appended inside a write transaction only');
+      let seq = (next.get() as { n: number }).n;
+      return drafts.map((d) => {
+        const e = encodeAuditEntry(seq++, d);
+        insert.run(e.seq, e.ts, e.type, e.actionId ?? null, e.bytes, e.leafHash);
+        return e;
+      });
+    },
+    read(start, end) {
+      return (range.all(Math.max(0, Math.floor(start)), Math.floor(end)) as AuditRow[]).map((row) => {
+        const e = decodeAuditEntry(row.bytes);
+        // The stored leaf hash is what the Merkle tree is built from: return it, not a recomputation.
+        e.leafHash = row.leaf_hash;
+        if (e.seq !== row.seq) throw new Error(`audit entry ${row.seq} holds sequence number ${e.seq}`);
+        return e;
+      });
+    },
+    seqsFor(actionId) {
+      return (seqs.all(actionId) as Array<{ seq: number }>).map((r) => r.seq);
+    },
+    size() {
+      return (next.get() as { n: number }).n;
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import Database from 'better-sqlite3';
+
+/** The part of better-sqlite3 this adapter uses: the driver's own types stay out of our code. */
+export interface SqliteStatement {
+  run(...params: unknown[]): { changes: number };
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+
+export interface SqliteDb {
+  prepare(sql: string): SqliteStatement;
+  exec(sql: string): unknown;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  close(): unknown;
+  readonly inTransaction: boolean;
+  readonly open: boolean;
+}
+
+/**
+ * Opens the database file with the settings every connection needs:
+ * - WAL, so readers never block the writer and one fsync per commit suffices;
+ * - synchronous=FULL, so a committed transaction survives power loss (NORMAL in WAL
+ *   mode may lose the last commits, and an acknowledged decision must never be lost);
+ * - busy_timeout, so a write waits for another process (`countersign mcp`) holding
+ *   the write lock instead of failing at once;
+ * - foreign_keys, so the audience table cannot point at a missing action.
+ */
+export function openSqlite(path: string, busyTimeoutMs: number): SqliteDb {
+  const db: SqliteDb = new Database(path);
+  try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal' && path !== ':memory:') throw new Error(`cannot switch the database to WAL mode (got ${String(mode)})`);
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}

@@ -1,0 +1,122 @@
+import { AppError } from '../../../domain/errors.js';
+import { storageError } from '../store-error.js';
+import type { SqliteDb } from './sqlite-db.js';
+
+/**
+ * Group commit. With synchronous=FULL every COMMIT waits for an fsync, so one
+ * transaction per write caps throughput at the disk's fsync rate. Instead, writes
+ * are queued and run together:
+ *
+ * - the first write queued in an event-loop turn schedules a flush with setImmediate,
+ *   so every write requested during that turn joins the same batch;
+ * - a batch is one BEGIN IMMEDIATE ... COMMIT of at most `maxBatch` writes; what is
+ *   left starts the next batch on the next turn, after I/O, so the replies of the
+ *   committed batch go out first;
+ * - each write runs inside its own SAVEPOINT: a write that throws (a constraint)
+ *   is rolled back alone, the others commit; a CAS miss writes nothing and is a result;
+ * - promises settle only after COMMIT returned, i.e. once the batch is durable; if
+ *   BEGIN or COMMIT fails, every write of the batch fails and nothing of it is kept.
+ *
+ * better-sqlite3 is synchronous, so a batch runs from BEGIN to COMMIT without
+ * yielding to the event loop: reads, which go straight to the connection, only ever
+ * see committed data. BEGIN IMMEDIATE takes the write lock up front, so another
+ * process writing the same file makes us wait (busy_timeout), never deadlock halfway.
+ */
+export interface Writer {
+  /** Runs `work` inside the next batch's transaction; resolves after it committed. */
+  submit<T>(work: () => T): Promise<T>;
+  /** Commits everything queued, then refuses new writes. */
+  drain(): Promise<void>;
+}
+
+interface Job {
+  work: () => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+export function createWriter(db: SqliteDb, maxBatch: number): Writer {
+  const size = Math.max(1, Math.floor(maxBatch));
+  const begin = db.prepare('BEGIN IMMEDIATE');
+  const commit = db.prepare('COMMIT');
+  const rollback = db.prepare('ROLLBACK');
+  const savepoint = db.prepare('SAVEPOINT write');
+  const release = db.prepare('RELEASE write');
+  const rollbackTo = db.prepare('ROLLBACK TO write');
+
+  let queue: Job[] = [];
+  let scheduled = false;
+  let closed = false;
+
+  function schedule(): void {
+    if (scheduled || queue.length === 0) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      flush();
+      schedule();
+    });
+  }
+
+  /** Runs one write in its savepoint; false if the transaction itself is gone. */
+  function runOne(job: Job, outcomes: Outcome[]): boolean {
+    savepoint.run();
+    try {
+      outcomes.push({ ok: true, value: job.work() });
+      release.run();
+      return true;
+    } catch (error) {
+      outcomes.push({ ok: false, error });
+      // Some failures (disk full, I/O error) end the whole transaction in SQLite.
+      if (!db.inTransaction) return false;
+      rollbackTo.run();
+      release.run();
+      return true;
+    }
+  }
+
+  function flush(): void {
+    if (queue.length === 0) return;
+    const batch = queue.length <= size ? queue : queue.slice(0, size);
+    queue = queue.length <= size ? [] : queue.slice(size);
+    const outcomes: Outcome[] = [];
+    try {
+      begin.run();
+      for (const job of batch) {
+        if (!runOne(job, outcomes)) throw (outcomes.at(-1) as { error: unknown }).error;
+      }
+      commit.run();
+    } catch (e) {
+      try {
+        if (db.inTransaction) rollback.run();
+      } catch {
+        // The connection is unusable; the error below is what callers see.
+      }
+      const failed = storageError(e);
+      for (const job of batch) job.reject(failed);
+      return;
+    }
+    batch.forEach((job, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) job.resolve(o.value);
+      else job.reject(storageError(o.error));
+    });
+  }
+
+  return {
+    submit<T>(work: () => T): Promise<T> {
+      if (closed) return Promise.reject(new AppError('STORAGE_ERROR', 'The store is closed'));
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+        schedule();
+      });
+    },
+    drain() {
+      closed = true;
+      while (queue.length > 0) flush();
+      return Promise.resolve();
+    },
+  };
+}
