@@ -6,7 +6,7 @@ import { applyReview, cancelAction, escalateAction, expireAction, startExecution
 import type { Decision } from '../../src/domain/policy-types.js';
 import type { ActionQuery, Store } from '../../src/ports/store.js';
 import type { ConformanceContext } from './store-conformance.js';
-import { HOUR, agentA, agentB, allow, at, deny, human, insert, newAction, range, rejectionOf, review } from './store-fixtures.js';
+import { HOUR, agentA, agentB, allow, at, deny, human, insert, newAction, range, rejectionOf, review, RUNNER } from './store-fixtures.js';
 
 const ids = (xs: ActionRecord[]): string[] => xs.map((x) => x.id);
 
@@ -155,7 +155,7 @@ export function describeQueries(ctx: ConformanceContext): void {
       const a2 = await insert(store, newAction({ now: at(1) }));
       const a3 = await insert(store, newAction({ now: at(2) }));
       await insert(store, newAction({ decision: review() }));
-      const running = startExecution(a3, at(10));
+      const running = startExecution(a3, at(10), RUNNER);
       expect(await store.updateAction(running.next, a3.version, running.audit)).toBe(true);
 
       expect(ids(await store.withStatus('approved', 10))).toEqual([a2.id, a1.id]);

@@ -20,6 +20,7 @@ import {
   request,
   review,
   reviewWithRetry,
+  RUNNER,
 } from './store-fixtures.js';
 
 const alice = human('alice@example.com', 'sre');
@@ -56,7 +57,7 @@ export function describeWrites(ctx: ConformanceContext): void {
       }
       expect(a.status).toBe('approved');
 
-      const started = startExecution(a, at(62_000));
+      const started = startExecution(a, at(62_000), RUNNER);
       expect(await store.updateAction(started.next, a.version, started.audit)).toBe(true);
       const finished = finishExecution(started.next, { ok: true, status: 201, headers: { 'content-type': 'application/json' }, body: { id: 're_1' } }, at(63_000));
       expect(await store.updateAction(finished.next, started.next.version, finished.audit)).toBe(true);

@@ -16,6 +16,8 @@ import type { Store } from '../../src/ports/store.js';
 
 export const T0 = new Date('2030-01-01T00:00:00.000Z');
 export const HOUR = 3_600_000;
+/** A runner whose lease outlives every test. */
+export const RUNNER = { host: 'conformance', pid: 1, instance: 'conformance', leaseUntil: '2099-01-01T00:00:00.000Z' };
 export const at = (ms: number): Date => new Date(T0.getTime() + ms);
 
 export const agentA: Requester = { id: 'agent-a', type: 'agent', owner: 'owner-a@example.com' };
