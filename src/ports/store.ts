@@ -56,6 +56,11 @@ export interface Store {
   dueForEscalation(now: string, limit: number): Promise<ActionRecord[]>;
   /** Actions in this status, oldest first (start-up recovery: running, and approved execute-mode actions). */
   withStatus(status: Status, limit: number): Promise<ActionRecord[]>;
+  /**
+   * Approved execute-mode actions not yet started, oldest first. Decide-mode approvals
+   * are final and pile up over time; this must not scan them.
+   */
+  awaitingExecution(limit: number): Promise<ActionRecord[]>;
   /** Appends entries that belong to no action state change (policy loads). */
   appendAudit(audit: readonly AuditDraft[]): Promise<AuditEntry[]>;
   /** Entries with start <= seq < end, in order. */

@@ -82,8 +82,8 @@ export function createExecutionService(deps: {
           if (!(e instanceof AppError && e.code === 'NOT_PENDING')) throw e;
         }
       }
-      for (const a of await store.withStatus('approved', 1000)) {
-        if (a.mode !== 'execute' || inFlight.has(a.id)) continue;
+      for (const a of await store.awaitingExecution(1000)) {
+        if (inFlight.has(a.id)) continue;
         dispatch(a);
         dispatched++;
       }

@@ -6,7 +6,7 @@ import { applyReview, cancelAction, escalateAction, expireAction, startExecution
 import type { Decision } from '../../src/domain/policy-types.js';
 import type { ActionQuery, Store } from '../../src/ports/store.js';
 import type { ConformanceContext } from './store-conformance.js';
-import { HOUR, agentA, agentB, allow, at, deny, human, insert, newAction, range, rejectionOf, review, RUNNER } from './store-fixtures.js';
+import { agentA, agentB, allow, at, deny, HOUR, human, insert, newAction, range, rejectionOf, request, review, RUNNER } from './store-fixtures.js';
 
 const ids = (xs: ActionRecord[]): string[] => xs.map((x) => x.id);
 
@@ -162,6 +162,11 @@ export function describeQueries(ctx: ConformanceContext): void {
       expect(ids(await store.withStatus('approved', 1))).toEqual([a2.id]);
       expect(await store.withStatus('running', 10)).toEqual([running.next]);
       expect(await store.withStatus('failed', 10)).toEqual([]);
+      // Decide-mode approvals are final: they are never waiting for the gateway to run them.
+      const decided = await insert(store, newAction({ request: request({ mode: 'decide' }), now: at(3) }));
+      expect(decided.status).toBe('approved');
+      expect(ids(await store.awaitingExecution(10))).toEqual([a2.id, a1.id]);
+      expect(ids(await store.withStatus('approved', 10))).toContain(decided.id);
     });
   });
 }

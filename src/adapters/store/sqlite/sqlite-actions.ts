@@ -14,12 +14,13 @@ export interface ActionsTable {
   dueForExpiry(nowMs: number, limit: number): ActionRecord[];
   dueForEscalation(nowMs: number, limit: number): ActionRecord[];
   withStatus(status: Status, limit: number): ActionRecord[];
+  awaitingExecution(limit: number): ActionRecord[];
 }
 
-const COLUMNS = 'id, status, requester_id, idempotency_key, created_at, updated_at, expires_at, next_escalation_at, version, record';
+const COLUMNS = 'id, status, mode, requester_id, idempotency_key, created_at, updated_at, expires_at, next_escalation_at, version, record';
 
 export function createActionsTable(db: SqliteDb): ActionsTable {
-  const insert = db.prepare(`INSERT INTO actions (${COLUMNS}) VALUES (@id, @status, @requester_id, @idempotency_key, @created_at, @updated_at, @expires_at, @next_escalation_at, @version, @record)`);
+  const insert = db.prepare(`INSERT INTO actions (${COLUMNS}) VALUES (@id, @status, @mode, @requester_id, @idempotency_key, @created_at, @updated_at, @expires_at, @next_escalation_at, @version, @record)`);
   // Only the mutable columns: id, requester, creation time and idempotency key are fixed at insert.
   const update = db.prepare(`UPDATE actions SET status = @status, updated_at = @updated_at, expires_at = @expires_at,
     next_escalation_at = @next_escalation_at, version = @version, record = @record WHERE id = @id AND version = @expected`);
@@ -29,6 +30,7 @@ export function createActionsTable(db: SqliteDb): ActionsTable {
   const expiry = db.prepare('SELECT record FROM actions WHERE expires_at <= ? ORDER BY expires_at, id LIMIT ?');
   const escalation = db.prepare('SELECT record FROM actions WHERE next_escalation_at <= ? ORDER BY next_escalation_at, id LIMIT ?');
   const status = db.prepare('SELECT record FROM actions WHERE status = ? ORDER BY created_at, id LIMIT ?');
+  const toRun = db.prepare("SELECT record FROM actions WHERE status = 'approved' AND mode = 'execute' ORDER BY created_at, id LIMIT ?");
   const clearAudience = db.prepare('DELETE FROM action_audience WHERE action_id = ?');
   const addAudience = db.prepare('INSERT INTO action_audience (principal, action_id) VALUES (?, ?)');
 
@@ -54,5 +56,6 @@ export function createActionsTable(db: SqliteDb): ActionsTable {
     dueForExpiry: (nowMs, limit) => recordsOf(expiry.all(nowMs, limit)),
     dueForEscalation: (nowMs, limit) => recordsOf(escalation.all(nowMs, limit)),
     withStatus: (s, limit) => recordsOf(status.all(s, limit)),
+    awaitingExecution: (limit) => recordsOf(toRun.all(limit)),
   };
 }

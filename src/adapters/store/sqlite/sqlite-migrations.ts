@@ -20,6 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE actions (
         id TEXT PRIMARY KEY NOT NULL,
         status TEXT NOT NULL,
+        mode TEXT NOT NULL,
         requester_id TEXT NOT NULL,
         idempotency_key TEXT,
         created_at INTEGER NOT NULL,
@@ -33,6 +34,8 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX actions_created ON actions (created_at, id);
       CREATE INDEX actions_status ON actions (status, created_at, id);
       CREATE INDEX actions_requester ON actions (requester_id, created_at, id);
+      -- Executions to start: approved in execute mode is transient, so this index stays tiny.
+      CREATE INDEX actions_to_run ON actions (created_at, id) WHERE status = 'approved' AND mode = 'execute';
       CREATE INDEX actions_expiry ON actions (expires_at, id) WHERE expires_at IS NOT NULL;
       CREATE INDEX actions_escalation ON actions (next_escalation_at, id) WHERE next_escalation_at IS NOT NULL;
 

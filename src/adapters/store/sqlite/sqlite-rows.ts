@@ -5,6 +5,7 @@ import { instantOf } from '../store-error.js';
 export interface ActionRow {
   id: string;
   status: string;
+  mode: string;
   requester_id: string;
   idempotency_key: string | null;
   created_at: number;
@@ -25,6 +26,7 @@ export function rowOf(a: ActionRecord): ActionRow {
   return {
     id: a.id,
     status: a.status,
+    mode: a.mode,
     requester_id: a.requester.id,
     idempotency_key: a.idempotencyKey ?? null,
     created_at: instantOf(a.createdAt, 'createdAt'),

@@ -97,6 +97,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     dueForExpiry: (now, limit) => read(() => actions.dueForExpiry(instantOf(now, 'now'), limitOf(limit))),
     dueForEscalation: (now, limit) => read(() => actions.dueForEscalation(instantOf(now, 'now'), limitOf(limit))),
     withStatus: (status, limit) => read(() => actions.withStatus(status, limitOf(limit))),
+    awaitingExecution: (limit) => read(() => actions.awaitingExecution(limitOf(limit))),
     readAudit: (start, end) =>
       read(() => {
         const from = Number.isFinite(start) ? Math.max(0, Math.floor(start)) : 0;
