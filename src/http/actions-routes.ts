@@ -13,7 +13,6 @@ import {
   actionSchema,
   approveBodySchema,
   denyBodySchema,
-  errorSchema,
   idParamsSchema,
   listQuerySchema,
   waitQuerySchema,
@@ -46,7 +45,6 @@ function decodeCursor(c: string): { createdAt: string; id: string } {
 
 export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDeps): void {
   const view = (a: Parameters<typeof actionView>[0]) => actionView(a, deps.publicUrl);
-  app.addSchema(errorSchema);
 
   app.post<{ Body: ActionRequest; Headers: { 'idempotency-key'?: string } }>(
     '/v1/actions',

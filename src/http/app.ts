@@ -9,6 +9,7 @@ import { registerActionRoutes } from './actions-routes.js';
 import { authHook } from './auth.js';
 import { installErrorHandler } from './error-handler.js';
 import { registerHealthRoutes } from './health-routes.js';
+import { errorSchema } from './schemas.js';
 
 export interface AppDeps extends ActionsRouteDeps {
   authenticator: Authenticator;
@@ -44,6 +45,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     return503OnClosing: true,
   });
+  // Shared schemas first: adding schemas in a child context would give it a fresh
+  // schema controller with Fastify's default (coercing, key-stripping) validator.
+  app.addSchema(errorSchema);
   app.setValidatorCompiler(validators());
   installErrorHandler(app);
 
