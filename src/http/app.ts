@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../ports/authenticator.js';
@@ -39,7 +39,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     bodyLimit: deps.bodyLimitBytes,
     trustProxy: deps.trustProxy,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
