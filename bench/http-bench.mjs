@@ -63,7 +63,7 @@ try {
   writeFileSync(join(dir, 'policy.yaml'), 'default: { outcome: deny }\nrules:\n  - id: reads\n    match: { kind: http, target: api }\n    when: http.method == "GET"\n    outcome: allow\n');
   writeFileSync(
     join(dir, 'countersign.yaml'),
-    `listen: 127.0.0.1:0\nstore: { sqlite: ./bench.db }\npolicy: ./policy.yaml\nagents:\n  - { id: bench-bot, token: "${token}", owner: owner@example.com }\nhumans:\n  - { id: owner@example.com, groups: [oncall] }\ntargets:\n  api: { kind: http, baseUrl: "http://127.0.0.1:9" }\nlog: { level: warn }\n`,
+    `listen: 127.0.0.1:0\nstore: { sqlite: ./bench.db }\npolicy: ./policy.yaml\nagents:\n  - { id: bench-bot, token: "${token}", owner: owner@example.com }\nhumans:\n  - { id: owner@example.com, groups: [oncall] }\ntargets:\n  api: { kind: http, baseUrl: "http://127.0.0.1:9" }\nlog: { level: info }\n`,
   );
   const body = JSON.stringify({ kind: 'http', target: 'api', input: { method: 'GET', path: '/v1/items/42', query: { expand: 'owner' } }, mode: 'decide', justification: 'benchmark' });
   const request = { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body };
@@ -72,7 +72,7 @@ try {
   const bareRes = await load(`${bare.url}/v1/actions`, { pid: bare.child.pid, request });
   bare.child.kill();
 
-  const gw = await startProcess([cli, 'serve', '--config', join(dir, 'countersign.yaml')], { COUNTERSIGN_LOG_LEVEL: 'warn' }, (b) => /"url":"([^"]+)"/.exec(b)?.[1]);
+  const gw = await startProcess([cli, 'serve', '--config', join(dir, 'countersign.yaml')], {}, (b) => /"url":"([^"]+)"/.exec(b)?.[1]);
   const gwRes = await load(`${gw.url}/v1/actions`, { pid: gw.child.pid, request });
   gw.child.kill();
 

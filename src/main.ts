@@ -1,9 +1,10 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createHttpExecutor } from './adapters/executors/http-executor.js';
+import { createTimeOrderedIds } from './adapters/ids/time-ordered-ids.js';
 import { chainAuthenticators, createOidcAuthenticator } from './adapters/identity/oidc-authenticator.js';
 import type { TokenEntry } from './adapters/identity/token-authenticator.js';
 import { createTokenAuthenticator, hashToken } from './adapters/identity/token-authenticator.js';
@@ -136,7 +137,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     targets,
     checkInput: createInputCheck(kindChecks, new Set(Object.keys(executors) as ActionKind[])),
     clock,
-    ids: { actionId: () => `act_${randomBytes(16).toString('hex')}` },
+    ids: createTimeOrderedIds(),
     notifier: events,
     dispatch,
   });

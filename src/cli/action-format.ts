@@ -11,7 +11,7 @@ export function formatAction(a: Action): string {
   const lines: string[] = [];
   lines.push(`Action ${a.id}  [${a.status}]`);
   lines.push(`  requester:   ${a.requester.type} ${a.requester.id}${a.requester.owner ? ` (owner ${a.requester.owner})` : ''}`);
-  if (a.onBehalfOf) lines.push(`  on behalf of: ${a.onBehalfOf}`);
+  if (a.onBehalfOf) lines.push(`  for:         ${a.onBehalfOf}`);
   lines.push(`  target:      ${a.target} (${a.kind}, mode ${a.mode})`);
   if (a.kind === 'http') {
     const i = a.input as { method?: string; path?: string; query?: Record<string, unknown>; body?: unknown; headers?: Record<string, string> };

@@ -58,7 +58,7 @@ export function registerReviewCommands(program: Command): void {
       }
       // The approval names the fingerprint that was shown: if the action changed, the server refuses it.
       const after = await c.approve(id, a.fingerprint, o.comment);
-      process.stdout.write(`approved: ${after.id} is now ${after.status}\n`);
+      process.stdout.write(`approval recorded: ${after.id} is now ${after.status}\n`);
     });
 
   withServerOptions(program.command('deny').argument('<id>', 'action id').description('deny an action'))

@@ -76,3 +76,26 @@ describe('fingerprints', () => {
     expect(fingerprintOf({ ...base, input: { ...base.input, path: '/x/' } })).not.toBe(fp);
   });
 });
+
+describe('canonical JSON edge cases', () => {
+  it('omits undefined members and writes undefined array items as null, like JSON.stringify', () => {
+    expect(canonicalJson({ b: undefined, a: [undefined, 1] })).toBe('{"a":[null,1]}');
+  });
+
+  it('accepts well-formed surrogate pairs and uses toJSON', () => {
+    expect(canonicalJson({ e: '😀' })).toBe('{"e":"😀"}');
+    expect(canonicalJson({ d: new Date(0) })).toBe('{"d":"1970-01-01T00:00:00.000Z"}');
+  });
+
+  it('refuses values JSON cannot hold', () => {
+    expect(() => canonicalJson(10n)).toThrow();
+    expect(() => canonicalJson(undefined)).toThrow();
+    expect(() => canonicalJson('\udc00x')).toThrow();
+  });
+
+  it('agrees with JSON.parse round trips on nested data', () => {
+    const v = { z: { y: [1, 2.5, -0, 1e21, 'x'], a: null }, a: true };
+    expect(canonicalJson(v)).toBe('{"a":true,"z":{"a":null,"y":[1,2.5,0,1e+21,"x"]}}');
+    expect(JSON.parse(canonicalJson(v))).toEqual({ a: true, z: { a: null, y: [1, 2.5, 0, 1e21, 'x'] } });
+  });
+});

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../ports/authenticator.js';
 import type { ActionsRouteDeps } from './actions-routes.js';
@@ -63,7 +64,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // One access-log line per request, after it completes, with its request id.
   app.addHook('onResponse', async (req, reply) => {
     const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 ? 'info' : 'debug';
-    req.log[level]({ method: req.method, url: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    // Skip building the line when its level is off (the 2xx hot path at info).
+    if (!(req.log as unknown as Logger).isLevelEnabled(level)) return;
+    const who = req.principal ? `${req.principal.type}:${req.principal.id}` : undefined;
+    req.log[level]({ method: req.method, url: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), principal: who }, 'request');
   });
 
   registerHealthRoutes(app, deps);

@@ -22,7 +22,6 @@ export function authHook(authenticator: Authenticator) {
       throw new AppError('UNAUTHENTICATED', header ? 'Invalid credentials' : 'Missing Authorization: Bearer <token>');
     }
     req.principal = principal;
-    req.log = req.log.child({ principal: `${principal.type}:${principal.id}` });
   };
 }
 
