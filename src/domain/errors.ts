@@ -70,6 +70,13 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * By shape as well as by class: a second copy of this module (the store's writer
+ * thread, a bundled SDK) makes errors that are AppErrors in all but identity.
+ */
 export function isAppError(e: unknown): e is AppError {
-  return e instanceof AppError;
+  if (e instanceof AppError) return true;
+  if (!(e instanceof Error) || e.name !== 'AppError') return false;
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
 }

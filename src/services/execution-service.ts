@@ -1,6 +1,6 @@
 import type { ActionKind } from '../domain/action.js';
 import type { ActionRecord } from '../domain/action-record.js';
-import { AppError } from '../domain/errors.js';
+import { AppError, isAppError } from '../domain/errors.js';
 import { finishExecution, interruptExecution, runnerIsGone, startExecution } from '../domain/lifecycle.js';
 import type { Clock } from '../ports/clock.js';
 import type { Executor } from '../ports/executor.js';
@@ -45,7 +45,7 @@ export function createExecutionService(deps: {
       // Durable before the executor is called: this is what makes execution at most once.
       running = (await mutateAction(store, action.id, (cur) => startExecution(cur, clock.now(), runner))).result.next;
     } catch (e) {
-      if (e instanceof AppError && e.code === 'NOT_PENDING') return; // someone else started it, or it is no longer approved
+      if (isAppError(e) && e.code === 'NOT_PENDING') return; // someone else started it, or it is no longer approved
       throw e;
     }
     notifier.notify({ type: 'changed', action: running });
@@ -79,7 +79,7 @@ export function createExecutionService(deps: {
           notifier.notify({ type: 'changed', action: result.next });
           interrupted++;
         } catch (e) {
-          if (!(e instanceof AppError && e.code === 'NOT_PENDING')) throw e;
+          if (!(isAppError(e) && e.code === 'NOT_PENDING')) throw e;
         }
       }
       for (const a of await store.awaitingExecution(1000)) {

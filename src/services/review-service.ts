@@ -1,5 +1,5 @@
 import type { ActionRecord } from '../domain/action-record.js';
-import { AppError } from '../domain/errors.js';
+import { isAppError } from '../domain/errors.js';
 import type { Principal } from '../domain/identity.js';
 import { applyReview, cancelAction, expireAction, isExpired } from '../domain/lifecycle.js';
 import type { Verdict } from '../domain/review.js';
@@ -37,7 +37,7 @@ export function createReviewService(deps: {
       const { result } = await mutateAction(store, id, (cur) => expireAction(cur, clock.now()));
       notifier.notify({ type: 'changed', action: result.next });
     } catch (e) {
-      if (!(e instanceof AppError && e.code === 'NOT_PENDING')) throw e;
+      if (!(isAppError(e) && e.code === 'NOT_PENDING')) throw e;
     }
   }
 

@@ -1,4 +1,4 @@
-import { AppError } from '../domain/errors.js';
+import { AppError, isAppError } from '../domain/errors.js';
 import { escalateAction, expireAction } from '../domain/lifecycle.js';
 import type { Clock } from '../ports/clock.js';
 import type { Notifier } from '../ports/notifier.js';
@@ -25,7 +25,7 @@ export function createSchedulerService(deps: { store: Store; clock: Clock; notif
       await fn();
       return true;
     } catch (e) {
-      if (e instanceof AppError && (e.code === 'NOT_PENDING' || e.code === 'NOT_FOUND')) return false;
+      if (isAppError(e) && (e.code === 'NOT_PENDING' || e.code === 'NOT_FOUND')) return false;
       throw e;
     }
   }

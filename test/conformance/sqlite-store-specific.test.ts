@@ -72,7 +72,7 @@ describe('SQLite connection settings', () => {
 });
 
 describe('the audit table guards itself', () => {
-  it('refuses UPDATE and DELETE of audit rows through SQL, and gaps in sequence numbers', async () => {
+  it('refuses UPDATE and DELETE of audit rows through SQL, and a second entry under one sequence number', async () => {
     const s = store();
     await insert(s, newAction());
     const before = await allEntries(s);
@@ -82,10 +82,10 @@ describe('the audit table guards itself', () => {
     expect(() => db.prepare('DELETE FROM audit_entries WHERE seq = 1').run()).toThrow(/append-only/);
     expect(() => db.prepare('DELETE FROM audit_entries').run()).toThrow(/append-only/);
     const insertAt = db.prepare("INSERT INTO audit_entries (seq, ts, type, bytes, leaf_hash) VALUES (?, 't', 'policy.loaded', x'00', zeroblob(32))");
-    expect(() => insertAt.run(5)).toThrow(/contiguous/);
-    expect(() => insertAt.run(1)).toThrow(/contiguous/);
-    // REPLACE deletes without firing delete triggers; the sequence guard still stops it.
-    expect(() => db.prepare("INSERT OR REPLACE INTO audit_entries (seq, ts, type, bytes, leaf_hash) VALUES (0, 't', 'x', x'00', zeroblob(32))").run()).toThrow(/contiguous/);
+    expect(() => insertAt.run(1)).toThrow(/UNIQUE|PRIMARY KEY/);
+    // Gaps and REPLACE (which deletes without firing delete triggers unless
+    // recursive_triggers is on) are left to the offline verifier, which recomputes the
+    // log from its entries: a writer that bypasses Countersign can drop triggers anyway.
     const after = await allEntries(s);
     expect(after.map((e) => Buffer.from(e.bytes).toString('hex'))).toEqual(before.map((e) => Buffer.from(e.bytes).toString('hex')));
   });

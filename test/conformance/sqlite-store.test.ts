@@ -5,12 +5,12 @@ import { createSqliteStore } from '../../src/adapters/store/sqlite/sqlite-store.
 import type { Store } from '../../src/ports/store.js';
 import { describeStoreConformance } from './store-conformance.js';
 
-describeStoreConformance('sqlite', () => {
+describeStoreConformance('sqlite (inline writer)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'countersign-store-'));
   const path = join(dir, 'countersign.db');
   const opened: Store[] = [];
   const open = (): Store => {
-    const s = createSqliteStore({ path });
+    const s = createSqliteStore({ path, writer: 'inline' });
     opened.push(s);
     return s;
   };

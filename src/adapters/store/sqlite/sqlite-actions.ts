@@ -30,7 +30,7 @@ export function createActionsTable(db: SqliteDb): ActionsTable {
   const expiry = db.prepare('SELECT record FROM actions WHERE expires_at <= ? ORDER BY expires_at, id LIMIT ?');
   const escalation = db.prepare('SELECT record FROM actions WHERE next_escalation_at <= ? ORDER BY next_escalation_at, id LIMIT ?');
   const status = db.prepare('SELECT record FROM actions WHERE status = ? ORDER BY created_at, id LIMIT ?');
-  const toRun = db.prepare("SELECT record FROM actions WHERE status = 'approved' AND mode = 'execute' ORDER BY created_at, id LIMIT ?");
+  const toRun = db.prepare("SELECT record FROM actions INDEXED BY actions_to_run WHERE status = 'approved' AND mode = 'execute' ORDER BY created_at, id LIMIT ?");
   const clearAudience = db.prepare('DELETE FROM action_audience WHERE action_id = ?');
   const addAudience = db.prepare('INSERT INTO action_audience (principal, action_id) VALUES (?, ?)');
 

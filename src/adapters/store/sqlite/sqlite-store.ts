@@ -1,13 +1,15 @@
-import type { ActionRecord } from '../../../domain/action-record.js';
-import { AppError } from '../../../domain/errors.js';
-import type { InsertResult, Store } from '../../../ports/store.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Store } from '../../../ports/store.js';
 import { instantOf, limitOf, storageError } from '../store-error.js';
 import { createActionsTable } from './sqlite-actions.js';
 import { createAuditTable } from './sqlite-audit.js';
 import { openSqlite } from './sqlite-db.js';
 import { createActionLister } from './sqlite-list.js';
 import { migrate } from './sqlite-migrations.js';
-import { createWriter } from './sqlite-writer.js';
+import { createWorkerWriter } from './sqlite-worker-writer.js';
+import { createWriteOps } from './sqlite-write-ops.js';
+import { createInlineWriter } from './sqlite-writer.js';
 
 export interface SqliteStoreOptions {
   /** The database file, created if missing. */
@@ -20,6 +22,11 @@ export interface SqliteStoreOptions {
    * while the fsync is already shared widely. 1 means one transaction per write.
    */
   maxBatch?: number;
+  /**
+   * Where writes run: `worker` (default when built: a writer thread, so the event loop
+   * never waits on SQLite) or `inline` (on this thread's connection).
+   */
+  writer?: 'worker' | 'inline';
 }
 
 /** Reads run synchronously on the connection, so a failure there is wrapped like a write's. */
@@ -31,14 +38,11 @@ function read<T>(fn: () => T): Promise<T> {
   }
 }
 
-function checkInsert(a: ActionRecord): void {
-  if (a.version !== 1) throw new AppError('INTERNAL', `a new action has version 1, not ${a.version}`);
-}
+const WORKER_URL = new URL('./sqlite-writer-worker.js', import.meta.url);
 
-function checkUpdate(next: ActionRecord, expectedVersion: number): void {
-  if (!Number.isSafeInteger(expectedVersion) || next.version !== expectedVersion + 1) {
-    throw new AppError('INTERNAL', `an update from version ${expectedVersion} writes version ${expectedVersion + 1}, not ${next.version}`);
-  }
+/** The writer thread runs compiled code; from TypeScript sources (tests) the writer runs inline. */
+function workerAvailable(): boolean {
+  return WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(WORKER_URL));
 }
 
 /**
@@ -58,7 +62,13 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
   const { actions, audit, list, writer } = (() => {
     try {
       migrate(db);
-      return { actions: createActionsTable(db), audit: createAuditTable(db), list: createActionLister(db), writer: createWriter(db, config.maxBatch) };
+      const actions = createActionsTable(db);
+      const audit = createAuditTable(db);
+      const useWorker = (opts.writer ?? (workerAvailable() ? 'worker' : 'inline')) === 'worker';
+      const writer = useWorker
+        ? createWorkerWriter(WORKER_URL, { path: config.path, busyTimeoutMs: config.busyTimeoutMs, maxBatch: config.maxBatch })
+        : createInlineWriter(db, createWriteOps({ actions, audit }), config.maxBatch);
+      return { actions, audit, list: createActionLister(db), writer };
     } catch (e) {
       db.close();
       throw storageError(e, `Cannot prepare the SQLite database ${config.path}`);
@@ -67,30 +77,12 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
   let closing: Promise<void> | undefined;
 
   return {
-    insertAction(action, drafts) {
-      return writer.submit((): InsertResult => {
-        checkInsert(action);
-        if (action.idempotencyKey !== undefined) {
-          // Checked inside the transaction: a repeat in the same batch sees the first insert.
-          const existing = actions.byIdempotencyKey(action.requester.id, action.idempotencyKey);
-          if (existing) return { inserted: false, existing };
-        }
-        actions.insert(action);
-        audit.appendEntries(drafts);
-        return { inserted: true, action };
-      });
+    insertAction: async (action, drafts) => {
+      const r = await writer.submit('insertAction', { action, drafts });
+      return r.inserted ? { inserted: true, action } : r;
     },
-    updateAction(next, expectedVersion, drafts) {
-      return writer.submit(() => {
-        checkUpdate(next, expectedVersion);
-        if (!actions.update(next, expectedVersion)) return false;
-        audit.appendEntries(drafts);
-        return true;
-      });
-    },
-    appendAudit(drafts) {
-      return writer.submit(() => audit.appendEntries(drafts));
-    },
+    updateAction: (next, expectedVersion, drafts) => writer.submit('updateAction', { next, expectedVersion, drafts }),
+    appendAudit: (drafts) => writer.submit('appendAudit', { drafts }),
     getAction: (id) => read(() => actions.get(id)),
     getByIdempotencyKey: (requesterId, key) => read(() => actions.byIdempotencyKey(requesterId, key)),
     listActions: (q) => read(() => list(q)),

@@ -1,6 +1,7 @@
 import { AppError } from '../../../domain/errors.js';
 import { storageError } from '../store-error.js';
 import type { SqliteDb } from './sqlite-db.js';
+import type { WriteArgs, WriteOpName, WriteOps, WriteResult } from './sqlite-write-ops.js';
 
 /**
  * Group commit. With synchronous=FULL every COMMIT waits for an fsync, so one
@@ -12,8 +13,12 @@ import type { SqliteDb } from './sqlite-db.js';
  * - a batch is one BEGIN IMMEDIATE ... COMMIT of at most `maxBatch` writes; what is
  *   left starts the next batch on the next turn, after I/O, so the replies of the
  *   committed batch go out first;
- * - each write runs inside its own SAVEPOINT: a write that throws (a constraint)
- *   is rolled back alone, the others commit; a CAS miss writes nothing and is a result;
+ * - a batch first runs optimistically, without savepoints (a SAVEPOINT/RELEASE pair
+ *   costs about as much as the write itself); if any write throws, the whole
+ *   transaction is rolled back and the batch is replayed with each write in its own
+ *   SAVEPOINT, so that the failing write is rolled back alone and the others commit.
+ *   Writes are functions of the database state only, so the replay is exact. A CAS
+ *   miss writes nothing and is a result, not a failure;
  * - promises settle only after COMMIT returned, i.e. once the batch is durable; if
  *   BEGIN or COMMIT fails, every write of the batch fails and nothing of it is kept.
  *
@@ -23,8 +28,8 @@ import type { SqliteDb } from './sqlite-db.js';
  * process writing the same file makes us wait (busy_timeout), never deadlock halfway.
  */
 export interface Writer {
-  /** Runs `work` inside the next batch's transaction; resolves after it committed. */
-  submit<T>(work: () => T): Promise<T>;
+  /** Runs the named write inside the next batch's transaction; resolves after it committed. */
+  submit<K extends WriteOpName>(op: K, args: WriteArgs<K>): Promise<WriteResult<K>>;
   /** Commits everything queued, then refuses new writes. */
   drain(): Promise<void>;
 }
@@ -37,7 +42,8 @@ interface Job {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-export function createWriter(db: SqliteDb, maxBatch: number): Writer {
+/** The group-commit writer on this thread's connection (used by the writer thread, and inline when no worker can run). */
+export function createInlineWriter(db: SqliteDb, ops: WriteOps, maxBatch: number): Writer {
   const size = Math.max(1, Math.floor(maxBatch));
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
@@ -77,15 +83,32 @@ export function createWriter(db: SqliteDb, maxBatch: number): Writer {
     }
   }
 
+  /** Runs the batch without savepoints; undefined (and nothing kept) if a write threw. */
+  function runOptimistic(batch: Job[]): Outcome[] | undefined {
+    const outcomes: Outcome[] = [];
+    begin.run();
+    try {
+      for (const job of batch) outcomes.push({ ok: true, value: job.work() });
+      return outcomes;
+    } catch {
+      if (db.inTransaction) rollback.run();
+      return undefined;
+    }
+  }
+
   function flush(): void {
     if (queue.length === 0) return;
     const batch = queue.length <= size ? queue : queue.slice(0, size);
     queue = queue.length <= size ? [] : queue.slice(size);
-    const outcomes: Outcome[] = [];
+    let outcomes: Outcome[] = [];
     try {
-      begin.run();
-      for (const job of batch) {
-        if (!runOne(job, outcomes)) throw (outcomes.at(-1) as { error: unknown }).error;
+      const fast = runOptimistic(batch);
+      if (fast) outcomes = fast;
+      else {
+        begin.run();
+        for (const job of batch) {
+          if (!runOne(job, outcomes)) throw (outcomes.at(-1) as { error: unknown }).error;
+        }
       }
       commit.run();
     } catch (e) {
@@ -106,10 +129,11 @@ export function createWriter(db: SqliteDb, maxBatch: number): Writer {
   }
 
   return {
-    submit<T>(work: () => T): Promise<T> {
+    submit<K extends WriteOpName>(op: K, args: WriteArgs<K>): Promise<WriteResult<K>> {
       if (closed) return Promise.reject(new AppError('STORAGE_ERROR', 'The store is closed'));
-      return new Promise<T>((resolve, reject) => {
-        queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      const fn = ops[op] as (a: WriteArgs<K>) => WriteResult<K>;
+      return new Promise<WriteResult<K>>((resolve, reject) => {
+        queue.push({ work: () => fn(args), resolve: resolve as (v: unknown) => void, reject });
         schedule();
       });
     },

@@ -1,0 +1,45 @@
+// The writer thread: owns the write connection and runs every write of the store in
+// group-commit batches, so that SQLite work and fsyncs never block the HTTP event loop.
+import { parentPort, workerData } from 'node:worker_threads';
+import { createActionsTable } from './sqlite-actions.js';
+import { createAuditTable } from './sqlite-audit.js';
+import { openSqlite } from './sqlite-db.js';
+import type { WorkerData, WorkerReply, WorkerRequest } from './sqlite-writer-protocol.js';
+import { serializeError } from './sqlite-writer-protocol.js';
+import { createWriteOps } from './sqlite-write-ops.js';
+import { createInlineWriter } from './sqlite-writer.js';
+
+const port = parentPort!;
+const data = workerData as WorkerData;
+const db = openSqlite(data.path, data.busyTimeoutMs);
+const writer = createInlineWriter(db, createWriteOps({ actions: createActionsTable(db), audit: createAuditTable(db) }), data.maxBatch);
+const reply = (m: WorkerReply) => port.postMessage(m);
+/** Replies not yet sent: `closed` must follow every result. */
+const replies = new Set<Promise<void>>();
+
+port.on('message', (m: WorkerRequest) => {
+  switch (m.type) {
+    case 'batch': {
+      // Every job of the message is submitted in this turn, so they share one transaction.
+      const outcomes = m.jobs.map((job) =>
+        writer.submit(job.op, job.args as never).then(
+          (value) => ({ ok: true as const, value }),
+          (error: unknown) => ({ ok: false as const, error: serializeError(error) }),
+        ),
+      );
+      const sent = Promise.all(outcomes).then((o) => reply({ type: 'result', id: m.id, outcomes: o }));
+      replies.add(sent);
+      void sent.finally(() => replies.delete(sent));
+      break;
+    }
+    case 'close':
+      void writer
+        .drain()
+        .then(() => Promise.all(replies))
+        .then(() => {
+          db.close();
+          reply({ type: 'closed' });
+        });
+      break;
+  }
+});
