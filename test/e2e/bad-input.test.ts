@@ -1,16 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/adapters/store/sqlite/sqlite-store.js';
-import type { ServerProcess, Workspace } from './harness.js';
-import { BASE_POLICY, raw, runCli, startServer, startTarget, until, workspace } from './harness.js';
+import { BASE_POLICY, raw, runCli, until, useServer, workspace } from './harness.js';
 
-let target: Awaited<ReturnType<typeof startTarget>>;
-let ws: Workspace;
-let server: ServerProcess;
+const ctx = useServer();
 
 async function auditSize(): Promise<number> {
-  const store = createSqliteStore({ path: join(ws.dir, 'countersign.db') });
+  const store = createSqliteStore({ path: join(ctx.ws.dir, 'countersign.db') });
   try {
     return await store.auditSize();
   } finally {
@@ -18,49 +15,38 @@ async function auditSize(): Promise<number> {
   }
 }
 
-beforeAll(async () => {
-  target = await startTarget();
-  ws = workspace(target.url);
-  server = await startServer(ws);
-});
-afterAll(async () => {
-  await server?.stop();
-  await target?.close();
-  ws?.cleanup();
-});
-
 const post = (path: string, body: string | undefined, token: string | undefined, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-  raw(server.url, path, { method: 'POST', headers, ...(body !== undefined ? { body } : {}), ...(token ? { token } : {}) });
+  raw(ctx.server.url, path, { method: 'POST', headers, ...(body !== undefined ? { body } : {}), ...(token ? { token } : {}) });
 
 describe('bad requests get a clear 4xx with a stable code and change nothing', () => {
   const good = { kind: 'http', target: 'github', input: { method: 'POST', path: '/repos/a/b/releases' } };
   const cases: Array<[string, () => ReturnType<typeof raw>, number, string]> = [
     ['no credentials', () => post('/v1/actions', JSON.stringify(good), undefined), 401, 'UNAUTHENTICATED'],
     ['a wrong token', () => post('/v1/actions', JSON.stringify(good), 'not-a-real-token-at-all'), 401, 'UNAUTHENTICATED'],
-    ['malformed JSON', () => post('/v1/actions', '{"kind": "http",', ws.tokens.agent), 400, 'VALIDATION_FAILED'],
-    ['an empty body', () => post('/v1/actions', '', ws.tokens.agent), 400, 'VALIDATION_FAILED'],
-    ['a non-JSON content type', () => post('/v1/actions', 'kind=http', ws.tokens.agent, { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
-    ['an unknown key', () => post('/v1/actions', JSON.stringify({ ...good, sudo: true }), ws.tokens.agent), 400, 'VALIDATION_FAILED'],
-    ['an unknown input key', () => post('/v1/actions', JSON.stringify({ ...good, input: { ...good.input, url: 'http://evil' } }), ws.tokens.agent), 400, 'VALIDATION_FAILED'],
-    ['a wrong type', () => post('/v1/actions', JSON.stringify({ ...good, target: 42 }), ws.tokens.agent), 400, 'VALIDATION_FAILED'],
-    ['a missing field', () => post('/v1/actions', JSON.stringify({ kind: 'http', target: 'github' }), ws.tokens.agent), 400, 'VALIDATION_FAILED'],
-    ['an unknown kind', () => post('/v1/actions', JSON.stringify({ ...good, kind: 'ftp' }), ws.tokens.agent), 400, 'VALIDATION_FAILED'],
-    ['an unknown method', () => post('/v1/actions', JSON.stringify({ ...good, input: { method: 'BREW', path: '/' } }), ws.tokens.agent), 400, 'VALIDATION_FAILED'],
-    ['an unknown mode', () => post('/v1/actions', JSON.stringify({ ...good, mode: 'yolo' }), ws.tokens.agent), 400, 'VALIDATION_FAILED'],
-    ['an unknown target', () => post('/v1/actions', JSON.stringify({ ...good, target: 'gitlab' }), ws.tokens.agent), 404, 'TARGET_NOT_FOUND'],
-    ['a path that leaves the target', () => post('/v1/actions', JSON.stringify({ ...good, input: { method: 'GET', path: '/../../etc/passwd' } }), ws.tokens.agent), 400, 'UNSAFE_REQUEST'],
-    ['an absolute URL', () => post('/v1/actions', JSON.stringify({ ...good, input: { method: 'GET', path: 'http://169.254.169.254/latest' } }), ws.tokens.agent), 400, 'UNSAFE_REQUEST'],
-    ['a bad idempotency key', () => post('/v1/actions', JSON.stringify(good), ws.tokens.agent, { 'content-type': 'application/json', 'idempotency-key': 'ünïcode' }), 400, 'VALIDATION_FAILED'],
-    ['a body over the limit', () => post('/v1/actions', JSON.stringify({ ...good, justification: 'x'.repeat(2 * 1024 * 1024) }), ws.tokens.agent), 413, 'PAYLOAD_TOO_LARGE'],
-    ['a malformed action id', () => raw(server.url, '/v1/actions/..%2f..%2fetc', { token: ws.tokens.agent }), 400, 'VALIDATION_FAILED'],
-    ['an unknown action', () => raw(server.url, `/v1/actions/act_${'0'.repeat(32)}`, { token: ws.tokens.agent }), 404, 'NOT_FOUND'],
-    ['a negative wait', () => raw(server.url, `/v1/actions/act_${'0'.repeat(32)}?wait=-1`, { token: ws.tokens.agent }), 400, 'VALIDATION_FAILED'],
-    ['a bad status filter', () => raw(server.url, '/v1/actions?status=pending,bogus', { token: ws.tokens.agent }), 400, 'VALIDATION_FAILED'],
-    ['a bad cursor', () => raw(server.url, '/v1/actions?cursor=nope', { token: ws.tokens.agent }), 400, 'VALIDATION_FAILED'],
-    ['an approval without fingerprint', () => post(`/v1/actions/act_${'0'.repeat(32)}/approve`, '{}', ws.tokens.alice), 400, 'VALIDATION_FAILED'],
-    ['an approval with a malformed fingerprint', () => post(`/v1/actions/act_${'0'.repeat(32)}/approve`, '{"fingerprint":"md5:x"}', ws.tokens.alice), 400, 'VALIDATION_FAILED'],
-    ['a deny without comment', () => post(`/v1/actions/act_${'0'.repeat(32)}/deny`, '{}', ws.tokens.alice), 400, 'VALIDATION_FAILED'],
-    ['an unknown route', () => raw(server.url, '/v2/actions', { token: ws.tokens.agent }), 404, 'ROUTE_NOT_FOUND'],
+    ['malformed JSON', () => post('/v1/actions', '{"kind": "http",', ctx.ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['an empty body', () => post('/v1/actions', '', ctx.ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['a non-JSON content type', () => post('/v1/actions', 'kind=http', ctx.ws.tokens.agent, { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['an unknown key', () => post('/v1/actions', JSON.stringify({ ...good, sudo: true }), ctx.ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['an unknown input key', () => post('/v1/actions', JSON.stringify({ ...good, input: { ...good.input, url: 'http://evil' } }), ctx.ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['a wrong type', () => post('/v1/actions', JSON.stringify({ ...good, target: 42 }), ctx.ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['a missing field', () => post('/v1/actions', JSON.stringify({ kind: 'http', target: 'github' }), ctx.ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['an unknown kind', () => post('/v1/actions', JSON.stringify({ ...good, kind: 'ftp' }), ctx.ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['an unknown method', () => post('/v1/actions', JSON.stringify({ ...good, input: { method: 'BREW', path: '/' } }), ctx.ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['an unknown mode', () => post('/v1/actions', JSON.stringify({ ...good, mode: 'yolo' }), ctx.ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['an unknown target', () => post('/v1/actions', JSON.stringify({ ...good, target: 'gitlab' }), ctx.ws.tokens.agent), 404, 'TARGET_NOT_FOUND'],
+    ['a path that leaves the target', () => post('/v1/actions', JSON.stringify({ ...good, input: { method: 'GET', path: '/../../etc/passwd' } }), ctx.ws.tokens.agent), 400, 'UNSAFE_REQUEST'],
+    ['an absolute URL', () => post('/v1/actions', JSON.stringify({ ...good, input: { method: 'GET', path: 'http://169.254.169.254/latest' } }), ctx.ws.tokens.agent), 400, 'UNSAFE_REQUEST'],
+    ['a bad idempotency key', () => post('/v1/actions', JSON.stringify(good), ctx.ws.tokens.agent, { 'content-type': 'application/json', 'idempotency-key': 'ünïcode' }), 400, 'VALIDATION_FAILED'],
+    ['a body over the limit', () => post('/v1/actions', JSON.stringify({ ...good, justification: 'x'.repeat(2 * 1024 * 1024) }), ctx.ws.tokens.agent), 413, 'PAYLOAD_TOO_LARGE'],
+    ['a malformed action id', () => raw(ctx.server.url, '/v1/actions/..%2f..%2fetc', { token: ctx.ws.tokens.agent }), 400, 'VALIDATION_FAILED'],
+    ['an unknown action', () => raw(ctx.server.url, `/v1/actions/act_${'0'.repeat(32)}`, { token: ctx.ws.tokens.agent }), 404, 'NOT_FOUND'],
+    ['a negative wait', () => raw(ctx.server.url, `/v1/actions/act_${'0'.repeat(32)}?wait=-1`, { token: ctx.ws.tokens.agent }), 400, 'VALIDATION_FAILED'],
+    ['a bad status filter', () => raw(ctx.server.url, '/v1/actions?status=pending,bogus', { token: ctx.ws.tokens.agent }), 400, 'VALIDATION_FAILED'],
+    ['a bad cursor', () => raw(ctx.server.url, '/v1/actions?cursor=nope', { token: ctx.ws.tokens.agent }), 400, 'VALIDATION_FAILED'],
+    ['an approval without fingerprint', () => post(`/v1/actions/act_${'0'.repeat(32)}/approve`, '{}', ctx.ws.tokens.alice), 400, 'VALIDATION_FAILED'],
+    ['an approval with a malformed fingerprint', () => post(`/v1/actions/act_${'0'.repeat(32)}/approve`, '{"fingerprint":"md5:x"}', ctx.ws.tokens.alice), 400, 'VALIDATION_FAILED'],
+    ['a deny without comment', () => post(`/v1/actions/act_${'0'.repeat(32)}/deny`, '{}', ctx.ws.tokens.alice), 400, 'VALIDATION_FAILED'],
+    ['an unknown route', () => raw(ctx.server.url, '/v2/actions', { token: ctx.ws.tokens.agent }), 404, 'ROUTE_NOT_FOUND'],
   ];
 
   it.each(cases)('%s', async (_name, send, status, code) => {
@@ -76,7 +62,7 @@ describe('bad requests get a clear 4xx with a stable code and change nothing', (
 
 describe('policy loading', () => {
   it('a server does not start on a bad policy, and says where', async () => {
-    const bad = workspace(target.url, { policy: BASE_POLICY.replace('http.method == "DELETE"', 'http.method ==== "DELETE"') });
+    const bad = workspace(ctx.target.url, { policy: BASE_POLICY.replace('http.method == "DELETE"', 'http.method ==== "DELETE"') });
     try {
       const r = await runCli(['serve', '--config', bad.configPath], bad.env);
       expect(r.code).not.toBe(0);
@@ -88,22 +74,22 @@ describe('policy loading', () => {
   });
 
   it('reloads on change, keeps the last good policy on a bad one, and audits every load', async () => {
-    const agent = server.client(ws.tokens.agent);
+    const agent = ctx.server.client(ctx.ws.tokens.agent);
     const v1 = (await agent.submit({ kind: 'http', target: 'github', input: { method: 'GET', path: '/r' } })).decision.policyVersion;
     // A bad policy on SIGHUP: rejected, the old one stays in force.
-    writeFileSync(ws.policyPath, `${BASE_POLICY}\n  - id: reads\n    outcome: allow\n`);
-    server.child.kill('SIGHUP');
-    await until(async () => server.logs.join('\n'), (l) => l.includes('policy rejected'));
+    writeFileSync(ctx.ws.policyPath, `${BASE_POLICY}\n  - id: reads\n    outcome: allow\n`);
+    ctx.server.child.kill('SIGHUP');
+    await until(async () => ctx.server.logs.join('\n'), (l) => l.includes('policy rejected'));
     const still = await agent.submit({ kind: 'http', target: 'github', input: { method: 'GET', path: '/r2' } });
     expect(still.decision.policyVersion).toBe(v1);
     // A good change on disk: picked up without a signal.
-    writeFileSync(ws.policyPath, BASE_POLICY.replace('outcome: deny\n    reason: Agents never delete', 'outcome: review\n    review: { approvers: [group:oncall], quorum: 1, timeout: 5m }\n    reason: Agents never delete'));
+    writeFileSync(ctx.ws.policyPath, BASE_POLICY.replace('outcome: deny\n    reason: Agents never delete', 'outcome: review\n    review: { approvers: [group:oncall], quorum: 1, timeout: 5m }\n    reason: Agents never delete'));
     const after = await until(
       () => agent.submit({ kind: 'http', target: 'github', input: { method: 'DELETE', path: '/r3' } }),
       (a) => a.decision.policyVersion !== v1,
     );
     expect(after.decision.outcome).toBe('review');
-    const store = createSqliteStore({ path: join(ws.dir, 'countersign.db') });
+    const store = createSqliteStore({ path: join(ctx.ws.dir, 'countersign.db') });
     try {
       const all = await store.readAudit(0, await store.auditSize());
       const loads = all.filter((e) => e.type === 'policy.loaded' || e.type === 'policy.rejected').map((e) => [e.type, e.data.trigger]);

@@ -1,22 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CountersignError } from '../../src/client/errors.js';
-import type { ServerProcess, Workspace } from './harness.js';
-import { startServer, startTarget, workspace } from './harness.js';
+import { useServer } from './harness.js';
 
-let target: Awaited<ReturnType<typeof startTarget>>;
-let ws: Workspace;
-let server: ServerProcess;
-
-beforeAll(async () => {
-  target = await startTarget();
-  ws = workspace(target.url);
-  server = await startServer(ws);
-});
-afterAll(async () => {
-  await server?.stop();
-  await target?.close();
-  ws?.cleanup();
-});
+const ctx = useServer();
 
 async function refusal(p: Promise<unknown>): Promise<{ status: number; code: string }> {
   try {
@@ -28,11 +14,11 @@ async function refusal(p: Promise<unknown>): Promise<{ status: number; code: str
   throw new Error('expected a refusal');
 }
 
-const forPath = (path: string) => target.received.filter((r) => r.url.startsWith(`/api${path}`));
+const forPath = (path: string) => ctx.target.received.filter((r) => r.url.startsWith(`/api${path}`));
 
 describe('the gate, end to end', () => {
   it('executes an allowed read with the credential the agent never held', async () => {
-    const agent = server.client(ws.tokens.agent);
+    const agent = ctx.server.client(ctx.ws.tokens.agent);
     const a = await agent.submit({ kind: 'http', target: 'github', input: { method: 'GET', path: '/repos/acme/app', query: { per_page: '5' } } });
     expect(a.decision).toMatchObject({ outcome: 'allow', rules: ['reads'] });
     expect(a.decision.policyVersion).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -41,12 +27,12 @@ describe('the gate, end to end', () => {
     expect(done.result).toMatchObject({ ok: true, status: 200, body: { ok: true, method: 'GET', url: '/api/repos/acme/app?per_page=5' } });
     const hits = forPath('/repos/acme/app');
     expect(hits).toHaveLength(1);
-    expect(hits[0]!.headers.authorization).toBe(`Bearer ${ws.tokens.target}`);
-    expect(JSON.stringify(done)).not.toContain(ws.tokens.target);
+    expect(hits[0]!.headers.authorization).toBe(`Bearer ${ctx.ws.tokens.target}`);
+    expect(JSON.stringify(done)).not.toContain(ctx.ws.tokens.target);
   });
 
   it('never lets a denied delete reach the target', async () => {
-    const a = await server.client(ws.tokens.agent).submit({ kind: 'http', target: 'github', input: { method: 'DELETE', path: '/repos/acme/doomed' } });
+    const a = await ctx.server.client(ctx.ws.tokens.agent).submit({ kind: 'http', target: 'github', input: { method: 'DELETE', path: '/repos/acme/doomed' } });
     expect(a.status).toBe('denied');
     expect(a.decision).toMatchObject({ outcome: 'deny', rules: ['no-deletes'] });
     expect(a.decision.reason).toContain('Agents never delete through the API');
@@ -55,8 +41,8 @@ describe('the gate, end to end', () => {
   });
 
   it('runs the review path: parties, outsiders, wrong fingerprints and repeats are refused; two distinct humans approve; it runs once', async () => {
-    const c = (t: string) => server.client(t);
-    const agent = c(ws.tokens.agent);
+    const c = (t: string) => ctx.server.client(t);
+    const agent = c(ctx.ws.tokens.agent);
     const a = await agent.submit({
       kind: 'http',
       target: 'github',
@@ -71,18 +57,18 @@ describe('the gate, end to end', () => {
     const waiting = agent.wait(a.id, { timeoutSeconds: 30 });
 
     expect(await refusal(agent.approve(a.id, a.fingerprint))).toEqual({ status: 403, code: 'AGENT_CANNOT_REVIEW' });
-    expect(await refusal(c(ws.tokens.carol).approve(a.id, a.fingerprint))).toEqual({ status: 403, code: 'SELF_APPROVAL' }); // owner, in group release and admin
-    expect(await refusal(c(ws.tokens.dave).approve(a.id, a.fingerprint))).toEqual({ status: 403, code: 'SELF_APPROVAL' }); // onBehalfOf
-    expect(await refusal(c(ws.tokens.eve).approve(a.id, a.fingerprint))).toEqual({ status: 403, code: 'NOT_ELIGIBLE' });
-    expect(await refusal(c(ws.tokens.alice).approve(a.id, `sha256:${'0'.repeat(64)}`))).toEqual({ status: 409, code: 'FINGERPRINT_MISMATCH' });
+    expect(await refusal(c(ctx.ws.tokens.carol).approve(a.id, a.fingerprint))).toEqual({ status: 403, code: 'SELF_APPROVAL' }); // owner, in group release and admin
+    expect(await refusal(c(ctx.ws.tokens.dave).approve(a.id, a.fingerprint))).toEqual({ status: 403, code: 'SELF_APPROVAL' }); // onBehalfOf
+    expect(await refusal(c(ctx.ws.tokens.eve).approve(a.id, a.fingerprint))).toEqual({ status: 403, code: 'NOT_ELIGIBLE' });
+    expect(await refusal(c(ctx.ws.tokens.alice).approve(a.id, `sha256:${'0'.repeat(64)}`))).toEqual({ status: 409, code: 'FINGERPRINT_MISMATCH' });
 
-    const one = await c(ws.tokens.alice).approve(a.id, a.fingerprint, 'looks right');
+    const one = await c(ctx.ws.tokens.alice).approve(a.id, a.fingerprint, 'looks right');
     expect(one.status).toBe('pending');
     expect(one.review?.requirements[0]?.approvedBy).toEqual(['alice@example.com']);
-    expect(await refusal(c(ws.tokens.alice).approve(a.id, a.fingerprint))).toEqual({ status: 409, code: 'ALREADY_REVIEWED' });
+    expect(await refusal(c(ctx.ws.tokens.alice).approve(a.id, a.fingerprint))).toEqual({ status: 409, code: 'ALREADY_REVIEWED' });
     expect(forPath('/repos/acme/app/releases')).toHaveLength(0);
 
-    const two = await c(ws.tokens.bob).approve(a.id, a.fingerprint);
+    const two = await c(ctx.ws.tokens.bob).approve(a.id, a.fingerprint);
     expect(['approved', 'running', 'succeeded']).toContain(two.status);
 
     const done = await waiting;
@@ -92,29 +78,29 @@ describe('the gate, end to end', () => {
     expect(hits).toHaveLength(1);
     expect(JSON.parse(hits[0]!.body)).toEqual({ tag_name: 'v2.0.0' });
 
-    expect(await refusal(c(ws.tokens.dave).deny(a.id, 'too late'))).toEqual({ status: 403, code: 'SELF_APPROVAL' });
-    expect(await refusal(c(ws.tokens.bob).deny(a.id, 'too late'))).toEqual({ status: 409, code: 'NOT_PENDING' });
-    expect(await refusal(c(ws.tokens.olga).deny(a.id, 'too late'))).toEqual({ status: 403, code: 'NOT_ELIGIBLE' });
+    expect(await refusal(c(ctx.ws.tokens.dave).deny(a.id, 'too late'))).toEqual({ status: 403, code: 'SELF_APPROVAL' });
+    expect(await refusal(c(ctx.ws.tokens.bob).deny(a.id, 'too late'))).toEqual({ status: 409, code: 'NOT_PENDING' });
+    expect(await refusal(c(ctx.ws.tokens.olga).deny(a.id, 'too late'))).toEqual({ status: 403, code: 'NOT_ELIGIBLE' });
   });
 
   it('one eligible deny denies, and nothing runs', async () => {
-    const a = await server.client(ws.tokens.agent).submit({ kind: 'http', target: 'github', input: { method: 'POST', path: '/repos/acme/lib/releases' } });
-    await server.client(ws.tokens.alice).approve(a.id, a.fingerprint);
-    const d = await server.client(ws.tokens.bob).deny(a.id, 'not this week');
+    const a = await ctx.server.client(ctx.ws.tokens.agent).submit({ kind: 'http', target: 'github', input: { method: 'POST', path: '/repos/acme/lib/releases' } });
+    await ctx.server.client(ctx.ws.tokens.alice).approve(a.id, a.fingerprint);
+    const d = await ctx.server.client(ctx.ws.tokens.bob).deny(a.id, 'not this week');
     expect(d.status).toBe('denied');
-    expect(await refusal(server.client(ws.tokens.dave).approve(a.id, a.fingerprint))).toEqual({ status: 409, code: 'NOT_PENDING' });
+    expect(await refusal(ctx.server.client(ctx.ws.tokens.dave).approve(a.id, a.fingerprint))).toEqual({ status: 409, code: 'NOT_PENDING' });
     expect(forPath('/repos/acme/lib/releases')).toHaveLength(0);
   });
 
   it('shows agents only their own actions, and humans what they may review', async () => {
-    const mine = await server.client(ws.tokens.agent).submit({ kind: 'http', target: 'github', input: { method: 'POST', path: '/repos/acme/x/releases' } });
-    expect(await refusal(server.client(ws.tokens.other).get(mine.id))).toEqual({ status: 404, code: 'NOT_FOUND' });
-    expect(await refusal(server.client(ws.tokens.other).cancel(mine.id))).toEqual({ status: 404, code: 'NOT_FOUND' });
-    const theirs = (await server.client(ws.tokens.other).list()).actions.map((x) => x.id);
+    const mine = await ctx.server.client(ctx.ws.tokens.agent).submit({ kind: 'http', target: 'github', input: { method: 'POST', path: '/repos/acme/x/releases' } });
+    expect(await refusal(ctx.server.client(ctx.ws.tokens.other).get(mine.id))).toEqual({ status: 404, code: 'NOT_FOUND' });
+    expect(await refusal(ctx.server.client(ctx.ws.tokens.other).cancel(mine.id))).toEqual({ status: 404, code: 'NOT_FOUND' });
+    const theirs = (await ctx.server.client(ctx.ws.tokens.other).list()).actions.map((x) => x.id);
     expect(theirs).not.toContain(mine.id);
-    const alicePending = (await server.client(ws.tokens.alice).list({ status: ['pending'] })).actions.map((x) => x.id);
+    const alicePending = (await ctx.server.client(ctx.ws.tokens.alice).list({ status: ['pending'] })).actions.map((x) => x.id);
     expect(alicePending).toContain(mine.id);
-    const evePending = (await server.client(ws.tokens.eve).list({ status: ['pending'] })).actions.map((x) => x.id);
+    const evePending = (await ctx.server.client(ctx.ws.tokens.eve).list({ status: ['pending'] })).actions.map((x) => x.id);
     expect(evePending).not.toContain(mine.id);
   });
 });

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { createClient } from '../../src/client/client.js';
 import type { CountersignClient } from '../../src/client/client.js';
 
@@ -235,4 +236,24 @@ export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, time
     if (ok(v) || Date.now() > deadline) return v;
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** One target, one workspace and one running server for a whole test file. */
+export function useServer(opts: { policy?: string; extraConfig?: string } = {}): {
+  readonly target: Awaited<ReturnType<typeof startTarget>>;
+  readonly ws: Workspace;
+  readonly server: ServerProcess;
+} {
+  const ctx = {} as { target: Awaited<ReturnType<typeof startTarget>>; ws: Workspace; server: ServerProcess };
+  beforeAll(async () => {
+    ctx.target = await startTarget();
+    ctx.ws = workspace(ctx.target.url, opts);
+    ctx.server = await startServer(ctx.ws);
+  });
+  afterAll(async () => {
+    await ctx.server?.stop();
+    await ctx.target?.close();
+    ctx.ws?.cleanup();
+  });
+  return ctx;
 }
