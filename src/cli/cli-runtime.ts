@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CommanderError } from 'commander';
+import { CountersignError } from '../client/errors.js';
 import { isAppError } from '../domain/errors.js';
 
 /** Exit codes shared by every command; documented in docs/cli.md. */
@@ -39,7 +40,8 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
       process.exitCode = e.exitCode;
       return;
     }
-    if (isAppError(e)) {
+    // Our errors and the API's (CountersignError from the SDK) both carry a stable code.
+    if (isAppError(e) || e instanceof CountersignError) {
       process.stderr.write(`error [${e.code}]: ${e.message}\n`);
       process.exitCode = EXIT.FAILURE;
       return;

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { runCli, useServer } from './harness.js';
+
+const ctx = useServer();
+const env = (token: string) => ({ COUNTERSIGN_URL: ctx.server.url, COUNTERSIGN_TOKEN: token });
+
+describe('the reviewer CLI against a real server', () => {
+  it('pending lists what a reviewer may approve; show prints what will run and the fingerprint', async () => {
+    const a = await ctx.server.client(ctx.ws.tokens.agent).submit({
+      kind: 'http',
+      target: 'github',
+      input: { method: 'POST', path: '/repos/acme/cli/releases', body: { tag_name: 'v9' } },
+      justification: 'ship from the CLI test',
+    });
+    const pending = await runCli(['pending'], env(ctx.ws.tokens.alice));
+    expect(pending.code).toBe(0);
+    expect(pending.stdout).toContain(a.id);
+    expect((await runCli(['pending'], env(ctx.ws.tokens.eve))).stdout).not.toContain(a.id);
+    const show = await runCli(['show', a.id], env(ctx.ws.tokens.alice));
+    expect(show.stdout).toContain('POST /repos/acme/cli/releases');
+    expect(show.stdout).toContain('ship from the CLI test');
+    expect(show.stdout).toContain('rule releases');
+    expect(show.stdout).toContain(a.fingerprint);
+  });
+
+  it('approve asks for confirmation: without a terminal and without --yes it approves nothing', async () => {
+    const a = await ctx.server.client(ctx.ws.tokens.agent).submit({ kind: 'http', target: 'github', input: { method: 'POST', path: '/repos/acme/cli2/releases' } });
+    const r = await runCli(['approve', a.id], env(ctx.ws.tokens.alice), 'y\n');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--yes');
+    expect((await ctx.server.client(ctx.ws.tokens.agent).get(a.id)).review?.approvals).toHaveLength(0);
+  });
+
+  it('approve --yes records the approval of the fingerprint shown; the API rules still apply', async () => {
+    const a = await ctx.server.client(ctx.ws.tokens.agent).submit({ kind: 'http', target: 'github', input: { method: 'POST', path: '/repos/acme/cli3/releases' } });
+    const ok = await runCli(['approve', a.id, '--yes', '--comment', 'fine'], env(ctx.ws.tokens.alice));
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('is now pending');
+    const after = await ctx.server.client(ctx.ws.tokens.agent).get(a.id);
+    expect(after.review?.approvals).toMatchObject([{ reviewer: 'alice@example.com', via: 'cli', comment: 'fine', fingerprint: a.fingerprint }]);
+    const owner = await runCli(['approve', a.id, '--yes'], env(ctx.ws.tokens.carol));
+    expect(owner.code).toBe(1);
+    expect(owner.stderr).toContain('SELF_APPROVAL');
+  });
+
+  it('deny needs a comment and denies', async () => {
+    const a = await ctx.server.client(ctx.ws.tokens.agent).submit({ kind: 'http', target: 'github', input: { method: 'POST', path: '/repos/acme/cli4/releases' } });
+    const missing = await runCli(['deny', a.id], env(ctx.ws.tokens.bob));
+    expect(missing.code).toBe(2);
+    const r = await runCli(['deny', a.id, '--comment', 'code freeze'], env(ctx.ws.tokens.bob));
+    expect(r.code).toBe(0);
+    expect((await ctx.server.client(ctx.ws.tokens.agent).get(a.id)).status).toBe('denied');
+  });
+
+  it('says clearly when there is no token or the server is unreachable', async () => {
+    const none = await runCli(['pending'], { COUNTERSIGN_URL: ctx.server.url, COUNTERSIGN_TOKEN: '' });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('COUNTERSIGN_TOKEN');
+    const down = await runCli(['pending'], { COUNTERSIGN_URL: 'http://127.0.0.1:9', COUNTERSIGN_TOKEN: 'x'.repeat(20) });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('cannot reach');
+  });
+
+  it('audit tail reads the log from the database, without the server', async () => {
+    const r = await runCli(['audit', 'tail', '--config', ctx.ws.configPath, '-n', '5', '--json'], ctx.ws.env);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; type: string });
+    expect(lines.length).toBe(5);
+    expect(lines.map((l) => l.seq)).toEqual([...lines.map((l) => l.seq)].sort((x, y) => x - y));
+    expect(r.stdout).not.toContain(ctx.ws.tokens.target);
+  });
+});
+
+describe('the demo', () => {
+  it('runs non-interactively: the read runs, the delete is denied, the release needs two humans, and the trail shows it all', async () => {
+    const r = await runCli(['demo', '--auto-approve']);
+    expect(r.code).toBe(0);
+    const out = r.stdout;
+    expect(out).toMatch(/succeeded: HTTP 200/);
+    expect(out).toMatch(/denied — deny by \[no-deletes\]/);
+    expect(out).toMatch(/the agent approves: refused 403 AGENT_CANNOT_REVIEW/);
+    expect(out).toMatch(/carol .* approves: refused 403 SELF_APPROVAL/);
+    expect(out).toMatch(/alice approves: ok → pending \(1\/2 approvals\)/);
+    expect(out).toMatch(/alice approves again: refused 409 ALREADY_REVIEWED/);
+    expect(out).toMatch(/bob approves: ok → approved/);
+    expect(out).toMatch(/succeeded: HTTP 201/);
+    for (const t of ['policy.loaded', 'action.submitted', 'action.decided', 'action.reviewed', 'execution.started', 'execution.finished']) expect(out).toContain(t);
+    const reached = out.slice(out.indexOf('What reached the target'));
+    expect(reached).toContain('GET /repos/acme/widgets');
+    expect(reached).toContain('POST /repos/acme/widgets/releases');
+    expect(reached).not.toMatch(/^\s+DELETE/m);
+  });
+});
