@@ -59,7 +59,7 @@ export interface GatewayOptions {
   listen?: string;
 }
 
-export function buildAuthenticator(c: Config): Authenticator {
+export function buildAuthenticator(c: Config, log?: Logger): Authenticator {
   const entries: TokenEntry[] = [];
   for (const a of c.agents) {
     entries.push({ tokenHash: a.tokenHash ?? hashToken(a.token!), principal: { type: 'agent', id: a.id, owner: a.owner, labels: a.labels ?? {} } });
@@ -71,7 +71,13 @@ export function buildAuthenticator(c: Config): Authenticator {
   const list = [createTokenAuthenticator(entries)];
   if (c.oidc) {
     const byId = new Map(c.humans.map((h) => [h.id.toLowerCase(), h.groups]));
-    list.push(createOidcAuthenticator({ ...c.oidc, configuredGroups: (id) => byId.get(id.toLowerCase()) ?? [] }));
+    list.push(
+      createOidcAuthenticator({
+        ...c.oidc,
+        configuredGroups: (id) => byId.get(id.toLowerCase()) ?? [],
+        onRefused: (reason) => log?.info({ reason }, 'OIDC token refused'),
+      }),
+    );
   }
   return chainAuthenticators(list);
 }
@@ -154,7 +160,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   const publicUrlFallback = `http://${host}:${port}`;
   let publicUrl = (config.publicUrl ?? publicUrlFallback).replace(/\/$/, '');
   const app = await buildApp({
-    authenticator: buildAuthenticator(config),
+    authenticator: buildAuthenticator(config, logger),
     logger,
     metrics: createMetrics(events),
     bodyLimitBytes: config.server.bodyLimitBytes,

@@ -70,6 +70,14 @@ describe('configuration', () => {
     expect(issues(good.replace('https://api.github.com', 'file:///etc/passwd'))[0]?.path).toBe('targets.github.baseUrl');
   });
 
+  it('refuses identity clashes that would weaken separation of duties', () => {
+    const noOidc = good.replace(/^oidc:.*\n/m, '');
+    expect(issues(noOidc.replace('owner: alice@example.com', 'owner: carol'))[0]).toMatchObject({ path: 'agents[0].owner' });
+    expect(issues(good.replace('id: bob@example.com', 'id: ALICE@example.com'))[0]?.message).toContain('duplicate human id');
+    expect(issues(good.replace('id: bob@example.com', 'id: deploy-bot'))[0]?.message).toContain('also an agent id');
+    expect(issues(good.replace('id: bob@example.com', 'id: b\u00f6b@example.com'))[0]?.path).toBe('humans[1].id');
+  });
+
   it('reports YAML syntax errors with their line', () => {
     const [i] = issues('listen: [oops\n');
     expect(i?.line).toBeGreaterThanOrEqual(1);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isDuration } from '../domain/duration.js';
-import { isApproverRef } from '../domain/identity.js';
+import { HUMAN_ID, isApproverRef } from '../domain/identity.js';
 
 /**
  * The one configuration schema: it validates config files at start-up and generates
@@ -14,6 +14,7 @@ const tokenHash = z
   .regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 lowercase hex digits>')
   .describe('SHA-256 of the token, as `sha256:<hex>`; use instead of `token` so that the config holds no secret.');
 const token = z.string().min(16, 'tokens must be at least 16 characters').describe('The bearer token, literal or `${ENV}`. Stored and compared as a hash.');
+const humanId = z.string().regex(HUMAN_ID, 'human ids are 3-320 printable ASCII characters, no spaces');
 const agentId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'agent ids are 1-128 letters, digits, dot, underscore or dash');
 
 export const agentSchema = z
@@ -21,7 +22,7 @@ export const agentSchema = z
     id: agentId.describe('The agent\'s id: the requester of its actions.'),
     token: token.optional(),
     tokenHash: tokenHash.optional(),
-    owner: z.string().min(1).describe('The human accountable for the agent; never an eligible reviewer of its actions.'),
+    owner: humanId.describe('The human accountable for the agent; never an eligible reviewer of its actions. Must be a configured human unless OIDC is on.'),
     labels: labels.optional(),
   })
   .strict()
@@ -29,7 +30,7 @@ export const agentSchema = z
 
 export const humanSchema = z
   .object({
-    id: z.string().min(3).describe('The human\'s id, usually an email address. Compared case-insensitively.'),
+    id: humanId.describe('The human\'s id, usually an email address: printable ASCII only, compared case-insensitively.'),
     groups: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/)).default([]).describe('Groups the human belongs to (`group:NAME` in policy).'),
     token: token.optional(),
     tokenHash: tokenHash.optional(),
@@ -62,7 +63,11 @@ export const oidcSchema = z
     issuer: z.string().url().describe('The OIDC issuer; its JWKS is found through discovery unless `jwksUri` is set.'),
     audience: z.string().min(1).describe('Required `aud` of presented JWTs.'),
     groupsClaim: z.string().default('groups').describe('The claim holding the human\'s groups.'),
-    emailClaim: z.string().default('email').describe('The claim holding the human\'s id (email).'),
+    emailClaim: z.string().default('email').describe('The claim holding the human\'s id (email). Values must be printable ASCII.'),
+    requireVerifiedEmail: z
+      .boolean()
+      .default(true)
+      .describe('Refuse tokens whose `email_verified` claim is not true (when the id comes from the `email` claim): an unverified address must not become a configured human.'),
     jwksUri: z.string().url().optional().describe('Overrides discovery.'),
     clockToleranceSeconds: z.number().int().min(0).max(300).default(60).describe('Allowed clock skew.'),
   })
@@ -120,7 +125,29 @@ export const configSchema = z
       .default({ level: 'info' })
       .describe('Structured logging (pino); credentials are redacted.'),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // Identity clashes silently weaken separation of duties: refuse them at load.
+    const agents = new Map<string, number>();
+    c.agents.forEach((a, i) => {
+      if (agents.has(a.id)) ctx.addIssue({ code: 'custom', path: ['agents', i, 'id'], message: `duplicate agent id "${a.id}"` });
+      agents.set(a.id, i);
+    });
+    const humans = new Map<string, number>();
+    c.humans.forEach((h, i) => {
+      const id = h.id.toLowerCase();
+      if (humans.has(id)) ctx.addIssue({ code: 'custom', path: ['humans', i, 'id'], message: `duplicate human id "${h.id}" (ids compare case-insensitively)` });
+      if ([...agents.keys()].some((a) => a.toLowerCase() === id)) ctx.addIssue({ code: 'custom', path: ['humans', i, 'id'], message: `"${h.id}" is also an agent id` });
+      humans.set(id, i);
+    });
+    if (!c.oidc) {
+      c.agents.forEach((a, i) => {
+        if (!humans.has(a.owner.toLowerCase())) {
+          ctx.addIssue({ code: 'custom', path: ['agents', i, 'owner'], message: `owner "${a.owner}" is not a configured human (a typo here would let the real owner approve the agent's actions)` });
+        }
+      });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 export type AgentConfig = z.infer<typeof agentSchema>;

@@ -78,8 +78,10 @@ describe('every attempt to leave the base URL is refused', () => {
     ['/a/..', 'dot-segment'],
     ['/a/./b', 'dot-segment'],
     ['/a/.', 'dot-segment'],
-    ['/a/..;/admin', 'dot-segment'],
-    ['/a/.;x/admin', 'dot-segment'],
+    ['/a/..;/admin', 'path-parameter'],
+    ['/a/.;x/admin', 'path-parameter'],
+    ['/admin;x/users', 'path-parameter'],
+    ['/repos/a/b/releases;x', 'path-parameter'],
     ['/a/.../b', 'dot-segment'],
   ];
 
@@ -103,7 +105,7 @@ describe('legitimate paths resolve under the base URL, byte for byte', () => {
     ['/', 'https://api.example.com/api/v1/'],
     ['/a/b/', 'https://api.example.com/api/v1/a/b/'],
     ['/~user/file.txt', 'https://api.example.com/api/v1/~user/file.txt'],
-    ['/items;v=2', 'https://api.example.com/api/v1/items;v=2'],
+    ['/items%3Bv=2', 'https://api.example.com/api/v1/items%3Bv=2'],
     ['/search/q:foo', 'https://api.example.com/api/v1/search/q:foo'],
     ['/.well-known/openid-configuration', 'https://api.example.com/api/v1/.well-known/openid-configuration'],
     ['/a..b/c.d', 'https://api.example.com/api/v1/a..b/c.d'],

@@ -46,6 +46,7 @@ export const PATH_RULES = [
   'malformed-encoding',
   'encoded-traversal',
   'encoded-unreserved',
+  'path-parameter',
   'empty-segment',
   'dot-segment',
 ] as const;
@@ -67,6 +68,9 @@ export function pathProblem(path: string): PathProblem | undefined {
   if (path.includes('@')) return p('userinfo', 'the path holds @, which can pass for userinfo; percent-encode it as %40');
   if (path.includes('?')) return p('query-in-path', 'the path holds ?: give query parameters in input.query');
   if (path.includes('#')) return p('fragment', 'the path holds #: fragments are never sent');
+  // Servers that strip ;parameters before routing (Tomcat, Jetty, Spring) would see
+  // another path than the policy did: /admin;x is /admin to them.
+  if (path.includes(';')) return p('path-parameter', 'the path holds ; (a path parameter, which some servers strip before routing): percent-encode it as %3B if it is data');
   if (!PATH_CHARS.test(path)) {
     const bad = [...path].find((c) => !PATH_CHARS.test(c)) ?? '';
     return p('character', `the path holds ${JSON.stringify(bad)}: percent-encode it`);

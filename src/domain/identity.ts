@@ -3,6 +3,12 @@ export type Principal =
   | { type: 'agent'; id: string; owner: string; labels: Record<string, string> }
   | { type: 'human'; id: string; groups: readonly string[] };
 
+/**
+ * Human ids are printable ASCII: case-insensitive comparison of Unicode look-alikes
+ * (the Kelvin sign lower-cases to k) would let one person pass for another.
+ */
+export const HUMAN_ID = /^[\x21-\x7e]{3,320}$/;
+
 /** A reference to approvers in policy: `group:NAME` or `user:EMAIL`. */
 export type ApproverRef = `group:${string}` | `user:${string}`;
 

@@ -21,15 +21,16 @@ function holds(kind: string, when: string, i: EvaluationInput): boolean {
 }
 
 describe('http facts', () => {
-  const i = input('http', 'github', { method: 'POST', path: '/repos//acme/app/releases/', query: { per_page: '10', tag: ['a', 'b'] }, body: { name: 'v1', draft: false, n: 3 } });
+  const i = input('http', 'github', { method: 'POST', path: '/repos//acme/app/releases/', query: { per_page: '10', tag: ['a', 'b'], force: ['true'] }, body: { name: 'v1', draft: false, n: 3 } });
 
   it('are derived from the input and the target', () => {
     expect(KIND_FACTS.http(i)).toEqual({
       method: 'POST',
       host: 'api.github.com',
-      path: '/repos//acme/app/releases/',
+      // No trailing slash; a one-value list is the value itself (both send the same request).
+      path: '/repos//acme/app/releases',
       segments: ['repos', 'acme', 'app', 'releases'],
-      query: { per_page: '10', tag: ['a', 'b'] },
+      query: { per_page: '10', tag: ['a', 'b'], force: 'true' },
       body: { name: 'v1', draft: false, n: 3 },
     });
   });
@@ -37,12 +38,13 @@ describe('http facts', () => {
   it.each([
     'http.method == "POST"',
     'http.host == "api.github.com"',
-    'http.path.matches("^/repos/.*/releases/$")',
+    'http.path.matches("^/repos/.*/releases$")',
+    'http.query.force == "true"',
     'size(http.segments) == 4 && http.segments[1] == "acme"',
     '"per_page" in http.query && http.query.per_page == "10" && "b" in http.query.tag',
     'has(http.body.name) && !has(http.body.missing)',
     'http.body.draft == false && http.body.n > 2 && http.body.n == 3',
-    'http.path.startsWith("/repos") && http.path.contains("acme") && http.path.endsWith("/")',
+    'http.path.startsWith("/repos") && http.path.contains("acme") && http.path.endsWith("/releases")',
     'http.segments.exists(s, s == "releases")',
     'requester.id == "bot" && target.name == "github" && action.target == "github"',
   ])('%s', (when) => {

@@ -16,9 +16,11 @@ export const KIND_FACTS: Record<ActionKind, (input: EvaluationInput) => Record<s
       // Upper-cased so that a rule on "DELETE" also sees "delete": servers commonly treat them alike.
       method: str(i.method)?.toUpperCase(),
       host: e.target.host,
-      path,
+      // Without a trailing slash: most servers route /releases/ like /releases, so a rule
+      // written for one must also hold for the other.
+      path: path !== undefined && path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path,
       segments: path === undefined ? [] : segmentsOf(path),
-      query: mapping(i.query) ?? EMPTY,
+      query: queryFacts(i.query),
       body: i.body,
     };
   },
@@ -55,6 +57,18 @@ export function celContext(e: EvaluationInput): CelContext {
   const kind = e.action.kind;
   if (Object.hasOwn(KIND_FACTS, kind)) ctx[kind] = KIND_FACTS[kind as ActionKind](e);
   return ctx;
+}
+
+/**
+ * One value → a string, several → a list, whatever the agent wrote: `{force: ["true"]}`
+ * and `{force: "true"}` send the same `force=true`, so a rule must see the same fact.
+ */
+function queryFacts(q: unknown): Record<string, unknown> {
+  const m = mapping(q);
+  if (!m) return EMPTY;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m)) out[k] = Array.isArray(v) && v.length === 1 ? v[0] : v;
+  return out;
 }
 
 const PATH_KEYS = new Set(['file_path', 'path', 'notebook_path']);

@@ -50,7 +50,7 @@ describe('OIDC authentication', () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   const auth = () =>
-    createOidcAuthenticator({ issuer, audience: 'countersign', groupsClaim: 'groups', emailClaim: 'email', clockToleranceSeconds: 5, configuredGroups: (id) => (id === 'alice@example.com' ? ['release'] : []) });
+    createOidcAuthenticator({ issuer, audience: 'countersign', groupsClaim: 'groups', emailClaim: 'email', clockToleranceSeconds: 5, requireVerifiedEmail: true, configuredGroups: (id) => (id === 'alice@example.com' ? ['release'] : []) });
 
   async function jwt(claims: Record<string, unknown>, opts: { key?: 'other'; iss?: string; aud?: string; exp?: string | number } = {}) {
     const k = opts.key === 'other' ? (await other).privateKey : (await keys).privateKey;
@@ -64,16 +64,25 @@ describe('OIDC authentication', () => {
   }
 
   it('accepts a valid token: id from the email claim, groups from the claim plus config', async () => {
-    const p = await auth().authenticate(await jwt({ email: 'Alice@Example.com', groups: ['oncall'] }));
+    const p = await auth().authenticate(await jwt({ email: 'Alice@Example.com', email_verified: true, groups: ['oncall'] }));
     expect(p).toEqual({ type: 'human', id: 'alice@example.com', groups: ['oncall', 'release'] });
   });
 
   it('refuses a wrong audience, a wrong issuer, an expired token and a foreign signature', async () => {
     const a = auth();
-    expect(await a.authenticate(await jwt({ email: 'a@x.com' }, { aud: 'other' }))).toBeUndefined();
-    expect(await a.authenticate(await jwt({ email: 'a@x.com' }, { iss: 'https://evil.example' }))).toBeUndefined();
-    expect(await a.authenticate(await jwt({ email: 'a@x.com' }, { exp: Math.floor(Date.now() / 1000) - 3600 }))).toBeUndefined();
-    expect(await a.authenticate(await jwt({ email: 'a@x.com' }, { key: 'other' }))).toBeUndefined();
+    expect(await a.authenticate(await jwt({ email: 'a@x.com', email_verified: true }, { aud: 'other' }))).toBeUndefined();
+    expect(await a.authenticate(await jwt({ email: 'a@x.com', email_verified: true }, { iss: 'https://evil.example' }))).toBeUndefined();
+    expect(await a.authenticate(await jwt({ email: 'a@x.com', email_verified: true }, { exp: Math.floor(Date.now() / 1000) - 3600 }))).toBeUndefined();
+    expect(await a.authenticate(await jwt({ email: 'a@x.com', email_verified: true }, { key: 'other' }))).toBeUndefined();
+  });
+
+  it('refuses an unverified email, and look-alike characters that would lower-case into another person', async () => {
+    const a = auth();
+    expect(await a.authenticate(await jwt({ email: 'alice@example.com', groups: ['release'] }))).toBeUndefined();
+    expect(await a.authenticate(await jwt({ email: 'alice@example.com', email_verified: false }))).toBeUndefined();
+    // U+212A KELVIN SIGN lower-cases to "k".
+    expect('\u212Aate@example.com'.toLowerCase()).toBe('kate@example.com');
+    expect(await a.authenticate(await jwt({ email: '\u212Aate@example.com', email_verified: true }))).toBeUndefined();
   });
 
   it('refuses an unsigned token and a token without an email', async () => {

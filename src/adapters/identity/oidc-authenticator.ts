@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Principal } from '../../domain/identity.js';
+import { HUMAN_ID } from '../../domain/identity.js';
 import type { Authenticator } from '../../ports/authenticator.js';
 
 export interface OidcOptions {
@@ -10,6 +11,9 @@ export interface OidcOptions {
   emailClaim: string;
   jwksUri?: string | undefined;
   clockToleranceSeconds: number;
+  requireVerifiedEmail: boolean;
+  /** Told why a token was refused (for the server's log; never sent to the client). */
+  onRefused?(reason: string): void;
   /** Groups configured for a known human are added to the token's groups. */
   configuredGroups(id: string): readonly string[];
 }
@@ -59,13 +63,21 @@ export function createOidcAuthenticator(o: OidcOptions): Authenticator {
           requiredClaims: ['exp'],
         });
         const id = payload[o.emailClaim];
-        if (typeof id !== 'string' || id.length < 3) return undefined;
+        if (typeof id !== 'string' || !HUMAN_ID.test(id)) {
+          o.onRefused?.(`the ${o.emailClaim} claim is missing or not printable ASCII`);
+          return undefined;
+        }
+        if (o.requireVerifiedEmail && o.emailClaim === 'email' && payload.email_verified !== true) {
+          o.onRefused?.('email_verified is not true');
+          return undefined;
+        }
         const claimed = payload[o.groupsClaim];
         const groups = Array.isArray(claimed) ? claimed.filter((g): g is string => typeof g === 'string') : [];
         const human = id.toLowerCase();
         const principal: Principal = { type: 'human', id: human, groups: [...new Set([...groups, ...o.configuredGroups(human)])] };
         return principal;
-      } catch {
+      } catch (e) {
+        o.onRefused?.(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
         return undefined;
       }
     },
