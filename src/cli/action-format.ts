@@ -1,9 +1,10 @@
 import type { Action } from '../client/types.js';
+import { safeBlock, safeLine } from './terminal-text.js';
 
 const MAX_BODY = 2000;
 
 function block(text: string, max = MAX_BODY): string {
-  return text.length > max ? `${text.slice(0, max)}\n… (${text.length - max} more characters)` : text;
+  return safeBlock(text.length > max ? `${text.slice(0, max)}\n… (${text.length - max} more characters)` : text);
 }
 
 /** What an approver must see before approving: what will run, on what, for whom, why, which rule asked, and the fingerprint. */
@@ -22,26 +23,27 @@ export function formatAction(a: Action): string {
   } else {
     lines.push(`  input:\n${block(JSON.stringify(a.input, null, 2)).replace(/^/gm, '    ')}`);
   }
-  if (a.justification) lines.push(`  why:         ${a.justification}`);
+  if (a.justification) lines.push(`  why:         ${safeLine(a.justification)}`);
   lines.push(`  decision:    ${a.decision.outcome} (${a.decision.rules.join(', ')}): ${a.decision.reason}`);
   if (a.review) {
     for (const q of a.review.requirements) {
       const esc = q.escalate ? `; escalates to ${q.escalate.to.join(', ')} ${q.escalate.done ? '(escalated)' : `at ${q.escalate.at}`}` : '';
       lines.push(`  needs:       ${q.quorum} of ${q.approvers.join(', ')} [rule ${q.ruleId}] — ${q.approvedBy.length}/${q.quorum} so far${q.approvedBy.length ? ` (${q.approvedBy.join(', ')})` : ''}${esc}`);
     }
-    for (const r of a.review.reviews) lines.push(`  review:      ${r.verdict} by ${r.reviewer} via ${r.via} at ${r.at}${r.comment ? `: ${r.comment}` : ''}`);
+    for (const r of a.review.reviews) lines.push(`  review:      ${r.verdict} by ${r.reviewer} via ${r.via} at ${r.at}${r.comment ? `: ${safeLine(r.comment)}` : ''}`);
     if (a.status === 'pending') lines.push(`  expires:     ${a.review.expiresAt}`);
   }
   if (a.result) {
     const r = a.result;
-    lines.push(`  result:      ${r.ok ? 'ok' : 'failed'}${r.status !== undefined ? ` HTTP ${r.status}` : ''}${r.reason ? ` (${r.reason})` : ''}${r.error ? `: ${r.error.message}` : ''}`);
+    lines.push(`  result:      ${r.ok ? 'ok' : 'failed'}${r.status !== undefined ? ` HTTP ${r.status}` : ''}${r.reason ? ` (${r.reason})` : ''}${r.error ? `: ${safeLine(r.error.message)}` : ''}`);
     if (r.body !== undefined) lines.push(block(typeof r.body === 'string' ? r.body : JSON.stringify(r.body, null, 2), 600).replace(/^/gm, '    '));
   }
   lines.push(`  fingerprint: ${a.fingerprint}`);
-  return lines.join('\n');
+  // Free text was made one line above; blocks keep their newlines and nothing else.
+  return lines.map((l) => (l.includes('\n') ? safeBlock(l) : safeLine(l))).join('\n');
 }
 
 export function formatActionLine(a: Action): string {
   const what = a.kind === 'http' ? `${String(a.input.method)} ${String(a.input.path)}` : typeof a.input.tool === 'string' ? a.input.tool : a.kind;
-  return `${a.id}  ${a.status.padEnd(9)} ${a.requester.id.padEnd(16)} ${a.target.padEnd(12)} ${what}  [${a.decision.rules.join(',')}]`;
+  return safeLine(`${a.id}  ${a.status.padEnd(9)} ${a.requester.id.padEnd(16)} ${a.target.padEnd(12)} ${what}  [${a.decision.rules.join(',')}]`);
 }

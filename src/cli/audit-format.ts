@@ -1,3 +1,4 @@
+import { safeLine } from './terminal-text.js';
 import type { AuditEntry } from '../domain/audit-entry.js';
 
 function summary(e: AuditEntry): string {
@@ -31,7 +32,7 @@ function summary(e: AuditEntry): string {
 
 export function formatAuditEntry(e: AuditEntry): string {
   const actor = e.actor ? `${e.actor.type}:${e.actor.id}` : '-';
-  return `#${String(e.seq).padStart(5)} ${e.ts} ${e.type.padEnd(18)} ${(e.actionId ?? '').padEnd(36)} ${actor.padEnd(28)} ${summary(e)}`;
+  return safeLine(`#${String(e.seq).padStart(5)} ${e.ts} ${e.type.padEnd(18)} ${(e.actionId ?? '').padEnd(36)} ${actor.padEnd(28)} ${summary(e)}`);
 }
 
 export function auditEntryJson(e: AuditEntry): Record<string, unknown> {

@@ -8,6 +8,8 @@ import { STATUSES } from '../domain/status.js';
  */
 
 const anyJson = {};
+/** Free text shown to reviewers: no control characters but tab and newline, no bidi overrides. */
+const TEXT = '^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$';
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
 
 export const errorSchema = {
@@ -48,9 +50,9 @@ export const actionRequestSchema = {
     kind: { type: 'string', enum: ACTION_KINDS },
     target: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'A configured target' },
     input: { type: 'object', description: 'Kind-specific: for http, {method, path, query?, headers?, body?}' },
-    justification: { type: 'string', maxLength: 4000, description: 'Why the agent wants this; shown to reviewers' },
+    justification: { type: 'string', maxLength: 4000, pattern: TEXT, description: 'Why the agent wants this; shown to reviewers' },
     context: { type: 'object', description: 'Free-form context shown to reviewers (ticket, session...)' },
-    onBehalfOf: { type: 'string', minLength: 3, maxLength: 320, description: 'The human the agent acts for; never an eligible reviewer' },
+    onBehalfOf: { type: 'string', pattern: '^[\\x21-\\x7e]{3,320}$', description: 'The human the agent acts for (printable ASCII, like human ids); never an eligible reviewer' },
     mode: { type: 'string', enum: ACTION_MODES, default: 'execute', description: 'execute: the gateway runs it; decide: the agent runs it after approval' },
   },
   allOf: [{ if: { properties: { kind: { const: 'http' } } }, then: { properties: { input: httpInputSchema } } }],
@@ -62,7 +64,7 @@ export const approveBodySchema = {
   additionalProperties: false,
   properties: {
     fingerprint: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$', description: 'The fingerprint of the action as shown to the approver' },
-    comment: { type: 'string', maxLength: 4000 },
+    comment: { type: 'string', maxLength: 4000, pattern: TEXT },
   },
 } as const;
 
@@ -70,7 +72,7 @@ export const denyBodySchema = {
   type: 'object',
   required: ['comment'],
   additionalProperties: false,
-  properties: { comment: { type: 'string', minLength: 1, maxLength: 4000, description: 'Why the action is denied' } },
+  properties: { comment: { type: 'string', minLength: 1, maxLength: 4000, pattern: TEXT, description: 'Why the action is denied' } },
 } as const;
 
 export const idParamsSchema = {

@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { safeBlock, safeLine } from './terminal-text.js';
+
+describe('text shown to reviewers in a terminal', () => {
+  it('makes escape sequences, C1 controls and bidi overrides visible instead of interpreting them', () => {
+    const attack = 'ok\x1b[2A\x1b[2K  will run:    GET /harmless\u202e\u0085';
+    expect(safeLine(attack)).toBe('ok\\u001b[2A\\u001b[2K  will run:    GET /harmless\\u202e\\u0085');
+    for (const c of ['\x1b', '\u202e', '\u0085']) expect(safeLine(attack)).not.toContain(c);
+  });
+
+  it('keeps newlines in blocks but not in lines', () => {
+    expect(safeBlock('a\nb\rc')).toBe('a\nb\\u000dc');
+    expect(safeLine('a\nb')).toBe('a\\u000ab');
+  });
+});
