@@ -42,6 +42,7 @@ const CONFIG = `agents:
 humans:
   - { id: alice@example.com, groups: [release, oncall] }
   - { id: carol@example.com, groups: [release] }
+  - { id: bob@example.com, groups: [] }
 groups: [sre]
 targets:
   github: { kind: http, baseUrl: "https://api.github.com", labels: { env: prod } }

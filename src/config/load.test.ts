@@ -44,6 +44,18 @@ describe('configuration', () => {
     expect(c.secrets).not.toContain('application/json');
   });
 
+  it('treats every injected header as a credential unless it is a public header', () => {
+    const c = parseConfigText(good.replace('Accept: application/json }', 'Accept: application/json, X-Goog-Api-Key: literal-key-0123 }'), '/x/c.yaml', env);
+    expect(c.secrets).toContain('literal-key-0123');
+    expect(c.secrets).not.toContain('application/json');
+  });
+
+  it('refuses a credential header too short to be redacted', () => {
+    const [i] = issues(good.replace('Accept: application/json }', 'Accept: application/json, api-key: abc123 }'));
+    expect(i).toMatchObject({ path: 'targets.github.headers.api-key' });
+    expect(i?.message).toContain('cannot be redacted');
+  });
+
   it('names the file, line and path of an unknown key', () => {
     const [i] = issues(good.replace('policy: ./policy.yaml', 'policy: ./policy.yaml\npolcy: typo'));
     expect(i).toMatchObject({ file: '/etc/countersign/countersign.yaml', line: 6, path: 'polcy' });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ZodError } from 'zod';
 import { AppError } from '../domain/errors.js';
-import { SENSITIVE_HEADERS } from '../domain/redact.js';
+import { MIN_SECRET_LENGTH, PUBLIC_HEADERS, credentialVariants } from '../domain/redact.js';
 import type { SourceIssue } from '../domain/yaml-source.js';
 import { formatIssue, parseYamlSource } from '../domain/yaml-source.js';
 import type { Config } from './schema.js';
@@ -74,6 +74,8 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(zodIssues(parsed.error, (p, m) => src.locate(p, m)));
   const config = parsed.data;
+  const short = shortCredentials(config);
+  if (short.length) throw new ConfigError(short.map((s) => src.locate(s.path, s.message)));
   const dir = dirname(resolve(file));
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
   return {
@@ -101,14 +103,20 @@ function collectSecrets(c: Config, substituted: Set<string>): string[] {
   for (const a of c.agents) if (a.token) out.add(a.token);
   for (const h of c.humans) if (h.token) out.add(h.token);
   for (const t of Object.values(c.targets)) {
-    for (const [k, v] of Object.entries(t.headers)) {
-      if (!SENSITIVE_HEADERS.has(k.toLowerCase())) continue;
-      out.add(v);
-      // "Bearer abc": the credential part alone may be echoed back too.
-      const parts = v.split(/\s+/);
-      if (parts.length > 1) out.add(parts[parts.length - 1]!);
-    }
+    for (const [k, v] of Object.entries(t.headers)) if (!PUBLIC_HEADERS.has(k.toLowerCase())) for (const s of credentialVariants(v)) out.add(s);
   }
   // Longest first, so that a secret containing another is replaced whole.
-  return [...out].filter((s) => s.length >= 8).sort((a, b) => b.length - a.length);
+  return [...out].filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+}
+
+/** Credential header values too short to redact reliably are refused: they would be echoed back. */
+function shortCredentials(c: Config): Array<{ path: PropertyKey[]; message: string }> {
+  const out: Array<{ path: PropertyKey[]; message: string }> = [];
+  for (const [name, t] of Object.entries(c.targets)) {
+    for (const [k, v] of Object.entries(t.headers)) {
+      if (PUBLIC_HEADERS.has(k.toLowerCase()) || v.trim().split(/\s+/).at(-1)!.length >= MIN_SECRET_LENGTH) continue;
+      out.push({ path: ['targets', name, 'headers', k], message: `a credential shorter than ${MIN_SECRET_LENGTH} characters cannot be redacted safely from responses; use a longer one (or, if this header is not a secret, see PUBLIC_HEADERS in docs/executors.md)` });
+    }
+  }
+  return out;
 }

@@ -48,7 +48,7 @@ export const httpTargetSchema = z
       .url()
       .refine((u) => /^https?:$/.test(new URL(u).protocol), 'baseUrl must be http or https')
       .describe('Every request goes under this URL; nothing may leave it.'),
-    headers: z.record(z.string(), z.string()).default({}).describe('Headers the gateway injects (credentials go here, as `${ENV}`). Never shown to agents or logged.'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Headers the gateway injects (credentials go here, as `${ENV}`). Every value but those of public headers (accept, content-type, user-agent...) is a credential: never shown to agents or logged, redacted from results, at least 8 characters.'),
     timeout: duration.default('30s').describe('Request timeout.'),
     maxResponseBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024).describe('Response bodies beyond this many bytes are cut off.'),
     followRedirects: z.number().int().min(0).max(10).default(0).describe('Same-origin redirects to follow under baseUrl; other redirects are refused.'),

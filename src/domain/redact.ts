@@ -12,6 +12,41 @@ export const SENSITIVE_HEADERS = new Set([
 
 export const REDACTED = '[REDACTED]';
 
+/**
+ * Injected target headers whose values are public. Every other injected header is a
+ * credential, whatever its name (`api-key`, `X-Goog-Api-Key`, `X-Vault-Token`...):
+ * redacting too much is safe, echoing a key back to the agent is not.
+ */
+export const PUBLIC_HEADERS = new Set([
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'api-version',
+  'cache-control',
+  'content-type',
+  'user-agent',
+  'x-api-version',
+  'x-github-api-version',
+]);
+
+/** Shorter secrets cannot be redacted without shredding ordinary text; config refuses them. */
+export const MIN_SECRET_LENGTH = 8;
+
+/** What to redact for a credential header value: the value, its credential part ("Bearer x" → x) and a decoded Basic pair. */
+export function credentialVariants(value: string): string[] {
+  const out = [value];
+  const parts = value.trim().split(/\s+/);
+  const cred = parts[parts.length - 1] ?? '';
+  out.push(cred);
+  if (parts.length === 2 && parts[0]?.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(cred, 'base64').toString('utf8');
+    out.push(decoded);
+    const colon = decoded.indexOf(':');
+    if (colon >= 0) out.push(decoded.slice(colon + 1));
+  }
+  return out.filter((s) => s.length >= MIN_SECRET_LENGTH);
+}
+
 export function redactHeaders(h: Record<string, string> | undefined): Record<string, string> | undefined {
   if (!h) return h;
   const out: Record<string, string> = {};

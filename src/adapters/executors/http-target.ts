@@ -4,7 +4,7 @@ import { AppError } from '../../domain/errors.js';
 import { forbiddenHeader } from '../../domain/http-forbidden-headers.js';
 import { isHeaderName, isHeaderValue } from '../../domain/http-input-validate.js';
 import { parseBaseUrl } from '../../domain/http-request-check.js';
-import { SENSITIVE_HEADERS } from '../../domain/redact.js';
+import { PUBLIC_HEADERS, credentialVariants } from '../../domain/redact.js';
 
 /** A target as the executor uses it: parsed once at start-up, then frozen. */
 export interface PreparedHttpTarget {
@@ -59,27 +59,10 @@ export function prepareHttpTarget(name: string, cfg: HttpTargetConfig): Prepared
   });
 }
 
-/** Shorter values are left alone, as in config/load.ts: redacting them would shred ordinary text. */
-const MIN_SECRET = 8;
-
 /**
- * Secrets a target may echo back in forms the config's list lacks: the credential
- * part of `Scheme value`, and the decoded `user:password` of Basic auth (and the password).
+ * Secrets a target may echo back: every injected header value but the public ones, with
+ * its credential part and a decoded Basic pair (the same rule as config/load.ts).
  */
 export function targetSecrets(cfg: HttpTargetConfig): string[] {
-  const out = new Set<string>();
-  for (const [k, v] of Object.entries(cfg.headers)) {
-    if (!SENSITIVE_HEADERS.has(k.toLowerCase())) continue;
-    out.add(v);
-    const parts = v.trim().split(/\s+/);
-    const cred = parts[parts.length - 1] ?? '';
-    out.add(cred);
-    if (parts.length === 2 && parts[0]?.toLowerCase() === 'basic') {
-      const decoded = Buffer.from(cred, 'base64').toString('utf8');
-      out.add(decoded);
-      const colon = decoded.indexOf(':');
-      if (colon >= 0) out.add(decoded.slice(colon + 1));
-    }
-  }
-  return [...out].filter((s) => s.length >= MIN_SECRET);
+  return Object.entries(cfg.headers).flatMap(([k, v]) => (PUBLIC_HEADERS.has(k.toLowerCase()) ? [] : credentialVariants(v)));
 }
