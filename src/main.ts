@@ -175,12 +175,9 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     },
     health: async () => {
       const p = policy.current();
-      try {
-        await store.auditSize();
-        return { ok: !!p, policyVersion: p?.version };
-      } catch {
-        return { ok: false, policyVersion: p?.version };
-      }
+      const s = await store.health();
+      if (!s.ok) logger.error({ reason: s.reason }, 'store unhealthy');
+      return { ok: !!p && s.ok, policyVersion: p?.version };
     },
   });
   const address = await app.listen({ host, port });

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfigWithoutSecrets } from '../config/load.js';
 import type { Store } from '../ports/store.js';
 import { CliExit, EXIT } from './cli-runtime.js';
 import { auditEntryJson, formatAuditEntry } from './audit-format.js';
 
 export function openStoreFrom(o: { config?: string; db?: string }): Store {
-  if (o.db) return createSqliteStore({ path: o.db });
-  if (o.config) return createSqliteStore({ path: loadConfig(o.config).storePath });
+  // Read-only: an offline reader never migrates, never writes, and never creates an empty database by mistake.
+  if (o.db) return createSqliteStore({ path: o.db, readOnly: true });
+  if (o.config) return createSqliteStore({ path: loadConfigWithoutSecrets(o.config).storePath, readOnly: true });
   throw new CliExit(EXIT.USAGE, 'give --config FILE or --db PATH');
 }
 

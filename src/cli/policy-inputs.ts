@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { configGroups, requesterFacts, targetFacts } from '../config/config-facts.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfigWithoutSecrets } from '../config/load.js';
 import type { LoadedConfig } from '../config/load.js';
 import { isAppError } from '../domain/errors.js';
 import { PolicyError, compilePolicy } from '../domain/policy-compile.js';
@@ -25,11 +25,8 @@ export function readText(file: string, what: string): string {
  */
 export function loadConfigForPolicy(file: string | undefined): LoadedConfig | undefined {
   if (file === undefined) return undefined;
-  const env = new Proxy(process.env, {
-    get: (t, k) => (typeof k === 'string' ? t[k] || 'placeholder-for-an-unset-environment-variable' : undefined),
-  });
   try {
-    return loadConfig(file, env);
+    return loadConfigWithoutSecrets(file);
   } catch (e) {
     if (isAppError(e)) throw new CliExit(EXIT.USAGE, e.message);
     throw e;

@@ -55,6 +55,8 @@ export interface Action {
     status?: number;
     headers?: Record<string, string>;
     body?: unknown;
+    /** json: parsed JSON; text: UTF-8 text; base64: the bytes, base64-encoded. */
+    bodyEncoding?: 'json' | 'text' | 'base64';
     bodyTruncated?: boolean;
     error?: { code: string; message: string };
   };

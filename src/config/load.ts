@@ -120,3 +120,14 @@ function shortCredentials(c: Config): Array<{ path: PropertyKey[]; message: stri
   }
   return out;
 }
+
+/**
+ * The config for offline tools (policy commands, audit readers), which never use its
+ * secrets: an unset `${ENV}` reference gets a placeholder instead of failing.
+ */
+export function loadConfigWithoutSecrets(file: string): LoadedConfig {
+  const env = new Proxy(process.env, {
+    get: (t, k) => (typeof k === 'string' ? t[k] || 'placeholder-for-an-unset-environment-variable' : undefined),
+  });
+  return loadConfig(file, env);
+}

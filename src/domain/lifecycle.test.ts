@@ -122,11 +122,14 @@ describe('the action lifecycle', () => {
 
   it('a runner is gone when its lease ran out or its process died on this host', () => {
     const r = startExecution(make(allow), at(1), runner).next;
-    const here = (alive: boolean, host = 'h') => ({ host, isAlive: () => alive });
+    const here = (alive: boolean, host = 'h', pid = 2, instance = 'j') => ({ host, pid, instance, isAlive: () => alive });
     expect(runnerIsGone(r, at(2), here(true))).toBe(false);
     expect(runnerIsGone(r, at(2), here(false))).toBe(true);
     expect(runnerIsGone(r, at(2), here(false, 'other-host'))).toBe(false);
     expect(runnerIsGone(r, at(120_000), here(true))).toBe(true);
+    // A restarted container: same host, same pid, another process.
+    expect(runnerIsGone(r, at(2), here(true, 'h', 1, 'j'))).toBe(true);
+    expect(runnerIsGone(r, at(2), here(true, 'h', 1, 'i'))).toBe(false);
   });
 
   it('closed statuses have no way out', () => {

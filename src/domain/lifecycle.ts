@@ -149,9 +149,10 @@ export function applyReview(
   opts: { fingerprint?: string | undefined; comment?: string | undefined; via: string; now: Date },
 ): Transition {
   if (!a.review) {
-    // An action that never needed review is not reviewable; say it like a closed one.
+    // An action that never needed review names no reviewer: nobody is eligible, and
+    // nothing about it (not even its status) is told to someone who may not read it.
     if (who.type === 'agent') throw new AppError('AGENT_CANNOT_REVIEW');
-    throw new AppError('NOT_PENDING', 'This action did not need review', { status: a.status });
+    throw new AppError('NOT_ELIGIBLE', 'Not an eligible reviewer: this action did not need review');
   }
   const pending = a.status === 'pending' && !isExpired(a, opts.now);
   const { human, countsFor } = checkReviewer(who, partiesOf(a), a.review, pending);
@@ -254,9 +255,13 @@ export function interruptExecution(a: ActionRecord, now: Date): Transition {
 }
 
 /** Whether a running action's runner is gone: its lease ran out, or it was a process on this host that no longer exists. */
-export function runnerIsGone(a: ActionRecord, now: Date, here: { host: string; isAlive(pid: number): boolean }): boolean {
+export function runnerIsGone(a: ActionRecord, now: Date, here: { host: string; pid: number; instance: string; isAlive(pid: number): boolean }): boolean {
   const r = a.result?.runner;
   if (!r) return true;
   if (Date.parse(r.leaseUntil) <= now.getTime()) return true;
-  return r.host === here.host && !here.isAlive(r.pid);
+  if (r.host !== here.host) return false;
+  // A restarted container has the same host name and often the same pid (1): then the
+  // pid is alive because it is us, and the runner is gone unless it is this very process.
+  if (r.pid === here.pid) return r.instance !== here.instance;
+  return !here.isAlive(r.pid);
 }

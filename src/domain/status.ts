@@ -44,10 +44,6 @@ export function canTransition(from: Status, to: Status): boolean {
   return TRANSITIONS[from].includes(to);
 }
 
-export function isStatus(s: string): s is Status {
-  return (STATUSES as readonly string[]).includes(s);
-}
-
 export function unreachable(x: never): never {
   throw new Error(`unreachable: ${String(x)}`);
 }

@@ -132,7 +132,7 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDep
         verdict: 'approve',
         fingerprint: req.body.fingerprint,
         comment: req.body.comment,
-        via: viaOf(req.headers['user-agent']),
+        via: 'api',
       });
       return view(a);
     },
@@ -149,7 +149,7 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDep
         response: { 200: actionSchema, ...errors },
       },
     },
-    async (req) => view(await deps.reviews.review(principalOf(req), req.params.id, { verdict: 'deny', comment: req.body.comment, via: viaOf(req.headers['user-agent']) })),
+    async (req) => view(await deps.reviews.review(principalOf(req), req.params.id, { verdict: 'deny', comment: req.body.comment, via: 'api' })),
   );
 
   app.post<{ Params: { id: string } }>(
@@ -169,9 +169,4 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDep
       return view(await deps.reviews.cancel(who, req.params.id));
     },
   );
-}
-
-/** The CLI and SDK say who they are; anything else is the API. */
-function viaOf(userAgent: string | undefined): string {
-  return userAgent?.startsWith('countersign-cli/') ? 'cli' : 'api';
 }

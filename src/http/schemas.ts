@@ -165,6 +165,7 @@ export const actionSchema = {
         status: { type: 'integer' },
         headers: stringMap,
         body: anyJson,
+        bodyEncoding: { type: 'string', enum: ['json', 'text', 'base64'], description: 'How `body` holds the response body' },
         bodyTruncated: { type: 'boolean' },
         error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
       },

@@ -70,5 +70,7 @@ export interface Store {
   /** Number of entries (= next sequence number). */
   auditSize(): Promise<number>;
   /** Waits for the writes already requested to commit, then releases the store. Idempotent. */
+  /** Whether the store can read and write now (for /healthz): a dead writer is unhealthy. */
+  health(): Promise<{ ok: boolean; reason?: string }>;
   close(): Promise<void>;
 }

@@ -9,6 +9,8 @@ import type { ProcessInfo } from '../ports/runtime.js';
 import type { Store } from '../ports/store.js';
 import { mutateAction } from './mutate.js';
 
+const FINISH_ATTEMPTS = 8;
+
 export interface ExecutionService {
   /** Runs an approved execute-mode action, at most once, in the background. */
   dispatch(action: ActionRecord): void;
@@ -52,8 +54,18 @@ export function createExecutionService(deps: {
     const result = executor
       ? await executor.execute(running)
       : { ok: false, reason: 'no-executor', error: { code: 'NO_EXECUTOR', message: `No executor for kind ${action.kind}` } };
-    const { result: t } = await mutateAction(store, action.id, (cur) => finishExecution(cur, result, clock.now()));
-    notifier.notify({ type: 'changed', action: t.next });
+    // The action ran: recording its result must not be lost to a passing storage
+    // failure, or recovery would later call it "interrupted". Retry with backoff.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { result: t } = await mutateAction(store, action.id, (cur) => finishExecution(cur, result, clock.now()));
+        notifier.notify({ type: 'changed', action: t.next });
+        return;
+      } catch (e) {
+        if (!isAppError(e) || e.code !== 'STORAGE_ERROR' || attempt >= FINISH_ATTEMPTS) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 5000)));
+      }
+    }
   }
 
   function dispatch(action: ActionRecord): void {

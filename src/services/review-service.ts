@@ -1,5 +1,6 @@
 import type { ActionRecord } from '../domain/action-record.js';
 import { isAppError } from '../domain/errors.js';
+import { checkJsonValue } from '../domain/json-check.js';
 import type { Principal } from '../domain/identity.js';
 import { applyReview, cancelAction, expireAction, isExpired } from '../domain/lifecycle.js';
 import type { Verdict } from '../domain/review.js';
@@ -43,6 +44,7 @@ export function createReviewService(deps: {
 
   return {
     async review(who, id, input) {
+      if (input.comment !== undefined) checkJsonValue(input.comment, 'comment');
       await expireIfDue(id);
       const { result } = await mutateAction(store, id, (cur) =>
         applyReview(cur, who, input.verdict, { fingerprint: input.fingerprint, comment: input.comment, via: input.via, now: clock.now() }),

@@ -2,6 +2,7 @@ import type { ActionRequest } from '../domain/action.js';
 import { fingerprintOf } from '../domain/action.js';
 import type { ActionRecord, Requester } from '../domain/action-record.js';
 import { AppError } from '../domain/errors.js';
+import { checkJsonValue } from '../domain/json-check.js';
 import type { Principal } from '../domain/identity.js';
 import { createAction } from '../domain/lifecycle.js';
 import type { TargetCatalog, TargetInfo } from '../domain/target-catalog.js';
@@ -56,6 +57,10 @@ export function createSubmitService(deps: {
       if (target.kind !== request.kind) {
         throw new AppError('KIND_MISMATCH', `Target "${target.name}" is of kind ${target.kind}, not ${request.kind}`, { expected: target.kind });
       }
+      // What canonical JSON cannot hold is refused here, as bad input, not later as a storage failure.
+      checkJsonValue(request.input, 'input');
+      if (request.context !== undefined) checkJsonValue(request.context, 'context');
+      if (request.justification !== undefined) checkJsonValue(request.justification, 'justification');
       deps.checkInput(request, target);
       if (idempotencyKey !== undefined) {
         const existing = await store.getByIdempotencyKey(who.id, idempotencyKey);

@@ -37,6 +37,10 @@ describe('bad requests get a clear 4xx with a stable code and change nothing', (
     ['a bidi override in the justification', () => post('/v1/actions', JSON.stringify({ ...good, justification: 'abc\u202edef' }), ctx.ws.tokens.agent), 400, 'VALIDATION_FAILED'],
     ['a look-alike onBehalfOf', () => post('/v1/actions', JSON.stringify({ ...good, onBehalfOf: '\u212Aate@example.com' }), ctx.ws.tokens.agent), 400, 'VALIDATION_FAILED'],
     ['a path parameter', () => post('/v1/actions', JSON.stringify({ ...good, input: { method: 'GET', path: '/admin;x/users' } }), ctx.ws.tokens.agent), 400, 'UNSAFE_REQUEST'],
+    ['a lone surrogate in the body', () => post('/v1/actions', '{"kind":"http","target":"github","input":{"method":"POST","path":"/x","body":{"n":"\\ud800"}}}', ctx.ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['a lone surrogate in the context', () => post('/v1/actions', '{"kind":"http","target":"github","input":{"method":"POST","path":"/x"},"context":{"\\udc00":1}}', ctx.ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['an infinite number', () => post('/v1/actions', '{"kind":"http","target":"github","input":{"method":"POST","path":"/x","body":{"n":1e400}}}', ctx.ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['nesting 5,000 levels deep', () => post('/v1/actions', `{"kind":"http","target":"github","input":{"method":"POST","path":"/x","body":${'['.repeat(5000)}${']'.repeat(5000)}}}`, ctx.ws.tokens.agent), 400, 'VALIDATION_FAILED'],
     ['an unknown target', () => post('/v1/actions', JSON.stringify({ ...good, target: 'gitlab' }), ctx.ws.tokens.agent), 404, 'TARGET_NOT_FOUND'],
     ['a path that leaves the target', () => post('/v1/actions', JSON.stringify({ ...good, input: { method: 'GET', path: '/../../etc/passwd' } }), ctx.ws.tokens.agent), 400, 'UNSAFE_REQUEST'],
     ['an absolute URL', () => post('/v1/actions', JSON.stringify({ ...good, input: { method: 'GET', path: 'http://169.254.169.254/latest' } }), ctx.ws.tokens.agent), 400, 'UNSAFE_REQUEST'],
@@ -50,6 +54,7 @@ describe('bad requests get a clear 4xx with a stable code and change nothing', (
     ['an approval without fingerprint', () => post(`/v1/actions/act_${'0'.repeat(32)}/approve`, '{}', ctx.ws.tokens.alice), 400, 'VALIDATION_FAILED'],
     ['an approval with a malformed fingerprint', () => post(`/v1/actions/act_${'0'.repeat(32)}/approve`, '{"fingerprint":"md5:x"}', ctx.ws.tokens.alice), 400, 'VALIDATION_FAILED'],
     ['a deny without comment', () => post(`/v1/actions/act_${'0'.repeat(32)}/deny`, '{}', ctx.ws.tokens.alice), 400, 'VALIDATION_FAILED'],
+    ['a lone surrogate in a deny comment', () => post(`/v1/actions/act_${'0'.repeat(32)}/deny`, '{"comment":"no \\ud800"}', ctx.ws.tokens.alice), 400, 'VALIDATION_FAILED'],
     ['an unknown route', () => raw(ctx.server.url, '/v2/actions', { token: ctx.ws.tokens.agent }), 404, 'ROUTE_NOT_FOUND'],
   ];
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli, useServer } from './harness.js';
 
@@ -37,7 +38,7 @@ describe('the reviewer CLI against a real server', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('is now pending');
     const after = await ctx.server.client(ctx.ws.tokens.agent).get(a.id);
-    expect(after.review?.approvals).toMatchObject([{ reviewer: 'alice@example.com', via: 'cli', comment: 'fine', fingerprint: a.fingerprint }]);
+    expect(after.review?.approvals).toMatchObject([{ reviewer: 'alice@example.com', via: 'api', comment: 'fine', fingerprint: a.fingerprint }]);
     const owner = await runCli(['approve', a.id, '--yes'], env(ctx.ws.tokens.carol));
     expect(owner.code).toBe(1);
     expect(owner.stderr).toContain('SELF_APPROVAL');
@@ -62,12 +63,17 @@ describe('the reviewer CLI against a real server', () => {
   });
 
   it('audit tail reads the log from the database, without the server', async () => {
-    const r = await runCli(['audit', 'tail', '--config', ctx.ws.configPath, '-n', '5', '--json'], ctx.ws.env);
+    // No secrets in the environment: an auditor's shell does not have them.
+    const r = await runCli(['audit', 'tail', '--config', ctx.ws.configPath, '-n', '5', '--json']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; type: string });
     expect(lines.length).toBe(5);
     expect(lines.map((l) => l.seq)).toEqual([...lines.map((l) => l.seq)].sort((x, y) => x - y));
     expect(r.stdout).not.toContain(ctx.ws.tokens.target);
+    // A wrong path is an error, never a new empty database.
+    const wrong = await runCli(['audit', 'tail', '--db', `${ctx.ws.dir}/nope.db`]);
+    expect(wrong.code).toBe(1);
+    expect(existsSync(`${ctx.ws.dir}/nope.db`)).toBe(false);
   });
 });
 

@@ -39,3 +39,8 @@ export function openSqlite(path: string, busyTimeoutMs: number): SqliteDb {
     throw e;
   }
 }
+
+/** Opens an existing database read-only: a wrong path is an error, never a new empty database. */
+export function openSqliteReadOnly(path: string): SqliteDb {
+  return new Database(path, { readonly: true, fileMustExist: true });
+}

@@ -110,3 +110,12 @@ export function migrate(db: SqliteDb, migrations: readonly Migration[] = MIGRATI
   }
   return currentVersion(db);
 }
+
+/** For read-only use: the database must be at exactly the schema this code knows. */
+export function checkReadable(db: SqliteDb): void {
+  const found = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() ? currentVersion(db) : 0;
+  if (found > LATEST_VERSION) refuseNewer(found, LATEST_VERSION);
+  if (found < LATEST_VERSION) {
+    throw new AppError('STORAGE_ERROR', `The database has schema version ${found}, older than this Countersign's ${LATEST_VERSION}: start the server on it once to migrate it, or use the matching release.`);
+  }
+}

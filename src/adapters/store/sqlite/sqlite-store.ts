@@ -4,12 +4,12 @@ import type { Store } from '../../../ports/store.js';
 import { instantOf, limitOf, storageError } from '../store-error.js';
 import { createActionsTable } from './sqlite-actions.js';
 import { createAuditTable } from './sqlite-audit.js';
-import { openSqlite } from './sqlite-db.js';
+import { openSqlite, openSqliteReadOnly } from './sqlite-db.js';
 import { createActionLister } from './sqlite-list.js';
-import { migrate } from './sqlite-migrations.js';
+import { checkReadable, migrate } from './sqlite-migrations.js';
 import { createWorkerWriter } from './sqlite-worker-writer.js';
 import { createWriteOps } from './sqlite-write-ops.js';
-import { createInlineWriter } from './sqlite-writer.js';
+import { createInlineWriter, readOnlyWriter } from './sqlite-writer.js';
 
 export interface SqliteStoreOptions {
   /** The database file, created if missing. */
@@ -26,7 +26,12 @@ export interface SqliteStoreOptions {
    * Where writes run: `worker` (default when built: a writer thread, so the event loop
    * never waits on SQLite) or `inline` (on this thread's connection).
    */
-  writer?: 'worker' | 'inline';
+  writer?: 'worker' | 'inline' | 'none';
+  /**
+   * Open an existing database for reading only (offline tools: `audit tail`, verifiers):
+   * no migration, no writer, nothing created; every write is refused.
+   */
+  readOnly?: boolean;
 }
 
 /** Reads run synchronously on the connection, so a failure there is wrapped like a write's. */
@@ -54,20 +59,24 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
   const config = Object.freeze({ path: opts.path, busyTimeoutMs: opts.busyTimeoutMs ?? 5000, maxBatch: opts.maxBatch ?? 128 });
   const db = (() => {
     try {
-      return openSqlite(config.path, config.busyTimeoutMs);
+      return opts.readOnly ? openSqliteReadOnly(config.path) : openSqlite(config.path, config.busyTimeoutMs);
     } catch (e) {
       throw storageError(e, `Cannot open the SQLite database ${config.path}`);
     }
   })();
   const { actions, audit, list, writer } = (() => {
     try {
-      migrate(db);
+      if (opts.readOnly) checkReadable(db);
+      else migrate(db);
       const actions = createActionsTable(db);
       const audit = createAuditTable(db);
-      const useWorker = (opts.writer ?? (workerAvailable() ? 'worker' : 'inline')) === 'worker';
-      const writer = useWorker
-        ? createWorkerWriter(WORKER_URL, { path: config.path, busyTimeoutMs: config.busyTimeoutMs, maxBatch: config.maxBatch })
-        : createInlineWriter(db, createWriteOps({ actions, audit }), config.maxBatch);
+      const kind = opts.readOnly ? 'none' : (opts.writer ?? (workerAvailable() ? 'worker' : 'inline'));
+      const writer =
+        kind === 'worker'
+          ? createWorkerWriter(WORKER_URL, { path: config.path, busyTimeoutMs: config.busyTimeoutMs, maxBatch: config.maxBatch })
+          : kind === 'inline'
+            ? createInlineWriter(db, createWriteOps({ actions, audit }), config.maxBatch)
+            : readOnlyWriter();
       return { actions, audit, list: createActionLister(db), writer };
     } catch (e) {
       db.close();
@@ -98,6 +107,16 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       }),
     auditSeqsFor: (actionId) => read(() => audit.seqsFor(actionId)),
     auditSize: () => read(() => audit.size()),
+    async health() {
+      const reason = writer.broken();
+      if (reason) return { ok: false, reason };
+      try {
+        audit.size();
+        return { ok: true };
+      } catch {
+        return { ok: false, reason: 'the database cannot be read' };
+      }
+    },
     close() {
       closing ??= writer.drain().then(() => {
         db.close();

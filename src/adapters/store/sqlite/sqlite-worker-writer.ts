@@ -69,6 +69,19 @@ export function createWorkerWriter(workerUrl: URL, data: WorkerData): Writer {
   });
   worker.on('exit', () => failAll(new AppError('STORAGE_ERROR', 'The store\'s writer stopped')));
 
+  function sendAlone(p: Pending): void {
+    const id = nextId++;
+    inFlight.set(id, [p]);
+    try {
+      worker.postMessage({ type: 'batch', id, jobs: [p.job] } satisfies WorkerRequest);
+    } catch (e) {
+      inFlight.delete(id);
+      const err = new AppError('STORAGE_ERROR', 'A write could not be sent to the writer');
+      err.cause = e;
+      p.reject(err);
+    }
+  }
+
   function send(): void {
     scheduled = false;
     while (queue.length) {
@@ -78,12 +91,11 @@ export function createWorkerWriter(workerUrl: URL, data: WorkerData): Writer {
       const msg: WorkerRequest = { type: 'batch', id, jobs: batch.map((p) => p.job) };
       try {
         worker.postMessage(msg);
-      } catch (e) {
-        // Arguments that cannot be cloned fail alone.
+      } catch {
+        // Some write's arguments cannot be cloned: send the slice one by one, so that
+        // only that write fails and the others (an execution's result...) still commit.
         inFlight.delete(id);
-        const err = new AppError('STORAGE_ERROR', 'A write could not be sent to the writer');
-        err.cause = e;
-        for (const p of batch) p.reject(err);
+        for (const p of batch) sendAlone(p);
       }
     }
     updateRef();
@@ -106,6 +118,7 @@ export function createWorkerWriter(workerUrl: URL, data: WorkerData): Writer {
         }
       });
     },
+    broken: () => broken?.message,
     drain() {
       if (closed) return Promise.resolve();
       closed = true;

@@ -32,6 +32,8 @@ export interface Writer {
   submit<K extends WriteOpName>(op: K, args: WriteArgs<K>): Promise<WriteResult<K>>;
   /** Commits everything queued, then refuses new writes. */
   drain(): Promise<void>;
+  /** Why no write can succeed any more (the writer thread died), if so. */
+  broken(): string | undefined;
 }
 
 interface Job {
@@ -137,10 +139,20 @@ export function createInlineWriter(db: SqliteDb, ops: WriteOps, maxBatch: number
         schedule();
       });
     },
+    broken: () => undefined,
     drain() {
       closed = true;
       while (queue.length > 0) flush();
       return Promise.resolve();
     },
+  };
+}
+
+/** The writer of a read-only store: every write is refused. */
+export function readOnlyWriter(): Writer {
+  return {
+    submit: () => Promise.reject(new AppError('STORAGE_ERROR', 'The store is open read-only')),
+    drain: () => Promise.resolve(),
+    broken: () => undefined,
   };
 }
