@@ -10,6 +10,7 @@ import type { TokenEntry } from './adapters/identity/token-authenticator.js';
 import { createTokenAuthenticator, hashToken } from './adapters/identity/token-authenticator.js';
 import { watchPolicyFile } from './adapters/policy/policy-file-watcher.js';
 import { createSqliteStore } from './adapters/store/sqlite/sqlite-store.js';
+import { agentTargets } from './config/agent-targets.js';
 import { configGroups, targetFacts } from './config/config-facts.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
@@ -77,9 +78,10 @@ export function buildAuthenticator(c: Config): Authenticator {
 }
 
 export function buildTargets(c: Config): TargetCatalog {
-  return buildTargetCatalog(
-    Object.entries(c.targets).map(([name, t]) => ({ name, kind: t.kind, baseUrl: t.baseUrl, facts: targetFacts(c, name)! })),
-  );
+  return buildTargetCatalog([
+    ...Object.entries(c.targets).map(([name, t]) => ({ name, kind: t.kind, baseUrl: t.baseUrl, facts: targetFacts(c, name)! })),
+    ...agentTargets(c),
+  ]);
 }
 
 function processInfo(): ProcessInfo {
