@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { runCli } from './cli-runtime.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerMcpCommand } from './mcp-command.js';
 import { registerPolicyCommands } from './policy-commands.js';
 import { registerReviewCommands } from './review-commands.js';
 import { registerServeCommand } from './serve-command.js';
@@ -21,5 +22,6 @@ registerDemoCommand(program);
 registerReviewCommands(program);
 registerPolicyCommands(program);
 registerAuditCommands(program);
+registerMcpCommand(program);
 
 await runCli(program, process.argv);

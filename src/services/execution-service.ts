@@ -1,5 +1,5 @@
 import type { ActionKind } from '../domain/action.js';
-import type { ActionRecord } from '../domain/action-record.js';
+import type { ActionRecord, Runner } from '../domain/action-record.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { finishExecution, interruptExecution, runnerIsGone, startExecution } from '../domain/lifecycle.js';
 import type { Clock } from '../ports/clock.js';
@@ -16,6 +16,10 @@ export interface ExecutionService {
   recover(): Promise<{ interrupted: number; dispatched: number }>;
   /** Resolves when every execution started by this process has finished. */
   drain(): Promise<void>;
+  /** The runner this process records when it starts an action (see SubmitOptions.inline). */
+  runnerFor(action: ActionRecord): Runner;
+  /** Runs an action this process already marked running, records the result and returns the final record. */
+  complete(running: ActionRecord): Promise<ActionRecord>;
 }
 
 export function createExecutionService(deps: {
@@ -31,15 +35,28 @@ export function createExecutionService(deps: {
   const { store, clock, notifier } = deps;
   const inFlight = new Map<string, Promise<void>>();
 
-  async function run(action: ActionRecord): Promise<void> {
-    const executor = deps.executors[action.kind];
-    const now = clock.now();
-    const runner = {
+  function runnerFor(action: ActionRecord): Runner {
+    return {
       host: deps.process.host,
       pid: deps.process.pid,
       instance: deps.process.instance,
-      leaseUntil: new Date(now.getTime() + deps.maxDurationMs(action) + 60_000).toISOString(),
+      leaseUntil: new Date(clock.now().getTime() + deps.maxDurationMs(action) + 60_000).toISOString(),
     };
+  }
+
+  /** The executor runs only on a record whose running state is durable. */
+  async function complete(running: ActionRecord): Promise<ActionRecord> {
+    const executor = deps.executors[running.kind];
+    const result = executor
+      ? await executor.execute(running)
+      : { ok: false, reason: 'no-executor', error: { code: 'NO_EXECUTOR', message: `No executor for kind ${running.kind}` } };
+    const { result: t } = await mutateAction(store, running.id, (cur) => finishExecution(cur, result, clock.now()));
+    notifier.notify({ type: 'changed', action: t.next });
+    return t.next;
+  }
+
+  async function run(action: ActionRecord): Promise<void> {
+    const runner = runnerFor(action);
     let running: ActionRecord;
     try {
       // Durable before the executor is called: this is what makes execution at most once.
@@ -49,11 +66,7 @@ export function createExecutionService(deps: {
       throw e;
     }
     notifier.notify({ type: 'changed', action: running });
-    const result = executor
-      ? await executor.execute(running)
-      : { ok: false, reason: 'no-executor', error: { code: 'NO_EXECUTOR', message: `No executor for kind ${action.kind}` } };
-    const { result: t } = await mutateAction(store, action.id, (cur) => finishExecution(cur, result, clock.now()));
-    notifier.notify({ type: 'changed', action: t.next });
+    await complete(running);
   }
 
   function dispatch(action: ActionRecord): void {
@@ -66,6 +79,20 @@ export function createExecutionService(deps: {
 
   return {
     dispatch,
+    runnerFor,
+    complete(running) {
+      if (running.status !== 'running' || running.result?.runner?.instance !== deps.process.instance) {
+        return Promise.reject(new AppError('NOT_PENDING', `action ${running.id} is not running in this process`));
+      }
+      const p = complete(running);
+      const tracked = p.then(
+        () => undefined,
+        () => undefined,
+      );
+      inFlight.set(running.id, tracked);
+      void tracked.finally(() => inFlight.delete(running.id));
+      return p;
+    },
     async recover() {
       let interrupted = 0;
       let dispatched = 0;
