@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { runCli } from './cli-runtime.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerHookCommands } from './hook-command.js';
 import { registerMcpCommand } from './mcp-command.js';
 import { registerPolicyCommands } from './policy-commands.js';
 import { registerReviewCommands } from './review-commands.js';
@@ -23,5 +24,6 @@ registerReviewCommands(program);
 registerPolicyCommands(program);
 registerAuditCommands(program);
 registerMcpCommand(program);
+registerHookCommands(program);
 
 await runCli(program, process.argv);
