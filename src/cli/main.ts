@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { runCli } from './cli-runtime.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerExecCommand } from './exec-command.js';
 import { registerHookCommands } from './hook-command.js';
 import { registerMcpCommand } from './mcp-command.js';
 import { registerPolicyCommands } from './policy-commands.js';
@@ -25,5 +26,6 @@ registerPolicyCommands(program);
 registerAuditCommands(program);
 registerMcpCommand(program);
 registerHookCommands(program);
+registerExecCommand(program);
 
 await runCli(program, process.argv);
