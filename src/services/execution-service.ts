@@ -18,8 +18,14 @@ export interface ExecutionService {
   drain(): Promise<void>;
   /** The runner this process records when it starts an action (see SubmitOptions.inline). */
   runnerFor(action: ActionRecord): Runner;
-  /** Runs an action this process already marked running, records the result and returns the final record. */
-  complete(running: ActionRecord): Promise<ActionRecord>;
+  /**
+   * Runs an action this process already marked running and records the result. With
+   * `recorded: 'later'` it resolves with the final record as soon as the executor
+   * returns, while the write (one transaction with its audit entries) completes in the
+   * background: the caller answers sooner, and a crash before that write leaves the
+   * action running, which recovery marks interrupted, never re-run.
+   */
+  complete(running: ActionRecord, opts?: { recorded?: 'before' | 'later' }): Promise<ActionRecord>;
 }
 
 export function createExecutionService(deps: {
@@ -45,14 +51,21 @@ export function createExecutionService(deps: {
   }
 
   /** The executor runs only on a record whose running state is durable. */
-  async function complete(running: ActionRecord): Promise<ActionRecord> {
+  async function execute(running: ActionRecord): Promise<Parameters<typeof finishExecution>[1]> {
     const executor = deps.executors[running.kind];
-    const result = executor
-      ? await executor.execute(running)
+    return executor
+      ? executor.execute(running)
       : { ok: false, reason: 'no-executor', error: { code: 'NO_EXECUTOR', message: `No executor for kind ${running.kind}` } };
-    const { result: t } = await mutateAction(store, running.id, (cur) => finishExecution(cur, result, clock.now()));
+  }
+
+  async function record(id: string, result: Parameters<typeof finishExecution>[1], at: Date): Promise<ActionRecord> {
+    const { result: t } = await mutateAction(store, id, (cur) => finishExecution(cur, result, at));
     notifier.notify({ type: 'changed', action: t.next });
     return t.next;
+  }
+
+  async function complete(running: ActionRecord): Promise<ActionRecord> {
+    return record(running.id, await execute(running), clock.now());
   }
 
   async function run(action: ActionRecord): Promise<void> {
@@ -80,18 +93,32 @@ export function createExecutionService(deps: {
   return {
     dispatch,
     runnerFor,
-    complete(running) {
+    async complete(running, opts = {}) {
       if (running.status !== 'running' || running.result?.runner?.instance !== deps.process.instance) {
-        return Promise.reject(new AppError('NOT_PENDING', `action ${running.id} is not running in this process`));
+        throw new AppError('NOT_PENDING', `action ${running.id} is not running in this process`);
       }
-      const p = complete(running);
-      const tracked = p.then(
-        () => undefined,
-        () => undefined,
-      );
-      inFlight.set(running.id, tracked);
-      void tracked.finally(() => inFlight.delete(running.id));
-      return p;
+      let done!: () => void;
+      inFlight.set(running.id, new Promise<void>((r) => (done = r)));
+      try {
+        const result = await execute(running);
+        const at = clock.now();
+        const written = record(running.id, result, at);
+        const settled = written.then(
+          () => undefined,
+          (e: unknown) => deps.onError(e, running),
+        );
+        void settled.finally(() => {
+          inFlight.delete(running.id);
+          done();
+        });
+        // The same pure transition the write applies, on the record this process holds (only its runner finishes it).
+        if (opts.recorded === 'later') return finishExecution(running, result, at).next;
+        return await written;
+      } catch (e) {
+        inFlight.delete(running.id);
+        done();
+        throw e;
+      }
     },
     async recover() {
       let interrupted = 0;

@@ -1,6 +1,7 @@
 import type { ActionRequest } from '../domain/action.js';
 import { fingerprintOf } from '../domain/action.js';
 import type { ActionRecord } from '../domain/action-record.js';
+import { AppError } from '../domain/errors.js';
 import type { Principal } from '../domain/identity.js';
 import { isSettled } from '../domain/status.js';
 import type { Clock } from '../ports/clock.js';
@@ -61,7 +62,7 @@ export function createHeldCallService(deps: {
         let action = await deps.held.openHeld(who.id, fingerprint);
         if (!action) {
           const { action: a } = await deps.submit.submit(who, request, undefined, { held: true, inline: true });
-          if (a.status === 'running') return { state: 'settled', action: await deps.executions.complete(a) };
+          if (a.status === 'running') return { state: 'settled', action: await deps.executions.complete(a, { recorded: 'later' }) };
           // Allowed in decide mode, or denied: the outcome is known now and was never held.
           if (a.status !== 'pending') return { state: 'settled', action: a };
           action = a;
@@ -75,7 +76,7 @@ export function createHeldCallService(deps: {
         if (delivered) return { state: 'settled', action: now };
         // A concurrent identical call took this outcome: this call is a new one.
       }
-      return { state: 'pending', action: (await deps.held.openHeld(who.id, fingerprint))! };
+      throw new AppError('CONFLICT', 'Concurrent identical calls kept taking this outcome; call again');
     },
   };
 }
