@@ -38,8 +38,12 @@ export function assertApproved(a: Action): Action {
       throw new CountersignNotApprovedError('EXPIRED', `Countersign action ${a.id} expired before reviewers decided`, a.id);
     case 'cancelled':
       throw new CountersignNotApprovedError('CANCELLED', `Countersign action ${a.id} was cancelled`, a.id);
-    default:
-      throw new CountersignNotApprovedError('PENDING', `Countersign action ${a.id} is still ${a.status}`, a.id);
+    case 'pending':
+    case 'running':
+    case 'succeeded':
+    case 'failed':
+      // Decide-mode actions never run in the gateway; an execute-mode one is not an approval to act on.
+      throw new CountersignNotApprovedError('PENDING', `Countersign action ${a.id} is ${a.status}, not approved`, a.id);
   }
 }
 

@@ -23,7 +23,7 @@ export function countersignTool(client: CountersignClient, tool: StructuredToolI
     schema: tool.schema as never,
     func: async (input: unknown, _runManager, config) => {
       const signal = config?.signal;
-      await approval(client, { tool: tool.name, input: (input ?? {}) as Record<string, unknown> }, { kind: 'tool', target: o.target, wait: { ...o.wait, ...(signal ? { signal } : {}) } });
+      await approval(client, { tool: tool.name, input: (input ?? {}) }, { kind: 'tool', target: o.target, wait: { ...o.wait, ...(signal ? { signal } : {}) } });
       return tool.invoke(input as never, config) as Promise<unknown>;
     },
   });

@@ -45,7 +45,7 @@ export function countersignApprovals(client: CountersignClient, o: AgentsGateOpt
   return {
     needsApproval(toolName) {
       return async (_ctx, input, callId) => {
-        const a = await client.submit({ kind: 'tool', target: o.target, input: { tool: toolName, input: (input ?? {}) as Record<string, unknown> }, mode: 'decide' });
+        const a = await client.submit({ kind: 'tool', target: o.target, input: { tool: toolName, input: (input ?? {}) }, mode: 'decide' });
         if (callId) byCall.set(callId, a.id);
         return a.status !== 'approved';
       };

@@ -72,7 +72,11 @@ export function hookOutputOf(outcome: HeldOutcome, link: string, onPending: 'den
       return hookDecision('deny', `${deniedReason(a)}. ${ref}`);
     case 'expired':
       return hookDecision('deny', `The approval request expired before reviewers decided. ${ref}`);
-    default:
+    case 'cancelled':
+    case 'pending':
+    case 'running':
+    case 'succeeded':
+    case 'failed':
       return hookDecision('deny', `The action is ${a.status}. ${ref}`);
   }
 }

@@ -167,8 +167,8 @@ describe('framework adapters in a real agent loop', () => {
       }
       expect(ran).toEqual(['ops@example.com']);
       const results = messages.filter((m): m is ToolMessage => m instanceof ToolMessage);
-      expect(results.map((m) => String(m.content))).toEqual(['sent to ops@example.com', expect.stringContaining('Repositories are never deleted by agents')]);
-      expect(String(messages[messages.length - 1]!.content)).toBe('done');
+      expect(results.map((m) => m.text)).toEqual(['sent to ops@example.com', expect.stringContaining('Repositories are never deleted by agents')]);
+      expect(messages[messages.length - 1]!.text).toBe('done');
     });
   });
 });
