@@ -42,6 +42,7 @@ import { createQueryService } from './services/query-service.js';
 import { createReviewService } from './services/review-service.js';
 import { createSchedulerService } from './services/scheduler-service.js';
 import { createSubmitService } from './services/submit-service.js';
+import { createWriteCoalescer } from './services/write-coalescer.js';
 import { VERSION } from './version.js';
 
 export interface Gateway {
@@ -122,7 +123,8 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   const { config } = loaded;
   const logger = opts.logger ?? createLogger(config.log.level);
   const clock = opts.clock ?? systemClock;
-  const store = createSqliteStore({ path: loaded.storePath });
+  const coalescer = createWriteCoalescer(createSqliteStore({ path: loaded.storePath }));
+  const store = coalescer.store;
   const targets = buildTargets(config);
   const events = createActionEvents((e) => logger.error({ err: e }, 'action event listener failed'));
   const [host, port] = splitHostPort(opts.listen ?? config.listen);
@@ -153,6 +155,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       return s ? parseDuration(s.timeout) : 60_000;
     },
     onError: (e, a) => logger.error({ err: e, actionId: a.id }, 'execution failed to record'),
+    deferUpdate: coalescer.deferUpdate,
   });
   const dispatch = executions.dispatch;
   const submit = createSubmitService({

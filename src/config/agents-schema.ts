@@ -47,7 +47,14 @@ const REVIEW_DEFAULT: { approvers: ApproverRef[]; quorum: number; timeout: strin
 export const mcpSchema = z
   .object({
     servers: z
-      .record(z.string().regex(MCP_SERVER_NAME, 'server names are 1-48 letters, digits or dashes (no underscore: tools are exposed as <server>__<tool>)'), mcpServerSchema)
+      .record(z.string(), mcpServerSchema)
+      .superRefine((servers, ctx) => {
+        for (const name of Object.keys(servers)) {
+          if (!MCP_SERVER_NAME.test(name)) {
+            ctx.addIssue({ code: 'custom', path: [name], message: 'server names are 1-48 letters, digits or dashes (no underscore: tools are exposed as <server>__<tool>)' });
+          }
+        }
+      })
       .default({})
       .describe('Upstream MCP servers, by name: `command`/`args` (stdio) or `url`/`headers` (Streamable HTTP). Each is a target of kind `mcp`.'),
     hold: duration

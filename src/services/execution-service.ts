@@ -1,5 +1,6 @@
 import type { ActionKind } from '../domain/action.js';
 import type { ActionRecord, Runner } from '../domain/action-record.js';
+import type { AuditDraft } from '../domain/audit-entry.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { finishExecution, interruptExecution, runnerIsGone, startExecution } from '../domain/lifecycle.js';
 import type { Clock } from '../ports/clock.js';
@@ -37,6 +38,8 @@ export function createExecutionService(deps: {
   /** Upper bound of one execution, for the runner's lease. */
   maxDurationMs(action: ActionRecord): number;
   onError(e: unknown, action: ActionRecord): void;
+  /** Writes a finished inline execution (`recorded: 'later'`); default: at once. See write-coalescer.ts. */
+  deferUpdate?: (next: ActionRecord, expectedVersion: number, audit: readonly AuditDraft[]) => Promise<boolean>;
 }): ExecutionService {
   const { store, clock, notifier } = deps;
   const inFlight = new Map<string, Promise<void>>();
@@ -102,7 +105,17 @@ export function createExecutionService(deps: {
       try {
         const result = await execute(running);
         const at = clock.now();
-        const written = record(running.id, result, at);
+        // Only this process's runner finishes this record, so the transition applies to the record held here;
+        // if recovery got there first (the CAS misses), record() re-reads and refuses.
+        const finished = finishExecution(running, result, at);
+        const written =
+          opts.recorded === 'later' && deps.deferUpdate
+            ? deps.deferUpdate(finished.next, running.version, finished.audit).then((ok) => {
+                if (!ok) return record(running.id, result, at);
+                notifier.notify({ type: 'changed', action: finished.next });
+                return finished.next;
+              })
+            : record(running.id, result, at);
         const settled = written.then(
           () => undefined,
           (e: unknown) => deps.onError(e, running),
@@ -112,7 +125,7 @@ export function createExecutionService(deps: {
           done();
         });
         // The same pure transition the write applies, on the record this process holds (only its runner finishes it).
-        if (opts.recorded === 'later') return finishExecution(running, result, at).next;
+        if (opts.recorded === 'later') return finished.next;
         return await written;
       } catch (e) {
         inFlight.delete(running.id);
