@@ -5,7 +5,7 @@ import type { TargetInfo } from '../domain/target-catalog.js';
 import { kindChecks } from './kind-checks.js';
 
 const target = (kind: 'mcp' | 'tool'): TargetInfo => ({ name: 't', kind, facts: { name: 't', kind, labels: {} } });
-const check = (kind: 'mcp' | 'tool', input: Record<string, unknown>) => () => kindChecks[kind]({ kind, target: 't', input } as ActionRequest, target(kind));
+const check = (kind: 'mcp' | 'tool', input: Record<string, unknown>) => () => kindChecks[kind]({ kind, target: 't', input }, target(kind));
 const code = (fn: () => void) => {
   try {
     fn();

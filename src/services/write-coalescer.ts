@@ -45,7 +45,7 @@ export function createWriteCoalescer<S extends Store>(base: S, maxDelayMs = 2): 
     store,
     deferUpdate(next, expectedVersion, audit) {
       return new Promise<boolean>((resolve, reject) => {
-        pending.push({ next, expectedVersion, audit, resolve: (p) => p.then(resolve, reject) });
+        pending.push({ next, expectedVersion, audit, resolve: (p) => void p.then(resolve, reject) });
         timer ??= setTimeout(flush, maxDelayMs);
       });
     },
