@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { ActionRequest } from '../domain/action.js';
 import { isAppError } from '../domain/errors.js';
 import type { TargetInfo } from '../domain/target-catalog.js';
 import { kindChecks } from './kind-checks.js';
