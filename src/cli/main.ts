@@ -6,7 +6,7 @@ import { runCli } from './cli-runtime.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerExecCommand } from './exec-command.js';
 import { registerHookCommands } from './hook-command.js';
-import { registerMcpCommand } from './mcp-command.js';
+import { registerMcpCommand, registerMcpTrustCommand } from './mcp-command.js';
 import { registerPolicyCommands } from './policy-commands.js';
 import { registerReviewCommands } from './review-commands.js';
 import { registerServeCommand } from './serve-command.js';
@@ -25,6 +25,7 @@ registerReviewCommands(program);
 registerPolicyCommands(program);
 registerAuditCommands(program);
 registerMcpCommand(program);
+registerMcpTrustCommand(program);
 registerHookCommands(program);
 registerExecCommand(program);
 

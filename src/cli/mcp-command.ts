@@ -1,6 +1,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Command } from 'commander';
 import pino from 'pino';
+import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../logger.js';
 import { buildAuthenticator, startCore } from '../main.js';
@@ -48,5 +49,35 @@ export function registerMcpCommand(program: Command): void {
         process.once('SIGTERM', stop);
         void server.connect(transport).then(() => logger.info({ agent: who.id }, 'countersign mcp serving on stdio'));
       });
+    });
+}
+
+/**
+ * `countersign mcp-trust`: accepts the latest definition of a tool whose definition
+ * changed (re-pins it), so its calls follow policy again. Run by an operator with access
+ * to the store; recorded in the audit log under the human named by --by.
+ */
+export function registerMcpTrustCommand(program: Command): void {
+  program
+    .command('mcp-trust')
+    .description('accept the changed definition of an MCP tool (re-pin it); audited')
+    .requiredOption('-c, --config <file>', 'config file (YAML)')
+    .requiredOption('--by <human>', 'the configured human accepting the change')
+    .argument('<server>', 'MCP server name')
+    .argument('<tool>', 'tool name, as the server lists it')
+    .action(async (server: string, tool: string, o: { config: string; by: string }) => {
+      const loaded = loadConfig(o.config);
+      const human = loaded.config.humans.find((h) => h.id.toLowerCase() === o.by.toLowerCase());
+      if (!human) throw new CliExit(EXIT.USAGE, `--by: ${o.by} is not a configured human`);
+      if (!Object.hasOwn(loaded.config.mcp.servers, server)) throw new CliExit(EXIT.USAGE, `no MCP server named ${server} in the config`);
+      const store = createSqliteStore({ path: loaded.storePath });
+      try {
+        if (!(await store.repin(server, tool, human.id, new Date().toISOString()))) {
+          throw new CliExit(EXIT.FAILURE, `nothing to accept: ${server}/${tool} is not pinned, or its definition has not changed`);
+        }
+        process.stdout.write(`accepted the current definition of ${server}/${tool}\n`);
+      } finally {
+        await store.close();
+      }
     });
 }

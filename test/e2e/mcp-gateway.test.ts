@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, startTarget, workspace } from './harness.js';
+import { raw, runCli, startServer, startTarget, workspace } from './harness.js';
 import type { ServerProcess, Workspace } from './harness.js';
 import { callsIn, FILESYSTEM_SERVER, httpMcpClient, NOTES_SERVER, startNotesHttp, stdioMcpClient, textOf } from './mcp-harness.js';
 
@@ -19,6 +19,11 @@ rules:
     when: mcp.tool == "delete_note"
     outcome: deny
     reason: Notes are never deleted by agents
+  - id: no-secret-notes
+    match: { kind: mcp }
+    when: has(mcp.arguments.name) && mcp.arguments.name == "secret"
+    outcome: deny
+    reason: Secret notes stay secret
   - id: file-writes
     match: { kind: mcp, target: files }
     when: mcp.tool == "write_file"
@@ -55,6 +60,7 @@ describe.each<Transport>(['http', 'stdio'])('MCP gateway over %s', (transport) =
       `${readFileSync(ws.configPath, 'utf8')}
 mcp:
   hold: 2s
+  hideDenied: true
   progressInterval: 1s
   changedToolReview: { approvers: [group:oncall], timeout: 15m }
   servers:
@@ -87,6 +93,9 @@ mcp:
     const names = tools.map((t) => t.name);
     for (const n of ['notes__read_note', 'notes__write_note', 'remote__whoami', 'files__write_file', 'files__read_text_file']) expect(names).toContain(n);
     expect(tools.find((t) => t.name === 'notes__read_note')?.annotations).toEqual({ readOnlyHint: true });
+    // hideDenied: a tool that policy denies whatever the arguments is left out; one denied for some arguments is not.
+    expect(names).not.toContain('notes__delete_note');
+    expect(names).toContain('notes__write_note');
   });
 
   it('passes an allowed call straight through', async () => {
@@ -97,11 +106,23 @@ mcp:
   });
 
   it('never runs a denied call, and says which rule denied it and why', async () => {
+    // Hidden from the listing, and still refused when called by name.
     const r = await client.callTool({ name: 'notes__delete_note', arguments: { name: 'x' } });
     expect(r.isError).toBe(true);
     expect(textOf(r)).toContain('no-deletes');
     expect(textOf(r)).toContain('Notes are never deleted by agents');
-    expect(callsIn(stdioDir).some((c) => c.tool === 'delete_note')).toBe(false);
+    const secret = await client.callTool({ name: 'notes__read_note', arguments: { name: 'secret' } });
+    expect(textOf(secret)).toContain('Secret notes stay secret');
+    expect(callsIn(stdioDir).some((c) => c.tool === 'delete_note' || c.args.name === 'secret')).toBe(false);
+  });
+
+  it('refuses calls to tools that do not exist and malformed arguments, creating nothing', async () => {
+    const before = (await server.client(ws.tokens.agent).list({ limit: 100 })).actions.length;
+    const unknownServer = await client.callTool({ name: 'nowhere__read_note', arguments: {} });
+    expect(textOf(unknownServer)).toContain('TOOL_NOT_FOUND');
+    const unknownTool = await client.callTool({ name: 'notes__format_disk', arguments: {} });
+    expect(textOf(unknownTool)).toContain('VALIDATION_FAILED');
+    expect((await server.client(ws.tokens.agent).list({ limit: 100 })).actions.length).toBe(before);
   });
 
   it('holds a call that needs review with progress, answers "approval pending", and returns the result once approved: the write happens exactly once', async () => {
@@ -179,7 +200,35 @@ mcp:
     expect(textOf(after)).toMatch(/^Approval pending/);
     expect(textOf(after)).toContain('mcp-tool-changed');
     expect(callsIn(dir).length).toBe(calls);
-    const audit = await import('./harness.js').then((h) => h.runCli(['audit', 'tail', '--config', ws.configPath, '-n', '500', '--json'], ws.env));
+    const audit = await runCli(['audit', 'tail', '--config', ws.configPath, '-n', '500', '--json'], ws.env);
     expect(audit.stdout).toContain('mcp.tool.changed');
+
+    // An operator accepts the new definition: calls follow policy again (read-only: allowed).
+    const trust = await runCli(['mcp-trust', '--config', ws.configPath, '--by', 'olga@example.com', server_, 'read_note'], ws.env);
+    expect(trust.code).toBe(0);
+    expect((await runCli(['mcp-trust', '--config', ws.configPath, '--by', 'olga@example.com', server_, 'read_note'], ws.env)).code).toBe(1);
+    await client.listTools();
+    const trusted = await client.callTool({ name: `${server_}__read_note`, arguments: { name: 'b' } });
+    expect(trusted.isError).toBeFalsy();
+    expect((await runCli(['audit', 'tail', '--config', ws.configPath, '-n', '500', '--json'], ws.env)).stdout).toContain('mcp.tool.repinned');
+  });
+
+  it.runIf(transport === 'http')('answers 401 with a stable code without a valid agent token, and 405 to GET', async () => {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const none = await raw(server.url, '/mcp', { method: 'POST', headers, body });
+    expect(none.status).toBe(401);
+    expect(none.body.error?.code).toBe('UNAUTHENTICATED');
+    const bad = await raw(server.url, '/mcp', { method: 'POST', headers, body, token: 'not-a-token-0123456789' });
+    expect(bad.status).toBe(401);
+    const get = await raw(server.url, '/mcp', { method: 'GET', token: ws.tokens.agent });
+    expect(get.status).toBe(405);
+    expect(get.body.error?.code).toBe('METHOD_NOT_ALLOWED');
+  });
+
+  it.runIf(transport === 'stdio')('countersign mcp refuses to start without a valid token', async () => {
+    const r = await runCli(['mcp', '--config', ws.configPath], { ...ws.env, COUNTERSIGN_TOKEN: 'not-a-token-0123456789' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('not valid');
   });
 });
