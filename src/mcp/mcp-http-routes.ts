@@ -23,8 +23,15 @@ export function mcpHttpRoutes(deps: { gateway: McpGateway; authenticator: Authen
         void transport.close();
         void server.close();
       });
-      await server.connect(transport);
-      await transport.handleRequest(req.raw, reply.raw, req.body);
+      try {
+        await server.connect(transport);
+        await transport.handleRequest(req.raw, reply.raw, req.body);
+      } catch (e) {
+        req.log.error({ err: e }, 'MCP request failed');
+        if (!reply.raw.headersSent) {
+          reply.raw.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'INTERNAL', message: 'Internal error' } }));
+        } else reply.raw.end();
+      }
     });
     const notAllowed = async () => {
       throw new AppError('METHOD_NOT_ALLOWED', 'This MCP endpoint is stateless: only POST');
