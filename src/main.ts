@@ -274,11 +274,18 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     async close() {
       if (closed) return;
       closed = true;
+      // Graceful, but bounded: a connection the server still counts as busy (a client that
+      // went away mid-request on a reused keep-alive socket) must not hold shutdown for
+      // the headers timeout.
+      const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await app.close();
+      clearTimeout(force);
       await core.close();
     },
   };
 }
+
+const SHUTDOWN_GRACE_MS = 5000;
 
 function splitHostPort(listen: string): [string, number] {
   const i = listen.lastIndexOf(':');
