@@ -10,6 +10,7 @@ import type { TokenEntry } from './adapters/identity/token-authenticator.js';
 import { createTokenAuthenticator, hashToken } from './adapters/identity/token-authenticator.js';
 import { watchPolicyFile } from './adapters/policy/policy-file-watcher.js';
 import { createSqliteStore } from './adapters/store/sqlite/sqlite-store.js';
+import { agentTargets } from './config/agent-targets.js';
 import { configGroups, targetFacts } from './config/config-facts.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
@@ -19,6 +20,8 @@ import { AppError } from './domain/errors.js';
 import type { TargetCatalog } from './domain/target-catalog.js';
 import { buildTargetCatalog } from './domain/target-catalog.js';
 import { formatIssue } from './domain/yaml-source.js';
+import type { AgentWays } from './agents-wiring.js';
+import { createAgentWays } from './agents-wiring.js';
 import { buildApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { createLogger } from './logger.js';
@@ -83,9 +86,10 @@ export function buildAuthenticator(c: Config, log?: Logger): Authenticator {
 }
 
 export function buildTargets(c: Config): TargetCatalog {
-  return buildTargetCatalog(
-    Object.entries(c.targets).map(([name, t]) => ({ name, kind: t.kind, baseUrl: t.baseUrl, facts: targetFacts(c, name)! })),
-  );
+  return buildTargetCatalog([
+    ...Object.entries(c.targets).map(([name, t]) => ({ name, kind: t.kind, baseUrl: t.baseUrl, facts: targetFacts(c, name)! })),
+    ...agentTargets(c),
+  ]);
 }
 
 function processInfo(): ProcessInfo {
@@ -104,14 +108,31 @@ function processInfo(): ProcessInfo {
   };
 }
 
-/** Starts the gateway: store, policy, services, scheduler and HTTP API. Wiring only. */
-export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = {}): Promise<Gateway> {
+/** The gateway without its HTTP server: store, policy, services, scheduler, MCP gateway. */
+export interface Core {
+  store: Store;
+  events: ActionEvents;
+  policy: PolicyService;
+  logger: Logger;
+  submit: ReturnType<typeof createSubmitService>;
+  reviews: ReturnType<typeof createReviewService>;
+  queries: ReturnType<typeof createQueryService>;
+  agents: ReturnType<AgentWays['start']> & { plugins: AgentWays['plugins'] };
+  /** The URL humans reach the gateway at (links in results); settable once the server listens. */
+  publicUrl: { value: string };
+  close(): Promise<void>;
+}
+
+/** Starts everything but HTTP: `serve` adds the API; `countersign mcp` serves MCP over stdio beside it. Wiring only. */
+export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {}): Promise<Core> {
   const { config } = loaded;
   const logger = opts.logger ?? createLogger(config.log.level);
   const clock = opts.clock ?? systemClock;
   const store = createSqliteStore({ path: loaded.storePath });
   const targets = buildTargets(config);
   const events = createActionEvents((e) => logger.error({ err: e }, 'action event listener failed'));
+  const [host, port] = splitHostPort(opts.listen ?? config.listen);
+  const publicUrl = { value: (config.publicUrl ?? `http://${host}:${port}`).replace(/\/$/, '') };
 
   const policy = createPolicyService({ store, clock, ...configGroups(config) });
   const policyText = readFileSync(loaded.policyPath, 'utf8');
@@ -122,8 +143,9 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   }
   for (const w of first.warnings) logger.warn({ warning: formatIssue(w) }, 'policy warning');
 
+  const ways = createAgentWays({ loaded, store, policy, targets, clock, logger, publicUrl: () => publicUrl.value });
   const httpTargets = Object.fromEntries(Object.entries(config.targets).filter(([, t]) => t.kind === 'http'));
-  const executors: Partial<Record<ActionKind, Executor>> = { http: createHttpExecutor({ targets: httpTargets, secrets: loaded.secrets }) };
+  const executors: Partial<Record<ActionKind, Executor>> = { http: createHttpExecutor({ targets: httpTargets, secrets: loaded.secrets }), mcp: ways.mcpExecutor };
   const executions = createExecutionService({
     store,
     clock,
@@ -132,7 +154,9 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     process: processInfo(),
     maxDurationMs: (a) => {
       const t = config.targets[a.target];
-      return t ? parseDuration(t.timeout) * (t.followRedirects + 1) : 60_000;
+      if (t) return parseDuration(t.timeout) * (t.followRedirects + 1);
+      const s = config.mcp.servers[a.target];
+      return s ? parseDuration(s.timeout) : 60_000;
     },
     onError: (e, a) => logger.error({ err: e, actionId: a.id }, 'execution failed to record'),
   });
@@ -146,43 +170,18 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     ids: createTimeOrderedIds(),
     notifier: events,
     dispatch,
+    extras: ways.extras,
+    held: store,
+    runnerFor: executions.runnerFor,
   });
   const reviews = createReviewService({ store, clock, notifier: events, dispatch });
   const queries = createQueryService({ store, events, auditorGroups: config.audit.readerGroups });
   const scheduler = createSchedulerService({ store, clock, notifier: events, executions });
+  const agents = { ...ways.start({ submit, queries, executions }), plugins: ways.plugins };
 
   // Recovery before serving: interrupted executions are marked, never re-run.
   const recovered = await executions.recover();
   if (recovered.interrupted) logger.warn({ count: recovered.interrupted }, 'marked interrupted executions as failed');
-
-  const listen = opts.listen ?? config.listen;
-  const [host, port] = splitHostPort(listen);
-  const publicUrlFallback = `http://${host}:${port}`;
-  let publicUrl = (config.publicUrl ?? publicUrlFallback).replace(/\/$/, '');
-  const app = await buildApp({
-    authenticator: buildAuthenticator(config, logger),
-    logger,
-    metrics: createMetrics(events),
-    bodyLimitBytes: config.server.bodyLimitBytes,
-    trustProxy: config.server.trustProxy,
-    maxWaitSeconds: config.server.maxWaitSeconds,
-    version: VERSION,
-    submit,
-    reviews,
-    queries,
-    get publicUrl() {
-      return publicUrl;
-    },
-    health: async () => {
-      const p = policy.current();
-      const s = await store.health();
-      if (!s.ok) logger.error({ reason: s.reason }, 'store unhealthy');
-      return { ok: !!p && s.ok, policyVersion: p?.version };
-    },
-  });
-  const address = await app.listen({ host, port });
-  const url = address.replace('[::1]', 'localhost');
-  if (!config.publicUrl) publicUrl = url;
 
   let ticking = false;
   const timer = setInterval(() => {
@@ -205,7 +204,64 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     onError: (e) => logger.error({ err: e }, 'policy reload failed'),
   });
 
-  logger.info({ url, policyVersion: first.version, store: loaded.storePath }, 'countersign listening');
+  let closing: Promise<void> | undefined;
+  return {
+    store,
+    events,
+    policy,
+    logger,
+    submit,
+    reviews,
+    queries,
+    agents,
+    publicUrl,
+    close() {
+      closing ??= (async () => {
+        clearInterval(timer);
+        stopWatching();
+        await executions.drain();
+        await ways.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Starts the gateway: store, policy, services, scheduler and HTTP API. Wiring only. */
+export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = {}): Promise<Gateway> {
+  const { config } = loaded;
+  const core = await startCore(loaded, opts);
+  const { store, policy, logger, events, publicUrl } = core;
+  const [host, port] = splitHostPort(opts.listen ?? config.listen);
+  const authenticator = buildAuthenticator(config, logger);
+  const app = await buildApp({
+    authenticator,
+    logger,
+    metrics: createMetrics(events),
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    trustProxy: config.server.trustProxy,
+    maxWaitSeconds: config.server.maxWaitSeconds,
+    version: VERSION,
+    submit: core.submit,
+    reviews: core.reviews,
+    queries: core.queries,
+    get publicUrl() {
+      return publicUrl.value;
+    },
+    health: async () => {
+      const p = policy.current();
+      const s = await store.health();
+      if (!s.ok) logger.error({ reason: s.reason }, 'store unhealthy');
+      return { ok: !!p && s.ok, policyVersion: p?.version };
+    },
+    plugins: core.agents.plugins(authenticator),
+  });
+  const address = await app.listen({ host, port });
+  const url = address.replace('[::1]', 'localhost');
+  if (!config.publicUrl) publicUrl.value = url;
+
+  logger.info({ url, policyVersion: policy.current()?.version, store: loaded.storePath }, 'countersign listening');
 
   let closed = false;
   return {
@@ -218,14 +274,18 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     async close() {
       if (closed) return;
       closed = true;
-      clearInterval(timer);
-      stopWatching();
+      // Graceful, but bounded: a connection the server still counts as busy (a client that
+      // went away mid-request on a reused keep-alive socket) must not hold shutdown for
+      // the headers timeout.
+      const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await app.close();
-      await executions.drain();
-      await store.close();
+      clearTimeout(force);
+      await core.close();
     },
   };
 }
+
+const SHUTDOWN_GRACE_MS = 5000;
 
 function splitHostPort(listen: string): [string, number] {
   const i = listen.lastIndexOf(':');

@@ -27,6 +27,14 @@ function summary(e: AuditEntry): string {
       return `policy ${String(d.version).slice(0, 19)}… loaded (${String(d.trigger)}, ${String(d.rules)} rules)`;
     case 'policy.rejected':
       return `policy rejected (${String(d.trigger)}): ${(d.errors as string[])[0] ?? ''}`;
+    case 'action.delivered':
+      return `outcome ${String(d.status)} delivered to the agent`;
+    case 'mcp.tool.pinned':
+      return `mcp ${String(d.server)}: pinned ${(d.tools as Array<{ name: string }>).map((t) => t.name).join(', ')}`;
+    case 'mcp.tool.changed':
+      return `mcp ${String(d.server)}: tool ${String(d.tool)} CHANGED (${String(d.hash).slice(0, 19)}…, pinned ${String(d.pinnedHash).slice(0, 19)}…)`;
+    case 'mcp.tool.repinned':
+      return `mcp ${String(d.server)}: tool ${String(d.tool)} re-pinned to ${String(d.hash).slice(0, 19)}…`;
   }
 }
 

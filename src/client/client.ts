@@ -1,4 +1,7 @@
 import { CountersignError, CountersignUnavailableError } from './errors.js';
+import type { CountersignErrorCode } from './errors.js';
+import type { GuardOptions } from './guard.js';
+import { guard } from './guard.js';
 import type { Action, ActionPage, Status, SubmitRequest } from './types.js';
 
 export interface ClientOptions {
@@ -34,6 +37,8 @@ export interface CountersignClient {
   approve(id: string, fingerprint: string, comment?: string): Promise<Action>;
   deny(id: string, comment: string): Promise<Action>;
   cancel(id: string): Promise<Action>;
+  /** Wraps an async function as a gated call (decide mode): `fn` runs only after approval. See guard.ts. */
+  guard<A extends unknown[], R>(fn: (...args: A) => Promise<R> | R, opts: GuardOptions<A>): (...args: A) => Promise<R>;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -69,13 +74,13 @@ export function createClient(opts: ClientOptions): CountersignClient {
     }
     if (!res.ok) {
       const err = (parsed as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)?.error;
-      throw new CountersignError(err?.code ?? 'HTTP_' + res.status, err?.message ?? res.statusText, res.status, err?.details);
+      throw new CountersignError((err?.code ?? `HTTP_${res.status}`) as CountersignErrorCode, err?.message ?? res.statusText, res.status, err?.details);
     }
     return parsed as T;
   }
 
   const enc = encodeURIComponent;
-  return {
+  const client: CountersignClient = {
     submit: (req, o) => call<Action>('POST', '/v1/actions', req, o?.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {}),
     get: (id) => call<Action>('GET', `/v1/actions/${enc(id)}`),
     async wait(id, o = {}) {
@@ -85,9 +90,15 @@ export function createClient(opts: ClientOptions): CountersignClient {
         const left = Math.ceil((deadline - Date.now()) / 1000);
         const poll = Math.max(0, Math.min(o.pollSeconds ?? 30, left));
         try {
+          const started = Date.now();
           const a = await call<Action>('GET', `/v1/actions/${enc(id)}?wait=${poll}`, undefined, {}, o.signal);
-          backoff = 250;
-          if (isSettled(a) || Date.now() >= deadline || o.signal?.aborted) return a;
+          if (o.signal?.aborted) throw o.signal.reason ?? new Error('aborted');
+          if (isSettled(a) || Date.now() >= deadline) return a;
+          // A server that answers at once (a short cap on ?wait) is polled with backoff, not in a tight loop.
+          if (Date.now() - started < 500) {
+            await sleep(backoff, o.signal);
+            backoff = Math.min(backoff * 2, 5000);
+          } else backoff = 250;
         } catch (e) {
           // Network trouble: back off and try again; API errors (404, 401...) are final.
           if (!(e instanceof CountersignUnavailableError) || Date.now() >= deadline) throw e;
@@ -108,5 +119,7 @@ export function createClient(opts: ClientOptions): CountersignClient {
     approve: (id, fingerprint, comment) => call<Action>('POST', `/v1/actions/${enc(id)}/approve`, comment === undefined ? { fingerprint } : { fingerprint, comment }),
     deny: (id, comment) => call<Action>('POST', `/v1/actions/${enc(id)}/deny`, { comment }),
     cancel: (id) => call<Action>('POST', `/v1/actions/${enc(id)}/cancel`),
+    guard: (fn, o) => guard(client, fn, o),
   };
+  return client;
 }

@@ -38,7 +38,7 @@ function rows(s: JsonSchema, prefix: string, out: string[]): void {
   if (s.additionalProperties && typeof s.additionalProperties === 'object') {
     const ap = s.additionalProperties;
     if (ap.properties) rows(ap, `${prefix}.<name>`, out);
-    for (const variant of ap.oneOf ?? []) rows(variant, `${prefix}.<name>`, out);
+    for (const variant of ap.oneOf ?? ap.anyOf ?? []) rows(variant, `${prefix}.<name>`, out);
   }
   for (const variant of s.oneOf ?? []) if (variant.properties) rows(variant, prefix, out);
 }

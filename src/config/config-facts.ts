@@ -1,5 +1,6 @@
 import type { GroupLookup } from '../domain/policy-compile.js';
 import type { EvaluationInput, TargetFacts } from '../domain/policy-types.js';
+import { agentTargetFacts } from './agent-targets.js';
 import type { Config } from './schema.js';
 
 /**
@@ -15,7 +16,7 @@ export function configGroups(config: Config): Required<GroupLookup> {
 }
 
 export function targetFacts(config: Config, name: string): TargetFacts | undefined {
-  if (!Object.hasOwn(config.targets, name)) return undefined;
+  if (!Object.hasOwn(config.targets, name)) return agentTargetFacts(config, name);
   const t = config.targets[name]!;
   switch (t.kind) {
     case 'http':

@@ -102,8 +102,10 @@ function collectSecrets(c: Config, substituted: Set<string>): string[] {
   const out = new Set<string>(substituted);
   for (const a of c.agents) if (a.token) out.add(a.token);
   for (const h of c.humans) if (h.token) out.add(h.token);
-  for (const t of Object.values(c.targets)) {
-    for (const [k, v] of Object.entries(t.headers)) if (!PUBLIC_HEADERS.has(k.toLowerCase())) for (const s of credentialVariants(v)) out.add(s);
+  const injected = [...Object.values(c.targets).map((t) => t.headers), ...Object.values(c.mcp.servers).map((s) => ('url' in s ? s.headers : {}))];
+  for (const s of Object.values(c.mcp.servers)) if ('env' in s) for (const v of Object.values(s.env)) out.add(v);
+  for (const headers of injected) {
+    for (const [k, v] of Object.entries(headers)) if (!PUBLIC_HEADERS.has(k.toLowerCase())) for (const s of credentialVariants(v)) out.add(s);
   }
   // Longest first, so that a secret containing another is replaced whole.
   return [...out].filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);

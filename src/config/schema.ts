@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isDuration } from '../domain/duration.js';
 import { HUMAN_ID, isApproverRef } from '../domain/identity.js';
+import { integrationsSchema, mcpSchema, toolsSchema } from './agents-schema.js';
 
 /**
  * The one configuration schema: it validates config files at start-up and generates
@@ -94,6 +95,9 @@ export const configSchema = z
     groups: z.array(z.string()).default([]).describe('Extra group names that policy may name even if no configured human is in them (e.g. groups filled through OIDC).'),
     oidc: oidcSchema.optional().describe('Humans may present an OIDC JWT instead of a token.'),
     targets: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/), targetSchema).default({}).describe('Systems actions run against, by name.'),
+    mcp: mcpSchema,
+    tools: toolsSchema,
+    integrations: integrationsSchema,
     server: z
       .object({
         bodyLimitBytes: z.number().int().positive().max(16 * 1024 * 1024).default(1024 * 1024).describe('Largest accepted request body.'),

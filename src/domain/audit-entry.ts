@@ -12,6 +12,11 @@ export const AUDIT_TYPES = [
   'execution.finished',
   'policy.loaded',
   'policy.rejected',
+  // agents plug in: held outcomes delivered to the agent, MCP tool definitions
+  'action.delivered',
+  'mcp.tool.pinned',
+  'mcp.tool.changed',
+  'mcp.tool.repinned',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -9,13 +9,14 @@ declare module 'fastify' {
   }
 }
 
-const BEARER = /^Bearer ([\x21-\x7e]{1,8192})$/;
+/** `Bearer <credential>`: the one accepted form of the Authorization header. */
+export const BEARER_CREDENTIAL = /^Bearer ([\x21-\x7e]{1,8192})$/;
 
 /** onRequest hook: every /v1 call carries a bearer credential (agent token, human token or OIDC JWT). */
 export function authHook(authenticator: Authenticator) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const header = req.headers.authorization;
-    const m = typeof header === 'string' ? BEARER.exec(header) : null;
+    const m = typeof header === 'string' ? BEARER_CREDENTIAL.exec(header) : null;
     const principal = m ? await authenticator.authenticate(m[1]!) : undefined;
     if (!principal) {
       void reply.header('www-authenticate', 'Bearer realm="countersign"');

@@ -1,5 +1,5 @@
 import type { ActionKind } from '../domain/action.js';
-import type { ActionRecord } from '../domain/action-record.js';
+import type { ActionRecord, Runner } from '../domain/action-record.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { finishExecution, interruptExecution, runnerIsGone, startExecution } from '../domain/lifecycle.js';
 import type { Clock } from '../ports/clock.js';
@@ -18,6 +18,14 @@ export interface ExecutionService {
   recover(): Promise<{ interrupted: number; dispatched: number }>;
   /** Resolves when every execution started by this process has finished. */
   drain(): Promise<void>;
+  /** The runner this process records when it starts an action (see SubmitOptions.inline). */
+  runnerFor(action: ActionRecord): Runner;
+  /**
+   * Runs an action this process already marked running and records the result; it
+   * resolves once the result and its audit entry committed, so that what a caller is
+   * told has happened is never lost to a crash.
+   */
+  complete(running: ActionRecord): Promise<ActionRecord>;
 }
 
 export function createExecutionService(deps: {
@@ -33,15 +41,44 @@ export function createExecutionService(deps: {
   const { store, clock, notifier } = deps;
   const inFlight = new Map<string, Promise<void>>();
 
-  async function run(action: ActionRecord): Promise<void> {
-    const executor = deps.executors[action.kind];
-    const now = clock.now();
-    const runner = {
+  function runnerFor(action: ActionRecord): Runner {
+    return {
       host: deps.process.host,
       pid: deps.process.pid,
       instance: deps.process.instance,
-      leaseUntil: new Date(now.getTime() + deps.maxDurationMs(action) + 60_000).toISOString(),
+      leaseUntil: new Date(clock.now().getTime() + deps.maxDurationMs(action) + 60_000).toISOString(),
     };
+  }
+
+  /** The executor runs only on a record whose running state is durable. */
+  async function execute(running: ActionRecord): Promise<Parameters<typeof finishExecution>[1]> {
+    const executor = deps.executors[running.kind];
+    return executor
+      ? executor.execute(running)
+      : { ok: false, reason: 'no-executor', error: { code: 'NO_EXECUTOR', message: `No executor for kind ${running.kind}` } };
+  }
+
+  async function record(id: string, result: Parameters<typeof finishExecution>[1], at: Date): Promise<ActionRecord> {
+    // The action ran: recording its result must not be lost to a passing storage
+    // failure, or recovery would later call it "interrupted". Retry with backoff.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { result: t } = await mutateAction(store, id, (cur) => finishExecution(cur, result, at));
+        notifier.notify({ type: 'changed', action: t.next });
+        return t.next;
+      } catch (e) {
+        if (!isAppError(e) || e.code !== 'STORAGE_ERROR' || attempt >= FINISH_ATTEMPTS) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 5000)));
+      }
+    }
+  }
+
+  async function complete(running: ActionRecord): Promise<ActionRecord> {
+    return record(running.id, await execute(running), clock.now());
+  }
+
+  async function run(action: ActionRecord): Promise<void> {
+    const runner = runnerFor(action);
     let running: ActionRecord;
     try {
       // Durable before the executor is called: this is what makes execution at most once.
@@ -51,21 +88,7 @@ export function createExecutionService(deps: {
       throw e;
     }
     notifier.notify({ type: 'changed', action: running });
-    const result = executor
-      ? await executor.execute(running)
-      : { ok: false, reason: 'no-executor', error: { code: 'NO_EXECUTOR', message: `No executor for kind ${action.kind}` } };
-    // The action ran: recording its result must not be lost to a passing storage
-    // failure, or recovery would later call it "interrupted". Retry with backoff.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { result: t } = await mutateAction(store, action.id, (cur) => finishExecution(cur, result, clock.now()));
-        notifier.notify({ type: 'changed', action: t.next });
-        return;
-      } catch (e) {
-        if (!isAppError(e) || e.code !== 'STORAGE_ERROR' || attempt >= FINISH_ATTEMPTS) throw e;
-        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 5000)));
-      }
-    }
+    await complete(running);
   }
 
   function dispatch(action: ActionRecord): void {
@@ -78,6 +101,32 @@ export function createExecutionService(deps: {
 
   return {
     dispatch,
+    runnerFor,
+    async complete(running) {
+      if (running.status !== 'running' || running.result?.runner?.instance !== deps.process.instance) {
+        throw new AppError('NOT_PENDING', `action ${running.id} is not running in this process`);
+      }
+      let done!: () => void;
+      inFlight.set(running.id, new Promise<void>((r) => (done = r)));
+      try {
+        const result = await execute(running);
+        const written = record(running.id, result, clock.now());
+        void written
+          .then(
+            () => undefined,
+            (e: unknown) => deps.onError(e, running),
+          )
+          .finally(() => {
+            inFlight.delete(running.id);
+            done();
+          });
+        return await written;
+      } catch (e) {
+        inFlight.delete(running.id);
+        done();
+        throw e;
+      }
+    },
     async recover() {
       let interrupted = 0;
       let dispatched = 0;

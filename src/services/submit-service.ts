@@ -1,12 +1,15 @@
 import type { ActionRequest } from '../domain/action.js';
 import { fingerprintOf } from '../domain/action.js';
-import type { ActionRecord, Requester } from '../domain/action-record.js';
+import type { ActionRecord, Requester, Runner } from '../domain/action-record.js';
+import type { DecisionExtras } from '../domain/decision-extras.js';
+import { startedAtCreation, tightenDecision } from '../domain/decision-extras.js';
 import { AppError } from '../domain/errors.js';
 import { checkJsonValue } from '../domain/json-check.js';
 import type { Principal } from '../domain/identity.js';
 import { createAction } from '../domain/lifecycle.js';
 import type { TargetCatalog, TargetInfo } from '../domain/target-catalog.js';
 import type { Clock } from '../ports/clock.js';
+import type { HeldCallStore } from '../ports/held-calls.js';
 import type { IdSource } from '../ports/ids.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { Store } from '../ports/store.js';
@@ -18,8 +21,15 @@ export interface SubmitResult {
   created: boolean;
 }
 
+export interface SubmitOptions {
+  /** A review outcome is recorded as a held call, whose outcome the agent collects by calling again (HeldCallStore). */
+  held?: boolean;
+  /** An allowed execute-mode action is inserted already running by this process; the caller runs it (ExecutionService.complete). */
+  inline?: boolean;
+}
+
 export interface SubmitService {
-  submit(who: Principal, request: ActionRequest, idempotencyKey?: string): Promise<SubmitResult>;
+  submit(who: Principal, request: ActionRequest, idempotencyKey?: string, opts?: SubmitOptions): Promise<SubmitResult>;
 }
 
 /** Kind-specific checks of an input against its target (throw AppError to refuse). */
@@ -39,6 +49,11 @@ export function createSubmitService(deps: {
   notifier: Notifier;
   /** Called once an action is approved in execute mode, after it committed. */
   dispatch(action: ActionRecord): void;
+  /** What the gateway knows about an action besides its input (MCP annotations, changed tools), by kind. */
+  extras?: (request: ActionRequest) => Promise<DecisionExtras | undefined>;
+  held?: HeldCallStore;
+  /** The runner an inline execution records (SubmitOptions.inline). */
+  runnerFor?: (action: ActionRecord) => Runner;
 }): SubmitService {
   const { store } = deps;
 
@@ -51,7 +66,7 @@ export function createSubmitService(deps: {
   }
 
   return {
-    async submit(who, request, idempotencyKey) {
+    async submit(who, request, idempotencyKey, opts = {}) {
       const target = deps.targets.get(request.target);
       if (!target) throw new AppError('TARGET_NOT_FOUND', `Unknown target "${request.target}"`, { target: request.target });
       if (target.kind !== request.kind) {
@@ -70,16 +85,25 @@ export function createSubmitService(deps: {
       // Fail closed: without a policy nothing is decided.
       if (!policy) throw new AppError('POLICY_UNAVAILABLE');
       const requester = requesterOf(who);
-      const decision = policy.evaluate({
-        action: { ...request, mode: request.mode ?? 'execute' },
-        requester: { id: who.id, type: who.type, owner: requester.owner, labels: who.type === 'agent' ? who.labels : {} },
-        target: target.facts,
-      });
-      const t = createAction({ id: deps.ids.actionId(), request, requester, decision, now: deps.clock.now(), idempotencyKey });
-      const res = await store.insertAction(t.next, t.audit);
+      const extras = deps.extras ? await deps.extras(request) : undefined;
+      const decision = tightenDecision(
+        policy.evaluate({
+          action: { ...request, mode: request.mode ?? 'execute' },
+          requester: { id: who.id, type: who.type, owner: requester.owner, labels: who.type === 'agent' ? who.labels : {} },
+          target: target.facts,
+          hints: extras?.hints,
+        }),
+        extras,
+      );
+      const now = deps.clock.now();
+      let t = createAction({ id: deps.ids.actionId(), request, requester, decision, now, idempotencyKey });
+      const inline = opts.inline === true && t.next.status === 'approved' && t.next.mode === 'execute' && deps.runnerFor !== undefined;
+      if (inline) t = startedAtCreation(t, now, deps.runnerFor!(t.next));
+      const res =
+        opts.held && deps.held && t.next.status === 'pending' ? await deps.held.insertHeld(t.next, t.audit) : await store.insertAction(t.next, t.audit);
       if (!res.inserted) return replay(who, request, res.existing);
       deps.notifier.notify({ type: 'created', action: res.action });
-      if (res.action.status === 'approved' && res.action.mode === 'execute') deps.dispatch(res.action);
+      if (!inline && res.action.status === 'approved' && res.action.mode === 'execute') deps.dispatch(res.action);
       return { action: res.action, created: true };
     },
   };

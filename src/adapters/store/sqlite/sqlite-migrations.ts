@@ -65,6 +65,33 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
     `,
   },
+  {
+    version: 4,
+    name: 'held calls and MCP tool pins',
+    sql: `
+      -- Calls an agent repeats to learn their outcome; each outcome is delivered once.
+      CREATE TABLE held_calls (
+        action_id TEXT PRIMARY KEY NOT NULL REFERENCES actions (id),
+        requester_id TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        delivered_at INTEGER
+      );
+      CREATE INDEX held_calls_open ON held_calls (requester_id, fingerprint, created_at) WHERE delivered_at IS NULL;
+
+      -- The first definition seen of each upstream MCP tool, and the latest one seen.
+      CREATE TABLE mcp_tool_pins (
+        server TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        pinned_at INTEGER NOT NULL,
+        seen_hash TEXT NOT NULL,
+        seen_definition TEXT NOT NULL,
+        PRIMARY KEY (server, tool)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

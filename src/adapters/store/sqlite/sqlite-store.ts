@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { HeldCallStore } from '../../../ports/held-calls.js';
 import type { Store } from '../../../ports/store.js';
+import type { ToolPinStore } from '../../../ports/tool-pins.js';
 import { instantOf, limitOf, storageError } from '../store-error.js';
 import { createActionsTable } from './sqlite-actions.js';
+import { createAgentTables } from './sqlite-agent-tables.js';
 import { createAuditTable } from './sqlite-audit.js';
 import { openSqlite, openSqliteReadOnly } from './sqlite-db.js';
 import { createActionLister } from './sqlite-list.js';
@@ -55,7 +58,9 @@ function workerAvailable(): boolean {
  * migrations and fails on a database from a newer release. Writes go through the
  * group-commit writer (sqlite-writer.ts); reads go straight to the connection.
  */
-export function createSqliteStore(opts: SqliteStoreOptions): Store {
+export type SqliteStore = Store & HeldCallStore & ToolPinStore;
+
+export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
   const config = Object.freeze({ path: opts.path, busyTimeoutMs: opts.busyTimeoutMs ?? 5000, maxBatch: opts.maxBatch ?? 128 });
   const db = (() => {
     try {
@@ -64,20 +69,21 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       throw storageError(e, `Cannot open the SQLite database ${config.path}`);
     }
   })();
-  const { actions, audit, list, writer } = (() => {
+  const { actions, audit, agent, list, writer } = (() => {
     try {
       if (opts.readOnly) checkReadable(db);
       else migrate(db);
       const actions = createActionsTable(db);
       const audit = createAuditTable(db);
+      const agent = createAgentTables(db);
       const kind = opts.readOnly ? 'none' : (opts.writer ?? (workerAvailable() ? 'worker' : 'inline'));
       const writer =
         kind === 'worker'
           ? createWorkerWriter(WORKER_URL, { path: config.path, busyTimeoutMs: config.busyTimeoutMs, maxBatch: config.maxBatch })
           : kind === 'inline'
-            ? createInlineWriter(db, createWriteOps({ actions, audit }), config.maxBatch)
+            ? createInlineWriter(db, createWriteOps({ actions, audit, agent }), config.maxBatch)
             : readOnlyWriter();
-      return { actions, audit, list: createActionLister(db), writer };
+      return { actions, audit, agent, list: createActionLister(db), writer };
     } catch (e) {
       db.close();
       throw storageError(e, `Cannot prepare the SQLite database ${config.path}`);
@@ -117,6 +123,15 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
         return { ok: false, reason: 'the database cannot be read' };
       }
     },
+    insertHeld: async (action, drafts) => {
+      const r = await writer.submit('insertHeld', { action, drafts });
+      return r.inserted ? { inserted: true, action } : r;
+    },
+    openHeld: (requesterId, fingerprint) => read(() => agent.openHeld(requesterId, fingerprint)),
+    deliver: (actionId, drafts) => writer.submit('deliver', { actionId, drafts, at: new Date().toISOString() }),
+    pins: (server) => read(() => new Map(agent.pins(server).map((p) => [p.tool, p.hash]))),
+    observe: (server, tools, now) => writer.submit('observeTools', { server, tools, now }),
+    repin: (server, tool, actor, now) => writer.submit('repin', { server, tool, actor, now }),
     close() {
       closing ??= writer.drain().then(() => {
         db.close();

@@ -3,11 +3,14 @@ import type { AuditDraft, AuditEntry } from '../../../domain/audit-entry.js';
 import { AppError } from '../../../domain/errors.js';
 import type { InsertResult } from '../../../ports/store.js';
 import type { ActionsTable } from './sqlite-actions.js';
+import { createAgentWriteOps } from './sqlite-agent-ops.js';
+import type { AgentTables } from './sqlite-agent-tables.js';
 import type { AuditTable } from './sqlite-audit.js';
 
 export interface WriteTables {
   actions: ActionsTable;
   audit: AuditTable;
+  agent: AgentTables;
 }
 
 /**
@@ -17,7 +20,7 @@ export interface WriteTables {
  * `writer.submit(name, args)`.
  */
 export function createWriteOps(t: WriteTables) {
-  return {
+  const ops = {
     /** The inserted action is not sent back (the caller has it): `{inserted: true}` only. */
     insertAction({ action, drafts }: { action: ActionRecord; drafts: readonly AuditDraft[] }): { inserted: true } | Extract<InsertResult, { inserted: false }> {
       if (action.version !== 1) throw new AppError('INTERNAL', `a new action has version 1, not ${action.version}`);
@@ -42,6 +45,7 @@ export function createWriteOps(t: WriteTables) {
       return t.audit.appendEntries(drafts);
     },
   };
+  return { ...ops, ...createAgentWriteOps(t, ops.insertAction) };
 }
 
 export type WriteOps = ReturnType<typeof createWriteOps>;

@@ -2,6 +2,7 @@
 // group-commit batches, so that SQLite work and fsyncs never block the HTTP event loop.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createActionsTable } from './sqlite-actions.js';
+import { createAgentTables } from './sqlite-agent-tables.js';
 import { createAuditTable } from './sqlite-audit.js';
 import { openSqlite } from './sqlite-db.js';
 import type { WorkerData, WorkerReply, WorkerRequest } from './sqlite-writer-protocol.js';
@@ -12,7 +13,7 @@ import { createInlineWriter } from './sqlite-writer.js';
 const port = parentPort!;
 const data = workerData as WorkerData;
 const db = openSqlite(data.path, data.busyTimeoutMs);
-const writer = createInlineWriter(db, createWriteOps({ actions: createActionsTable(db), audit: createAuditTable(db) }), data.maxBatch);
+const writer = createInlineWriter(db, createWriteOps({ actions: createActionsTable(db), audit: createAuditTable(db), agent: createAgentTables(db) }), data.maxBatch);
 const reply = (m: WorkerReply) => port.postMessage(m);
 /** Replies not yet sent: `closed` must follow every result. */
 const replies = new Set<Promise<void>>();

@@ -1,0 +1,141 @@
+// Added latency of an allowed MCP tools/call through the gateway, side by side with
+// the same call straight to the same upstream server, in one run. The upstream is the
+// test suite's notes server over Streamable HTTP (one process, both paths use it); the
+// gateway runs in this process with its SQLite store (WAL, synchronous=FULL), and the
+// client reaches it over the SDK's in-memory transport, so the difference is the
+// gateway itself: policy, the durable decision + running record, the upstream hop, the
+// durable result and its audit entries.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { parseConfigText } from '../dist/config/load.js';
+import { createLogger } from '../dist/logger.js';
+import { startCore } from '../dist/main.js';
+import { createMcpServer } from '../dist/mcp/mcp-server.js';
+import { fmtUs, percentile, writeFragment } from './bench-util.mjs';
+
+const dir = mkdtempSync(join(tmpdir(), 'countersign-mcp-bench-'));
+const portFile = join(dir, 'port');
+const upstream = spawn(process.execPath, [fileURLToPath(new URL('../test/mcp/notes-server.mjs', import.meta.url)), '--http', portFile], {
+  env: { ...process.env, NOTES_DIR: dir },
+  stdio: 'inherit',
+});
+while (!existsSync(portFile) || !readFileSync(portFile, 'utf8')) await new Promise((r) => setTimeout(r, 20));
+const url = `http://127.0.0.1:${readFileSync(portFile, 'utf8')}/mcp`;
+
+writeFileSync(
+  join(dir, 'policy.yaml'),
+  `default: { outcome: review, review: { approvers: [group:oncall], quorum: 1, timeout: 15m } }
+rules:
+  - id: read-only
+    match: { kind: mcp }
+    when: has(mcp.annotations.readOnlyHint) && mcp.annotations.readOnlyHint == true
+    outcome: allow
+`,
+);
+const token = 'bench-agent-token-0123456789';
+const who = { type: 'agent', id: 'bench-bot', owner: 'owner@example.com', labels: {} };
+// A second gateway keeps its store in memory-backed files (tmpfs), where a commit costs
+// no disk flush: the difference between the two gateways is the durable commit.
+const memDir = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/countersign-mcp-bench-') : undefined;
+
+async function gateway(storeFile) {
+  const loaded = parseConfigText(
+    `listen: 127.0.0.1:0
+store: { sqlite: "${storeFile}" }
+policy: ${join(dir, 'policy.yaml')}
+agents: [{ id: bench-bot, token: "${token}", owner: owner@example.com }]
+humans: [{ id: owner@example.com, groups: [oncall] }]
+mcp: { servers: { notes: { url: "${url}" } } }
+`,
+    join(dir, 'countersign.yaml'),
+  );
+  const core = await startCore(loaded, { logger: createLogger('silent') });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await createMcpServer(core.agents.gateway, who).connect(serverSide);
+  const client = new Client({ name: 'bench', version: '1' });
+  await client.connect(clientSide);
+  return { core, client };
+}
+const durable = await gateway(join(dir, 'bench.db'));
+const inMemory = memDir ? await gateway(join(memDir, 'bench.db')) : undefined;
+const direct = new Client({ name: 'bench', version: '1' });
+await direct.connect(new StreamableHTTPClientTransport(new URL(url)));
+const viaGateway = durable.client;
+
+const args = { name: 'n' };
+const once = {
+  direct: async () => {
+    const r = await direct.callTool({ name: 'read_note', arguments: args });
+    if (r.isError) throw new Error('direct call failed');
+  },
+  gateway: async () => {
+    const r = await viaGateway.callTool({ name: 'notes__read_note', arguments: args });
+    if (r.isError) throw new Error(`gateway call failed: ${JSON.stringify(r.content)}`);
+  },
+  ...(inMemory
+    ? {
+        tmpfs: async () => {
+          const r = await inMemory.client.callTool({ name: 'notes__read_note', arguments: args });
+          if (r.isError) throw new Error('gateway call failed');
+        },
+      }
+    : {}),
+};
+const paths = Object.keys(once);
+
+// Interleaved rounds, so that both paths see the same machine state.
+const ROUNDS = 10;
+const PER_ROUND = 200;
+const samples = Object.fromEntries(paths.map((k) => [k, []]));
+for (const k of paths) for (let i = 0; i < 200; i++) await once[k]();
+for (let round = 0; round < ROUNDS; round++) {
+  for (const k of round % 2 ? [...paths].reverse() : paths) {
+    for (let i = 0; i < PER_ROUND; i++) {
+      const t = process.hrtime.bigint();
+      await once[k]();
+      samples[k].push(Number(process.hrtime.bigint() - t));
+    }
+  }
+}
+const d = Float64Array.from(samples.direct).sort();
+const g = Float64Array.from(samples.gateway).sort();
+const added50 = percentile(g, 50) - percentile(d, 50);
+const added99 = percentile(g, 99) - percentile(d, 99);
+const m = inMemory ? Float64Array.from(samples.tmpfs).sort() : undefined;
+
+for (const gw of [durable, inMemory]) {
+  if (!gw) continue;
+  await gw.client.close();
+  await gw.core.close();
+}
+await direct.close();
+upstream.kill();
+rmSync(dir, { recursive: true, force: true });
+if (memDir) rmSync(memDir, { recursive: true, force: true });
+
+const row = (name, s) => `| ${name} | ${fmtUs(percentile(s, 50))} | ${fmtUs(percentile(s, 99))} |`;
+const md = `## MCP gateway
+
+An allowed \`tools/call\` (a read-only tool, allowed by an annotation rule) through the
+gateway against the same call straight to the same upstream server (Streamable HTTP,
+one process), ${ROUNDS * PER_ROUND} calls each, interleaved. Through the gateway the call is decided by
+policy, recorded (decision and running state in one durable write before the upstream
+call, the result and its audit entries in a second), and its result redacted.
+
+| path | p50 µs | p99 µs |
+| --- | ---: | ---: |
+${row('straight to the server', d)}
+${row('through the gateway', g)}
+${m ? `${row('through the gateway, store on tmpfs (no disk flush)', m)}\n` : ''}
+Added latency: **p50 ${fmtUs(added50)} µs, p99 ${fmtUs(added99)} µs** (targets: p50 <= 1000 µs, p99 <= 3000 µs)${
+  m ? `; with the store on tmpfs, p50 ${fmtUs(percentile(m, 50) - percentile(d, 50))} µs, p99 ${fmtUs(percentile(m, 99) - percentile(d, 99))} µs: the rest is the one durable commit the at-most-once invariant requires before the upstream call (the result's commit rides with the next write)` : ''
+}.
+`;
+process.stdout.write(md);
+writeFragment('mcp-bench', md);

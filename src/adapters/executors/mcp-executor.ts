@@ -1,0 +1,48 @@
+import type { ActionRecord, ExecutionResult } from '../../domain/action-record.js';
+import { redactSecretsInText } from '../../domain/redact.js';
+import type { Executor } from '../../ports/executor.js';
+import type { McpUpstreams } from '../../mcp/mcp-upstreams.js';
+
+export interface McpExecutorOptions {
+  upstreams: McpUpstreams;
+  /** Every secret value of the config: redacted from results and errors. */
+  secrets: readonly string[];
+  /** Results larger than this (as JSON) are replaced by an error result. */
+  maxResultBytes: number;
+}
+
+type Result = Omit<ExecutionResult, 'startedAt' | 'finishedAt'>;
+
+function failure(code: string, message: string, secrets: readonly string[]): Result {
+  return { ok: false, reason: code === 'MCP_TIMEOUT' ? 'timeout' : 'error', error: { code, message: redactSecretsInText(message, secrets) } };
+}
+
+/**
+ * Runs an approved `mcp` action: one tools/call on the upstream server, with the
+ * gateway's connection and credentials. The result (a CallToolResult) is stored as
+ * JSON with every configured secret redacted; `ok` is false when the tool reported an
+ * error. Never throws.
+ */
+export function createMcpExecutor(opts: McpExecutorOptions): Executor {
+  const secrets = [...opts.secrets];
+  return {
+    async execute(action: ActionRecord, signal?: AbortSignal): Promise<Result> {
+      const upstream = opts.upstreams.get(action.target);
+      if (!upstream) return failure('MCP_SERVER_UNKNOWN', `no MCP server named ${action.target}`, secrets);
+      const args = (action.input.arguments ?? {}) as Record<string, unknown>;
+      try {
+        const result = await upstream.callTool(String(action.input.tool), args, signal);
+        const text = redactSecretsInText(JSON.stringify(result), secrets);
+        if (Buffer.byteLength(text) > opts.maxResultBytes) {
+          return { ...failure('MCP_RESULT_TOO_LARGE', `the tool's result is larger than ${opts.maxResultBytes} bytes`, secrets), bodyTruncated: true };
+        }
+        const body = JSON.parse(text) as Record<string, unknown>;
+        return { ok: body.isError !== true, body, bodyEncoding: 'json' };
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        const code = /timed out|timeout/i.test(message) ? 'MCP_TIMEOUT' : 'MCP_ERROR';
+        return failure(code, message, secrets);
+      }
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { Principal } from '../domain/identity.js';
+import { VERSION } from '../version.js';
+import type { McpGateway } from './mcp-gateway.js';
+
+const INSTRUCTIONS =
+  'Tools are those of upstream servers, named <server>__<tool>, behind Countersign: calls may be denied, or held for human approval. ' +
+  'A result saying "Approval pending" means the call has not run: call the same tool again with exactly the same arguments to get its outcome.';
+
+/** An MCP server speaking for one caller (the identity behind its token). */
+export function createMcpServer(gateway: McpGateway, who: Principal): Server {
+  const server = new Server({ name: 'countersign', version: VERSION }, { capabilities: { tools: { listChanged: true } }, instructions: INSTRUCTIONS });
+  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: await gateway.listTools(who, extra.signal) }));
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+    const token = req.params._meta?.progressToken;
+    const progress =
+      token === undefined
+        ? undefined
+        : (elapsed: number, total: number, message: string) =>
+            extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: elapsed, total, message } });
+    return gateway.callTool(who, req.params.name, req.params.arguments ?? {}, { signal: extra.signal, progress });
+  });
+  return server;
+}

@@ -1,0 +1,82 @@
+import type { ActionRequest } from '../domain/action.js';
+import { fingerprintOf } from '../domain/action.js';
+import type { ActionRecord } from '../domain/action-record.js';
+import { AppError } from '../domain/errors.js';
+import type { Principal } from '../domain/identity.js';
+import { isSettled } from '../domain/status.js';
+import type { Clock } from '../ports/clock.js';
+import type { HeldCallStore } from '../ports/held-calls.js';
+import type { ExecutionService } from './execution-service.js';
+import type { QueryService } from './query-service.js';
+import type { SubmitService } from './submit-service.js';
+
+/** `settled`: the outcome is the agent's now (delivered once); `pending`: still under review, call again. */
+export type HeldOutcome = { state: 'settled'; action: ActionRecord } | { state: 'pending'; action: ActionRecord };
+
+export interface HoldOptions {
+  /** How long to wait for a review before answering `pending`. */
+  holdMs: number;
+  /** How often `onTick` is called while holding. */
+  tickMs: number;
+  onTick?: (elapsedMs: number, action: ActionRecord) => void | Promise<void>;
+  signal?: AbortSignal | undefined;
+}
+
+export interface HeldCallService {
+  /**
+   * A call an agent makes, and makes again to learn its outcome: the first call submits
+   * (allowed execute-mode calls run at once, inline); a call that needs review is held
+   * up to `holdMs`; an identical call later returns the outcome once it is known, and
+   * once only: after that, the same call is a new action.
+   */
+  call(who: Principal, request: ActionRequest, opts: HoldOptions): Promise<HeldOutcome>;
+}
+
+const MAX_ROUNDS = 4;
+
+export function createHeldCallService(deps: {
+  submit: SubmitService;
+  held: HeldCallStore;
+  queries: QueryService;
+  executions: Pick<ExecutionService, 'complete' | 'dispatch'>;
+  clock: Clock;
+}): HeldCallService {
+  async function hold(who: Principal, action: ActionRecord, opts: HoldOptions): Promise<ActionRecord> {
+    const started = Date.now();
+    let a = action;
+    for (;;) {
+      // An approval whose execution nobody started (its process stopped): any process may start it, once.
+      if (a.status === 'approved' && a.mode === 'execute') deps.executions.dispatch(a);
+      const left = opts.holdMs - (Date.now() - started);
+      if (isSettled(a.status, a.mode) || left <= 0 || opts.signal?.aborted) return a;
+      const seconds = Math.max(1, Math.round(Math.min(opts.tickMs, left) / 1000));
+      a = await deps.queries.wait(who, a.id, seconds, opts.signal);
+      if (!isSettled(a.status, a.mode) && opts.onTick) await opts.onTick(Date.now() - started, a);
+    }
+  }
+
+  return {
+    async call(who, request, opts) {
+      const fingerprint = fingerprintOf({ kind: request.kind, target: request.target, input: request.input, requester: who.id });
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        let action = await deps.held.openHeld(who.id, fingerprint);
+        if (!action) {
+          const { action: a } = await deps.submit.submit(who, request, undefined, { held: true, inline: true });
+          if (a.status === 'running') return { state: 'settled', action: await deps.executions.complete(a) };
+          // Allowed in decide mode, or denied: the outcome is known now and was never held.
+          if (a.status !== 'pending') return { state: 'settled', action: a };
+          action = a;
+        }
+        const now = await hold(who, action, opts);
+        if (!isSettled(now.status, now.mode)) return { state: 'pending', action: now };
+        const ts = deps.clock.now().toISOString();
+        const delivered = await deps.held.deliver(now.id, [
+          { type: 'action.delivered', ts, actionId: now.id, actor: { type: who.type, id: who.id }, data: { status: now.status, fingerprint } },
+        ]);
+        if (delivered) return { state: 'settled', action: now };
+        // A concurrent identical call took this outcome: this call is a new one.
+      }
+      throw new AppError('CONFLICT', 'Concurrent identical calls kept taking this outcome; call again');
+    },
+  };
+}

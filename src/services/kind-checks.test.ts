@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { isAppError } from '../domain/errors.js';
+import type { TargetInfo } from '../domain/target-catalog.js';
+import { kindChecks } from './kind-checks.js';
+
+const target = (kind: 'mcp' | 'tool'): TargetInfo => ({ name: 't', kind, facts: { name: 't', kind, labels: {} } });
+const check = (kind: 'mcp' | 'tool', input: Record<string, unknown>) => () => kindChecks[kind]({ kind, target: 't', input }, target(kind));
+const code = (fn: () => void) => {
+  try {
+    fn();
+    return 'ok';
+  } catch (e) {
+    return isAppError(e) ? `${e.code}: ${e.message}` : String(e);
+  }
+};
+
+describe('mcp and tool inputs are strict', () => {
+  it('accepts {tool, arguments} for mcp and {tool, input} for tool', () => {
+    expect(code(check('mcp', { tool: 'write_file', arguments: { path: '/x' } }))).toBe('ok');
+    expect(code(check('mcp', { tool: 'list' }))).toBe('ok');
+    expect(code(check('tool', { tool: 'Bash', input: { command: 'ls' } }))).toBe('ok');
+  });
+
+  it('refuses unknown keys, so nothing rides along outside what policy and reviewers see', () => {
+    expect(code(check('mcp', { tool: 'x', arguments: {}, input: {} }))).toBe('VALIDATION_FAILED: input.input: unknown key (an mcp input has only tool and arguments)');
+    expect(code(check('tool', { tool: 'x', arguments: {} }))).toMatch(/^VALIDATION_FAILED: input.arguments: unknown key/);
+  });
+
+  it('refuses missing, empty, non-printable or overlong tool names and non-object payloads', () => {
+    for (const tool of [undefined, '', 'a b', 'x'.repeat(257), 'tab\t', 5]) expect(code(check('mcp', { tool }))).toMatch(/^VALIDATION_FAILED: input.tool/);
+    expect(code(check('mcp', { tool: 'x', arguments: [1] }))).toBe('VALIDATION_FAILED: input.arguments: must be an object');
+    expect(code(check('tool', { tool: 'x', input: 'ls' }))).toBe('VALIDATION_FAILED: input.input: must be an object');
+  });
+});
