@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isDuration } from '../domain/duration.js';
 import { isApproverRef } from '../domain/identity.js';
+import { channelsSchema } from './channels-schema.js';
 
 /**
  * The one configuration schema: it validates config files at start-up and generates
@@ -119,6 +120,7 @@ export const configSchema = z
       .strict()
       .default({ level: 'info' })
       .describe('Structured logging (pino); credentials are redacted.'),
+    channels: channelsSchema.optional().describe('Slack, Microsoft Teams and signed outgoing webhooks (docs/channels.md).'),
   })
   .strict();
 

@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { ChannelStore } from '../../../ports/channel-store.js';
 import type { Store } from '../../../ports/store.js';
 import { instantOf, limitOf, storageError } from '../store-error.js';
 import { createActionsTable } from './sqlite-actions.js';
 import { createAuditTable } from './sqlite-audit.js';
+import { createChannelTables } from './sqlite-channels.js';
 import { openSqlite } from './sqlite-db.js';
 import { createActionLister } from './sqlite-list.js';
 import { migrate } from './sqlite-migrations.js';
@@ -50,7 +52,12 @@ function workerAvailable(): boolean {
  * migrations and fails on a database from a newer release. Writes go through the
  * group-commit writer (sqlite-writer.ts); reads go straight to the connection.
  */
-export function createSqliteStore(opts: SqliteStoreOptions): Store {
+export interface SqliteStore extends Store {
+  /** Chat channels' and webhooks' state, in the same database and writer. */
+  channels: ChannelStore;
+}
+
+export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
   const config = Object.freeze({ path: opts.path, busyTimeoutMs: opts.busyTimeoutMs ?? 5000, maxBatch: opts.maxBatch ?? 128 });
   const db = (() => {
     try {
@@ -59,16 +66,17 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       throw storageError(e, `Cannot open the SQLite database ${config.path}`);
     }
   })();
-  const { actions, audit, list, writer } = (() => {
+  const { actions, audit, channels, list, writer } = (() => {
     try {
       migrate(db);
       const actions = createActionsTable(db);
       const audit = createAuditTable(db);
+      const channels = createChannelTables(db);
       const useWorker = (opts.writer ?? (workerAvailable() ? 'worker' : 'inline')) === 'worker';
       const writer = useWorker
         ? createWorkerWriter(WORKER_URL, { path: config.path, busyTimeoutMs: config.busyTimeoutMs, maxBatch: config.maxBatch })
-        : createInlineWriter(db, createWriteOps({ actions, audit }), config.maxBatch);
-      return { actions, audit, list: createActionLister(db), writer };
+        : createInlineWriter(db, createWriteOps({ actions, audit, channels }), config.maxBatch);
+      return { actions, audit, channels, list: createActionLister(db), writer };
     } catch (e) {
       db.close();
       throw storageError(e, `Cannot prepare the SQLite database ${config.path}`);
@@ -98,6 +106,17 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       }),
     auditSeqsFor: (actionId) => read(() => audit.seqsFor(actionId)),
     auditSize: () => read(() => audit.size()),
+    channels: {
+      feedPosition: (feed) => read(() => channels.feedPosition(feed)),
+      startFeed: (feed, seq) => writer.submit('startFeed', { feed, seq }),
+      advanceFeed: (feed, from, to, deliveries, now) => writer.submit('advanceFeed', { feed, from, to, deliveries, now }),
+      claimDue: (owner, now, leaseMs, limit) => writer.submit('claimDeliveries', { owner, now, leaseMs, limit }),
+      messages: (actionId, channel) => read(() => channels.messages(actionId, channel)),
+      finish: (id, owner, outcome, attempt, messages) => writer.submit('finishDelivery', { id, owner, outcome, attempt, messages }),
+      listDeliveries: (q) => read(() => channels.list(q)),
+      attempts: (deliveryId) => read(() => channels.attempts(deliveryId)),
+      rememberInteraction: (key, now, forgetBefore) => writer.submit('rememberInteraction', { key, now, forgetBefore }),
+    },
     close() {
       closing ??= writer.drain().then(() => {
         db.close();

@@ -1,13 +1,17 @@
 import type { ActionRecord } from '../../../domain/action-record.js';
 import type { AuditDraft, AuditEntry } from '../../../domain/audit-entry.js';
 import { AppError } from '../../../domain/errors.js';
+import type { ChatMessage, DeliveryAttempt, DeliveryOutcome, NewDelivery } from '../../../ports/channel-store.js';
 import type { InsertResult } from '../../../ports/store.js';
+import { instantOf } from '../store-error.js';
 import type { ActionsTable } from './sqlite-actions.js';
 import type { AuditTable } from './sqlite-audit.js';
+import type { ChannelTables } from './sqlite-channels.js';
 
 export interface WriteTables {
   actions: ActionsTable;
   audit: AuditTable;
+  channels: ChannelTables;
 }
 
 /**
@@ -40,6 +44,28 @@ export function createWriteOps(t: WriteTables) {
     },
     appendAudit({ drafts }: { drafts: readonly AuditDraft[] }): AuditEntry[] {
       return t.audit.appendEntries(drafts);
+    },
+    // Chat channels and webhooks (ports/channel-store.ts).
+    startFeed({ feed, seq }: { feed: string; seq: number }): number {
+      return t.channels.startFeed(feed, seq);
+    },
+    advanceFeed(a: { feed: string; from: number; to: number; deliveries: readonly NewDelivery[]; now: string }): boolean {
+      return t.channels.advanceFeed(a.feed, a.from, a.to, a.deliveries, instantOf(a.now, 'now'));
+    },
+    claimDeliveries(a: { owner: string; now: string; leaseMs: number; limit: number }) {
+      return t.channels.claimDue(a.owner, instantOf(a.now, 'now'), a.leaseMs, a.limit);
+    },
+    finishDelivery(a: {
+      id: number;
+      owner: string;
+      outcome: DeliveryOutcome;
+      attempt: DeliveryAttempt;
+      messages?: { actionId: string; channel: string; list: readonly ChatMessage[] } | undefined;
+    }) {
+      return t.channels.finish(a.id, a.owner, a.outcome, a.attempt, a.messages);
+    },
+    rememberInteraction(a: { key: string; now: string; forgetBefore: string }): boolean {
+      return t.channels.rememberInteraction(a.key, instantOf(a.now, 'now'), instantOf(a.forgetBefore, 'forgetBefore'));
     },
   };
 }
