@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { isDuration } from '../domain/duration.js';
+import type { EventType } from '../domain/notify-feed.js';
+import { EVENT_TYPES } from '../domain/notify-feed.js';
 
 /**
  * `channels:` — where review requests are posted (Slack, Microsoft Teams) and where
@@ -12,19 +14,8 @@ const httpUrl = z
   .url()
   .refine((u) => /^https?:$/.test(new URL(u).protocol), 'expected an http or https URL');
 
-export const WEBHOOK_EVENTS = [
-  'action.pending',
-  'action.reviewed',
-  'action.escalated',
-  'action.approved',
-  'action.denied',
-  'action.expired',
-  'action.cancelled',
-  'action.running',
-  'action.succeeded',
-  'action.failed',
-] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+export const WEBHOOK_EVENTS = EVENT_TYPES;
+export type WebhookEventType = EventType;
 
 export const slackSchema = z
   .object({

@@ -87,8 +87,9 @@ export interface ChannelStore {
   /**
    * Leases up to `limit` due deliveries to `owner` until `now + leaseMs`. Deliveries of one
    * channel and action are claimed in order: a later one waits while an earlier one is pending.
+   * Deliveries of the channels in `skip` are left alone (they have enough in flight).
    */
-  claimDue(owner: string, now: string, leaseMs: number, limit: number): Promise<Delivery[]>;
+  claimDue(owner: string, now: string, leaseMs: number, limit: number, skip?: readonly string[]): Promise<Delivery[]>;
   /** The messages sent for an action in a channel. */
   messages(actionId: string, channel: string): Promise<ChatMessage[]>;
   /**

@@ -44,7 +44,7 @@ export interface ChannelTables {
   feedPosition(feed: string): number | undefined;
   startFeed(feed: string, seq: number): number;
   advanceFeed(feed: string, from: number, to: number, deliveries: readonly NewDelivery[], nowMs: number): boolean;
-  claimDue(owner: string, nowMs: number, leaseMs: number, limit: number): Delivery[];
+  claimDue(owner: string, nowMs: number, leaseMs: number, limit: number, skip: readonly string[]): Delivery[];
   messages(actionId: string, channel: string): ChatMessage[];
   finish(
     id: number,
@@ -74,6 +74,7 @@ export function createChannelTables(db: SqliteDb): ChannelTables {
   // The oldest pending delivery of each (channel, action) only: events of one action reach a webhook in order.
   const due = db.prepare(`SELECT ${COLS} FROM channel_deliveries AS d INDEXED BY channel_deliveries_due
     WHERE d.status = 'pending' AND d.next_attempt_at <= @now AND (d.lease_until IS NULL OR d.lease_until <= @now)
+      AND d.channel NOT IN (SELECT value FROM json_each(@skip))
       AND NOT EXISTS (SELECT 1 FROM channel_deliveries AS o INDEXED BY channel_deliveries_order
         WHERE o.status = 'pending' AND o.channel = d.channel AND o.action_id = d.action_id AND o.id < d.id)
     ORDER BY d.next_attempt_at, d.id LIMIT @limit`);
@@ -125,8 +126,8 @@ export function createChannelTables(db: SqliteDb): ChannelTables {
       }
       return true;
     },
-    claimDue(owner, nowMs, leaseMs, limit) {
-      const rows = due.all({ now: nowMs, limit: limitOf(limit) }) as DeliveryRow[];
+    claimDue(owner, nowMs, leaseMs, limit, skip) {
+      const rows = due.all({ now: nowMs, limit: limitOf(limit), skip: JSON.stringify(skip) }) as DeliveryRow[];
       for (const r of rows) lease.run({ until: nowMs + leaseMs, owner, id: r.id });
       return rows.map(deliveryOf);
     },

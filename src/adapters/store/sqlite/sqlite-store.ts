@@ -110,7 +110,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       feedPosition: (feed) => read(() => channels.feedPosition(feed)),
       startFeed: (feed, seq) => writer.submit('startFeed', { feed, seq }),
       advanceFeed: (feed, from, to, deliveries, now) => writer.submit('advanceFeed', { feed, from, to, deliveries, now }),
-      claimDue: (owner, now, leaseMs, limit) => writer.submit('claimDeliveries', { owner, now, leaseMs, limit }),
+      claimDue: (owner, now, leaseMs, limit, skip = []) => writer.submit('claimDeliveries', { owner, now, leaseMs, limit, skip }),
       messages: (actionId, channel) => read(() => channels.messages(actionId, channel)),
       finish: (id, owner, outcome, attempt, messages) => writer.submit('finishDelivery', { id, owner, outcome, attempt, messages }),
       listDeliveries: (q) => read(() => channels.list(q)),

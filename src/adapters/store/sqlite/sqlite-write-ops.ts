@@ -52,8 +52,8 @@ export function createWriteOps(t: WriteTables) {
     advanceFeed(a: { feed: string; from: number; to: number; deliveries: readonly NewDelivery[]; now: string }): boolean {
       return t.channels.advanceFeed(a.feed, a.from, a.to, a.deliveries, instantOf(a.now, 'now'));
     },
-    claimDeliveries(a: { owner: string; now: string; leaseMs: number; limit: number }) {
-      return t.channels.claimDue(a.owner, instantOf(a.now, 'now'), a.leaseMs, a.limit);
+    claimDeliveries(a: { owner: string; now: string; leaseMs: number; limit: number; skip: readonly string[] }) {
+      return t.channels.claimDue(a.owner, instantOf(a.now, 'now'), a.leaseMs, a.limit, a.skip);
     },
     finishDelivery(a: {
       id: number;
