@@ -19,6 +19,7 @@ import { AppError } from './domain/errors.js';
 import type { TargetCatalog } from './domain/target-catalog.js';
 import { buildTargetCatalog } from './domain/target-catalog.js';
 import { formatIssue } from './domain/yaml-source.js';
+import { createChannels } from './channels-main.js';
 import { buildApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { createLogger } from './logger.js';
@@ -153,14 +154,28 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   const [host, port] = splitHostPort(listen);
   const publicUrlFallback = `http://${host}:${port}`;
   let publicUrl = (config.publicUrl ?? publicUrlFallback).replace(/\/$/, '');
+  const authenticator = buildAuthenticator(config);
+  const channels = await createChannels({
+    config,
+    store,
+    events,
+    reviews,
+    authenticator,
+    logger,
+    clock,
+    publicUrl: () => publicUrl,
+    secrets: loaded.secrets,
+    bodyLimit: config.server.bodyLimitBytes,
+  });
   const app = await buildApp({
-    authenticator: buildAuthenticator(config),
+    authenticator,
     logger,
     metrics: createMetrics(events),
     bodyLimitBytes: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy,
     maxWaitSeconds: config.server.maxWaitSeconds,
     version: VERSION,
+    plugins: channels.plugins,
     submit,
     reviews,
     queries,
@@ -180,6 +195,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   const address = await app.listen({ host, port });
   const url = address.replace('[::1]', 'localhost');
   if (!config.publicUrl) publicUrl = url;
+  await channels.start();
 
   let ticking = false;
   const timer = setInterval(() => {
@@ -219,6 +235,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       stopWatching();
       await app.close();
       await executions.drain();
+      await channels.close();
       await store.close();
     },
   };
