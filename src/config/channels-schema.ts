@@ -9,6 +9,8 @@ import { EVENT_TYPES } from '../domain/notify-feed.js';
  */
 
 const duration = z.string().refine(isDuration, { message: 'expected a duration such as 45s, 15m or 2h' });
+/** Microsoft GUIDs (app and tenant ids), which need not follow RFC 9562's version bits. */
+const guid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'expected a GUID');
 const httpUrl = z
   .string()
   .url()
@@ -38,10 +40,10 @@ export const slackSchema = z
 
 export const teamsSchema = z
   .object({
-    appId: z.string().uuid().describe('The bot\'s Microsoft App ID (Entra app registration client id): the required audience of inbound tokens.'),
+    appId: guid.describe('The bot\'s Microsoft App ID (Entra app registration client id): the required audience of inbound tokens.'),
     appPassword: z.string().min(8).describe('The app registration\'s client secret, as `${ENV}`; used to get tokens for outbound calls.'),
-    tenantId: z.string().uuid().describe('Your Entra tenant id: only activities from this tenant (and `allowedTenants`) are accepted.'),
-    allowedTenants: z.array(z.string().uuid()).default([]).describe('Further tenant ids to accept.'),
+    tenantId: guid.describe('Your Entra tenant id: only activities from this tenant (and `allowedTenants`) are accepted.'),
+    allowedTenants: z.array(guid).default([]).describe('Further tenant ids to accept.'),
     serviceUrl: httpUrl.describe('The Bot Connector service URL of the conversation (e.g. https://smba.trafficmanager.net/emea/); logged when the bot is installed.'),
     conversationId: z.string().min(1).max(1024).describe('The Teams channel conversation where review requests are posted (logged when the bot is installed).'),
     openIdMetadataUrl: httpUrl
