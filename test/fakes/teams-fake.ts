@@ -49,7 +49,7 @@ export async function startTeamsFake(opts: { appId: string; appPassword: string;
       tokens.add(token);
       return json(res, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token });
     }
-    const m = /^\/v3\/conversations\/([^/]+)\/(activities|members)(?:\/([^/]+))?$/.exec(path);
+    const m = /^\/teams\/v3\/conversations\/([^/]+)\/(activities|members)(?:\/([^/]+))?$/.exec(path);
     if (!m) return json(res, 404, { error: { code: 'NotFound', message: path } });
     const auth = /^Bearer (.+)$/.exec(r.headers.authorization ?? '');
     if (!auth || !tokens.has(auth[1]!)) return json(res, 401, { error: { code: 'Unauthorized', message: 'Authorization has been denied for this request.' } });

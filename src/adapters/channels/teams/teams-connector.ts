@@ -32,7 +32,14 @@ export function createTeamsConnector(tokens: BotTokenSource): TeamsConnector {
       await (await client(serviceUrl)).replyToActivity(conversationId, activityId, Activity.fromObject({ ...activity, replyToId: activityId }));
     },
     async member(serviceUrl, conversationId, userId) {
-      const m = (await (await client(serviceUrl)).getConversationMember(userId, conversationId)) as unknown as Record<string, unknown>;
+      let m: Record<string, unknown>;
+      try {
+        m = (await (await client(serviceUrl)).getConversationMember(userId, conversationId)) as unknown as Record<string, unknown>;
+      } catch (e) {
+        // Not a member of that conversation: nobody we can name.
+        if ((e as { status?: number }).status === 404) return {};
+        throw e;
+      }
       const out: { email?: string; userPrincipalName?: string } = {};
       if (typeof m?.email === 'string') out.email = m.email;
       if (typeof m?.userPrincipalName === 'string') out.userPrincipalName = m.userPrincipalName;
