@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { runCli } from './cli-runtime.js';
+import { registerDeliveriesCommands } from './deliveries-commands.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerPolicyCommands } from './policy-commands.js';
 import { registerReviewCommands } from './review-commands.js';
@@ -21,5 +22,6 @@ registerDemoCommand(program);
 registerReviewCommands(program);
 registerPolicyCommands(program);
 registerAuditCommands(program);
+registerDeliveriesCommands(program);
 
 await runCli(program, process.argv);
