@@ -41,11 +41,11 @@ export function createSlackApi(opts: { token: string; apiUrl: string; timeoutMs:
   });
   const api: SlackApi = {
     async postMessage(a) {
-      const r = await client.chat.postMessage({ ...a, unfurl_links: false, unfurl_media: false } as Parameters<WebClient['chat']['postMessage']>[0]);
+      const r = await client.chat.postMessage({ ...a, unfurl_links: false, unfurl_media: false });
       return { channel: String(r.channel), ts: String(r.ts) };
     },
     async update(a) {
-      await client.chat.update(a as Parameters<WebClient['chat']['update']>[0]);
+      await client.chat.update(a);
     },
     async postEphemeral(a) {
       await client.chat.postEphemeral(a);
