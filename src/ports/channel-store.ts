@@ -64,6 +64,14 @@ export type DeliveryOutcome =
   | { type: 'retry'; at: string; error: string }
   | { type: 'dead'; error: string };
 
+export interface FinishedDelivery {
+  id: number;
+  owner: string;
+  outcome: DeliveryOutcome;
+  attempt: DeliveryAttempt;
+  messages?: { actionId: string; channel: string; list: readonly ChatMessage[] } | undefined;
+}
+
 export interface DeliveryQuery {
   actionId?: string;
   channel?: string;
@@ -79,30 +87,28 @@ export interface ChannelStore {
   /** Starts the feed at `seq` unless it already has a position. Returns the position. */
   startFeed(feed: string, seq: number): Promise<number>;
   /**
-   * Moves the feed from `from` to `to` and enqueues the deliveries found in between, in
-   * one transaction; false (and nothing written) if another process moved it first.
-   * A sync already pending for the same channel and action is brought forward instead.
+   * One round of the dispatcher, in one transaction, so that its bookkeeping costs one
+   * commit whatever it holds:
+   * 1. `feed`: moves the feed from `from` to `to` and enqueues the deliveries found in
+   *    between; nothing of it is written if another process moved the feed first
+   *    (`advanced: false`). A sync already pending for the same channel and action is
+   *    brought forward instead of added.
+   * 2. `finished`: records each attempt's outcome, the messages it sent or updated, and
+   *    the attempt itself (`lost` if the lease is no longer the owner's). A sync is done
+   *    only if its messages show the action's current version; otherwise it stays
+   *    pending, due now (reconciliation).
+   * 3. `claim`: leases up to `limit` due deliveries to `owner` until `now + leaseMs`.
+   *    Deliveries of one channel and action are claimed in order (a later one waits
+   *    while an earlier one is pending); channels in `skip` are left alone.
    */
-  advanceFeed(feed: string, from: number, to: number, deliveries: readonly NewDelivery[], now: string): Promise<boolean>;
-  /**
-   * Leases up to `limit` due deliveries to `owner` until `now + leaseMs`. Deliveries of one
-   * channel and action are claimed in order: a later one waits while an earlier one is pending.
-   * Deliveries of the channels in `skip` are left alone (they have enough in flight).
-   */
-  claimDue(owner: string, now: string, leaseMs: number, limit: number, skip?: readonly string[]): Promise<Delivery[]>;
+  cycle(round: {
+    now: string;
+    feed?: { feed: string; from: number; to: number; deliveries: readonly NewDelivery[] } | undefined;
+    finished?: readonly FinishedDelivery[] | undefined;
+    claim?: { owner: string; leaseMs: number; limit: number; skip?: readonly string[] | undefined } | undefined;
+  }): Promise<{ advanced?: boolean; settled: Array<DeliveryStatus | 'lost'>; claimed: Delivery[] }>;
   /** The messages sent for an action in a channel. */
   messages(actionId: string, channel: string): Promise<ChatMessage[]>;
-  /**
-   * Records an attempt's outcome, the messages it sent or updated, and the attempt itself,
-   * in one transaction; `lost` if the lease was no longer this owner's.
-   */
-  finish(
-    id: number,
-    owner: string,
-    outcome: DeliveryOutcome,
-    attempt: DeliveryAttempt,
-    messages?: { actionId: string; channel: string; list: readonly ChatMessage[] },
-  ): Promise<DeliveryStatus | 'lost'>;
   listDeliveries(q: DeliveryQuery): Promise<Delivery[]>;
   attempts(deliveryId: number): Promise<DeliveryAttempt[]>;
   /** Remembers an interaction; false if it was seen before (a replay). Forgets those seen before `forgetBefore`. */

@@ -161,7 +161,7 @@ describe('the channel dispatcher', () => {
     expect((await store.channels.attempts(teams!.id))[0]).toMatchObject({ ok: false, detail: 'posted 0, updated 0, replied 0; teams is down' });
     // Backoff: about 1 s (with jitter), not at once.
     expect(Date.parse(teams!.nextAttemptAt) - now.getTime()).toBe(750);
-    expect(await store.channels.claimDue('p9', now.toISOString(), 1000, 10)).toEqual([]);
+    expect((await store.channels.cycle({ now: now.toISOString(), claim: { owner: 'p9', leaseMs: 1000, limit: 10 } })).claimed).toEqual([]);
     await d.close();
     expect(a.status).toBe('pending');
   });

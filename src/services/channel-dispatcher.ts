@@ -1,6 +1,6 @@
 import type { ActionRecord } from '../domain/action-record.js';
 import { isAppError } from '../domain/errors.js';
-import type { NewDelivery, Delivery, DeliveryOutcome, ChannelStore } from '../ports/channel-store.js';
+import type { ChannelStore, Delivery, DeliveryOutcome, FinishedDelivery, NewDelivery } from '../ports/channel-store.js';
 import type { Channel, EventSink } from '../ports/channel.js';
 import type { Clock } from '../ports/clock.js';
 import type { Store } from '../ports/store.js';
@@ -28,7 +28,7 @@ export interface ChannelDispatcher {
   start(): Promise<void>;
   /** Something committed: sweep soon. Never blocks, never throws. */
   wake(): void;
-  /** Sweeps until nothing more is enqueued or due, waiting for every delivery (tests, tools). */
+  /** Runs rounds until nothing more is enqueued or due, waiting for every delivery (tests, tools). */
   sweep(): Promise<{ enqueued: number; delivered: number }>;
   /** Stops the timer and waits for deliveries in flight. */
   close(): Promise<void>;
@@ -49,8 +49,10 @@ export interface DispatcherOptions {
   timeoutMs: number;
   concurrency: number;
   intervalMs: number;
-  /** Delay that gathers the events of a burst into one feed read. */
-  wakeDelayMs?: number;
+  /** Deliveries this process holds (claimed, queued or running) at most. Default 16 x concurrency. */
+  prefetch?: number;
+  /** Least time between two rounds: each round costs one commit, so bursts share rounds. Default 100. */
+  minRoundGapMs?: number;
   /** Makes an error safe to record (no secrets). */
   describe(e: unknown): string;
   onError(e: unknown, context: string): void;
@@ -62,52 +64,52 @@ const FEED_BATCH = 500;
 
 export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher {
   const random = o.random ?? Math.random;
-  const wakeDelay = o.wakeDelayMs ?? 20;
+  const minGap = o.minRoundGapMs ?? 100;
   const chats = new Map(o.chats.map((c) => [c.name, c]));
   const sinks = new Map(o.sinks.map((s) => [s.name, s]));
   const inFlight = new Map<number, { channel: string; done: Promise<void> }>();
+  /** Claimed (leased) and not started yet. */
+  const queue: Delivery[] = [];
+  const prefetch = Math.max(o.concurrency, o.prefetch ?? o.concurrency * 16);
+  /** Outcomes not yet written: they go with the next round's one transaction. */
+  let finished: FinishedDelivery[] = [];
   let timer: NodeJS.Timeout | undefined;
-  let wakeTimer: NodeJS.Timeout | undefined;
+  let roundTimer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   let again = false;
   let closed = false;
+  let lastRound = 0;
 
-  async function readFeed(): Promise<number> {
-    let enqueued = 0;
-    for (;;) {
-      const from = (await o.channels.feedPosition(FEED)) ?? (await o.channels.startFeed(FEED, await o.store.auditSize()));
-      const entries = await o.store.readAudit(from, from + FEED_BATCH);
-      if (entries.length === 0) return enqueued;
-      const actions = new Map<string, ActionRecord | undefined>();
-      const action = async (id: string) => {
-        if (!actions.has(id)) actions.set(id, await o.store.getAction(id));
-        return actions.get(id);
-      };
-      const out: NewDelivery[] = [];
-      const syncs = new Set<string>();
-      for (const e of entries) {
-        const effect = feedEffect(e);
-        if (!effect) continue;
-        const a = await action(effect.actionId);
-        if (!a) continue;
-        // Only actions that needed review have chat messages.
-        if (effect.sync && a.review) for (const c of chats.keys()) syncs.add(`${c}\n${a.id}`);
-        for (const type of effect.events) {
-          for (const s of sinks.values()) {
-            if (!s.accepts(type, a)) continue;
-            out.push({ channel: s.name, kind: 'event', actionId: a.id, eventKey: eventId(a.id, e.seq, type), eventType: type, payload: JSON.stringify(eventBody(type, e, a, o.publicUrl())) });
-          }
+  /** Reads the feed from its position: the deliveries its next entries make, or undefined when there is nothing new. */
+  async function planFeed(): Promise<{ feed: string; from: number; to: number; deliveries: NewDelivery[]; full: boolean } | undefined> {
+    const from = (await o.channels.feedPosition(FEED)) ?? (await o.channels.startFeed(FEED, await o.store.auditSize()));
+    const entries = await o.store.readAudit(from, from + FEED_BATCH);
+    if (entries.length === 0) return undefined;
+    const actions = new Map<string, ActionRecord | undefined>();
+    const out: NewDelivery[] = [];
+    const syncs = new Set<string>();
+    for (const [i, e] of entries.entries()) {
+      // Long reads are cut into slices, so that the gate's requests are served in between.
+      if (i > 0 && i % 64 === 0) await new Promise((r) => setImmediate(r));
+      const effect = feedEffect(e);
+      if (!effect) continue;
+      if (!actions.has(effect.actionId)) actions.set(effect.actionId, await o.store.getAction(effect.actionId));
+      const a = actions.get(effect.actionId);
+      if (!a) continue;
+      // Only actions that needed review have chat messages.
+      if (effect.sync && a.review) for (const c of chats.keys()) syncs.add(`${c}\n${a.id}`);
+      for (const type of effect.events) {
+        for (const s of sinks.values()) {
+          if (!s.accepts(type, a)) continue;
+          out.push({ channel: s.name, kind: 'event', actionId: a.id, eventKey: eventId(a.id, e.seq, type), eventType: type, payload: JSON.stringify(eventBody(type, e, a, o.publicUrl())) });
         }
       }
-      for (const key of syncs) {
-        const [channel, actionId] = key.split('\n') as [string, string];
-        out.push({ channel, kind: 'sync', actionId });
-      }
-      const to = entries[entries.length - 1]!.seq + 1;
-      // Lost to another process: it enqueued these; read on from where it left the cursor.
-      if (await o.channels.advanceFeed(FEED, from, to, out, o.clock.now().toISOString())) enqueued += out.length;
-      if (entries.length < FEED_BATCH) return enqueued;
     }
+    for (const key of syncs) {
+      const [channel, actionId] = key.split('\n') as [string, string];
+      out.push({ channel, kind: 'sync', actionId });
+    }
+    return { feed: FEED, from, to: entries[entries.length - 1]!.seq + 1, deliveries: out, full: entries.length === FEED_BATCH };
   }
 
   function outcomeFor(d: Delivery, error: unknown): DeliveryOutcome {
@@ -132,12 +134,13 @@ export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher
     return Promise.race([work(ac.signal), timeout]).finally(() => clearTimeout(t));
   }
 
-  async function run(d: Delivery): Promise<void> {
+  /** Runs one delivery; its outcome is queued for the next round. Never throws. */
+  async function run(d: Delivery): Promise<FinishedDelivery> {
     const started = Date.now();
     let outcome: DeliveryOutcome = { type: 'done' };
     let detail: string;
     let ok = true;
-    let messages: { actionId: string; channel: string; list: Awaited<ReturnType<ChannelStore['messages']>> } | undefined;
+    let messages: FinishedDelivery['messages'];
     try {
       if (d.kind === 'event') {
         const sink = sinks.get(d.channel);
@@ -164,45 +167,78 @@ export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher
       outcome = outcomeFor(d, e);
     }
     const attempt = { attempt: d.attempts + 1, ok, detail, durationMs: Date.now() - started, at: o.clock.now().toISOString() };
-    await o.channels.finish(d.id, o.owner, outcome, attempt, messages);
+    return { id: d.id, owner: o.owner, outcome, attempt, ...(messages ? { messages } : {}) };
   }
 
-  /** Claims what is due (within the concurrency, and at most half of it per channel) and starts it. */
-  async function deliverDue(): Promise<number> {
-    let delivered = 0;
-    const perChannel = Math.max(1, Math.ceil(o.concurrency / 2));
-    for (;;) {
-      const room = o.concurrency - inFlight.size;
-      if (room <= 0 || closed) break;
-      const busy = new Map<string, number>();
-      for (const c of inFlight.values()) busy.set(c.channel, (busy.get(c.channel) ?? 0) + 1);
-      const full = [...busy].filter(([, n]) => n >= perChannel).map(([c]) => c);
-      // The lease outlives the timeout, so a delivery in flight is never claimed twice.
-      const due = await o.channels.claimDue(o.owner, o.clock.now().toISOString(), o.timeoutMs * 2 + 30_000, room, full);
-      if (due.length === 0) break;
-      for (const d of due) {
-        const p = run(d)
-          .catch((e: unknown) => o.onError(e, `delivery ${d.id}`))
-          .finally(() => {
-            inFlight.delete(d.id);
-            // A slot is free: more may be due. Never waited for by a sweep, so a slow channel holds up nobody.
-            if (!closed) void schedule();
-          });
-        inFlight.set(d.id, { channel: d.channel, done: p });
-        delivered++;
-      }
-      if (due.length < room) break;
+  /**
+   * Starts queued deliveries within the concurrency, at most half of it per channel (a
+   * hanging channel cannot take every slot), one per event-loop turn: requests to the
+   * gate that arrive meanwhile are served in between.
+   */
+  let pumping = false;
+  function pump(): void {
+    if (pumping || closed) return;
+    pumping = true;
+    setImmediate(() => {
+      pumping = false;
+      const perChannel = Math.max(1, Math.ceil(o.concurrency / 2));
+      const running = new Map<string, number>();
+      for (const c of inFlight.values()) running.set(c.channel, (running.get(c.channel) ?? 0) + 1);
+      const i = inFlight.size < o.concurrency ? queue.findIndex((d) => (running.get(d.channel) ?? 0) < perChannel) : -1;
+      if (i < 0) return;
+      const d = queue.splice(i, 1)[0]!;
+      const p = run(d).then((f) => {
+        finished.push(f);
+        inFlight.delete(d.id);
+        pump();
+        // Recorded with the next round, which also claims more.
+        wake();
+      });
+      inFlight.set(d.id, { channel: d.channel, done: p });
+      pump();
+    });
+  }
+
+  /**
+   * One round: read the feed, then in ONE transaction move it, record what finished and
+   * claim what is due (up to `prefetch` held by this process, at most half of it per
+   * channel); queue the claimed deliveries and start them within the concurrency.
+   */
+  async function round(): Promise<{ enqueued: number; started: number; more: boolean }> {
+    lastRound = Date.now();
+    const feed = await planFeed();
+    const done = finished;
+    finished = [];
+    const held = queue.length + inFlight.size;
+    const room = closed ? 0 : prefetch - held;
+    const holding = new Map<string, number>();
+    for (const d of queue) holding.set(d.channel, (holding.get(d.channel) ?? 0) + 1);
+    for (const c of inFlight.values()) holding.set(c.channel, (holding.get(c.channel) ?? 0) + 1);
+    const skip = [...holding].filter(([, n]) => n >= prefetch / 2).map(([c]) => c);
+    if (!feed && done.length === 0 && room <= 0) return { enqueued: 0, started: 0, more: false };
+    let r: Awaited<ReturnType<ChannelStore['cycle']>>;
+    try {
+      r = await o.channels.cycle({
+        now: o.clock.now().toISOString(),
+        feed,
+        finished: done,
+        // The lease outlives the wait in the queue and the timeout, so a delivery is never claimed twice.
+        claim: room > 0 ? { owner: o.owner, leaseMs: o.timeoutMs * 4 + 60_000, limit: room, skip } : undefined,
+      });
+    } catch (e) {
+      // Not recorded: keep the outcomes for the next round (their leases still hold).
+      finished = [...done, ...finished];
+      throw e;
     }
-    return delivered;
+    queue.push(...r.claimed);
+    pump();
+    const enqueued = feed && r.advanced ? feed.deliveries.length : 0;
+    // A full batch, or a lost race on the feed (another process enqueued those entries): go on soon.
+    const more = (feed !== undefined && (feed.full || r.advanced === false)) || (room > 0 && r.claimed.length === room);
+    return { enqueued, started: r.claimed.length, more };
   }
 
-  async function sweepOnce(): Promise<{ enqueued: number; delivered: number }> {
-    const enqueued = await readFeed();
-    const delivered = await deliverDue();
-    return { enqueued, delivered };
-  }
-
-  /** One sweep at a time; a wake during a sweep runs another right after. */
+  /** One round at a time, at least minGap apart (rounds are what cost commits); a wake during a round runs another after it. */
   function schedule(): Promise<unknown> {
     if (running) {
       again = true;
@@ -212,13 +248,26 @@ export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher
       do {
         again = false;
         try {
-          await sweepOnce();
+          if ((await round()).more) again = true;
         } catch (e) {
-          if (!(isAppError(e) && e.code === 'STORAGE_ERROR' && closed)) o.onError(e, 'channel sweep');
+          if (!(isAppError(e) && e.code === 'STORAGE_ERROR' && closed)) o.onError(e, 'channel round');
         }
+        if (again && !closed) await new Promise((r) => setTimeout(r, Math.max(0, lastRound + minGap - Date.now())));
       } while (again && !closed);
     })().finally(() => (running = undefined));
     return running;
+  }
+
+  function wake(): void {
+    if (closed || roundTimer) return;
+    roundTimer = setTimeout(
+      () => {
+        roundTimer = undefined;
+        void schedule();
+      },
+      Math.max(0, lastRound + minGap - Date.now()),
+    );
+    roundTimer.unref();
   }
 
   return {
@@ -228,32 +277,32 @@ export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher
       timer.unref();
       void schedule();
     },
-    wake() {
-      if (closed || wakeTimer) return;
-      wakeTimer = setTimeout(() => {
-        wakeTimer = undefined;
-        void schedule();
-      }, wakeDelay);
-      wakeTimer.unref();
-    },
+    wake,
     async sweep() {
       await running;
       const total = { enqueued: 0, delivered: 0 };
       for (;;) {
-        const r = await sweepOnce();
-        await Promise.allSettled([...inFlight.values()].map((f) => f.done));
+        const r = await round();
+        while (inFlight.size || queue.length) {
+          await Promise.allSettled([...inFlight.values()].map((f) => f.done));
+          if (!inFlight.size && queue.length) await new Promise((r) => setImmediate(r));
+        }
         await running;
         total.enqueued += r.enqueued;
-        total.delivered += r.delivered;
-        if (r.enqueued === 0 && r.delivered === 0) return total;
+        total.delivered += r.started;
+        if (r.enqueued === 0 && r.started === 0 && finished.length === 0 && !r.more) return total;
       }
     },
     async close() {
       closed = true;
       if (timer) clearInterval(timer);
-      if (wakeTimer) clearTimeout(wakeTimer);
+      if (roundTimer) clearTimeout(roundTimer);
       await running;
+      // Queued deliveries are left to their leases; those running are waited for.
+      queue.length = 0;
       await Promise.allSettled([...inFlight.values()].map((f) => f.done));
+      // Record what finished meanwhile (claims nothing more).
+      if (finished.length) await round().catch((e: unknown) => o.onError(e, 'channel round'));
     },
   };
 }

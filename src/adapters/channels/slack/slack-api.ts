@@ -1,6 +1,7 @@
 import { LogLevel, WebClient } from '@slack/web-api';
 import type { Logger as SlackLogger } from '@slack/web-api';
 import type { Logger } from 'pino';
+import { httpFetch } from '../http-fetch.js';
 
 /** The few Web API methods Countersign calls (chat:write, users:read, users:read.email, im:write). */
 export interface SlackApi {
@@ -38,6 +39,7 @@ export function createSlackApi(opts: { token: string; apiUrl: string; timeoutMs:
     timeout: opts.timeoutMs,
     retryConfig: { retries: 1, factor: 2, minTimeout: 200, maxTimeout: 1000 },
     rejectRateLimitedCalls: true,
+    fetch: httpFetch,
   });
   const api: SlackApi = {
     async postMessage(a) {

@@ -1,3 +1,5 @@
+import { httpFetch } from '../http-fetch.js';
+
 /**
  * Outbound tokens for the Bot Connector: OAuth 2.0 client credentials against the
  * configured token endpoint (Microsoft's by default). Cached until five minutes before
@@ -8,7 +10,7 @@ export interface BotTokenSource {
 }
 
 export function createBotTokenSource(opts: { tokenUrl: string; appId: string; appPassword: string; scope: string; now?: () => number; fetch?: typeof fetch }): BotTokenSource {
-  const doFetch = opts.fetch ?? fetch;
+  const doFetch = opts.fetch ?? httpFetch;
   const now = opts.now ?? Date.now;
   let cached: { token: string; until: number } | undefined;
   let pending: Promise<{ token: string; until: number }> | undefined;
@@ -19,7 +21,6 @@ export function createBotTokenSource(opts: { tokenUrl: string; appId: string; ap
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'client_credentials', client_id: opts.appId, client_secret: opts.appPassword, scope: opts.scope }).toString(),
       signal: AbortSignal.timeout(10_000),
-      redirect: 'error',
     });
     // The body of a refusal is not echoed: it may repeat what was sent.
     if (!res.ok) throw new Error(`token endpoint answered HTTP ${res.status}`);

@@ -1,6 +1,7 @@
 import type { ActionRecord } from '../../../domain/action-record.js';
 import type { EventSink } from '../../../ports/channel.js';
 import { VERSION } from '../../../version.js';
+import { postBody } from '../http-fetch.js';
 import { signWebhook, webhookKey } from './webhook-sign.js';
 
 /**
@@ -9,11 +10,11 @@ import { signWebhook, webhookKey } from './webhook-sign.js';
  * delivered; anything else (a redirect included: it is not followed) is a failure the
  * queue retries with backoff.
  */
-export function createWebhookSink(opts: { name: string; url: string; secret: string; events: readonly string[]; rules?: readonly string[] | undefined; now?: () => number; fetch?: typeof fetch }): EventSink {
+export function createWebhookSink(opts: { name: string; url: string; secret: string; events: readonly string[]; rules?: readonly string[] | undefined; now?: () => number; post?: typeof postBody }): EventSink {
   const key = webhookKey(opts.secret);
   const events = new Set(opts.events);
   const rules = opts.rules ? new Set(opts.rules) : undefined;
-  const doFetch = opts.fetch ?? fetch;
+  const post = opts.post ?? postBody;
   const now = opts.now ?? Date.now;
   return {
     name: `webhook:${opts.name}`,
@@ -22,22 +23,16 @@ export function createWebhookSink(opts: { name: string; url: string; secret: str
     },
     async send(event, signal) {
       const ts = Math.floor(now() / 1000);
-      const res = await doFetch(opts.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': `countersign/${VERSION}`,
-          'webhook-id': event.id,
-          'webhook-timestamp': String(ts),
-          'webhook-signature': signWebhook(key, event.id, ts, event.payload),
-        },
-        body: event.payload,
-        signal,
-        redirect: 'manual',
-      });
-      await res.body?.cancel().catch(() => {});
-      if (res.status < 200 || res.status > 299) throw Object.assign(new Error(`HTTP ${res.status}`), { code: `HTTP_${res.status}` });
-      return `HTTP ${res.status}`;
+      const headers = {
+        'content-type': 'application/json',
+        'user-agent': `countersign/${VERSION}`,
+        'webhook-id': event.id,
+        'webhook-timestamp': String(ts),
+        'webhook-signature': signWebhook(key, event.id, ts, event.payload),
+      };
+      const status = await post(opts.url, headers, event.payload, signal);
+      if (status < 200 || status > 299) throw Object.assign(new Error(`HTTP ${status}`), { code: `HTTP_${status}` });
+      return `HTTP ${status}`;
     },
   };
 }

@@ -109,10 +109,8 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
     channels: {
       feedPosition: (feed) => read(() => channels.feedPosition(feed)),
       startFeed: (feed, seq) => writer.submit('startFeed', { feed, seq }),
-      advanceFeed: (feed, from, to, deliveries, now) => writer.submit('advanceFeed', { feed, from, to, deliveries, now }),
-      claimDue: (owner, now, leaseMs, limit, skip = []) => writer.submit('claimDeliveries', { owner, now, leaseMs, limit, skip }),
+      cycle: (round) => writer.submit('cycleDeliveries', round),
       messages: (actionId, channel) => read(() => channels.messages(actionId, channel)),
-      finish: (id, owner, outcome, attempt, messages) => writer.submit('finishDelivery', { id, owner, outcome, attempt, messages }),
       listDeliveries: (q) => read(() => channels.list(q)),
       attempts: (deliveryId) => read(() => channels.attempts(deliveryId)),
       rememberInteraction: (key, now, forgetBefore) => writer.submit('rememberInteraction', { key, now, forgetBefore }),

@@ -1,7 +1,7 @@
 import type { ActionRecord } from '../../../domain/action-record.js';
 import type { AuditDraft, AuditEntry } from '../../../domain/audit-entry.js';
 import { AppError } from '../../../domain/errors.js';
-import type { ChatMessage, DeliveryAttempt, DeliveryOutcome, NewDelivery } from '../../../ports/channel-store.js';
+import type { Delivery, DeliveryStatus, FinishedDelivery, NewDelivery } from '../../../ports/channel-store.js';
 import type { InsertResult } from '../../../ports/store.js';
 import { instantOf } from '../store-error.js';
 import type { ActionsTable } from './sqlite-actions.js';
@@ -49,20 +49,19 @@ export function createWriteOps(t: WriteTables) {
     startFeed({ feed, seq }: { feed: string; seq: number }): number {
       return t.channels.startFeed(feed, seq);
     },
-    advanceFeed(a: { feed: string; from: number; to: number; deliveries: readonly NewDelivery[]; now: string }): boolean {
-      return t.channels.advanceFeed(a.feed, a.from, a.to, a.deliveries, instantOf(a.now, 'now'));
-    },
-    claimDeliveries(a: { owner: string; now: string; leaseMs: number; limit: number; skip: readonly string[] }) {
-      return t.channels.claimDue(a.owner, instantOf(a.now, 'now'), a.leaseMs, a.limit, a.skip);
-    },
-    finishDelivery(a: {
-      id: number;
-      owner: string;
-      outcome: DeliveryOutcome;
-      attempt: DeliveryAttempt;
-      messages?: { actionId: string; channel: string; list: readonly ChatMessage[] } | undefined;
-    }) {
-      return t.channels.finish(a.id, a.owner, a.outcome, a.attempt, a.messages);
+    /** One dispatcher round in one transaction: move the feed, settle finished deliveries, claim due ones. */
+    cycleDeliveries(a: {
+      now: string;
+      feed?: { feed: string; from: number; to: number; deliveries: readonly NewDelivery[] } | undefined;
+      finished?: readonly FinishedDelivery[] | undefined;
+      claim?: { owner: string; leaseMs: number; limit: number; skip?: readonly string[] | undefined } | undefined;
+    }): { advanced?: boolean; settled: Array<DeliveryStatus | 'lost'>; claimed: Delivery[] } {
+      const now = instantOf(a.now, 'now');
+      const out: { advanced?: boolean; settled: Array<DeliveryStatus | 'lost'>; claimed: Delivery[] } = { settled: [], claimed: [] };
+      if (a.feed) out.advanced = t.channels.advanceFeed(a.feed.feed, a.feed.from, a.feed.to, a.feed.deliveries, now);
+      for (const f of a.finished ?? []) out.settled.push(t.channels.finish(f.id, f.owner, f.outcome, f.attempt, f.messages));
+      if (a.claim) out.claimed = t.channels.claimDue(a.claim.owner, now, a.claim.leaseMs, a.claim.limit, a.claim.skip ?? []);
+      return out;
     },
     rememberInteraction(a: { key: string; now: string; forgetBefore: string }): boolean {
       return t.channels.rememberInteraction(a.key, instantOf(a.now, 'now'), instantOf(a.forgetBefore, 'forgetBefore'));
