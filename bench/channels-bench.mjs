@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentile, writeFragment } from './bench-util.mjs';
@@ -120,9 +121,7 @@ try {
     - { name: tickets, url: "${fakes.url}/hook/2", secret: "${whsec()}" }
 `;
   writeFileSync(join(dir, 'plain.yaml'), base('plain'));
-  const only = process.env.BENCH_ONLY; // debugging: webhooks | chats
-  const picked = only === 'webhooks' ? channels.replace(/  slack:[^\n]*\n/, '').replace(/  teams:\n(    [^\n]*\n)+/, '') : only === 'chats' ? channels.replace(/  webhooks:\n(    [^\n]*\n)+/, '') : channels;
-  writeFileSync(join(dir, 'channels.yaml'), base('channels') + picked);
+  writeFileSync(join(dir, 'channels.yaml'), base('channels') + channels);
 
   const gateways = {};
   const pids = {};
@@ -138,8 +137,6 @@ try {
     review: JSON.stringify({ kind: 'http', target: 'api', input: { method: 'POST', path: '/v1/items', body: { name: 'x' } }, mode: 'decide', justification: 'benchmark' }),
   };
   // Warm-up both gateways on both paths.
-  const warm = { ...process.env };
-  void warm;
   for (const g of Object.values(gateways)) for (const b of Object.values(bodies)) for (let i = 0; i < 300; i++) await post(g, token, b);
 
   const samples = { allow: { plain: [], channels: [] }, review: { plain: [], channels: [] } };

@@ -30,7 +30,7 @@ class KeepAliveHttpClient extends HttpClient {
       // not JSON: kept as text
     }
     const response: HttpResponse<T> = { data: data as T, status: res.status, statusText: res.statusText, headers: res.headers, config };
-    if (!res.ok) throw new HttpError(`Request failed with status ${res.status}`, response as HttpResponse, config);
+    if (!res.ok) throw new HttpError(`Request failed with status ${res.status}`, response, config);
     return response;
   }
 }
