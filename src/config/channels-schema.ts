@@ -21,7 +21,7 @@ export type WebhookEventType = EventType;
 
 export const slackSchema = z
   .object({
-    botToken: z.string().regex(/^xoxb-[\x21-\x7e]+$/, 'expected a bot token (xoxb-...)').describe('The bot user OAuth token (`xoxb-...`), as `${ENV}`. Scopes: chat:write, users:read, users:read.email, im:write (see docs/channels.md).'),
+    botToken: z.string().regex(/^xoxb-[\x21-\x7e]+$/, 'expected a bot token (xoxb-...)').describe('The bot user OAuth token (`xoxb-...`), as `${ENV}`. Scopes: chat:write, users:read, users:read.email (see docs/channels.md).'),
     signingSecret: z.string().min(16).describe('The app\'s signing secret, as `${ENV}`: every interaction request is verified with it (v0 HMAC-SHA256, constant time).'),
     teamId: z.string().regex(/^T[A-Z0-9]+$/, 'expected a Slack team id (T...)').describe('The workspace id; interactions from any other workspace are refused.'),
     channel: z.string().regex(/^[CG][A-Z0-9]+$/, 'expected a channel id (C... or G...)').optional().describe('Channel id where review requests are posted.'),
