@@ -109,6 +109,10 @@ function collectSecrets(c: Config, substituted: Set<string>): string[] {
       if (parts.length > 1) out.add(parts[parts.length - 1]!);
     }
   }
+  const ch = c.channels;
+  for (const v of [ch?.slack?.botToken, ch?.slack?.signingSecret, ch?.slack?.socketMode?.appToken, ch?.teams?.appPassword, ...(ch?.webhooks ?? []).map((w) => w.secret)]) {
+    if (v) out.add(v);
+  }
   // Longest first, so that a secret containing another is replaced whole.
   return [...out].filter((s) => s.length >= 8).sort((a, b) => b.length - a.length);
 }

@@ -73,6 +73,42 @@ describe('one request, every channel', () => {
   });
 });
 
+describe('every state change shows', () => {
+  it('sends the request directly to each eligible approver with a Slack id (never to a party), and updates those messages too', async () => {
+    const a = await submitRelease(ctx);
+    const dm = await until(async () => ctx.slack.posts().find((p) => p.channel === `D${SLACK.alice.slice(1)}` && JSON.stringify(p.blocks).includes(a.id)), (x) => !!x);
+    expect(dm).toBeDefined();
+    // carol owns the agent: a party, never asked.
+    expect(ctx.slack.posts().some((p) => p.channel === `D${SLACK.carol.slice(1)}` && JSON.stringify(p.blocks).includes(a.id))).toBe(false);
+    await ctx.server.client(ctx.ws.tokens.bob).approve(a.id, a.fingerprint);
+    await until(async () => JSON.stringify(dm!.blocks), (t) => t.includes('approved by bob@example.com'));
+  });
+
+  it('shows an escalation', async () => {
+    const a = await ctx.server.client(ctx.ws.tokens.agent).submit({ kind: 'http', target: 'github', input: { method: 'PATCH', path: '/repos/acme/app' }, mode: 'decide' });
+    expect(a.decision.rules).toEqual(['escalating']);
+    const m = await slackPost(ctx, a.id);
+    const card = await teamsCard(ctx, a.id);
+    expect(JSON.stringify(m.blocks)).toContain('escalates to group:oncall');
+    await until(async () => JSON.stringify(m.blocks), (t) => t.includes('escalated to group:oncall'), 15_000);
+    await until(async () => cardText(card), (t) => t.includes('escalated to group:oncall'), 15_000);
+  });
+
+  it('shows the execution result, and the buttons are gone', async () => {
+    const a = await ctx.server.client(ctx.ws.tokens.agent).submit({ kind: 'http', target: 'github', input: { method: 'PUT', path: '/quick/run' } });
+    expect(a.mode).toBe('execute');
+    const m = await slackPost(ctx, a.id);
+    const card = await teamsCard(ctx, a.id);
+    await postTeams(ctx, ctx.teams.invoke({ verb: 'countersign.approve', data: { actionId: a.id, fingerprint: a.fingerprint }, aadObjectId: AAD.bob, tenantId: TENANT, conversationId: CONVERSATION }), await ctx.teams.token());
+    await until(async () => JSON.stringify(m.blocks), (t) => t.includes('Approved and executed: succeeded (HTTP 200)'));
+    await until(async () => cardText(card), (t) => t.includes('Approved and executed: succeeded (HTTP 200)'));
+    expect(ctx.slack.buttons(m)).toEqual([]);
+    expect(cardActions(card)).toEqual([]);
+    await until(async () => ctx.hooks.all.types(a.id), (t) => t.includes('action.succeeded'));
+    expect(ctx.hooks.all.types(a.id)).toEqual(['action.pending', 'action.reviewed', 'action.approved', 'action.running', 'action.succeeded']);
+  });
+});
+
 describe('a channel that is down', () => {
   it('blocks neither the gate nor the other channels; its deliveries are retried and recorded', async () => {
     ctx.slack.state.hang = true;

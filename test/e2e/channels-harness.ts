@@ -88,7 +88,7 @@ export function useChannelServer(opts: { policy?: string; delivery?: string } = 
       `${humans}
 audit: { readerGroups: [admin] }
 channels:
-  slack: { botToken: "\${T_SLACK_BOT}", signingSecret: "\${T_SLACK_SIGNING}", teamId: ${TEAM}, channel: ${CHANNEL}, apiUrl: "${ctx.slack.apiUrl}" }
+  slack: { botToken: "\${T_SLACK_BOT}", signingSecret: "\${T_SLACK_SIGNING}", teamId: ${TEAM}, channel: ${CHANNEL}, notifyApprovers: true, apiUrl: "${ctx.slack.apiUrl}" }
   teams:
     appId: ${APP_ID}
     appPassword: "\${T_TEAMS_PASSWORD}"
