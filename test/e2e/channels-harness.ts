@@ -4,6 +4,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { Action } from '../../src/client/types.js';
 import { startSlackFake } from '../fakes/slack-fake.js';
 import type { SlackFake } from '../fakes/slack-fake.js';
+import { startSlackSocketFake } from '../fakes/slack-socket-fake.js';
 import { startTeamsFake } from '../fakes/teams-fake.js';
 import type { TeamsFake } from '../fakes/teams-fake.js';
 import { startWebhookReceiver } from '../fakes/webhook-receiver.js';
@@ -37,7 +38,8 @@ export interface ChannelContext {
   target: Awaited<ReturnType<typeof startTarget>>;
   ws: Workspace;
   server: ServerProcess;
-  secrets: { slackBot: string; slackSigning: string; teamsPassword: string; pager: string; all: string };
+  secrets: { slackBot: string; slackSigning: string; slackApp: string; teamsPassword: string; pager: string; all: string };
+  socket?: Awaited<ReturnType<typeof startSlackSocketFake>>;
   restart(): Promise<void>;
 }
 
@@ -48,18 +50,22 @@ const whsec = () => `whsec_${randomBytes(32).toString('base64')}`;
  * those services on loopback ports. Human mappings: alice and carol by explicit Slack id,
  * bob by explicit Teams id, dave by email (Slack users.info) and UPN (Teams members).
  */
-export function useChannelServer(opts: { policy?: string; delivery?: string } = {}): ChannelContext {
+export function useChannelServer(opts: { policy?: string; delivery?: string; socketMode?: boolean } = {}): ChannelContext {
   const ctx = {} as ChannelContext;
   beforeAll(async () => {
     ctx.secrets = {
       slackBot: `xoxb-${randomBytes(12).toString('hex')}`,
       slackSigning: randomBytes(16).toString('hex'),
+      slackApp: `xapp-1-${randomBytes(12).toString('hex')}`,
       teamsPassword: randomBytes(16).toString('base64url'),
       pager: whsec(),
       all: whsec(),
     };
+    if (opts.socketMode) ctx.socket = await startSlackSocketFake();
+    const socket = ctx.socket;
     ctx.slack = await startSlackFake({
       token: ctx.secrets.slackBot,
+      ...(socket ? { socketMode: { appToken: ctx.secrets.slackApp, url: socket.url } } : {}),
       users: [
         { id: SLACK.alice, email: 'alice@example.com' },
         { id: SLACK.carol, email: 'carol@example.com' },
@@ -88,7 +94,7 @@ export function useChannelServer(opts: { policy?: string; delivery?: string } = 
       `${humans}
 audit: { readerGroups: [admin] }
 channels:
-  slack: { botToken: "\${T_SLACK_BOT}", signingSecret: "\${T_SLACK_SIGNING}", teamId: ${TEAM}, channel: ${CHANNEL}, notifyApprovers: true, apiUrl: "${ctx.slack.apiUrl}" }
+  slack: { botToken: "\${T_SLACK_BOT}", signingSecret: "\${T_SLACK_SIGNING}", teamId: ${TEAM}, channel: ${CHANNEL}, notifyApprovers: true, apiUrl: "${ctx.slack.apiUrl}"${opts.socketMode ? ', socketMode: { appToken: "${T_SLACK_APP}" }' : ''} }
   teams:
     appId: ${APP_ID}
     appPassword: "\${T_TEAMS_PASSWORD}"
@@ -106,6 +112,7 @@ channels:
     Object.assign(ctx.ws.env, {
       T_SLACK_BOT: ctx.secrets.slackBot,
       T_SLACK_SIGNING: ctx.secrets.slackSigning,
+      T_SLACK_APP: ctx.secrets.slackApp,
       T_TEAMS_PASSWORD: ctx.secrets.teamsPassword,
       T_WH_PAGER: ctx.secrets.pager,
       T_WH_ALL: ctx.secrets.all,
@@ -118,7 +125,7 @@ channels:
   });
   afterAll(async () => {
     await ctx.server?.stop();
-    await Promise.all([ctx.slack?.close(), ctx.teams?.close(), ctx.hooks?.pager.close(), ctx.hooks?.all.close(), ctx.target?.close()]);
+    await Promise.all([ctx.socket?.close(), ctx.slack?.close(), ctx.teams?.close(), ctx.hooks?.pager.close(), ctx.hooks?.all.close(), ctx.target?.close()]);
     ctx.ws?.cleanup();
   });
   return ctx;

@@ -4,7 +4,7 @@ import { json, startHttpFake } from './http-fake.js';
 /**
  * A fake of the Slack Web API (https://api.slack.com/methods), for the methods
  * Countersign calls: chat.postMessage, chat.update, chat.postEphemeral, users.info,
- * views.open. Requests are form-encoded with a bearer token, as the official SDK sends
+ * views.open, and apps.connections.open for Socket Mode (see slack-socket-fake.ts). Requests are form-encoded with a bearer token, as the official SDK sends
  * them; answers follow the documented shapes (`{ok: true, ...}` or `{ok: false, error}`).
  * Interactions are built and signed as Slack signs them (v0 HMAC-SHA256).
  */
@@ -24,7 +24,7 @@ export interface SlackUser {
   isBot?: boolean;
 }
 
-export async function startSlackFake(opts: { token: string; users: SlackUser[] }) {
+export async function startSlackFake(opts: { token: string; users: SlackUser[]; socketMode?: { appToken: string; url(): string } }) {
   const messages: SlackMessage[] = [];
   const ephemerals: Array<{ channel: string; user: string; text: string }> = [];
   const views: Array<{ triggerId: string; view: Record<string, unknown> }> = [];
@@ -35,6 +35,11 @@ export async function startSlackFake(opts: { token: string; users: SlackUser[] }
   const fake = await startHttpFake((r, res) => {
     const method = r.path.replace(/^\/api\//, '').split('?')[0]!;
     calls.push(method);
+    if (method === 'apps.connections.open') {
+      // Socket Mode: the app-level token, not the bot token.
+      if (!opts.socketMode || r.headers.authorization !== `Bearer ${opts.socketMode.appToken}`) return json(res, 200, { ok: false, error: 'invalid_auth' });
+      return json(res, 200, { ok: true, url: opts.socketMode.url() });
+    }
     if (r.headers.authorization !== `Bearer ${opts.token}`) return json(res, 200, { ok: false, error: 'invalid_auth' });
     const form = new URLSearchParams(r.body);
     const arg = (k: string) => form.get(k) ?? undefined;
