@@ -22,14 +22,8 @@ export interface NewDelivery {
   payload?: string;
 }
 
-export interface Delivery {
+export interface Delivery extends NewDelivery {
   id: number;
-  channel: string;
-  kind: DeliveryKind;
-  actionId: string;
-  eventKey?: string;
-  eventType?: string;
-  payload?: string;
   status: DeliveryStatus;
   attempts: number;
   nextAttemptAt: string;

@@ -3,6 +3,8 @@ import { AppError } from '../../../domain/errors.js';
 import type { Verdict } from '../../../domain/review.js';
 import type { ChatReviews, DirectoryHuman, HumanDirectory } from '../../../services/chat-review.js';
 import { refusalText } from '../../../services/chat-review.js';
+import type { Obj } from '../chat-payload.js';
+import { actionTarget, obj, str } from '../chat-payload.js';
 import type { SlackApi } from './slack-api.js';
 import type { ButtonValue } from './slack-blocks.js';
 import { APPROVE_ACTION, DENY_ACTION, DENY_CALLBACK, denyModal } from './slack-blocks.js';
@@ -22,20 +24,13 @@ export interface SlackInteractions {
   receive(payload: unknown, key: string): Promise<SlackAck>;
 }
 
-const ACTION_ID = /^act_[A-Za-z0-9]{10,64}$/;
-const FINGERPRINT = /^sha256:[0-9a-f]{64}$/;
 const EMAIL_CACHE_MS = 5 * 60_000;
-
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
 function parseTarget(v: unknown): ButtonValue | undefined {
   try {
     const o = obj(typeof v === 'string' ? JSON.parse(v) : undefined);
-    const a = str(o?.a);
-    const f = str(o?.f);
-    return a && f && ACTION_ID.test(a) && FINGERPRINT.test(f) ? { a, f } : undefined;
+    const t = actionTarget(o?.a, o?.f);
+    return t ? { a: t.actionId, f: t.fingerprint } : undefined;
   } catch {
     return undefined;
   }

@@ -6,6 +6,7 @@ import { reviewCard } from '../../../domain/review-card.js';
 import type { ChatReviews, DirectoryHuman, HumanDirectory } from '../../../services/chat-review.js';
 import { refusalText } from '../../../services/chat-review.js';
 import { ADAPTIVE_CARD, APPROVE_VERB, DENY_VERB, REFRESH_VERB, teamsCard } from './teams-card.js';
+import { actionTarget, obj, str } from '../chat-payload.js';
 import type { TeamsConnector } from './teams-connector.js';
 import type { BotFrameworkVerifier } from './teams-jwt.js';
 
@@ -19,12 +20,6 @@ export interface TeamsActivities {
   handle(authorization: string | undefined, body: unknown): Promise<TeamsReply>;
 }
 
-const ACTION_ID = /^act_[A-Za-z0-9]{10,64}$/;
-const FINGERPRINT = /^sha256:[0-9a-f]{64}$/;
-
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
 const message = (text: string): TeamsReply => ({ status: 200, body: { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: text } });
 
@@ -61,9 +56,9 @@ export function createTeamsActivities(deps: {
     const action = obj(obj(activity.value)?.action);
     const verb = str(action?.verb);
     const data = obj(action?.data);
-    const actionId = str(data?.actionId);
-    const fingerprint = str(data?.fingerprint);
-    if (!actionId || !ACTION_ID.test(actionId) || !fingerprint || !FINGERPRINT.test(fingerprint)) return message(refusalText(new AppError('VALIDATION_FAILED', 'This card does not name an action')));
+    const target = actionTarget(data?.actionId, data?.fingerprint);
+    if (!target) return message(refusalText(new AppError('VALIDATION_FAILED', 'This card does not name an action')));
+    const { actionId, fingerprint } = target;
     const key = `teams:${str(activity.conversation?.id) ?? ''}:${str(activity.id) ?? ''}`;
     if (!str(activity.id)) throw new AppError('VALIDATION_FAILED', 'body.id: an invoke activity has an id');
     if (!(await deps.remember(key))) {
