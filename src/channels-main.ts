@@ -156,11 +156,8 @@ export async function createChannels(args: {
       if (dispatcher) {
         await dispatcher.start();
         // Committed changes wake the dispatcher at once; it never runs in the gate's path.
-        const wake = () => dispatcher.wake();
-        unsubscribe = (() => {
-          const off = args.events.subscribe(wake);
-          return () => void off();
-        })();
+        const off = args.events.subscribe(() => dispatcher.wake());
+        unsubscribe = () => void off();
       }
       if (startSocket) await startSocket();
       log.info({ chats: chats.map((x) => x.name), webhooks: sinks.map((x) => x.name) }, 'channels started');

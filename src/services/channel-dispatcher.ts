@@ -18,10 +18,16 @@ import { syncChat } from './channel-sync.js';
  * - Chat deliveries are state-based: a `sync` renders the action's CURRENT state and
  *   stores, per message, the version it shows; if the action moved on meanwhile, the
  *   sync stays pending and runs again. Webhook deliveries are events with a fixed body.
- * - Deliveries are claimed with a lease, run concurrently (one failing or hanging never
- *   holds up the others: each has a timeout), retried with exponential backoff, and every
- *   attempt is recorded. In-process events only wake the dispatcher early; a timer sweeps
- *   anyway, so a change committed by another process is delivered too.
+ * - Work happens in rounds, at most one per `minRoundGapMs`: each round moves the feed,
+ *   records the outcomes of the deliveries that finished and claims the due ones, all in
+ *   ONE transaction, so notifications cost the store one commit per round, not per
+ *   delivery. Claims are leases: a delivery runs in one process at a time.
+ * - Deliveries run concurrently, one started per event-loop turn (the gate's requests are
+ *   served in between), each with a timeout; at most half the slots go to one channel, so
+ *   a failing or hanging channel never holds up the others. Failures are retried with
+ *   exponential backoff and jitter, and every attempt is recorded.
+ * - In-process events only wake the dispatcher early; a timer sweeps anyway, so a change
+ *   committed by another process is delivered too.
  */
 export interface ChannelDispatcher {
   /** Starts the feed (at the log's end the first time), then sweeps on a timer. */
@@ -68,9 +74,10 @@ export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher
   const chats = new Map(o.chats.map((c) => [c.name, c]));
   const sinks = new Map(o.sinks.map((s) => [s.name, s]));
   const inFlight = new Map<number, { channel: string; done: Promise<void> }>();
-  /** Claimed (leased) and not started yet. */
-  const queue: Delivery[] = [];
+  /** Claimed (leased) and not started yet, with when the lease runs out. */
+  const queue: Array<Delivery & { leaseUntil: number }> = [];
   const prefetch = Math.max(o.concurrency, o.prefetch ?? o.concurrency * 16);
+  const leaseMs = o.timeoutMs * 4 + 60_000;
   /** Outcomes not yet written: they go with the next round's one transaction. */
   let finished: FinishedDelivery[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -184,6 +191,8 @@ export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher
       const perChannel = Math.max(1, Math.ceil(o.concurrency / 2));
       const running = new Map<string, number>();
       for (const c of inFlight.values()) running.set(c.channel, (running.get(c.channel) ?? 0) + 1);
+      // A lease that could run out before the call ends is left to run out: another round claims it again.
+      for (let j = queue.length - 1; j >= 0; j--) if (queue[j]!.leaseUntil - o.timeoutMs * 2 < Date.now()) queue.splice(j, 1);
       const i = inFlight.size < o.concurrency ? queue.findIndex((d) => (running.get(d.channel) ?? 0) < perChannel) : -1;
       if (i < 0) return;
       const d = queue.splice(i, 1)[0]!;
@@ -222,15 +231,17 @@ export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher
         now: o.clock.now().toISOString(),
         feed,
         finished: done,
-        // The lease outlives the wait in the queue and the timeout, so a delivery is never claimed twice.
-        claim: room > 0 ? { owner: o.owner, leaseMs: o.timeoutMs * 4 + 60_000, limit: room, skip } : undefined,
+        // The lease covers a wait in the queue and the call's timeout; deliveries whose lease
+        // would run out before their call ends are dropped from the queue, never started.
+        claim: room > 0 ? { owner: o.owner, leaseMs, limit: room, skip } : undefined,
       });
     } catch (e) {
       // Not recorded: keep the outcomes for the next round (their leases still hold).
       finished = [...done, ...finished];
       throw e;
     }
-    queue.push(...r.claimed);
+    const leaseUntil = Date.now() + leaseMs;
+    for (const d of r.claimed) queue.push({ ...d, leaseUntil });
     pump();
     const enqueued = feed && r.advanced ? feed.deliveries.length : 0;
     // A full batch, or a lost race on the feed (another process enqueued those entries): go on soon.
