@@ -1,10 +1,10 @@
-import type { ActionRecord } from '../domain/action-record.js';
 import { isAppError } from '../domain/errors.js';
-import type { ChannelStore, Delivery, DeliveryOutcome, FinishedDelivery, NewDelivery } from '../ports/channel-store.js';
+import type { ChannelStore, Delivery, DeliveryOutcome, FinishedDelivery } from '../ports/channel-store.js';
 import type { Channel, EventSink } from '../ports/channel.js';
 import type { Clock } from '../ports/clock.js';
 import type { Store } from '../ports/store.js';
-import { backoffMs, eventBody, eventId, feedEffect } from '../domain/notify-feed.js';
+import { backoffMs } from '../domain/notify-feed.js';
+import { FEED, planFeed } from './channel-feed.js';
 import { syncChat } from './channel-sync.js';
 
 /**
@@ -65,9 +65,6 @@ export interface DispatcherOptions {
   random?: () => number;
 }
 
-export const FEED = 'channels';
-const FEED_BATCH = 500;
-
 export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher {
   const random = o.random ?? Math.random;
   const minGap = o.minRoundGapMs ?? 100;
@@ -86,38 +83,6 @@ export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher
   let again = false;
   let closed = false;
   let lastRound = 0;
-
-  /** Reads the feed from its position: the deliveries its next entries make, or undefined when there is nothing new. */
-  async function planFeed(): Promise<{ feed: string; from: number; to: number; deliveries: NewDelivery[]; full: boolean } | undefined> {
-    const from = (await o.channels.feedPosition(FEED)) ?? (await o.channels.startFeed(FEED, await o.store.auditSize()));
-    const entries = await o.store.readAudit(from, from + FEED_BATCH);
-    if (entries.length === 0) return undefined;
-    const actions = new Map<string, ActionRecord | undefined>();
-    const out: NewDelivery[] = [];
-    const syncs = new Set<string>();
-    for (const [i, e] of entries.entries()) {
-      // Long reads are cut into slices, so that the gate's requests are served in between.
-      if (i > 0 && i % 64 === 0) await new Promise((r) => setImmediate(r));
-      const effect = feedEffect(e);
-      if (!effect) continue;
-      if (!actions.has(effect.actionId)) actions.set(effect.actionId, await o.store.getAction(effect.actionId));
-      const a = actions.get(effect.actionId);
-      if (!a) continue;
-      // Only actions that needed review have chat messages.
-      if (effect.sync && a.review) for (const c of chats.keys()) syncs.add(`${c}\n${a.id}`);
-      for (const type of effect.events) {
-        for (const s of sinks.values()) {
-          if (!s.accepts(type, a)) continue;
-          out.push({ channel: s.name, kind: 'event', actionId: a.id, eventKey: eventId(a.id, e.seq, type), eventType: type, payload: JSON.stringify(eventBody(type, e, a, o.publicUrl())) });
-        }
-      }
-    }
-    for (const key of syncs) {
-      const [channel, actionId] = key.split('\n') as [string, string];
-      out.push({ channel, kind: 'sync', actionId });
-    }
-    return { feed: FEED, from, to: entries[entries.length - 1]!.seq + 1, deliveries: out, full: entries.length === FEED_BATCH };
-  }
 
   function outcomeFor(d: Delivery, error: unknown): DeliveryOutcome {
     const attempt = d.attempts + 1;
@@ -215,7 +180,7 @@ export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher
    */
   async function round(): Promise<{ enqueued: number; started: number; more: boolean }> {
     lastRound = Date.now();
-    const feed = await planFeed();
+    const feed = await planFeed({ store: o.store, channels: o.channels, chats: [...chats.keys()], sinks: o.sinks, publicUrl: o.publicUrl() });
     const done = finished;
     finished = [];
     const held = queue.length + inFlight.size;
