@@ -6,6 +6,7 @@ import { webhookName } from './config/channels-schema.js';
 import { parseDuration } from './domain/duration.js';
 import { isAppError } from './domain/errors.js';
 import { redactSecretsInText } from './domain/redact.js';
+import { reviewCard } from './domain/review-card.js';
 import { deliveriesRoutes } from './http/deliveries-routes.js';
 import { slackRoutes } from './http/slack-routes.js';
 import { teamsRoutes } from './http/teams-routes.js';
@@ -83,7 +84,11 @@ export async function createChannels(args: {
     const s = c.slack;
     const { api } = createSlackApi({ token: s.botToken, apiUrl: s.apiUrl, timeoutMs, logger: log });
     chats.push(createSlackChannel({ api, channel: s.channel, notifyApprovers: s.notifyApprovers, humans: directory.all() }));
-    const interactions = createSlackInteractions({ api, teamId: s.teamId, directory, reviews: chatReviews, remember, logger: log, now: () => clock.now().getTime() });
+    const describe = async (id: string) => {
+      const a = await store.getAction(id);
+      return a ? reviewCard(a, args.publicUrl()).title : undefined;
+    };
+    const interactions = createSlackInteractions({ api, teamId: s.teamId, directory, reviews: chatReviews, remember, describe, logger: log, now: () => clock.now().getTime() });
     plugins.push(slackRoutes({ signingSecret: s.signingSecret, interactions, now: () => clock.now().getTime(), logger: log, bodyLimit: args.bodyLimit }));
     if (s.socketMode) {
       const appToken = s.socketMode.appToken;

@@ -71,6 +71,7 @@ describe('Slack: review requests and clicks', () => {
     const opened = await until(async () => ctx.slack.views.slice(views), (v) => v.length === 1);
     const view = opened[0]!.view;
     expect(view.callback_id).toBe('countersign_deny_reason');
+    expect(JSON.stringify(view)).toContain('POST github /repos/acme/app/releases');
     // An empty reason is refused in the modal itself, and nothing is recorded.
     const empty = await postSlack(ctx, signedInteraction(denySubmission({ team: TEAM, user: SLACK.alice, view, reason: '  ' }), ctx.secrets.slackSigning));
     expect(empty.json).toMatchObject({ response_action: 'errors' });

@@ -42,6 +42,8 @@ export function createSlackInteractions(deps: {
   directory: HumanDirectory;
   reviews: ChatReviews;
   remember(key: string): Promise<boolean>;
+  /** What the action does, in one line (shown in the deny modal). */
+  describe(actionId: string): Promise<string | undefined>;
   logger: Logger;
   now(): number;
 }): SlackInteractions {
@@ -109,7 +111,8 @@ export function createSlackInteractions(deps: {
               return tell(channel, user, refusalText(e));
             }
             if (!triggerId) return;
-            await api.openView(triggerId, denyModal({ actionId: target.a, fingerprint: target.f, title: target.a }, { channel: channel ?? '' }));
+            const title = (await deps.describe(target.a).catch(() => undefined)) ?? target.a;
+            await api.openView(triggerId, denyModal({ actionId: target.a, fingerprint: target.f, title }, { channel: channel ?? '' }));
           },
         };
       }
