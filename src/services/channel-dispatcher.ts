@@ -4,6 +4,7 @@ import type { Channel, EventSink } from '../ports/channel.js';
 import type { Clock } from '../ports/clock.js';
 import type { Store } from '../ports/store.js';
 import { backoffMs } from '../domain/notify-feed.js';
+import { abortable } from './abortable.js';
 import { FEED, planFeed } from './channel-feed.js';
 import { syncChat } from './channel-sync.js';
 
@@ -92,18 +93,10 @@ export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher
     return { type: 'retry', at, error: message };
   }
 
+  /** Gives a call `timeoutMs`: its signal aborts then, and the wait ends then even if the call ignored it. */
   function withTimeout<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const ac = new AbortController();
-    let t: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      t = setTimeout(() => {
-        const e = new Error(`timed out after ${o.timeoutMs} ms`);
-        e.name = 'TimeoutError';
-        ac.abort(e);
-        reject(e);
-      }, o.timeoutMs);
-    });
-    return Promise.race([work(ac.signal), timeout]).finally(() => clearTimeout(t));
+    const signal = AbortSignal.timeout(o.timeoutMs);
+    return abortable(work(signal), signal);
   }
 
   /** Runs one delivery; its outcome is queued for the next round. Never throws. */

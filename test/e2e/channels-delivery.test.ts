@@ -127,7 +127,7 @@ describe('a channel that is down', () => {
       );
       const d = (failed.body.deliveries as Array<{ id: number; status: string; lastError?: string }>)[0]!;
       expect(d.status).toBe('pending');
-      expect(d.lastError).toMatch(/timed out/);
+      expect(d.lastError).toMatch(/TimeoutError/);
     } finally {
       ctx.slack.state.hang = false;
     }

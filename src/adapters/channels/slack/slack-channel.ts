@@ -2,7 +2,7 @@ import type { ActionRecord } from '../../../domain/action-record.js';
 import { reviewReply } from '../../../domain/review-card.js';
 import type { Channel } from '../../../ports/channel.js';
 import type { DirectoryHuman } from '../../../services/chat-review.js';
-import { abortable } from '../abortable.js';
+import { abortable } from '../../../services/abortable.js';
 import { eligibleHumans } from '../chat-targets.js';
 import { escapeMrkdwn, slackMessage } from './slack-blocks.js';
 import type { SlackApi } from './slack-api.js';

@@ -1,6 +1,6 @@
 import { reviewReply } from '../../../domain/review-card.js';
 import type { Channel } from '../../../ports/channel.js';
-import { abortable } from '../abortable.js';
+import { abortable } from '../../../services/abortable.js';
 import { ADAPTIVE_CARD, teamsCard } from './teams-card.js';
 import type { TeamsConnector } from './teams-connector.js';
 import type { ReviewCard } from '../../../domain/review-card.js';
