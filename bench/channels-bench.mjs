@@ -3,6 +3,8 @@
 // Load is open-loop at a fixed rate (an approval gateway is not run at saturation; the
 // question is what channels add to each decision), for the allow path and the review
 // path. Every process runs on this machine: gateways, fakes and the load generator.
+// Knobs: BENCH_RATE_ALLOW, BENCH_RATE_REVIEW (per second), BENCH_SECONDS (per slice),
+// BENCH_ROUNDS (slices), BENCH_PROFILE=DIR (CPU profile of the gateway with channels).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
