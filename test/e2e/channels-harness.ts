@@ -78,7 +78,7 @@ export function useChannelServer(opts: { policy?: string; delivery?: string; soc
     ctx.teams = await startTeamsFake({
       appId: APP_ID,
       appPassword: ctx.secrets.teamsPassword,
-      members: { [TEAMS_USER.alice]: { userPrincipalName: 'alice@example.com' }, [TEAMS_USER.dave]: { userPrincipalName: 'dave@example.com', email: 'dave@example.com' } },
+      members: { [TEAMS_USER.alice]: { userPrincipalName: 'alice.smith@corp.example', email: 'Alice@example.com' }, [TEAMS_USER.dave]: { userPrincipalName: 'dave@example.com', email: 'dave@example.com' } },
     });
     ctx.hooks = { pager: await startWebhookReceiver(ctx.secrets.pager), all: await startWebhookReceiver(ctx.secrets.all) };
     ctx.target = await startTarget();

@@ -64,6 +64,15 @@ describe('Teams: review requests and Universal Actions', () => {
   });
 });
 
+describe('Teams: identity', () => {
+  it('maps by the roster email when the UPN names nobody', async () => {
+    const a = await submitRelease(ctx);
+    const r = await postTeams(ctx, invoke('countersign.approve', a, { aadObjectId: AAD.alice, userId: TEAMS_USER.alice }), await ctx.teams.token());
+    expect(r.json).toMatchObject({ type: 'application/vnd.microsoft.card.adaptive' });
+    expect((await reviewsOf(a.id)).map((x) => [x.reviewer, x.via])).toEqual([['alice@example.com', 'teams']]);
+  });
+});
+
 describe('Teams: every inbound request is authenticated', () => {
   it('refuses a request without a token, whatever NODE_ENV says', async () => {
     const a = await submitRelease(ctx);

@@ -1,7 +1,7 @@
 import { Activity } from '@microsoft/agents-activity';
 import type { Logger } from 'pino';
 import type { ActionRecord } from '../../../domain/action-record.js';
-import { AppError } from '../../../domain/errors.js';
+import { AppError, isAppError } from '../../../domain/errors.js';
 import { reviewCard } from '../../../domain/review-card.js';
 import type { ChatReviews, DirectoryHuman, HumanDirectory } from '../../../services/chat-review.js';
 import { refusalText } from '../../../services/chat-review.js';
@@ -44,12 +44,17 @@ export function createTeamsActivities(deps: {
     if (deps.directory.hasExplicit({ teamsAadObjectId: aad })) return deps.directory.resolve({ teamsAadObjectId: aad });
     const fromId = str(activity.from?.id);
     const conversationId = str(activity.conversation?.id);
-    let email: string | undefined;
-    if (fromId && conversationId) {
-      const m = await deps.connector.member(deps.serviceUrl, conversationId, fromId);
-      email = m.userPrincipalName ?? m.email;
+    const m = fromId && conversationId ? await deps.connector.member(deps.serviceUrl, conversationId, fromId) : {};
+    // The UPN first, then the email when it differs: whichever names a configured human (never both ambiguously).
+    const names = [...new Set([m.userPrincipalName, m.email].filter((x): x is string => !!x).map((x) => x.toLowerCase()))];
+    for (const [i, email] of names.entries()) {
+      try {
+        return deps.directory.resolve({ teamsAadObjectId: aad, email });
+      } catch (e) {
+        if (!(isAppError(e) && e.code === 'CHAT_USER_UNKNOWN') || i === names.length - 1) throw e;
+      }
     }
-    return deps.directory.resolve({ teamsAadObjectId: aad, email });
+    return deps.directory.resolve({ teamsAadObjectId: aad });
   }
 
   async function execute(activity: Activity): Promise<TeamsReply> {
@@ -59,8 +64,8 @@ export function createTeamsActivities(deps: {
     const target = actionTarget(data?.actionId, data?.fingerprint);
     if (!target) return message(refusalText(new AppError('VALIDATION_FAILED', 'This card does not name an action')));
     const { actionId, fingerprint } = target;
-    const key = `teams:${str(activity.conversation?.id) ?? ''}:${str(activity.id) ?? ''}`;
     if (!str(activity.id)) throw new AppError('VALIDATION_FAILED', 'body.id: an invoke activity has an id');
+    const key = `teams:${str(activity.conversation?.id) ?? ''}:${str(activity.id)}`;
     if (!(await deps.remember(key))) {
       deps.logger.warn({ actionId }, 'teams: replayed invoke ignored');
       const a = await deps.getAction(actionId);
