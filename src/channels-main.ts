@@ -145,6 +145,7 @@ export async function createChannels(args: {
           timeoutMs,
           concurrency: c.delivery.concurrency,
           intervalMs: c.delivery.intervalMs,
+          retentionMs: parseDuration(c.delivery.retention),
           describe: (e) => describeError(e, args.secrets),
           onError: (e, context) => {
             if (isAppError(e) && e.code === 'STORAGE_ERROR') log.error({ err: e, context }, 'channel delivery could not be recorded');

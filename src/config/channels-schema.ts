@@ -78,6 +78,7 @@ export const deliverySchema = z
     timeout: duration.default('10s').describe('Timeout of one outbound call.'),
     concurrency: z.number().int().min(1).max(64).default(8).describe('Deliveries run at once by this process.'),
     intervalMs: z.number().int().min(50).max(60_000).default(1000).describe('How often the delivery queue is swept (committed changes also wake it at once).'),
+    retention: duration.default('30d').describe('Finished deliveries (done or dead) and their attempts are deleted this long after their last attempt. Pending ones are kept.'),
   })
   .strict();
 
@@ -86,7 +87,7 @@ export const channelsSchema = z
     slack: slackSchema.optional().describe('Post review requests to Slack, with Approve / Deny buttons.'),
     teams: teamsSchema.optional().describe('Post review requests to Microsoft Teams (Adaptive Cards, Universal Actions).'),
     webhooks: z.array(webhookSchema).default([]).describe('Signed outgoing webhooks (Standard Webhooks), one JSON event per state change.'),
-    delivery: deliverySchema.default({ maxAttempts: 12, initialBackoff: '1s', maxBackoff: '15m', timeout: '10s', concurrency: 8, intervalMs: 1000 }).describe('Retries and timeouts of every outbound delivery.'),
+    delivery: deliverySchema.default({ maxAttempts: 12, initialBackoff: '1s', maxBackoff: '15m', timeout: '10s', concurrency: 8, intervalMs: 1000, retention: '30d' }).describe('Retries and timeouts of every outbound delivery.'),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -105,6 +105,11 @@ export interface ChannelStore {
   messages(actionId: string, channel: string): Promise<ChatMessage[]>;
   listDeliveries(q: DeliveryQuery): Promise<Delivery[]>;
   attempts(deliveryId: number): Promise<DeliveryAttempt[]>;
+  /**
+   * Deletes up to `limit` finished deliveries (done or dead) last updated before `before`,
+   * with their attempts. Returns how many were deleted. Pending ones are never deleted.
+   */
+  prune(before: string, limit: number): Promise<number>;
   /** Remembers an interaction; false if it was seen before (a replay). Forgets those seen before `forgetBefore`. */
   rememberInteraction(key: string, now: string, forgetBefore: string): Promise<boolean>;
 }

@@ -58,6 +58,8 @@ export interface DispatcherOptions {
   intervalMs: number;
   /** Deliveries this process holds (claimed, queued or running) at most. Default 16 x concurrency. */
   prefetch?: number;
+  /** Finished deliveries older than this are deleted (at most once a minute, in small batches). */
+  retentionMs?: number;
   /** Least time between two rounds: each round costs one commit, so bursts share rounds. Default 100. */
   minRoundGapMs?: number;
   /** Makes an error safe to record (no secrets). */
@@ -76,6 +78,14 @@ export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher
   const queue: Array<Delivery & { leaseUntil: number }> = [];
   const prefetch = Math.max(o.concurrency, o.prefetch ?? o.concurrency * 16);
   const leaseMs = o.timeoutMs * 4 + 60_000;
+  let lastPrune = 0;
+
+  /** Keeps the delivery records bounded: one small batch a minute, never in the way of a round. */
+  async function prune(): Promise<void> {
+    if (o.retentionMs === undefined || Date.now() - lastPrune < 60_000) return;
+    lastPrune = Date.now();
+    await o.channels.prune(new Date(o.clock.now().getTime() - o.retentionMs).toISOString(), 500);
+  }
   /** Outcomes not yet written: they go with the next round's one transaction. */
   let finished: FinishedDelivery[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -218,6 +228,7 @@ export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher
         again = false;
         try {
           if ((await round()).more) again = true;
+          await prune();
         } catch (e) {
           if (!(isAppError(e) && e.code === 'STORAGE_ERROR' && closed)) o.onError(e, 'channel round');
         }

@@ -118,6 +118,23 @@ export function channelStoreConformance(name: string, open: () => Stores) {
       expect(await s.channels.messages(a.next.id, 'teams')).toEqual([]);
     });
 
+    it('prunes finished deliveries past their retention with their attempts, never pending ones', async () => {
+      const s = open();
+      await s.channels.startFeed('f', 0);
+      const ev = (key: string) => ({ channel: 'webhook:a', kind: 'event' as const, actionId: `act-${key}`, eventKey: key, eventType: 'action.pending', payload: '{}' });
+      await advance(s, 'f', 0, 1, [ev('old'), ev('kept'), ev('waiting')], T0.toISOString());
+      const claimed = await claim(s, 'one', T0.toISOString(), 60_000, 10);
+      const id = (k: string) => claimed.find((d) => d.eventKey === k)!.id;
+      await finish(s, id('old'), 'one', { type: 'done' }, attempt(1000));
+      await finish(s, id('kept'), 'one', { type: 'dead', error: 'x' }, attempt(5000));
+      await finish(s, id('waiting'), 'one', { type: 'retry', at: at(2000).toISOString(), error: 'x' }, attempt(500, false));
+      expect(await s.channels.prune(at(3000).toISOString(), 10)).toBe(1);
+      expect((await s.channels.listDeliveries({ limit: 10 })).map((d) => d.eventKey).sort()).toEqual(['kept', 'waiting']);
+      expect(await s.channels.attempts(id('old'))).toEqual([]);
+      expect(await s.channels.prune(at(999_999).toISOString(), 10)).toBe(1);
+      expect((await s.channels.listDeliveries({ limit: 10 })).map((d) => d.eventKey)).toEqual(['waiting']);
+    });
+
     it('remembers an interaction once, and forgets old ones', async () => {
       const s = open();
       expect(await s.channels.rememberInteraction('slack:k', T0.toISOString(), at(-1).toISOString())).toBe(true);

@@ -56,6 +56,7 @@ export interface ChannelTables {
   list(q: DeliveryQuery): Delivery[];
   attempts(deliveryId: number): DeliveryAttempt[];
   rememberInteraction(key: string, nowMs: number, forgetBeforeMs: number): boolean;
+  prune(beforeMs: number, limit: number): number;
 }
 
 const COLS = 'id, channel, kind, action_id, event_key, event_type, payload, status, attempts, next_attempt_at, last_error, created_at, updated_at';
@@ -90,6 +91,9 @@ export function createChannelTables(db: SqliteDb): ChannelTables {
   const selectAttempts = db.prepare('SELECT attempt, ok, detail, duration_ms, at FROM channel_attempts WHERE delivery_id = ? ORDER BY id');
   const remember = db.prepare('INSERT INTO chat_interactions (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING');
   const forget = db.prepare('DELETE FROM chat_interactions WHERE seen_at < ?');
+  const oldFinished = db.prepare("SELECT id FROM channel_deliveries INDEXED BY channel_deliveries_recent WHERE updated_at < ? AND status IN ('done', 'dead') ORDER BY updated_at, id LIMIT ?");
+  const dropAttempts = db.prepare('DELETE FROM channel_attempts WHERE delivery_id = ?');
+  const dropDelivery = db.prepare('DELETE FROM channel_deliveries WHERE id = ?');
   const lists = new Map<string, SqliteStatement>();
 
   function listStatement(q: DeliveryQuery): SqliteStatement {
@@ -191,6 +195,14 @@ export function createChannelTables(db: SqliteDb): ChannelTables {
         durationMs: r.duration_ms,
         at: iso(r.at),
       }));
+    },
+    prune(beforeMs, limit) {
+      const ids = (oldFinished.all(beforeMs, limitOf(limit)) as Array<{ id: number }>).map((r) => r.id);
+      for (const id of ids) {
+        dropAttempts.run(id);
+        dropDelivery.run(id);
+      }
+      return ids.length;
     },
     rememberInteraction(key, nowMs, forgetBeforeMs) {
       forget.run(forgetBeforeMs);

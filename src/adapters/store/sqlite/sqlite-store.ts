@@ -113,6 +113,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       messages: (actionId, channel) => read(() => channels.messages(actionId, channel)),
       listDeliveries: (q) => read(() => channels.list(q)),
       attempts: (deliveryId) => read(() => channels.attempts(deliveryId)),
+      prune: (before, limit) => writer.submit('pruneDeliveries', { before, limit }),
       rememberInteraction: (key, now, forgetBefore) => writer.submit('rememberInteraction', { key, now, forgetBefore }),
     },
     close() {

@@ -63,6 +63,9 @@ export function createWriteOps(t: WriteTables) {
       if (a.claim) out.claimed = t.channels.claimDue(a.claim.owner, now, a.claim.leaseMs, a.claim.limit, a.claim.skip ?? []);
       return out;
     },
+    pruneDeliveries(a: { before: string; limit: number }): number {
+      return t.channels.prune(instantOf(a.before, 'before'), a.limit);
+    },
     rememberInteraction(a: { key: string; now: string; forgetBefore: string }): boolean {
       return t.channels.rememberInteraction(a.key, instantOf(a.now, 'now'), instantOf(a.forgetBefore, 'forgetBefore'));
     },
