@@ -9,6 +9,7 @@ import { chainAuthenticators, createOidcAuthenticator } from './adapters/identit
 import type { TokenEntry } from './adapters/identity/token-authenticator.js';
 import { createTokenAuthenticator, hashToken } from './adapters/identity/token-authenticator.js';
 import { watchPolicyFile } from './adapters/policy/policy-file-watcher.js';
+import type { SqliteStore } from './adapters/store/sqlite/sqlite-store.js';
 import { createSqliteStore } from './adapters/store/sqlite/sqlite-store.js';
 import { agentTargets } from './config/agent-targets.js';
 import { configGroups, targetFacts } from './config/config-facts.js';
@@ -22,6 +23,7 @@ import { buildTargetCatalog } from './domain/target-catalog.js';
 import { formatIssue } from './domain/yaml-source.js';
 import type { AgentWays } from './agents-wiring.js';
 import { createAgentWays } from './agents-wiring.js';
+import { createChannels } from './channels-main.js';
 import { buildApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { createLogger } from './logger.js';
@@ -110,7 +112,8 @@ function processInfo(): ProcessInfo {
 
 /** The gateway without its HTTP server: store, policy, services, scheduler, MCP gateway. */
 export interface Core {
-  store: Store;
+  store: SqliteStore;
+  clock: Clock;
   events: ActionEvents;
   policy: PolicyService;
   logger: Logger;
@@ -207,6 +210,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   let closing: Promise<void> | undefined;
   return {
     store,
+    clock,
     events,
     policy,
     logger,
@@ -235,6 +239,18 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   const { store, policy, logger, events, publicUrl } = core;
   const [host, port] = splitHostPort(opts.listen ?? config.listen);
   const authenticator = buildAuthenticator(config, logger);
+  const channels = await createChannels({
+    config,
+    store,
+    events,
+    reviews: core.reviews,
+    authenticator,
+    logger,
+    clock: core.clock,
+    publicUrl: () => publicUrl.value,
+    secrets: loaded.secrets,
+    bodyLimit: config.server.bodyLimitBytes,
+  });
   const app = await buildApp({
     authenticator,
     logger,
@@ -255,11 +271,12 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       if (!s.ok) logger.error({ reason: s.reason }, 'store unhealthy');
       return { ok: !!p && s.ok, policyVersion: p?.version };
     },
-    plugins: core.agents.plugins(authenticator),
+    plugins: [...core.agents.plugins(authenticator), ...channels.plugins],
   });
   const address = await app.listen({ host, port });
   const url = address.replace('[::1]', 'localhost');
   if (!config.publicUrl) publicUrl.value = url;
+  await channels.start();
 
   logger.info({ url, policyVersion: policy.current()?.version, store: loaded.storePath }, 'countersign listening');
 
@@ -280,6 +297,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await app.close();
       clearTimeout(force);
+      await channels.close();
       await core.close();
     },
   };

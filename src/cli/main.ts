@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { runCli } from './cli-runtime.js';
+import { registerDeliveriesCommands } from './deliveries-commands.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerExecCommand } from './exec-command.js';
 import { registerHookCommands } from './hook-command.js';
@@ -28,5 +29,6 @@ registerMcpCommand(program);
 registerMcpTrustCommand(program);
 registerHookCommands(program);
 registerExecCommand(program);
+registerDeliveriesCommands(program);
 
 await runCli(program, process.argv);

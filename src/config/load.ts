@@ -107,6 +107,10 @@ function collectSecrets(c: Config, substituted: Set<string>): string[] {
   for (const headers of injected) {
     for (const [k, v] of Object.entries(headers)) if (!PUBLIC_HEADERS.has(k.toLowerCase())) for (const s of credentialVariants(v)) out.add(s);
   }
+  const ch = c.channels;
+  for (const v of [ch?.slack?.botToken, ch?.slack?.signingSecret, ch?.slack?.socketMode?.appToken, ch?.teams?.appPassword, ...(ch?.webhooks ?? []).map((w) => w.secret)]) {
+    if (v) out.add(v);
+  }
   // Longest first, so that a secret containing another is replaced whole.
   return [...out].filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isDuration } from '../domain/duration.js';
 import { HUMAN_ID, isApproverRef } from '../domain/identity.js';
 import { integrationsSchema, mcpSchema, toolsSchema } from './agents-schema.js';
+import { channelsSchema } from './channels-schema.js';
 
 /**
  * The one configuration schema: it validates config files at start-up and generates
@@ -128,6 +129,7 @@ export const configSchema = z
       .strict()
       .default({ level: 'info' })
       .describe('Structured logging (pino); credentials are redacted.'),
+    channels: channelsSchema.optional().describe('Slack, Microsoft Teams and signed outgoing webhooks (docs/channels.md).'),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -144,6 +146,16 @@ export const configSchema = z
       if ([...agents.keys()].some((a) => a.toLowerCase() === id)) ctx.addIssue({ code: 'custom', path: ['humans', i, 'id'], message: `"${h.id}" is also an agent id` });
       humans.set(id, i);
     });
+    // One chat account must map to one human: a shared mapping would make clicks ambiguous.
+    for (const key of ['slackUserId', 'teamsAadObjectId'] as const) {
+      const seen = new Map<string, number>();
+      c.humans.forEach((h, i) => {
+        const v = h[key]?.toLowerCase();
+        if (v === undefined) return;
+        if (seen.has(v)) ctx.addIssue({ code: 'custom', path: ['humans', i, key], message: `${key} ${h[key]} is already mapped to humans[${seen.get(v)}]` });
+        seen.set(v, i);
+      });
+    }
     if (!c.oidc) {
       c.agents.forEach((a, i) => {
         if (!humans.has(a.owner.toLowerCase())) {

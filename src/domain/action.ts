@@ -39,3 +39,8 @@ export interface ActionRequest {
 export function fingerprintOf(a: { kind: string; target: string; input: unknown; requester: string }): string {
   return `sha256:${sha256Hex(canonicalJson({ kind: a.kind, target: a.target, input: a.input, requester: a.requester }))}`;
 }
+
+/** The first 12 hex digits: enough for a human to compare what two screens show. */
+export function shortFingerprint(fp: string): string {
+  return fp.slice(0, 'sha256:'.length + 12);
+}

@@ -52,6 +52,17 @@ export const ERROR_CODES = {
     STORAGE_ERROR: { status: 503, message: 'Storage is unavailable' },
     INTERNAL: { status: 500, message: 'Internal error' },
   }),
+  ...defineErrorCodes({
+    // chat channels and webhooks (Slack, Microsoft Teams)
+    SLACK_SIGNATURE_INVALID: { status: 401, message: 'The Slack request signature is missing or invalid' },
+    SLACK_TIMESTAMP_INVALID: { status: 401, message: 'The Slack request timestamp is missing or more than 5 minutes from now' },
+    SLACK_TEAM_MISMATCH: { status: 403, message: 'The interaction comes from another Slack workspace' },
+    TEAMS_UNAUTHENTICATED: { status: 401, message: 'The Bot Framework token is missing or invalid' },
+    TEAMS_TENANT_NOT_ALLOWED: { status: 403, message: 'The activity comes from a tenant that is not allowed' },
+    CHAT_USER_UNKNOWN: { status: 403, message: 'This chat user is not mapped to a configured human' },
+    CHAT_USER_AMBIGUOUS: { status: 403, message: 'This chat user maps to more than one configured human' },
+    CHANNEL_UNAVAILABLE: { status: 502, message: 'The chat or webhook service did not accept the call' },
+  }),
 };
 
 export type ErrorCode = keyof typeof ERROR_CODES;

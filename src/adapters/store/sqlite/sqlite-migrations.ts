@@ -92,6 +92,74 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'chat channels and webhooks: deliveries, message references, feed cursor, interactions seen',
+    sql: `
+      -- How far the notification feed (the audit log) has been turned into deliveries.
+      CREATE TABLE notify_cursors (
+        feed TEXT PRIMARY KEY NOT NULL,
+        seq INTEGER NOT NULL CHECK (seq >= 0)
+      ) WITHOUT ROWID;
+
+      -- One row per thing to deliver: a chat sync (render the action's current state in
+      -- one channel) or a webhook event (fixed body, same webhook-id on every retry).
+      CREATE TABLE channel_deliveries (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('sync', 'event')),
+        action_id TEXT NOT NULL,
+        event_key TEXT,
+        event_type TEXT,
+        payload TEXT,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        lease_until INTEGER,
+        lease_owner TEXT,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX channel_deliveries_event ON channel_deliveries (channel, event_key) WHERE event_key IS NOT NULL;
+      CREATE UNIQUE INDEX channel_deliveries_sync ON channel_deliveries (channel, action_id) WHERE kind = 'sync' AND status = 'pending';
+      CREATE INDEX channel_deliveries_due ON channel_deliveries (next_attempt_at, id) WHERE status = 'pending';
+      CREATE INDEX channel_deliveries_order ON channel_deliveries (channel, action_id, id) WHERE status = 'pending';
+      CREATE INDEX channel_deliveries_action ON channel_deliveries (action_id, id);
+      CREATE INDEX channel_deliveries_recent ON channel_deliveries (updated_at, id);
+
+      -- Every attempt of every delivery: what was called, and how it went.
+      CREATE TABLE channel_attempts (
+        id INTEGER PRIMARY KEY,
+        delivery_id INTEGER NOT NULL REFERENCES channel_deliveries (id),
+        attempt INTEGER NOT NULL,
+        ok INTEGER NOT NULL,
+        detail TEXT,
+        duration_ms INTEGER NOT NULL,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX channel_attempts_delivery ON channel_attempts (delivery_id, id);
+
+      -- The chat messages sent for an action, per channel and target (a channel or a
+      -- person), so that every one of them is updated later, by any process.
+      CREATE TABLE channel_messages (
+        action_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        target TEXT NOT NULL,
+        ref TEXT NOT NULL,
+        rendered_version INTEGER NOT NULL,
+        replied INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (action_id, channel, target)
+      ) WITHOUT ROWID;
+
+      -- Interactions already processed (Slack payloads, Teams invokes): a replay changes nothing.
+      CREATE TABLE chat_interactions (
+        key TEXT PRIMARY KEY NOT NULL,
+        seen_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX chat_interactions_seen ON chat_interactions (seen_at);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -1,12 +1,14 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { HeldCallStore } from '../../../ports/held-calls.js';
+import type { ChannelStore } from '../../../ports/channel-store.js';
 import type { Store } from '../../../ports/store.js';
 import type { ToolPinStore } from '../../../ports/tool-pins.js';
 import { instantOf, limitOf, storageError } from '../store-error.js';
 import { createActionsTable } from './sqlite-actions.js';
 import { createAgentTables } from './sqlite-agent-tables.js';
 import { createAuditTable } from './sqlite-audit.js';
+import { createChannelTables } from './sqlite-channels.js';
 import { openSqlite, openSqliteReadOnly } from './sqlite-db.js';
 import { createActionLister } from './sqlite-list.js';
 import { checkReadable, migrate } from './sqlite-migrations.js';
@@ -58,7 +60,12 @@ function workerAvailable(): boolean {
  * migrations and fails on a database from a newer release. Writes go through the
  * group-commit writer (sqlite-writer.ts); reads go straight to the connection.
  */
-export type SqliteStore = Store & HeldCallStore & ToolPinStore;
+export type SqliteStore = Store &
+  HeldCallStore &
+  ToolPinStore & {
+    /** Chat channels' and webhooks' state, in the same database and writer. */
+    channels: ChannelStore;
+  };
 
 export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
   const config = Object.freeze({ path: opts.path, busyTimeoutMs: opts.busyTimeoutMs ?? 5000, maxBatch: opts.maxBatch ?? 128 });
@@ -69,21 +76,22 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       throw storageError(e, `Cannot open the SQLite database ${config.path}`);
     }
   })();
-  const { actions, audit, agent, list, writer } = (() => {
+  const { actions, audit, agent, channels, list, writer } = (() => {
     try {
       if (opts.readOnly) checkReadable(db);
       else migrate(db);
       const actions = createActionsTable(db);
       const audit = createAuditTable(db);
       const agent = createAgentTables(db);
+      const channels = createChannelTables(db);
       const kind = opts.readOnly ? 'none' : (opts.writer ?? (workerAvailable() ? 'worker' : 'inline'));
       const writer =
         kind === 'worker'
           ? createWorkerWriter(WORKER_URL, { path: config.path, busyTimeoutMs: config.busyTimeoutMs, maxBatch: config.maxBatch })
           : kind === 'inline'
-            ? createInlineWriter(db, createWriteOps({ actions, audit, agent }), config.maxBatch)
+            ? createInlineWriter(db, createWriteOps({ actions, audit, agent, channels }), config.maxBatch)
             : readOnlyWriter();
-      return { actions, audit, agent, list: createActionLister(db), writer };
+      return { actions, audit, agent, channels, list: createActionLister(db), writer };
     } catch (e) {
       db.close();
       throw storageError(e, `Cannot prepare the SQLite database ${config.path}`);
@@ -132,6 +140,16 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
     pins: (server) => read(() => new Map(agent.pins(server).map((p) => [p.tool, p.hash]))),
     observe: (server, tools, now) => writer.submit('observeTools', { server, tools, now }),
     repin: (server, tool, actor, now) => writer.submit('repin', { server, tool, actor, now }),
+    channels: {
+      feedPosition: (feed) => read(() => channels.feedPosition(feed)),
+      startFeed: (feed, seq) => writer.submit('startFeed', { feed, seq }),
+      cycle: (round) => writer.submit('cycleDeliveries', round),
+      messages: (actionId, channel) => read(() => channels.messages(actionId, channel)),
+      listDeliveries: (q) => read(() => channels.list(q)),
+      attempts: (deliveryId) => read(() => channels.attempts(deliveryId)),
+      prune: (before, limit) => writer.submit('pruneDeliveries', { before, limit }),
+      rememberInteraction: (key, now, forgetBefore) => writer.submit('rememberInteraction', { key, now, forgetBefore }),
+    },
     close() {
       closing ??= writer.drain().then(() => {
         db.close();

@@ -1,16 +1,20 @@
 import type { ActionRecord } from '../../../domain/action-record.js';
 import type { AuditDraft, AuditEntry } from '../../../domain/audit-entry.js';
 import { AppError } from '../../../domain/errors.js';
+import type { Delivery, DeliveryStatus, FinishedDelivery, NewDelivery } from '../../../ports/channel-store.js';
 import type { InsertResult } from '../../../ports/store.js';
+import { instantOf } from '../store-error.js';
 import type { ActionsTable } from './sqlite-actions.js';
 import { createAgentWriteOps } from './sqlite-agent-ops.js';
 import type { AgentTables } from './sqlite-agent-tables.js';
 import type { AuditTable } from './sqlite-audit.js';
+import type { ChannelTables } from './sqlite-channels.js';
 
 export interface WriteTables {
   actions: ActionsTable;
   audit: AuditTable;
   agent: AgentTables;
+  channels: ChannelTables;
 }
 
 /**
@@ -43,6 +47,30 @@ export function createWriteOps(t: WriteTables) {
     },
     appendAudit({ drafts }: { drafts: readonly AuditDraft[] }): AuditEntry[] {
       return t.audit.appendEntries(drafts);
+    },
+    // Chat channels and webhooks (ports/channel-store.ts).
+    startFeed({ feed, seq }: { feed: string; seq: number }): number {
+      return t.channels.startFeed(feed, seq);
+    },
+    /** One dispatcher round in one transaction: move the feed, settle finished deliveries, claim due ones. */
+    cycleDeliveries(a: {
+      now: string;
+      feed?: { feed: string; from: number; to: number; deliveries: readonly NewDelivery[] } | undefined;
+      finished?: readonly FinishedDelivery[] | undefined;
+      claim?: { owner: string; leaseMs: number; limit: number; skip?: readonly string[] | undefined } | undefined;
+    }): { advanced?: boolean; settled: Array<DeliveryStatus | 'lost'>; claimed: Delivery[] } {
+      const now = instantOf(a.now, 'now');
+      const out: { advanced?: boolean; settled: Array<DeliveryStatus | 'lost'>; claimed: Delivery[] } = { settled: [], claimed: [] };
+      if (a.feed) out.advanced = t.channels.advanceFeed(a.feed.feed, a.feed.from, a.feed.to, a.feed.deliveries, now);
+      for (const f of a.finished ?? []) out.settled.push(t.channels.finish(f.id, f.owner, f.outcome, f.attempt, f.messages));
+      if (a.claim) out.claimed = t.channels.claimDue(a.claim.owner, now, a.claim.leaseMs, a.claim.limit, a.claim.skip ?? []);
+      return out;
+    },
+    pruneDeliveries(a: { before: string; limit: number }): number {
+      return t.channels.prune(instantOf(a.before, 'before'), a.limit);
+    },
+    rememberInteraction(a: { key: string; now: string; forgetBefore: string }): boolean {
+      return t.channels.rememberInteraction(a.key, instantOf(a.now, 'now'), instantOf(a.forgetBefore, 'forgetBefore'));
     },
   };
   return { ...ops, ...createAgentWriteOps(t, ops.insertAction) };

@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createActionsTable } from './sqlite-actions.js';
 import { createAgentTables } from './sqlite-agent-tables.js';
 import { createAuditTable } from './sqlite-audit.js';
+import { createChannelTables } from './sqlite-channels.js';
 import { openSqlite } from './sqlite-db.js';
 import type { WorkerData, WorkerReply, WorkerRequest } from './sqlite-writer-protocol.js';
 import { serializeError } from './sqlite-writer-protocol.js';
@@ -13,7 +14,11 @@ import { createInlineWriter } from './sqlite-writer.js';
 const port = parentPort!;
 const data = workerData as WorkerData;
 const db = openSqlite(data.path, data.busyTimeoutMs);
-const writer = createInlineWriter(db, createWriteOps({ actions: createActionsTable(db), audit: createAuditTable(db), agent: createAgentTables(db) }), data.maxBatch);
+const writer = createInlineWriter(
+  db,
+  createWriteOps({ actions: createActionsTable(db), audit: createAuditTable(db), agent: createAgentTables(db), channels: createChannelTables(db) }),
+  data.maxBatch,
+);
 const reply = (m: WorkerReply) => port.postMessage(m);
 /** Replies not yet sent: `closed` must follow every result. */
 const replies = new Set<Promise<void>>();

@@ -1,0 +1,202 @@
+// Submit latency with Slack, Teams and two webhooks enabled (against local fakes of
+// those services), side by side with the same gateway without channels, in the same run.
+// Load is open-loop at a fixed rate (an approval gateway is not run at saturation; the
+// question is what channels add to each decision), for the allow path and the review
+// path. Every process runs on this machine: gateways, fakes and the load generator.
+// Knobs: BENCH_RATE_ALLOW, BENCH_RATE_REVIEW (per second), BENCH_SECONDS (per slice),
+// BENCH_ROUNDS (slices), BENCH_PROFILE=DIR (CPU profile of the gateway with channels).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { percentile, writeFragment } from './bench-util.mjs';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+/** Submissions per second: allowed actions are the gate's volume; reviews each wait for a human. */
+const RATES = { allow: Number(process.env.BENCH_RATE_ALLOW ?? 200), review: Number(process.env.BENCH_RATE_REVIEW ?? 50) };
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
+const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+
+// The fakes: Slack Web API, Bot Framework token endpoint + connector, two webhook receivers.
+const fakesSrc = `
+import { createServer } from 'node:http';
+let n = 0;
+const counts = { slack: 0, teams: 0, hooks: 0 };
+const server = createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    const json = (s, o) => { res.writeHead(s, { 'content-type': 'application/json' }); res.end(JSON.stringify(o)); };
+    if (req.url === '/counts') return json(200, counts);
+    if (req.url.startsWith('/api/')) { counts.slack++; const ts = (1700000000 + ++n) + '.000001'; return json(200, { ok: true, channel: 'CBENCH', ts }); }
+    if (req.url === '/token') return json(200, { token_type: 'Bearer', expires_in: 3600, access_token: 'bench-token' });
+    if (req.url.startsWith('/teams/v3/')) { counts.teams++; return json(req.method === 'POST' ? 201 : 200, { id: '1:' + ++n }); }
+    if (req.url.startsWith('/hook')) { counts.hooks++; return json(200, { ok: true }); }
+    json(404, {});
+  });
+});
+server.listen(0, '127.0.0.1', () => console.log('URL http://127.0.0.1:' + server.address().port));
+`;
+
+function start(args, env) {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (c) => {
+      buf += c;
+      const m = /URL (\S+)/.exec(buf) ?? /"url":"([^"]+)"[^\n]*"msg":"countersign listening"/.exec(buf);
+      if (m) resolve({ child, url: m[1] ?? m[2] });
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${buf.slice(-2000)}`)));
+  });
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+function post(url, token, body) {
+  return new Promise((resolve, reject) => {
+    const t = process.hrtime.bigint();
+    const req = request(`${url}/v1/actions`, { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 201 ? resolve(Number(process.hrtime.bigint() - t) / 1e6) : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** CPU time (user + system, ms) a process has used so far (Linux /proc). */
+function cpuMs(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Open loop: one request every 1/rate s whatever the answers, for SECONDS; returns sorted latencies (ms). */
+async function load(url, token, body, rate) {
+  const total = rate * SECONDS;
+  const out = [];
+  const pending = [];
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(post(url, token, body).then((ms) => out.push(ms)));
+  }
+  await Promise.all(pending);
+  return out.sort((a, b) => a - b);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'countersign-channels-bench-'));
+const procs = [];
+try {
+  writeFileSync(join(dir, 'fakes.mjs'), fakesSrc);
+  const fakes = await start([join(dir, 'fakes.mjs')], {});
+  procs.push(fakes.child);
+  const token = 'bench-agent-token-0123456789';
+  writeFileSync(
+    join(dir, 'policy.yaml'),
+    'default: { outcome: deny }\nrules:\n  - id: reads\n    match: { kind: http, target: api }\n    when: http.method == "GET"\n    outcome: allow\n  - id: writes\n    match: { kind: http, target: api }\n    when: http.method == "POST"\n    outcome: review\n    review: { approvers: [group:oncall], quorum: 1, timeout: 1h }\n',
+  );
+  const base = (db) =>
+    `listen: 127.0.0.1:0\nstore: { sqlite: ./${db}.db }\npolicy: ./policy.yaml\nagents:\n  - { id: bench-bot, token: "${token}", owner: owner@example.com }\nhumans:\n  - { id: owner@example.com, groups: [oncall] }\n  - { id: oncall@example.com, groups: [oncall], slackUserId: U0BENCH }\ntargets:\n  api: { kind: http, baseUrl: "http://127.0.0.1:9" }\nlog: { level: info }\n`;
+  const whsec = () => `whsec_${randomBytes(32).toString('base64')}`;
+  const channels = `channels:
+  slack: { botToken: xoxb-bench-0000, signingSecret: ${randomBytes(16).toString('hex')}, teamId: TBENCH, channel: CBENCH, apiUrl: "${fakes.url}/api/" }
+  teams:
+    appId: 11111111-2222-3333-4444-555555555555
+    appPassword: bench-password
+    tenantId: 66666666-7777-8888-9999-000000000000
+    serviceUrl: "${fakes.url}/teams/"
+    conversationId: "19:bench@thread.tacv2"
+    tokenUrl: "${fakes.url}/token"
+    openIdMetadataUrl: "${fakes.url}/openid"
+  webhooks:
+    - { name: pager, url: "${fakes.url}/hook/1", secret: "${whsec()}" }
+    - { name: tickets, url: "${fakes.url}/hook/2", secret: "${whsec()}" }
+`;
+  writeFileSync(join(dir, 'plain.yaml'), base('plain'));
+  writeFileSync(join(dir, 'channels.yaml'), base('channels') + channels);
+
+  const gateways = {};
+  const pids = {};
+  for (const name of ['plain', 'channels']) {
+    const prof = process.env.BENCH_PROFILE && name === (process.env.BENCH_PROFILE_NAME ?? 'channels') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+    const g = await start([...prof, cli, 'serve', '--config', join(dir, `${name}.yaml`)], {});
+    procs.push(g.child);
+    gateways[name] = g.url;
+    pids[name] = g.child.pid;
+  }
+  const bodies = {
+    allow: JSON.stringify({ kind: 'http', target: 'api', input: { method: 'GET', path: '/v1/items/42' }, mode: 'decide' }),
+    review: JSON.stringify({ kind: 'http', target: 'api', input: { method: 'POST', path: '/v1/items', body: { name: 'x' } }, mode: 'decide', justification: 'benchmark' }),
+  };
+  // Warm-up both gateways on both paths.
+  for (const g of Object.values(gateways)) for (const b of Object.values(bodies)) for (let i = 0; i < 300; i++) await post(g, token, b);
+
+  const samples = { allow: { plain: [], channels: [] }, review: { plain: [], channels: [] } };
+  const cpu = { allow: { plain: 0, channels: 0, fakes: 0 }, review: { plain: 0, channels: 0, fakes: 0 } };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const path of ['allow', 'review']) {
+      // Alternate which runs first, so drift favours neither.
+      const order = round % 2 === 0 ? ['plain', 'channels'] : ['channels', 'plain'];
+      for (const name of order) {
+        const c0 = cpuMs(pids[name]);
+        const f0 = cpuMs(fakes.child.pid);
+        const lat = await load(gateways[name], token, bodies[path], RATES[path]);
+        // Include the background deliveries this slice caused.
+        await new Promise((r) => setTimeout(r, 500));
+        cpu[path][name] += cpuMs(pids[name]) - c0;
+        if (name === 'channels') cpu[path].fakes += cpuMs(fakes.child.pid) - f0;
+        samples[path][name].push(...lat);
+        process.stdout.write(`slice ${round + 1} ${path} ${name}: p50 ${percentile(lat, 50).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms\n`);
+      }
+    }
+  }
+  const counts = await (await fetch(`${fakes.url}/counts`)).json();
+
+  const rows = [];
+  const ratios = {};
+  for (const path of ['allow', 'review']) {
+    const p = samples[path].plain.sort((a, b) => a - b);
+    const c = samples[path].channels.sort((a, b) => a - b);
+    const r50 = percentile(c, 50) / percentile(p, 50);
+    const r99 = percentile(c, 99) / percentile(p, 99);
+    ratios[path] = { r50, r99 };
+    const cpuPer = (name, n) => (cpu[path][name] / n).toFixed(2);
+    rows.push(`| ${path} | without channels | ${p.length} | ${percentile(p, 50).toFixed(2)} | ${percentile(p, 90).toFixed(2)} | ${percentile(p, 99).toFixed(2)} | ${cpuPer('plain', p.length)} | |`);
+    rows.push(`| ${path} | Slack + Teams + 2 webhooks | ${c.length} | ${percentile(c, 50).toFixed(2)} | ${percentile(c, 90).toFixed(2)} | ${percentile(c, 99).toFixed(2)} | ${cpuPer('channels', c.length)} | p50 x${r50.toFixed(3)}, p90 x${(percentile(c, 90) / percentile(p, 90)).toFixed(3)}, p99 x${r99.toFixed(3)} |`);
+  }
+  const md = `## Channels: submit latency with Slack, Teams and webhooks enabled
+
+Open-loop load (decide mode) at ${RATES.allow} allowed and ${RATES.review} reviewed submissions/s, in ${ROUNDS} slices of ${SECONDS} s per gateway
+and path, alternating between the two gateways (and which goes first) so that both see the
+same machine over time; every request's latency pooled. Both gateways run the same policy
+in their own process; the one with channels posts every review request to Slack and Teams
+and sends every event (all types) to two signed webhooks, against local fakes of those
+services in one process, so the deliveries' work competes for the same 2 cores and disk.
+Decisions never wait for a channel: deliveries are read from the audit log in the
+background, and each delivery round costs one commit.
+
+| Path | Gateway | Requests | p50 ms | p90 ms | p99 ms | gateway CPU ms / request | vs. without |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |
+${rows.join('\n')}
+
+Calls the fakes received: Slack ${counts.slack}, Teams ${counts.teams}, webhooks ${counts.hooks}
+(CPU per request includes the deliveries it caused). Target: p50 within 10% of the gateway
+without channels (allow x${ratios.allow.r50.toFixed(3)}, review x${ratios.review.r50.toFixed(3)}).`;
+  console.log(md);
+  writeFragment('channels-bench', md);
+} finally {
+  for (const p of procs) p.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 1500));
+  agent.destroy();
+  rmSync(dir, { recursive: true, force: true });
+}

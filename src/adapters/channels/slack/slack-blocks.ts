@@ -1,0 +1,122 @@
+import type { ReviewCard } from '../../../domain/review-card.js';
+
+/** Block Kit for a review request. Every agent-supplied string is escaped: no mention, link or markup can be injected. */
+
+export const APPROVE_ACTION = 'countersign_approve';
+export const DENY_ACTION = 'countersign_deny';
+export const DENY_CALLBACK = 'countersign_deny_reason';
+
+/** What a button carries: the action id and the fingerprint the message was rendered for. */
+export interface ButtonValue {
+  a: string;
+  f: string;
+}
+
+type Block = Record<string, unknown>;
+
+const SECTION_MAX = 3000;
+
+/** Slack's three control characters (mrkdwn and plain): &, <, >. */
+export function escapeMrkdwn(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Text inside a code block: escaped, and a ``` in it cannot close the block early. */
+function codeBlock(s: string): string {
+  return '```' + escapeMrkdwn(s).replace(/```/g, '`\u200b``') + '```';
+}
+
+/** Cuts escaped text to `max` without splitting an entity or a surrogate pair. */
+function clip(s: string, max: number): string {
+  if (s.length <= max) return s;
+  let end = max - 1;
+  const amp = s.lastIndexOf('&', end);
+  if (amp >= 0 && amp > end - 5 && s.indexOf(';', amp) >= end) end = amp;
+  const code = s.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--;
+  return `${s.slice(0, end)}…`;
+}
+
+function mrkdwn(text: string): Block {
+  return { type: 'section', text: { type: 'mrkdwn', text: clip(text, SECTION_MAX) } };
+}
+
+const STATUS_ICON: Record<string, string> = {
+  pending: ':hourglass_flowing_sand:',
+  approved: ':white_check_mark:',
+  running: ':gear:',
+  succeeded: ':white_check_mark:',
+  failed: ':x:',
+  denied: ':no_entry:',
+  expired: ':alarm_clock:',
+  cancelled: ':heavy_multiplication_x:',
+};
+
+export function slackMessage(card: ReviewCard): { text: string; blocks: Block[] } {
+  const e = escapeMrkdwn;
+  const blocks: Block[] = [
+    { type: 'header', text: { type: 'plain_text', text: clip(`Review: ${card.title}`, 150), emoji: false } },
+    mrkdwn(`${STATUS_ICON[card.status] ?? ''} *${e(card.statusLine)}*`),
+    { type: 'section', fields: card.facts.slice(0, 10).map((f) => ({ type: 'mrkdwn', text: clip(`*${e(f.label)}*\n${e(f.value)}`, 2000) })) },
+    mrkdwn(`*What will run*\n${codeBlock(card.operation)}`),
+  ];
+  if (card.body) {
+    blocks.push(mrkdwn(`*Body / input*${card.body.truncated ? ` (truncated: <${card.link}|full detail>)` : ''}\n${codeBlock(card.body.text)}`));
+  }
+  if (card.justification) {
+    blocks.push(mrkdwn(`*Justification*${card.justification.truncated ? ' (truncated)' : ''}\n>${e(card.justification.text).replace(/\n/g, '\n>')}`));
+  }
+  blocks.push(mrkdwn(`*Asked for review by* ${e(card.rules)}\n*Reason:* ${e(card.reason)}`));
+  if (card.requirements.length) blocks.push(mrkdwn(`*Requirements*\n${card.requirements.map((r) => `• ${e(r.line)}`).join('\n')}`));
+  if (card.reviews.length) {
+    blocks.push(mrkdwn(`*Reviews*\n${card.reviews.map((r) => `• ${e(r.line)}${r.comment ? `: _${e(r.comment)}_` : ''}`).join('\n')}`));
+  }
+  const context = [`Fingerprint \`${card.shortFingerprint}\``, `<${card.link}|${card.actionId}>`];
+  if (card.expiresAt) context.push(`${card.closed ? 'Expired' : 'Expires'} <!date^${Math.floor(Date.parse(card.expiresAt) / 1000)}^{date_short_pretty} {time}|${card.expiresAt}>`);
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: context.join(' · ') }] });
+  if (!card.closed) {
+    const value = JSON.stringify({ a: card.actionId, f: card.fingerprint } satisfies ButtonValue);
+    blocks.push({
+      type: 'actions',
+      block_id: 'countersign_review',
+      elements: [
+        {
+          type: 'button',
+          action_id: APPROVE_ACTION,
+          style: 'primary',
+          text: { type: 'plain_text', text: 'Approve' },
+          value,
+          confirm: {
+            title: { type: 'plain_text', text: 'Approve this action?' },
+            text: { type: 'mrkdwn', text: clip(`You approve exactly: ${codeBlock(card.operation)}\nFingerprint \`${card.shortFingerprint}\``, 300) },
+            confirm: { type: 'plain_text', text: 'Approve' },
+            deny: { type: 'plain_text', text: 'Cancel' },
+          },
+        },
+        { type: 'button', action_id: DENY_ACTION, style: 'danger', text: { type: 'plain_text', text: 'Deny…' }, value },
+      ],
+    });
+  }
+  return { text: clip(`${card.statusLine}: ${card.title}`, 3000), blocks };
+}
+
+/** The modal that asks for a reason before denying. */
+export function denyModal(card: { actionId: string; fingerprint: string; title: string }, where: { channel: string; ts?: string }): Record<string, unknown> {
+  return {
+    type: 'modal',
+    callback_id: DENY_CALLBACK,
+    private_metadata: JSON.stringify({ a: card.actionId, f: card.fingerprint, c: where.channel }),
+    title: { type: 'plain_text', text: 'Deny action' },
+    submit: { type: 'plain_text', text: 'Deny' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: clip(`Deny ${codeBlock(card.title)}`, SECTION_MAX) } },
+      {
+        type: 'input',
+        block_id: 'reason',
+        label: { type: 'plain_text', text: 'Reason (recorded in the audit log)' },
+        element: { type: 'plain_text_input', action_id: 'reason', multiline: true, min_length: 1, max_length: 3000 },
+      },
+    ],
+  };
+}

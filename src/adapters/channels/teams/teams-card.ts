@@ -1,0 +1,68 @@
+import type { ReviewCard } from '../../../domain/review-card.js';
+
+/**
+ * An Adaptive Card 1.5 for a review request, with Universal Actions (Action.Execute)
+ * Approve / Deny: the same content as the Slack message. Agent-supplied strings go in
+ * TextRuns, which Teams never reads as markdown, so nothing can be injected.
+ */
+
+export const ADAPTIVE_CARD = 'application/vnd.microsoft.card.adaptive';
+export const APPROVE_VERB = 'countersign.approve';
+export const DENY_VERB = 'countersign.deny';
+export const REFRESH_VERB = 'countersign.refresh';
+
+type Element = Record<string, unknown>;
+
+const run = (text: string, extra: Record<string, unknown> = {}): Element => ({ type: 'TextRun', text, ...extra });
+const rich = (inlines: Element[], extra: Record<string, unknown> = {}): Element => ({ type: 'RichTextBlock', inlines, ...extra });
+const labelled = (label: string, value: string, mono = false): Element => rich([run(`${label}: `, { weight: 'Bolder' }), run(value, mono ? { fontType: 'Monospace' } : {})]);
+
+const STATUS_COLOR: Record<string, string> = {
+  pending: 'Warning',
+  approved: 'Good',
+  running: 'Accent',
+  succeeded: 'Good',
+  failed: 'Attention',
+  denied: 'Attention',
+  expired: 'Attention',
+  cancelled: 'Default',
+};
+
+export function teamsCard(card: ReviewCard): Record<string, unknown> {
+  const body: Element[] = [
+    { type: 'TextBlock', text: 'Countersign review request', weight: 'Bolder', size: 'Medium', wrap: true },
+    rich([run(card.title, { fontType: 'Monospace', weight: 'Bolder' })]),
+    rich([run(card.statusLine, { weight: 'Bolder', color: STATUS_COLOR[card.status] ?? 'Default' })]),
+    ...card.facts.map((f) => labelled(f.label, f.value)),
+    { type: 'TextBlock', text: 'What will run', weight: 'Bolder', wrap: true, spacing: 'Medium' },
+    rich([run(card.operation, { fontType: 'Monospace' })]),
+  ];
+  if (card.body) {
+    body.push({ type: 'TextBlock', text: card.body.truncated ? 'Body / input (truncated: see Full detail)' : 'Body / input', weight: 'Bolder', wrap: true });
+    body.push(rich([run(card.body.text, { fontType: 'Monospace' })]));
+  }
+  if (card.justification) body.push(labelled(card.justification.truncated ? 'Justification (truncated)' : 'Justification', card.justification.text));
+  body.push(labelled('Asked for review by', card.rules));
+  body.push(labelled('Reason', card.reason));
+  if (card.requirements.length) {
+    body.push({ type: 'TextBlock', text: 'Requirements', weight: 'Bolder', wrap: true });
+    for (const r of card.requirements) body.push(rich([run(r.line)]));
+  }
+  if (card.reviews.length) {
+    body.push({ type: 'TextBlock', text: 'Reviews', weight: 'Bolder', wrap: true });
+    for (const r of card.reviews) body.push(rich([run(r.line), ...(r.comment ? [run(`: ${r.comment}`, { italic: true })] : [])]));
+  }
+  const context = [`Fingerprint ${card.shortFingerprint}`, card.actionId];
+  if (card.expiresAt) context.push(`${card.closed ? 'Expired' : 'Expires'} ${card.expiresAt}`);
+  body.push(rich([run(context.join(' · '), { isSubtle: true, size: 'Small' })], { spacing: 'Medium' }));
+
+  const data = { actionId: card.actionId, fingerprint: card.fingerprint };
+  const actions: Element[] = [];
+  if (!card.closed) {
+    body.push({ type: 'Input.Text', id: 'reason', isMultiline: true, maxLength: 3000, placeholder: 'Reason (required to deny)', label: 'Reason' });
+    actions.push({ type: 'Action.Execute', title: 'Approve', verb: APPROVE_VERB, data, style: 'positive' });
+    actions.push({ type: 'Action.Execute', title: 'Deny', verb: DENY_VERB, data, style: 'destructive' });
+  }
+  actions.push({ type: 'Action.OpenUrl', title: 'Full detail', url: card.link });
+  return { type: 'AdaptiveCard', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', version: '1.5', body, actions };
+}

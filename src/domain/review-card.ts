@@ -1,0 +1,149 @@
+import type { HttpInput } from './action.js';
+import { shortFingerprint } from './action.js';
+import type { ActionRecord } from './action-record.js';
+import { partiesOf } from './lifecycle.js';
+import { redactHeaders } from './redact.js';
+import type { Review } from './review.js';
+import { approversCounted, eligibleRefs } from './review.js';
+import type { Status } from './status.js';
+import { isFinal, unreachable } from './status.js';
+
+/**
+ * What a chat message shows about an action, whatever the channel: Slack and Teams
+ * render this same model, so they always show the same content. Every string that came
+ * from an agent is marked `untrusted` by living in `text` fields that renderers escape.
+ */
+export interface ReviewCard {
+  actionId: string;
+  /** e.g. `POST github /repos/acme/app/releases` */
+  title: string;
+  status: Status;
+  /** One line: what state the action is in and why. */
+  statusLine: string;
+  /** True once the action can no longer be reviewed: no buttons. */
+  closed: boolean;
+  facts: Array<{ label: string; value: string }>;
+  /** Exactly what will run: method, path and query, then the body, truncated safely. */
+  operation: string;
+  body?: { text: string; truncated: boolean };
+  justification?: { text: string; truncated: boolean };
+  rules: string;
+  reason: string;
+  requirements: Array<{ ruleId: string; line: string }>;
+  reviews: Array<{ line: string; comment?: string }>;
+  expiresAt?: string;
+  fingerprint: string;
+  shortFingerprint: string;
+  /** Where the full detail is (the API's view of the action). */
+  link: string;
+}
+
+export const CARD_LIMITS = { body: 2500, justification: 1500, path: 500, comment: 500 } as const;
+
+/** Cuts text to at most `max` UTF-16 units without splitting a surrogate pair. */
+export function truncateText(text: string, max: number): { text: string; truncated: boolean } {
+  if (text.length <= max) return { text, truncated: false };
+  let end = max;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--;
+  return { text: text.slice(0, end), truncated: true };
+}
+
+function operationOf(a: ActionRecord): { operation: string; body?: unknown; hasBody: boolean } {
+  if (a.kind === 'http') {
+    const h = a.input as unknown as HttpInput;
+    const q = h.query ? `?${new URLSearchParams(Object.entries(h.query).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v] as [string, string]]))).toString()}` : '';
+    const headers = redactHeaders(h.headers);
+    const line = `${h.method} ${a.target} ${h.path}${q}`;
+    const extra = headers && Object.keys(headers).length ? { headers } : undefined;
+    if (h.body === undefined && !extra) return { operation: line, hasBody: false };
+    return { operation: line, body: extra ? { ...extra, body: h.body } : h.body, hasBody: true };
+  }
+  return { operation: `${a.kind} ${a.target}`, body: a.input, hasBody: true };
+}
+
+function lastDeny(reviews: readonly Review[]): Review | undefined {
+  return [...reviews].reverse().find((r) => r.verdict === 'deny');
+}
+
+export function statusLine(a: ActionRecord): string {
+  const s = a.status;
+  switch (s) {
+    case 'pending':
+      return 'Waiting for review';
+    case 'approved':
+      return a.decision.outcome === 'allow' ? 'Allowed by policy' : a.mode === 'execute' ? 'Approved: the gateway runs it now' : 'Approved: the agent may run it';
+    case 'denied': {
+      const d = a.review ? lastDeny(a.review.reviews) : undefined;
+      return d ? `Denied by ${d.reviewer}` : 'Denied by policy';
+    }
+    case 'expired':
+      return 'Expired: nobody decided in time';
+    case 'cancelled':
+      return 'Cancelled by the requester';
+    case 'running':
+      return 'Approved: running';
+    case 'succeeded':
+      return `Approved and executed: succeeded${a.result?.status !== undefined ? ` (HTTP ${a.result.status})` : ''}`;
+    case 'failed': {
+      const r = a.result;
+      const why = r?.status !== undefined ? `HTTP ${r.status}` : (r?.error?.code ?? r?.reason ?? 'error');
+      return `Approved and executed: failed (${why})`;
+    }
+    default:
+      return unreachable(s);
+  }
+}
+
+export function reviewCard(a: ActionRecord, publicUrl: string): ReviewCard {
+  const op = operationOf(a);
+  const facts: ReviewCard['facts'] = [
+    { label: 'Requester', value: a.requester.type === 'agent' ? `${a.requester.id} (agent)` : a.requester.id },
+  ];
+  if (a.requester.owner) facts.push({ label: 'Owner', value: a.requester.owner });
+  if (a.onBehalfOf) facts.push({ label: 'On behalf of', value: a.onBehalfOf });
+  facts.push({ label: 'Target', value: `${a.target} (${a.kind})` });
+  facts.push({ label: 'Mode', value: a.mode === 'execute' ? 'execute (the gateway runs it)' : 'decide (the agent runs it)' });
+  const card: ReviewCard = {
+    actionId: a.id,
+    title: truncateText(op.operation, CARD_LIMITS.path).text,
+    status: a.status,
+    statusLine: statusLine(a),
+    closed: a.status !== 'pending',
+    facts,
+    operation: truncateText(op.operation, CARD_LIMITS.path + 100).text,
+    rules: a.decision.rules.join(', ') || '(default)',
+    reason: a.decision.reason,
+    requirements: [],
+    reviews: [],
+    fingerprint: a.fingerprint,
+    shortFingerprint: shortFingerprint(a.fingerprint),
+    link: `${publicUrl.replace(/\/$/, '')}/v1/actions/${a.id}`,
+  };
+  if (op.hasBody) card.body = truncateText(typeof op.body === 'string' ? op.body : JSON.stringify(op.body, null, 2) ?? 'null', CARD_LIMITS.body);
+  if (a.justification) card.justification = truncateText(a.justification, CARD_LIMITS.justification);
+  if (a.review) {
+    const parties = partiesOf(a);
+    for (const q of a.review.requirements) {
+      const by = approversCounted(q, a.review.reviews, a.fingerprint, parties);
+      const esc = q.escalate ? (q.escalate.done ? ` (escalated to ${q.escalate.to.join(', ')})` : ` (escalates to ${q.escalate.to.join(', ')} at ${q.escalate.at})`) : '';
+      card.requirements.push({
+        ruleId: q.ruleId,
+        line: `${q.ruleId}: ${by.length}/${q.quorum} of ${eligibleRefs(q).join(', ')}${esc}${by.length ? ` — approved by ${by.join(', ')}` : ''}`,
+      });
+    }
+    for (const r of a.review.reviews) {
+      const review: { line: string; comment?: string } = { line: `${r.verdict === 'approve' ? 'Approved' : 'Denied'} by ${r.reviewer} via ${r.via} at ${r.at}` };
+      if (r.comment) review.comment = truncateText(r.comment, CARD_LIMITS.comment).text;
+      card.reviews.push(review);
+    }
+    if (!isFinal(a.status) || a.status === 'expired') card.expiresAt = a.review.expiresAt;
+  }
+  return card;
+}
+
+/** The text of the thread reply for one review. */
+export function reviewReply(r: Review, a: ActionRecord): string {
+  const verdict = r.verdict === 'approve' ? 'approved' : 'denied';
+  return `${r.reviewer} ${verdict} via ${r.via}${r.comment ? `: ${truncateText(r.comment, CARD_LIMITS.comment).text}` : ''} (now ${a.status})`;
+}

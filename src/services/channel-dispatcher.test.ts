@@ -1,0 +1,168 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
+import type { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
+import type { ActionRecord } from '../domain/action-record.js';
+import { applyReview, createAction } from '../domain/lifecycle.js';
+import type { Channel, EventSink, MessageRef } from '../ports/channel.js';
+import { createChannelDispatcher } from './channel-dispatcher.js';
+
+let dir: string;
+let store: SqliteStore;
+let now = new Date('2030-01-01T00:00:00.000Z');
+const clock = { now: () => now };
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'countersign-dispatch-'));
+  store = createSqliteStore({ path: join(dir, 'db.sqlite') });
+  now = new Date('2030-01-01T00:00:00.000Z');
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A chat channel that records what it was asked to do (a stand-in for Slack or Teams). */
+function recordingChannel(name: string, fail = false) {
+  const log: string[] = [];
+  let n = 0;
+  const channel: Channel = {
+    name,
+    targets: () => ['main'],
+    async post(target, card) {
+      if (fail) throw new Error(`${name} is down`);
+      log.push(`post ${card.status}`);
+      return { target, ref: { id: String(++n) } };
+    },
+    async update(m: MessageRef, card) {
+      if (fail) throw new Error(`${name} is down`);
+      log.push(`update ${m.ref.id} ${card.status} ${card.requirements.map((r) => r.line).join()}`);
+    },
+    async reply(m, review) {
+      log.push(`reply ${m.ref.id} ${review.reviewer}`);
+    },
+  };
+  return { channel, log };
+}
+
+function recordingSink(name: string) {
+  const sent: Array<{ id: string; type: string }> = [];
+  const sink: EventSink = {
+    name: `webhook:${name}`,
+    accepts: () => true,
+    async send(e) {
+      sent.push({ id: e.id, type: (JSON.parse(e.payload) as { type: string }).type });
+      return 'HTTP 200';
+    },
+  };
+  return { sink, sent };
+}
+
+function dispatcher(chats: Channel[], sinks: EventSink[], owner = 'p1') {
+  return createChannelDispatcher({
+    store,
+    channels: store.channels,
+    chats,
+    sinks,
+    clock,
+    owner,
+    publicUrl: () => 'https://cs.example.com',
+    maxAttempts: 5,
+    initialBackoffMs: 1000,
+    maxBackoffMs: 60_000,
+    timeoutMs: 1000,
+    concurrency: 4,
+    intervalMs: 60_000,
+    describe: (e) => String((e as Error).message),
+    onError: (e) => {
+      throw e;
+    },
+    random: () => 0.5,
+  });
+}
+
+async function submitReview(): Promise<ActionRecord> {
+  const t = createAction({
+    id: `act_${Math.random().toString(36).slice(2, 14).padEnd(12, '0')}`,
+    request: { kind: 'http', target: 'github', input: { method: 'POST', path: '/releases' } },
+    requester: { id: 'bot', type: 'agent', owner: 'owner@example.com' },
+    decision: { outcome: 'review', rules: ['releases'], policyVersion: 'sha256:p', reason: 'needs two', requirements: [{ ruleId: 'releases', approvers: ['group:release'], quorum: 2, timeoutMs: 3_600_000 }] },
+    now,
+  });
+  await store.insertAction(t.next, t.audit);
+  return t.next;
+}
+
+async function approve(a: ActionRecord, who: string): Promise<ActionRecord> {
+  const cur = (await store.getAction(a.id))!;
+  const t = applyReview(cur, { type: 'human', id: who, groups: ['release'] }, 'approve', { fingerprint: cur.fingerprint, via: 'api', now });
+  expect(await store.updateAction(t.next, cur.version, t.audit)).toBe(true);
+  return t.next;
+}
+
+describe('the channel dispatcher', () => {
+  it('delivers what was committed while it was not running (the feed is the durable audit log)', async () => {
+    const first = dispatcher([], []);
+    await first.start();
+    await first.close();
+    const a = await submitReview(); // committed with no dispatcher running
+    const chat = recordingChannel('slack');
+    const hook = recordingSink('all');
+    const second = dispatcher([chat.channel], [hook.sink]);
+    await second.start();
+    await second.sweep();
+    await second.close();
+    expect(chat.log).toEqual(['post pending']);
+    expect(hook.sent.map((e) => e.type)).toEqual(['action.pending']);
+    expect(hook.sent[0]!.id).toBe(`msg_${a.id}_1_pending`);
+  });
+
+  it('renders the current state: two changes before a sweep make one update and a reply per review', async () => {
+    const chat = recordingChannel('slack');
+    const d = dispatcher([chat.channel], []);
+    await d.start();
+    const a = await submitReview();
+    await d.sweep();
+    await approve(a, 'alice@example.com');
+    await approve(a, 'bob@example.com');
+    await d.sweep();
+    await d.close();
+    expect(chat.log).toEqual(['post pending', expect.stringMatching(/^update 1 approved releases: 2\/2/), 'reply 1 alice@example.com', 'reply 1 bob@example.com']);
+    expect((await store.channels.messages(a.id, 'slack'))[0]).toMatchObject({ renderedVersion: 3, replied: 2 });
+  });
+
+  it('with two processes on one store, delivers each event once', async () => {
+    const hook = recordingSink('all');
+    const chat = recordingChannel('slack');
+    const p1 = dispatcher([chat.channel], [hook.sink], 'p1');
+    const p2 = dispatcher([chat.channel], [hook.sink], 'p2');
+    await p1.start();
+    await p2.start();
+    for (let i = 0; i < 5; i++) await submitReview();
+    await Promise.all([p1.sweep(), p2.sweep(), p1.sweep(), p2.sweep()]);
+    await Promise.all([p1.close(), p2.close()]);
+    expect(hook.sent).toHaveLength(5);
+    expect(new Set(hook.sent.map((e) => e.id)).size).toBe(5);
+    expect(chat.log.filter((l) => l.startsWith('post'))).toHaveLength(5);
+  });
+
+  it('a failing channel blocks no other: its delivery is retried later with backoff, and recorded', async () => {
+    const down = recordingChannel('teams', true);
+    const up = recordingChannel('slack');
+    const d = dispatcher([down.channel, up.channel], []);
+    await d.start();
+    const a = await submitReview();
+    await d.sweep();
+    expect(up.log).toEqual(['post pending']);
+    const [teams] = await store.channels.listDeliveries({ limit: 5, channel: 'teams' });
+    expect(teams).toMatchObject({ status: 'pending', attempts: 1, lastError: 'teams is down' });
+    expect((await store.channels.attempts(teams!.id))[0]).toMatchObject({ ok: false, detail: 'posted 0, updated 0, replied 0; teams is down' });
+    // Backoff: about 1 s (with jitter), not at once.
+    expect(Date.parse(teams!.nextAttemptAt) - now.getTime()).toBe(750);
+    expect((await store.channels.cycle({ now: now.toISOString(), claim: { owner: 'p9', leaseMs: 1000, limit: 10 } })).claimed).toEqual([]);
+    await d.close();
+    expect(a.status).toBe('pending');
+  });
+});
