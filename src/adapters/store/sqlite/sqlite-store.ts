@@ -1,15 +1,21 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { AuditLog } from '../../../ports/audit-log.js';
 import type { Store } from '../../../ports/store.js';
 import { instantOf, limitOf, storageError } from '../store-error.js';
 import { createActionsTable } from './sqlite-actions.js';
 import { createAuditTable } from './sqlite-audit.js';
+import { createAuditLogReads, createAuditLogTable } from './sqlite-audit-log.js';
 import { openSqlite } from './sqlite-db.js';
 import { createActionLister } from './sqlite-list.js';
 import { migrate } from './sqlite-migrations.js';
 import { createWorkerWriter } from './sqlite-worker-writer.js';
 import { createWriteOps } from './sqlite-write-ops.js';
 import { createInlineWriter } from './sqlite-writer.js';
+import { catchUpTree } from './sqlite-tree.js';
+
+/** The SQLite store holds the verifiable audit log too. */
+export type SqliteStore = Store & AuditLog;
 
 export interface SqliteStoreOptions {
   /** The database file, created if missing. */
@@ -50,7 +56,7 @@ function workerAvailable(): boolean {
  * migrations and fails on a database from a newer release. Writes go through the
  * group-commit writer (sqlite-writer.ts); reads go straight to the connection.
  */
-export function createSqliteStore(opts: SqliteStoreOptions): Store {
+export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
   const config = Object.freeze({ path: opts.path, busyTimeoutMs: opts.busyTimeoutMs ?? 5000, maxBatch: opts.maxBatch ?? 128 });
   const db = (() => {
     try {
@@ -59,16 +65,17 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       throw storageError(e, `Cannot open the SQLite database ${config.path}`);
     }
   })();
-  const { actions, audit, list, writer } = (() => {
+  const { actions, audit, list, writer, log } = (() => {
     try {
       migrate(db);
+      catchUpTree(db);
       const actions = createActionsTable(db);
       const audit = createAuditTable(db);
       const useWorker = (opts.writer ?? (workerAvailable() ? 'worker' : 'inline')) === 'worker';
       const writer = useWorker
         ? createWorkerWriter(WORKER_URL, { path: config.path, busyTimeoutMs: config.busyTimeoutMs, maxBatch: config.maxBatch })
-        : createInlineWriter(db, createWriteOps({ actions, audit }), config.maxBatch);
-      return { actions, audit, list: createActionLister(db), writer };
+        : createInlineWriter(db, createWriteOps({ actions, audit, auditLog: createAuditLogTable(db) }), config.maxBatch, () => audit.tree.invalidate());
+      return { actions, audit, list: createActionLister(db), writer, log: createAuditLogReads(db) };
     } catch (e) {
       db.close();
       throw storageError(e, `Cannot prepare the SQLite database ${config.path}`);
@@ -79,9 +86,16 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
   return {
     insertAction: async (action, drafts) => {
       const r = await writer.submit('insertAction', { action, drafts });
-      return r.inserted ? { inserted: true, action } : r;
+      if (!r.inserted) return r;
+      action.auditSeqs = r.auditSeqs;
+      return { inserted: true, action };
     },
-    updateAction: (next, expectedVersion, drafts) => writer.submit('updateAction', { next, expectedVersion, drafts }),
+    updateAction: async (next, expectedVersion, drafts) => {
+      const seqs = await writer.submit('updateAction', { next, expectedVersion, drafts });
+      if (seqs === false) return false;
+      next.auditSeqs = seqs;
+      return true;
+    },
     appendAudit: (drafts) => writer.submit('appendAudit', { drafts }),
     getAction: (id) => read(() => actions.get(id)),
     getByIdempotencyKey: (requesterId, key) => read(() => actions.byIdempotencyKey(requesterId, key)),
@@ -98,6 +112,18 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       }),
     auditSeqsFor: (actionId) => read(() => audit.seqsFor(actionId)),
     auditSize: () => read(() => audit.size()),
+    treeSize: () => read(() => log.treeSize()),
+    rootAt: (size) => read(() => log.rootAt(size)),
+    inclusionProof: (index, size) => read(() => log.inclusionProof(index, size)),
+    consistencyProof: (from, to) => read(() => log.consistencyProof(from, to)),
+    latestCheckpoint: () => read(() => log.latestCheckpoint()),
+    listCheckpoints: (fromSize, limit) => read(() => log.listCheckpoints(fromSize, limit)),
+    checkpointCovering: (size) => read(() => log.checkpointCovering(size)),
+    addCheckpoint: (cp, previousSize) => writer.submit('addCheckpoint', { cp, previousSize }),
+    addCosignature: (size, witness, line, at) => writer.submit('addCosignature', { size, witness, line, at }),
+    claimCursor: (name, owner, nowMs, untilMs) => writer.submit('claimCursor', { name, owner, nowMs, untilMs }),
+    advanceCursor: (name, owner, from, to) => writer.submit('advanceCursor', { name, owner, from, to }),
+    cursor: (name) => read(() => log.cursor(name)),
     close() {
       closing ??= writer.drain().then(() => {
         db.close();

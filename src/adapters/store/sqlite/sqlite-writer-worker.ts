@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createActionsTable } from './sqlite-actions.js';
 import { createAuditTable } from './sqlite-audit.js';
+import { createAuditLogTable } from './sqlite-audit-log.js';
 import { openSqlite } from './sqlite-db.js';
 import type { WorkerData, WorkerReply, WorkerRequest } from './sqlite-writer-protocol.js';
 import { serializeError } from './sqlite-writer-protocol.js';
@@ -12,7 +13,8 @@ import { createInlineWriter } from './sqlite-writer.js';
 const port = parentPort!;
 const data = workerData as WorkerData;
 const db = openSqlite(data.path, data.busyTimeoutMs);
-const writer = createInlineWriter(db, createWriteOps({ actions: createActionsTable(db), audit: createAuditTable(db) }), data.maxBatch);
+const audit = createAuditTable(db);
+const writer = createInlineWriter(db, createWriteOps({ actions: createActionsTable(db), audit, auditLog: createAuditLogTable(db) }), data.maxBatch, () => audit.tree.invalidate());
 const reply = (m: WorkerReply) => port.postMessage(m);
 /** Replies not yet sent: `closed` must follow every result. */
 const replies = new Set<Promise<void>>();
