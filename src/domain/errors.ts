@@ -52,6 +52,13 @@ export const ERROR_CODES = {
     STORAGE_ERROR: { status: 503, message: 'Storage is unavailable' },
     INTERNAL: { status: 500, message: 'Internal error' },
   }),
+  ...defineErrorCodes({
+    // the verifiable audit log
+    AUDIT_NO_CHECKPOINT: { status: 404, message: 'No signed checkpoint covers this yet' },
+    AUDIT_RANGE: { status: 400, message: 'The request is outside the audit log' },
+    AUDIT_INCONSISTENT: { status: 500, message: 'The audit log is inconsistent with its last signed checkpoint' },
+    AUDIT_KEY_INVALID: { status: 500, message: 'The audit signing key is unusable' },
+  }),
 };
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -19,8 +19,22 @@ node[0] = 1;
 export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
   node.set(left, 1);
   node.set(right, 1 + HASH_SIZE);
-  return hash('sha256', node, 'buffer');
+  return Buffer.from(hash('sha256', node, 'binary'), 'latin1');
 }
+
+/**
+ * The same over hashes held as 32-character latin1 strings: the hot paths (the
+ * appender, the verifier) keep hashes this way, because a string digest costs a
+ * third of a Buffer one in Node's crypto.
+ */
+export function hashChildrenLatin1(left: string, right: string): string {
+  node.write(left, 1, 'latin1');
+  node.write(right, 1 + HASH_SIZE, 'latin1');
+  return hash('sha256', node, 'binary');
+}
+
+export const toLatin1 = (h: Uint8Array): string => (Buffer.isBuffer(h) ? h : Buffer.from(h.buffer, h.byteOffset, h.length)).toString('latin1');
+export const fromLatin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 /** The largest power of two strictly smaller than n (n >= 2). */
 export function splitPoint(n: number): number {
@@ -92,15 +106,18 @@ export function rootOfEdge(hashes: readonly Uint8Array[]): Uint8Array {
  * subtree completed on the way is reported, so that a store can keep it.
  */
 export class RightEdge {
-  /** Hash of the perfect subtree at each level whose bit is set in size (sparse). */
-  private readonly levels: Array<Uint8Array | undefined> = [];
+  /** Hash of the perfect subtree at each level whose bit is set in size (sparse), as latin1 strings. */
+  private readonly levels: string[] = [];
   private n: number;
 
   /** Resumes a tree of `size` leaves from the hashes of edgeNodes(size), in that order. */
-  constructor(size = 0, hashes: readonly Uint8Array[] = []) {
+  constructor(size = 0, hashes: ReadonlyArray<Uint8Array | string> = []) {
     const nodes = edgeNodes(size);
     if (nodes.length !== hashes.length) throw new RangeError(`a tree of ${size} leaves has ${nodes.length} edge hashes, not ${hashes.length}`);
-    nodes.forEach((x, i) => (this.levels[x.level] = hashes[i]));
+    nodes.forEach((x, i) => {
+      const h = hashes[i]!;
+      this.levels[x.level] = typeof h === 'string' ? h : toLatin1(h);
+    });
     this.n = size;
   }
 
@@ -109,13 +126,18 @@ export class RightEdge {
   }
 
   /** Appends a leaf hash; `completed` sees each perfect subtree (level >= 1) it completes. */
-  append(leaf: Uint8Array, completed?: (level: number, index: number, hash: Uint8Array) => void): void {
+  append(leaf: Uint8Array, completed?: (level: number, index: number, hash: string) => void): void {
+    this.appendLatin1(toLatin1(leaf), completed);
+  }
+
+  /** append() with the leaf hash as a latin1 string (the verifier's hot path). */
+  appendLatin1(leaf: string, completed?: (level: number, index: number, hash: string) => void): void {
     let h = leaf;
     let level = 0;
     let s = this.n;
     while (s % 2 === 1) {
-      h = hashChildren(this.levels[level]!, h);
-      this.levels[level] = undefined;
+      h = hashChildrenLatin1(this.levels[level]!, h);
+      this.levels[level] = '';
       level++;
       s = (s - 1) / 2;
       completed?.(level, s, h);
@@ -125,14 +147,14 @@ export class RightEdge {
   }
 
   /** The edge's hashes, largest subtree first (the order of edgeNodes). */
-  hashes(): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    for (let l = this.levels.length - 1; l >= 0; l--) if (this.levels[l]) out.push(this.levels[l]!);
+  hashes(): Buffer[] {
+    const out: Buffer[] = [];
+    for (let l = this.levels.length - 1; l >= 0; l--) if (this.levels[l]) out.push(fromLatin1(this.levels[l]!));
     return out;
   }
 
-  root(): Uint8Array {
-    return rootOfEdge(this.hashes());
+  root(): Buffer {
+    return Buffer.from(rootOfEdge(this.hashes()));
   }
 
   clone(): RightEdge {

@@ -1,5 +1,5 @@
 import type { TreeNodes } from '../../../domain/merkle.js';
-import { edgeNodes, hashChildren, RightEdge } from '../../../domain/merkle.js';
+import { edgeNodes, fromLatin1, hashChildren, RightEdge } from '../../../domain/merkle.js';
 import type { SqliteDb } from './sqlite-db.js';
 
 /**
@@ -68,8 +68,8 @@ export function createTreeAppender(db: SqliteDb): TreeAppender {
   const getNode = db.prepare('SELECT hash FROM audit_tree_nodes WHERE id = ?').pluck();
   const leaves = leafReader(db);
   let edge: RightEdge | undefined;
-  const store = (level: number, index: number, hash: Uint8Array) => {
-    if (level >= STORED_FROM) insertNode.run(nodeId(level, index), hash);
+  const store = (level: number, index: number, hash: string) => {
+    if (level >= STORED_FROM) insertNode.run(nodeId(level, index), fromLatin1(hash));
   };
   return {
     append(first, hashes) {
@@ -143,7 +143,7 @@ export function catchUpTree(db: SqliteDb): number {
       for (const [seq, leaf] of rows) {
         if (seq !== edge.size) throw new Error(`audit entry ${edge.size} is missing`);
         edge.append(leaf, (level, index, hash) => {
-          if (level >= STORED_FROM) added += insert.run(nodeId(level, index), hash).changes;
+          if (level >= STORED_FROM) added += insert.run(nodeId(level, index), fromLatin1(hash)).changes;
         });
       }
     }
