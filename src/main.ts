@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createHttpExecutor } from './adapters/executors/http-executor.js';
 import { createTimeOrderedIds } from './adapters/ids/time-ordered-ids.js';
+import { startAuditLog } from './audit-gateway.js';
 import { chainAuthenticators, createOidcAuthenticator } from './adapters/identity/oidc-authenticator.js';
 import type { TokenEntry } from './adapters/identity/token-authenticator.js';
 import { createTokenAuthenticator, hashToken } from './adapters/identity/token-authenticator.js';
@@ -144,6 +145,15 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   const reviews = createReviewService({ store, clock, notifier: events, dispatch });
   const queries = createQueryService({ store, events, auditorGroups: config.audit.readerGroups });
   const scheduler = createSchedulerService({ store, clock, notifier: events, executions });
+  const authenticator = buildAuthenticator(config);
+  const audit = await (async () => {
+    try {
+      return startAuditLog({ loaded, store, queries, authenticator, clock, logger, instance: randomUUID(), version: VERSION });
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  })();
 
   // Recovery before serving: interrupted executions are marked, never re-run.
   const recovered = await executions.recover();
@@ -154,7 +164,8 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   const publicUrlFallback = `http://${host}:${port}`;
   let publicUrl = (config.publicUrl ?? publicUrlFallback).replace(/\/$/, '');
   const app = await buildApp({
-    authenticator: buildAuthenticator(config),
+    authenticator,
+    plugins: [audit.routes],
     logger,
     metrics: createMetrics(events),
     bodyLimitBytes: config.server.bodyLimitBytes,
@@ -219,6 +230,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       stopWatching();
       await app.close();
       await executions.drain();
+      await audit.close();
       await store.close();
     },
   };

@@ -3,7 +3,10 @@ import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
 import { loadConfig } from '../config/load.js';
 import type { Store } from '../ports/store.js';
 import { CliExit, EXIT } from './cli-runtime.js';
+import { registerAuditExportCommand } from './audit-export-command.js';
 import { auditEntryJson, formatAuditEntry } from './audit-format.js';
+import { registerAuditKeyCommand } from './audit-key-command.js';
+import { registerAuditVerifyCommand } from './audit-verify-command.js';
 
 export function openStoreFrom(o: { config?: string; db?: string }): Store {
   if (o.db) return createSqliteStore({ path: o.db });
@@ -43,5 +46,8 @@ export function registerAuditCommands(program: Command): Command {
         await store.close();
       }
     });
+  registerAuditKeyCommand(audit);
+  registerAuditVerifyCommand(audit);
+  registerAuditExportCommand(audit);
   return audit;
 }
