@@ -4,7 +4,7 @@ import type { Finding } from '../domain/audit-finding.js';
 const n = (x: number) => x.toLocaleString('en-US');
 
 export function formatFinding(f: Finding): string {
-  const where = f.seq !== undefined ? `entry ${n(f.seq)}` : f.checkpoint !== undefined ? `checkpoint of ${n(f.checkpoint)} entries` : 'log';
+  const where = f.range ? `entries ${n(f.range.from)} to ${n(f.range.to)}` : f.seq !== undefined ? `entry ${n(f.seq)}` : f.checkpoint !== undefined ? `checkpoint of ${n(f.checkpoint)} entries` : 'log';
   const lines = [`${where} [${f.check}]: ${f.message}`];
   if (f.expected !== undefined || f.found !== undefined) lines.push(`    expected: ${f.expected ?? '-'}`, `    found:    ${f.found ?? '-'}`);
   if (f.actionId) lines.push(`    action:   ${f.actionId}`);

@@ -10,8 +10,10 @@ export interface Finding {
   kind: FindingKind;
   /** Stable identifier of the check that failed, e.g. `leaf-hash`, `execution-without-approval`. */
   check: string;
-  /** The entry concerned, when there is one. */
+  /** The entry concerned, when there is one (the first of `range`, when the check can only name a block). */
   seq?: number;
+  /** The entries among which one is bad, when the check cannot say which (a tree node). */
+  range?: { from: number; to: number };
   /** The action concerned, when there is one. */
   actionId?: string;
   /** The checkpoint concerned (its tree size), when there is one. */
@@ -37,10 +39,20 @@ export class Findings {
     for (const f of other) this.add(f);
   }
 
-  /** The first finding of a kind: lowest sequence number, then checkpoint, then report order. */
+  /** The first finding of a kind, in the order of compareFindings. */
   first(kind: FindingKind): Finding | undefined {
-    const of = this.list.filter((f) => f.kind === kind);
-    const pos = (f: Finding) => f.seq ?? (f.checkpoint !== undefined ? f.checkpoint - 0.5 : Number.MAX_SAFE_INTEGER);
-    return of.sort((a, b) => pos(a) - pos(b))[0];
+    return this.list.filter((f) => f.kind === kind).sort(compareFindings)[0];
   }
+}
+
+/**
+ * The most precise first: findings that name one entry, by sequence number; then those
+ * that name a block of entries; then checkpoints, by size; then the rest.
+ */
+export function compareFindings(a: Finding, b: Finding): number {
+  const rank = (f: Finding): [number, number] =>
+    f.range ? [1, f.range.from] : f.seq !== undefined ? [0, f.seq] : f.checkpoint !== undefined ? [2, f.checkpoint] : [3, 0];
+  const [ra, pa] = rank(a);
+  const [rb, pb] = rank(b);
+  return ra - rb || pa - pb;
 }

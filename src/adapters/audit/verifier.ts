@@ -5,7 +5,7 @@ import type { CheckpointRecord, CheckpointSummary } from '../../domain/audit-che
 import { checkCheckpoints, checkWitnessCopies } from '../../domain/audit-checkpoint-checks.js';
 import { leafHash } from '../../domain/audit-entry.js';
 import type { Finding } from '../../domain/audit-finding.js';
-import { Findings } from '../../domain/audit-finding.js';
+import { compareFindings, Findings } from '../../domain/audit-finding.js';
 import type { GovernanceStats, ParsedEntry } from '../../domain/audit-governance.js';
 import { GovernanceChecker } from '../../domain/audit-governance.js';
 import type { EntryChunk } from '../../domain/audit-integrity.js';
@@ -199,7 +199,6 @@ export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean
   counts.governance += governance.violations - governance.findings.length;
   const result: VerifyResult = counts.tampering > 0 ? 'tampered' : counts.governance > 0 ? 'governance' : 'verified';
   const first = result === 'verified' ? undefined : findings.first(result === 'tampered' ? 'tampering' : 'governance');
-  const order = (f: Finding) => f.seq ?? (f.checkpoint !== undefined ? f.checkpoint - 0.5 : Number.MAX_SAFE_INTEGER);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const checked = integrity.size - plan.start;
   return {
@@ -213,7 +212,7 @@ export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean
     treeNodesChecked: integrity.nodesChecked,
     counts,
     ...(first ? { first } : {}),
-    findings: [...findings.list].sort((a, b) => order(a) - order(b)),
+    findings: [...findings.list].sort(compareFindings),
     seconds,
     entriesPerSecond: seconds > 0 ? checked / seconds : 0,
   };

@@ -43,6 +43,7 @@ export function checkStoredNodes(db: SqliteDb, c: IntegrityChecker): { findings:
   let missing = 0;
   let next = 0;
   const seen = new Set<number>();
+  const bad: Array<{ level: number; from: number; to: number; beyond: boolean }> = [];
   for (;;) {
     const batch = rows.all(next) as Array<[number, Buffer]>;
     if (batch.length === 0) break;
@@ -50,22 +51,24 @@ export function checkStoredNodes(db: SqliteDb, c: IntegrityChecker): { findings:
       seen.add(id);
       const mine = c.nodes.get(id);
       const { level, index } = positionOf(id);
-      const first = index * 2 ** level;
-      if (mine === undefined) {
-        findings.push({ kind: 'tampering', check: 'tree-node-beyond-log', seq: first, message: `the stored tree covers entries ${first} to ${first + 2 ** level - 1}, which the log does not hold: entries were removed` });
-      } else if (hash.toString('latin1') !== mine) {
-        findings.push({ kind: 'tampering', check: 'tree-node', seq: first, message: `one of the entries ${first} to ${first + 2 ** level - 1} differs from what the stored tree was built from: it was changed after it was written` });
-      }
+      const from = index * 2 ** level;
+      if (mine === undefined || hash.toString('latin1') !== mine) bad.push({ level, from, to: from + 2 ** level - 1, beyond: mine === undefined });
       checked++;
     }
     next = batch[batch.length - 1]![0] + 1;
   }
+  // Name the smallest blocks only: a node is wrong whenever one of its children is.
+  const smallest = bad.filter((x) => !bad.some((y) => y !== x && y.level < x.level && y.from >= x.from && y.to <= x.to));
+  for (const x of smallest.sort((a, b) => a.from - b.from)) {
+    findings.push(
+      x.beyond
+        ? { kind: 'tampering', check: 'tree-node-beyond-log', seq: x.from, range: { from: x.from, to: x.to }, message: `the stored tree covers entries ${x.from} to ${x.to}, which the log does not hold: entries were removed` }
+        : { kind: 'tampering', check: 'tree-node', seq: x.from, range: { from: x.from, to: x.to }, message: `one of the entries ${x.from} to ${x.to} is not the one the stored tree was built from: it was changed after it was written` },
+    );
+  }
   for (const id of c.nodes.keys()) if (!seen.has(id) && positionOf(id).level >= STORED_FROM) missing++;
   if (missing) findings.push({ kind: 'warning', check: 'tree-nodes-missing', message: `${missing} tree nodes are not stored (the store rebuilds them when it next opens)` });
-  // Keep the findings in log order and name each block once, at its smallest node.
-  const byStart = new Map<number, Finding>();
-  for (const f of findings) if (f.seq === undefined || !byStart.has(f.seq)) byStart.set(f.seq ?? -1, f);
-  return { findings: [...byStart.values()], checked };
+  return { findings, checked };
 }
 
 /** (level, index) of an in-order node position. */
