@@ -57,7 +57,7 @@ function requirementsOf(x: unknown): Requirement[] | undefined {
     if (!q || typeof q !== 'object' || !str(q.ruleId) || !strs(q.approvers) || typeof q.quorum !== 'number') return undefined;
     const req: Requirement = { ruleId: q.ruleId, approvers: q.approvers as ApproverRef[], quorum: q.quorum, timeoutMs: typeof q.timeoutMs === 'number' ? q.timeoutMs : 0 };
     const esc = q.escalate as Record<string, unknown> | undefined;
-    if (esc && typeof esc === 'object' && strs(esc.to)) req.escalate = { afterMs: Number(esc.afterMs ?? 0), to: esc.to as ApproverRef[], at: String(esc.at ?? ''), done: false };
+    if (esc && typeof esc === 'object' && strs(esc.to)) req.escalate = { afterMs: Number(esc.afterMs ?? 0), to: esc.to as ApproverRef[], at: str(esc.at) ? esc.at : '', done: false };
     out.push(req);
   }
   return out;

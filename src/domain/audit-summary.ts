@@ -64,7 +64,7 @@ export class SummaryBuilder {
   add(e: ParsedEntry, inRange: boolean): void {
     const d = e.data;
     if (e.type === 'policy.loaded' && typeof d.version === 'string') {
-      if (!this.policies.has(d.version)) this.policies.set(d.version, { version: d.version, loadedAt: e.ts, trigger: String(d.trigger ?? ''), seq: e.seq, decisions: 0 });
+      if (!this.policies.has(d.version)) this.policies.set(d.version, { version: d.version, loadedAt: e.ts, trigger: typeof d.trigger === 'string' ? d.trigger : '', seq: e.seq, decisions: 0 });
       return;
     }
     if (!inRange) {

@@ -162,7 +162,7 @@ export function toOcsf(e: AuditEntry, ctx: SiemContext): Record<string, unknown>
     if (decision) event.authorizations = [{ decision, policy }];
   }
   if (e.type === 'action.reviewed' && typeof e.data.verdict === 'string') event.authorizations = [{ decision: e.data.verdict, ...(policy ? { policy } : {}) }];
-  if (e.actionId && typeof e.data.target === 'string') event.resources = [{ uid: e.actionId, name: e.data.target, type: String(e.data.kind ?? 'action') }];
+  if (e.actionId && typeof e.data.target === 'string') event.resources = [{ uid: e.actionId, name: e.data.target, type: typeof e.data.kind === 'string' ? e.data.kind : 'action' }];
   return event;
 }
 

@@ -215,7 +215,7 @@ describe('the verifiable audit log, end to end', () => {
     );
     expect(mine.status).toBe(200);
     const receipt = mine.body as { entries: Array<{ seq: number; entry: string; tlogProof: string }>; checkpoint: string };
-    expect(receipt.entries.map((e) => JSON.parse(e.entry).type)).toEqual(['action.submitted', 'action.decided', 'action.reviewed', 'action.reviewed', 'execution.started', 'execution.finished']);
+    expect(receipt.entries.map((e) => (JSON.parse(e.entry) as { type: string }).type)).toEqual(['action.submitted', 'action.decided', 'action.reviewed', 'action.reviewed', 'execution.started', 'execution.finished']);
     expect(receipt.entries[0]!.tlogProof.startsWith(`c2sp.org/tlog-proof@v1\nextra `)).toBe(true);
     expect((await get(`/v1/actions/${reviewedId}/receipt`, ws.tokens.other)).status).toBe(404);
     expect((await get(`/v1/actions/${reviewedId}/receipt`, ws.tokens.bob)).status).toBe(200); // a reviewer of it
@@ -231,7 +231,7 @@ describe('the verifiable audit log, end to end', () => {
     writeFileSync(file, JSON.stringify(edited));
     const bad = await runCli(['audit', 'verify', '--receipt', file, '--key', vkey, '--json']);
     expect(bad.code).toBe(3);
-    expect(JSON.parse(bad.stdout).findings[0]).toMatchObject({ check: 'leaf-hash', seq: receipt.entries[2]!.seq });
+    expect((JSON.parse(bad.stdout) as { findings: unknown[] }).findings[0]).toMatchObject({ check: 'leaf-hash', seq: receipt.entries[2]!.seq });
     expect(allowedId && pendingId).toBeTruthy();
   });
 
@@ -298,9 +298,9 @@ describe('the verifiable audit log, end to end', () => {
     const e = await runCli(['audit', 'export', '--config', ws.configPath, '--out', bundle], ws.env);
     expect(e.code).toBe(0);
     for (const f of ['README.md', 'manifest.json', 'entries.jsonl', 'context.jsonl', 'summary.md', 'summary.json', 'keys/log.vkey']) expect(existsSync(join(bundle, f)), f).toBe(true);
-    const summary = JSON.parse(readFileSync(join(bundle, 'summary.json'), 'utf8'));
+    const summary = JSON.parse(readFileSync(join(bundle, 'summary.json'), 'utf8')) as { reviews: { approvers: Array<{ reviewer: string }> } };
     expect(summary).toMatchObject({ governance: { violations: 0 }, decisions: { byOutcome: { allow: 1, review: 2, deny: 1 } }, reviews: { actionsNeedingReview: 2, approved: 1, stillPending: 1 } });
-    expect(summary.reviews.approvers.map((a: { reviewer: string }) => a.reviewer).sort()).toEqual(['alice@example.com', 'bob@example.com']);
+    expect(summary.reviews.approvers.map((a) => a.reviewer).sort()).toEqual(['alice@example.com', 'bob@example.com']);
     expect(readFileSync(join(bundle, 'summary.md'), 'utf8')).toContain('Median time from decision to approval');
 
     const vb = await runCli(['audit', 'verify', '--bundle', bundle, '--key', vkey, '--json']);
@@ -314,7 +314,7 @@ describe('the verifiable audit log, end to end', () => {
     expect((await runCli(['audit', 'export', '--config', ws.configPath, '--out', part, '--since', since], ws.env)).code).toBe(0);
     const vp = await runCli(['audit', 'verify', '--bundle', part, '--key', vkey, '--json']);
     expect(vp.code).toBe(0);
-    const pr = JSON.parse(vp.stdout);
+    const pr = JSON.parse(vp.stdout) as { entries: { start: number }; result: string };
     expect(pr.entries.start).toBeGreaterThan(0);
     expect(pr.result).toBe('verified');
 
@@ -322,7 +322,7 @@ describe('the verifiable audit log, end to end', () => {
     const other = signerFromSeed('audit.e2e.example/log', randomBytes(32)).verifier.text;
     const wrong = await runCli(['audit', 'verify', '--bundle', bundle, '--key', other, '--json']);
     expect(wrong.code).toBe(3);
-    expect(JSON.parse(wrong.stdout).first).toMatchObject({ check: 'checkpoint-signature' });
+    expect((JSON.parse(wrong.stdout) as { first: unknown }).first).toMatchObject({ check: 'checkpoint-signature' });
     expect((await runCli(['audit', 'verify', '--bundle', bundle, '--key', 'not+a+key'])).code).toBe(2);
     // A line of the bundle edited: tampering, named.
     const lines = readFileSync(join(bundle, 'entries.jsonl'), 'utf8').split('\n');
@@ -330,6 +330,6 @@ describe('the verifiable audit log, end to end', () => {
     writeFileSync(join(bundle, 'entries.jsonl'), lines.join('\n'));
     const vt = await runCli(['audit', 'verify', '--bundle', bundle, '--key', vkey, '--json']);
     expect(vt.code).toBe(3);
-    expect(JSON.parse(vt.stdout).first).toMatchObject({ check: 'checkpoint-root' });
+    expect((JSON.parse(vt.stdout) as { first: unknown }).first).toMatchObject({ check: 'checkpoint-root' });
   });
 });

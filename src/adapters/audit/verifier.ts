@@ -93,11 +93,10 @@ type Progress = (done: number, total: number) => void;
 /** Integrity and governance in one thread (tests from sources; or when asked). */
 async function runInline(plan: VerifyPlan, gov: (c: EntryChunk) => void, progress?: Progress): Promise<IntegrityResult> {
   const integrity = createIntegrity({ start: plan.start, edge: plan.edge, rootsAt: sizesWanted(plan), checkNodes: plan.checkNodes });
-  let done = 0;
   for (const chunk of chunksOf(plan.spec, plan.start, plan.end)) {
     integrity.addChunk(chunk);
     gov(chunk);
-    done = integrity.size - plan.start;
+    const done = integrity.size - plan.start;
     progress?.(done, plan.end - plan.start);
     // Let timers (the progress bar) run on long logs.
     if (done % (64 * 4096) < 4096) await new Promise((r) => setImmediate(r));

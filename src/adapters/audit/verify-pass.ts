@@ -1,7 +1,7 @@
 import { isAscii } from 'node:buffer';
 import type { Finding } from '../../domain/audit-finding.js';
 import type { ParsedEntry } from '../../domain/audit-governance.js';
-import { GovernanceChecker } from '../../domain/audit-governance.js';
+import type { GovernanceChecker } from '../../domain/audit-governance.js';
 import type { EntryChunk } from '../../domain/audit-integrity.js';
 import { IntegrityChecker } from '../../domain/audit-integrity.js';
 import { RightEdge } from '../../domain/merkle.js';

@@ -30,7 +30,7 @@ try {
     const b = chunk.blob;
     // Transfer the chunk's own memory when it has it alone; copy otherwise (small, pooled buffers).
     const own = b.byteOffset === 0 && b.buffer.byteLength === b.length && b.buffer instanceof ArrayBuffer;
-    const blob: ArrayBuffer = own ? (b.buffer as ArrayBuffer) : Uint8Array.prototype.slice.call(b).buffer;
+    const blob: ArrayBuffer = own ? b.buffer : Uint8Array.prototype.slice.call(b).buffer;
     port.postMessage({ type: 'chunk', first: chunk.first, blob, seqs: chunk.seqs }, [blob]);
     const produced = Atomics.add(flow, 0, 1) + 1;
     while (produced - Atomics.load(flow, 1) > IN_FLIGHT) Atomics.wait(flow, 1, Atomics.load(flow, 1), 100);

@@ -48,7 +48,7 @@ function writeOnce(file: string, text: string): void {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     const held = readFileSync(file, 'utf8');
-    if (held !== text) throw new Error(`${file} already holds a different checkpoint for this size: the log signed two different trees of the same size`);
+    if (held !== text) throw new Error(`${file} already holds a different checkpoint for this size: the log signed two different trees of the same size`, { cause: e });
   } finally {
     unlinkSync(tmp);
   }
