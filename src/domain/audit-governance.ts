@@ -224,9 +224,10 @@ export class GovernanceChecker {
     this.stats.reviews++;
     const decided = a.decided!;
     const parties = a.submitted!.parties;
-    if (e.actor?.type === 'agent') this.bad(e, 'agent-reviewed', `an agent (${e.actor.id}) reviewed the action`);
+    // Fail closed: a review by an agent, or recorded for someone else than who made it, never counts.
+    if (e.actor?.type === 'agent') return this.bad(e, 'agent-reviewed', `an agent (${e.actor.id}) reviewed the action`);
     if (e.actor && e.actor.id.toLowerCase() !== d.reviewer.toLowerCase()) {
-      this.bad(e, 'reviewer-mismatch', 'the review is recorded for someone else than its actor', { expected: e.actor.id, found: d.reviewer });
+      return this.bad(e, 'reviewer-mismatch', 'the review is recorded for someone else than its actor', { expected: e.actor.id, found: d.reviewer });
     }
     if (isParty(d.reviewer, parties)) {
       this.bad(e, 'self-approval', `${d.reviewer} reviewed an action they are a party to (requester, onBehalfOf or the agent's owner)`);
