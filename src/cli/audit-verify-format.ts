@@ -24,7 +24,8 @@ export function formatVerifyReport(r: VerifyReport, source: string, notes: reado
   out.push(`  checkpoints  ${n(cp.checked)} checked${cp.signedBy.length ? `, signed by ${cp.signedBy.join(', ')}` : ''}${cp.latest ? `; latest covers ${n(cp.latest.size)} entries` : ''}${cp.cosigned ? `; ${cp.cosigned} witness cosignatures verified` : ''}`);
   out.push(`  witnesses    ${r.witnesses.copies ? `${n(r.witnesses.checked)} of ${n(r.witnesses.copies)} checkpoint copies compared` : 'none given (--witness DIR)'}`);
   const g = r.governance;
-  out.push(`  governance   ${n(g.actions)} actions, ${n(g.executions)} executions, ${n(g.reviews)} reviews, ${n(g.policyVersions)} policy versions: ${g.violations ? `${n(g.violations)} violations` : 'no violation'}`);
+  if (!r.governanceChecked) out.push('  governance   not checked (--integrity-only)');
+  else out.push(`  governance   ${n(g.actions)} actions, ${n(g.executions)} executions, ${n(g.reviews)} reviews, ${n(g.policyVersions)} policy versions: ${g.violations ? `${n(g.violations)} violations` : 'no violation'}`);
   for (const note of notes) out.push(`  note         ${note}`);
   for (const w of warnings.slice(0, 5)) out.push(`  warning      ${w.message}`);
   const speed = `${n(e.checked)} entries in ${r.seconds.toFixed(1)} s (${n(Math.round(r.entriesPerSecond))} entries/s)`;

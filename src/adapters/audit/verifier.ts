@@ -55,6 +55,8 @@ export interface VerifyReport {
   governance: GovernanceStats & { violations: number };
   treeNodesChecked: number;
   counts: { tampering: number; governance: number; warning: number };
+  /** False when governance was not checked (--integrity-only). */
+  governanceChecked: boolean;
   /** The first problem of the kind that decided the result. */
   first?: Finding;
   findings: Finding[];
@@ -91,11 +93,11 @@ function sizesWanted(plan: VerifyPlan): number[] {
 type Progress = (done: number, total: number) => void;
 
 /** Integrity and governance in one thread (tests from sources; or when asked). */
-async function runInline(plan: VerifyPlan, gov: (c: EntryChunk) => void, progress?: Progress): Promise<IntegrityResult> {
+async function runInline(plan: VerifyPlan, gov: ((c: EntryChunk) => void) | undefined, progress?: Progress): Promise<IntegrityResult> {
   const integrity = createIntegrity({ start: plan.start, edge: plan.edge, rootsAt: sizesWanted(plan), checkNodes: plan.checkNodes });
   for (const chunk of chunksOf(plan.spec, plan.start, plan.end)) {
     integrity.addChunk(chunk);
-    gov(chunk);
+    gov?.(chunk);
     const done = integrity.size - plan.start;
     progress?.(done, plan.end - plan.start);
     // Let timers (the progress bar) run on long logs.
@@ -114,7 +116,7 @@ async function runInline(plan: VerifyPlan, gov: (c: EntryChunk) => void, progres
 }
 
 /** Integrity in a worker thread, governance here, on the same bytes (read once, handed over). */
-function runThreaded(plan: VerifyPlan, gov: (c: EntryChunk) => void, progress?: Progress): Promise<IntegrityResult> {
+function runThreaded(plan: VerifyPlan, gov: ((c: EntryChunk) => void) | undefined, progress?: Progress): Promise<IntegrityResult> {
   const flow = new SharedArrayBuffer(8);
   const counters = new Int32Array(flow);
   const data: VerifyWorkerData = {
@@ -123,13 +125,14 @@ function runThreaded(plan: VerifyPlan, gov: (c: EntryChunk) => void, progress?: 
     to: plan.end,
     integrity: { start: plan.start, edge: plan.edge, rootsAt: sizesWanted(plan), checkNodes: plan.checkNodes },
     flow,
+    handOver: gov !== undefined,
   };
   const worker = new Worker(WORKER_URL, { workerData: data });
   return new Promise<IntegrityResult>((resolve, reject) => {
     worker.on('message', (m: { type: 'chunk'; first: number; blob: ArrayBuffer; seqs?: number[] } | { type: 'done'; result: IntegrityResult } | { type: 'error'; message: string }) => {
       if (m.type === 'chunk') {
         const chunk: EntryChunk = { first: m.first, blob: Buffer.from(m.blob), ...(m.seqs ? { seqs: m.seqs } : {}) };
-        gov(chunk);
+        gov?.(chunk);
         Atomics.add(counters, 1, 1);
         Atomics.notify(counters, 1);
         progress?.(Math.min(plan.end - plan.start, (m.first - plan.start) + 4096), plan.end - plan.start);
@@ -151,7 +154,8 @@ function runThreaded(plan: VerifyPlan, gov: (c: EntryChunk) => void, progress?: 
  * (it takes precedence: governance read from tampered entries means little), else
  * `governance` when the intact log shows a rule broken, else `verified`.
  */
-export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean; progress?: Progress } = {}): Promise<VerifyReport> {
+export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean; progress?: Progress; governance?: boolean } = {}): Promise<VerifyReport> {
+  const checkGovernance = opts.governance ?? true;
   const t0 = process.hrtime.bigint();
   const findings = new Findings(1000);
   const governance = new GovernanceChecker(1000);
@@ -159,11 +163,13 @@ export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean
 
   // Earlier entries first, in order: they set the scene (policies loaded, actions submitted).
   const context = [...plan.context].sort((a, b) => a.seq - b.seq);
-  for (const c of context) {
-    const chunk: EntryChunk = { first: c.seq, blob: Buffer.concat([Buffer.from([0]), c.bytes]) };
-    governChunk(governance, chunk, other);
+  if (checkGovernance) {
+    for (const c of context) {
+      const chunk: EntryChunk = { first: c.seq, blob: Buffer.concat([Buffer.from([0]), c.bytes]) };
+      governChunk(governance, chunk, other);
+    }
   }
-  const gov = (c: EntryChunk) => void governChunk(governance, c, other);
+  const gov = checkGovernance ? (c: EntryChunk) => void governChunk(governance, c, other) : undefined;
   const threads = (opts.threads ?? true) && workerAvailable();
   const integrity = threads ? await runThreaded(plan, gov, opts.progress) : await runInline(plan, gov, opts.progress);
 
@@ -209,6 +215,7 @@ export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean
     witnesses: { copies: plan.witnessCopies.length, checked: wit.checked },
     governance: { ...governance.stats, violations: governance.violations },
     treeNodesChecked: integrity.nodesChecked,
+    governanceChecked: checkGovernance,
     counts,
     ...(first ? { first } : {}),
     findings: [...findings.list].sort(compareFindings),

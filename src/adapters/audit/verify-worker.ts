@@ -14,6 +14,8 @@ export interface VerifyWorkerData {
   integrity: IntegrityOptions;
   /** [produced, consumed] chunk counters, for back pressure. */
   flow: SharedArrayBuffer;
+  /** Hand each chunk over to the main thread (for governance). */
+  handOver: boolean;
 }
 
 /** Chunks the main thread may lag behind (bounds memory to a few MB). */
@@ -27,6 +29,7 @@ const integrity = createIntegrity(data.integrity);
 try {
   for (const chunk of chunksOf(data.spec, data.from, data.to)) {
     integrity.addChunk(chunk);
+    if (!data.handOver) continue;
     const b = chunk.blob;
     // Transfer the chunk's own memory when it has it alone; copy otherwise (small, pooled buffers).
     const own = b.byteOffset === 0 && b.buffer.byteLength === b.length && b.buffer instanceof ArrayBuffer;
