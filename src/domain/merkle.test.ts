@@ -6,6 +6,7 @@ import {
   EMPTY_ROOT,
   edgeNodes,
   inclusionProof,
+  nodesNeeded,
   nodesOfLeaves,
   RightEdge,
   rootAt,
@@ -118,6 +119,32 @@ describe('proofs for random trees (property tests)', () => {
         expect(verifyConsistency(m, n, r1, flipBit([r2], 0, 200)[0]!, p)).toBe(false);
         expect(verifyConsistency(m, n, r2, r1, p)).toBe(false);
         expect(verifyConsistency(m, n, r1, r2, p.slice(0, -1))).toBe(false);
+      }
+    }
+  });
+
+  it('knows ahead which perfect subtrees a proof or a root reads (so that a store fetches them at once)', () => {
+    for (const n of sizes) {
+      const l = leaves(n);
+      const t = nodesOfLeaves(l);
+      const reading = () => {
+        const read = new Set<string>();
+        return { read, nodes: { node: (level: number, index: number) => (read.add(`${level}:${index}`), t.node(level, index)) } };
+      };
+      const asKeys = (xs: Array<{ level: number; index: number }>) => new Set(xs.map((x) => `${x.level}:${x.index}`));
+      const r = reading();
+      rootAt(r.nodes, n);
+      expect(asKeys(nodesNeeded({ root: n }))).toEqual(r.read);
+      for (let i = 0; i < n; i++) {
+        const x = reading();
+        inclusionProof(x.nodes, i, n);
+        // The leaf itself comes too: a proof is served with its leaf hash.
+        expect([...x.read].every((k) => asKeys(nodesNeeded({ inclusion: [i, n] })).has(k))).toBe(true);
+      }
+      for (let m = 1; m <= n; m++) {
+        const x = reading();
+        consistencyProof(x.nodes, m, n);
+        expect(asKeys(nodesNeeded({ consistency: [m, n] }))).toEqual(x.read);
       }
     }
   });

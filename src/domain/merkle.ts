@@ -182,6 +182,66 @@ function checkSize(name: string, n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${name} must be a non-negative integer`);
 }
 
+/** The perfect subtrees MTH(D[start:end]) is made of, left to right. */
+function rangeNodes(start: number, end: number, out: Array<{ level: number; index: number }>): void {
+  const width = end - start;
+  if (isPowerOfTwo(width) && start % width === 0) {
+    out.push({ level: levelOf(width), index: start / width });
+    return;
+  }
+  const k = splitPoint(width);
+  rangeNodes(start, start + k, out);
+  rangeNodes(start + k, end, out);
+}
+
+/**
+ * The perfect subtrees a proof or a root reads, without reading them: a store fetches
+ * them in one go before the proof is computed.
+ */
+export function nodesNeeded(what: { root: number } | { inclusion: [index: number, size: number] } | { consistency: [from: number, to: number] }): Array<{ level: number; index: number }> {
+  const out: Array<{ level: number; index: number }> = [];
+  if ('root' in what) {
+    if (what.root > 0) rangeNodes(0, what.root, out);
+    return out;
+  }
+  if ('inclusion' in what) {
+    const [index, size] = what.inclusion;
+    const path = (m: number, start: number, end: number): void => {
+      const n = end - start;
+      if (n <= 1) return;
+      const k = splitPoint(n);
+      if (m < k) {
+        path(m, start, start + k);
+        rangeNodes(start + k, end, out);
+      } else {
+        path(m - k, start + k, end);
+        rangeNodes(start, start + k, out);
+      }
+    };
+    if (index < size) path(index, 0, size);
+    out.push({ level: 0, index });
+    return out;
+  }
+  const [from, to] = what.consistency;
+  const sub = (m: number, start: number, end: number, b: boolean): void => {
+    const n = end - start;
+    if (m === n) {
+      if (!b) rangeNodes(start, end, out);
+      return;
+    }
+    const k = splitPoint(n);
+    if (m <= k) {
+      sub(m, start, start + k, b);
+      rangeNodes(start + k, end, out);
+    } else {
+      sub(m - k, start + k, end, false);
+      rangeNodes(start, start + k, out);
+    }
+  };
+  if (from >= 1 && from < to) sub(from, 0, to, true);
+  return out;
+}
+
 /** RFC 9162 2.1.3.1: PATH(index, D[0:size]), from the leaf's sibling up. */
 export function inclusionProof(t: TreeNodes, index: number, size: number): Uint8Array[] {
   checkSize('index', index);

@@ -108,7 +108,7 @@ const DECIDED = new RegExp(
 const SYSTEM_ACTOR = { type: 'system', id: 'countersign' } as const;
 
 /** The few facts governance needs from a fixed-shape entry, or undefined to parse it. */
-function fastEntry(p: string, seq: number): ParsedEntry | undefined {
+export function fastEntry(p: string, seq: number): ParsedEntry | undefined {
   if (p.endsWith('"type":"execution.started","v":1}')) {
     const m = STARTED.exec(p);
     return m ? { seq, ts: m[3]!, type: 'execution.started', actionId: m[1]!, actor: SYSTEM_ACTOR, data: { fingerprint: m[2]! } } : undefined;

@@ -1,4 +1,4 @@
-import { consistencyProof, inclusionProof, rootAt } from '../../../domain/merkle.js';
+import { consistencyProof, inclusionProof, nodesNeeded, rootAt } from '../../../domain/merkle.js';
 import type { StoredCheckpoint } from '../../../ports/audit-log.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { createTreeReader } from './sqlite-tree.js';
@@ -81,15 +81,15 @@ export function createAuditLogReads(db: SqliteDb) {
     treeSize,
     rootAt(n: number) {
       within('size', n, treeSize());
-      return rootAt(tree(), n);
+      return rootAt(tree(nodesNeeded({ root: n })), n);
     },
     inclusionProof(index: number, n: number) {
       within('size', n, treeSize());
-      return inclusionProof(tree(), index, n);
+      return inclusionProof(tree(nodesNeeded({ inclusion: [index, n] })), index, n);
     },
     consistencyProof(a: number, b: number) {
       within('size', b, treeSize());
-      return consistencyProof(tree(), a, b);
+      return consistencyProof(tree(nodesNeeded({ consistency: [a, b] })), a, b);
     },
     latestCheckpoint() {
       const row = latest.get() as CheckpointRow | undefined;

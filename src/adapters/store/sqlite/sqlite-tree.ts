@@ -1,5 +1,5 @@
 import type { TreeNodes } from '../../../domain/merkle.js';
-import { edgeNodes, fromLatin1, hashChildren, RightEdge } from '../../../domain/merkle.js';
+import { edgeNodes, fromLatin1, hashChildrenLatin1, RightEdge, toLatin1 } from '../../../domain/merkle.js';
 import type { SqliteDb } from './sqlite-db.js';
 
 /**
@@ -16,6 +16,8 @@ import type { SqliteDb } from './sqlite-db.js';
  */
 export const STORED_FROM = 4;
 const BLOCK = 2 ** STORED_FROM;
+const CACHED_FROM = 10;
+const MAX_CACHED = 100_000;
 
 /** In-order position of the perfect subtree (level, index): unique across levels. */
 export function nodeId(level: number, index: number): number {
@@ -30,18 +32,25 @@ export interface TreeAppender {
 }
 
 function leafReader(db: SqliteDb) {
-  const leaves = db.prepare('SELECT leaf_hash FROM audit_entries WHERE seq >= ? AND seq < ? ORDER BY seq').pluck();
+  // One blob for the range: a row (and a Buffer) per leaf costs twice as much.
+  const q = db.prepare("SELECT count(*), CAST(group_concat(l, '') AS BLOB) FROM (SELECT leaf_hash AS l FROM audit_entries WHERE seq >= ? AND seq < ? ORDER BY seq)").raw();
   return (start: number, end: number): Uint8Array[] => {
-    const rows = leaves.all(start, end) as Uint8Array[];
-    if (rows.length !== end - start) throw new Error(`audit entries ${start}..${end - 1} are missing from the tree's leaves`);
-    return rows;
+    if (end <= start) return [];
+    const [count, blob] = q.get(start, end) as [number, Buffer | null];
+    if (count !== end - start || !blob || blob.length !== 32 * count) throw new Error(`audit entries ${start}..${end - 1} are missing from the tree's leaves`);
+    return Array.from({ length: count }, (_, i) => blob.subarray(32 * i, 32 * i + 32));
   };
 }
 
-/** Hash of the perfect subtree (level, index) from its leaves. */
-function fromLeaves(leaves: readonly Uint8Array[], level: number, index: number, offset: number): Uint8Array {
-  if (level === 0) return leaves[index - offset]!;
-  return hashChildren(fromLeaves(leaves, level - 1, 2 * index, 2 * offset), fromLeaves(leaves, level - 1, 2 * index + 1, 2 * offset));
+/** Hash of a perfect subtree of up to 16 leaves, from them (latin1 hashing: the fast path). */
+function fromLeavesFast(leaves: readonly Uint8Array[]): Uint8Array {
+  let level = leaves.map(toLatin1);
+  while (level.length > 1) {
+    const up: string[] = [];
+    for (let i = 0; i < level.length; i += 2) up.push(hashChildrenLatin1(level[i]!, level[i + 1]!));
+    level = up;
+  }
+  return fromLatin1(level[0]!);
 }
 
 /** The right edge of the first `size` leaves, from the stored nodes and the last leaves. */
@@ -57,7 +66,7 @@ function readEdge(db: SqliteDb, size: number, node: (id: number) => Uint8Array |
       hashes.push(h);
     } else {
       const first = p.index * 2 ** p.level;
-      hashes.push(fromLeaves(low.slice(first - lowStart, first - lowStart + 2 ** p.level), p.level, 0, 0));
+      hashes.push(fromLeavesFast(low.slice(first - lowStart, first - lowStart + 2 ** p.level)));
     }
   }
   return new RightEdge(size, hashes);
@@ -87,34 +96,80 @@ export function createTreeAppender(db: SqliteDb): TreeAppender {
 }
 
 /**
- * TreeNodes on a connection, for proofs and roots: stored nodes by point reads,
- * smaller subtrees from their (at most 16) leaves. Memoized per instance: make one
+ * TreeNodes on a connection, for proofs and roots. Given the nodes a proof needs
+ * (nodesNeeded), it reads the stored ones with one query and the leaves of the small
+ * ones with one range read per block of 16; anything else is read on demand. Make one
  * per request.
  */
-export function createTreeReader(db: SqliteDb): () => TreeNodes {
+export function createTreeReader(db: SqliteDb): (needs?: ReadonlyArray<{ level: number; index: number }>) => TreeNodes {
   const getNode = db.prepare('SELECT hash FROM audit_tree_nodes WHERE id = ?').pluck();
+  // Nodes of 1,024 leaves or more never change and are few (one per 1,024 entries):
+  // every proof reads some, so they are kept once read.
+  const upper = new Map<number, Uint8Array>();
+  const remember = (level: number, id: number, h: Uint8Array) => {
+    if (level >= CACHED_FROM && upper.size < MAX_CACHED) upper.set(id, h);
+  };
   const leaves = leafReader(db);
-  return () => {
+  const inQueries = new Map<number, ReturnType<SqliteDb['prepare']>>();
+  const nodesIn = (ids: number[]): Array<[number, Uint8Array]> => {
+    let q = inQueries.get(ids.length);
+    if (!q) {
+      q = db.prepare(`SELECT id, hash FROM audit_tree_nodes WHERE id IN (${ids.map(() => '?').join(',')})`).raw();
+      inQueries.set(ids.length, q);
+    }
+    return q.all(...ids) as Array<[number, Uint8Array]>;
+  };
+
+  return (needs = []) => {
+    const stored = new Map<number, Uint8Array>();
     const blocks = new Map<number, Uint8Array[]>();
+    const wanted = new Map<number, number>();
+    for (const x of needs) {
+      if (x.level < STORED_FROM) continue;
+      const id = nodeId(x.level, x.index);
+      const cached = upper.get(id);
+      if (cached) stored.set(id, cached);
+      else wanted.set(id, x.level);
+    }
+    const ids = [...wanted.keys()];
+    for (let i = 0; i < ids.length; i += 64) {
+      for (const [id, h] of nodesIn(ids.slice(i, i + 64))) {
+        stored.set(id, h);
+        remember(wanted.get(id)!, id, h);
+      }
+    }
+    const spans = new Map<number, number>();
+    for (const x of needs) {
+      if (x.level >= STORED_FROM) continue;
+      const first = x.index * 2 ** x.level;
+      const block = Math.floor(first / BLOCK) * BLOCK;
+      spans.set(block, Math.max(spans.get(block) ?? 0, first + 2 ** x.level));
+    }
+    for (const [start, end] of spans) blocks.set(start, leaves(start, end));
+
+    const leavesOf = (first: number, count: number): Uint8Array[] => {
+      const start = Math.floor(first / BLOCK) * BLOCK;
+      let held = blocks.get(start);
+      if (!held || held.length < first - start + count) {
+        held = leaves(start, first + count);
+        blocks.set(start, held);
+      }
+      return held.slice(first - start, first - start + count);
+    };
     return {
       node(level, index) {
         if (level >= STORED_FROM) {
-          const h = getNode.get(nodeId(level, index)) as Uint8Array | undefined;
-          if (!h) throw new Error(`the audit tree has no node (${level}, ${index})`);
+          const id = nodeId(level, index);
+          let h = stored.get(id) ?? upper.get(id);
+          if (!h) {
+            h = getNode.get(id) as Uint8Array | undefined;
+            if (!h) throw new Error(`the audit tree has no node (${level}, ${index})`);
+            remember(level, id, h);
+          }
           return h;
         }
-        const first = index * 2 ** level;
-        const block = Math.floor(first / BLOCK);
-        let leafs = blocks.get(block);
-        if (!leafs) {
-          const start = block * BLOCK;
-          leafs = leaves(start, first + 2 ** level);
-          blocks.set(block, leafs);
-        } else if (leafs.length < first - block * BLOCK + 2 ** level) {
-          leafs = leaves(block * BLOCK, first + 2 ** level);
-          blocks.set(block, leafs);
-        }
-        return fromLeaves(leafs.slice(first - block * BLOCK, first - block * BLOCK + 2 ** level), level, 0, 0);
+        const got = leavesOf(index * 2 ** level, 2 ** level);
+        return level === 0 ? got[0]! : fromLeavesFast(got);
       },
     };
   };
