@@ -25,8 +25,8 @@ export interface CheckpointContext {
   end: number;
   /** Roots recomputed from the entries, by tree size. */
   roots: ReadonlyMap<number, Uint8Array>;
-  /** Consistency proofs from `end` to checkpoints beyond it (bundles). */
-  proofs?: ReadonlyMap<number, readonly Uint8Array[]>;
+  /** Consistency proofs from `end` to checkpoints beyond it, and between those (bundles). */
+  proofs?: ReadonlyArray<{ from: number; to: number; proof: readonly Uint8Array[] }>;
   witnessKeys?: readonly VerifierKey[];
 }
 
@@ -79,6 +79,16 @@ export function checkCheckpoints(records: readonly CheckpointRecord[], ctx: Chec
       if (result === 'ok') cosigned++;
     }
   }
+  // Checkpoints beyond the entries held must also be consistent with one another.
+  const beyond = opened.filter((c) => c.size > ctx.end).sort((a, b) => a.size - b.size);
+  for (let i = 1; i < beyond.length; i++) {
+    const [a, b] = [beyond[i - 1]!, beyond[i]!];
+    const p = ctx.proofs?.find((x) => x.from === a.size && x.to === b.size);
+    if (!p) findings.push({ kind: 'warning', check: 'consistency-missing', checkpoint: b.size, message: `no consistency proof from the checkpoint of ${a.size} entries to the one of ${b.size}` });
+    else if (!verifyConsistency(a.size, b.size, a.root, b.root, p.proof)) {
+      bad({ check: 'consistency', checkpoint: b.size, message: `the checkpoint of ${b.size} entries is not consistent with the one of ${a.size}: the log forked or was rewritten between them` });
+    }
+  }
   const latest = opened.reduce<SignedCheckpoint | undefined>((m, c) => (!m || c.size > m.size ? c : m), undefined);
   return { findings, opened, summary: { checked: records.length, signedBy: [...signedBy], ...(latest ? { latest: { size: latest.size, root: b64(latest.root) } } : {}), cosigned } };
 }
@@ -116,7 +126,7 @@ function checkAgainstLog(cp: SignedCheckpoint, ctx: CheckpointContext, bad: (f: 
     }
     return;
   }
-  const proof = ctx.proofs?.get(cp.size);
+  const proof = ctx.proofs?.find((p) => p.from === ctx.end && p.to === cp.size)?.proof;
   const end = ctx.roots.get(ctx.end);
   if (!proof || !end) {
     bad({

@@ -318,6 +318,20 @@ describe('the verifiable audit log, end to end', () => {
     expect(pr.entries.start).toBeGreaterThan(0);
     expect(pr.result).toBe('verified');
 
+    // A range that ends before the latest checkpoint: linked to every later one by consistency proofs.
+    const until = all[Math.floor(all.length / 3)]!.ts;
+    const early = join(out, 'early');
+    expect((await runCli(['audit', 'export', '--config', ws.configPath, '--out', early, '--until', until], ws.env)).code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(early, 'manifest.json'), 'utf8')) as { range: { end: number }; proofs: Array<{ from: number; to: number; proof: string[] }> };
+    expect(manifest.proofs.some((p) => p.from === manifest.range.end)).toBe(true);
+    expect((await runCli(['audit', 'verify', '--bundle', early, '--key', vkey])).code).toBe(0);
+    const target = manifest.proofs.find((p) => p.proof.length > 0)!;
+    target.proof[0] = Buffer.alloc(32, 7).toString('base64');
+    writeFileSync(join(early, 'manifest.json'), JSON.stringify(manifest));
+    const forked = await runCli(['audit', 'verify', '--bundle', early, '--key', vkey, '--json']);
+    expect(forked.code).toBe(3);
+    expect((JSON.parse(forked.stdout) as { first: unknown }).first).toMatchObject({ check: 'consistency', checkpoint: target.to });
+
     // Against another key than the log's, nothing verifies; a malformed key is a usage error.
     const other = signerFromSeed('audit.e2e.example/log', randomBytes(32)).verifier.text;
     const wrong = await runCli(['audit', 'verify', '--bundle', bundle, '--key', other, '--json']);

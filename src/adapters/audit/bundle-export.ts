@@ -129,7 +129,8 @@ export function exportBundle(o: ExportOptions): ExportResult {
     for (const seq of ctxSeqs) feed(seq, context.get(seq)!, false);
     for (const [seq, bytes] of rows(db, start, end)) feed(seq, bytes, true);
 
-    // 4. Checkpoints covering the range, and proofs linking the range's end to the later ones.
+    // 4. Checkpoints covering the range; proofs linking the range's end to each later one,
+    //    and each later one to the next (so that they are consistent among themselves too).
     const cosigs = db.prepare('SELECT line FROM audit_cosignatures WHERE size = ? ORDER BY witness').pluck();
     const files: string[] = [];
     const proofs: BundleManifest['proofs'] = [];
@@ -140,6 +141,8 @@ export function exportBundle(o: ExportOptions): ExportResult {
       files.push(name);
       if (c.size > end) proofs.push({ from: end, to: c.size, proof: consistencyProof(tree, end, c.size).map(b64) });
     }
+    const later = cps.filter((c) => c.size > end);
+    for (let i = 1; i < later.length; i++) proofs.push({ from: later[i - 1]!.size, to: later[i]!.size, proof: consistencyProof(tree, later[i - 1]!.size, later[i]!.size).map(b64) });
 
     writeFileSync(join(o.out, 'keys', 'log.vkey'), `${o.keys.map((k) => k.text).join('\n')}\n`);
     if (o.witnessKeys.length) writeFileSync(join(o.out, 'keys', 'witnesses.vkey'), `${o.witnessKeys.map((k) => k.text).join('\n')}\n`);

@@ -28,8 +28,8 @@ export interface VerifyPlan {
   edge: string[];
   checkpoints: CheckpointRecord[];
   witnessCopies: Array<{ source: string; note: string }>;
-  /** Consistency proofs from `end` to later checkpoints (bundles). */
-  proofs: Map<number, Uint8Array[]>;
+  /** Consistency proofs from `end` to later checkpoints and between them (bundles). */
+  proofs: Array<{ from: number; to: number; proof: Uint8Array[] }>;
   /** Earlier entries the governance checks need (bundles), each with its inclusion proof at `end`. */
   context: Array<{ seq: number; bytes: Buffer; proof: Uint8Array[] }>;
   keys: VerifierKey[];

@@ -37,7 +37,7 @@ export function planFromDatabase(path: string, k: PlanKeys): VerifyPlan {
       edge: [],
       checkpoints,
       witnessCopies: witnessCopies(k.witnessDirs),
-      proofs: new Map(),
+      proofs: [],
       context: [],
       keys: k.keys,
       witnessKeys: k.witnessKeys,
@@ -58,7 +58,7 @@ export interface BundleManifest {
   /** The tree's edge at range.start (base64 hashes, largest subtree first). */
   edge: string[];
   checkpoints: string[];
-  /** Consistency proofs from range.end to each later checkpoint. */
+  /** Consistency proofs from range.end to each later checkpoint, and between consecutive later ones. */
   proofs: Array<{ from: number; to: number; proof: string[] }>;
   files: { entries: string; context: string; keys: string; witnessKeys?: string; summaryJson: string; summaryMarkdown: string };
 }
@@ -107,7 +107,7 @@ export function planFromBundle(dir: string, k: PlanKeys): { plan: VerifyPlan; ma
     edge: manifest.edge,
     checkpoints,
     witnessCopies: witnessCopies(k.witnessDirs),
-    proofs: new Map(manifest.proofs.map((p) => [p.to, b64s(p.proof, `consistency proof to ${p.to}`)])),
+    proofs: manifest.proofs.map((p) => ({ from: p.from, to: p.to, proof: b64s(p.proof, `consistency proof ${p.from} to ${p.to}`) })),
     context,
     keys: k.keys.length ? k.keys : bundleKeys,
     witnessKeys: k.witnessKeys.length ? k.witnessKeys : witnessKeys,
