@@ -293,6 +293,15 @@ function wellFormed(proof: readonly Uint8Array[]): boolean {
   return proof.every((p) => p instanceof Uint8Array && p.length === HASH_SIZE);
 }
 
+/** "Right-shift fn and sn equally until either LSB(fn) is set or fn is 0" (RFC 9162 2.1.3.2 and 2.1.4.2). */
+function shiftToOdd(fn: number, sn: number): [number, number] {
+  while (fn % 2 === 0 && fn !== 0) {
+    fn /= 2;
+    sn = Math.floor(sn / 2);
+  }
+  return [fn, sn];
+}
+
 /**
  * RFC 9162 2.1.3.2. The root an inclusion proof leads to, or undefined when the proof
  * cannot be one for (index, size) at all.
@@ -307,12 +316,7 @@ export function rootFromInclusionProof(index: number, size: number, leaf: Uint8A
     if (sn === 0) return undefined;
     if (fn % 2 === 1 || fn === sn) {
       r = hashChildren(p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn /= 2;
-          sn = Math.floor(sn / 2);
-        }
-      }
+      [fn, sn] = shiftToOdd(fn, sn);
     } else {
       r = hashChildren(r, p);
     }
@@ -348,12 +352,7 @@ export function verifyConsistency(size1: number, size2: number, root1: Uint8Arra
     if (fn % 2 === 1 || fn === sn) {
       fr = hashChildren(c, fr);
       sr = hashChildren(c, sr);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn /= 2;
-          sn = Math.floor(sn / 2);
-        }
-      }
+      [fn, sn] = shiftToOdd(fn, sn);
     } else {
       sr = hashChildren(sr, c);
     }

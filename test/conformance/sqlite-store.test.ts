@@ -1,39 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createSqliteStore as fromSources } from '../../src/adapters/store/sqlite/sqlite-store.js';
-import type { Store } from '../../src/ports/store.js';
+import { sqliteHarness, sqliteVariants } from './sqlite-harness.js';
 import { describeStoreConformance } from './store-conformance.js';
 
-// The writer thread runs compiled JavaScript, so that variant uses the built store
-// (npm test builds first); the inline writer runs from the sources.
-const built = fileURLToPath(new URL('../../dist/adapters/store/sqlite/sqlite-store.js', import.meta.url));
-if (!existsSync(built)) throw new Error('build first (npm test does): dist/ is missing');
-const fromBuild = ((await import(built)) as { createSqliteStore: typeof fromSources }).createSqliteStore;
-
-const variants = [
-  ['sqlite (writer thread)', () => fromBuild, 'worker'],
-  ['sqlite (inline writer)', () => fromSources, 'inline'],
-] as const;
-
-for (const [name, factory, writer] of variants) {
-  describeStoreConformance(name, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'countersign-store-'));
-    const path = join(dir, 'countersign.db');
-    const opened: Store[] = [];
-    const open = (): Store => {
-      const s = factory()({ path, writer });
-      opened.push(s);
-      return s;
-    };
-    return Promise.resolve({
-      store: open(),
-      reopen: () => Promise.resolve(open()),
-      async cleanup() {
-        await Promise.all(opened.map((s) => s.close()));
-        rmSync(dir, { recursive: true, force: true });
-      },
-    });
-  });
-}
+for (const [name, factory, writer] of sqliteVariants) describeStoreConformance(name, () => sqliteHarness(factory, writer));
