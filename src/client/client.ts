@@ -1,5 +1,5 @@
 import { CountersignError, CountersignUnavailableError } from './errors.js';
-import type { Action, ActionPage, Status, SubmitRequest } from './types.js';
+import type { Action, ActionPage, Receipt, Status, SubmitRequest } from './types.js';
 
 export interface ClientOptions {
   /** The gateway's base URL, e.g. http://127.0.0.1:8080 */
@@ -34,6 +34,8 @@ export interface CountersignClient {
   approve(id: string, fingerprint: string, comment?: string): Promise<Action>;
   deny(id: string, comment: string): Promise<Action>;
   cancel(id: string): Promise<Action>;
+  /** The action's offline receipt; entries not yet under a signed checkpoint are listed in `pending`. */
+  receipt(id: string): Promise<Receipt>;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -108,5 +110,6 @@ export function createClient(opts: ClientOptions): CountersignClient {
     approve: (id, fingerprint, comment) => call<Action>('POST', `/v1/actions/${enc(id)}/approve`, comment === undefined ? { fingerprint } : { fingerprint, comment }),
     deny: (id, comment) => call<Action>('POST', `/v1/actions/${enc(id)}/deny`, { comment }),
     cancel: (id) => call<Action>('POST', `/v1/actions/${enc(id)}/cancel`),
+    receipt: (id) => call<Receipt>('GET', `/v1/actions/${enc(id)}/receipt`),
   };
 }

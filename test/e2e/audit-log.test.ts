@@ -217,6 +217,8 @@ describe('the verifiable audit log, end to end', () => {
     const receipt = mine.body as { entries: Array<{ seq: number; entry: string; tlogProof: string }>; checkpoint: string };
     expect(receipt.entries.map((e) => (JSON.parse(e.entry) as { type: string }).type)).toEqual(['action.submitted', 'action.decided', 'action.reviewed', 'action.reviewed', 'execution.started', 'execution.finished']);
     expect(receipt.entries[0]!.tlogProof.startsWith(`c2sp.org/tlog-proof@v1\nextra `)).toBe(true);
+    const viaSdk = await server.client(ws.tokens.agent).receipt(reviewedId);
+    expect(viaSdk.entries.map((e) => e.seq)).toEqual(receipt.entries.map((e) => e.seq));
     expect((await get(`/v1/actions/${reviewedId}/receipt`, ws.tokens.other)).status).toBe(404);
     expect((await get(`/v1/actions/${reviewedId}/receipt`, ws.tokens.bob)).status).toBe(200); // a reviewer of it
 

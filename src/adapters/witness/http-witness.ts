@@ -11,6 +11,13 @@ import type { Witness } from '../../ports/witness.js';
  * kept with the checkpoint, otherwise none is.
  */
 export function createHttpWitness(opts: { url: string; key?: VerifierKey | undefined; timeoutMs: number }): Witness {
+  // What logs and errors name: the URL without any credentials in it.
+  const shown = (() => {
+    const u = new URL(opts.url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  })();
   async function post(body: string): Promise<Response> {
     return fetch(opts.url, {
       method: 'POST',
@@ -22,7 +29,7 @@ export function createHttpWitness(opts: { url: string; key?: VerifierKey | undef
   }
 
   return {
-    name: `url:${opts.url}`,
+    name: `url:${shown}`,
     every: false,
     async push(cp, _origin, ctx) {
       const send = async (old: number) => {
@@ -33,13 +40,13 @@ export function createHttpWitness(opts: { url: string; key?: VerifierKey | undef
       let res = await send(ctx.lastSize <= cp.size ? ctx.lastSize : 0);
       if (res.status === 409 && (res.headers.get('content-type') ?? '').startsWith('text/x.tlog.size')) {
         const held = Number((await res.text()).trim());
-        if (!Number.isSafeInteger(held) || held < 0) throw new Error(`the witness ${opts.url} answered 409 without a size`);
-        if (held > cp.size) throw new Error(`the witness ${opts.url} holds a checkpoint of ${held} entries, more than this log's latest (${cp.size}): the log was rolled back or forked`);
+        if (!Number.isSafeInteger(held) || held < 0) throw new Error(`the witness ${shown} answered 409 without a size`);
+        if (held > cp.size) throw new Error(`the witness ${shown} holds a checkpoint of ${held} entries, more than this log's latest (${cp.size}): the log was rolled back or forked`);
         if (held === cp.size) return [];
         res = await send(held);
       }
       const text = await res.text();
-      if (res.status !== 200) throw new Error(`the witness ${opts.url} refused the checkpoint of ${cp.size} entries: HTTP ${res.status} ${text.slice(0, 200)}`);
+      if (res.status !== 200) throw new Error(`the witness ${shown} refused the checkpoint of ${cp.size} entries: HTTP ${res.status} ${text.slice(0, 200)}`);
       if (!opts.key) return [];
       const body = cp.note.slice(0, cp.note.lastIndexOf('\n\n') + 1);
       parseCheckpointText(body);
@@ -48,7 +55,7 @@ export function createHttpWitness(opts: { url: string; key?: VerifierKey | undef
       try {
         parsed = parseNote(`${body}\n${sigs}`);
       } catch {
-        throw new Error(`the witness ${opts.url} answered with malformed cosignatures`);
+        throw new Error(`the witness ${shown} answered with malformed cosignatures`);
       }
       return parsed.signatures.filter((s) => verifyCosignature(body, s, opts.key!) !== undefined).map((s) => s.line);
     },
