@@ -24,7 +24,7 @@ interface VerifyOptions {
   origin?: string;
   json?: boolean;
   progress: boolean;
-  threads: boolean;
+  threads?: boolean;
   integrityOnly?: boolean;
 }
 
@@ -99,6 +99,7 @@ export function registerAuditVerifyCommand(audit: Command): void {
     .option('--origin <name>', "the log's origin (default: the key's name)")
     .option('--json', 'the report as JSON')
     .option('--no-progress', 'no progress bar')
+    .option('--threads', 'check integrity in a worker thread whatever the size (default: on long logs)')
     .option('--no-threads', 'check integrity and governance in one thread')
     .option('--integrity-only', 'skip the governance checks (faster; for frequent scheduled checks)')
     .addHelpText(
@@ -135,7 +136,7 @@ export function registerAuditVerifyCommand(audit: Command): void {
       const bar = o.progress && !o.json && process.stderr.isTTY ? progressBar(process.stderr, 'verifying') : undefined;
       let report: VerifyReport;
       try {
-        report = await verifyAuditLog(plan, { threads: o.threads, governance: !o.integrityOnly, ...(bar ? { progress: bar.update } : {}) });
+        report = await verifyAuditLog(plan, { threads: o.threads ?? 'auto', governance: !o.integrityOnly, ...(bar ? { progress: bar.update } : {}) });
       } catch (e) {
         throw new CliExit(EXIT.FAILURE, `verification could not run: ${(e as Error).message}`);
       } finally {

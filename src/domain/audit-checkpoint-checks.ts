@@ -59,7 +59,7 @@ export function checkCheckpoints(records: readonly CheckpointRecord[], ctx: Chec
     }
     try {
       const o = openCheckpoint(r.note, ctx.keys);
-      o.opened.verifiedBy.forEach((k) => signedBy.add(k.text));
+      o.opened.verifiedBy.forEach((k) => signedBy.add(`${k.name}+${Buffer.from(k.keyId).toString('hex')}`));
       cp = o;
     } catch (e) {
       bad({ check: 'checkpoint-signature', ...(claimed !== undefined ? { checkpoint: claimed } : {}), message: `the checkpoint${claimed !== undefined ? ` of ${claimed} entries` : ''} is not signed by a trusted key: ${(e as Error).message}` });

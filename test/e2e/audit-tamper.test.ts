@@ -118,21 +118,23 @@ function rebuildTree(db: Db): void {
 }
 
 describe('tampering with the audit log is detected, and the report says what and where', () => {
-  it('the untouched log verifies, with its witness copies', async () => {
-    const { code, report } = await tamper(() => {});
-    expect(report.result).toBe('verified');
-    expect(code).toBe(0);
+  it('the untouched log verifies, with its witness copies, in one thread or two', async () => {
+    for (const threads of ['--no-threads', '--threads']) {
+      const { code, report } = await tamper(() => {}, ['--witness', witnessDir, threads]);
+      expect(report.result).toBe('verified');
+      expect(code).toBe(0);
+    }
     expect(size).toBeGreaterThan(40);
   });
 
-  it('one byte of one entry changed: that entry is named, its hashes shown', async () => {
+  it('one byte of one entry changed: that entry is named, its hashes shown (integrity checked in the worker thread)', async () => {
     const { code, report } = await tamper((db) => {
       const e = entry(db, 17);
       const bytes = Buffer.from(e.bytes);
       const at = bytes.indexOf('"ts":"') + 10; // a digit of the year
       bytes[at] = bytes[at]! ^ 1;
       db.prepare('UPDATE audit_entries SET bytes = ? WHERE seq = 17').run(bytes);
-    });
+    }, ['--witness', witnessDir, '--threads']);
     expect(code).toBe(3);
     expect(report.first).toMatchObject({ check: 'leaf-hash', seq: 17 });
     expect(report.first!.expected).not.toBe(report.first!.found);
@@ -255,14 +257,14 @@ describe('tampering with the audit log is detected, and the report says what and
     expect(withWitness.report.first).toMatchObject({ check: 'witness-mismatch' });
   });
 
-  it('a governance violation written straight into the database (an execution with no approval) is reported as such', async () => {
+  it('a governance violation written straight into the database (an execution with no approval) is reported as such (entries handed over from the worker)', async () => {
     const { code, report } = await tamper(async (db, path) => {
       db.close();
       const store = createSqliteStore({ path, writer: 'inline' });
       const a = (await store.getAction(pendingId))!;
       await store.appendAudit([{ type: 'execution.started', ts: new Date().toISOString(), actionId: pendingId, actor: { type: 'system', id: 'countersign' }, data: { fingerprint: a.fingerprint } }]);
       await store.close();
-    });
+    }, ['--witness', witnessDir, '--threads']);
     expect(code).toBe(4);
     expect(report.result).toBe('governance');
     expect(report.first).toMatchObject({ check: 'execution-without-approval', seq: size });

@@ -154,7 +154,7 @@ function runThreaded(plan: VerifyPlan, gov: ((c: EntryChunk) => void) | undefine
  * (it takes precedence: governance read from tampered entries means little), else
  * `governance` when the intact log shows a rule broken, else `verified`.
  */
-export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean; progress?: Progress; governance?: boolean } = {}): Promise<VerifyReport> {
+export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean | 'auto'; progress?: Progress; governance?: boolean } = {}): Promise<VerifyReport> {
   const checkGovernance = opts.governance ?? true;
   const t0 = process.hrtime.bigint();
   const findings = new Findings(1000);
@@ -170,7 +170,8 @@ export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean
     }
   }
   const gov = checkGovernance ? (c: EntryChunk) => void governChunk(governance, c, other) : undefined;
-  const threads = (opts.threads ?? true) && workerAvailable();
+  // A worker pays off on long logs only (it takes tens of milliseconds to start).
+  const threads = workerAvailable() && (opts.threads === true || ((opts.threads ?? 'auto') === 'auto' && plan.end - plan.start > 50_000));
   const integrity = threads ? await runThreaded(plan, gov, opts.progress) : await runInline(plan, gov, opts.progress);
 
   findings.merge(integrity.findings);
