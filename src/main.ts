@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createHttpExecutor } from './adapters/executors/http-executor.js';
 import { createTimeOrderedIds } from './adapters/ids/time-ordered-ids.js';
+import { startAuditLog } from './audit-gateway.js';
 import { chainAuthenticators, createOidcAuthenticator } from './adapters/identity/oidc-authenticator.js';
 import type { TokenEntry } from './adapters/identity/token-authenticator.js';
 import { createTokenAuthenticator, hashToken } from './adapters/identity/token-authenticator.js';
@@ -239,6 +240,14 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   const { store, policy, logger, events, publicUrl } = core;
   const [host, port] = splitHostPort(opts.listen ?? config.listen);
   const authenticator = buildAuthenticator(config, logger);
+  const audit = (() => {
+    try {
+      return startAuditLog({ loaded, store, queries: core.queries, authenticator, clock: core.clock, logger, instance: randomUUID(), version: VERSION });
+    } catch (e) {
+      void core.close();
+      throw e;
+    }
+  })();
   const channels = await createChannels({
     config,
     store,
@@ -271,7 +280,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       if (!s.ok) logger.error({ reason: s.reason }, 'store unhealthy');
       return { ok: !!p && s.ok, policyVersion: p?.version };
     },
-    plugins: [...core.agents.plugins(authenticator), ...channels.plugins],
+    plugins: [...core.agents.plugins(authenticator), ...channels.plugins, (scope) => audit.routes(scope)],
   });
   const address = await app.listen({ host, port });
   const url = address.replace('[::1]', 'localhost');
@@ -298,6 +307,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       await app.close();
       clearTimeout(force);
       await channels.close();
+      await audit.close();
       await core.close();
     },
   };

@@ -3,7 +3,10 @@ import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
 import { loadConfigWithoutSecrets } from '../config/load.js';
 import type { Store } from '../ports/store.js';
 import { CliExit, EXIT } from './cli-runtime.js';
+import { registerAuditExportCommand } from './audit-export-command.js';
 import { auditEntryJson, formatAuditEntry } from './audit-format.js';
+import { registerAuditKeyCommand } from './audit-key-command.js';
+import { registerAuditVerifyCommand } from './audit-verify-command.js';
 
 export function openStoreFrom(o: { config?: string; db?: string }): Store {
   // Read-only: an offline reader never migrates, never writes, and never creates an empty database by mistake.
@@ -44,5 +47,8 @@ export function registerAuditCommands(program: Command): Command {
         await store.close();
       }
     });
+  registerAuditKeyCommand(audit);
+  registerAuditVerifyCommand(audit);
+  registerAuditExportCommand(audit);
   return audit;
 }

@@ -2,7 +2,7 @@ import { CountersignError, CountersignUnavailableError } from './errors.js';
 import type { CountersignErrorCode } from './errors.js';
 import type { GuardOptions } from './guard.js';
 import { guard } from './guard.js';
-import type { Action, ActionPage, Status, SubmitRequest } from './types.js';
+import type { Action, ActionPage, Receipt, Status, SubmitRequest } from './types.js';
 
 export interface ClientOptions {
   /** The gateway's base URL, e.g. http://127.0.0.1:8080 */
@@ -39,6 +39,8 @@ export interface CountersignClient {
   cancel(id: string): Promise<Action>;
   /** Wraps an async function as a gated call (decide mode): `fn` runs only after approval. See guard.ts. */
   guard<A extends unknown[], R>(fn: (...args: A) => Promise<R> | R, opts: GuardOptions<A>): (...args: A) => Promise<R>;
+  /** The action's offline receipt; entries not yet under a signed checkpoint are listed in `pending`. */
+  receipt(id: string): Promise<Receipt>;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -120,6 +122,7 @@ export function createClient(opts: ClientOptions): CountersignClient {
     deny: (id, comment) => call<Action>('POST', `/v1/actions/${enc(id)}/deny`, { comment }),
     cancel: (id) => call<Action>('POST', `/v1/actions/${enc(id)}/cancel`),
     guard: (fn, o) => guard(client, fn, o),
+    receipt: (id) => call<Receipt>('GET', `/v1/actions/${enc(id)}/receipt`),
   };
   return client;
 }

@@ -60,9 +60,25 @@ export interface Action {
     bodyTruncated?: boolean;
     error?: { code: string; message: string };
   };
+  /** Sequence numbers of the action's audit entries (its receipt proves them). */
+  auditSeqs?: number[];
   createdAt: string;
   updatedAt: string;
   links: { self: string };
+}
+
+/**
+ * An offline receipt (GET /v1/actions/{id}/receipt): the action's audit entries with
+ * RFC 9162 inclusion proofs against a signed checkpoint; `countersign audit verify
+ * --receipt FILE --key VKEY` checks it.
+ */
+export interface Receipt {
+  format: 'countersign-receipt/v1';
+  actionId: string;
+  checkpoint: string | null;
+  treeSize: number;
+  entries: Array<{ seq: number; entry: string; leafHash: string; proof: string[]; tlogProof: string }>;
+  pending: number[];
 }
 
 export interface ActionPage {

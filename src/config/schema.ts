@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isDuration } from '../domain/duration.js';
 import { HUMAN_ID, isApproverRef } from '../domain/identity.js';
 import { integrationsSchema, mcpSchema, toolsSchema } from './agents-schema.js';
+import { auditConfigSchema } from './audit-schema.js';
 import { channelsSchema } from './channels-schema.js';
 
 /**
@@ -115,13 +116,7 @@ export const configSchema = z
       .strict()
       .default({ intervalMs: 1000 })
       .describe('The durable scheduler: expiries and escalations are found in the store, never held only in memory.'),
-    audit: z
-      .object({
-        readerGroups: z.array(z.string()).default(['auditor']).describe('Members of these groups may read every action and the audit log.'),
-      })
-      .strict()
-      .default({ readerGroups: ['auditor'] })
-      .describe('Audit log access.'),
+    audit: auditConfigSchema,
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),

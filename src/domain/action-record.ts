@@ -58,6 +58,8 @@ export interface ActionRecord {
   nextEscalationAt?: string;
   result?: ExecutionResult;
   idempotencyKey?: string;
+  /** Sequence numbers of the action's audit entries, in order; assigned by the store when they commit. */
+  auditSeqs?: number[];
   createdAt: string;
   updatedAt: string;
   version: number;

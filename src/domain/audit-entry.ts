@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 
 export const AUDIT_TYPES = [
@@ -42,11 +42,19 @@ export interface AuditEntry extends AuditDraft {
   leafHash: Uint8Array;
 }
 
-const LEAF_PREFIX = new Uint8Array([0]);
+let scratch = Buffer.alloc(4096);
 
 /** RFC 9162 section 2.1.1: MTH({d(0)}) = SHA-256(0x00 || d(0)). */
-export function leafHash(bytes: Uint8Array): Uint8Array {
-  return createHash('sha256').update(LEAF_PREFIX).update(bytes).digest();
+export function leafHash(bytes: Uint8Array): Buffer {
+  return Buffer.from(leafHashLatin1(bytes), 'latin1');
+}
+
+/** leafHash() as a 32-character latin1 string: one native call, and a string digest costs a third of a Buffer one. */
+export function leafHashLatin1(bytes: Uint8Array): string {
+  if (bytes.length + 1 > scratch.length) scratch = Buffer.alloc(2 ** Math.ceil(Math.log2(bytes.length + 1)));
+  scratch[0] = 0;
+  scratch.set(bytes, 1);
+  return hash('sha256', scratch.subarray(0, bytes.length + 1), 'binary');
 }
 
 /**

@@ -62,6 +62,11 @@ export const ERROR_CODES = {
     CHAT_USER_UNKNOWN: { status: 403, message: 'This chat user is not mapped to a configured human' },
     CHAT_USER_AMBIGUOUS: { status: 403, message: 'This chat user maps to more than one configured human' },
     CHANNEL_UNAVAILABLE: { status: 502, message: 'The chat or webhook service did not accept the call' },
+    // the verifiable audit log
+    AUDIT_NO_CHECKPOINT: { status: 404, message: 'No signed checkpoint covers this yet' },
+    AUDIT_RANGE: { status: 400, message: 'The request is outside the audit log' },
+    AUDIT_INCONSISTENT: { status: 500, message: 'The audit log is inconsistent with its last signed checkpoint' },
+    AUDIT_KEY_INVALID: { status: 500, message: 'The audit signing key is unusable' },
   }),
 };
 

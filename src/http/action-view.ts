@@ -36,5 +36,6 @@ export function actionView(a: ActionRecord, publicUrl: string): Record<string, u
     const { runner: _runner, ...result } = a.result;
     view.result = result;
   }
+  if (a.auditSeqs) view.auditSeqs = a.auditSeqs;
   return view;
 }

@@ -170,6 +170,7 @@ export const actionSchema = {
         error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
       },
     },
+    auditSeqs: { type: 'array', items: { type: 'integer' }, description: 'Sequence numbers of the action\'s audit entries (GET /v1/actions/{id}/receipt proves them)' },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },
     links: { type: 'object', properties: { self: { type: 'string' } } },

@@ -37,14 +37,16 @@ export interface ActionQuery {
 export interface Store {
   /**
    * Inserts a new action (its version must be 1) with its audit entries, unless the
-   * requester already used its idempotency key: then nothing is written.
+   * requester already used its idempotency key: then nothing is written. The inserted
+   * record lists its entries' sequence numbers (`auditSeqs`, also set on `action`).
    */
   insertAction(action: ActionRecord, audit: readonly AuditDraft[]): Promise<InsertResult>;
   /**
    * Replaces the action if its stored version is `expectedVersion`, appending the audit
    * entries in the same transaction. Returns false (and changes nothing) otherwise.
    * `next.version` must be `expectedVersion + 1`; id, requester, createdAt and
-   * idempotency key never change.
+   * idempotency key never change. On success `next.auditSeqs` lists the sequence
+   * numbers of all the action's entries, as stored.
    */
   updateAction(next: ActionRecord, expectedVersion: number, audit: readonly AuditDraft[]): Promise<boolean>;
   getAction(id: string): Promise<ActionRecord | undefined>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CountersignError } from '../../src/client/errors.js';
-import { useServer } from './harness.js';
+import { runCli, useServer } from './harness.js';
 
 const ctx = useServer();
 
@@ -102,5 +102,11 @@ describe('the gate, end to end', () => {
     expect(alicePending).toContain(mine.id);
     const evePending = (await ctx.server.client(ctx.ws.tokens.eve).list({ status: ['pending'] })).actions.map((x) => x.id);
     expect(evePending).not.toContain(mine.id);
+  });
+
+  it('the audit log of everything above verifies offline: integrity and governance', async () => {
+    const r = await runCli(['audit', 'verify', '--config', ctx.ws.configPath, '--json', '--no-progress'], ctx.ws.env);
+    expect(JSON.parse(r.stdout)).toMatchObject({ exitCode: 0, counts: { governance: 0, tampering: 0 }, governanceChecked: true });
+    expect(r.code).toBe(0);
   });
 });

@@ -228,6 +228,13 @@ mcp:
     expect(get.body.error?.code).toBe('METHOD_NOT_ALLOWED');
   });
 
+  it('the audit log of everything above verifies offline: integrity and governance', async () => {
+    const r = await runCli(['audit', 'verify', '--config', ws.configPath, '--json', '--no-progress'], ws.env);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ exitCode: 0, counts: { governance: 0, tampering: 0 }, governanceChecked: true });
+    expect(r.code).toBe(0);
+  });
+
   if (transport === 'stdio')
     it('countersign mcp refuses to start without a valid token', async () => {
     const r = await runCli(['mcp', '--config', ws.configPath], { ...ws.env, COUNTERSIGN_TOKEN: 'not-a-token-0123456789' });

@@ -1,6 +1,8 @@
 import type { AuditDraft, AuditEntry } from '../../../domain/audit-entry.js';
 import { decodeAuditEntry, encodeAuditEntry } from '../../../domain/audit-entry.js';
 import type { SqliteDb } from './sqlite-db.js';
+import type { TreeAppender } from './sqlite-tree.js';
+import { createTreeAppender } from './sqlite-tree.js';
 
 interface AuditRow {
   seq: number;
@@ -11,11 +13,16 @@ interface AuditRow {
 export interface AuditTable {
   /**
    * THE one place entries are appended. Must run inside the write transaction: the
-   * next sequence number is read from the table there, never from a counter in this
-   * process, because another process may append to the same file. (The Merkle tree's
-   * right edge will be persisted here too, in the same transaction.)
+   * next sequence number is read from the table there (or given, as read by `nextSeq`
+   * in the same transaction), never from a counter in this process, because another
+   * process may append to the same file. The Merkle tree's new nodes are written in
+   * the same transaction (sqlite-tree.ts).
    */
-  appendEntries(drafts: readonly AuditDraft[]): AuditEntry[];
+  appendEntries(drafts: readonly AuditDraft[], first?: number): AuditEntry[];
+  /** The next sequence number, inside the write transaction. */
+  nextSeq(): number;
+  /** The tree's appender (its cached edge is dropped on rollback). */
+  readonly tree: TreeAppender;
   read(start: number, end: number): AuditEntry[];
   seqsFor(actionId: string): number[];
   size(): number;
@@ -27,16 +34,23 @@ export function createAuditTable(db: SqliteDb): AuditTable {
   const range = db.prepare('SELECT seq, bytes, leaf_hash FROM audit_entries WHERE seq >= ? AND seq < ? ORDER BY seq');
   const seqs = db.prepare('SELECT seq FROM audit_entries WHERE action_id = ? ORDER BY seq');
 
+  const tree = createTreeAppender(db);
+
   return {
-    appendEntries(drafts) {
+    tree,
+    nextSeq: () => (next.get() as { n: number }).n,
+    appendEntries(drafts, first) {
       if (drafts.length === 0) return [];
       if (!db.inTransaction) throw new Error('audit entries are appended inside a write transaction only');
-      let seq = (next.get() as { n: number }).n;
-      return drafts.map((d) => {
+      const start = first ?? (next.get() as { n: number }).n;
+      let seq = start;
+      const entries = drafts.map((d) => {
         const e = encodeAuditEntry(seq++, d);
         insert.run(e.seq, e.ts, e.type, e.actionId ?? null, e.bytes, e.leafHash);
         return e;
       });
+      tree.append(start, entries.map((e) => e.leafHash));
+      return entries;
     },
     read(start, end) {
       return (range.all(Math.max(0, Math.floor(start)), Math.floor(end)) as AuditRow[]).map((row) => {

@@ -5,6 +5,11 @@ export interface SqliteStatement {
   run(...params: unknown[]): { changes: number };
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
+  /** Rows as arrays of column values (toggle). */
+  raw(toggle?: boolean): SqliteStatement;
+  /** Rows as their first column's value (toggle). */
+  pluck(toggle?: boolean): SqliteStatement;
+  iterate(...params: unknown[]): IterableIterator<unknown>;
 }
 
 export interface SqliteDb {

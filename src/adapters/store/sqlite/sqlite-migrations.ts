@@ -160,6 +160,58 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX chat_interactions_seen ON chat_interactions (seen_at);
     `,
   },
+  {
+    version: 2,
+    name: 'verifiable audit log: Merkle tree, signed checkpoints, delivery cursors',
+    sql: `
+      -- Perfect subtrees of 16 leaves or more, by in-order position (sqlite-tree.ts);
+      -- written in the same transaction as the entries they cover.
+      CREATE TABLE audit_tree_nodes (
+        id INTEGER PRIMARY KEY NOT NULL CHECK (id >= 0),
+        hash BLOB NOT NULL CHECK (length(hash) = 32)
+      );
+      CREATE TRIGGER audit_tree_nodes_no_update BEFORE UPDATE ON audit_tree_nodes
+        BEGIN SELECT RAISE(ABORT, 'audit tree nodes are append-only'); END;
+      CREATE TRIGGER audit_tree_nodes_no_delete BEFORE DELETE ON audit_tree_nodes
+        BEGIN SELECT RAISE(ABORT, 'audit tree nodes are append-only'); END;
+
+      -- Every signed checkpoint, kept: at most one per tree size.
+      CREATE TABLE audit_checkpoints (
+        size INTEGER PRIMARY KEY NOT NULL CHECK (size >= 0),
+        root BLOB NOT NULL CHECK (length(root) = 32),
+        note TEXT NOT NULL,
+        signed_at TEXT NOT NULL
+      );
+      CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+        BEGIN SELECT RAISE(ABORT, 'checkpoints are kept as signed'); END;
+      CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+        BEGIN SELECT RAISE(ABORT, 'checkpoints are kept as signed'); END;
+
+      -- Witnesses' cosignatures of checkpoints (verified before they are stored).
+      CREATE TABLE audit_cosignatures (
+        size INTEGER NOT NULL REFERENCES audit_checkpoints (size),
+        witness TEXT NOT NULL,
+        line TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (size, witness)
+      ) WITHOUT ROWID;
+
+      -- Where each outside delivery (witness, SIEM sink) is: a position and a lease, so
+      -- that one process at a time delivers and a restart resumes.
+      CREATE TABLE audit_cursors (
+        name TEXT PRIMARY KEY NOT NULL,
+        position INTEGER NOT NULL CHECK (position >= 0),
+        lease_owner TEXT,
+        lease_until INTEGER,
+        updated_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+
+      -- Each action record lists the sequence numbers of its entries (set by the store
+      -- from now on; filled in here for actions written before).
+      UPDATE actions SET record = json_set(record, '$.auditSeqs',
+        json((SELECT json_group_array(seq) FROM (SELECT seq FROM audit_entries e WHERE e.action_id = actions.id ORDER BY seq))));
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

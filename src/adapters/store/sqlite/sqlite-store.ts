@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { AuditLog } from '../../../ports/audit-log.js';
 import type { HeldCallStore } from '../../../ports/held-calls.js';
 import type { ChannelStore } from '../../../ports/channel-store.js';
 import type { Store } from '../../../ports/store.js';
@@ -8,6 +9,7 @@ import { instantOf, limitOf, storageError } from '../store-error.js';
 import { createActionsTable } from './sqlite-actions.js';
 import { createAgentTables } from './sqlite-agent-tables.js';
 import { createAuditTable } from './sqlite-audit.js';
+import { createAuditLogReads, createAuditLogTable } from './sqlite-audit-log.js';
 import { createChannelTables } from './sqlite-channels.js';
 import { openSqlite, openSqliteReadOnly } from './sqlite-db.js';
 import { createActionLister } from './sqlite-list.js';
@@ -15,6 +17,7 @@ import { checkReadable, migrate } from './sqlite-migrations.js';
 import { createWorkerWriter } from './sqlite-worker-writer.js';
 import { createWriteOps } from './sqlite-write-ops.js';
 import { createInlineWriter, readOnlyWriter } from './sqlite-writer.js';
+import { catchUpTree } from './sqlite-tree.js';
 
 export interface SqliteStoreOptions {
   /** The database file, created if missing. */
@@ -60,7 +63,9 @@ function workerAvailable(): boolean {
  * migrations and fails on a database from a newer release. Writes go through the
  * group-commit writer (sqlite-writer.ts); reads go straight to the connection.
  */
+/** The SQLite store: actions and the verifiable audit log, held calls and tool pins, chat channels' state. */
 export type SqliteStore = Store &
+  AuditLog &
   HeldCallStore &
   ToolPinStore & {
     /** Chat channels' and webhooks' state, in the same database and writer. */
@@ -76,10 +81,13 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       throw storageError(e, `Cannot open the SQLite database ${config.path}`);
     }
   })();
-  const { actions, audit, agent, channels, list, writer } = (() => {
+  const { actions, audit, agent, channels, list, writer, log } = (() => {
     try {
       if (opts.readOnly) checkReadable(db);
-      else migrate(db);
+      else {
+        migrate(db);
+        catchUpTree(db);
+      }
       const actions = createActionsTable(db);
       const audit = createAuditTable(db);
       const agent = createAgentTables(db);
@@ -89,9 +97,9 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
         kind === 'worker'
           ? createWorkerWriter(WORKER_URL, { path: config.path, busyTimeoutMs: config.busyTimeoutMs, maxBatch: config.maxBatch })
           : kind === 'inline'
-            ? createInlineWriter(db, createWriteOps({ actions, audit, agent, channels }), config.maxBatch)
+            ? createInlineWriter(db, createWriteOps({ actions, audit, auditLog: createAuditLogTable(db), agent, channels }), config.maxBatch, () => audit.tree.invalidate())
             : readOnlyWriter();
-      return { actions, audit, agent, channels, list: createActionLister(db), writer };
+      return { actions, audit, agent, channels, list: createActionLister(db), writer, log: createAuditLogReads(db) };
     } catch (e) {
       db.close();
       throw storageError(e, `Cannot prepare the SQLite database ${config.path}`);
@@ -102,9 +110,16 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
   return {
     insertAction: async (action, drafts) => {
       const r = await writer.submit('insertAction', { action, drafts });
-      return r.inserted ? { inserted: true, action } : r;
+      if (!r.inserted) return r;
+      action.auditSeqs = r.auditSeqs;
+      return { inserted: true, action };
     },
-    updateAction: (next, expectedVersion, drafts) => writer.submit('updateAction', { next, expectedVersion, drafts }),
+    updateAction: async (next, expectedVersion, drafts) => {
+      const seqs = await writer.submit('updateAction', { next, expectedVersion, drafts });
+      if (seqs === false) return false;
+      next.auditSeqs = seqs;
+      return true;
+    },
     appendAudit: (drafts) => writer.submit('appendAudit', { drafts }),
     getAction: (id) => read(() => actions.get(id)),
     getByIdempotencyKey: (requesterId, key) => read(() => actions.byIdempotencyKey(requesterId, key)),
@@ -150,6 +165,18 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       prune: (before, limit) => writer.submit('pruneDeliveries', { before, limit }),
       rememberInteraction: (key, now, forgetBefore) => writer.submit('rememberInteraction', { key, now, forgetBefore }),
     },
+    treeSize: () => read(() => log.treeSize()),
+    rootAt: (size) => read(() => log.rootAt(size)),
+    inclusionProof: (index, size) => read(() => log.inclusionProof(index, size)),
+    consistencyProof: (from, to) => read(() => log.consistencyProof(from, to)),
+    latestCheckpoint: () => read(() => log.latestCheckpoint()),
+    listCheckpoints: (fromSize, limit) => read(() => log.listCheckpoints(fromSize, limit)),
+    checkpointCovering: (size) => read(() => log.checkpointCovering(size)),
+    addCheckpoint: (cp, previousSize) => writer.submit('addCheckpoint', { cp, previousSize }),
+    addCosignature: (size, witness, line, at) => writer.submit('addCosignature', { size, witness, line, at }),
+    claimCursor: (name, owner, nowMs, untilMs) => writer.submit('claimCursor', { name, owner, nowMs, untilMs }),
+    advanceCursor: (name, owner, from, to) => writer.submit('advanceCursor', { name, owner, from, to }),
+    cursor: (name) => read(() => log.cursor(name)),
     close() {
       closing ??= writer.drain().then(() => {
         db.close();

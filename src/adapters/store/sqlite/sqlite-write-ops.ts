@@ -8,6 +8,7 @@ import type { ActionsTable } from './sqlite-actions.js';
 import { createAgentWriteOps } from './sqlite-agent-ops.js';
 import type { AgentTables } from './sqlite-agent-tables.js';
 import type { AuditTable } from './sqlite-audit.js';
+import type { AuditLogTable } from './sqlite-audit-log.js';
 import type { ChannelTables } from './sqlite-channels.js';
 
 export interface WriteTables {
@@ -15,6 +16,12 @@ export interface WriteTables {
   audit: AuditTable;
   agent: AgentTables;
   channels: ChannelTables;
+  auditLog: AuditLogTable;
+}
+
+/** Sequence numbers the drafts will get, from `first` (read in this transaction). */
+function seqsFrom(first: number, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => first + i);
 }
 
 /**
@@ -25,25 +32,34 @@ export interface WriteTables {
  */
 export function createWriteOps(t: WriteTables) {
   const ops = {
-    /** The inserted action is not sent back (the caller has it): `{inserted: true}` only. */
-    insertAction({ action, drafts }: { action: ActionRecord; drafts: readonly AuditDraft[] }): { inserted: true } | Extract<InsertResult, { inserted: false }> {
+    /**
+     * The inserted action is not sent back (the caller has it): `{inserted: true}` and the
+     * sequence numbers of its entries, which the stored record lists.
+     */
+    insertAction({ action, drafts }: { action: ActionRecord; drafts: readonly AuditDraft[] }): { inserted: true; auditSeqs: number[] } | Extract<InsertResult, { inserted: false }> {
       if (action.version !== 1) throw new AppError('INTERNAL', `a new action has version 1, not ${action.version}`);
       if (action.idempotencyKey !== undefined) {
         // Checked inside the transaction: a repeat in the same batch sees the first insert.
         const existing = t.actions.byIdempotencyKey(action.requester.id, action.idempotencyKey);
         if (existing) return { inserted: false, existing };
       }
-      t.actions.insert(action);
-      t.audit.appendEntries(drafts);
-      return { inserted: true };
+      const first = t.audit.nextSeq();
+      const auditSeqs = seqsFrom(first, drafts.length);
+      t.actions.insert({ ...action, auditSeqs });
+      t.audit.appendEntries(drafts, first);
+      return { inserted: true, auditSeqs };
     },
-    updateAction({ next, expectedVersion, drafts }: { next: ActionRecord; expectedVersion: number; drafts: readonly AuditDraft[] }): boolean {
+    /** On success, every sequence number of the action's entries (the stored record's `auditSeqs`); false on a CAS miss. */
+    updateAction({ next, expectedVersion, drafts }: { next: ActionRecord; expectedVersion: number; drafts: readonly AuditDraft[] }): number[] | false {
       if (!Number.isSafeInteger(expectedVersion) || next.version !== expectedVersion + 1) {
         throw new AppError('INTERNAL', `an update from version ${expectedVersion} writes version ${expectedVersion + 1}, not ${next.version}`);
       }
-      if (!t.actions.update(next, expectedVersion)) return false;
-      t.audit.appendEntries(drafts);
-      return true;
+      const first = drafts.length ? t.audit.nextSeq() : 0;
+      const earlier = next.auditSeqs ?? t.audit.seqsFor(next.id);
+      const auditSeqs = [...earlier, ...seqsFrom(first, drafts.length)];
+      if (!t.actions.update({ ...next, auditSeqs }, expectedVersion)) return false;
+      t.audit.appendEntries(drafts, first);
+      return auditSeqs;
     },
     appendAudit({ drafts }: { drafts: readonly AuditDraft[] }): AuditEntry[] {
       return t.audit.appendEntries(drafts);
@@ -71,6 +87,18 @@ export function createWriteOps(t: WriteTables) {
     },
     rememberInteraction(a: { key: string; now: string; forgetBefore: string }): boolean {
       return t.channels.rememberInteraction(a.key, instantOf(a.now, 'now'), instantOf(a.forgetBefore, 'forgetBefore'));
+    },
+    addCheckpoint({ cp, previousSize }: { cp: { size: number; root: Uint8Array; note: string; signedAt: string }; previousSize: number }): boolean {
+      return t.auditLog.addCheckpoint(cp, previousSize);
+    },
+    addCosignature({ size, witness, line, at }: { size: number; witness: string; line: string; at: string }): void {
+      t.auditLog.addCosignature(size, witness, line, at);
+    },
+    claimCursor({ name, owner, nowMs, untilMs }: { name: string; owner: string; nowMs: number; untilMs: number }): number | undefined {
+      return t.auditLog.claimCursor(name, owner, nowMs, untilMs);
+    },
+    advanceCursor({ name, owner, from, to }: { name: string; owner: string; from: number; to: number }): boolean {
+      return t.auditLog.advanceCursor(name, owner, from, to);
     },
   };
   return { ...ops, ...createAgentWriteOps(t, ops.insertAction) };

@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createActionsTable } from './sqlite-actions.js';
 import { createAgentTables } from './sqlite-agent-tables.js';
 import { createAuditTable } from './sqlite-audit.js';
+import { createAuditLogTable } from './sqlite-audit-log.js';
 import { createChannelTables } from './sqlite-channels.js';
 import { openSqlite } from './sqlite-db.js';
 import type { WorkerData, WorkerReply, WorkerRequest } from './sqlite-writer-protocol.js';
@@ -14,10 +15,13 @@ import { createInlineWriter } from './sqlite-writer.js';
 const port = parentPort!;
 const data = workerData as WorkerData;
 const db = openSqlite(data.path, data.busyTimeoutMs);
+const audit = createAuditTable(db);
 const writer = createInlineWriter(
   db,
-  createWriteOps({ actions: createActionsTable(db), audit: createAuditTable(db), agent: createAgentTables(db), channels: createChannelTables(db) }),
+  createWriteOps({ actions: createActionsTable(db), audit, auditLog: createAuditLogTable(db), agent: createAgentTables(db), channels: createChannelTables(db) }),
   data.maxBatch,
+  // A rolled-back batch may have moved the cached right edge of the tree: re-read it.
+  () => audit.tree.invalidate(),
 );
 const reply = (m: WorkerReply) => port.postMessage(m);
 /** Replies not yet sent: `closed` must follow every result. */

@@ -44,8 +44,12 @@ interface Job {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** The group-commit writer on this thread's connection (used by the writer thread, and inline when no worker can run). */
-export function createInlineWriter(db: SqliteDb, ops: WriteOps, maxBatch: number): Writer {
+/**
+ * The group-commit writer on this thread's connection (used by the writer thread, and
+ * inline when no worker can run). `rolledBack` is told whenever writes were undone, so
+ * that state cached beside the database (the audit tree's edge) is dropped.
+ */
+export function createInlineWriter(db: SqliteDb, ops: WriteOps, maxBatch: number, rolledBack: () => void = () => {}): Writer {
   const size = Math.max(1, Math.floor(maxBatch));
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
@@ -77,6 +81,7 @@ export function createInlineWriter(db: SqliteDb, ops: WriteOps, maxBatch: number
       return true;
     } catch (error) {
       outcomes.push({ ok: false, error });
+      rolledBack();
       // Some failures (disk full, I/O error) end the whole transaction in SQLite.
       if (!db.inTransaction) return false;
       rollbackTo.run();
@@ -93,6 +98,7 @@ export function createInlineWriter(db: SqliteDb, ops: WriteOps, maxBatch: number
       for (const job of batch) outcomes.push({ ok: true, value: job.work() });
       return outcomes;
     } catch {
+      rolledBack();
       if (db.inTransaction) rollback.run();
       return undefined;
     }
@@ -114,6 +120,7 @@ export function createInlineWriter(db: SqliteDb, ops: WriteOps, maxBatch: number
       }
       commit.run();
     } catch (e) {
+      rolledBack();
       try {
         if (db.inTransaction) rollback.run();
       } catch {

@@ -1,0 +1,218 @@
+// The verifiable audit log: (1) durable appends with the Merkle tree and checkpointing on,
+// side by side with raw SQLite inserts of the same entry bytes; (2) offline verification
+// of 1M entries (integrity and governance), with raw SHA-256 over 1 KiB as the physical
+// reference; (3) inclusion and consistency proof generation at 1M entries.
+import { hash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import process from 'node:process';
+import Database from 'better-sqlite3';
+import { planFromDatabase } from '../dist/adapters/audit/verify-plans.js';
+import { verifyAuditLog } from '../dist/adapters/audit/verifier.js';
+import { createAuditLogReads } from '../dist/adapters/store/sqlite/sqlite-audit-log.js';
+import { openSqlite } from '../dist/adapters/store/sqlite/sqlite-db.js';
+import { createSqliteStore } from '../dist/adapters/store/sqlite/sqlite-store.js';
+import { encodeAuditEntry } from '../dist/domain/audit-entry.js';
+import { createAction } from '../dist/domain/lifecycle.js';
+import { RightEdge } from '../dist/domain/merkle.js';
+import { signerFromSeed } from '../dist/domain/signed-note.js';
+import { createCheckpointService } from '../dist/services/checkpoint-service.js';
+import { buildAuditLog } from './audit-fixture.mjs';
+import { fmtUs, percentile, sampleNs, writeFragment } from './bench-util.mjs';
+
+const ENTRIES = Number(process.env.BENCH_AUDIT_ENTRIES ?? 1_000_000);
+const WRITES = 20_000;
+const IN_FLIGHT = 64;
+const ROUNDS = 3;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const n = (x) => Math.round(x).toLocaleString('en-US');
+const dir = mkdtempSync(join(tmpdir(), 'countersign-audit-bench-'));
+
+// --- 1. Durable appends -------------------------------------------------------------------
+
+const decision = { outcome: 'allow', rules: ['reads'], policyVersion: 'sha256:bench', reason: 'reads are allowed', requirements: [] };
+function actions(count) {
+  const now = new Date();
+  return Array.from({ length: count }, (_, i) =>
+    createAction({
+      id: `act_${Date.now().toString(36)}${randomBytes(8).toString('hex')}`,
+      request: { kind: 'http', target: 'orders-api', input: { method: 'GET', path: `/orders/${i}` }, mode: 'decide' },
+      requester: { id: `agent-${i % 50}`, type: 'agent', owner: 'owner@example.com' },
+      decision,
+      now,
+      idempotencyKey: randomUUID(),
+    }),
+  );
+}
+
+/** The allow path's writes (one action, two entries each), 64 in flight, through the store; checkpoints signed meanwhile when asked. */
+async function storeRun(checkpointing, todo, i) {
+  const path = join(dir, `store-${i}.db`);
+  const store = createSqliteStore({ path });
+  const signer = signerFromSeed('bench.example/audit', randomBytes(32));
+  const cps = createCheckpointService({ log: store, store, signer, trusted: [], clock: { now: () => new Date() }, maxEntries: 10_000, maxDelayMs: 1000, slackMs: 250 });
+  let signed = 0;
+  let ticking = Promise.resolve();
+  const timer = checkpointing ? setInterval(() => (ticking = ticking.then(() => cps.tick()).then((c) => void (c && signed++))), 250) : undefined;
+  let next = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      for (let k = next++; k < todo.length; k = next++) {
+        const r = await store.insertAction(todo[k].next, todo[k].audit);
+        if (!r.inserted) throw new Error('not inserted');
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  clearInterval(timer);
+  await ticking;
+  if (checkpointing && (await cps.tick())) signed++;
+  if ((await store.treeSize()) !== 2 * todo.length) throw new Error('entries missing');
+  await store.close();
+  rmSync(path, { force: true });
+  return { entries: (2 * todo.length) / seconds, cpuUs: (cpu.user + cpu.system) / (2 * todo.length), signed };
+}
+
+/** The same entry bytes into a bare table: same pragmas, the same 128 writes (256 entries) per transaction. */
+function rawRun(todo, i) {
+  const path = join(dir, `raw-${i}.db`);
+  const db = openSqlite(path, 5000);
+  db.exec('CREATE TABLE raw (seq INTEGER PRIMARY KEY, bytes BLOB NOT NULL)');
+  const insert = db.prepare('INSERT INTO raw (seq, bytes) VALUES (?, ?)');
+  const bytes = todo.flatMap((t, k) => t.audit.map((d, j) => encodeAuditEntry(2 * k + j, d).bytes));
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  for (let s = 0; s < bytes.length; ) {
+    db.exec('BEGIN IMMEDIATE');
+    for (const end = Math.min(bytes.length, s + 256); s < end; s++) insert.run(s, bytes[s]);
+    db.exec('COMMIT');
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  db.close();
+  rmSync(path, { force: true });
+  return { entries: bytes.length / seconds, cpuUs: (cpu.user + cpu.system) / bytes.length };
+}
+
+await storeRun(true, actions(2000), 'warm');
+const appendRuns = { cp: [], plain: [], raw: [] };
+for (let r = 0; r < ROUNDS; r++) {
+  const todo = actions(WRITES);
+  appendRuns.cp.push(await storeRun(true, todo, `${r}a`));
+  appendRuns.plain.push(await storeRun(false, actions(WRITES), `${r}b`));
+  appendRuns.raw.push(rawRun(todo, r));
+  process.stdout.write(`appends, round ${r + 1}: store+checkpoints ${n(appendRuns.cp[r].entries)}/s (${appendRuns.cp[r].signed} signed), store ${n(appendRuns.plain[r].entries)}/s, raw ${n(appendRuns.raw[r].entries)}/s\n`);
+}
+const app = Object.fromEntries(Object.entries(appendRuns).map(([k, rs]) => [k, { entries: median(rs.map((x) => x.entries)), cpuUs: median(rs.map((x) => x.cpuUs)), signed: median(rs.map((x) => x.signed ?? 0)) }]));
+
+// The tree's share of an append: the right edge, in memory, per entry.
+const leaves = Array.from({ length: 1_000_000 }, () => randomBytes(32));
+const edgeT0 = process.hrtime.bigint();
+const edge = new RightEdge();
+for (const l of leaves) edge.append(l);
+const edgeUs = Number(process.hrtime.bigint() - edgeT0) / 1e3 / leaves.length;
+
+// --- 2. Verification of 1M entries ----------------------------------------------------------
+
+const dbPath = join(dir, 'log.db');
+process.stdout.write(`building a log of ${n(ENTRIES)} entries...\n`);
+const built = buildAuditLog(dbPath, ENTRIES);
+const plan = () => planFromDatabase(dbPath, { keys: [built.signer.verifier], witnessKeys: [], witnessDirs: [] });
+
+const kib = Buffer.alloc(1024, 7);
+function shaRate(data, count) {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) hash('sha256', data[i % data.length], 'hex');
+  return count / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+const sample = (() => {
+  const db = new Database(dbPath, { readonly: true });
+  const rows = db.prepare('SELECT bytes FROM audit_entries WHERE seq < 100000').pluck().all();
+  db.close();
+  return rows;
+})();
+const avgBytes = sample.reduce((s, b) => s + b.length, 0) / sample.length;
+function parseRate() {
+  const texts = sample.map((b) => b.toString('utf8'));
+  const t0 = process.hrtime.bigint();
+  for (const t of texts) JSON.parse(t);
+  return texts.length / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+const verify = { full: [], integrity: [], single: [], sha1k: [], shaEntries: [], parse: [] };
+for (let r = 0; r < ROUNDS; r++) {
+  verify.sha1k.push(shaRate([kib], 1_000_000));
+  const full = await verifyAuditLog(plan());
+  if (full.result !== 'verified') throw new Error(`the fixture did not verify: ${JSON.stringify(full.first)}`);
+  verify.full.push(full.entriesPerSecond);
+  verify.integrity.push((await verifyAuditLog(plan(), { governance: false })).entriesPerSecond);
+  verify.shaEntries.push(shaRate(sample, 1_000_000));
+  verify.parse.push(parseRate());
+  process.stdout.write(`verify, round ${r + 1}: full ${n(verify.full[r])}/s, integrity only ${n(verify.integrity[r])}/s, SHA-256 1 KiB ${n(verify.sha1k[r])}/s\n`);
+}
+verify.single.push((await verifyAuditLog(plan(), { threads: false })).entriesPerSecond);
+const v = Object.fromEntries(Object.entries(verify).map(([k, xs]) => [k, median(xs)]));
+
+// --- 3. Proofs at 1M entries ----------------------------------------------------------------
+
+const db = openSqlite(dbPath, 5000);
+const reads = createAuditLogReads(db);
+const size = reads.treeSize();
+const inclusion = sampleNs(() => reads.inclusionProof(Math.floor(Math.random() * size), size), 20_000, 2000);
+const consistency = sampleNs(() => reads.consistencyProof(1 + Math.floor(Math.random() * (size - 1)), size), 20_000, 2000);
+const rootNs = sampleNs(() => reads.rootAt(size - Math.floor(Math.random() * 1000)), 20_000, 2000);
+db.close();
+rmSync(dir, { recursive: true, force: true });
+
+const row = (name, x) => `| ${name} | ${n(x.entries)} | ${x.cpuUs.toFixed(1)} |`;
+writeFragment(
+  'audit-bench',
+  `## Audit log: appends, verification, proofs
+
+\`bench/audit-bench.mjs\`. Medians of ${ROUNDS} rounds.
+
+**Durable appends.** The allow path's writes (\`insertAction\`: one action and its two entries,
+with their Merkle tree nodes, in one transaction), ${IN_FLIGHT} in flight, ${n(WRITES)} actions per run,
+group commit, \`synchronous=FULL\`; with the checkpoint service signing every second
+meanwhile, without it, and raw SQLite inserts of the same entry bytes into a bare table
+(same pragmas, 256 entries per transaction, no action rows, no tree) in the same run.
+
+| writes | entries/s | CPU per entry (µs) |
+| --- | ---: | ---: |
+${row('store, tree + checkpoints signed meanwhile', app.cp)}
+${row('store, tree, no checkpointing', app.plain)}
+${row('raw SQLite inserts of the same bytes', app.raw)}
+
+${n(app.cp.signed)} checkpoints signed per run. The tree's right edge costs ${edgeUs.toFixed(2)} µs per entry in
+memory (amortized one node hash), plus one 32-byte node row per 8 entries; no read per entry.
+
+**Verification of ${n(built.size)} entries** (\`countersign audit verify\`, from the database, ${built.checkpoints}
+checkpoints): every leaf hash, sequence number, the tree, the stored tree nodes, every checkpoint's
+signature and root, and governance from the entries. Entries average ${avgBytes.toFixed(0)} bytes.
+
+| what | per second |
+| --- | ---: |
+| verify: integrity + governance (integrity in a worker thread) | ${n(v.full)} entries |
+| verify: integrity + governance, one thread | ${n(v.single)} entries |
+| verify \`--integrity-only\` | ${n(v.integrity)} entries |
+| reference: SHA-256 over 1 KiB (\`crypto.hash\`, one thread) | ${n(v.sha1k)} hashes |
+| reference: SHA-256 over these entries | ${n(v.shaEntries)} hashes |
+| reference: \`JSON.parse\` of these entries | ${n(v.parse)} entries |
+
+Verification needs, per entry, about two SHA-256 calls (the leaf and, amortized, one tree node),
+and governance one parse of the entry (fixed-shape entries are matched without a parse); on
+two cores the worker thread overlaps integrity with governance.
+
+**Proofs at ${n(size)} entries** (the stored tree nodes they need in one query, the leaf hashes of at most two blocks of 16 in one read each; nodes of 1,024 entries or more are cached once read):
+
+| proof | median (µs) | p99 (µs) |
+| --- | ---: | ---: |
+| inclusion, random entry, tree of ${n(size)} | ${fmtUs(percentile(inclusion, 50))} | ${fmtUs(percentile(inclusion, 99))} |
+| consistency, random size to ${n(size)} | ${fmtUs(percentile(consistency, 50))} | ${fmtUs(percentile(consistency, 99))} |
+| root at a size near ${n(size)} | ${fmtUs(percentile(rootNs, 50))} | ${fmtUs(percentile(rootNs, 99))} |
+`,
+);

@@ -1,0 +1,228 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { CheckpointRecord, CheckpointSummary } from '../../domain/audit-checkpoint-checks.js';
+import { checkCheckpoints, checkWitnessCopies } from '../../domain/audit-checkpoint-checks.js';
+import { leafHash } from '../../domain/audit-entry.js';
+import type { Finding } from '../../domain/audit-finding.js';
+import { compareFindings, Findings } from '../../domain/audit-finding.js';
+import type { GovernanceStats, ParsedEntry } from '../../domain/audit-governance.js';
+import { GovernanceChecker } from '../../domain/audit-governance.js';
+import type { EntryChunk } from '../../domain/audit-integrity.js';
+import { readCheckpoint } from '../../domain/checkpoint.js';
+import { verifyInclusion } from '../../domain/merkle.js';
+import type { VerifierKey } from '../../domain/signed-note.js';
+import type { SourceSpec } from './entry-source.js';
+import { chunksOf, openReadOnly } from './entry-source.js';
+import type { IntegrityResult } from './verify-pass.js';
+import { checkStoredNodes, createIntegrity, governChunk, integrityResult } from './verify-pass.js';
+import type { VerifyWorkerData } from './verify-worker.js';
+
+/** Everything a verification looks at, gathered from a database or a bundle. */
+export interface VerifyPlan {
+  spec: SourceSpec;
+  /** The entries checked: [start, end). */
+  start: number;
+  end: number;
+  /** The tree's edge at `start` (base64 hashes), when start > 0. */
+  edge: string[];
+  checkpoints: CheckpointRecord[];
+  witnessCopies: Array<{ source: string; note: string }>;
+  /** Consistency proofs from `end` to later checkpoints and between them (bundles). */
+  proofs: Array<{ from: number; to: number; proof: Uint8Array[] }>;
+  /** Earlier entries the governance checks need (bundles), each with its inclusion proof at `end`. */
+  context: Array<{ seq: number; bytes: Buffer; proof: Uint8Array[] }>;
+  keys: VerifierKey[];
+  witnessKeys: VerifierKey[];
+  origin?: string | undefined;
+  /** Compare the stored tree nodes too (databases). */
+  checkNodes: boolean;
+}
+
+export type VerifyResult = 'verified' | 'tampered' | 'governance';
+
+/** Exit codes of `audit verify`: documented in docs/cli.md. */
+export const VERIFY_EXIT = { verified: 0, tampered: 3, governance: 4 } as const;
+
+export interface VerifyReport {
+  result: VerifyResult;
+  exitCode: number;
+  entries: { start: number; end: number; checked: number };
+  /** Root of the entries checked (base64). */
+  root?: string;
+  checkpoints: CheckpointSummary;
+  witnesses: { copies: number; checked: number };
+  governance: GovernanceStats & { violations: number };
+  treeNodesChecked: number;
+  counts: { tampering: number; governance: number; warning: number };
+  /** False when governance was not checked (--integrity-only). */
+  governanceChecked: boolean;
+  /** The first problem of the kind that decided the result. */
+  first?: Finding;
+  findings: Finding[];
+  seconds: number;
+  entriesPerSecond: number;
+}
+
+const WORKER_URL = new URL('./verify-worker.js', import.meta.url);
+
+function workerAvailable(): boolean {
+  return WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(WORKER_URL));
+}
+
+function sizesWanted(plan: VerifyPlan): number[] {
+  const sizes = new Set<number>([plan.end]);
+  const claim = (note: string) => {
+    try {
+      return readCheckpoint(note).size;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const c of plan.checkpoints) {
+    const s = c.size ?? claim(c.note);
+    if (s !== undefined && s >= plan.start && s <= plan.end) sizes.add(s);
+  }
+  for (const w of plan.witnessCopies) {
+    const s = claim(w.note);
+    if (s !== undefined && s >= plan.start && s <= plan.end) sizes.add(s);
+  }
+  return [...sizes];
+}
+
+type Progress = (done: number, total: number) => void;
+
+/** Integrity and governance in one thread (tests from sources; or when asked). */
+async function runInline(plan: VerifyPlan, gov: ((c: EntryChunk) => void) | undefined, progress?: Progress): Promise<IntegrityResult> {
+  const integrity = createIntegrity({ start: plan.start, edge: plan.edge, rootsAt: sizesWanted(plan), checkNodes: plan.checkNodes });
+  for (const chunk of chunksOf(plan.spec, plan.start, plan.end)) {
+    integrity.addChunk(chunk);
+    gov?.(chunk);
+    const done = integrity.size - plan.start;
+    progress?.(done, plan.end - plan.start);
+    // Let timers (the progress bar) run on long logs.
+    if (done % (64 * 4096) < 4096) await new Promise((r) => setImmediate(r));
+  }
+  let nodes = { findings: [] as Finding[], checked: 0 };
+  if (plan.checkNodes && plan.spec.kind === 'db') {
+    const db = openReadOnly(plan.spec.path);
+    try {
+      nodes = checkStoredNodes(db, integrity);
+    } finally {
+      db.close();
+    }
+  }
+  return integrityResult(integrity, nodes);
+}
+
+/** Integrity in a worker thread, governance here, on the same bytes (read once, handed over). */
+function runThreaded(plan: VerifyPlan, gov: ((c: EntryChunk) => void) | undefined, progress?: Progress): Promise<IntegrityResult> {
+  const flow = new SharedArrayBuffer(8);
+  const counters = new Int32Array(flow);
+  const data: VerifyWorkerData = {
+    spec: plan.spec,
+    from: plan.start,
+    to: plan.end,
+    integrity: { start: plan.start, edge: plan.edge, rootsAt: sizesWanted(plan), checkNodes: plan.checkNodes },
+    flow,
+    handOver: gov !== undefined,
+  };
+  const worker = new Worker(WORKER_URL, { workerData: data });
+  return new Promise<IntegrityResult>((resolve, reject) => {
+    worker.on('message', (m: { type: 'chunk'; first: number; blob: ArrayBuffer; seqs?: number[] } | { type: 'done'; result: IntegrityResult } | { type: 'error'; message: string }) => {
+      if (m.type === 'chunk') {
+        const chunk: EntryChunk = { first: m.first, blob: Buffer.from(m.blob), ...(m.seqs ? { seqs: m.seqs } : {}) };
+        gov?.(chunk);
+        Atomics.add(counters, 1, 1);
+        Atomics.notify(counters, 1);
+        progress?.(Math.min(plan.end - plan.start, (m.first - plan.start) + 4096), plan.end - plan.start);
+      } else if (m.type === 'done') {
+        void worker.terminate();
+        resolve(m.result);
+      } else {
+        void worker.terminate();
+        reject(new Error(m.message));
+      }
+    });
+    worker.once('error', reject);
+  });
+}
+
+/**
+ * Verifies entries, tree, checkpoints, witnesses' copies and governance, offline.
+ * The result is `tampered` when anything shows the log is not what was written
+ * (it takes precedence: governance read from tampered entries means little), else
+ * `governance` when the intact log shows a rule broken, else `verified`.
+ */
+export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean | 'auto'; progress?: Progress; governance?: boolean } = {}): Promise<VerifyReport> {
+  const checkGovernance = opts.governance ?? true;
+  const t0 = process.hrtime.bigint();
+  const findings = new Findings(1000);
+  const governance = new GovernanceChecker(1000);
+  const other = (f: Finding) => findings.add(f);
+
+  // Earlier entries first, in order: they set the scene (policies loaded, actions submitted).
+  const context = [...plan.context].sort((a, b) => a.seq - b.seq);
+  if (checkGovernance) {
+    for (const c of context) {
+      const chunk: EntryChunk = { first: c.seq, blob: Buffer.concat([Buffer.from([0]), c.bytes]) };
+      governChunk(governance, chunk, other);
+    }
+  }
+  const gov = checkGovernance ? (c: EntryChunk) => void governChunk(governance, c, other) : undefined;
+  // A worker pays off on long logs only (it takes tens of milliseconds to start).
+  const threads = workerAvailable() && (opts.threads === true || ((opts.threads ?? 'auto') === 'auto' && plan.end - plan.start > 50_000));
+  const integrity = threads ? await runThreaded(plan, gov, opts.progress) : await runInline(plan, gov, opts.progress);
+
+  findings.merge(integrity.findings);
+  findings.merge(governance.findings);
+  const roots = new Map(integrity.roots.map(([s, r]) => [s, Buffer.from(r, 'base64')]));
+  const end = roots.get(plan.end);
+  if (integrity.size !== plan.end) {
+    findings.add({ kind: 'tampering', check: 'missing-entries', seq: integrity.size, message: `the log should hold entries up to ${plan.end - 1} but ends at ${integrity.size - 1}`, expected: String(plan.end), found: String(integrity.size) });
+  }
+
+  // Context entries must be in the tree the range belongs to.
+  for (const c of context) {
+    if (!end || !verifyInclusion(c.seq, plan.end, leafHash(c.bytes), c.proof, end)) {
+      findings.add({ kind: 'tampering', check: 'context-inclusion', seq: c.seq, message: `entry ${c.seq} (context of the range) is not in the log the range belongs to: its inclusion proof fails` });
+    }
+  }
+
+  const ctx = { keys: plan.keys, origin: plan.origin, start: plan.start, end: plan.end, roots, proofs: plan.proofs, witnessKeys: plan.witnessKeys };
+  const cps = checkCheckpoints(plan.checkpoints, ctx);
+  findings.merge(cps.findings);
+  if (plan.checkpoints.length === 0) findings.add({ kind: 'warning', check: 'no-checkpoint', message: 'no signed checkpoint: the entries are consistent among themselves, but nothing signed vouches for them' });
+  else if (cps.summary.latest && cps.summary.latest.size < plan.end) {
+    findings.add({ kind: 'warning', check: 'uncovered-entries', seq: cps.summary.latest.size, message: `entries ${cps.summary.latest.size} to ${plan.end - 1} are not covered by a signed checkpoint yet` });
+  }
+  const wit = checkWitnessCopies(plan.witnessCopies, ctx, cps.opened);
+  findings.merge(wit.findings);
+
+  // Findings beyond the lists' limits still count.
+  const counts = { ...findings.counts };
+  counts.tampering += integrity.problems - integrity.findings.filter((f) => f.kind === 'tampering').length;
+  counts.governance += governance.violations - governance.findings.length;
+  const result: VerifyResult = counts.tampering > 0 ? 'tampered' : counts.governance > 0 ? 'governance' : 'verified';
+  const first = result === 'verified' ? undefined : findings.first(result === 'tampered' ? 'tampering' : 'governance');
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const checked = integrity.size - plan.start;
+  return {
+    result,
+    exitCode: VERIFY_EXIT[result],
+    entries: { start: plan.start, end: plan.end, checked },
+    ...(end ? { root: end.toString('base64') } : {}),
+    checkpoints: cps.summary,
+    witnesses: { copies: plan.witnessCopies.length, checked: wit.checked },
+    governance: { ...governance.stats, violations: governance.violations },
+    treeNodesChecked: integrity.nodesChecked,
+    governanceChecked: checkGovernance,
+    counts,
+    ...(first ? { first } : {}),
+    findings: [...findings.list].sort(compareFindings),
+    seconds,
+    entriesPerSecond: seconds > 0 ? checked / seconds : 0,
+  };
+}
+
+export type { ParsedEntry };

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import type { AuditDraft } from '../../domain/audit-entry.js';
+import { encodeAuditEntry } from '../../domain/audit-entry.js';
+import type { ParsedEntry } from '../../domain/audit-governance.js';
+import { GovernanceChecker } from '../../domain/audit-governance.js';
+import { createAction, startExecution } from '../../domain/lifecycle.js';
+import type { Decision } from '../../domain/policy-types.js';
+import { fastEntry, governChunk } from './verify-pass.js';
+
+const now = new Date('2030-01-01T00:00:00.000Z');
+const decision = (outcome: 'allow' | 'deny', reason: string, rules: string[]): Decision => ({ outcome, rules, policyVersion: `sha256:${'c'.repeat(64)}`, reason, requirements: [] });
+const text = (d: AuditDraft, seq = 3) => Buffer.from(encodeAuditEntry(seq, d).bytes).toString('utf8');
+
+describe('fixed-shape entries read without parsing', () => {
+  it('read exactly what JSON.parse reads, whatever the reason and rule texts hold', () => {
+    const reasons = ['plain', 'quotes " and \\ backslash', 'line\nbreak \u2028 ✓ ünïcode', '"rules":["x"]}', ''];
+    for (const [i, reason] of reasons.entries()) {
+      for (const outcome of ['allow', 'deny'] as const) {
+        const t = createAction({ id: `act_fast${i}${outcome}00000`, request: { kind: 'http', target: 't', input: { method: 'GET', path: '/' } }, requester: { id: 'bot', type: 'agent', owner: 'o@x' }, decision: decision(outcome, reason, ['a', 'b "c"', reason]), now });
+        const drafts = outcome === 'allow' ? [t.audit[1]!, ...startExecution(t.next, now, { host: 'h', pid: 1, instance: 'i', leaseUntil: now.toISOString() }).audit] : [t.audit[1]!];
+        for (const d of drafts) {
+          const p = text(d);
+          const parsed = JSON.parse(p) as ParsedEntry;
+          const fast = fastEntry(p, 3);
+          expect(fast, `${d.type} ${JSON.stringify(reason)}`).toBeDefined();
+          expect(fast).toMatchObject({ seq: 3, ts: parsed.ts, type: parsed.type, actionId: parsed.actionId, actor: parsed.actor });
+          for (const [k, v] of Object.entries(fast!.data)) expect(v).toEqual(parsed.data[k]);
+        }
+      }
+    }
+  });
+
+  it('leaves anything else to JSON.parse: review decisions, extra keys, other actors, other spacing', () => {
+    const t = createAction({ id: 'act_fastreview0000', request: { kind: 'http', target: 't', input: { method: 'GET', path: '/' } }, requester: { id: 'bot', type: 'agent', owner: 'o@x' }, decision: { ...decision('allow', 'r', ['a']), outcome: 'review', requirements: [{ ruleId: 'a', approvers: ['group:g'], quorum: 1, timeoutMs: 1000 }] }, now });
+    expect(fastEntry(text(t.audit[1]!), 0)).toBeUndefined();
+    const started = { type: 'execution.started' as const, ts: now.toISOString(), actionId: 'act_x', actor: { type: 'system' as const, id: 'countersign' }, data: { fingerprint: `sha256:${'d'.repeat(64)}` } };
+    expect(fastEntry(text(started), 0)).toBeDefined();
+    expect(fastEntry(text({ ...started, data: { ...started.data, extra: 1 } }), 0)).toBeUndefined();
+    expect(fastEntry(text({ ...started, actor: { type: 'human', id: 'countersign' } }), 0)).toBeUndefined();
+    expect(fastEntry(text(started).replace(',"data"', ', "data"'), 0)).toBeUndefined();
+    expect(fastEntry(text({ ...started, data: { fingerprint: 'sha256:short' } }), 0)).toBeUndefined();
+  });
+
+  it('a chunk is governed as its parsed entries would be', () => {
+    const t = createAction({ id: 'act_chunk000000000', request: { kind: 'http', target: 't', input: { method: 'GET', path: '/' } }, requester: { id: 'bot', type: 'agent', owner: 'o@x' }, decision: decision('allow', 'r', ['a']), now });
+    const s = startExecution(t.next, now, { host: 'h', pid: 1, instance: 'i', leaseUntil: now.toISOString() });
+    const drafts: AuditDraft[] = [...t.audit, ...s.audit, ...s.audit];
+    const blob = Buffer.concat(drafts.flatMap((d, i) => [Buffer.from([0]), Buffer.from(encodeAuditEntry(i, d).bytes)]));
+    const g = new GovernanceChecker();
+    const bad: unknown[] = [];
+    expect(governChunk(g, { first: 0, blob }, (f) => bad.push(f))).toBe(4);
+    expect(g.findings.map((f) => f.check)).toEqual(['unknown-policy-version', 'executed-twice']);
+    expect(governChunk(g, { first: 4, blob: Buffer.from('\u0000{not json') }, (f) => bad.push(f))).toBe(1);
+    expect(bad).toEqual([expect.objectContaining({ kind: 'tampering', check: 'malformed-entry', seq: 4 })]);
+  });
+});

@@ -1,0 +1,119 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CheckpointRecord } from '../../domain/audit-checkpoint-checks.js';
+import type { VerifierKey } from '../../domain/signed-note.js';
+import { decodeBase64, parseVerifierKey } from '../../domain/signed-note.js';
+import { readWitnessDirectory } from '../witness/directory-witness.js';
+import { dbSize, openReadOnly } from './entry-source.js';
+import type { VerifyPlan } from './verifier.js';
+
+export interface PlanKeys {
+  keys: VerifierKey[];
+  witnessKeys: VerifierKey[];
+  origin?: string | undefined;
+  witnessDirs: string[];
+}
+
+function witnessCopies(dirs: readonly string[]): VerifyPlan['witnessCopies'] {
+  return dirs.flatMap((d) => {
+    if (!existsSync(d)) throw new Error(`witness folder ${d} does not exist`);
+    return readWitnessDirectory(d);
+  });
+}
+
+/** The whole log of a database, read-only. */
+export function planFromDatabase(path: string, k: PlanKeys): VerifyPlan {
+  if (!existsSync(path)) throw new Error(`no database at ${path}`);
+  const db = openReadOnly(path);
+  try {
+    const end = dbSize(db);
+    const rows = db.prepare('SELECT size, root, note FROM audit_checkpoints ORDER BY size').all() as Array<{ size: number; root: Buffer; note: string }>;
+    const cosigs = db.prepare('SELECT line FROM audit_cosignatures WHERE size = ? ORDER BY witness').pluck();
+    const checkpoints: CheckpointRecord[] = rows.map((r) => ({ size: r.size, root: r.root, note: r.note, cosignatures: cosigs.all(r.size) as string[] }));
+    return {
+      spec: { kind: 'db', path },
+      start: 0,
+      end,
+      edge: [],
+      checkpoints,
+      witnessCopies: witnessCopies(k.witnessDirs),
+      proofs: [],
+      context: [],
+      keys: k.keys,
+      witnessKeys: k.witnessKeys,
+      origin: k.origin,
+      checkNodes: true,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** What `audit export` writes in manifest.json. */
+export interface BundleManifest {
+  format: 'countersign-audit-bundle/v1';
+  origin: string;
+  createdAt: string;
+  range: { start: number; end: number; since?: string; until?: string };
+  /** The tree's edge at range.start (base64 hashes, largest subtree first). */
+  edge: string[];
+  checkpoints: string[];
+  /** Consistency proofs from range.end to each later checkpoint, and between consecutive later ones. */
+  proofs: Array<{ from: number; to: number; proof: string[] }>;
+  files: { entries: string; context: string; keys: string; witnessKeys?: string; summaryJson: string; summaryMarkdown: string };
+}
+
+function b64s(xs: readonly string[], what: string): Buffer[] {
+  return xs.map((x) => {
+    const b = decodeBase64(x);
+    if (!b || b.length !== 32) throw new Error(`${what}: not a base64 SHA-256 hash`);
+    return b;
+  });
+}
+
+export function readKeysFile(file: string): VerifierKey[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map(parseVerifierKey);
+}
+
+/**
+ * A bundle written by `audit export`. The keys it ships are used only when no key is
+ * given (`bundleKeys`): a bundle proves nothing against keys it brings itself, unless
+ * they are compared with the operator's published key.
+ */
+export function planFromBundle(dir: string, k: PlanKeys): { plan: VerifyPlan; manifest: BundleManifest; bundleKeys: VerifierKey[] } {
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as BundleManifest;
+  if (manifest.format !== 'countersign-audit-bundle/v1') throw new Error(`${dir} is not a Countersign audit bundle (manifest format ${String(manifest.format)})`);
+  const bundleKeys = readKeysFile(join(dir, manifest.files.keys));
+  const witnessKeys = manifest.files.witnessKeys && existsSync(join(dir, manifest.files.witnessKeys)) ? readKeysFile(join(dir, manifest.files.witnessKeys)) : [];
+  const { start, end } = manifest.range;
+  const context: VerifyPlan['context'] = [];
+  const ctxFile = join(dir, manifest.files.context);
+  if (existsSync(ctxFile)) {
+    for (const line of readFileSync(ctxFile, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const c = JSON.parse(line) as { seq: number; entry: string; proof: string[] };
+      context.push({ seq: c.seq, bytes: Buffer.from(c.entry, 'utf8'), proof: b64s(c.proof, `context entry ${c.seq}`) });
+    }
+  }
+  const checkpoints: CheckpointRecord[] = manifest.checkpoints.map((f) => ({ note: readFileSync(join(dir, f), 'utf8') }));
+  const plan: VerifyPlan = {
+    spec: { kind: 'bundle', file: join(dir, manifest.files.entries), first: start },
+    start,
+    end,
+    edge: manifest.edge,
+    checkpoints,
+    witnessCopies: witnessCopies(k.witnessDirs),
+    proofs: manifest.proofs.map((p) => ({ from: p.from, to: p.to, proof: b64s(p.proof, `consistency proof ${p.from} to ${p.to}`) })),
+    context,
+    keys: k.keys.length ? k.keys : bundleKeys,
+    witnessKeys: k.witnessKeys.length ? k.witnessKeys : witnessKeys,
+    origin: k.origin ?? manifest.origin,
+    checkNodes: false,
+  };
+  b64s(manifest.edge, 'the range edge');
+  return { plan, manifest, bundleKeys };
+}

@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { PlanKeys } from '../adapters/audit/verify-plans.js';
+import { planFromBundle, planFromDatabase, readKeysFile } from '../adapters/audit/verify-plans.js';
+import type { VerifyPlan, VerifyReport } from '../adapters/audit/verifier.js';
+import { VERIFY_EXIT, verifyAuditLog } from '../adapters/audit/verifier.js';
+import { auditPaths, signingKeyOf, trustedKeys } from '../audit-gateway.js';
+import { loadConfig } from '../config/load.js';
+import type { Receipt } from '../domain/receipt.js';
+import { verifyReceipt } from '../domain/receipt.js';
+import type { VerifierKey } from '../domain/signed-note.js';
+import { parseVerifierKey } from '../domain/signed-note.js';
+import { CliExit, EXIT } from './cli-runtime.js';
+import { formatFinding, formatVerifyReport, progressBar } from './audit-verify-format.js';
+
+interface VerifyOptions {
+  config?: string;
+  db?: string;
+  bundle?: string;
+  receipt?: string;
+  key: string[];
+  witness: string[];
+  witnessKey: string[];
+  origin?: string;
+  json?: boolean;
+  progress: boolean;
+  threads?: boolean;
+  integrityOnly?: boolean;
+}
+
+const collect = (v: string, all: string[]) => [...all, v];
+
+/** A verifier key, or a file of them (one per line). */
+function keysOf(args: readonly string[], what: string): VerifierKey[] {
+  return args.flatMap((a) => {
+    try {
+      return [parseVerifierKey(a)];
+    } catch (e) {
+      try {
+        return readKeysFile(a);
+      } catch {
+        throw new CliExit(EXIT.USAGE, `${what} ${a}: not a verifier key (<name>+<key id>+<key>) nor a file of them: ${(e as Error).message}`);
+      }
+    }
+  });
+}
+
+/** Keys, witnesses and origin: from the config when given, plus the flags. */
+function planKeys(o: VerifyOptions): PlanKeys & { notes: string[] } {
+  const notes: string[] = [];
+  const k: PlanKeys & { notes: string[] } = { keys: keysOf(o.key, '--key'), witnessKeys: keysOf(o.witnessKey, '--witness-key'), witnessDirs: [...o.witness], origin: o.origin, notes };
+  if (o.config) {
+    const loaded = loadConfig(o.config);
+    let signer: VerifierKey | undefined;
+    try {
+      const s = signingKeyOf(loaded, false);
+      signer = s.signer.verifier;
+      k.origin ??= s.signer.name;
+    } catch (e) {
+      notes.push(`the signing key is not readable here (${(e as Error).message}); trusting audit.verifierKeys and --key only`);
+    }
+    k.keys.push(...trustedKeys(loaded, signer).filter((x) => !k.keys.some((y) => y.text === x.text)));
+    k.origin ??= loaded.config.audit.origin;
+    const { abs } = auditPaths(loaded);
+    for (const w of loaded.config.audit.witnesses) {
+      if (w.directory !== undefined) k.witnessDirs.push(abs(w.directory));
+      if (w.key) k.witnessKeys.push(parseVerifierKey(w.key));
+    }
+  }
+  k.origin ??= k.keys[0]?.name;
+  return k;
+}
+
+function verifyReceiptFile(file: string, keys: VerifierKey[], json: boolean): number {
+  const receipt = JSON.parse(readFileSync(file, 'utf8')) as Receipt;
+  if (receipt.format !== 'countersign-receipt/v1') throw new CliExit(EXIT.USAGE, `${file} is not a Countersign receipt`);
+  const r = verifyReceipt(receipt, keys);
+  const code = r.findings.length ? VERIFY_EXIT.tampered : VERIFY_EXIT.verified;
+  if (json) process.stdout.write(`${JSON.stringify({ result: code ? 'tampered' : 'verified', exitCode: code, actionId: receipt.actionId, verified: r.verified, pending: receipt.pending, checkpoint: r.checkpoint ? { size: r.checkpoint.size, root: Buffer.from(r.checkpoint.root).toString('base64') } : null, findings: r.findings })}\n`);
+  else {
+    process.stdout.write(`Receipt of ${receipt.actionId}: ${r.verified} entries proven in the log signed at ${r.checkpoint?.size ?? '?'} entries${receipt.pending.length ? `; ${receipt.pending.length} not yet covered (${receipt.pending.join(', ')})` : ''}\n`);
+    for (const f of r.findings) process.stdout.write(`${formatFinding(f)}\n`);
+    process.stdout.write(code ? `TAMPERING DETECTED (exit ${code})\n` : 'VERIFIED\n');
+  }
+  return code;
+}
+
+export function registerAuditVerifyCommand(audit: Command): void {
+  audit
+    .command('verify')
+    .description('verify the audit log offline: entries, tree, signed checkpoints, witnesses, governance')
+    .option('-c, --config <file>', 'config file: its database, keys and witness folders')
+    .option('--db <path>', 'a database file (with --key)')
+    .option('--bundle <dir>', 'an evidence bundle written by `audit export`')
+    .option('--receipt <file>', "an action's receipt (GET /v1/actions/{id}/receipt)")
+    .option('--key <vkey>', "trusted verifier key of the log, or a file of them (repeatable)", collect, [])
+    .option('--witness <dir>', 'a witness folder of checkpoint copies to compare with (repeatable)', collect, [])
+    .option('--witness-key <vkey>', "a witness's cosignature key (repeatable)", collect, [])
+    .option('--origin <name>', "the log's origin (default: the key's name)")
+    .option('--json', 'the report as JSON')
+    .option('--no-progress', 'no progress bar')
+    .option('--threads', 'check integrity in a worker thread whatever the size (default: on long logs)')
+    .option('--no-threads', 'check integrity and governance in one thread')
+    .option('--integrity-only', 'skip the governance checks (faster; for frequent scheduled checks)')
+    .addHelpText(
+      'after',
+      `\nExit codes: 0 verified; 3 tampering (entries, tree, signatures or witnesses disagree);\n4 governance violation (intact log, a rule broken); 1 could not run; 2 usage.`,
+    )
+    .action(async (o: VerifyOptions) => {
+      const sources = [o.config && !o.receipt ? 'config' : '', o.db, o.bundle, o.receipt].filter(Boolean);
+      if (sources.length !== 1) throw new CliExit(EXIT.USAGE, 'give one of --config FILE, --db PATH, --bundle DIR or --receipt FILE');
+      const k = planKeys(o);
+      if (o.receipt) {
+        if (!k.keys.length) throw new CliExit(EXIT.USAGE, "give the log's verifier key: --key <name>+<key id>+<key> (or --config)");
+        process.exitCode = verifyReceiptFile(o.receipt, k.keys, !!o.json);
+        return;
+      }
+      let plan: VerifyPlan;
+      let source: string;
+      try {
+        if (o.bundle) {
+          const b = planFromBundle(o.bundle, k);
+          plan = b.plan;
+          source = `bundle ${o.bundle}`;
+          if (!k.keys.length) k.notes.push(`trusting the key shipped in the bundle (${b.bundleKeys.map((x) => x.text).join(', ')}): compare it with the operator's published key, or pass --key`);
+        } else {
+          if (!k.keys.length) throw new CliExit(EXIT.USAGE, "give the log's verifier key: --key <name>+<key id>+<key> (or --config)");
+          const path = o.db ?? loadConfig(o.config!).storePath;
+          plan = planFromDatabase(path, k);
+          source = path;
+        }
+      } catch (e) {
+        if (e instanceof CliExit) throw e;
+        throw new CliExit(EXIT.FAILURE, `cannot read the audit log: ${(e as Error).message}`);
+      }
+      const bar = o.progress && !o.json && process.stderr.isTTY ? progressBar(process.stderr, 'verifying') : undefined;
+      let report: VerifyReport;
+      try {
+        report = await verifyAuditLog(plan, { threads: o.threads ?? 'auto', governance: !o.integrityOnly, ...(bar ? { progress: bar.update } : {}) });
+      } catch (e) {
+        throw new CliExit(EXIT.FAILURE, `verification could not run: ${(e as Error).message}`);
+      } finally {
+        bar?.done();
+      }
+      if (o.json) process.stdout.write(`${JSON.stringify({ source, notes: k.notes, ...report })}\n`);
+      else process.stdout.write(`${formatVerifyReport(report, source, k.notes)}\n`);
+      process.exitCode = report.exitCode;
+    });
+}
