@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { exportBundle } from '../adapters/audit/bundle-export.js';
 import { signingKeyOf, trustedKeys } from '../audit-gateway.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfigWithoutSecrets } from '../config/load.js';
 import type { VerifierKey } from '../domain/signed-note.js';
 import { parseVerifierKey } from '../domain/signed-note.js';
 import { VERSION } from '../version.js';
@@ -22,7 +22,7 @@ export function registerAuditExportCommand(audit: Command): void {
       for (const [flag, v] of [['--since', o.since], ['--until', o.until]] as const) {
         if (v !== undefined && !Number.isFinite(Date.parse(v))) throw new CliExit(EXIT.USAGE, `${flag}: not an ISO-8601 time: ${v}`);
       }
-      const loaded = loadConfig(o.config);
+      const loaded = loadConfigWithoutSecrets(o.config);
       let signer: VerifierKey | undefined;
       let origin = loaded.config.audit.origin;
       try {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { auditPaths, signingKeyOf } from '../audit-gateway.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfigWithoutSecrets } from '../config/load.js';
 
 /** `audit key --config FILE`: the log's verifier key, to publish to auditors. */
 export function registerAuditKeyCommand(audit: Command): void {
@@ -10,7 +10,7 @@ export function registerAuditKeyCommand(audit: Command): void {
     .requiredOption('-c, --config <file>', 'config file')
     .option('--json', 'as JSON, with where the key comes from')
     .action((o: { config: string; json?: boolean }) => {
-      const loaded = loadConfig(o.config);
+      const loaded = loadConfigWithoutSecrets(o.config);
       const k = signingKeyOf(loaded, true);
       if (k.created) process.stderr.write(`generated a new audit signing key in ${auditPaths(loaded).keyFile}\n`);
       const v = k.signer.verifier;

@@ -5,7 +5,7 @@ import { planFromBundle, planFromDatabase, readKeysFile } from '../adapters/audi
 import type { VerifyPlan, VerifyReport } from '../adapters/audit/verifier.js';
 import { VERIFY_EXIT, verifyAuditLog } from '../adapters/audit/verifier.js';
 import { auditPaths, signingKeyOf, trustedKeys } from '../audit-gateway.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfigWithoutSecrets } from '../config/load.js';
 import type { Receipt } from '../domain/receipt.js';
 import { verifyReceipt } from '../domain/receipt.js';
 import type { VerifierKey } from '../domain/signed-note.js';
@@ -50,7 +50,7 @@ function planKeys(o: VerifyOptions): PlanKeys & { notes: string[] } {
   const notes: string[] = [];
   const k: PlanKeys & { notes: string[] } = { keys: keysOf(o.key, '--key'), witnessKeys: keysOf(o.witnessKey, '--witness-key'), witnessDirs: [...o.witness], origin: o.origin, notes };
   if (o.config) {
-    const loaded = loadConfig(o.config);
+    const loaded = loadConfigWithoutSecrets(o.config);
     let signer: VerifierKey | undefined;
     try {
       const s = signingKeyOf(loaded, false);
@@ -125,7 +125,7 @@ export function registerAuditVerifyCommand(audit: Command): void {
           if (!k.keys.length) k.notes.push(`trusting the key shipped in the bundle (${b.bundleKeys.map((x) => x.text).join(', ')}): compare it with the operator's published key, or pass --key`);
         } else {
           if (!k.keys.length) throw new CliExit(EXIT.USAGE, "give the log's verifier key: --key <name>+<key id>+<key> (or --config)");
-          const path = o.db ?? loadConfig(o.config!).storePath;
+          const path = o.db ?? loadConfigWithoutSecrets(o.config!).storePath;
           plan = planFromDatabase(path, k);
           source = path;
         }

@@ -60,7 +60,8 @@ export function registerDemoCommand(program: Command): void {
       const target = await startSampleTarget(ids.targetToken);
       const { configPath } = writeDemoFiles(dir, target.url);
       const loaded = loadConfig(configPath, { ...process.env, ...demoEnv(ids) });
-      const gw = await startGateway(loaded, { logger: createLogger('warn') });
+      // The demo narrates what happens; the server's own log lines would only interleave with it.
+      const gw = await startGateway(loaded, { logger: createLogger('error') });
       const client = (token: string) => createClient({ url: gw.url, token, userAgent: 'countersign-cli/demo' });
       const agent = client(ids.agentToken);
       try {
@@ -121,6 +122,10 @@ export function registerDemoCommand(program: Command): void {
         say(`\n${bold('What reached the target')}`);
         for (const r of target.received) say(`  ${r.method} ${r.path}${r.authenticated ? ' (with the gateway\'s credential)' : ''}`);
         say(dim('  No DELETE: the denied action never left the gateway.'));
+        const cli = `node ${resolve(process.argv[1] ?? 'dist/cli/main.js')}`;
+        say(`\n${bold('Check it yourself, offline')} (the gateway signs a checkpoint as it stops):`);
+        say(`    ${cli} audit verify --config ${configPath}`);
+        say(`    ${cli} audit export --config ${configPath} --out ${join(dir, 'evidence')}`);
         if (o.keep) {
           say(`\nThe gateway keeps running at ${gw.url}; Ctrl-C to stop.`);
           await new Promise<void>((r) => process.once('SIGINT', () => r()));

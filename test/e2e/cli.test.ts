@@ -95,5 +95,11 @@ describe('the demo', () => {
     expect(reached).toContain('GET /repos/acme/widgets');
     expect(reached).toContain('POST /repos/acme/widgets/releases');
     expect(reached).not.toMatch(/^\s+DELETE/m);
+    // The trail it printed verifies offline, with the checkpoint signed at shutdown.
+    const verify = /audit verify --config (\S+)/.exec(out);
+    expect(verify).not.toBeNull();
+    const v = await runCli(['audit', 'verify', '--config', verify![1]!, '--json', '--no-progress']);
+    expect(JSON.parse(v.stdout)).toMatchObject({ exitCode: 0, counts: { governance: 0, tampering: 0, warning: 0 } });
+    expect(v.code).toBe(0);
   });
 });
