@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createMcpExecutor } from './adapters/executors/mcp-executor.js';
 import type { LoadedConfig } from './config/load.js';
 import type { ActionRequest } from './domain/action.js';
 import type { DecisionExtras } from './domain/decision-extras.js';
@@ -8,9 +7,6 @@ import { AppError } from './domain/errors.js';
 import type { TargetCatalog } from './domain/target-catalog.js';
 import { claudeCodeRoutes } from './integrations/claude-code-routes.js';
 import type { McpGateway } from './mcp/mcp-gateway.js';
-import { createMcpGateway } from './mcp/mcp-gateway.js';
-import { mcpHttpRoutes } from './mcp/mcp-http-routes.js';
-import { createMcpUpstreams } from './mcp/mcp-upstreams.js';
 import type { Authenticator } from './ports/authenticator.js';
 import type { Clock } from './ports/clock.js';
 import type { Executor } from './ports/executor.js';
@@ -27,19 +23,23 @@ import type { SubmitService } from './services/submit-service.js';
 const MAX_MCP_RESULT_BYTES = 4 * 1024 * 1024;
 
 export interface AgentWays {
-  /** Runs approved `mcp` actions against the upstream servers. */
-  mcpExecutor: Executor;
+  /** Runs approved `mcp` actions against the upstream servers (when any is configured). */
+  mcpExecutor?: Executor;
   /** For the submit service: facts the gateway adds to `mcp` actions. */
   extras(request: ActionRequest): Promise<DecisionExtras | undefined>;
   /** Once the services exist. */
-  start(services: { submit: SubmitService; queries: QueryService; executions: ExecutionService }): { held: HeldCallService; gateway: McpGateway };
+  start(services: { submit: SubmitService; queries: QueryService; executions: ExecutionService }): { held: HeldCallService; gateway?: McpGateway };
   /** Route groups for the HTTP app: /mcp and /integrations/claude-code. */
   plugins(authenticator: Authenticator): Array<(app: FastifyInstance) => void>;
   close(): Promise<void>;
 }
 
-/** The ways agents plug in (MCP gateway, Claude Code hook), wired from config. */
-export function createAgentWays(deps: {
+/**
+ * The ways agents plug in (MCP gateway, Claude Code hook), wired from config. The MCP
+ * SDK is loaded only when MCP servers are configured: it is a sizeable part of the
+ * process's memory, and without servers /mcp has nothing to serve.
+ */
+export async function createAgentWays(deps: {
   loaded: LoadedConfig;
   store: HeldCallStore & ToolPinStore;
   policy: PolicyService;
@@ -47,23 +47,38 @@ export function createAgentWays(deps: {
   clock: Clock;
   logger: Logger;
   publicUrl(): string;
-}): AgentWays {
+}): Promise<AgentWays> {
   const { config } = deps.loaded;
-  const upstreams = createMcpUpstreams(config.mcp.servers);
-  let started: { held: HeldCallService; gateway: McpGateway } | undefined;
+  const mcp = Object.keys(config.mcp.servers).length
+    ? await (async () => {
+        const [{ createMcpExecutor }, { createMcpGateway }, { mcpHttpRoutes }, { createMcpUpstreams }] = await Promise.all([
+          import('./adapters/executors/mcp-executor.js'),
+          import('./mcp/mcp-gateway.js'),
+          import('./mcp/mcp-http-routes.js'),
+          import('./mcp/mcp-upstreams.js'),
+        ]);
+        const upstreams = createMcpUpstreams(config.mcp.servers);
+        return { upstreams, createMcpGateway, mcpHttpRoutes, executor: createMcpExecutor({ upstreams, secrets: deps.loaded.secrets, maxResultBytes: MAX_MCP_RESULT_BYTES }) };
+      })()
+    : undefined;
+  let started: { held: HeldCallService; gateway?: McpGateway } | undefined;
   const ways: AgentWays = {
-    mcpExecutor: createMcpExecutor({ upstreams, secrets: deps.loaded.secrets, maxResultBytes: MAX_MCP_RESULT_BYTES }),
+    ...(mcp ? { mcpExecutor: mcp.executor } : {}),
     async extras(r) {
       if (r.kind !== 'mcp') return undefined;
       if (!started) throw new AppError('INTERNAL', 'the MCP gateway is not started');
-      return started.gateway.extras(r);
+      return started.gateway?.extras(r);
     },
     start(services) {
       if (started) return started;
       const held = createHeldCallService({ ...services, held: deps.store, clock: deps.clock });
-      const gateway = createMcpGateway({
+      if (!mcp) {
+        started = { held };
+        return started;
+      }
+      const gateway = mcp.createMcpGateway({
         config: config.mcp,
-        upstreams,
+        upstreams: mcp.upstreams,
         pins: deps.store,
         held,
         policy: deps.policy,
@@ -79,11 +94,11 @@ export function createAgentWays(deps: {
       if (!started) throw new Error('start the agent ways first');
       const { gateway, held } = started;
       return [
-        mcpHttpRoutes({ gateway, authenticator }),
+        ...(gateway && mcp ? [mcp.mcpHttpRoutes({ gateway, authenticator })] : []),
         claudeCodeRoutes({ held, authenticator, settings: config.integrations.claudeCode, publicUrl: deps.publicUrl }),
       ];
     },
-    close: () => upstreams.close(),
+    close: async () => mcp?.upstreams.close(),
   };
   return ways;
 }

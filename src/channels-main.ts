@@ -8,8 +8,6 @@ import { isAppError } from './domain/errors.js';
 import { redactSecretsInText } from './domain/redact.js';
 import { reviewCard } from './domain/review-card.js';
 import { deliveriesRoutes } from './http/deliveries-routes.js';
-import { slackRoutes } from './http/slack-routes.js';
-import { teamsRoutes } from './http/teams-routes.js';
 import type { Authenticator } from './ports/authenticator.js';
 import type { Channel, EventSink } from './ports/channel.js';
 import type { ChannelStore } from './ports/channel-store.js';
@@ -20,9 +18,6 @@ import type { ChannelDispatcher } from './services/channel-dispatcher.js';
 import { createChannelDispatcher } from './services/channel-dispatcher.js';
 import { createChatReviews, createHumanDirectory } from './services/chat-review.js';
 import type { ReviewService } from './services/review-service.js';
-import { createSlackApi } from './adapters/channels/slack/slack-api.js';
-import { createSlackChannel } from './adapters/channels/slack/slack-channel.js';
-import { createSlackInteractions } from './adapters/channels/slack/slack-interactions.js';
 import { createWebhookSink } from './adapters/channels/webhook/webhook-sink.js';
 
 export interface ChannelsRuntime {
@@ -82,6 +77,13 @@ export async function createChannels(args: {
 
   if (c.slack) {
     const s = c.slack;
+    // Loaded only when configured, like Teams: the Slack SDK is not small either.
+    const [{ createSlackApi }, { createSlackChannel }, { createSlackInteractions }, { slackRoutes }] = await Promise.all([
+      import('./adapters/channels/slack/slack-api.js'),
+      import('./adapters/channels/slack/slack-channel.js'),
+      import('./adapters/channels/slack/slack-interactions.js'),
+      import('./http/slack-routes.js'),
+    ]);
     const { api } = createSlackApi({ token: s.botToken, apiUrl: s.apiUrl, timeoutMs, logger: log });
     chats.push(createSlackChannel({ api, channel: s.channel, notifyApprovers: s.notifyApprovers, humans: directory.all() }));
     const describe = async (id: string) => {
@@ -124,6 +126,7 @@ export async function createChannels(args: {
       remember,
       logger: log,
     });
+    const { teamsRoutes } = await import('./http/teams-routes.js');
     plugins.push(teamsRoutes({ activities }));
   }
 

@@ -147,9 +147,12 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   }
   for (const w of first.warnings) logger.warn({ warning: formatIssue(w) }, 'policy warning');
 
-  const ways = createAgentWays({ loaded, store, policy, targets, clock, logger, publicUrl: () => publicUrl.value });
+  const ways = await createAgentWays({ loaded, store, policy, targets, clock, logger, publicUrl: () => publicUrl.value });
   const httpTargets = Object.fromEntries(Object.entries(config.targets).filter(([, t]) => t.kind === 'http'));
-  const executors: Partial<Record<ActionKind, Executor>> = { http: createHttpExecutor({ targets: httpTargets, secrets: loaded.secrets }), mcp: ways.mcpExecutor };
+  const executors: Partial<Record<ActionKind, Executor>> = {
+    http: createHttpExecutor({ targets: httpTargets, secrets: loaded.secrets }),
+    ...(ways.mcpExecutor ? { mcp: ways.mcpExecutor } : {}),
+  };
   const executions = createExecutionService({
     store,
     clock,

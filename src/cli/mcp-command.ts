@@ -1,11 +1,9 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../logger.js';
 import { buildAuthenticator, startCore } from '../main.js';
-import { createMcpServer } from '../mcp/mcp-server.js';
 import { CliExit, EXIT } from './cli-runtime.js';
 
 /**
@@ -27,9 +25,14 @@ export function registerMcpCommand(program: Command): void {
       const who = await buildAuthenticator(loaded.config).authenticate(token);
       if (!who) throw new CliExit(EXIT.USAGE, `the token in ${o.tokenEnv} is not valid for this gateway`);
       const logger = createLogger(loaded.config.log.level, pino.destination(2));
+      if (!Object.keys(loaded.config.mcp.servers).length) throw new CliExit(EXIT.USAGE, `${o.config}: mcp.servers is empty: there is nothing to serve`);
       const core = await startCore(loaded, { logger });
-      const server = createMcpServer(core.agents.gateway, who);
-      const stopForwarding = core.agents.gateway.onToolsChanged(() => void server.sendToolListChanged().catch(() => undefined));
+      const gateway = core.agents.gateway;
+      if (!gateway) throw new CliExit(EXIT.FAILURE, 'the MCP gateway did not start');
+      // The MCP SDK loads only for this command: every other command (serve included) runs without it.
+      const [{ StdioServerTransport }, { createMcpServer }] = await Promise.all([import('@modelcontextprotocol/sdk/server/stdio.js'), import('../mcp/mcp-server.js')]);
+      const server = createMcpServer(gateway, who);
+      const stopForwarding = gateway.onToolsChanged(() => void server.sendToolListChanged().catch(() => undefined));
       const transport = new StdioServerTransport();
       await new Promise<void>((resolve) => {
         let done = false;

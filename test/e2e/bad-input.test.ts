@@ -56,6 +56,7 @@ describe('bad requests get a clear 4xx with a stable code and change nothing', (
     ['a deny without comment', () => post(`/v1/actions/act_${'0'.repeat(32)}/deny`, '{}', ctx.ws.tokens.alice), 400, 'VALIDATION_FAILED'],
     ['a lone surrogate in a deny comment', () => post(`/v1/actions/act_${'0'.repeat(32)}/deny`, '{"comment":"no \\ud800"}', ctx.ws.tokens.alice), 400, 'VALIDATION_FAILED'],
     ['an unknown route', () => raw(ctx.server.url, '/v2/actions', { token: ctx.ws.tokens.agent }), 404, 'ROUTE_NOT_FOUND'],
+    ['/mcp when no MCP server is configured', () => post('/mcp', '{"jsonrpc":"2.0","id":1,"method":"tools/list"}', ctx.ws.tokens.agent), 404, 'ROUTE_NOT_FOUND'],
   ];
 
   it.each(cases)('%s', async (_name, send, status, code) => {

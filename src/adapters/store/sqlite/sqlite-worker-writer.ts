@@ -22,7 +22,8 @@ interface Pending {
  * durable writes run side by side.
  */
 export function createWorkerWriter(workerUrl: URL, data: WorkerData): Writer {
-  const worker = new Worker(workerUrl, { workerData: data });
+  // The writer's allocations are short-lived (one batch); a small young generation keeps its memory down.
+  const worker = new Worker(workerUrl, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
   const inFlight = new Map<number, Pending[]>();
   let queue: Pending[] = [];
   let nextId = 1;
