@@ -134,7 +134,7 @@ ${row('straight to the server', d)}
 ${row('through the gateway', g)}
 ${m ? `${row('through the gateway, store on tmpfs (no disk flush)', m)}\n` : ''}
 Added latency: **p50 ${fmtUs(added50)} µs, p99 ${fmtUs(added99)} µs** (targets: p50 <= 1000 µs, p99 <= 3000 µs)${
-  m ? `; with the store on tmpfs, p50 ${fmtUs(percentile(m, 50) - percentile(d, 50))} µs, p99 ${fmtUs(percentile(m, 99) - percentile(d, 99))} µs: the rest is the one durable commit the at-most-once invariant requires before the upstream call (the result's commit rides with the next write)` : ''
+  m ? `; with the store on tmpfs, p50 ${fmtUs(percentile(m, 50) - percentile(d, 50))} µs, p99 ${fmtUs(percentile(m, 99) - percentile(d, 99))} µs: the rest is the two durable commits the invariants require: the decision and running state before the upstream call (at most once), and the result with its audit entries before the answer (nothing the agent was told may be lost to a crash)` : ''
 }.
 `;
 process.stdout.write(md);
