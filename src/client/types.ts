@@ -1,4 +1,5 @@
 import type { ActionKind, ActionMode, HttpInput } from '../domain/action.js';
+import type { ExecutionResult } from '../domain/action-record.js';
 import type { Status } from '../domain/status.js';
 
 export type { ActionKind, ActionMode, HttpInput, Status };
@@ -47,19 +48,8 @@ export interface Action {
   requester: { id: string; type: 'agent' | 'human'; owner?: string };
   decision: { outcome: 'allow' | 'review' | 'deny'; rules: string[]; policyVersion: string; reason: string };
   review?: { requirements: RequirementView[]; approvals: ReviewView[]; reviews: ReviewView[]; expiresAt: string };
-  result?: {
-    ok: boolean;
-    startedAt: string;
-    finishedAt?: string;
-    reason?: string;
-    status?: number;
-    headers?: Record<string, string>;
-    body?: unknown;
-    /** json: parsed JSON; text: UTF-8 text; base64: the bytes, base64-encoded. */
-    bodyEncoding?: 'json' | 'text' | 'base64';
-    bodyTruncated?: boolean;
-    error?: { code: string; message: string };
-  };
+  /** What the gateway got back when it ran the action (the runner, internal, is not shown). */
+  result?: Omit<ExecutionResult, 'runner'>;
   /** Sequence numbers of the action's audit entries (its receipt proves them). */
   auditSeqs?: number[];
   createdAt: string;
@@ -67,19 +57,8 @@ export interface Action {
   links: { self: string };
 }
 
-/**
- * An offline receipt (GET /v1/actions/{id}/receipt): the action's audit entries with
- * RFC 9162 inclusion proofs against a signed checkpoint; `countersign audit verify
- * --receipt FILE --key VKEY` checks it.
- */
-export interface Receipt {
-  format: 'countersign-receipt/v1';
-  actionId: string;
-  checkpoint: string | null;
-  treeSize: number;
-  entries: Array<{ seq: number; entry: string; leafHash: string; proof: string[]; tlogProof: string }>;
-  pending: number[];
-}
+/** An offline receipt (GET /v1/actions/{id}/receipt); `countersign audit verify --receipt FILE --key VKEY` checks it. */
+export type { Receipt } from '../domain/receipt.js';
 
 export interface ActionPage {
   actions: Action[];
