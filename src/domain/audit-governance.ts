@@ -47,6 +47,8 @@ interface ActionState {
   started?: { seq: number; ts: string };
 }
 
+const KNOWN_TYPES: ReadonlySet<string> = new Set(AUDIT_TYPES);
+
 const str = (x: unknown): x is string => typeof x === 'string';
 const strs = (x: unknown): x is string[] => Array.isArray(x) && x.every(str);
 
@@ -109,7 +111,7 @@ export class GovernanceChecker {
   }
 
   add(e: ParsedEntry): void {
-    if (!(AUDIT_TYPES as readonly string[]).includes(e.type)) return this.bad(e, 'unknown-entry-type', `unknown entry type "${e.type}"`);
+    if (!KNOWN_TYPES.has(e.type)) return this.bad(e, 'unknown-entry-type', `unknown entry type "${e.type}"`);
     if (e.type === 'policy.loaded') {
       if (str(e.data.version)) {
         if (!this.loaded.has(e.data.version)) this.stats.policyVersions++;
