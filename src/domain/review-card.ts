@@ -23,8 +23,11 @@ export interface ReviewCard {
   /** True once the action can no longer be reviewed: no buttons. */
   closed: boolean;
   facts: Array<{ label: string; value: string }>;
-  /** Exactly what will run: method, path and query, then the body, truncated safely. */
-  operation: string;
+  /**
+   * What will run: method, target, path and query (the body follows). Cut text ends
+   * with … and says so, so that padding cannot push part of a request out of sight.
+   */
+  operation: { text: string; truncated: boolean };
   body?: { text: string; truncated: boolean };
   justification?: { text: string; truncated: boolean };
   rules: string;
@@ -47,6 +50,12 @@ export function truncateText(text: string, max: number): { text: string; truncat
   const code = text.charCodeAt(end - 1);
   if (code >= 0xd800 && code <= 0xdbff) end--;
   return { text: text.slice(0, end), truncated: true };
+}
+
+/** truncateText, with the cut marked by a trailing … inside the limit. */
+export function truncateMarked(text: string, max: number): { text: string; truncated: boolean } {
+  if (text.length <= max) return { text, truncated: false };
+  return { text: `${truncateText(text, max - 1).text}…`, truncated: true };
 }
 
 function operationOf(a: ActionRecord): { operation: string; body?: unknown; hasBody: boolean } {
@@ -106,12 +115,12 @@ export function reviewCard(a: ActionRecord, publicUrl: string): ReviewCard {
   facts.push({ label: 'Mode', value: a.mode === 'execute' ? 'execute (the gateway runs it)' : 'decide (the agent runs it)' });
   const card: ReviewCard = {
     actionId: a.id,
-    title: truncateText(op.operation, CARD_LIMITS.path).text,
+    title: truncateMarked(op.operation, CARD_LIMITS.path).text,
     status: a.status,
     statusLine: statusLine(a),
     closed: a.status !== 'pending',
     facts,
-    operation: truncateText(op.operation, CARD_LIMITS.path + 100).text,
+    operation: truncateMarked(op.operation, CARD_LIMITS.path + 100),
     rules: a.decision.rules.join(', ') || '(default)',
     reason: a.decision.reason,
     requirements: [],

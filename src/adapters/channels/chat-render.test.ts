@@ -29,6 +29,35 @@ describe('review messages', () => {
     }
   });
 
+  it('mark a cut "what will run": padding cannot push the end of a request out of sight unannounced', () => {
+    const padded = createAction({
+      id: 'act_0123456789ab',
+      request: { kind: 'http', target: 'github', input: { method: 'POST', path: '/repos/a/b/releases', query: { note: 'x'.repeat(600), force: 'true' } } },
+      requester: { id: 'bot', type: 'agent', owner: 'owner@example.com' },
+      decision: { outcome: 'review', rules: ['releases'], policyVersion: 'sha256:p', reason: 'r', requirements: [{ ruleId: 'releases', approvers: ['group:release'], quorum: 1, timeoutMs: 60_000 }] },
+      now: new Date('2030-01-01T00:00:00Z'),
+    }).next;
+    const card = reviewCard(padded, 'https://cs.example.com');
+    expect(card.operation.truncated).toBe(true);
+    expect(card.operation.text).not.toContain('force=true');
+    expect(card.operation.text.endsWith('…')).toBe(true);
+    expect(card.title.endsWith('…')).toBe(true);
+    const slack = slackMessage(card);
+    const run = slack.blocks.map((b) => (b as { text?: { text: string } }).text?.text ?? '').find((t) => t.startsWith('*What will run*'))!;
+    expect(run).toContain('(truncated: <https://cs.example.com/v1/actions/act_0123456789ab|full detail>)');
+    const buttons = slack.blocks.find((b) => b.type === 'actions') as { elements: Array<{ confirm?: { text: { text: string } } }> };
+    const confirm = buttons.elements[0]!.confirm!.text.text;
+    expect(confirm.length).toBeLessThanOrEqual(300);
+    expect(confirm).toContain(card.shortFingerprint);
+    expect(confirm).toMatch(/…```$/);
+    const teams = JSON.stringify(teamsCard(card));
+    expect(teams).toContain('What will run (truncated: see Full detail)');
+    // A short request is shown whole, unmarked.
+    const whole = reviewCard(action({ a: 1 }), 'https://x');
+    expect(whole.operation).toEqual({ text: 'POST github /repos/a/b/releases', truncated: false });
+    expect(slackMessage(whole).blocks.find((b) => b.type === 'actions')).toMatchObject({ elements: [{ confirm: { text: { text: expect.stringContaining('```POST github /repos/a/b/releases```') } } }, {}] });
+  });
+
   it('never show the agent\'s credential headers', () => {
     const text = JSON.stringify(slackMessage(reviewCard(action({ a: 1 }), 'https://x')));
     expect(text).not.toContain('agent-secret');

@@ -1,4 +1,5 @@
 import type { ReviewCard } from '../../../domain/review-card.js';
+import { truncateText } from '../../../domain/review-card.js';
 
 /** Block Kit for a review request. Every agent-supplied string is escaped: no mention, link or markup can be injected. */
 
@@ -15,6 +16,8 @@ export interface ButtonValue {
 type Block = Record<string, unknown>;
 
 const SECTION_MAX = 3000;
+/** Slack's limit for a confirmation dialog's text. */
+const CONFIRM_MAX = 300;
 
 /** Slack's three control characters (mrkdwn and plain): &, <, >. */
 export function escapeMrkdwn(s: string): string {
@@ -52,13 +55,25 @@ const STATUS_ICON: Record<string, string> = {
   cancelled: ':heavy_multiplication_x:',
 };
 
+/**
+ * The Approve confirmation (Slack allows 300 characters): the fingerprint first, then
+ * the operation, cut with a visible … rather than the code block's end.
+ */
+function confirmText(card: ReviewCard): string {
+  const head = `You approve fingerprint \`${card.shortFingerprint}\`, the action in this message:\n`;
+  let text = head + codeBlock(card.operation.text);
+  // Escaping lengthens the text unevenly: cut the source until its block fits.
+  for (let n = card.operation.text.length - 10; text.length > CONFIRM_MAX && n > 0; n -= 10) text = head + codeBlock(`${truncateText(card.operation.text, n).text}…`);
+  return text;
+}
+
 export function slackMessage(card: ReviewCard): { text: string; blocks: Block[] } {
   const e = escapeMrkdwn;
   const blocks: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(`Review: ${card.title}`, 150), emoji: false } },
     mrkdwn(`${STATUS_ICON[card.status] ?? ''} *${e(card.statusLine)}*`),
     { type: 'section', fields: card.facts.slice(0, 10).map((f) => ({ type: 'mrkdwn', text: clip(`*${e(f.label)}*\n${e(f.value)}`, 2000) })) },
-    mrkdwn(`*What will run*\n${codeBlock(card.operation)}`),
+    mrkdwn(`*What will run*${card.operation.truncated ? ` (truncated: <${card.link}|full detail>)` : ''}\n${codeBlock(card.operation.text)}`),
   ];
   if (card.body) {
     blocks.push(mrkdwn(`*Body / input*${card.body.truncated ? ` (truncated: <${card.link}|full detail>)` : ''}\n${codeBlock(card.body.text)}`));
@@ -88,7 +103,7 @@ export function slackMessage(card: ReviewCard): { text: string; blocks: Block[] 
           value,
           confirm: {
             title: { type: 'plain_text', text: 'Approve this action?' },
-            text: { type: 'mrkdwn', text: clip(`You approve exactly: ${codeBlock(card.operation)}\nFingerprint \`${card.shortFingerprint}\``, 300) },
+            text: { type: 'mrkdwn', text: confirmText(card) },
             confirm: { type: 'plain_text', text: 'Approve' },
             deny: { type: 'plain_text', text: 'Cancel' },
           },

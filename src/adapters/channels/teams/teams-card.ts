@@ -34,8 +34,8 @@ export function teamsCard(card: ReviewCard): Record<string, unknown> {
     rich([run(card.title, { fontType: 'Monospace', weight: 'Bolder' })]),
     rich([run(card.statusLine, { weight: 'Bolder', color: STATUS_COLOR[card.status] ?? 'Default' })]),
     ...card.facts.map((f) => labelled(f.label, f.value)),
-    { type: 'TextBlock', text: 'What will run', weight: 'Bolder', wrap: true, spacing: 'Medium' },
-    rich([run(card.operation, { fontType: 'Monospace' })]),
+    { type: 'TextBlock', text: card.operation.truncated ? 'What will run (truncated: see Full detail)' : 'What will run', weight: 'Bolder', wrap: true, spacing: 'Medium' },
+    rich([run(card.operation.text, { fontType: 'Monospace' })]),
   ];
   if (card.body) {
     body.push({ type: 'TextBlock', text: card.body.truncated ? 'Body / input (truncated: see Full detail)' : 'Body / input', weight: 'Bolder', wrap: true });

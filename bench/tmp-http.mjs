@@ -1,0 +1,98 @@
+// The allow path: POST /v1/actions in decide mode, every decision durable and audited,
+// driven by autocannon, side by side with a bare Fastify POST endpoint in the same run.
+// Both servers run in their own process; autocannon runs here (same 2 cores: the load
+// generator is included, as in the target).
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeFragment } from './bench-util.mjs';
+
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+
+function rssMb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Starts a child process and resolves with its URL once it prints one. */
+function startProcess(args, env, match) {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (c) => {
+      buf += c;
+      const m = match(buf);
+      if (m) resolve({ child, url: m });
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${buf}`)));
+  });
+}
+
+async function load(url, opts) {
+  let peakRss = 0;
+  const timer = setInterval(() => (peakRss = Math.max(peakRss, rssMb(opts.pid))), 250);
+  // Warm-up, then the measured run.
+  await autocannon({ url, duration: 2, connections: CONNECTIONS, ...opts.request });
+  const r = await autocannon({ url, duration: DURATION, connections: CONNECTIONS, ...opts.request });
+  clearInterval(timer);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, peakRss };
+}
+
+const bareSrc = `
+import Fastify from 'fastify';
+const app = Fastify();
+app.post('/v1/actions', async (req, reply) => reply.status(201).send({ id: 'x', status: 'approved', echo: req.body.kind }));
+const addr = await app.listen({ host: '127.0.0.1', port: 0 });
+console.log('URL ' + addr);
+`;
+
+const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-'));
+try {
+  const barePath = join(dir, 'bare.mjs');
+  writeFileSync(barePath, bareSrc.replace("from 'fastify'", `from '${fileURLToPath(new URL('../node_modules/fastify/fastify.js', import.meta.url))}'`));
+  const token = 'bench-agent-token-0123456789';
+  writeFileSync(join(dir, 'policy.yaml'), 'default: { outcome: deny }\nrules:\n  - id: reads\n    match: { kind: http, target: api }\n    when: http.method == "GET"\n    outcome: allow\n');
+  writeFileSync(
+    join(dir, 'countersign.yaml'),
+    `listen: 127.0.0.1:0\nstore: { sqlite: ./bench.db }\npolicy: ./policy.yaml\nagents:\n  - { id: bench-bot, token: "${token}", owner: owner@example.com }\nhumans:\n  - { id: owner@example.com, groups: [oncall] }\ntargets:\n  api: { kind: http, baseUrl: "http://127.0.0.1:9" }\nlog: { level: info }\n`,
+  );
+  const body = JSON.stringify({ kind: 'http', target: 'api', input: { method: 'GET', path: '/v1/items/42', query: { expand: 'owner' } }, mode: 'decide', justification: 'benchmark' });
+  const request = { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body };
+
+  if (process.env.SKIP_BARE) { const bareRes = null; }
+  const bare = await startProcess([barePath], {}, (b) => /URL (\S+)/.exec(b)?.[1]);
+  const bareRes = await load(`${bare.url}/v1/actions`, { pid: bare.child.pid, request });
+  bare.child.kill();
+
+  const gw = await startProcess([...(process.env.GW_ARGS ? process.env.GW_ARGS.split(' ') : []), cli, 'serve', '--config', join(dir, 'countersign.yaml')], {}, (b) => /"url":"([^"]+)"/.exec(b)?.[1]);
+  const gwRes = await load(`${gw.url}/v1/actions`, { pid: gw.child.pid, request });
+  gw.child.kill();
+
+  const row = (name, r) => `| ${name} | ${Math.round(r.rps).toLocaleString('en-US')} | ${r.p50} | ${r.p99} | ${r.peakRss.toFixed(0)} | ${r.non2xx} | ${r.errors} |`;
+  const md = `## Allow path: POST /v1/actions (decide mode), durable and audited
+
+autocannon, ${CONNECTIONS} connections, ${DURATION} s after a 2 s warm-up, load generator on the same machine.
+Every Countersign response is sent only after the action and its two audit entries
+(submitted, decided) committed to SQLite (WAL, synchronous=FULL) through group commit.
+
+| Server | Requests/s | p50 ms | p99 ms | Peak RSS MB | non-2xx | errors |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+${row('Bare Fastify POST endpoint (baseline)', bareRes)}
+${row('Countersign allow path', gwRes)}
+
+Countersign serves **${((gwRes.rps / bareRes.rps) * 100).toFixed(1)}%** of the bare endpoint's throughput
+(ratio ${(gwRes.rps / bareRes.rps).toFixed(3)}). Targets: >= 10,000 decisions/s, p99 <= 20 ms, RSS <= 150 MB.`;
+  console.log(md);
+  writeFragment('http-bench', md);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
