@@ -93,6 +93,13 @@ describe('tool facts (Claude Code hooks)', () => {
     expect(holds('tool', 'tool.paths.exists(p, p.contains("/.ssh/"))', i)).toBe(true);
   });
 
+  it('expose the working directory when given, and leave it unset otherwise', () => {
+    const i = input('tool', 'claude-code', { tool: 'Bash', input: { command: 'make' }, cwd: '/srv/app' });
+    expect(KIND_FACTS.tool(i).cwd).toBe('/srv/app');
+    expect(holds('tool', 'has(tool.cwd) && tool.cwd.startsWith("/srv/")', i)).toBe(true);
+    expect(holds('tool', 'has(tool.cwd)', input('tool', 'claude-code', { tool: 'Bash', input: {} }))).toBe(false);
+  });
+
   it('a command that is not a string is absent', () => {
     const i = input('tool', 'claude-code', { tool: 'Bash', input: { command: ['rm', '-rf'] } });
     expect(KIND_FACTS.tool(i).command).toBeUndefined();

@@ -37,7 +37,7 @@ export const KIND_FACTS: Record<ActionKind, (input: EvaluationInput) => Record<s
   tool: (e) => {
     const i = e.action.input;
     const input = mapping(i.input) ?? EMPTY;
-    return { name: str(i.tool), input, command: str(input.command), paths: pathsIn(input) };
+    return { name: str(i.tool), input, command: str(input.command), paths: pathsIn(input), cwd: str(i.cwd) };
   },
 };
 

@@ -52,7 +52,10 @@ export function claudeCodeRoutes(deps: { held: HeldCallService; authenticator: A
       const input = readInput(req.body);
       if (typeof input === 'string') return refuse('VALIDATION_FAILED', input);
       const ac = new AbortController();
-      req.raw.once('close', () => ac.abort());
+      // The response closes before it is written only when the hook hung up.
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) ac.abort();
+      });
       try {
         const outcome = await deps.held.call(who, actionFromHook(input, deps.settings.target), { holdMs: waitMs, tickMs: waitMs, signal: ac.signal });
         return hookOutputOf(outcome, `${deps.publicUrl()}/v1/actions/${outcome.action.id}`, deps.settings.onPending);

@@ -14,19 +14,21 @@ const hook = {
 };
 
 describe('Claude Code PreToolUse mapping', () => {
-  it('is a decide-mode tool action; a Bash description is the justification, not part of the fingerprinted input', () => {
+  it('is a decide-mode tool action; a Bash description is the justification, not part of the fingerprinted input; the directory is', () => {
     const a = actionFromHook(hook, 'claude-code');
     expect(a).toEqual({
       kind: 'tool',
       target: 'claude-code',
-      input: { tool: 'Bash', input: { command: 'npm test', timeout: 120000 } },
+      input: { tool: 'Bash', input: { command: 'npm test', timeout: 120000 }, cwd: '/Users/dev/my-project' },
       mode: 'decide',
       justification: 'Run the test suite',
-      context: { claudeCode: { sessionId: 'abc123', cwd: '/Users/dev/my-project', permissionMode: 'default', toolUseId: 'toolu_01ABC123' } },
+      context: { claudeCode: { sessionId: 'abc123', permissionMode: 'default', toolUseId: 'toolu_01ABC123' } },
     });
+    // The same command in another project is another action.
+    expect(actionFromHook({ ...hook, cwd: '/Users/dev/other' }, 'claude-code').input).not.toEqual(a.input);
     expect(actionFromHook({ ...hook, tool_input: { ...hook.tool_input, description: 'other words' } }, 'claude-code').input).toEqual(a.input);
     // Other tools keep every key: a Task description is what the task does.
-    expect(actionFromHook({ ...hook, tool_name: 'Task', tool_input: { description: 'x', prompt: 'y' } }, 'cc').input).toEqual({ tool: 'Task', input: { description: 'x', prompt: 'y' } });
+    expect(actionFromHook({ ...hook, tool_name: 'Task', tool_input: { description: 'x', prompt: 'y' } }, 'cc').input).toEqual({ tool: 'Task', input: { description: 'x', prompt: 'y' }, cwd: '/Users/dev/my-project' });
   });
 
   const action = (outcome: Decision['outcome']) =>

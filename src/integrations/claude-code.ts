@@ -21,7 +21,7 @@ export interface PreToolUseOutput {
 }
 
 /**
- * The action for one tool use: `{kind: tool, target, input: {tool, input}}` in decide
+ * The action for one tool use: `{kind: tool, target, input: {tool, input, cwd}}` in decide
  * mode (Claude Code runs the tool itself once allowed). A Bash `description` is the
  * model's explanation, not part of the effect: it becomes the justification, so that
  * the same command asked again has the same fingerprint.
@@ -35,13 +35,14 @@ export function actionFromHook(h: PreToolUseInput, target: string): ActionReques
   }
   const context: Record<string, unknown> = {};
   if (h.session_id !== undefined) context.sessionId = h.session_id;
-  if (h.cwd !== undefined) context.cwd = h.cwd;
   if (h.permission_mode !== undefined) context.permissionMode = h.permission_mode;
   if (h.tool_use_id !== undefined) context.toolUseId = h.tool_use_id;
   return {
     kind: 'tool',
     target,
-    input: { tool: h.tool_name, input },
+    // The directory is part of the effect (`rm -rf build` differs per project): it is in
+    // the fingerprint, so an approval holds for the directory reviewers saw.
+    input: { tool: h.tool_name, input, ...(h.cwd !== undefined ? { cwd: h.cwd } : {}) },
     mode: 'decide',
     ...(justification !== undefined ? { justification: justification.slice(0, 2000) } : {}),
     context: { claudeCode: context },

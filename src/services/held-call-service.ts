@@ -69,6 +69,8 @@ export function createHeldCallService(deps: {
         }
         const now = await hold(who, action, opts);
         if (!isSettled(now.status, now.mode)) return { state: 'pending', action: now };
+        // The caller is gone (it hung up while held): the outcome waits for its next identical call.
+        if (opts.signal?.aborted) return { state: 'pending', action: now };
         const ts = deps.clock.now().toISOString();
         const delivered = await deps.held.deliver(now.id, [
           { type: 'action.delivered', ts, actionId: now.id, actor: { type: who.type, id: who.id }, data: { status: now.status, fingerprint } },

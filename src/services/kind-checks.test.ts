@@ -22,8 +22,15 @@ describe('mcp and tool inputs are strict', () => {
   });
 
   it('refuses unknown keys, so nothing rides along outside what policy and reviewers see', () => {
-    expect(code(check('mcp', { tool: 'x', arguments: {}, input: {} }))).toBe('VALIDATION_FAILED: input.input: unknown key (an mcp input has only tool and arguments)');
+    expect(code(check('mcp', { tool: 'x', arguments: {}, input: {} }))).toBe('VALIDATION_FAILED: input.input: unknown key (an mcp input has only the keys tool, arguments)');
     expect(code(check('tool', { tool: 'x', arguments: {} }))).toMatch(/^VALIDATION_FAILED: input.arguments: unknown key/);
+    expect(code(check('mcp', { tool: 'x', cwd: '/srv' }))).toMatch(/^VALIDATION_FAILED: input.cwd: unknown key/);
+  });
+
+  it('takes the working directory of a tool, as a plain string', () => {
+    expect(code(check('tool', { tool: 'Bash', input: { command: 'ls' }, cwd: '/Users/dev/my project' }))).toBe('ok');
+    expect(code(check('tool', { tool: 'Bash', input: {}, cwd: 'C:\\work' }))).toBe('ok');
+    for (const cwd of ['', '/a\nb', '/a\u0000', 'x'.repeat(4097), 7, ['/']]) expect(code(check('tool', { tool: 'Bash', cwd }))).toMatch(/^VALIDATION_FAILED: input.cwd/);
   });
 
   it('refuses missing, empty, non-printable or overlong tool names and non-object payloads', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { raw, runCli, useServer } from './harness.js';
+import { raw, runCli, until, useServer } from './harness.js';
 
 // Hook inputs shaped as Claude Code's hooks reference documents them for PreToolUse.
 const common = {
@@ -49,7 +49,7 @@ describe('Claude Code PreToolUse', () => {
     expect(r.status).toBe(200);
     expect(decision(r.body)).toMatchObject({ hookEventName: 'PreToolUse', permissionDecision: 'allow' });
     const [a] = (await ctx.server.client(ctx.ws.tokens.agent).list({ limit: 1 })).actions;
-    expect(a).toMatchObject({ kind: 'tool', target: 'claude-code', mode: 'decide', status: 'approved', input: { tool: 'Bash', input: { command: 'npm test -- --run', timeout: 120000 } } });
+    expect(a).toMatchObject({ kind: 'tool', target: 'claude-code', mode: 'decide', status: 'approved', input: { tool: 'Bash', input: { command: 'npm test -- --run', timeout: 120000 }, cwd: '/Users/dev/my-project' } });
     expect(a!.justification).toBe('Run a command');
   });
 
@@ -108,5 +108,53 @@ describe('Claude Code PreToolUse', () => {
 
     const noToken = await runCli(['hook', 'claude-code'], { COUNTERSIGN_URL: ctx.server.url, COUNTERSIGN_TOKEN: '' }, JSON.stringify(bash('npm test')));
     expect(decision(JSON.parse(noToken.stdout)).permissionDecision).toBe('deny');
+  });
+});
+
+describe('Claude Code PreToolUse, held while reviewers decide', () => {
+  const ctx = useServer({ policy: POLICY, extraConfig: 'integrations: { claudeCode: { wait: 30s } }\n' });
+  const post = (body: unknown, signal?: AbortSignal) =>
+    raw(ctx.server.url, '/integrations/claude-code/pre-tool-use', { method: 'POST', token: ctx.ws.tokens.agent, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...(signal ? { signal } : {}) });
+  const decision = (b: unknown) => (b as HookOutput).hookSpecificOutput;
+  /** The pending action for a file, once the held call has submitted it. */
+  const pendingFor = async (file: string) => {
+    const page = await until(
+      () => ctx.server.client(ctx.ws.tokens.bob).list({ status: ['pending'] }),
+      (p) => p.actions.some((a) => JSON.stringify(a.input).includes(file)),
+    );
+    return page.actions.find((a) => JSON.stringify(a.input).includes(file))!;
+  };
+
+  it('allows in the same call when a reviewer approves during the hold', async () => {
+    const held = post(write('/Users/dev/my-project/held.env'));
+    const a = await pendingFor('held.env');
+    await ctx.server.client(ctx.ws.tokens.bob).approve(a.id, a.fingerprint);
+    const r = await held;
+    expect(decision(r.body)).toMatchObject({ permissionDecision: 'allow' });
+    expect(decision(r.body).permissionDecisionReason).toContain(`Approved by bob@example.com. Countersign action ${a.id}`);
+  });
+
+  it('keeps the outcome for the retry when the hook hangs up while held: reviewers do not approve twice', async () => {
+    const ac = new AbortController();
+    const held = post(write('/Users/dev/my-project/gone.env'), ac.signal).catch((e: unknown) => e);
+    const a = await pendingFor('gone.env');
+    ac.abort();
+    expect(await held).toBeInstanceOf(Error);
+    // Let the gateway see the hang-up before the approval lands.
+    await new Promise((r) => setTimeout(r, 300));
+    await ctx.server.client(ctx.ws.tokens.bob).approve(a.id, a.fingerprint);
+    const retry = await post(write('/Users/dev/my-project/gone.env'));
+    expect(decision(retry.body).permissionDecision).toBe('allow');
+    expect(decision(retry.body).permissionDecisionReason).toContain(a.id);
+    // The same tool use from another directory is another action, under review of its own.
+    const ac2 = new AbortController();
+    const elsewhere = post({ ...write('/Users/dev/my-project/gone.env'), cwd: '/Users/dev/other' }, ac2.signal).catch((e: unknown) => e);
+    const other = await until(
+      () => ctx.server.client(ctx.ws.tokens.bob).list({ status: ['pending'] }),
+      (p) => p.actions.some((x) => (x.input as { cwd?: string }).cwd === '/Users/dev/other'),
+    );
+    expect(other.actions.find((x) => (x.input as { cwd?: string }).cwd === '/Users/dev/other')!.id).not.toBe(a.id);
+    ac2.abort();
+    await elsewhere;
   });
 });
