@@ -42,7 +42,9 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
     }
     // Our errors and the API's (CountersignError from the SDK) both carry a stable code.
     if (isAppError(e) || e instanceof CountersignError) {
-      process.stderr.write(`error [${e.code}]: ${e.message}\n`);
+      // A storage failure names its cause here, for the operator (the API never shows it).
+      const cause = isAppError(e) && e.code === 'STORAGE_ERROR' && e.cause instanceof Error ? ` (${e.cause.message})` : '';
+      process.stderr.write(`error [${e.code}]: ${e.message}${cause}\n`);
       process.exitCode = EXIT.FAILURE;
       return;
     }

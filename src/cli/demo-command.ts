@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -56,6 +56,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--keep', 'keep the gateway running at the end (Ctrl-C to stop)')
     .action(async (o: { autoApprove?: boolean; dir?: string; keep?: boolean }) => {
       const dir = o.dir ? resolve(o.dir) : mkdtempSync(join(tmpdir(), 'countersign-demo-'));
+      mkdirSync(dir, { recursive: true });
       const ids = demoIdentities();
       const target = await startSampleTarget(ids.targetToken);
       const { configPath } = writeDemoFiles(dir, target.url);

@@ -42,4 +42,14 @@ describe('the audit summary', () => {
     expect(md).toContain('Median time from decision to approval: **20.0 s**');
     expect(md).toContain('| releases | 0 | 2 | 0 |');
   });
+
+  it('counts a policy load in the range as an entry of it, from its time', () => {
+    const b = new SummaryBuilder(0, 100);
+    const range = [e('policy.loaded', 5, undefined, { version: 'p2', trigger: 'startup' }), e('action.decided', 6, 'a9', { outcome: 'deny', rules: [], policyVersion: 'p2' })];
+    for (const x of range) b.add(x, true);
+    const s = b.build();
+    expect(s.entries).toBe(2);
+    expect(s.range.from).toBe(T(5));
+    expect(s.policies).toEqual([{ version: 'p2', loadedAt: T(5), trigger: 'startup', seq: range[0]!.seq, decisions: 1 }]);
+  });
 });

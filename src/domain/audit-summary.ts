@@ -63,10 +63,11 @@ export class SummaryBuilder {
   /** Entries in sequence order; `inRange` false for context entries before the range. */
   add(e: ParsedEntry, inRange: boolean): void {
     const d = e.data;
-    if (e.type === 'policy.loaded' && typeof d.version === 'string') {
-      if (!this.policies.has(d.version)) this.policies.set(d.version, { version: d.version, loadedAt: e.ts, trigger: typeof d.trigger === 'string' ? d.trigger : '', seq: e.seq, decisions: 0 });
-      return;
+    const loaded = e.type === 'policy.loaded';
+    if (loaded && typeof d.version === 'string' && !this.policies.has(d.version)) {
+      this.policies.set(d.version, { version: d.version, loadedAt: e.ts, trigger: typeof d.trigger === 'string' ? d.trigger : '', seq: e.seq, decisions: 0 });
     }
+    if (loaded && !inRange) return;
     if (!inRange) {
       if (e.type === 'action.decided' && d.outcome === 'review' && e.actionId) this.review.set(e.actionId, { rules: (d.rules as string[]) ?? [], decidedAt: e.ts, approvers: [], outcome: 'pending', inRange: false });
       this.follow(e);
@@ -75,6 +76,7 @@ export class SummaryBuilder {
     this.s.entries++;
     this.s.range.from ??= e.ts;
     this.s.range.to = e.ts;
+    if (loaded) return;
     switch (e.type) {
       case 'policy.rejected':
         this.s.rejectedPolicies++;

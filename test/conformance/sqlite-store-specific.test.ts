@@ -1,7 +1,7 @@
 // What the conformance suite cannot say for every store: SQLite's settings, the
 // database-level guards of the audit table, migrations, and a second process.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -58,10 +58,19 @@ describe('SQLite connection settings', () => {
     }
   });
 
+  it('creates the database\'s folder on a first start, readable by its owner only', () => {
+    const nested = join(dir, 'data', 'countersign.db');
+    const s = createSqliteStore({ path: nested });
+    stores.push(s);
+    expect(existsSync(nested)).toBe(true);
+    expect(statSync(join(dir, 'data')).mode & 0o777).toBe(0o700);
+  });
+
   it('fails to open an unusable path with a STORAGE_ERROR that keeps the cause out of details', () => {
     let error: unknown;
     try {
-      createSqliteStore({ path: join(dir, 'missing', 'dir', 'x.db') });
+      writeFileSync(join(dir, 'a-file'), '');
+      createSqliteStore({ path: join(dir, 'a-file', 'x.db') });
     } catch (e) {
       error = e;
     }

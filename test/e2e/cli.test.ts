@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, useServer } from './harness.js';
 
@@ -79,8 +81,12 @@ describe('the reviewer CLI against a real server', () => {
 
 describe('the demo', () => {
   it('runs non-interactively: the read runs, the delete is denied, the release needs two humans, and the trail shows it all', async () => {
-    const r = await runCli(['demo', '--auto-approve']);
+    // A --dir that does not exist yet is created.
+    const parent = mkdtempSync(join(tmpdir(), 'countersign-demo-test-'));
+    const dir = join(parent, 'not', 'yet');
+    const r = await runCli(['demo', '--auto-approve', '--dir', dir]);
     expect(r.code).toBe(0);
+    expect(existsSync(join(dir, 'countersign.yaml'))).toBe(true);
     const out = r.stdout;
     expect(out).toMatch(/succeeded: HTTP 200/);
     expect(out).toMatch(/denied — deny by \[no-deletes\]/);
@@ -101,5 +107,6 @@ describe('the demo', () => {
     const v = await runCli(['audit', 'verify', '--config', verify![1]!, '--json', '--no-progress']);
     expect(JSON.parse(v.stdout)).toMatchObject({ exitCode: 0, counts: { governance: 0, tampering: 0, warning: 0 } });
     expect(v.code).toBe(0);
+    rmSync(parent, { recursive: true, force: true });
   });
 });

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 
 /** The part of better-sqlite3 this adapter uses: the driver's own types stay out of our code. */
@@ -31,6 +33,8 @@ export interface SqliteDb {
  * - foreign_keys, so the audience table cannot point at a missing action.
  */
 export function openSqlite(path: string, busyTimeoutMs: number): SqliteDb {
+  // A first start creates the database's folder (`store: { sqlite: ./data/countersign.db }`).
+  if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db: SqliteDb = new Database(path);
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
