@@ -29,8 +29,12 @@ export interface ChannelsRuntime {
   dispatcher?: ChannelDispatcher;
 }
 
-/** Interactions are remembered this long: longer than the 5-minute signature window. */
-const REMEMBER_MS = 15 * 60_000;
+/**
+ * Interactions are remembered this long: far longer than Slack's 5-minute signature
+ * window and a Bot Framework token's lifetime (about an hour), so a captured click
+ * cannot be replayed once forgotten. Clicks come at human pace: the table stays small.
+ */
+const REMEMBER_MS = 24 * 3_600_000;
 
 /** An error as it may be recorded: code and message, with every configured secret removed. */
 export function describeError(e: unknown, secrets: readonly string[]): string {

@@ -31,7 +31,7 @@ export function registerMcpCommand(program: Command): void {
       if (!gateway) throw new CliExit(EXIT.FAILURE, 'the MCP gateway did not start');
       // The MCP SDK loads only for this command: every other command (serve included) runs without it.
       const [{ StdioServerTransport }, { createMcpServer }] = await Promise.all([import('@modelcontextprotocol/sdk/server/stdio.js'), import('../mcp/mcp-server.js')]);
-      const server = createMcpServer(gateway, who);
+      const server = createMcpServer(gateway, who, { listChanged: true });
       const stopForwarding = gateway.onToolsChanged(() => void server.sendToolListChanged().catch(() => undefined));
       const transport = new StdioServerTransport();
       await new Promise<void>((resolve) => {

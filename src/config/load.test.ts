@@ -54,6 +54,9 @@ describe('configuration', () => {
     const [i] = issues(good.replace('Accept: application/json }', 'Accept: application/json, api-key: abc123 }'));
     expect(i).toMatchObject({ path: 'targets.github.headers.api-key' });
     expect(i?.message).toContain('cannot be redacted');
+    const [m] = issues(`${good}mcp:\n  servers:\n    remote: { url: "https://mcp.example.com/mcp", headers: { Authorization: "Bearer abc" } }\n`);
+    expect(m).toMatchObject({ path: 'mcp.servers.remote.headers.Authorization' });
+    expect(m?.message).toContain('cannot be redacted');
   });
 
   it('names the file, line and path of an unknown key', () => {

@@ -118,10 +118,14 @@ function collectSecrets(c: Config, substituted: Set<string>): string[] {
 /** Credential header values too short to redact reliably are refused: they would be echoed back. */
 function shortCredentials(c: Config): Array<{ path: PropertyKey[]; message: string }> {
   const out: Array<{ path: PropertyKey[]; message: string }> = [];
-  for (const [name, t] of Object.entries(c.targets)) {
-    for (const [k, v] of Object.entries(t.headers)) {
+  const injected: Array<[PropertyKey[], Record<string, string>]> = [
+    ...Object.entries(c.targets).map(([name, t]): [PropertyKey[], Record<string, string>] => [['targets', name, 'headers'], t.headers]),
+    ...Object.entries(c.mcp.servers).flatMap(([name, s]): Array<[PropertyKey[], Record<string, string>]> => ('url' in s ? [[['mcp', 'servers', name, 'headers'], s.headers]] : [])),
+  ];
+  for (const [at, headers] of injected) {
+    for (const [k, v] of Object.entries(headers)) {
       if (PUBLIC_HEADERS.has(k.toLowerCase()) || v.trim().split(/\s+/).at(-1)!.length >= MIN_SECRET_LENGTH) continue;
-      out.push({ path: ['targets', name, 'headers', k], message: `a credential shorter than ${MIN_SECRET_LENGTH} characters cannot be redacted safely from responses; use a longer one (or, if this header is not a secret, see PUBLIC_HEADERS in docs/executors.md)` });
+      out.push({ path: [...at, k], message: `a credential shorter than ${MIN_SECRET_LENGTH} characters cannot be redacted safely from responses; use a longer one (or, if this header is not a secret, see PUBLIC_HEADERS in docs/executors.md)` });
     }
   }
   return out;

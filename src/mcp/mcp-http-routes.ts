@@ -16,7 +16,7 @@ export function mcpHttpRoutes(deps: { gateway: McpGateway; authenticator: Authen
     app.addHook('onRequest', authHook(deps.authenticator));
     app.post('/mcp', { schema: { hide: true } }, async (req, reply) => {
       const who = principalOf(req);
-      const server = createMcpServer(deps.gateway, who);
+      const server = createMcpServer(deps.gateway, who, { listChanged: false });
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
       reply.hijack();
       reply.raw.on('close', () => {

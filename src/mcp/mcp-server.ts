@@ -8,9 +8,12 @@ const INSTRUCTIONS =
   'Tools are those of upstream servers, named <server>__<tool>, behind Countersign: calls may be denied, or held for human approval. ' +
   'A result saying "Approval pending" means the call has not run: call the same tool again with exactly the same arguments to get its outcome.';
 
-/** An MCP server speaking for one caller (the identity behind its token). */
-export function createMcpServer(gateway: McpGateway, who: Principal): Server {
-  const server = new Server({ name: 'countersign', version: VERSION }, { capabilities: { tools: { listChanged: true } }, instructions: INSTRUCTIONS });
+/**
+ * An MCP server speaking for one caller (the identity behind its token). `listChanged`
+ * only where the gateway sends the notification: over stdio, not on stateless HTTP.
+ */
+export function createMcpServer(gateway: McpGateway, who: Principal, opts: { listChanged: boolean }): Server {
+  const server = new Server({ name: 'countersign', version: VERSION }, { capabilities: { tools: { listChanged: opts.listChanged } }, instructions: INSTRUCTIONS });
   server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: await gateway.listTools(who, extra.signal) }));
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const token = req.params._meta?.progressToken;

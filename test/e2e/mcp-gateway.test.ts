@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { raw, runCli, startServer, startTarget, workspace } from './harness.js';
+import { raw, runCli, startServer, startTarget, until, workspace } from './harness.js';
 import type { ServerProcess, Workspace } from './harness.js';
 import { callsIn, FILESYSTEM_SERVER, httpMcpClient, NOTES_SERVER, startNotesHttp, stdioMcpClient, textOf } from './mcp-harness.js';
 
@@ -96,6 +96,8 @@ mcp:
     // hideDenied: a tool that policy denies whatever the arguments is left out; one denied for some arguments is not.
     expect(names).not.toContain('notes__delete_note');
     expect(names).toContain('notes__write_note');
+    // Only the stdio gateway sends tools/list_changed, so only it says it will.
+    expect(client.getServerCapabilities()?.tools?.listChanged).toBe(transport === 'stdio');
   });
 
   it('passes an allowed call straight through', async () => {
@@ -156,6 +158,23 @@ mcp:
     expect(readFileSync(args.path, 'utf8')).toBe('changed by a human');
     const audit = await server.client(ws.tokens.bob).get(id);
     expect(audit.status).toBe('succeeded');
+  });
+
+  it('runs a call approved while it is held, and returns its result in that same call', async () => {
+    const args = { path: join(filesDir, `held-${transport}.txt`), content: 'approved in time' };
+    const call = client.callTool({ name: 'files__write_file', arguments: args });
+    const bob = server.client(ws.tokens.bob);
+    const page = await until(
+      () => bob.list({ status: ['pending'] }),
+      (p) => p.actions.some((a) => JSON.stringify(a.input).includes(`held-${transport}.txt`)),
+    );
+    const a = page.actions.find((x) => JSON.stringify(x.input).includes(`held-${transport}.txt`))!;
+    await bob.approve(a.id, a.fingerprint);
+    const r = await call;
+    expect(r.isError).toBeFalsy();
+    expect(textOf(r)).toContain('Successfully wrote');
+    expect(readFileSync(args.path, 'utf8')).toBe(args.content);
+    expect((await bob.get(a.id)).status).toBe('succeeded');
   });
 
   it('returns an error, once, for a call a reviewer denied; it never runs', async () => {

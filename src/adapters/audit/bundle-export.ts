@@ -82,7 +82,10 @@ export function exportBundle(o: ExportOptions): ExportResult {
     const start = o.since ? seqAtOrAfter(db, size, o.since) : 0;
     const until = o.until ? seqAtOrAfter(db, size, o.until) : size;
     const end = Math.min(until, latest.size);
-    if (start >= end) throw new Error(`no signed entries in the range (entries ${start} to ${until - 1}; the last checkpoint covers ${latest.size})`);
+    if (start >= end) {
+      const asked = start >= until ? 'the range holds no entries' : `the range holds entries ${start} to ${until - 1}`;
+      throw new Error(`no signed entries in the range: ${asked}, and the last checkpoint covers entries 0 to ${latest.size - 1}`);
+    }
     const tree = createTreeReader(db)();
 
     mkdirSync(join(o.out, 'checkpoints'), { recursive: true });

@@ -1,5 +1,5 @@
 import type { ActionRecord, ExecutionResult } from '../../domain/action-record.js';
-import { redactSecretsInText } from '../../domain/redact.js';
+import { redactSecretsDeep, redactSecretsInText } from '../../domain/redact.js';
 import type { Executor } from '../../ports/executor.js';
 import type { McpUpstreams } from '../../mcp/mcp-upstreams.js';
 
@@ -32,11 +32,12 @@ export function createMcpExecutor(opts: McpExecutorOptions): Executor {
       const args = (action.input.arguments ?? {}) as Record<string, unknown>;
       try {
         const result = await upstream.callTool(String(action.input.tool), args, signal);
-        const text = redactSecretsInText(JSON.stringify(result), secrets);
-        if (Buffer.byteLength(text) > opts.maxResultBytes) {
+        // Every string, at any depth, as the tool wrote it: a secret holding " or \ is
+        // escaped in JSON text, and would slip past a search of the serialized result.
+        const body = redactSecretsDeep(result, secrets) as Record<string, unknown>;
+        if (Buffer.byteLength(JSON.stringify(body)) > opts.maxResultBytes) {
           return { ...failure('MCP_RESULT_TOO_LARGE', `the tool's result is larger than ${opts.maxResultBytes} bytes`, secrets), bodyTruncated: true };
         }
-        const body = JSON.parse(text) as Record<string, unknown>;
         return { ok: body.isError !== true, body, bodyEncoding: 'json' };
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
