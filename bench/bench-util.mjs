@@ -24,6 +24,11 @@ export function fmtUs(ns) {
   return (ns / 1000).toFixed(ns < 10_000 ? 2 : 1);
 }
 
+/** A target's verdict, stated next to the number it is about: `**met**` or `**missed**`. */
+export function verdict(ok) {
+  return ok ? '**met**' : '**missed**';
+}
+
 /** Writes this benchmark's section of docs/benchmarks.md. */
 export function writeFragment(name, markdown) {
   const dir = process.env.BENCH_OUT;

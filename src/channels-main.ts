@@ -117,7 +117,7 @@ export async function createChannels(args: {
       import('./adapters/channels/teams/teams-activities.js'),
     ]);
     const connector = createTeamsConnector(createBotTokenSource({ tokenUrl: t.tokenUrl, appId: t.appId, appPassword: t.appPassword, scope: t.tokenScope }));
-    chats.push(createTeamsChannel({ connector, serviceUrl: t.serviceUrl, conversationId: t.conversationId }));
+    chats.push(createTeamsChannel({ connector, serviceUrl: t.serviceUrl, conversationId: t.conversationId, notifyApprovers: t.notifyApprovers, humans: directory.all(), appId: t.appId, tenantId: t.tenantId }));
     const activities = createTeamsActivities({
       verifier: createBotFrameworkVerifier({ openIdMetadataUrl: t.openIdMetadataUrl, issuer: t.issuer, appId: t.appId, now: () => clock.now().getTime() }),
       tenants: new Set([t.tenantId, ...t.allowedTenants].map((x) => x.toLowerCase())),

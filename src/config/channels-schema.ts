@@ -45,7 +45,11 @@ export const teamsSchema = z
     tenantId: guid.describe('Your Entra tenant id: only activities from this tenant (and `allowedTenants`) are accepted.'),
     allowedTenants: z.array(guid).default([]).describe('Further tenant ids to accept.'),
     serviceUrl: httpUrl.describe('The Bot Connector service URL of the conversation (e.g. https://smba.trafficmanager.net/emea/); logged when the bot is installed.'),
-    conversationId: z.string().min(1).max(1024).describe('The Teams channel conversation where review requests are posted (logged when the bot is installed).'),
+    conversationId: z.string().min(1).max(1024).optional().describe('The Teams channel conversation where review requests are posted (logged when the bot is installed).'),
+    notifyApprovers: z
+      .boolean()
+      .default(false)
+      .describe('Also send each request in a personal chat to every eligible approver who has a `teamsAadObjectId` (the app must be installed for them in personal scope).'),
     openIdMetadataUrl: httpUrl
       .default('https://login.botframework.com/v1/.well-known/openidconfiguration')
       .describe('OpenID metadata of the Bot Framework token issuer; the signing keys come from its `jwks_uri` (overridable, for tests).'),
@@ -55,7 +59,8 @@ export const teamsSchema = z
       .describe('OAuth 2.0 token endpoint for outbound calls (client credentials; overridable, for tests).'),
     tokenScope: z.string().default('https://api.botframework.com/.default').describe('Scope requested for outbound tokens.'),
   })
-  .strict();
+  .strict()
+  .refine((t) => t.conversationId !== undefined || t.notifyApprovers, { message: 'give a conversationId, or set notifyApprovers: true' });
 
 export const webhookSchema = z
   .object({

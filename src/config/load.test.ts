@@ -59,6 +59,16 @@ describe('configuration', () => {
     expect(m?.message).toContain('cannot be redacted');
   });
 
+  it('needs somewhere to post review requests in chat: a channel or conversation, or the approvers directly', () => {
+    const teams = (extra: string) =>
+      `${good}channels:\n  teams: { appId: 11111111-2222-3333-4444-555555555555, appPassword: "app-password-123", tenantId: 66666666-7777-8888-9999-000000000000, serviceUrl: "https://smba.trafficmanager.net/emea/"${extra} }\n`;
+    expect(issues(teams(''))[0]?.message).toContain('give a conversationId, or set notifyApprovers: true');
+    expect(parseConfigText(teams(', notifyApprovers: true'), '/x/c.yaml', env).config.channels?.teams).toMatchObject({ notifyApprovers: true });
+    expect(parseConfigText(teams(', conversationId: "19:abc@thread.tacv2"'), '/x/c.yaml', env).config.channels?.teams).toMatchObject({ notifyApprovers: false });
+    const slack = `${good}channels:\n  slack: { botToken: "xoxb-123456789012", signingSecret: "0123456789abcdef0123", teamId: T0123ABCD }\n`;
+    expect(issues(slack)[0]?.message).toContain('give a channel, or set notifyApprovers: true');
+  });
+
   it('names the file, line and path of an unknown key', () => {
     const [i] = issues(good.replace('policy: ./policy.yaml', 'policy: ./policy.yaml\npolcy: typo'));
     expect(i).toMatchObject({ file: '/etc/countersign/countersign.yaml', line: 6, path: 'polcy' });

@@ -84,6 +84,21 @@ describe('every state change shows', () => {
     await until(async () => JSON.stringify(dm!.blocks), (t) => t.includes('approved by bob@example.com'));
   });
 
+  it('sends the request in a personal Teams chat to each eligible approver with a Teams id (never to a party), and updates it too', async () => {
+    const a = await submitRelease(ctx);
+    // bob (release) has a Teams id; carol has one too but owns the agent: a party, never asked.
+    const card = await until(async () => ctx.teams.personalCards(AAD.bob).find((c) => JSON.stringify(c.body).includes(a.id)), (x) => !!x);
+    expect(card).toBeDefined();
+    expect(card!.conversationId).toBe(`a:personal-${AAD.bob}`);
+    expect(cardActions(card!).map((x) => x.verb)).toEqual(['countersign.approve', 'countersign.deny']);
+    expect(ctx.teams.personalCards(AAD.carol).some((c) => JSON.stringify(c.body).includes(a.id))).toBe(false);
+    // bob approves from his personal chat: the same rules as anywhere else.
+    const click = ctx.teams.invoke({ verb: 'countersign.approve', data: { actionId: a.id, fingerprint: a.fingerprint }, aadObjectId: AAD.bob, tenantId: TENANT, conversationId: card!.conversationId });
+    expect((await postTeams(ctx, click, await ctx.teams.token())).status).toBe(200);
+    expect((await ctx.server.client(ctx.ws.tokens.alice).get(a.id)).review?.reviews.map((r) => [r.reviewer, r.via])).toEqual([['bob@example.com', 'teams']]);
+    await until(async () => cardText(card!), (t) => t.includes('approved by bob@example.com'));
+  });
+
   it('shows an escalation', async () => {
     const a = await ctx.server.client(ctx.ws.tokens.agent).submit({ kind: 'http', target: 'github', input: { method: 'PATCH', path: '/repos/acme/app' }, mode: 'decide' });
     expect(a.decision.rules).toEqual(['escalating']);
@@ -159,7 +174,8 @@ describe('a channel that is down', () => {
     );
     const history = detail.body.history as Array<{ ok: boolean; detail: string }>;
     expect(history.length).toBeGreaterThanOrEqual(3);
-    expect(history.at(-1)).toMatchObject({ ok: true, detail: 'posted 1, updated 0, replied 0' });
+    // The channel's card and bob's personal chat.
+    expect(history.at(-1)).toMatchObject({ ok: true, detail: 'posted 2, updated 0, replied 0' });
     expect(history.slice(0, -1).every((h) => !h.ok && /503/.test(h.detail))).toBe(true);
   });
 });

@@ -99,6 +99,7 @@ channels:
     tenantId: ${TENANT}
     serviceUrl: "${ctx.teams.serviceUrl}"
     conversationId: "${CONVERSATION}"
+    notifyApprovers: true
     openIdMetadataUrl: "${ctx.teams.openIdMetadataUrl}"
     tokenUrl: "${ctx.teams.tokenUrl}"
   webhooks:

@@ -9,7 +9,8 @@ import { json, startHttpFake } from './http-fake.js';
  * - OpenID metadata (`/v1/.well-known/openidconfiguration`) and its JWKS, whose keys list
  *   the channels they are endorsed for;
  * - the token endpoint (`/botframework.com/oauth2/v2.0/token`, client credentials);
- * - the Bot Connector (`/v3/conversations/{id}/activities[/{activityId}]`, members).
+ * - the Bot Connector (`/v3/conversations/{id}/activities[/{activityId}]`, members, and
+ *   POST `/v3/conversations` for a personal chat, as proactive messages create one).
  * Inbound activities are signed as the Bot Connector signs them: RS256 JWTs with the
  * `serviceurl` claim, from a key generated for the test.
  */
@@ -31,6 +32,8 @@ export async function startTeamsFake(opts: { appId: string; appPassword: string;
   const tokens = new Set<string>();
   const activities: TeamsActivity[] = [];
   const tokenRequests: Array<Record<string, string>> = [];
+  /** Personal conversations created, by id. */
+  const personal = new Map<string, { member: string; tenantId: string }>();
   let seq = 0;
 
   const fake = await startHttpFake((r, res) => {
@@ -49,10 +52,23 @@ export async function startTeamsFake(opts: { appId: string; appPassword: string;
       tokens.add(token);
       return json(res, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token });
     }
+    const auth = /^Bearer (.+)$/.exec(r.headers.authorization ?? '');
+    const authorized = !!auth && tokens.has(auth[1]!);
+    if (r.method === 'POST' && path === '/teams/v3/conversations') {
+      // Create conversation (a personal chat, for a proactive message): the same user gets the same chat.
+      if (!authorized) return json(res, 401, { error: { code: 'Unauthorized', message: 'Authorization has been denied for this request.' } });
+      const body = JSON.parse(r.body || '{}') as { isGroup?: boolean; bot?: { id?: string }; members?: Array<{ id?: string }>; tenantId?: string };
+      const member = body.members?.[0]?.id;
+      if (body.isGroup !== false || body.bot?.id !== opts.appId || body.members?.length !== 1 || !member || !body.tenantId) {
+        return json(res, 400, { error: { code: 'BadArgument', message: 'a personal conversation needs isGroup false, the bot, one member and the tenant' } });
+      }
+      const id = `a:personal-${member}`;
+      personal.set(id, { member, tenantId: body.tenantId });
+      return json(res, 201, { id });
+    }
     const m = /^\/teams\/v3\/conversations\/([^/]+)\/(activities|members)(?:\/([^/]+))?$/.exec(path);
     if (!m) return json(res, 404, { error: { code: 'NotFound', message: path } });
-    const auth = /^Bearer (.+)$/.exec(r.headers.authorization ?? '');
-    if (!auth || !tokens.has(auth[1]!)) return json(res, 401, { error: { code: 'Unauthorized', message: 'Authorization has been denied for this request.' } });
+    if (!authorized) return json(res, 401, { error: { code: 'Unauthorized', message: 'Authorization has been denied for this request.' } });
     const conversationId = decodeURIComponent(m[1]!);
     const id = m[3] ? decodeURIComponent(m[3]) : undefined;
     if (m[2] === 'members') {
@@ -98,7 +114,10 @@ export async function startTeamsFake(opts: { appId: string; appPassword: string;
     serviceUrl: `${fake.url}/teams/`,
     activities,
     tokenRequests,
-    cards: () => activities.filter((a) => !a.replyToId),
+    /** Cards posted to channel conversations. */
+    cards: () => activities.filter((a) => !a.replyToId && !personal.has(a.conversationId)),
+    /** Cards posted in the personal chat with a user (by Entra object id). */
+    personalCards: (aadObjectId: string) => activities.filter((a) => !a.replyToId && personal.get(a.conversationId)?.member === aadObjectId),
     replies: (id: string) => activities.filter((a) => a.replyToId === id),
     /** A Bot Connector token for an activity: issuer, audience = app id, serviceurl claim. */
     token: (claims: { aud?: string; iss?: string; serviceurl?: string } = {}, o: Parameters<typeof sign>[1] = {}) =>

@@ -51,6 +51,11 @@ export interface TeamsConnector {
   send(serviceUrl: string, conversationId: string, activity: Record<string, unknown>): Promise<string>;
   update(serviceUrl: string, conversationId: string, activityId: string, activity: Record<string, unknown>): Promise<void>;
   reply(serviceUrl: string, conversationId: string, activityId: string, activity: Record<string, unknown>): Promise<void>;
+  /**
+   * The bot's personal (1:1) conversation with a user, by Entra object id: created, or
+   * the existing one returned (POST /v3/conversations, as for proactive messages).
+   */
+  personal(serviceUrl: string, p: { botId: string; userAadObjectId: string; tenantId: string }): Promise<string>;
   /** A member's profile (for the UPN / email when no explicit mapping exists). */
   member(serviceUrl: string, conversationId: string, userId: string): Promise<{ email?: string; userPrincipalName?: string }>;
 }
@@ -84,6 +89,17 @@ export function createTeamsConnector(tokens: BotTokenSource): TeamsConnector {
     },
     async reply(serviceUrl, conversationId, activityId, activity) {
       await (await client(serviceUrl)).replyToActivity(conversationId, activityId, Activity.fromObject({ ...activity, replyToId: activityId }));
+    },
+    async personal(serviceUrl, p) {
+      const r = await (await client(serviceUrl)).createConversation({
+        isGroup: false,
+        bot: { id: p.botId, name: 'Countersign' },
+        members: [{ id: p.userAadObjectId, name: '' }],
+        tenantId: p.tenantId,
+        channelData: { tenant: { id: p.tenantId } },
+      } as unknown as Parameters<ConnectorClient['createConversation']>[0]);
+      if (!r?.id) throw new Error('the connector returned no conversation id');
+      return r.id;
     },
     async member(serviceUrl, conversationId, userId) {
       let m: Record<string, unknown>;
