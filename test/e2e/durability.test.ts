@@ -46,6 +46,33 @@ describe('durability, end to end', () => {
     expect(await auditTypes(ws, a.id)).toEqual(['action.submitted', 'action.decided', 'action.reviewed', 'action.reviewed', 'execution.started', 'execution.finished']);
   });
 
+  it('an expiry and an escalation that fall due while the server is down are applied when it is back', async () => {
+    const target = await startTarget();
+    const ws = workspace(target.url);
+    cleanups.push(() => target.close(), () => ws.cleanup());
+    let server = await startServer(ws);
+    const agent = server.client(ws.tokens.agent);
+    // quick: expires after 2 s; escalating: group oncall becomes eligible after 1 s.
+    const expiring = await agent.submit({ kind: 'http', target: 'github', input: { method: 'PUT', path: '/quick/down' } });
+    const escalating = await agent.submit({ kind: 'http', target: 'github', input: { method: 'PATCH', path: '/repos/acme/down' }, mode: 'decide' });
+    await server.stop('SIGKILL');
+    await new Promise((r) => setTimeout(r, 2500));
+
+    server = await startServer(ws);
+    cleanups.push(() => server.stop().then(() => undefined));
+    const alice = server.client(ws.tokens.alice);
+    const olga = server.client(ws.tokens.olga);
+    const expired = await until(() => alice.get(expiring.id), (x) => x.status === 'expired', 10_000);
+    expect(expired.status).toBe('expired');
+    expect(target.received.some((r) => r.url.startsWith('/api/quick/down'))).toBe(false);
+    // olga is only in oncall: she may approve once the escalation is applied.
+    await until(() => alice.get(escalating.id), (x) => (x.review?.requirements[0]?.escalate?.done ?? false) === true, 10_000);
+    await olga.approve(escalating.id, escalating.fingerprint);
+    expect((await server.client(ws.tokens.agent).get(escalating.id)).status).toBe('approved');
+    expect(await auditTypes(ws, expiring.id)).toEqual(['action.submitted', 'action.decided', 'action.expired']);
+    expect(await auditTypes(ws, escalating.id)).toEqual(['action.submitted', 'action.decided', 'action.escalated', 'action.reviewed']);
+  });
+
   it('a server killed while running marks the action interrupted on start, and never re-runs it', async () => {
     // The target holds the request open and never answers.
     const target = await startTarget((r) => r.url.startsWith('/api/slow'));
