@@ -32,12 +32,14 @@ export function createMcpExecutor(opts: McpExecutorOptions): Executor {
       const args = (action.input.arguments ?? {}) as Record<string, unknown>;
       try {
         const result = await upstream.callTool(String(action.input.tool), args, signal);
-        // Every string, at any depth, as the tool wrote it: a secret holding " or \ is
-        // escaped in JSON text, and would slip past a search of the serialized result.
-        const body = redactSecretsDeep(result, secrets) as Record<string, unknown>;
-        if (Buffer.byteLength(JSON.stringify(body)) > opts.maxResultBytes) {
+        // Plain JSON (what is stored), measured; then every string, at any depth, as the
+        // tool wrote it: a secret holding " or \ is escaped in JSON text, and would slip
+        // past a search of the serialized result.
+        const text = JSON.stringify(result);
+        if (Buffer.byteLength(text) > opts.maxResultBytes) {
           return { ...failure('MCP_RESULT_TOO_LARGE', `the tool's result is larger than ${opts.maxResultBytes} bytes`, secrets), bodyTruncated: true };
         }
+        const body = redactSecretsDeep(JSON.parse(text) as Record<string, unknown>, secrets);
         return { ok: body.isError !== true, body, bodyEncoding: 'json' };
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
