@@ -25,6 +25,8 @@ const upstream = spawn(process.execPath, [fileURLToPath(new URL('../test/mcp/not
   env: { ...process.env, NOTES_DIR: dir },
   stdio: 'inherit',
 });
+// The upstream goes with this process, also when the benchmark fails.
+process.on('exit', () => upstream.kill());
 while (!existsSync(portFile) || !readFileSync(portFile, 'utf8')) await new Promise((r) => setTimeout(r, 20));
 const url = `http://127.0.0.1:${readFileSync(portFile, 'utf8')}/mcp`;
 
