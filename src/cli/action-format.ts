@@ -1,5 +1,5 @@
 import type { Action } from '../client/types.js';
-import { safeBlock, safeLine } from './terminal-text.js';
+import { safeBlock, safeLine } from '../domain/visible-text.js';
 
 const MAX_BODY = 2000;
 

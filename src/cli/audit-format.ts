@@ -1,4 +1,4 @@
-import { safeLine } from './terminal-text.js';
+import { safeLine } from '../domain/visible-text.js';
 import type { AuditEntry } from '../domain/audit-entry.js';
 
 function summary(e: AuditEntry): string {

@@ -7,6 +7,7 @@ import type { Review } from './review.js';
 import { approversCounted, eligibleRefs } from './review.js';
 import type { Status } from './status.js';
 import { isFinal, unreachable } from './status.js';
+import { safeBlock, safeLine } from './visible-text.js';
 
 /**
  * What a chat message shows about an action, whatever the channel: Slack and Teams
@@ -71,6 +72,11 @@ function operationOf(a: ActionRecord): { operation: string; body?: unknown; hasB
   return { operation: `${a.kind} ${a.target}`, body: a.input, hasBody: true };
 }
 
+/** The directory a tool runs in, as the caller reported it (part of the fingerprint). */
+function directoryOf(a: ActionRecord): string | undefined {
+  return a.kind === 'tool' && typeof a.input.cwd === 'string' ? a.input.cwd : undefined;
+}
+
 function lastDeny(reviews: readonly Review[]): Review | undefined {
   return [...reviews].reverse().find((r) => r.verdict === 'deny');
 }
@@ -106,21 +112,24 @@ export function statusLine(a: ActionRecord): string {
 
 export function reviewCard(a: ActionRecord, publicUrl: string): ReviewCard {
   const op = operationOf(a);
+  const operation = safeLine(op.operation);
   const facts: ReviewCard['facts'] = [
     { label: 'Requester', value: a.requester.type === 'agent' ? `${a.requester.id} (agent)` : a.requester.id },
   ];
   if (a.requester.owner) facts.push({ label: 'Owner', value: a.requester.owner });
-  if (a.onBehalfOf) facts.push({ label: 'On behalf of', value: a.onBehalfOf });
+  if (a.onBehalfOf) facts.push({ label: 'On behalf of', value: safeLine(a.onBehalfOf) });
   facts.push({ label: 'Target', value: `${a.target} (${a.kind})` });
+  const dir = directoryOf(a);
+  if (dir !== undefined) facts.push({ label: 'Directory', value: safeLine(dir) });
   facts.push({ label: 'Mode', value: a.mode === 'execute' ? 'execute (the gateway runs it)' : 'decide (the agent runs it)' });
   const card: ReviewCard = {
     actionId: a.id,
-    title: truncateMarked(op.operation, CARD_LIMITS.path).text,
+    title: truncateMarked(operation, CARD_LIMITS.path).text,
     status: a.status,
     statusLine: statusLine(a),
     closed: a.status !== 'pending',
     facts,
-    operation: truncateMarked(op.operation, CARD_LIMITS.path + 100),
+    operation: truncateMarked(operation, CARD_LIMITS.path + 100),
     rules: a.decision.rules.join(', ') || '(default)',
     reason: a.decision.reason,
     requirements: [],
@@ -129,8 +138,8 @@ export function reviewCard(a: ActionRecord, publicUrl: string): ReviewCard {
     shortFingerprint: shortFingerprint(a.fingerprint),
     link: `${publicUrl.replace(/\/$/, '')}/v1/actions/${a.id}`,
   };
-  if (op.hasBody) card.body = truncateText(typeof op.body === 'string' ? op.body : JSON.stringify(op.body, null, 2) ?? 'null', CARD_LIMITS.body);
-  if (a.justification) card.justification = truncateText(a.justification, CARD_LIMITS.justification);
+  if (op.hasBody) card.body = truncateMarked(safeBlock(typeof op.body === 'string' ? op.body : JSON.stringify(op.body, null, 2) ?? 'null'), CARD_LIMITS.body);
+  if (a.justification) card.justification = truncateMarked(safeBlock(a.justification), CARD_LIMITS.justification);
   if (a.review) {
     const parties = partiesOf(a);
     for (const q of a.review.requirements) {
@@ -143,7 +152,7 @@ export function reviewCard(a: ActionRecord, publicUrl: string): ReviewCard {
     }
     for (const r of a.review.reviews) {
       const review: { line: string; comment?: string } = { line: `${r.verdict === 'approve' ? 'Approved' : 'Denied'} by ${r.reviewer} via ${r.via} at ${r.at}` };
-      if (r.comment) review.comment = truncateText(r.comment, CARD_LIMITS.comment).text;
+      if (r.comment) review.comment = truncateMarked(safeBlock(r.comment), CARD_LIMITS.comment).text;
       card.reviews.push(review);
     }
     if (!isFinal(a.status) || a.status === 'expired') card.expiresAt = a.review.expiresAt;
@@ -154,5 +163,5 @@ export function reviewCard(a: ActionRecord, publicUrl: string): ReviewCard {
 /** The text of the thread reply for one review. */
 export function reviewReply(r: Review, a: ActionRecord): string {
   const verdict = r.verdict === 'approve' ? 'approved' : 'denied';
-  return `${r.reviewer} ${verdict} via ${r.via}${r.comment ? `: ${truncateText(r.comment, CARD_LIMITS.comment).text}` : ''} (now ${a.status})`;
+  return `${r.reviewer} ${verdict} via ${r.via}${r.comment ? `: ${truncateMarked(safeBlock(r.comment), CARD_LIMITS.comment).text}` : ''} (now ${a.status})`;
 }

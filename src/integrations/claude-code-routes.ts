@@ -56,6 +56,8 @@ export function claudeCodeRoutes(deps: { held: HeldCallService; authenticator: A
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) ac.abort();
       });
+      // It may have hung up already, while the request was authenticated and read.
+      if (reply.raw.destroyed || req.raw.socket?.destroyed) ac.abort();
       try {
         const outcome = await deps.held.call(who, actionFromHook(input, deps.settings.target), { holdMs: waitMs, tickMs: waitMs, signal: ac.signal });
         return hookOutputOf(outcome, `${deps.publicUrl()}/v1/actions/${outcome.action.id}`, deps.settings.onPending);

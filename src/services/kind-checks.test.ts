@@ -30,7 +30,10 @@ describe('mcp and tool inputs are strict', () => {
   it('takes the working directory of a tool, as a plain string', () => {
     expect(code(check('tool', { tool: 'Bash', input: { command: 'ls' }, cwd: '/Users/dev/my project' }))).toBe('ok');
     expect(code(check('tool', { tool: 'Bash', input: {}, cwd: 'C:\\work' }))).toBe('ok');
-    for (const cwd of ['', '/a\nb', '/a\u0000', 'x'.repeat(4097), 7, ['/']]) expect(code(check('tool', { tool: 'Bash', cwd }))).toMatch(/^VALIDATION_FAILED: input.cwd/);
+    expect(code(check('tool', { tool: 'Bash', input: {}, cwd: 'D:/repos/app' }))).toBe('ok');
+    for (const cwd of ['', 'relative/dir', '/srv/../etc', '/srv/./app', 'C:\\srv\\..\\x', '/a\nb', '/a\u0000', '/a\u0085', '/a\u202eb', '/a\u2028', '/' + 'x'.repeat(1024), 7, ['/']]) {
+      expect(code(check('tool', { tool: 'Bash', cwd })), JSON.stringify(cwd)).toMatch(/^VALIDATION_FAILED: input.cwd/);
+    }
   });
 
   it('refuses missing, empty, non-printable or overlong tool names and non-object payloads', () => {

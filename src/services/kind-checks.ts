@@ -1,12 +1,27 @@
 import type { ActionKind, ActionRequest } from '../domain/action.js';
 import { AppError } from '../domain/errors.js';
 import { checkHttpAction } from '../domain/http-request-check.js';
+import { hasUnsafeLineChars } from '../domain/visible-text.js';
 import type { TargetInfo } from '../domain/target-catalog.js';
 import type { InputCheck } from './submit-service.js';
 
 const TOOL_NAME = /^[\x21-\x7e]{1,256}$/;
-// eslint-disable-next-line no-control-regex -- refusing control characters is the point
-const DIRECTORY = /^[^\u0000-\u001f\u007f]{1,4096}$/;
+/** An absolute POSIX or Windows path. */
+const ABSOLUTE = /^(?:\/|[A-Za-z]:[\\/])/;
+
+/**
+ * Why a reported working directory is refused, or undefined: absolute, at most 1,024
+ * characters, without `.`/`..` segments (so that a prefix rule such as
+ * `tool.cwd.startsWith("/srv/")` means what it says) and without characters that
+ * would hide or reorder what reviewers see.
+ */
+function directoryProblem(cwd: unknown): string | undefined {
+  if (typeof cwd !== 'string' || cwd.length === 0 || cwd.length > 1024) return 'a directory of 1-1024 characters is required';
+  if (!ABSOLUTE.test(cwd)) return 'the directory must be an absolute path';
+  if (cwd.split(/[\\/]/).some((seg) => seg === '.' || seg === '..')) return 'the directory must not hold . or .. segments';
+  if (hasUnsafeLineChars(cwd)) return 'the directory holds a control, separator or bidirectional character';
+  return undefined;
+}
 
 function isMapping(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -29,9 +44,8 @@ function toolShape(payload: 'arguments' | 'input', extra: readonly string[] = []
       throw new AppError('VALIDATION_FAILED', 'input.tool: a tool name of 1-256 printable ASCII characters is required');
     }
     if (r.input[payload] !== undefined && !isMapping(r.input[payload])) throw new AppError('VALIDATION_FAILED', `input.${payload}: must be an object`);
-    if (r.input.cwd !== undefined && (typeof r.input.cwd !== 'string' || !DIRECTORY.test(r.input.cwd))) {
-      throw new AppError('VALIDATION_FAILED', 'input.cwd: a directory of 1-4096 characters without control characters is required');
-    }
+    const cwd = r.input.cwd === undefined ? undefined : directoryProblem(r.input.cwd);
+    if (cwd) throw new AppError('VALIDATION_FAILED', `input.cwd: ${cwd}`);
   };
 }
 

@@ -59,7 +59,9 @@ export async function startTeamsFake(opts: { appId: string; appPassword: string;
       if (!authorized) return json(res, 401, { error: { code: 'Unauthorized', message: 'Authorization has been denied for this request.' } });
       const body = JSON.parse(r.body || '{}') as { isGroup?: boolean; bot?: { id?: string }; members?: Array<{ id?: string }>; tenantId?: string };
       const member = body.members?.[0]?.id;
-      if (body.isGroup !== false || body.bot?.id !== opts.appId || body.members?.length !== 1 || !member || !body.tenantId) {
+      // The bot as Teams names it (28:{appId}); the member by Entra object id (personal scope).
+      const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+      if (body.isGroup !== false || body.bot?.id !== `28:${opts.appId}` || body.members?.length !== 1 || !member || !uuid.test(member) || !body.tenantId) {
         return json(res, 400, { error: { code: 'BadArgument', message: 'a personal conversation needs isGroup false, the bot, one member and the tenant' } });
       }
       const id = `a:personal-${member}`;

@@ -59,6 +59,36 @@ describe('review messages', () => {
     expect(wholeButtons.elements[0]!.confirm!.text.text).toContain('```POST github /repos/a/b/releases```');
   });
 
+  it('say "truncated" when escaping is what makes content too long for Slack, and keep the end of the block', () => {
+    const card = reviewCard(action({ note: '&'.repeat(2000), delete_all: true }), 'https://cs.example.com');
+    expect(card.body!.truncated).toBe(false); // 2,000 characters fit the card; escaped, they do not fit Slack
+    const body = slackMessage(card).blocks.map((b) => (b as { text?: { text: string } }).text?.text ?? '').find((t) => t.startsWith('*Body / input*'))!;
+    expect(body.length).toBeLessThanOrEqual(3000);
+    expect(body).toContain('(truncated: <https://cs.example.com/v1/actions/act_0123456789ab|full detail>)');
+    expect(body).toMatch(/…```$/);
+    const why = reviewCard(action({}, '<'.repeat(1400) + ' and then something else'), 'https://x');
+    const quoted = slackMessage(why).blocks.map((b) => (b as { text?: { text: string } }).text?.text ?? '').find((t) => t.startsWith('*Justification*'))!;
+    expect(quoted.length).toBeLessThanOrEqual(3000);
+    expect(quoted).toContain('(truncated: <https://x/v1/actions/act_0123456789ab|full detail>)');
+    expect(quoted.endsWith('…')).toBe(true);
+  });
+
+  it('make bidi overrides and control characters visible, and show the directory a tool runs in', () => {
+    const tool = createAction({
+      id: 'act_0123456789ab',
+      request: { kind: 'tool', target: 'claude-code', input: { tool: 'Bash', input: { command: 'rm -rf build\u202e txt.exe' }, cwd: '/home/dev/proj' }, justification: 'clean\u0085up', mode: 'decide' },
+      requester: { id: 'bot', type: 'agent', owner: 'owner@example.com' },
+      decision: { outcome: 'review', rules: ['r'], policyVersion: 'sha256:p', reason: 'r', requirements: [{ ruleId: 'r', approvers: ['group:release'], quorum: 1, timeoutMs: 60_000 }] },
+      now: new Date('2030-01-01T00:00:00Z'),
+    }).next;
+    const card = reviewCard(tool, 'https://x');
+    expect(card.facts).toContainEqual({ label: 'Directory', value: '/home/dev/proj' });
+    const all = JSON.stringify([slackMessage(card), teamsCard(card)]);
+    expect(all).not.toMatch(/[\u202e\u0085]/);
+    expect(card.body!.text).toContain('rm -rf build\\u202e txt.exe');
+    expect(card.justification!.text).toBe('clean\\u0085up');
+  });
+
   it('never show the agent\'s credential headers', () => {
     const text = JSON.stringify(slackMessage(reviewCard(action({ a: 1 }), 'https://x')));
     expect(text).not.toContain('agent-secret');

@@ -56,16 +56,29 @@ const STATUS_ICON: Record<string, string> = {
 };
 
 /**
- * The Approve confirmation (Slack allows 300 characters): the fingerprint first, then
- * the operation, cut with a visible … rather than the code block's end.
+ * render(text), cut from the source until it fits `room` characters: escaping lengthens
+ * text unevenly (& is five characters once escaped), so the source is cut, with a
+ * visible …, never the rendered markup (which would lose the end of a code block and
+ * any sign that something is missing).
  */
+function fit(text: string, room: number, render: (s: string) => string): { text: string; cut: boolean } {
+  let out = render(text);
+  if (out.length <= room) return { text: out, cut: false };
+  for (let n = text.length; out.length > room && n > 0; ) {
+    n = Math.max(0, Math.min(n - 1, Math.floor((n * room) / out.length) - 1));
+    out = render(`${truncateText(text, n).text}…`);
+  }
+  return { text: out, cut: true };
+}
+
+/** The Approve confirmation (Slack allows 300 characters): the fingerprint, then the operation. */
 function confirmText(card: ReviewCard): string {
   const head = `You approve fingerprint \`${card.shortFingerprint}\`, the action in this message:\n`;
-  let text = head + codeBlock(card.operation.text);
-  // Escaping lengthens the text unevenly: cut the source until its block fits.
-  for (let n = card.operation.text.length - 10; text.length > CONFIRM_MAX && n > 0; n -= 10) text = head + codeBlock(`${truncateText(card.operation.text, n).text}…`);
-  return text;
+  return head + fit(card.operation.text, CONFIRM_MAX - head.length, codeBlock).text;
 }
+
+/** A section's room for its content, after its heading and link. */
+const CONTENT_MAX = SECTION_MAX - 300;
 
 export function slackMessage(card: ReviewCard): { text: string; blocks: Block[] } {
   const e = escapeMrkdwn;
@@ -73,13 +86,17 @@ export function slackMessage(card: ReviewCard): { text: string; blocks: Block[] 
     { type: 'header', text: { type: 'plain_text', text: clip(`Review: ${card.title}`, 150), emoji: false } },
     mrkdwn(`${STATUS_ICON[card.status] ?? ''} *${e(card.statusLine)}*`),
     { type: 'section', fields: card.facts.slice(0, 10).map((f) => ({ type: 'mrkdwn', text: clip(`*${e(f.label)}*\n${e(f.value)}`, 2000) })) },
-    mrkdwn(`*What will run*${card.operation.truncated ? ` (truncated: <${card.link}|full detail>)` : ''}\n${codeBlock(card.operation.text)}`),
   ];
+  const truncated = ` (truncated: <${card.link}|full detail>)`;
+  const op = fit(card.operation.text, CONTENT_MAX, codeBlock);
+  blocks.push(mrkdwn(`*What will run*${card.operation.truncated || op.cut ? truncated : ''}\n${op.text}`));
   if (card.body) {
-    blocks.push(mrkdwn(`*Body / input*${card.body.truncated ? ` (truncated: <${card.link}|full detail>)` : ''}\n${codeBlock(card.body.text)}`));
+    const body = fit(card.body.text, CONTENT_MAX, codeBlock);
+    blocks.push(mrkdwn(`*Body / input*${card.body.truncated || body.cut ? truncated : ''}\n${body.text}`));
   }
   if (card.justification) {
-    blocks.push(mrkdwn(`*Justification*${card.justification.truncated ? ' (truncated)' : ''}\n>${e(card.justification.text).replace(/\n/g, '\n>')}`));
+    const why = fit(card.justification.text, CONTENT_MAX, (t) => `>${e(t).replace(/\n/g, '\n>')}`);
+    blocks.push(mrkdwn(`*Justification*${card.justification.truncated || why.cut ? truncated : ''}\n${why.text}`));
   }
   blocks.push(mrkdwn(`*Asked for review by* ${e(card.rules)}\n*Reason:* ${e(card.reason)}`));
   if (card.requirements.length) blocks.push(mrkdwn(`*Requirements*\n${card.requirements.map((r) => `• ${e(r.line)}`).join('\n')}`));

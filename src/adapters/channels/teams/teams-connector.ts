@@ -53,7 +53,8 @@ export interface TeamsConnector {
   reply(serviceUrl: string, conversationId: string, activityId: string, activity: Record<string, unknown>): Promise<void>;
   /**
    * The bot's personal (1:1) conversation with a user, by Entra object id: created, or
-   * the existing one returned (POST /v3/conversations, as for proactive messages).
+   * the existing one returned (POST /v3/conversations, as for proactive messages; Teams
+   * takes the Entra object id in personal scope, once the app is installed for the user).
    */
   personal(serviceUrl: string, p: { botId: string; userAadObjectId: string; tenantId: string }): Promise<string>;
   /** A member's profile (for the UPN / email when no explicit mapping exists). */
@@ -93,7 +94,7 @@ export function createTeamsConnector(tokens: BotTokenSource): TeamsConnector {
     async personal(serviceUrl, p) {
       const r = await (await client(serviceUrl)).createConversation({
         isGroup: false,
-        bot: { id: p.botId, name: 'Countersign' },
+        bot: { id: `28:${p.botId}`, name: 'Countersign' },
         members: [{ id: p.userAadObjectId, name: '' }],
         tenantId: p.tenantId,
         channelData: { tenant: { id: p.tenantId } },
