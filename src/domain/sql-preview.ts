@@ -64,3 +64,10 @@ export interface SqlPreview {
   summary: SqlPreviewSummary;
   tookMs: number;
 }
+
+/**
+ * How far execution may stray from the approved preview's row counts before it is
+ * rolled back as drift (policy: `review: { drift: { rows: "10%" } }` or `{ rows: 5 }`).
+ * Without one, any difference is drift.
+ */
+export type DriftTolerance = { kind: 'exact' } | { kind: 'percent'; value: number } | { kind: 'absolute'; value: number };
