@@ -1,0 +1,107 @@
+import { parse } from 'lossless-json';
+import { MAX_JSON_DEPTH } from './json-check.js';
+
+/**
+ * JSON text read the way every common parser reads it, or refused. Parsers agree on
+ * plain JSON but not on its corners: which of two duplicate keys wins (first, last, an
+ * error), whether `ROLE` fills a field named `role` (Go's encoding/json does), whether
+ * 9007199254740993 stays exact (Python, Go's json.Number) or is rounded (JavaScript),
+ * whether a byte order mark is skipped, what a lone surrogate becomes. A body in one of
+ * these corners could mean one thing to policy and another to the target, so it is
+ * refused. lossless-json hands over each number's text, which JSON.parse cannot.
+ */
+
+export const JSON_BODY_RULES = ['not-json', 'byte-order-mark', 'duplicate-key', 'case-duplicate-key', 'imprecise-number', 'lone-surrogate', 'too-deep'] as const;
+export type JsonBodyRule = (typeof JSON_BODY_RULES)[number];
+
+export type StrictJson = { ok: true; value: unknown } | { ok: false; rule: JsonBodyRule; message: string };
+
+class Refusal extends Error {
+  constructor(
+    readonly rule: JsonBodyRule,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Doubles keep 15 significant decimal digits exactly; past that, parsers round differently or not at all. */
+const MAX_DIGITS = 15;
+const MIN_NORMAL = 2.2250738585072014e-308;
+const NUMBER = /^-?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+
+function strictNumber(text: string): number {
+  const n = Number(text);
+  const m = NUMBER.exec(text)!;
+  if (m[2] === undefined && m[3] === undefined) {
+    // An integer: exact everywhere only within ±(2^53 - 1).
+    if (!Number.isSafeInteger(n)) throw new Refusal('imprecise-number', `the number ${text.slice(0, 40)} is beyond ±(2^53 - 1), where parsers disagree on its value`);
+    return n;
+  }
+  const digits = (m[1]! + (m[2] ?? '')).replace(/^0+/, '').replace(/0+$/, '');
+  if (digits.length > MAX_DIGITS) throw new Refusal('imprecise-number', `the number ${text.slice(0, 40)} has more than ${MAX_DIGITS} significant digits, which parsers round differently`);
+  if (!Number.isFinite(n) || (digits !== '' && Math.abs(n) < MIN_NORMAL)) throw new Refusal('imprecise-number', `the number ${text.slice(0, 40)} is out of the range of a double`);
+  return n;
+}
+
+function duplicate({ key }: { key: string }): never {
+  throw new Refusal('duplicate-key', `the key ${JSON.stringify(key.slice(0, 64))} is given twice in one object`);
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Full case folding as Go's encoding/json and case-insensitive Jackson apply it (ſ is s, K is k). */
+const fold = (k: string): string => k.toUpperCase().toLowerCase();
+
+/** Surrogates, depth and keys that differ only in case, over the parsed value. Iterative, so depth cannot overflow the stack. */
+function checkParsed(value: unknown): void {
+  const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 0 }];
+  while (stack.length) {
+    const { v, depth } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) throw new Refusal('lone-surrogate', 'a string holds a lone UTF-16 surrogate (\\ud800...), which parsers replace, keep or refuse');
+    } else if (typeof v === 'object' && v !== null) {
+      if (depth >= MAX_JSON_DEPTH) throw new Refusal('too-deep', `the JSON is nested deeper than ${MAX_JSON_DEPTH} levels`);
+      if (Array.isArray(v)) {
+        for (const x of v) stack.push({ v: x, depth: depth + 1 });
+        continue;
+      }
+      const keys = Object.keys(v);
+      const folded = keys.length > 1 ? new Set<string>() : undefined;
+      for (const k of keys) {
+        if (LONE_SURROGATE.test(k)) throw new Refusal('lone-surrogate', 'a key holds a lone UTF-16 surrogate (\\ud800...), which parsers replace, keep or refuse');
+        if (folded) {
+          const f = fold(k);
+          if (folded.has(f)) throw new Refusal('case-duplicate-key', `two keys differ only in case (${JSON.stringify(k.slice(0, 64))}): case-insensitive parsers (Go) take either`);
+          folded.add(f);
+        }
+        stack.push({ v: (v as Record<string, unknown>)[k], depth: depth + 1 });
+      }
+    }
+  }
+}
+
+/** Why an already parsed value (an object body) could be read two ways, or undefined. */
+export function jsonValueProblem(value: unknown): { rule: JsonBodyRule; message: string } | undefined {
+  try {
+    checkParsed(value);
+    return undefined;
+  } catch (e) {
+    if (e instanceof Refusal) return { rule: e.rule, message: e.message };
+    throw e;
+  }
+}
+
+export function parseStrictJson(text: string): StrictJson {
+  if (text.charCodeAt(0) === 0xfeff) return { ok: false, rule: 'byte-order-mark', message: 'the JSON starts with a byte order mark, which some parsers skip and others refuse' };
+  try {
+    const value = parse(text, null, { parseNumber: strictNumber, onDuplicateKey: duplicate });
+    checkParsed(value);
+    return { ok: true, value };
+  } catch (e) {
+    if (e instanceof Refusal) return { ok: false, rule: e.rule, message: e.message };
+    // Stack exhaustion on absurd nesting is a refusal like any other.
+    if (e instanceof RangeError) return { ok: false, rule: 'too-deep', message: `the JSON is nested deeper than ${MAX_JSON_DEPTH} levels` };
+    return { ok: false, rule: 'not-json', message: `it is not valid JSON (${(e as Error).message.slice(0, 120)})` };
+  }
+}
