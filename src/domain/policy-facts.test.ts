@@ -127,6 +127,31 @@ describe('http body facts: policy reads the body as the target will', () => {
   });
 });
 
+describe('the documented patterns for rules over agent-controlled fields (docs/policy.md) hold', () => {
+  const e = (body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) => input('http', 'api', { method: 'POST', path: '/users', headers, body });
+  const provablyAbsent = '!(http.bodyType in ["none", "json", "form"]) || (http.bodyType != "none" && http.body.exists(k, k.lowerAscii() == "role"))';
+
+  it('deny-unless-absent fires on any spelling of the field and on opaque bodies, and not on a body without it', () => {
+    expect(holds('http', provablyAbsent, e('{"ROLE":"admin"}'))).toBe(true);
+    expect(holds('http', provablyAbsent, e('Role=admin', { 'content-type': 'application/x-www-form-urlencoded' }))).toBe(true);
+    expect(holds('http', provablyAbsent, e('<user role="admin"/>', { 'content-type': 'application/xml' }))).toBe(true);
+    expect(holds('http', provablyAbsent, e('{"name":"x"}'))).toBe(false);
+    expect(holds('http', provablyAbsent, input('http', 'api', { method: 'POST', path: '/users' }))).toBe(false);
+  });
+
+  it('a deny without has() fires when the field is missing', () => {
+    // holds() reports a condition that errored by throwing the decision's reason: the deny applied.
+    expect(() => holds('http', 'http.path == "/users" && http.body.role == "admin"', e('{"name":"x"}'))).toThrow('denied by r [its condition failed, so it applies: No such key: role]');
+    expect(holds('http', 'http.path == "/users" && http.body.role == "admin"', e('{"role":"viewer"}'))).toBe(false);
+  });
+
+  it('an allow on known shapes does not hold for a hidden or other spelling', () => {
+    const allow = 'http.path == "/users" && http.bodyType == "json" && http.body.role in ["viewer", "editor"]';
+    expect(holds('http', allow, e('{"role":"viewer"}'))).toBe(true);
+    expect(() => holds('http', allow, e('{"ROLE":"viewer"}'))).toThrow(/No such key/);
+  });
+});
+
 describe('mcp facts', () => {
   it('take the server from the target and the annotations from the gateway\'s hints', () => {
     const i = input('mcp', 'linear', { tool: 'delete_issue', arguments: { id: 'ENG-1' } }, { hints: { annotations: { destructiveHint: true } } });
