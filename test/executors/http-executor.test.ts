@@ -469,6 +469,7 @@ describe('target configuration', () => {
     [{ headers: { 'X-Key': `a\r\n${TOKEN}` } }, /control/],
     [{ headers: { 'Transfer-Encoding': 'chunked' } }, /smuggling/],
     [{ headers: { Host: 'other.example' } }, /host/],
+    [{ headers: { 'Content-Encoding': 'gzip' } }, /content coding/],
     [{ headers: { 'x-a': '1', 'X-A': '2' } }, /twice/],
     [{ headers: { 'bad name': '1' } }, /token/],
     [{ baseUrl: `https://u:${TOKEN}@h.example/` }, /credentials/],
