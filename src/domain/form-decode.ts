@@ -13,24 +13,16 @@ export type FormBodyRule = (typeof FORM_BODY_RULES)[number];
 
 export type FormDecode = { ok: true; value: Record<string, string | string[]> } | { ok: false; rule: FormBodyRule; message: string };
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-const HEX = /^[0-9A-Fa-f]{2}$/;
-
-/** Percent-decodes one name or value; undefined when an escape is malformed or the bytes are not UTF-8. */
+/**
+ * Percent-decodes one name or value after `+` becomes a space; undefined when an escape
+ * is malformed or the bytes are not UTF-8 (decodeURIComponent refuses overlong forms,
+ * lone continuation bytes and encoded surrogates alike).
+ */
 function decodePart(s: string): string | undefined {
-  if (!s.includes('%')) return s.includes('+') ? s.replaceAll('+', ' ') : s;
-  const bytes: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x25) {
-      const hex = s.slice(i + 1, i + 3);
-      if (!HEX.test(hex)) return undefined;
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else bytes.push(c === 0x2b ? 0x20 : c);
-  }
+  const spaced = s.includes('+') ? s.replaceAll('+', ' ') : s;
+  if (!spaced.includes('%')) return spaced;
   try {
-    return UTF8.decode(new Uint8Array(bytes));
+    return decodeURIComponent(spaced);
   } catch {
     return undefined;
   }

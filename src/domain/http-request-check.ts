@@ -105,7 +105,6 @@ export function pathProblem(path: string): PathProblem | undefined {
   return undefined;
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 /** What a segment must not become once a server decodes and NFKC-normalises it: a dot segment, or a separator. */
 const LOOK_ALIKE_DOTS = /^\.+$/;
 const LOOK_ALIKE_SEPARATOR = /[/\\%;?#@]/;
@@ -119,17 +118,10 @@ const LOOK_ALIKE_SEPARATOR = /[/\\%;?#@]/;
  * non-ASCII is already refused, so escapes are the only way such text can come in.
  */
 function decodedSegmentProblem(seg: string): PathProblem | undefined {
-  const bytes = new Uint8Array(seg.length);
-  let n = 0;
-  for (let i = 0; i < seg.length; i++) {
-    if (seg.charCodeAt(i) === 0x25) {
-      bytes[n++] = parseInt(seg.slice(i + 1, i + 3), 16);
-      i += 2;
-    } else bytes[n++] = seg.charCodeAt(i);
-  }
   let text: string;
   try {
-    text = UTF8.decode(bytes.subarray(0, n));
+    // Escapes are well formed here (checked above): decodeURIComponent fails only on bytes that are not UTF-8.
+    text = decodeURIComponent(seg);
   } catch {
     return { rule: 'encoded-non-utf8', message: `the path segment ${JSON.stringify(seg.slice(0, 64))} holds percent escapes that are not UTF-8 (overlong forms, lone bytes or surrogates), which servers decode differently` };
   }

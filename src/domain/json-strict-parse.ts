@@ -48,13 +48,19 @@ function duplicate({ key }: { key: string }): never {
   throw new Refusal('duplicate-key', `the key ${JSON.stringify(key.slice(0, 64))} is given twice in one object`);
 }
 
+const NOT_PARSED = Symbol('not parsed');
+
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Full case folding as Go's encoding/json and case-insensitive Jackson apply it (ſ is s, K is k). */
 const fold = (k: string): string => k.toUpperCase().toLowerCase();
 
-/** Surrogates, depth and keys that differ only in case, over the parsed value. Iterative, so depth cannot overflow the stack. */
-function checkParsed(value: unknown): void {
+/**
+ * Surrogates, depth and keys that differ only in case, over the parsed value; returns
+ * how many object keys it holds. Iterative, so depth cannot overflow the stack.
+ */
+function checkParsed(value: unknown): number {
+  let keyCount = 0;
   const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 0 }];
   while (stack.length) {
     const { v, depth } = stack.pop()!;
@@ -67,6 +73,7 @@ function checkParsed(value: unknown): void {
         continue;
       }
       const keys = Object.keys(v);
+      keyCount += keys.length;
       const folded = keys.length > 1 ? new Set<string>() : undefined;
       for (const k of keys) {
         if (LONE_SURROGATE.test(k)) throw new Refusal('lone-surrogate', 'a key holds a lone UTF-16 surrogate (\\ud800...), which parsers replace, keep or refuse');
@@ -79,6 +86,38 @@ function checkParsed(value: unknown): void {
       }
     }
   }
+  return keyCount;
+}
+
+/**
+ * One pass over valid JSON text, outside strings: counts object members (every `:`
+ * there separates a key from its value) and vets the number tokens that could be
+ * imprecise (an exponent, or more than 15 characters). Throws Refusal on such a number.
+ */
+function scanMembers(text: string): number {
+  let members = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x3a) members++;
+    else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      const start = i;
+      let exponent = false;
+      for (; i + 1 < n; i++) {
+        const d = text.charCodeAt(i + 1);
+        if (d === 0x65 || d === 0x45) exponent = true;
+        else if (!((d >= 0x30 && d <= 0x39) || d === 0x2e || d === 0x2d || d === 0x2b)) break;
+      }
+      if (exponent || i + 1 - start > MAX_DIGITS) strictNumber(text.slice(start, i + 1));
+    }
+  }
+  return members;
 }
 
 /** Why an already parsed value (an object body) could be read two ways, or undefined. */
@@ -95,6 +134,15 @@ export function jsonValueProblem(value: unknown): { rule: JsonBodyRule; message:
 export function parseStrictJson(text: string): StrictJson {
   if (text.charCodeAt(0) === 0xfeff) return { ok: false, rule: 'byte-order-mark', message: 'the JSON starts with a byte order mark, which some parsers skip and others refuse' };
   try {
+    // Fast path: the native parser, then one scan; when the text has more members than
+    // the value has keys (a duplicate), lossless-json reads it again and names the key.
+    let fast: unknown;
+    try {
+      fast = JSON.parse(text);
+    } catch {
+      fast = NOT_PARSED;
+    }
+    if (fast !== NOT_PARSED && scanMembers(text) === checkParsed(fast)) return { ok: true, value: fast };
     const value = parse(text, null, { parseNumber: strictNumber, onDuplicateKey: duplicate });
     checkParsed(value);
     return { ok: true, value };
