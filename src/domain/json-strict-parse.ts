@@ -8,7 +8,9 @@ import { MAX_JSON_DEPTH } from './json-check.js';
  * 9007199254740993 stays exact (Python, Go's json.Number) or is rounded (JavaScript),
  * whether a byte order mark is skipped, what a lone surrogate becomes. A body in one of
  * these corners could mean one thing to policy and another to the target, so it is
- * refused. lossless-json hands over each number's text, which JSON.parse cannot.
+ * refused. JSON.parse reads the value; a scan of the text finds what it hides (a
+ * duplicate key, a number's exact text); lossless-json, which reports duplicate keys and
+ * hands over each number's text, names the problem when the scan finds a duplicate.
  */
 
 export const JSON_BODY_RULES = ['not-json', 'byte-order-mark', 'duplicate-key', 'case-duplicate-key', 'imprecise-number', 'lone-surrogate', 'too-deep'] as const;
