@@ -7,7 +7,7 @@ import { PolicyError } from './policy-error.js';
 import { evaluate, explain } from './policy-evaluate.js';
 import type { PolicyCore } from './policy-evaluate.js';
 import { buildIndex } from './policy-index.js';
-import { agentPresenceTests, presenceWarning } from './policy-lint.js';
+import { agentPresenceTests, failsOpen, presenceWarning } from './policy-lint.js';
 import { readPolicySpec } from './policy-parse.js';
 import type { GroupLookup } from './policy-parse.js';
 import { buildRule } from './policy-rule.js';
@@ -37,11 +37,13 @@ export function compilePolicy(text: string, file: string, opts: GroupLookup): { 
     } else issues.push(locateInExpression(src, text, c.path, c.when, result.offset, result.message));
   }
   if (!spec || issues.length) throw new PolicyError(sortIssues(issues));
-  // A deny or review that needs an agent-controlled field to be present fails open when it is not.
+  // A deny or review that needs an agent-controlled field present (or an allow that needs it absent) fails open when the agent hides it.
   for (const r of spec.rules) {
     const ast = asts.get(String(r.path[1]));
-    if (!ast || r.when === undefined || r.outcome === 'allow') continue;
-    for (const t of agentPresenceTests(ast)) warnings.push(locateInExpression(src, text, [...r.path, 'when'], r.when, t.offset, presenceWarning(t, r.outcome)));
+    if (!ast || r.when === undefined) continue;
+    for (const t of agentPresenceTests(ast)) {
+      if (failsOpen(t, r.outcome)) warnings.push(locateInExpression(src, text, [...r.path, 'when'], r.when, t.offset, presenceWarning(t, r.outcome)));
+    }
   }
 
   const rules: CompiledRule[] = spec.rules.map((r, i) => buildRule(r, i, src.locate(r.path, '').line, compiled.get(String(r.path[1]))));

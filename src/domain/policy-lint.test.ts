@@ -26,6 +26,21 @@ describe('policy check warns when a deny or review rule fails open on a field th
   });
 
   it.each([
+    ['a deny that compares has() with a bool', 'deny', 'has(http.body.a) == true', 'has(http.body.a)'],
+    ['a deny with has() in a ternary\'s condition', 'deny', 'has(http.body.a) ? http.body.a == 1 : false', 'has(http.body.a)'],
+    ['a deny with has() under two negations', 'deny', '!(!has(http.body.a))', 'has(http.body.a)'],
+  ])('warns for %s (what the test means cannot be told, or it needs the field present)', (_what, outcome, when, written) => {
+    expect(warningsOf(outcome, when)).toEqual([expect.stringContaining(`this ${outcome} rule depends on ${written}, a field the agent controls`)]);
+  });
+
+  it('warns for an allow rule that needs an agent-controlled field absent: hiding the field allows', () => {
+    expect(warningsOf('allow', 'http.method == "POST" && !has(http.body.role)')).toEqual([
+      '5:38: this allow rule depends on the absence of has(http.body.role), a field the agent controls: it allows when the agent sends the field where the rule does not look; see "Rules over agent-controlled fields" in docs/policy.md',
+    ]);
+  });
+
+  it.each([
+    ['a deny that fires when the field is absent', 'deny', '!has(http.body.approved) || http.body.approved != true'],
     ['an allow rule', 'allow', 'has(http.body.role) && http.body.role == "user"'],
     ['a deny without has()', 'deny', 'http.body.role == "admin"'],
     ['a deny on gateway facts', 'deny', 'has(mcp.annotations.destructiveHint)'],
