@@ -270,6 +270,8 @@ describe('redirects are followed only under the base URL', () => {
     ['/api/a%2fb', /unsafe/],
     ['/api/a%252e', /unsafe/],
     ['/api//evil', /unsafe/],
+    ['/api/%c0%ae%c0%ae/admin', /not UTF-8/],
+    ['/api/%EF%BC%8E%EF%BC%8E/admin', /normalise/],
     ['http://[::1', /not a URL/],
   ])('%s is refused', (location, message) => {
     const r = checkRedirect(base, current, location);
