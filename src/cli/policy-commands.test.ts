@@ -94,6 +94,13 @@ describe('countersign policy check', () => {
     expect(r.err).not.toContain('were not checked');
   });
 
+  it('warns, and still exits 0, when a deny rule fails open because it needs an agent-controlled field to be present', async () => {
+    const p = file('hasdeny.yaml', 'default: { outcome: allow }\nrules:\n  - id: no-admin\n    match: { kind: http }\n    when: has(http.body.role) && http.body.role == "admin"\n    outcome: deny\n');
+    const r = await cli('policy', 'check', p);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(`warning: ${p}:5:11: rules[0].when: this deny rule depends on has(http.body.role), a field the agent controls`);
+  });
+
   it('a policy without default passes with a warning', async () => {
     const r = await cli('policy', 'check', file('nodefault.yaml', 'rules: []\n'));
     expect(r.code).toBe(0);

@@ -20,7 +20,7 @@ export function targetFacts(config: Config, name: string): TargetFacts | undefin
   const t = config.targets[name]!;
   switch (t.kind) {
     case 'http':
-      return { name, kind: t.kind, host: new URL(t.baseUrl).host, labels: { ...(t.labels ?? {}) } };
+      return { name, kind: t.kind, host: new URL(t.baseUrl).host, labels: { ...(t.labels ?? {}) }, ...injectedContentType(t.headers) };
   }
 }
 
@@ -30,4 +30,10 @@ export function requesterFacts(config: Config, id: string): EvaluationInput['req
   const human = config.humans.find((h) => h.id.toLowerCase() === id.toLowerCase());
   if (human) return { id: human.id, type: 'human', labels: {} };
   return undefined;
+}
+
+/** The content-type header a target injects, if any: the executor sends it instead of the agent's. */
+function injectedContentType(headers: Record<string, string> | undefined): { contentType?: string } {
+  const found = Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === 'content-type');
+  return found ? { contentType: found[1] } : {};
 }

@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   ...defineErrorCodes({
     // execution
     UNSAFE_REQUEST: { status: 400, message: 'The request would leave the target' },
+    AMBIGUOUS_BODY: { status: 400, message: 'The target could read the body otherwise than policy does' },
     EXECUTION_FAILED: { status: 502, message: 'The execution failed' },
   }),
   ...defineErrorCodes({

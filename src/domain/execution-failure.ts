@@ -13,6 +13,7 @@ export const EXECUTION_FAILURE_CODES = [
   'FINGERPRINT_MISMATCH',
   'VALIDATION_FAILED',
   'UNSAFE_REQUEST',
+  'AMBIGUOUS_BODY',
   // during or after sending
   'REDIRECT_REFUSED',
   'TIMEOUT',
@@ -40,6 +41,7 @@ function reasonOf(code: ExecutionFailureCode): string {
     case 'FINGERPRINT_MISMATCH':
     case 'VALIDATION_FAILED':
     case 'UNSAFE_REQUEST':
+    case 'AMBIGUOUS_BODY':
     case 'REDIRECT_REFUSED':
     case 'CONNECTION_FAILED':
     case 'EXECUTION_FAILED':

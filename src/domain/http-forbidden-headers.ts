@@ -16,6 +16,8 @@ export const FORBIDDEN_REQUEST_HEADERS: readonly ForbiddenHeader[] = [
   // Framing is computed by the gateway from the body; a forged value truncates the body or smuggles a second request.
   { name: 'content-length', risk: 'framing', why: 'the gateway computes the body length; a forged one enables request smuggling' },
   { name: 'transfer-encoding', risk: 'framing', why: 'the gateway chooses the body framing; a forged one enables request smuggling' },
+  // A coding would make the target decode the body into something policy and reviewers never saw (an ASCII-only deflate stream can carry any JSON).
+  { name: 'content-encoding', risk: 'framing', why: 'the gateway sends the body as written; a content coding would have the target decode it into another body than policy read' },
   { name: 'expect', risk: 'framing', why: '100-continue changes when the body is sent; the gateway sends it whole' },
   // Hop-by-hop headers (RFC 9110 §7.6.1) govern the gateway's own connection, not the request to the target.
   { name: 'connection', risk: 'hop-by-hop', why: 'hop-by-hop: governs the gateway\'s connection and can strip other headers' },

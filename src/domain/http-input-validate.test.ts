@@ -51,6 +51,9 @@ describe('validateHttpInput', () => {
     ['a header value with LF', { method: 'GET', path: '/x', headers: { 'x-a': 'b\nc' } }],
     ['a header value with NUL', { method: 'GET', path: '/x', headers: { 'x-a': 'b\u0000' } }],
     ['a non-Latin-1 header value', { method: 'GET', path: '/x', headers: { 'x-a': '✓' } }],
+    // obs-text: Latin-1 to some servers, an overlong UTF-8 `.` to others (issue 12 §5).
+    ['a header value with obs-text bytes', { method: 'GET', path: '/x', headers: { 'x-a': '\u00c0\u00ae\u00c0\u00ae' } }],
+    ['a header value with a Latin-1 letter', { method: 'GET', path: '/x', headers: { 'x-a': 'caf\u00e9' } }],
     ['a numeric header value', { method: 'GET', path: '/x', headers: { 'x-a': 1 } }],
     ['a header given twice in different case', { method: 'GET', path: '/x', headers: { 'X-A': '1', 'x-a': '2' } }],
     ['too many headers', { method: 'GET', path: '/x', headers: Object.fromEntries(Array.from({ length: HTTP_INPUT_LIMITS.headers + 1 }, (_, i) => [`x-${i}`, 'v'])) }],

@@ -6,6 +6,13 @@ import { AppError } from './errors.js';
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** RFC 9110 §5.5 field value: HTAB, SP, visible ASCII and obs-text; never CR, LF or NUL. */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/**
+ * What an agent's header value may hold: HTAB, SP and visible ASCII. obs-text (bytes
+ * 0x80-0xff) is refused: servers decode it as Latin-1, as UTF-8 (where `\xc0\xae` is an
+ * overlong `.`) or with replacement characters, so the target may read another value
+ * than the reviewer saw.
+ */
+const AGENT_FIELD_VALUE = /^[\t\x20-\x7e]*$/;
 
 export function isHeaderName(name: string): boolean {
   return TOKEN.test(name);
@@ -60,7 +67,7 @@ function validateHeaders(h: unknown): Record<string, string> {
     seen.add(name.toLowerCase());
     if (typeof value !== 'string') fail(`header "${name}" must be a string`, { header: name });
     if (value.length > HTTP_INPUT_LIMITS.headerValueChars) fail(`header "${name}" is longer than ${HTTP_INPUT_LIMITS.headerValueChars} characters`, { header: name });
-    if (!FIELD_VALUE.test(value)) fail(`header "${name}" holds a control character (CR, LF, NUL...) or a non-Latin-1 character`, { header: name });
+    if (!AGENT_FIELD_VALUE.test(value)) fail(`header "${name}" holds a control character (CR, LF, NUL...) or a non-ASCII character`, { header: name });
   }
   return h as Record<string, string>;
 }

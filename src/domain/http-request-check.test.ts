@@ -83,6 +83,33 @@ describe('every attempt to leave the base URL is refused', () => {
     ['/admin;x/users', 'path-parameter'],
     ['/repos/a/b/releases;x', 'path-parameter'],
     ['/a/.../b', 'dot-segment'],
+    // Escapes that are not UTF-8: lenient decoders turn them into `.` or U+FFFD (issue 12 §5).
+    ['/a/%c0%ae%c0%ae/admin', 'encoded-non-utf8'],
+    ['/a/%C0%AE/admin', 'encoded-non-utf8'],
+    ['/a/%e0%80%ae/admin', 'encoded-non-utf8'],
+    ['/a/%f0%80%80%ae/admin', 'encoded-non-utf8'],
+    ['/a/%c0%af', 'encoded-non-utf8'],
+    ['/a/%80', 'encoded-non-utf8'],
+    ['/a/x%bf', 'encoded-non-utf8'],
+    ['/a/%ed%a0%80', 'encoded-non-utf8'],
+    ['/a/%ed%bf%bf/b', 'encoded-non-utf8'],
+    ['/a/%f4%90%80%80', 'encoded-non-utf8'],
+    ['/a/%e2%80', 'encoded-non-utf8'],
+    ['/a/%ff', 'encoded-non-utf8'],
+    // Segments whose NFKC form is a dot segment or holds a separator.
+    ['/a/%EF%BC%8E%EF%BC%8E/admin', 'look-alike-segment'],
+    ['/a/%ef%bc%8e/admin', 'look-alike-segment'],
+    ['/a/.%EF%BC%8E/admin', 'look-alike-segment'],
+    ['/a/%E2%80%A4%E2%80%A4/admin', 'look-alike-segment'],
+    ['/a/%E2%80%A5/admin', 'look-alike-segment'],
+    ['/a/%E2%80%A6', 'look-alike-segment'],
+    ['/a/%EF%B9%92%EF%B9%92/admin', 'look-alike-segment'],
+    ['/a%EF%BC%8F..%EF%BC%8Fadmin', 'look-alike-segment'],
+    ['/a%EF%BC%BCadmin', 'look-alike-segment'],
+    ['/a%EF%B9%A8b', 'look-alike-segment'],
+    ['/a%EF%BC%85%EF%BC%92%EF%BC%85b', 'look-alike-segment'],
+    ['/a%EF%BC%9Bx', 'look-alike-segment'],
+    ['/a%EF%BC%9Fadmin=1', 'look-alike-segment'],
   ];
 
   it.each(cases)('%j is refused (%s)', (path, rule) => {
@@ -113,6 +140,10 @@ describe('legitimate paths resolve under the base URL, byte for byte', () => {
     ['/users/a%40b.example', 'https://api.example.com/api/v1/users/a%40b.example'],
     ['/%E2%9C%93', 'https://api.example.com/api/v1/%E2%9C%93'],
     ['/a%3Fb%23c', 'https://api.example.com/api/v1/a%3Fb%23c'],
+    // UTF-8 text, including characters NFKC changes into something harmless.
+    ['/caf%C3%A9/%F0%9F%98%80', 'https://api.example.com/api/v1/caf%C3%A9/%F0%9F%98%80'],
+    ['/a%EF%BC%8Eb', 'https://api.example.com/api/v1/a%EF%BC%8Eb'],
+    ['/%EF%AC%81le', 'https://api.example.com/api/v1/%EF%AC%81le'],
   ];
   it.each(cases)('%s → %s', (path, href) => {
     expect(pathProblem(path)).toBeUndefined();
@@ -123,6 +154,12 @@ describe('legitimate paths resolve under the base URL, byte for byte', () => {
     expect(checkHttpRequest('https://h.example/api/', { method: 'GET', path: '/x' }).href).toBe('https://h.example/api/x');
     expect(checkHttpRequest('https://h.example', { method: 'GET', path: '/x' }).href).toBe('https://h.example/x');
     expect(checkHttpRequest('http://127.0.0.1:8080/', { method: 'GET', path: '/x' }).href).toBe('http://127.0.0.1:8080/x');
+  });
+
+  it('query values are data: escapes and look-alikes in them are sent escaped again, never as raw bytes', () => {
+    const url = checkHttpRequest(BASE, { method: 'GET', path: '/f', query: { file: '%c0%ae%c0%ae/\uff0e\uff0e/etc' } });
+    expect(url.search).toBe('?file=%25c0%25ae%25c0%25ae%2F%EF%BC%8E%EF%BC%8E%2Fetc');
+    expect(url.searchParams.get('file')).toBe('%c0%ae%c0%ae/\uff0e\uff0e/etc');
   });
 
   it('encodes query parameters fully, in order, arrays as repeated keys', () => {
@@ -148,6 +185,8 @@ describe('agent headers that would change routing, framing or the connection are
     'trailer',
     'upgrade',
     'expect',
+    'content-encoding',
+    'Content-Encoding',
     'proxy',
     'proxy-authorization',
     'Proxy-Connection',
@@ -231,6 +270,8 @@ describe('redirects are followed only under the base URL', () => {
     ['/api/a%2fb', /unsafe/],
     ['/api/a%252e', /unsafe/],
     ['/api//evil', /unsafe/],
+    ['/api/%c0%ae%c0%ae/admin', /not UTF-8/],
+    ['/api/%EF%BC%8E%EF%BC%8E/admin', /normalise/],
     ['http://[::1', /not a URL/],
   ])('%s is refused', (location, message) => {
     const r = checkRedirect(base, current, location);

@@ -1,6 +1,8 @@
 import type { HttpInput } from './action.js';
 import { AppError } from './errors.js';
 import { forbiddenHeader } from './http-forbidden-headers.js';
+import { readHttpBody } from './http-body-read.js';
+import type { BodyInput, HttpBodyRead } from './http-body-read.js';
 import { validateHttpInput } from './http-input-validate.js';
 
 /**
@@ -49,6 +51,8 @@ export const PATH_RULES = [
   'path-parameter',
   'empty-segment',
   'dot-segment',
+  'encoded-non-utf8',
+  'look-alike-segment',
 ] as const;
 export type PathRule = (typeof PATH_RULES)[number];
 
@@ -93,6 +97,37 @@ export function pathProblem(path: string): PathProblem | undefined {
     // servers trim trailing dots, so any all-dots segment is refused, not just . and ..
     const name = seg.split(';')[0] ?? '';
     if (/^\.+$/.test(name)) return p('dot-segment', 'the path holds a dot segment (., .., ...)');
+    if (seg.includes('%')) {
+      const problem = decodedSegmentProblem(seg);
+      if (problem) return problem;
+    }
+  }
+  return undefined;
+}
+
+/** What a segment must not become once a server decodes and NFKC-normalises it: a dot segment, or a separator. */
+const LOOK_ALIKE_DOTS = /^\.+$/;
+const LOOK_ALIKE_SEPARATOR = /[/\\%;?#@]/;
+
+/**
+ * A segment's escapes must decode to UTF-8 (`%c0%ae` is an overlong `.`, `%ed%a0%80` a
+ * surrogate, `%80` a lone continuation byte: lenient decoders turn them into `.` or
+ * U+FFFD, strict ones refuse), and the decoded text, NFKC-normalised as some servers and
+ * file systems do, must not be a dot segment nor hold a separator (`%EF%BC%8E` is a
+ * fullwidth `.`, `%E2%80%A4` a one dot leader, `%EF%BC%8F` a fullwidth `/`). Raw
+ * non-ASCII is already refused, so escapes are the only way such text can come in.
+ */
+function decodedSegmentProblem(seg: string): PathProblem | undefined {
+  let text: string;
+  try {
+    // Escapes are well formed here (checked above): decodeURIComponent fails only on bytes that are not UTF-8.
+    text = decodeURIComponent(seg);
+  } catch {
+    return { rule: 'encoded-non-utf8', message: `the path segment ${JSON.stringify(seg.slice(0, 64))} holds percent escapes that are not UTF-8 (overlong forms, lone bytes or surrogates), which servers decode differently` };
+  }
+  const nfkc = text.normalize('NFKC');
+  if (nfkc !== text && (LOOK_ALIKE_DOTS.test(nfkc) || LOOK_ALIKE_SEPARATOR.test(nfkc))) {
+    return { rule: 'look-alike-segment', message: `the path segment ${JSON.stringify(seg.slice(0, 64))} decodes to characters that normalise (NFKC) to ${JSON.stringify(nfkc.slice(0, 32))}: a dot segment or a separator to servers that normalise` };
   }
   return undefined;
 }
@@ -155,10 +190,26 @@ export function checkHttpRequest(baseUrl: string, input: HttpInput): URL {
   return url;
 }
 
-/** Shape validation then safety check: what the submit path calls on an `http` action's input. */
-export function checkHttpAction(baseUrl: string, input: unknown): { input: HttpInput; url: URL } {
+/**
+ * The body as the target will read it, or AMBIGUOUS_BODY when it could be read another
+ * way than policy reads it. `injectedContentType` is the target's own content-type.
+ */
+export function checkHttpBody(input: BodyInput, injectedContentType?: string): HttpBodyRead {
+  const r = readHttpBody(input, injectedContentType);
+  if (!r.ok) throw new AppError('AMBIGUOUS_BODY', r.problem.message, { field: 'body', rule: r.problem.rule });
+  return r.read;
+}
+
+/**
+ * Shape validation, then the safety check, then the body reading: what the submit path
+ * and the executor call on an `http` action's input. The body is read from the input
+ * object itself, so that the policy facts of the same object reuse the reading.
+ */
+export function checkHttpAction(baseUrl: string, input: unknown, injectedContentType?: string): { input: HttpInput; url: URL } {
   const valid = validateHttpInput(input);
-  return { input: valid, url: checkHttpRequest(baseUrl, valid) };
+  const url = checkHttpRequest(baseUrl, valid);
+  checkHttpBody(input as BodyInput, injectedContentType);
+  return { input: valid, url };
 }
 
 export type RedirectCheck = { ok: true; url: URL } | { ok: false; message: string };

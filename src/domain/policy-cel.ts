@@ -25,7 +25,7 @@ export interface Condition {
   run(context: Record<string, unknown>): unknown;
 }
 
-export type ConditionCompile = { ok: true; condition: Condition } | { ok: false; message: string; offset?: number | undefined };
+export type ConditionCompile = { ok: true; condition: Condition; ast: ASTNode } | { ok: false; message: string; offset?: number | undefined };
 
 const base = new Environment();
 for (const v of BASE_VARIABLES) base.registerVariable(v, 'map');
@@ -61,7 +61,7 @@ export function compileCondition(expression: string, kinds: readonly ActionKind[
   }
   const regexIssue = checkPatterns(parsed.ast);
   if (regexIssue) return { ok: false, message: regexIssue.message, offset: regexIssue.offset };
-  return { ok: true, condition: { expression, run: parsed } };
+  return { ok: true, condition: { expression, run: parsed }, ast: parsed.ast };
 }
 
 function celFailure(e: unknown, kinds: readonly ActionKind[] | undefined): ConditionCompile {

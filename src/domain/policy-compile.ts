@@ -1,4 +1,5 @@
 import { canonicalJson, sha256Hex } from './canonical-json.js';
+import type { ASTNode } from '@marcbachmann/cel-js';
 import { compileCondition } from './policy-cel.js';
 import type { Condition } from './policy-cel.js';
 import { IMPLICIT_DEFAULT } from './policy-decision.js';
@@ -6,6 +7,7 @@ import { PolicyError } from './policy-error.js';
 import { evaluate, explain } from './policy-evaluate.js';
 import type { PolicyCore } from './policy-evaluate.js';
 import { buildIndex } from './policy-index.js';
+import { agentPresenceTests, failsOpen, presenceWarning } from './policy-lint.js';
 import { readPolicySpec } from './policy-parse.js';
 import type { GroupLookup } from './policy-parse.js';
 import { buildRule } from './policy-rule.js';
@@ -26,12 +28,23 @@ export function compilePolicy(text: string, file: string, opts: GroupLookup): { 
   if (src.errors.length) throw new PolicyError(src.errors);
   const { spec, conditions, issues, warnings } = readPolicySpec(src, opts);
   const compiled = new Map<string, Condition>();
+  const asts = new Map<string, ASTNode>();
   for (const c of conditions) {
     const result = compileCondition(c.when, c.kinds);
-    if (result.ok) compiled.set(String(c.path[1]), result.condition);
-    else issues.push(locateInExpression(src, text, c.path, c.when, result.offset, result.message));
+    if (result.ok) {
+      compiled.set(String(c.path[1]), result.condition);
+      asts.set(String(c.path[1]), result.ast);
+    } else issues.push(locateInExpression(src, text, c.path, c.when, result.offset, result.message));
   }
   if (!spec || issues.length) throw new PolicyError(sortIssues(issues));
+  // A deny or review that needs an agent-controlled field present (or an allow that needs it absent) fails open when the agent hides it.
+  for (const r of spec.rules) {
+    const ast = asts.get(String(r.path[1]));
+    if (!ast || r.when === undefined) continue;
+    for (const t of agentPresenceTests(ast)) {
+      if (failsOpen(t, r.outcome)) warnings.push(locateInExpression(src, text, [...r.path, 'when'], r.when, t.offset, presenceWarning(t, r.outcome)));
+    }
+  }
 
   const rules: CompiledRule[] = spec.rules.map((r, i) => buildRule(r, i, src.locate(r.path, '').line, compiled.get(String(r.path[1]))));
 

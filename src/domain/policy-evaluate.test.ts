@@ -186,9 +186,9 @@ rules:
   - { id: deny-flag, match: { kind: http }, when: http.body.flag, outcome: deny }
   - { id: allow-flag, match: { kind: http }, when: http.body.flag, outcome: allow }
 `);
-    expect(q.evaluate(input({ input: { method: 'GET', path: '/', body: { flag: true } } }))).toMatchObject({ outcome: 'deny', rules: ['deny-flag', 'allow-flag'] });
-    expect(q.evaluate(input({ input: { method: 'GET', path: '/', body: { flag: false } } }))).toMatchObject({ outcome: 'allow', rules: ['default'] });
-    const d = q.evaluate(input({ input: { method: 'GET', path: '/', body: { flag: 'yes' } } }));
+    expect(q.evaluate(input({ input: { method: 'POST', path: '/', body: { flag: true } } }))).toMatchObject({ outcome: 'deny', rules: ['deny-flag', 'allow-flag'] });
+    expect(q.evaluate(input({ input: { method: 'POST', path: '/', body: { flag: false } } }))).toMatchObject({ outcome: 'allow', rules: ['default'] });
+    const d = q.evaluate(input({ input: { method: 'POST', path: '/', body: { flag: 'yes' } } }));
     expect(d).toMatchObject({ outcome: 'deny', rules: ['deny-flag'] });
     expect(d.reason).toContain('the condition gave string, not bool');
   });

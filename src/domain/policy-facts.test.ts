@@ -32,6 +32,8 @@ describe('http facts', () => {
       segments: ['repos', 'acme', 'app', 'releases'],
       query: { per_page: '10', tag: ['a', 'b'], force: 'true' },
       body: { name: 'v1', draft: false, n: 3 },
+      bodyType: 'json',
+      contentType: '',
     });
   });
 
@@ -59,6 +61,94 @@ describe('http facts', () => {
 
   it('a missing path gives no segments, and non-object queries read as empty', () => {
     expect(KIND_FACTS.http(input('http', 'x', { method: 'GET', query: 'a=b' }))).toMatchObject({ path: undefined, segments: [], query: {} });
+  });
+});
+
+describe('http body facts: policy reads the body as the target will', () => {
+  const deny = 'has(http.body.role) && http.body.role == "admin"';
+  const post = (body: unknown, headers: Record<string, string> = {}, contentType?: string): EvaluationInput => {
+    const e = input('http', 'api', { method: 'POST', path: '/users', headers, body });
+    return contentType === undefined ? e : { ...e, target: { ...e.target, contentType } };
+  };
+
+  it('a JSON body sent as a string is parsed, so a deny on one of its fields fires (issue 12 §3)', () => {
+    const e = post('{"role":"admin"}', { 'content-type': 'application/json' });
+    expect(KIND_FACTS.http(e)).toMatchObject({ body: { role: 'admin' }, bodyType: 'json', contentType: 'application/json' });
+    expect(holds('http', deny, e)).toBe(true);
+  });
+
+  it.each([
+    ['Content-Type', 'application/json; charset=utf-8'],
+    ['CONTENT-TYPE', 'Application/JSON'],
+    ['content-type', 'application/merge-patch+json'],
+    ['content-type', 'application/vnd.api+json; charset="UTF-8"'],
+    ['content-type', 'text/json'],
+  ])('the content type is found whatever its casing or parameters (%s: %s)', (name, value) => {
+    expect(holds('http', deny, post('{"role":"admin"}', { [name]: value }))).toBe(true);
+  });
+
+  it.each([
+    ['no content type', {}],
+    ['text/plain', { 'content-type': 'text/plain' }],
+    ['application/octet-stream', { 'content-type': 'application/octet-stream' }],
+  ])('a string that is a JSON object is parsed whatever its label (%s): servers that ignore the label parse it', (_label, headers) => {
+    const e = post(' {"role":"admin"}', headers);
+    expect(KIND_FACTS.http(e).bodyType).toBe('json');
+    expect(holds('http', deny, e)).toBe(true);
+  });
+
+  it('a form body is decoded into fields, repeated fields into a list', () => {
+    const e = post('role=admin&tag=a&tag=b+c&note=%C3%A9t%C3%A9', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(KIND_FACTS.http(e)).toMatchObject({ body: { role: 'admin', tag: ['a', 'b c'], note: 'été' }, bodyType: 'form' });
+    expect(holds('http', deny, e)).toBe(true);
+  });
+
+  it('the target\'s injected content type wins over the agent\'s, as it does when the request is sent', () => {
+    const e = post('{"role":"admin"}', { 'content-type': 'text/plain' }, 'application/json');
+    expect(KIND_FACTS.http(e).contentType).toBe('application/json');
+    expect(holds('http', deny, e)).toBe(true);
+    const form = post('role=admin', {}, 'application/x-www-form-urlencoded');
+    expect(KIND_FACTS.http(form).body).toEqual({ role: 'admin' });
+  });
+
+  it('plain text stays a string, and no body is bodyType none', () => {
+    expect(KIND_FACTS.http(post('hello {role: admin}', { 'content-type': 'text/plain' }))).toMatchObject({ body: 'hello {role: admin}', bodyType: 'text', contentType: 'text/plain' });
+    expect(KIND_FACTS.http(input('http', 'api', { method: 'GET', path: '/x' }))).toMatchObject({ body: undefined, bodyType: 'none' });
+  });
+
+  it('a body that cannot be read one way only makes http.body an error: a deny fires, an allow does not', () => {
+    const e = post('{"role":"user","role":"admin"}', { 'content-type': 'application/json' });
+    expect(KIND_FACTS.http(e).bodyType).toBe('unreadable');
+    const text = (outcome: string, when: string) => `default: { outcome: allow }\nrules:\n  - id: r\n    match: { kind: http }\n    when: ${JSON.stringify(when)}\n    outcome: ${outcome}\n`;
+    const run = (outcome: string, when: string) => compilePolicy(text(outcome, when), 'p.yaml', { groupExists: () => true }).policy.evaluate(e);
+    expect(run('deny', deny).outcome).toBe('deny');
+    expect(run('deny', 'http.method == "GET"').outcome).toBe('allow');
+    expect(run('allow', '!has(http.body.role)').rules).toEqual(['default']);
+  });
+});
+
+describe('the documented patterns for rules over agent-controlled fields (docs/policy.md) hold', () => {
+  const e = (body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) => input('http', 'api', { method: 'POST', path: '/users', headers, body });
+  const provablyAbsent = '!(http.bodyType in ["none", "json", "form"]) || (http.bodyType != "none" && http.body.exists(k, k.lowerAscii() == "role"))';
+
+  it('deny-unless-absent fires on any spelling of the field and on opaque bodies, and not on a body without it', () => {
+    expect(holds('http', provablyAbsent, e('{"ROLE":"admin"}'))).toBe(true);
+    expect(holds('http', provablyAbsent, e('Role=admin', { 'content-type': 'application/x-www-form-urlencoded' }))).toBe(true);
+    expect(holds('http', provablyAbsent, e('<user role="admin"/>', { 'content-type': 'application/xml' }))).toBe(true);
+    expect(holds('http', provablyAbsent, e('{"name":"x"}'))).toBe(false);
+    expect(holds('http', provablyAbsent, input('http', 'api', { method: 'POST', path: '/users' }))).toBe(false);
+  });
+
+  it('a deny without has() fires when the field is missing', () => {
+    // holds() reports a condition that errored by throwing the decision's reason: the deny applied.
+    expect(() => holds('http', 'http.path == "/users" && http.body.role == "admin"', e('{"name":"x"}'))).toThrow('denied by r [its condition failed, so it applies: No such key: role]');
+    expect(holds('http', 'http.path == "/users" && http.body.role == "admin"', e('{"role":"viewer"}'))).toBe(false);
+  });
+
+  it('an allow on known shapes does not hold for a hidden or other spelling', () => {
+    const allow = 'http.path == "/users" && http.bodyType == "json" && http.body.role in ["viewer", "editor"]';
+    expect(holds('http', allow, e('{"role":"viewer"}'))).toBe(true);
+    expect(() => holds('http', allow, e('{"ROLE":"viewer"}'))).toThrow(/No such key/);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { ActionKind } from './action.js';
+import { readHttpBody } from './http-body-read.js';
 import type { EvaluationInput } from './policy-types.js';
 
 const EMPTY: Record<string, unknown> = Object.freeze({});
@@ -12,7 +13,7 @@ export const KIND_FACTS: Record<ActionKind, (input: EvaluationInput) => Record<s
   http: (e) => {
     const i = e.action.input;
     const path = str(i.path);
-    return {
+    const facts = {
       // Upper-cased so that a rule on "DELETE" also sees "delete": servers commonly treat them alike.
       method: str(i.method)?.toUpperCase(),
       host: e.target.host,
@@ -21,8 +22,8 @@ export const KIND_FACTS: Record<ActionKind, (input: EvaluationInput) => Record<s
       path: path !== undefined && path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path,
       segments: path === undefined ? [] : segmentsOf(path),
       query: queryFacts(i.query),
-      body: i.body,
     };
+    return withBody(facts, i, e.target.contentType);
   },
   mcp: (e) => {
     const i = e.action.input;
@@ -69,6 +70,25 @@ function queryFacts(q: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(m)) out[k] = Array.isArray(v) && v.length === 1 ? v[0] : v;
   return out;
+}
+
+/**
+ * `body` as the target will read it (parsed JSON, form fields, or the string) with
+ * `bodyType` and `contentType`. The submit path refuses a body that cannot be read one
+ * way only; should one reach policy anyway (a `policy test` case), reading `http.body`
+ * is an error, which makes a deny or review rule fire and keeps an allow rule from firing.
+ */
+function withBody(facts: Record<string, unknown>, input: Record<string, unknown>, injected: string | undefined): Record<string, unknown> {
+  const r = readHttpBody(input, injected);
+  if (r.ok) return Object.assign(facts, { body: r.read.value, bodyType: r.read.kind, contentType: r.read.contentType });
+  const message = `http.body cannot be read as the target would read it: ${r.problem.message}`;
+  Object.assign(facts, { bodyType: 'unreadable', contentType: '' });
+  return Object.defineProperty(facts, 'body', {
+    enumerable: true,
+    get() {
+      throw new Error(message);
+    },
+  });
 }
 
 const PATH_KEYS = new Set(['file_path', 'path', 'notebook_path']);

@@ -28,6 +28,8 @@ export interface TargetFacts {
   kind: string;
   host?: string;
   labels: Record<string, string>;
+  /** The content-type an http target injects (a public header): it replaces the agent's, so the body is read by it. */
+  contentType?: string | undefined;
 }
 
 export interface EvaluationInput {

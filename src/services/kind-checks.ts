@@ -52,7 +52,7 @@ function toolShape(payload: 'arguments' | 'input', extra: readonly string[] = []
 /** Input checks per kind: exhaustive, so a new kind without a check does not compile. */
 export const kindChecks: Record<ActionKind, InputCheck> = {
   http: (r: ActionRequest, t: TargetInfo) => {
-    checkHttpAction(t.baseUrl ?? '', r.input);
+    checkHttpAction(t.baseUrl ?? '', r.input, t.facts.contentType);
   },
   mcp: toolShape('arguments'),
   tool: toolShape('input', ['cwd']),

@@ -41,6 +41,8 @@ describe('bad requests get a clear 4xx with a stable code and change nothing', (
     ['a lone surrogate in the context', () => post('/v1/actions', '{"kind":"http","target":"github","input":{"method":"POST","path":"/x"},"context":{"\\udc00":1}}', ctx.ws.tokens.agent), 400, 'VALIDATION_FAILED'],
     ['an infinite number', () => post('/v1/actions', '{"kind":"http","target":"github","input":{"method":"POST","path":"/x","body":{"n":1e400}}}', ctx.ws.tokens.agent), 400, 'VALIDATION_FAILED'],
     ['nesting 5,000 levels deep', () => post('/v1/actions', `{"kind":"http","target":"github","input":{"method":"POST","path":"/x","body":${'['.repeat(5000)}${']'.repeat(5000)}}}`, ctx.ws.tokens.agent), 400, 'VALIDATION_FAILED'],
+    ['a JSON string body with a duplicate key', () => post('/v1/actions', JSON.stringify({ ...good, input: { ...good.input, headers: { 'content-type': 'application/json' }, body: '{"draft":true,"draft":false}' } }), ctx.ws.tokens.agent), 400, 'AMBIGUOUS_BODY'],
+    ['a path with an overlong UTF-8 dot', () => post('/v1/actions', JSON.stringify({ ...good, input: { method: 'GET', path: '/repos/%c0%ae%c0%ae/x' } }), ctx.ws.tokens.agent), 400, 'UNSAFE_REQUEST'],
     ['an unknown target', () => post('/v1/actions', JSON.stringify({ ...good, target: 'gitlab' }), ctx.ws.tokens.agent), 404, 'TARGET_NOT_FOUND'],
     ['a path that leaves the target', () => post('/v1/actions', JSON.stringify({ ...good, input: { method: 'GET', path: '/../../etc/passwd' } }), ctx.ws.tokens.agent), 400, 'UNSAFE_REQUEST'],
     ['an absolute URL', () => post('/v1/actions', JSON.stringify({ ...good, input: { method: 'GET', path: 'http://169.254.169.254/latest' } }), ctx.ws.tokens.agent), 400, 'UNSAFE_REQUEST'],

@@ -436,6 +436,25 @@ describe('methods and bodies', () => {
     expect(del).toMatchObject({ method: 'DELETE', body: '' });
   });
 
+  it('a body the target could read otherwise than policy is refused again before sending, under the target\'s own content type too', async () => {
+    const s = await server((_req, res) => res.end('ok'));
+    const dup = await run(target(s.origin), { method: 'POST', path: '/users', headers: { 'content-type': 'application/json' }, body: '{"role":"user","role":"admin"}' });
+    expect(dup).toMatchObject({ ok: false, reason: 'AMBIGUOUS_BODY', error: { code: 'AMBIGUOUS_BODY' } });
+    // The target injects a JSON content type: the agent's text/plain label is replaced, so the body is read as JSON.
+    const injected = target(s.origin, { headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' } });
+    const r = await run(injected, { method: 'POST', path: '/users', headers: { 'content-type': 'text/plain' }, body: '{"a":1,"A":2}' });
+    expect(r.error?.code).toBe('AMBIGUOUS_BODY');
+    expect(s.requests).toHaveLength(0);
+  });
+
+  it('a string JSON body is sent byte for byte, as approved', async () => {
+    const s = await server((_req, res) => res.end('ok'));
+    const body = '{ "role" : "user",\n  "n": 1.50 }';
+    await run(target(s.origin), { method: 'POST', path: '/users', headers: { 'content-type': 'application/json; charset=utf-8' }, body });
+    expect(s.requests[0]).toMatchObject({ body });
+    expect(s.requests[0]!.headers['content-type']).toBe('application/json; charset=utf-8');
+  });
+
   it('HEAD stores no body', async () => {
     const s = await server((_req, res) => res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '5' }).end());
     const r = await run(target(s.origin), { method: 'HEAD', path: '/h' });
@@ -450,6 +469,7 @@ describe('target configuration', () => {
     [{ headers: { 'X-Key': `a\r\n${TOKEN}` } }, /control/],
     [{ headers: { 'Transfer-Encoding': 'chunked' } }, /smuggling/],
     [{ headers: { Host: 'other.example' } }, /host/],
+    [{ headers: { 'Content-Encoding': 'gzip' } }, /content coding/],
     [{ headers: { 'x-a': '1', 'X-A': '2' } }, /twice/],
     [{ headers: { 'bad name': '1' } }, /token/],
     [{ baseUrl: `https://u:${TOKEN}@h.example/` }, /credentials/],

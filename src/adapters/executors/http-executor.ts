@@ -69,9 +69,9 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
     if (!target) return refuse('TARGET_NOT_FOUND', `no http target named "${action.target}"`);
     if (action.kind !== 'http') return refuse('KIND_MISMATCH', `target "${action.target}" is an http target; the action is ${action.kind}`);
     try {
-      return { target, ...checkHttpAction(target.baseUrl, action.input) };
+      return { target, ...checkHttpAction(target.baseUrl, action.input, target.headers.find(([h]) => h === 'content-type')?.[1]) };
     } catch (e) {
-      if (isAppError(e) && (e.code === 'VALIDATION_FAILED' || e.code === 'UNSAFE_REQUEST')) return refuse(e.code, e.message);
+      if (isAppError(e) && (e.code === 'VALIDATION_FAILED' || e.code === 'UNSAFE_REQUEST' || e.code === 'AMBIGUOUS_BODY')) return refuse(e.code, e.message);
       return refuse('UNSAFE_REQUEST', 'the request could not be checked; nothing was sent');
     }
   }
