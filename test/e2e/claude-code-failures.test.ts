@@ -15,7 +15,6 @@ rules:
     outcome: allow
 `;
 
-
 const hook = (tool_input: Record<string, unknown>, tool_name = 'Write') => ({
   session_id: 'abc123',
   cwd: '/Users/dev/my-project',
