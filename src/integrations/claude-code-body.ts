@@ -25,9 +25,9 @@ type Done = (err: Error | null, body?: unknown) => void;
 /**
  * The one content-type parser of the hook route (registered for every type): never
  * fails, so that whatever arrives is answered with a decision. Buffers at most `limit`
- * bytes: past that (or when Content-Length already says so) it keeps nothing and lets
- * the rest of the body drain, so the client finishes sending and reads the answer on
- * the same connection. The text must be valid UTF-8 (not decoded with replacement
+ * bytes: past that (or when Content-Length already says so) it keeps nothing and stops
+ * reading (the route drains the rest before it answers: drainBody). The text must be
+ * valid UTF-8 (not decoded with replacement
  * characters, which would change what the reviewers see) and is parsed by Fastify's
  * own JSON parser, so `__proto__` and `constructor.prototype` keys are refused as on
  * every other route.
@@ -52,13 +52,13 @@ export function hookBodyParser(limit: number, parseJson: FastifyBodyParser<strin
       if (finished) return;
       finished = true;
       chunks.length = 0;
+      payload.removeListener('data', onData);
       payload.removeListener('end', onEnd);
       payload.removeListener('error', onError);
       done(null, body);
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (finished) return;
       if (size > limit) finish(tooLarge());
       else chunks.push(chunk);
     };
@@ -73,7 +73,6 @@ export function hookBodyParser(limit: number, parseJson: FastifyBodyParser<strin
       parse(req, text, parseJson).then(finish, (e: unknown) => finish(new HookBodyRefusal('VALIDATION_FAILED', `the hook input is not JSON: ${(e instanceof Error ? e.message : String(e)).slice(0, 200)}`)));
     };
     const onError = () => finish(new HookBodyRefusal('VALIDATION_FAILED', 'the body could not be read'));
-    // `data` stays attached past the limit: the stream keeps flowing and what is left is dropped.
     payload.on('data', onData);
     payload.on('end', onEnd);
     payload.on('error', onError);
@@ -90,5 +89,35 @@ function parse(req: FastifyRequest, text: string, parseJson: FastifyBodyParser<s
       // A body nested deep enough can exhaust the stack while it is parsed.
       reject(e instanceof Error ? e : new Error(String(e)));
     }
+  });
+}
+
+/**
+ * Reads and drops what is left of a request body, up to `max` more bytes, before the
+ * route answers. A server that answers while the client is still sending closes the
+ * connection after the answer, and the client's next write fails; a hook client that
+ * sees that error instead of the answer lets the tool run. Past `max` the answer is sent
+ * anyway (and the connection closed): no memory is held either way.
+ */
+export function drainBody(raw: IncomingMessage, max: number): Promise<void> {
+  if (raw.complete || raw.readableEnded || raw.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const stop = () => {
+      raw.removeListener('data', onData);
+      raw.removeListener('end', stop);
+      raw.removeListener('close', stop);
+      raw.removeListener('error', stop);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > max) stop();
+    };
+    raw.on('data', onData);
+    raw.on('end', stop);
+    raw.on('close', stop);
+    raw.on('error', stop);
+    raw.resume();
   });
 }

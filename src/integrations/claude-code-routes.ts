@@ -5,7 +5,7 @@ import { authHook, principalOf } from '../http/auth.js';
 import { describeError } from '../http/error-handler.js';
 import type { Authenticator } from '../ports/authenticator.js';
 import type { HeldCallService } from '../services/held-call-service.js';
-import { HookBodyRefusal, hookBodyParser } from './claude-code-body.js';
+import { HookBodyRefusal, drainBody, hookBodyParser } from './claude-code-body.js';
 import type { PreToolUseInput, PreToolUseOutput } from './claude-code.js';
 import { actionFromHook, hookDecision, hookOutputOf } from './claude-code.js';
 
@@ -32,18 +32,26 @@ function readInput(body: unknown): PreToolUseInput {
   return b as unknown as PreToolUseInput;
 }
 
+/** How much of a refused body is read (and dropped) before the answer, as a multiple of the body limit. */
+const DRAIN_FACTOR = 4;
+
 /**
  * Every failure on the route, whatever raised it (the auth hook, Fastify's header and
- * content-type checks, the handler, the services), becomes HTTP 200 with a `deny`
- * naming the error code, in the reason and in the `x-countersign-error` header.
+ * content-type checks, the body parser, the handler, the services), becomes HTTP 200
+ * with a `deny` naming the error code, in the reason and in the `x-countersign-error`
+ * header. What the client is still sending is drained first (bounded), so that the
+ * answer reaches it rather than a closed connection.
  */
-function denyOnError(err: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply): PreToolUseOutput {
-  const d = describeError(err);
-  if (d.masked) req.log.error({ err }, 'claude-code hook failed');
-  // A 200 decision: headers meant for an error answer do not apply.
-  reply.removeHeader('www-authenticate');
-  void reply.status(200).header('x-countersign-error', d.code);
-  return hookDecision('deny', `Countersign refused this tool use [${d.code}]: ${d.masked ? 'the gateway cannot decide now' : d.message}`);
+function denyOnError(drainMax: number) {
+  return async (err: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply): Promise<PreToolUseOutput> => {
+    const d = describeError(err);
+    if (d.masked) req.log.error({ err }, 'claude-code hook failed');
+    // A 200 decision: headers meant for an error answer do not apply.
+    reply.removeHeader('www-authenticate');
+    void reply.status(200).header('x-countersign-error', d.code);
+    await drainBody(req.raw, drainMax);
+    return hookDecision('deny', `Countersign refused this tool use [${d.code}]: ${d.masked ? 'the gateway cannot decide now' : d.message}`);
+  };
 }
 
 /**
@@ -54,15 +62,16 @@ function denyOnError(err: FastifyError | AppError, req: FastifyRequest, reply: F
  * can answer. That holds by construction: it has its own scope with its own error
  * handler (denyOnError), its own content-type parser (which never fails and buffers at
  * most server.bodyLimitBytes), and authenticates in an onRequest hook, so an
- * unauthenticated body is never read. Only an approval allows.
+ * unauthenticated body is never parsed. Only an approval allows.
  */
 export function claudeCodeRoutes(deps: { held: HeldCallService; authenticator: Authenticator; settings: ClaudeCodeSettings; publicUrl(): string }) {
   const waitMs = parseDuration(deps.settings.wait);
   return (app: FastifyInstance): void => {
     void app.register(async (scope) => {
-      scope.setErrorHandler(denyOnError);
+      const limit = scope.initialConfig.bodyLimit ?? 1024 * 1024;
+      scope.setErrorHandler(denyOnError(DRAIN_FACTOR * limit));
       scope.removeAllContentTypeParsers();
-      scope.addContentTypeParser('*', hookBodyParser(scope.initialConfig.bodyLimit ?? 1024 * 1024, scope.getDefaultJsonParser('error', 'error')));
+      scope.addContentTypeParser('*', hookBodyParser(limit, scope.getDefaultJsonParser('error', 'error')));
       scope.addHook('onRequest', authHook(deps.authenticator));
 
       // Held calls still waiting when the server shuts down answer now (pending: deny),

@@ -86,11 +86,12 @@ describe('Claude Code PreToolUse: every failure is a 200 deny naming its code', 
     expectDeny(await postHook(ctx.server.url, { headers: { authorization: `Bearer ${ctx.ws.tokens.agent}` } }), 'VALIDATION_FAILED', /must be a JSON object/);
   });
 
-  it('no token or a wrong token is denied (UNAUTHENTICATED) before the body is read, saying nothing more, and is logged', async () => {
+  it('no token or a wrong token is denied (UNAUTHENTICATED) before the body is parsed, saying nothing more, and is logged', async () => {
     const before = await count();
     const body = JSON.stringify(hook({ file_path: '/x', content: 'x' }));
     const big = JSON.stringify(hook({ file_path: '/x', content: 'x'.repeat(1_100_000) }));
-    for (const headers of [{ 'content-type': 'application/json' }, { 'content-type': 'application/json', authorization: 'Bearer not-a-valid-token-at-all' }, { 'content-type': 'application/json', authorization: `Basic ${ctx.ws.tokens.agent}` }]) {
+    const attempts: Array<Record<string, string>> = [{ 'content-type': 'application/json' }, { 'content-type': 'application/json', authorization: 'Bearer not-a-valid-token-at-all' }, { 'content-type': 'application/json', authorization: `Basic ${ctx.ws.tokens.agent}` }];
+    for (const headers of attempts) {
       for (const b of [body, big, 'not json']) {
         const a = await postHook(ctx.server.url, { headers, body: b });
         expectDeny(a, 'UNAUTHENTICATED');
