@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HOOK_PATH, hookDecisionOf, postHook } from './claude-code-hook-http.js';
 import type { HookAnswer } from './claude-code-hook-http.js';
-import { until, useServer } from './harness.js';
+import { runCli, startTarget, until, useServer } from './harness.js';
 
 // Claude Code runs the tool when an HTTP hook answers anything but 2xx: every failure
 // on the hook route must be a 200 deny that names its error code.
@@ -109,10 +109,51 @@ describe('Claude Code PreToolUse: every failure is a 200 deny naming its code', 
     expect(line).not.toContain('not-a-valid-token-at-all');
   });
 
+  it('a refused body still being sent is read to its end first, so the client gets the deny and not a closed connection', async () => {
+    // Refused before the body is parsed (bad token) while the client is still writing: a
+    // server that answered at once would close the connection under the client's writes.
+    const headers = { 'content-type': 'application/json', authorization: 'Bearer wrong-token-0123456789' };
+    for (let i = 0; i < 5; i++) {
+      const chunks = Array.from({ length: 17 }, () => Buffer.alloc(64 * 1024, 'z'));
+      expectDeny(await postHook(ctx.server.url, { headers, chunks }), 'UNAUTHENTICATED');
+    }
+    // And past the body limit, for an authenticated agent.
+    for (let i = 0; i < 5; i++) {
+      const chunks = Array.from({ length: 20 }, () => Buffer.alloc(64 * 1024, 'z'));
+      expectDeny(await postHook(ctx.server.url, { headers: json(), chunks }), 'PAYLOAD_TOO_LARGE');
+    }
+  });
+
   it('nothing was created by any refused call', async () => {
     // Only the small Write allowed in the first test made an action.
     const all = (await ctx.server.client(ctx.ws.tokens.agent).list({ limit: 100 })).actions;
     expect(all.map((a) => a.status)).toEqual(['approved']);
+  });
+});
+
+describe('countersign hook claude-code against a gateway that answers something else than a decision', () => {
+  it('denies (exit 0, a deny decision) on a non-2xx answer, an HTML error page or a 200 that is not a decision', async () => {
+    const answers = [
+      [413, 'application/json', '{"error":{"code":"PAYLOAD_TOO_LARGE","message":"too big"}}'],
+      [502, 'text/html', '<html>Bad Gateway</html>'],
+      [200, 'application/json', '{"ok":true}'],
+      [200, 'application/json', '{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"yes","permissionDecisionReason":""}}'],
+    ] as const;
+    let i = 0;
+    const proxy = await startTarget((_r, res) => {
+      const [status, type, body] = answers[i++]!;
+      res.writeHead(status, { 'content-type': type }).end(body);
+      return true;
+    });
+    try {
+      for (const [status] of answers) {
+        const r = await runCli(['hook', 'claude-code', '--url', proxy.url], { COUNTERSIGN_TOKEN: 'any' }, JSON.stringify(hook({ file_path: '/x', content: 'x' })));
+        expect(r.code, `HTTP ${status}`).toBe(0);
+        expect(JSON.parse(r.stdout)).toMatchObject({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny' } });
+      }
+    } finally {
+      await proxy.close();
+    }
   });
 });
 
