@@ -32,6 +32,8 @@ function readInput(body: unknown): PreToolUseInput {
   return b as unknown as PreToolUseInput;
 }
 
+const INTERNAL = { code: 'INTERNAL', message: '', masked: true } as const;
+
 /** How much of a refused body is read (and dropped) before the answer, as a multiple of the body limit. */
 const DRAIN_FACTOR = 4;
 
@@ -44,7 +46,8 @@ const DRAIN_FACTOR = 4;
  */
 function denyOnError(drainMax: number) {
   return async (err: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply): Promise<PreToolUseOutput> => {
-    const d = describeError(err);
+    // Whatever was thrown (even not an Error), this handler must not throw: Fastify would fall back to a 500.
+    const d = err instanceof Error ? describeError(err) : INTERNAL;
     if (d.masked) req.log.error({ err }, 'claude-code hook failed');
     // A 200 decision: headers meant for an error answer do not apply.
     reply.removeHeader('www-authenticate');
