@@ -66,6 +66,15 @@ export function registerHookCommands(program: Command): void {
     .option('--url <url>', 'gateway URL (env COUNTERSIGN_URL)')
     .option('--timeout <seconds>', 'give up and deny after this long; keep it below the hook timeout in settings.json', '90')
     .action(async (o: { url?: string; timeout: string }) => {
+      // Claude Code runs the tool when a command hook exits with anything but 0 or 2: until
+      // the decision is printed, every way out (a crash included) is exit 2, which blocks.
+      process.exitCode = 2;
+      const crash = (e: unknown) => {
+        process.stderr.write(`Countersign hook failed, tool use blocked: ${e instanceof Error ? e.message : String(e)}\n`);
+        process.exit(2);
+      };
+      process.once('uncaughtException', crash);
+      process.once('unhandledRejection', crash);
       const seconds = Number(o.timeout);
       let out: string;
       try {
@@ -79,7 +88,14 @@ export function registerHookCommands(program: Command): void {
         out = deny(e instanceof Error ? e.message : String(e));
       }
       // Exit code 2 blocks the tool in Claude Code: the answer if even printing the decision fails.
-      process.stdout.once('error', () => (process.exitCode = 2));
-      await new Promise<void>((resolve) => process.stdout.write(`${out}\n`, () => resolve()));
+      let printed = true;
+      process.stdout.once('error', () => (printed = false));
+      await new Promise<void>((resolve) =>
+        process.stdout.write(`${out}\n`, (e) => {
+          if (e) printed = false;
+          resolve();
+        }),
+      );
+      process.exitCode = printed ? 0 : 2;
     });
 }

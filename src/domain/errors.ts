@@ -52,6 +52,7 @@ export const ERROR_CODES = {
     // storage and internals: details are masked before they leave the server
     STORAGE_ERROR: { status: 503, message: 'Storage is unavailable' },
     INTERNAL: { status: 500, message: 'Internal error' },
+    SHUTTING_DOWN: { status: 503, message: 'The gateway is shutting down' },
   }),
   ...defineErrorCodes({
     // chat channels and webhooks (Slack, Microsoft Teams)

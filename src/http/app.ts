@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import type { Authenticator } from '../ports/authenticator.js';
 import type { ActionsRouteDeps } from './actions-routes.js';
 import { registerActionRoutes } from './actions-routes.js';
+import { AppError } from '../domain/errors.js';
 import { authHook } from './auth.js';
 import { installErrorHandler } from './error-handler.js';
 import { registerHealthRoutes } from './health-routes.js';
@@ -44,13 +45,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    return503OnClosing: true,
+    // Requests that arrive while closing are refused by the hook below, in each route's
+    // own error shape (Fastify's 503 would skip the Claude Code route's deny).
+    return503OnClosing: false,
   });
   // Shared schemas first: adding schemas in a child context would give it a fresh
   // schema controller with Fastify's default (coercing, key-stripping) validator.
   app.addSchema(errorSchema);
   app.setValidatorCompiler(validators());
   installErrorHandler(app);
+
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (_req, _reply, done) => done(closing ? new AppError('SHUTTING_DOWN') : undefined));
 
   await app.register(swagger, {
     openapi: {
@@ -63,11 +73,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // One access-log line per request, after it completes, with its request id.
   app.addHook('onResponse', async (req, reply) => {
-    const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 ? 'info' : 'debug';
+    // A refusal answered as a 200 decision (the Claude Code hook) is logged as the error it is.
+    const refused = reply.getHeader('x-countersign-error');
+    const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 || refused !== undefined ? 'info' : 'debug';
     // Skip building the line when its level is off (the 2xx hot path at info).
     if (!(req.log as unknown as Logger).isLevelEnabled(level)) return;
     const who = req.principal ? `${req.principal.type}:${req.principal.id}` : undefined;
-    req.log[level]({ method: req.method, url: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), principal: who }, 'request');
+    req.log[level]({ method: req.method, url: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), principal: who, ...(refused !== undefined ? { error: refused } : {}) }, 'request');
   });
 
   registerHealthRoutes(app, deps);

@@ -16,36 +16,55 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: 'VALIDATION_FAILED',
 };
 
+/** What a failed request answers: its status, stable code and a message safe to send. */
+export interface DescribedError {
+  status: number;
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+  /** A server-side failure: logged, and only the catalog's message is sent. */
+  masked: boolean;
+}
+
 /**
- * The one HTTP error handler: AppErrors keep their code; validation and parser
- * errors become 4xx with details; anything else is a masked 500 (logged, never
- * sent: no stack trace leaves the server).
+ * AppErrors keep their code; validation and parser errors become 4xx with details;
+ * anything else is a masked 500. Shared by every error handler, so that a route that
+ * answers errors in another shape (the Claude Code hook) names the same codes.
+ */
+export function describeError(err: FastifyError | AppError): DescribedError {
+  if (isAppError(err)) {
+    const masked = err.status >= 500;
+    return { status: err.status, code: err.code, message: masked ? ERROR_CODES[err.code].message : err.message, ...(!masked && err.details ? { details: err.details } : {}), masked };
+  }
+  const fe = err;
+  if (fe.validation) {
+    const issues = fe.validation.map((v) => ({
+      path: `${fe.validationContext ?? ''}${v.instancePath || ''}`,
+      message: v.message ?? 'invalid',
+      ...(v.keyword === 'additionalProperties' ? { unknownKey: (v.params as { additionalProperty?: string }).additionalProperty } : {}),
+    }));
+    const first = issues[0];
+    const msg = first ? `${first.path || fe.validationContext}: ${first.message}${first.unknownKey ? ` (${first.unknownKey})` : ''}` : 'invalid request';
+    return { status: 400, code: 'VALIDATION_FAILED', message: msg, details: { issues }, masked: false };
+  }
+  const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
+  if (mapped) return { status: ERROR_CODES[mapped].status, code: mapped, message: fe.message, masked: false };
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return { status: fe.statusCode, code: 'VALIDATION_FAILED', message: fe.message, masked: false };
+  }
+  return { status: 500, code: 'INTERNAL', message: ERROR_CODES.INTERNAL.message, masked: true };
+}
+
+/**
+ * The one HTTP error handler: answers `{ error: { code, message, details } }` with the
+ * status of describeError; a masked error is logged, never sent (no stack trace leaves
+ * the server).
  */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
-    if (isAppError(err)) {
-      const masked = err.status >= 500;
-      if (masked) req.log.error({ err }, 'request failed');
-      return reply.status(err.status).send(errorBody(err.code, masked ? ERROR_CODES[err.code].message : err.message, masked ? undefined : err.details));
-    }
-    const fe = err;
-    if (fe.validation) {
-      const issues = fe.validation.map((v) => ({
-        path: `${fe.validationContext ?? ''}${v.instancePath || ''}`,
-        message: v.message ?? 'invalid',
-        ...(v.keyword === 'additionalProperties' ? { unknownKey: (v.params as { additionalProperty?: string }).additionalProperty } : {}),
-      }));
-      const first = issues[0];
-      const msg = first ? `${first.path || fe.validationContext}: ${first.message}${first.unknownKey ? ` (${first.unknownKey})` : ''}` : 'invalid request';
-      return reply.status(400).send(errorBody('VALIDATION_FAILED', msg, { issues }));
-    }
-    const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
-    if (mapped) return reply.status(ERROR_CODES[mapped].status).send(errorBody(mapped, fe.message));
-    if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-      return reply.status(fe.statusCode).send(errorBody('VALIDATION_FAILED', fe.message));
-    }
-    req.log.error({ err }, 'unexpected error');
-    return reply.status(500).send(errorBody('INTERNAL', ERROR_CODES.INTERNAL.message));
+    const d = describeError(err);
+    if (d.masked) req.log.error({ err }, isAppError(err) ? 'request failed' : 'unexpected error');
+    return reply.status(d.status).send(errorBody(d.code, d.message, d.details));
   });
 
   app.setNotFoundHandler((req, reply) => {

@@ -1,5 +1,6 @@
 import type { ActionRequest } from '../domain/action.js';
 import { fingerprintOf } from '../domain/action.js';
+import { checkJsonValue } from '../domain/json-check.js';
 import type { ActionRecord } from '../domain/action-record.js';
 import { AppError } from '../domain/errors.js';
 import type { Principal } from '../domain/identity.js';
@@ -57,6 +58,8 @@ export function createHeldCallService(deps: {
 
   return {
     async call(who, request, opts) {
+      // Before the fingerprint: canonical JSON cannot hold what this refuses (1e400 parses as Infinity).
+      checkJsonValue(request.input, 'input');
       const fingerprint = fingerprintOf({ kind: request.kind, target: request.target, input: request.input, requester: who.id });
       for (let round = 0; round < MAX_ROUNDS; round++) {
         let action = await deps.held.openHeld(who.id, fingerprint);
