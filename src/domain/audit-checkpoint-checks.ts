@@ -28,6 +28,8 @@ export interface CheckpointContext {
   /** Consistency proofs from `end` to checkpoints beyond it, and between those (bundles). */
   proofs?: ReadonlyArray<{ from: number; to: number; proof: readonly Uint8Array[] }>;
   witnessKeys?: readonly VerifierKey[];
+  /** A bundle's range ends where export chose; a log ends where its entries do. */
+  source?: 'bundle' | 'log';
 }
 
 export interface CheckpointSummary {
@@ -151,6 +153,16 @@ function checkAgainstLog(cp: SignedCheckpoint, ctx: CheckpointContext, bad: (f: 
   }
   const proof = ctx.proofs?.find((p) => p.from === ctx.end && p.to === cp.size)?.proof;
   const end = ctx.roots.get(ctx.end);
+  if ((!proof || !end) && ctx.source === 'bundle' && what === 'checkpoint') {
+    bad({
+      check: 'proof-missing',
+      checkpoint: cp.size,
+      message: `the bundle holds a checkpoint of ${cp.size} entries but no consistency proof from its range's end (${ctx.end}) to it: the proof was removed, or the entries after ${ctx.end - 1} (the bundle was cut short)`,
+      expected: `a proof from ${ctx.end} to ${cp.size}`,
+      found: 'none',
+    });
+    return false;
+  }
   if (!proof || !end) {
     bad({
       check: what === 'checkpoint' ? 'log-truncated' : 'witness-ahead',

@@ -49,6 +49,9 @@ describe('which entries a signature proves', () => {
     const none = checkCheckpoints([{ note: cp.note }], ctxOf(30));
     expect(none.proven).toEqual([]);
     expect(none.findings[0]).toMatchObject({ check: 'log-truncated' });
+    const bundle = checkCheckpoints([{ note: cp.note }], ctxOf(30, { source: 'bundle' }));
+    expect(bundle.proven).toEqual([]);
+    expect(bundle.findings[0]).toMatchObject({ kind: 'tampering', check: 'proof-missing', checkpoint: 40 });
   });
 
   it('a checkpoint whose root the entries do not give, or signed by another key, proves nothing', () => {

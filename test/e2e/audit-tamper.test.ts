@@ -397,6 +397,22 @@ describe('an evidence bundle verifies only what its signed checkpoints prove', (
     expect(appended.report.first).toMatchObject({ check: 'extra-entries', seq: size });
   });
 
+  it("a range bundle's consistency proofs removed: named, and the entries only they proved are unproven", async () => {
+    const lines = entryLines(bundle);
+    const until = (JSON.parse(lines[sizes[1]! + 2]!) as { ts: string }).ts;
+    const early = join(copies, 'bundle-early');
+    expect((await runCli(['audit', 'export', '--config', ws.configPath, '--out', early, '--until', until], ws.env)).code).toBe(0);
+    const m = readManifest(early);
+    expect(m.proofs.some((p) => p.from === m.range.end)).toBe(true);
+    m.proofs = [];
+    writeManifest(early, m);
+    const r = await runCli(['audit', 'verify', '--bundle', early, '--key', vkey, '--json']);
+    expect(r.code).toBe(3);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.first).toMatchObject({ check: 'proof-missing' });
+    if (!sizes.includes(m.range.end)) expect(report.findings.map((f) => f.check)).toContain('uncovered-entries');
+  });
+
   it('two checkpoints of one size with different roots, both signed with the real key: a fork, named', async () => {
     const s = sizes[1]!;
     const r = await tamperBundle((dir) => {

@@ -213,12 +213,12 @@ export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean
     }
   }
 
-  const ctx = { keys: plan.keys, origin: plan.origin, start: plan.start, end: plan.end, roots, proofs: plan.proofs, witnessKeys: plan.witnessKeys };
+  const ctx = { keys: plan.keys, origin: plan.origin, start: plan.start, end: plan.end, roots, proofs: plan.proofs, witnessKeys: plan.witnessKeys, source: plan.spec.kind === 'bundle' ? ('bundle' as const) : ('log' as const) };
   const cps = checkCheckpoints(plan.checkpoints, ctx);
   findings.merge(cps.findings);
   const wit = checkWitnessCopies(plan.witnessCopies, ctx, cps.opened);
   findings.merge(wit.findings);
-  const known = checkKnownCheckpoints(plan.known, ctx, cps, plan.mustBeSigned ? 'bundle' : 'log');
+  const known = checkKnownCheckpoints(plan.known, ctx, cps, ctx.source);
   findings.merge(known.findings);
 
   // What a signature proves; only that is verified.
@@ -231,7 +231,7 @@ export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean
   counts.tampering += integrity.problems - integrity.findings.filter((f) => f.kind === 'tampering').length;
   counts.governance += governance.violations - governance.findings.length;
   const result: VerifyResult = counts.tampering > 0 ? 'tampered' : counts.governance > 0 ? 'governance' : 'verified';
-  const first = result === 'verified' ? undefined : findings.first(result === 'tampered' ? 'tampering' : 'governance');
+  const first = result === 'verified' ? undefined : findings.first(result === 'tampered' ? 'tampering' : 'governance', ['uncovered-entries']);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const checked = integrity.size - plan.start;
   return {
