@@ -48,6 +48,8 @@ export function registerAuditExportCommand(audit: Command): void {
         if (r.unsigned) process.stdout.write(`${r.unsigned} newer entries are not yet covered by a signed checkpoint and were left out\n`);
         if (r.governance.violations) process.stdout.write(`warning: ${r.governance.violations} governance violations in the range (see summary.md; audit verify --bundle reports them)\n`);
         process.stdout.write(`verify it with: countersign audit verify --bundle ${o.out} --key '${keys[0]!.text}'\n`);
+        const newest = r.manifest.checkpoints.at(-1);
+        if (newest) process.stdout.write(`keep ${newest}: later bundles verified with --known-checkpoint must extend it\n`);
       }
     });
 }
