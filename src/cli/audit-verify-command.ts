@@ -82,7 +82,12 @@ function verifyReceiptFile(file: string, keys: VerifierKey[], json: boolean): nu
   else {
     process.stdout.write(`Receipt of ${receipt.actionId}: ${r.verified} entries proven in the log signed at ${r.checkpoint?.size ?? '?'} entries${receipt.pending.length ? `; ${receipt.pending.length} not yet covered (${receipt.pending.join(', ')})` : ''}\n`);
     for (const f of r.findings) process.stdout.write(`${formatFinding(f)}\n`);
-    process.stdout.write(code ? `TAMPERING DETECTED (exit ${code})\n` : 'VERIFIED\n');
+    if (code) process.stdout.write(`TAMPERING DETECTED (exit ${code})\n`);
+    else {
+      // VERIFIED names what the signature proves; pending entries are only numbers, not proven.
+      if (r.verified || !receipt.pending.length) process.stdout.write(`VERIFIED: ${r.verified} entries of ${receipt.actionId}\n`);
+      if (receipt.pending.length) process.stdout.write(`NOT VERIFIED: entries ${receipt.pending.join(', ')} are not covered by a signed checkpoint yet: fetch the receipt again\n`);
+    }
   }
   return code;
 }
