@@ -149,8 +149,12 @@ export function planFromBundle(dir: string, k: PlanKeys): { plan: VerifyPlan; ma
   if (manifest.format !== 'countersign-audit-bundle/v1') throw new Error(`${dir} is not a Countersign audit bundle (manifest format ${String(manifest.format)})`);
   const bundleKeys = readKeysFile(join(dir, manifest.files.keys));
   const witnessKeys = manifest.files.witnessKeys && existsSync(join(dir, manifest.files.witnessKeys)) ? readKeysFile(join(dir, manifest.files.witnessKeys)) : [];
-  const { start, end } = manifest.range ?? {};
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) throw new Error(`${dir}/manifest.json: the range is not two entry numbers, start <= end`);
+  // The manifest is the bundle holder's to edit: its numbers are checked before use.
+  const range = (manifest.range ?? {}) as { start?: unknown; end?: unknown };
+  if (!Number.isSafeInteger(range.start) || !Number.isSafeInteger(range.end) || (range.start as number) < 0 || (range.end as number) < (range.start as number)) {
+    throw new Error(`${dir}/manifest.json: the range is not two entry numbers, start <= end`);
+  }
+  const { start, end } = manifest.range;
   const context: VerifyPlan['context'] = [];
   const ctxFile = join(dir, manifest.files.context);
   if (existsSync(ctxFile)) {
