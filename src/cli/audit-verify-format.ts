@@ -22,6 +22,11 @@ export function formatVerifyReport(r: VerifyReport, source: string, notes: reado
   if (r.root) out.push(`  tree root    ${r.root} at ${n(e.end)} entries`);
   const cp = r.checkpoints;
   out.push(`  checkpoints  ${n(cp.checked)} checked${cp.signedBy.length ? `, signed by ${cp.signedBy.join(', ')}` : ''}${cp.latest ? `; latest covers ${n(cp.latest.size)} entries` : ''}${cp.cosigned ? `; ${cp.cosigned} witness cosignatures verified` : ''}`);
+  const { proven, unproven } = r.coverage;
+  if (proven || unproven) {
+    const parts = [proven ? `entries ${n(proven.from)} to ${n(proven.to)} proven by the checkpoint of ${n(proven.checkpoint)} entries` : 'no entry proven by a signed checkpoint', ...(unproven ? [`entries ${n(unproven.from)} to ${n(unproven.to)} not proven`] : [])];
+    out.push(`  signed       ${parts.join('; ')}`);
+  }
   for (const k of r.known) out.push(`  known        the checkpoint of ${n(k.size)} entries in ${k.source}: ${k.consistent ? 'the log agrees with it' : 'the log DISAGREES with it'}`);
   out.push(`  witnesses    ${r.witnesses.copies ? `${n(r.witnesses.checked)} of ${n(r.witnesses.copies)} checkpoint copies compared` : 'none given (--witness DIR)'}`);
   const g = r.governance;
