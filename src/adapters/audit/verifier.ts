@@ -173,7 +173,9 @@ function runThreaded(plan: VerifyPlan, gov: ((c: EntryChunk) => void) | undefine
  * Verifies entries, tree, checkpoints, witnesses' copies and governance, offline.
  * The result is `tampered` when anything shows the log is not what was written
  * (it takes precedence: governance read from tampered entries means little), else
- * `governance` when the intact log shows a rule broken, else `verified`.
+ * `governance` when the intact log shows a rule broken, else `verified`; `verified`
+ * vouches only for `coverage.proven`, the entries a signed checkpoint proves (in a
+ * bundle, any entry outside it is tampering).
  */
 export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean | 'auto'; progress?: Progress; governance?: boolean } = {}): Promise<VerifyReport> {
   const checkGovernance = opts.governance ?? true;
