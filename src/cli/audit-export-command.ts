@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { exportBundle } from '../adapters/audit/bundle-export.js';
 import { signingKeyOf, trustedKeys } from '../audit-gateway.js';
@@ -48,6 +48,8 @@ export function registerAuditExportCommand(audit: Command): void {
         if (r.unsigned) process.stdout.write(`${r.unsigned} newer entries are not yet covered by a signed checkpoint and were left out\n`);
         if (r.governance.violations) process.stdout.write(`warning: ${r.governance.violations} governance violations in the range (see summary.md; audit verify --bundle reports them)\n`);
         process.stdout.write(`verify it with: countersign audit verify --bundle ${o.out} --key '${keys[0]!.text}'\n`);
+        const newest = r.manifest.checkpoints.at(-1);
+        if (newest) process.stdout.write(`keep ${join(o.out, newest)} (a signed checkpoint): later bundles and the log itself, verified with --known-checkpoint, must extend it\n`);
       }
     });
 }

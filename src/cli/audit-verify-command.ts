@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { KnownCheckpointError, openKnownCheckpoint } from '../adapters/audit/known-checkpoint.js';
 import type { PlanKeys } from '../adapters/audit/verify-plans.js';
 import { planFromBundle, planFromDatabase, readKeysFile } from '../adapters/audit/verify-plans.js';
 import type { VerifyPlan, VerifyReport } from '../adapters/audit/verifier.js';
@@ -26,6 +27,7 @@ interface VerifyOptions {
   progress: boolean;
   threads?: boolean;
   integrityOnly?: boolean;
+  knownCheckpoint: string[];
 }
 
 const collect = (v: string, all: string[]) => [...all, v];
@@ -80,7 +82,12 @@ function verifyReceiptFile(file: string, keys: VerifierKey[], json: boolean): nu
   else {
     process.stdout.write(`Receipt of ${receipt.actionId}: ${r.verified} entries proven in the log signed at ${r.checkpoint?.size ?? '?'} entries${receipt.pending.length ? `; ${receipt.pending.length} not yet covered (${receipt.pending.join(', ')})` : ''}\n`);
     for (const f of r.findings) process.stdout.write(`${formatFinding(f)}\n`);
-    process.stdout.write(code ? `TAMPERING DETECTED (exit ${code})\n` : 'VERIFIED\n');
+    if (code) process.stdout.write(`TAMPERING DETECTED (exit ${code})\n`);
+    else {
+      // VERIFIED names what the signature proves; pending entries are only numbers, not proven.
+      if (r.verified || !receipt.pending.length) process.stdout.write(`VERIFIED: ${r.verified} entries of ${receipt.actionId}\n`);
+      if (receipt.pending.length) process.stdout.write(`NOT VERIFIED: entries ${receipt.pending.join(', ')} are not covered by a signed checkpoint yet: fetch the receipt again\n`);
+    }
   }
   return code;
 }
@@ -102,14 +109,16 @@ export function registerAuditVerifyCommand(audit: Command): void {
     .option('--threads', 'check integrity in a worker thread whatever the size (default: on long logs)')
     .option('--no-threads', 'check integrity and governance in one thread')
     .option('--integrity-only', 'skip the governance checks (faster; for frequent scheduled checks)')
+    .option('--known-checkpoint <file>', 'a signed checkpoint kept from before (as GET /v1/audit/checkpoint serves it, or a receipt): the log must agree with it and reach its size (repeatable)', collect, [])
     .addHelpText(
       'after',
-      `\nExit codes: 0 verified; 3 tampering (entries, tree, signatures or witnesses disagree);\n4 governance violation (intact log, a rule broken); 1 could not run; 2 usage.`,
+      `\nVERIFIED covers only the entries a signed checkpoint proves; a bundle fails on any entry none proves.\nExit codes: 0 verified; 3 tampering (entries, tree, signatures, witnesses or a known checkpoint disagree,\nor a bundle holds unsigned entries); 4 governance violation (intact log, a rule broken); 1 could not run; 2 usage.`,
     )
     .action(async (o: VerifyOptions) => {
       const sources = [o.config && !o.receipt ? 'config' : '', o.db, o.bundle, o.receipt].filter(Boolean);
       if (sources.length !== 1) throw new CliExit(EXIT.USAGE, 'give one of --config FILE, --db PATH, --bundle DIR or --receipt FILE');
       const k = planKeys(o);
+      if (o.receipt && o.knownCheckpoint.length) throw new CliExit(EXIT.USAGE, '--known-checkpoint applies to a log or a bundle (--config, --db, --bundle), not to a receipt');
       if (o.receipt) {
         if (!k.keys.length) throw new CliExit(EXIT.USAGE, "give the log's verifier key: --key <name>+<key id>+<key> (or --config)");
         process.exitCode = verifyReceiptFile(o.receipt, k.keys, !!o.json);
@@ -117,12 +126,13 @@ export function registerAuditVerifyCommand(audit: Command): void {
       }
       let plan: VerifyPlan;
       let source: string;
+      const keysFromBundle = !!o.bundle && !k.keys.length;
       try {
         if (o.bundle) {
           const b = planFromBundle(o.bundle, k);
           plan = b.plan;
           source = `bundle ${o.bundle}`;
-          if (!k.keys.length) k.notes.push(`trusting the key shipped in the bundle (${b.bundleKeys.map((x) => x.text).join(', ')}): compare it with the operator's published key, or pass --key`);
+          if (keysFromBundle) k.notes.push(`trusting the key shipped in the bundle (${b.bundleKeys.map((x) => x.text).join(', ')}): compare it with the operator's published key, or pass --key`);
         } else {
           if (!k.keys.length) throw new CliExit(EXIT.USAGE, "give the log's verifier key: --key <name>+<key id>+<key> (or --config)");
           const path = o.db ?? loadConfigWithoutSecrets(o.config!).storePath;
@@ -132,6 +142,12 @@ export function registerAuditVerifyCommand(audit: Command): void {
       } catch (e) {
         if (e instanceof CliExit) throw e;
         throw new CliExit(EXIT.FAILURE, `cannot read the audit log: ${(e as Error).message}`);
+      }
+      try {
+        plan.known = o.knownCheckpoint.map((f) => openKnownCheckpoint(f, { keys: plan.keys, origin: plan.origin, start: plan.start, keysFromBundle }));
+      } catch (e) {
+        if (e instanceof KnownCheckpointError) throw new CliExit(EXIT.USAGE, `error [${e.code}]: ${e.message}`);
+        throw e;
       }
       const bar = o.progress && !o.json && process.stderr.isTTY ? progressBar(process.stderr, 'verifying') : undefined;
       let report: VerifyReport;

@@ -28,6 +28,8 @@ export interface CheckpointContext {
   /** Consistency proofs from `end` to checkpoints beyond it, and between those (bundles). */
   proofs?: ReadonlyArray<{ from: number; to: number; proof: readonly Uint8Array[] }>;
   witnessKeys?: readonly VerifierKey[];
+  /** A bundle's range ends where export chose; a log ends where its entries do. */
+  source?: 'bundle' | 'log';
 }
 
 export interface CheckpointSummary {
@@ -43,9 +45,13 @@ export interface CheckpointSummary {
  * one before: both are roots of the same entries), or, beyond the entries held, linked
  * to them by a consistency proof. Cosignatures from known witness keys must verify.
  */
-export function checkCheckpoints(records: readonly CheckpointRecord[], ctx: CheckpointContext): { findings: Finding[]; summary: CheckpointSummary; opened: SignedCheckpoint[] } {
+export function checkCheckpoints(
+  records: readonly CheckpointRecord[],
+  ctx: CheckpointContext,
+): { findings: Finding[]; summary: CheckpointSummary; opened: SignedCheckpoint[]; proven: SignedCheckpoint[] } {
   const findings: Finding[] = [];
   const opened: SignedCheckpoint[] = [];
+  const proven: SignedCheckpoint[] = [];
   const signedBy = new Set<string>();
   let cosigned = 0;
   const bad = (f: Omit<Finding, 'kind'>) => findings.push({ kind: 'tampering', ...f });
@@ -65,14 +71,27 @@ export function checkCheckpoints(records: readonly CheckpointRecord[], ctx: Chec
       bad({ check: 'checkpoint-signature', ...(claimed !== undefined ? { checkpoint: claimed } : {}), message: `the checkpoint${claimed !== undefined ? ` of ${claimed} entries` : ''} is not signed by a trusted key: ${(e as Error).message}` });
       continue;
     }
+    let sound = true;
     if (ctx.origin !== undefined && cp.origin !== ctx.origin) {
+      sound = false;
       bad({ check: 'checkpoint-origin', checkpoint: cp.size, message: `the checkpoint of ${cp.size} entries is for another log`, expected: ctx.origin, found: cp.origin });
     }
     if ((r.size !== undefined && r.size !== cp.size) || (r.root && !equalBytes(r.root, cp.root))) {
+      sound = false;
       bad({ check: 'checkpoint-row', checkpoint: cp.size, message: `the stored checkpoint row says ${r.size} entries with root ${r.root ? b64(r.root) : '?'}, its signed note says otherwise`, expected: `${cp.size} ${b64(cp.root)}`, found: `${r.size} ${r.root ? b64(r.root) : ''}` });
     }
+    const twin = opened.find((o) => o.size === cp.size && !equalBytes(o.root, cp.root));
+    if (twin) {
+      bad({
+        check: 'checkpoint-fork',
+        checkpoint: cp.size,
+        message: `two checkpoints of ${cp.size} entries are signed with different roots: the log signed two different histories of the same size (a fork), and at most one of them is this log's`,
+        expected: b64(twin.root),
+        found: b64(cp.root),
+      });
+    }
     opened.push(cp);
-    checkAgainstLog(cp, ctx, bad, 'checkpoint');
+    if (checkAgainstLog(cp, ctx, bad, 'checkpoint') && sound) proven.push(cp);
     for (const line of r.cosignatures ?? []) {
       const result = checkCosignature(cp, line, ctx.witnessKeys ?? []);
       if (result === 'bad') bad({ check: 'cosignature', checkpoint: cp.size, message: `a witness cosignature of the checkpoint of ${cp.size} entries does not verify: the checkpoint is not the one the witness saw` });
@@ -90,7 +109,7 @@ export function checkCheckpoints(records: readonly CheckpointRecord[], ctx: Chec
     }
   }
   const latest = opened.reduce<SignedCheckpoint | undefined>((m, c) => (!m || c.size > m.size ? c : m), undefined);
-  return { findings, opened, summary: { checked: records.length, signedBy: [...signedBy], ...(latest ? { latest: { size: latest.size, root: b64(latest.root) } } : {}), cosigned } };
+  return { findings, opened, proven, summary: { checked: records.length, signedBy: [...signedBy], ...(latest ? { latest: { size: latest.size, root: b64(latest.root) } } : {}), cosigned } };
 }
 
 function checkCosignature(cp: SignedCheckpoint, line: string, keys: readonly VerifierKey[]): 'ok' | 'bad' | 'unknown' {
@@ -106,13 +125,18 @@ function checkCosignature(cp: SignedCheckpoint, line: string, keys: readonly Ver
   return verifyCosignature(text, sig, key) !== undefined ? 'ok' : 'bad';
 }
 
-/** A signed tree head against the entries held: same root at its size, or a proof from them to it. */
-function checkAgainstLog(cp: SignedCheckpoint, ctx: CheckpointContext, bad: (f: Omit<Finding, 'kind'>) => void, what: 'checkpoint' | 'witness', source?: string): void {
+/**
+ * A signed tree head against the entries held: same root at its size, or a proof from
+ * them to it. True when that holds, so that the checkpoint proves the entries it covers;
+ * false when it fails (reported) or cannot be checked (before the entries held).
+ */
+function checkAgainstLog(cp: SignedCheckpoint, ctx: CheckpointContext, bad: (f: Omit<Finding, 'kind'>) => void, what: 'checkpoint' | 'witness', source?: string): boolean {
   const from = source ? ` held by the witness ${source}` : '';
-  if (cp.size < ctx.start) return;
+  if (cp.size < ctx.start) return false;
   if (cp.size <= ctx.end) {
     const root = ctx.roots.get(cp.size);
-    if (root && !equalBytes(root, cp.root)) {
+    if (!root) return false;
+    if (!equalBytes(root, cp.root)) {
       bad({
         check: what === 'checkpoint' ? 'checkpoint-root' : 'witness-root',
         checkpoint: cp.size,
@@ -123,11 +147,22 @@ function checkAgainstLog(cp: SignedCheckpoint, ctx: CheckpointContext, bad: (f: 
         expected: b64(cp.root),
         found: b64(root),
       });
+      return false;
     }
-    return;
+    return true;
   }
   const proof = ctx.proofs?.find((p) => p.from === ctx.end && p.to === cp.size)?.proof;
   const end = ctx.roots.get(ctx.end);
+  if ((!proof || !end) && ctx.source === 'bundle' && what === 'checkpoint') {
+    bad({
+      check: 'proof-missing',
+      checkpoint: cp.size,
+      message: `the bundle holds a checkpoint of ${cp.size} entries but no consistency proof from its range's end (${ctx.end}) to it: the proof was removed, or the entries after ${ctx.end - 1} (the bundle was cut short)`,
+      expected: `a proof from ${ctx.end} to ${cp.size}`,
+      found: 'none',
+    });
+    return false;
+  }
   if (!proof || !end) {
     bad({
       check: what === 'checkpoint' ? 'log-truncated' : 'witness-ahead',
@@ -136,16 +171,23 @@ function checkAgainstLog(cp: SignedCheckpoint, ctx: CheckpointContext, bad: (f: 
       expected: String(cp.size),
       found: String(ctx.end),
     });
-    return;
+    return false;
   }
   if (!verifyConsistency(ctx.end, cp.size, end, cp.root, proof)) {
     bad({ check: 'consistency', checkpoint: cp.size, message: `the entries up to ${ctx.end} are not a prefix of the log signed at ${cp.size} entries${from}: the consistency proof fails` });
+    return false;
   }
+  return true;
 }
 
 /** Checkpoints kept outside the log (witness copies): signed by the log, and agreeing with it. */
-export function checkWitnessCopies(copies: ReadonlyArray<{ source: string; note: string }>, ctx: CheckpointContext, stored: readonly SignedCheckpoint[]): { findings: Finding[]; checked: number } {
+export function checkWitnessCopies(
+  copies: ReadonlyArray<{ source: string; note: string }>,
+  ctx: CheckpointContext,
+  stored: readonly SignedCheckpoint[],
+): { findings: Finding[]; checked: number; proven: SignedCheckpoint[] } {
   const findings: Finding[] = [];
+  const proven: SignedCheckpoint[] = [];
   const bySize = new Map(stored.map((c) => [c.size, c]));
   let checked = 0;
   for (const w of copies) {
@@ -169,7 +211,7 @@ export function checkWitnessCopies(copies: ReadonlyArray<{ source: string; note:
         found: b64(mine.root),
       });
     }
-    checkAgainstLog(cp, ctx, (f) => findings.push({ kind: 'tampering', ...f }), 'witness', w.source);
+    if (checkAgainstLog(cp, ctx, (f) => findings.push({ kind: 'tampering', ...f }), 'witness', w.source)) proven.push(cp);
   }
-  return { findings, checked };
+  return { findings, checked, proven };
 }

@@ -39,9 +39,14 @@ export class Findings {
     for (const f of other) this.add(f);
   }
 
-  /** The first finding of a kind, in the order of compareFindings. */
-  first(kind: FindingKind): Finding | undefined {
-    return this.list.filter((f) => f.kind === kind).sort(compareFindings)[0];
+  /**
+   * The first finding of a kind, in the order of compareFindings; findings that only
+   * follow from others (`consequences`: entries left unproven because a checkpoint
+   * failed) come after every finding that can be their cause.
+   */
+  first(kind: FindingKind, consequences: readonly string[] = []): Finding | undefined {
+    const of = this.list.filter((f) => f.kind === kind).sort(compareFindings);
+    return of.find((f) => !consequences.includes(f.check)) ?? of[0];
   }
 }
 

@@ -230,6 +230,12 @@ describe('the verifiable audit log, end to end', () => {
     const ok = await runCli(['audit', 'verify', '--receipt', file, '--key', vkey, '--json']);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ result: 'verified', verified: 6 });
+    // VERIFIED names the proven entries only; entries still pending are said not to be.
+    writeFileSync(file, JSON.stringify({ ...receipt, pending: [999_999] }));
+    const text = await runCli(['audit', 'verify', '--receipt', file, '--key', vkey]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`VERIFIED: 6 entries of ${reviewedId}`);
+    expect(text.stdout).toContain('NOT VERIFIED: entries 999999');
 
     const edited = structuredClone(receipt);
     edited.entries[2]!.entry = edited.entries[2]!.entry.replace('alice@example.com', 'mallory@example.com');

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -10,6 +10,7 @@ import { encodeAuditEntry, leafHash } from '../../src/domain/audit-entry.js';
 import { readCheckpoint, signCheckpoint } from '../../src/domain/checkpoint.js';
 import { RightEdge } from '../../src/domain/merkle.js';
 import { parseSignerKey, signerFromSeed } from '../../src/domain/signed-note.js';
+import { bundleSizes, checkpointFile, entryLines, readManifest, removeCheckpoints, renameReviewer, writeEntryLines, writeManifest } from './audit-bundle-edit.js';
 import type { ServerProcess, Workspace } from './harness.js';
 import { runCli, startServer, startTarget, until, workspace } from './harness.js';
 
@@ -269,5 +270,270 @@ describe('tampering with the audit log is detected, and the report says what and
     expect(report.result).toBe('governance');
     expect(report.first).toMatchObject({ check: 'execution-without-approval', seq: size });
     expect(report.counts.tampering).toBe(0);
+  });
+});
+
+// Issue 12, section 2: a bundle proves only what a signed checkpoint covers. Export
+// writes only signed entries, so any entry no checkpoint proves means the bundle was
+// edited; and a checkpoint the auditor kept catches a log or bundle cut short.
+describe('an evidence bundle verifies only what its signed checkpoints prove', () => {
+  let bundle = '';
+  let sizes: number[] = [];
+  let latestNote = '';
+
+  beforeAll(async () => {
+    bundle = join(copies, 'bundle');
+    const e = await runCli(['audit', 'export', '--config', ws.configPath, '--out', bundle], ws.env);
+    expect(e.code, e.stderr).toBe(0);
+    sizes = bundleSizes(bundle);
+    latestNote = readFileSync(join(bundle, checkpointFile(sizes.at(-1)!)), 'utf8');
+  }, 60_000);
+
+  let bundleNo = 0;
+  type BundleReport = Report & { coverage: { proven: unknown; unproven: unknown }; known: unknown[] };
+  async function tamperBundle(change: (dir: string) => void, args: string[] = []): Promise<{ code: number | null; report: BundleReport; stdout: string; stderr: string }> {
+    const dir = join(copies, `bundle-${++bundleNo}`);
+    cpSync(bundle, dir, { recursive: true });
+    change(dir);
+    const r = await runCli(['audit', 'verify', '--bundle', dir, '--key', vkey, ...args]);
+    return { code: r.code, report: (args.includes('--json') ? JSON.parse(r.stdout) : undefined) as BundleReport, stdout: r.stdout, stderr: r.stderr };
+  }
+  const kept = (note: string, name: string) => {
+    const file = join(copies, name);
+    writeFileSync(file, note);
+    return file;
+  };
+
+  it('the untouched bundle verifies, and says which signed checkpoint proves which entries', async () => {
+    expect(sizes.length).toBeGreaterThanOrEqual(3);
+    const text = await tamperBundle(() => {});
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`VERIFIED: entries 0 to ${size - 1}, proven by the signed checkpoint of ${size} entries`);
+    const json = await tamperBundle(() => {}, ['--json']);
+    expect(json.report.coverage).toEqual({ proven: { from: 0, to: size - 1, checkpoint: size }, unproven: null });
+  });
+
+  it("every checkpoint removed (files and manifest lines) and a reviewer's name changed: fails, naming the first unproven entry", async () => {
+    let edited = 0;
+    const r = await tamperBundle((dir) => {
+      removeCheckpoints(dir, () => true);
+      edited = renameReviewer(dir, 0);
+    }, ['--json']);
+    expect(edited).toBeGreaterThan(0);
+    expect(r.code).toBe(3);
+    expect(r.report.first).toMatchObject({ check: 'uncovered-entries', seq: 0 });
+    const text = await tamperBundle((dir) => removeCheckpoints(dir, () => true));
+    expect(text.code).toBe(3);
+    expect(text.stdout).not.toMatch(/^VERIFIED/m);
+    expect(text.stdout).toMatch(/entries 0 to [0-9,]+ \[uncovered-entries\]/);
+  });
+
+  it('the checkpoints after some size removed and an entry after it edited: fails at that size', async () => {
+    const keep = sizes[0]!;
+    let edited = 0;
+    const r = await tamperBundle((dir) => {
+      removeCheckpoints(dir, (s) => s > keep);
+      edited = renameReviewer(dir, keep);
+    }, ['--json']);
+    expect(edited).toBeGreaterThanOrEqual(keep);
+    expect(r.code).toBe(3);
+    expect(r.report.first).toMatchObject({ check: 'uncovered-entries', seq: keep });
+  });
+
+  it('only the newest checkpoint removed: the entries after the one before are unproven, named', async () => {
+    const r = await tamperBundle((dir) => void removeCheckpoints(dir, (s) => s === sizes.at(-1)), ['--json']);
+    expect(r.code).toBe(3);
+    expect(r.report.first).toMatchObject({ check: 'uncovered-entries', seq: sizes.at(-2) });
+  });
+
+  it('manifest lines removed but the files kept, and files removed but the lines kept: each named', async () => {
+    const lines = await tamperBundle((dir) => void removeCheckpoints(dir, (s) => s === sizes.at(-1), { lines: true }), ['--json']);
+    expect(lines.code).toBe(3);
+    expect(lines.report.findings.map((f) => f.check)).toEqual(expect.arrayContaining(['bundle-checkpoint-unlisted', 'uncovered-entries']));
+    const files = await tamperBundle((dir) => void removeCheckpoints(dir, (s) => s === sizes.at(-1), { files: true }), ['--json']);
+    expect(files.code).toBe(3);
+    expect(files.report.findings).toEqual(expect.arrayContaining([expect.objectContaining({ check: 'bundle-checkpoint-missing', checkpoint: sizes.at(-1) })]));
+  });
+
+  it('checkpoints reordered (files swapped, manifest reordered) and a manifest pointing outside the bundle: each named', async () => {
+    const [a, b] = [sizes.at(-1)!, sizes.at(-2)!];
+    const swapped = await tamperBundle((dir) => {
+      const [fa, fb] = [join(dir, checkpointFile(a)), join(dir, checkpointFile(b))];
+      const [na, nb] = [readFileSync(fa, 'utf8'), readFileSync(fb, 'utf8')];
+      writeFileSync(fa, nb);
+      writeFileSync(fb, na);
+    }, ['--json']);
+    expect(swapped.code).toBe(3);
+    expect(swapped.report.findings).toEqual(expect.arrayContaining([expect.objectContaining({ check: 'bundle-checkpoint-name', checkpoint: a })]));
+    const reordered = await tamperBundle((dir) => {
+      const m = readManifest(dir);
+      m.checkpoints.reverse();
+      writeManifest(dir, m);
+    }, ['--json']);
+    expect(reordered.code).toBe(3);
+    expect(reordered.report.findings.map((f) => f.check)).toContain('bundle-checkpoint-order');
+    const outside = await tamperBundle((dir) => {
+      const m = readManifest(dir);
+      m.checkpoints.push('../../../etc/passwd');
+      writeManifest(dir, m);
+    }, ['--json']);
+    expect(outside.code).toBe(3);
+    expect(outside.report.findings.map((f) => f.check)).toContain('bundle-checkpoint-name');
+  });
+
+  it('entries beyond the newest checkpoint: appended with the range widened, or appended alone, each named', async () => {
+    const forged = (seq: number) => Buffer.from(encodeAuditEntry(seq, { type: 'policy.loaded', ts: new Date().toISOString(), actor: { type: 'system', id: 'countersign' }, data: { version: 'sha256:forged', file: 'x', trigger: 'startup', rules: 1, previous: null } }).bytes).toString('utf8');
+    const widened = await tamperBundle((dir) => {
+      writeEntryLines(dir, [...entryLines(dir), forged(size)]);
+      const m = readManifest(dir);
+      m.range.end = size + 1;
+      m.proofs = [];
+      writeManifest(dir, m);
+    }, ['--json']);
+    expect(widened.code).toBe(3);
+    expect(widened.report.findings).toEqual(expect.arrayContaining([expect.objectContaining({ check: 'uncovered-entries', seq: size })]));
+    const appended = await tamperBundle((dir) => writeEntryLines(dir, [...entryLines(dir), forged(size)]), ['--json']);
+    expect(appended.code).toBe(3);
+    expect(appended.report.first).toMatchObject({ check: 'extra-entries', seq: size });
+  });
+
+  it("a range bundle's consistency proofs removed: named, and the entries only they proved are unproven", async () => {
+    const lines = entryLines(bundle);
+    const until = (JSON.parse(lines[sizes[1]! + 2]!) as { ts: string }).ts;
+    const early = join(copies, 'bundle-early');
+    expect((await runCli(['audit', 'export', '--config', ws.configPath, '--out', early, '--until', until], ws.env)).code).toBe(0);
+    const m = readManifest(early);
+    expect(m.proofs.some((p) => p.from === m.range.end)).toBe(true);
+    m.proofs = [];
+    writeManifest(early, m);
+    const r = await runCli(['audit', 'verify', '--bundle', early, '--key', vkey, '--json']);
+    expect(r.code).toBe(3);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.first).toMatchObject({ check: 'proof-missing' });
+    if (!sizes.includes(m.range.end)) expect(report.findings.map((f) => f.check)).toContain('uncovered-entries');
+  });
+
+  it('two checkpoints of one size with different roots, both signed with the real key: a fork, named', async () => {
+    const s = sizes[1]!;
+    const r = await tamperBundle((dir) => {
+      const signer = parseSignerKey(readFileSync(join(ws.dir, 'data', 'audit-signing.key'), 'utf8'));
+      const other = signCheckpoint({ origin: signer.name, size: s, root: randomBytes(32) }, signer);
+      const spare = sizes[0]!;
+      writeFileSync(join(dir, checkpointFile(spare)), other.note);
+    }, ['--json']);
+    expect(r.code).toBe(3);
+    expect(r.report.findings).toEqual(expect.arrayContaining([expect.objectContaining({ check: 'checkpoint-fork', checkpoint: s })]));
+  });
+
+  it('the tail cut with its checkpoints: passes alone, and a checkpoint kept from before says it was truncated', async () => {
+    const cut = sizes.at(-2)!;
+    const truncate = (dir: string) => {
+      writeEntryLines(dir, entryLines(dir).slice(0, cut));
+      removeCheckpoints(dir, (s) => s > cut);
+      const m = readManifest(dir);
+      m.range.end = cut;
+      writeManifest(dir, m);
+    };
+    const alone = await tamperBundle(truncate, ['--json']);
+    expect(alone.code).toBe(0);
+    const file = kept(latestNote, 'latest.checkpoint');
+    const r = await tamperBundle(truncate, ['--json', '--known-checkpoint', file]);
+    expect(r.code).toBe(3);
+    expect(r.report.first).toMatchObject({ check: 'known-checkpoint-truncated', checkpoint: size });
+    const text = await tamperBundle(truncate, ['--known-checkpoint', file]);
+    expect(text.stdout).toContain(`entries ${cut} to ${size - 1}`);
+  });
+
+  it('a checkpoint kept from before, as served or inside a receipt, agrees with the untouched bundle', async () => {
+    const note = readFileSync(join(bundle, checkpointFile(sizes[1]!)), 'utf8');
+    for (const file of [kept(note, 'middle.checkpoint'), kept(JSON.stringify({ format: 'countersign-receipt/v1', checkpoint: note }), 'receipt.json')]) {
+      const r = await tamperBundle(() => {}, ['--json', '--known-checkpoint', file]);
+      expect(r.code).toBe(0);
+      expect(r.report.known).toEqual([expect.objectContaining({ size: sizes[1], consistent: true })]);
+    }
+  });
+
+  it('a kept checkpoint with a wrong signature, or not a checkpoint at all: a clear error, not a verdict', async () => {
+    const lines = latestNote.split('\n');
+    lines[1] = String(Number(lines[1]) + 1);
+    const r = await tamperBundle(() => {}, ['--known-checkpoint', kept(lines.join('\n'), 'edited.checkpoint')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/KNOWN_CHECKPOINT_SIGNATURE/);
+    expect(r.stdout).toBe('');
+    const junk = await tamperBundle(() => {}, ['--known-checkpoint', kept('hello\n', 'junk.checkpoint')]);
+    expect(junk.code).toBe(2);
+    expect(junk.stderr).toMatch(/KNOWN_CHECKPOINT_UNREADABLE/);
+  });
+});
+
+describe('a live log says which entries are signed, and a kept checkpoint catches what its database alone cannot', () => {
+  const latest = () => {
+    const d = new Database(dbPath, { readonly: true });
+    try {
+      return (d.prepare('SELECT note FROM audit_checkpoints ORDER BY size DESC LIMIT 1').get() as { note: string }).note;
+    } finally {
+      d.close();
+    }
+  };
+  const keptLatest = () => {
+    const file = join(copies, 'db-latest.checkpoint');
+    writeFileSync(file, latest());
+    return file;
+  };
+
+  it('entries after the newest checkpoint are reported as not verified, the rest as verified', async () => {
+    const append = async (_db: Db, path: string) => {
+      _db.close();
+      const store = createSqliteStore({ path, writer: 'inline' });
+      await store.appendAudit([{ type: 'policy.loaded', ts: new Date().toISOString(), actor: { type: 'system', id: 'countersign' }, data: { version: 'sha256:later', file: 'x', trigger: 'startup', rules: 1, previous: null } }]);
+      await store.close();
+    };
+    const { code, report } = await tamper(append, []);
+    expect(code).toBe(0);
+    expect((report as unknown as { coverage: unknown }).coverage).toEqual({ proven: { from: 0, to: size - 1, checkpoint: size }, unproven: { from: size, to: size } });
+    const path = copyOfLog();
+    await append(new Database(path), path);
+    const text = await runCli(['audit', 'verify', '--db', path, '--key', vkey]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`VERIFIED: entries 0 to ${size - 1}, proven by the signed checkpoint of ${size} entries`);
+    expect(text.stdout).toContain(`NOT VERIFIED: entries ${size} to ${size}`);
+  });
+
+  it('every checkpoint deleted: nothing is said to be verified', async () => {
+    const path = copyOfLog();
+    const db = new Database(path);
+    db.exec('DROP TRIGGER IF EXISTS audit_checkpoints_no_delete');
+    db.exec('DELETE FROM audit_checkpoints');
+    db.close();
+    const text = await runCli(['audit', 'verify', '--db', path, '--key', vkey]);
+    expect(text.stdout).not.toMatch(/^VERIFIED/m);
+    expect(text.stdout).toContain(`NOT VERIFIED: entries 0 to ${size - 1}`);
+  });
+
+  it('the tail truncated and its checkpoints removed, no witness: a checkpoint kept from before names the truncation', async () => {
+    const file = keptLatest();
+    const cutTail = (db: Db) => {
+      const cut = checkpointSizes(db).at(-2)!;
+      db.prepare('DELETE FROM audit_entries WHERE seq >= ?').run(cut);
+      db.prepare('DELETE FROM audit_checkpoints WHERE size > ?').run(cut);
+      rebuildTree(db);
+    };
+    expect((await tamper(cutTail, [])).code).toBe(0);
+    const { code, report } = await tamper(cutTail, ['--known-checkpoint', file]);
+    expect(code).toBe(3);
+    expect(report.first).toMatchObject({ check: 'known-checkpoint-truncated', checkpoint: size });
+  });
+
+  it('the whole log rewritten and re-signed with the real key, no witness: a checkpoint kept from before disagrees', async () => {
+    const file = keptLatest();
+    const { code, report } = await tamper((db) => {
+      const seq = (db.prepare("SELECT seq FROM audit_entries WHERE type = 'action.reviewed' ORDER BY seq LIMIT 1").get() as { seq: number }).seq;
+      const bytes = Buffer.from(entry(db, seq).bytes.toString('utf8').replaceAll('alice@example.com', 'mallory@example.com'));
+      db.prepare('UPDATE audit_entries SET bytes = ?, leaf_hash = ? WHERE seq = ?').run(bytes, leafHash(bytes), seq);
+      rebuildTree(db);
+      db.exec('DELETE FROM audit_checkpoints');
+    }, ['--known-checkpoint', file]);
+    expect(code).toBe(3);
+    expect(report.first).toMatchObject({ check: 'known-checkpoint-root', checkpoint: size });
   });
 });

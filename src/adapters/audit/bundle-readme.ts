@@ -28,10 +28,16 @@ trusting the operator of the gateway and without access to it.
    \`\`\`
 
    Add \`--witness DIR\` for each witness folder you have access to (copies of the log's
-   checkpoints kept outside its database), and \`--json\` for a machine-readable report.
+   checkpoints kept outside its database), \`--known-checkpoint FILE\` for each signed
+   checkpoint of this log you kept from before (from an earlier bundle, a receipt or the
+   gateway's \`GET /v1/audit/checkpoint\`: the bundle must agree with it and not be
+   shorter), and \`--json\` for a machine-readable report.
+3. Keep the newest file of \`checkpoints/\`: with \`--known-checkpoint\`, it lets you check
+   that later bundles extend this one rather than cut or rewrite it.
 
 Exit codes: **0** verified; **3** tampering (the entries, the tree or the signatures are
-not what the log signed); **4** governance violation (the log is intact and records
+not what the log signed, or an entry is not covered by a signed checkpoint in the
+bundle: export writes only signed entries, so an uncovered one was added or changed); **4** governance violation (the log is intact and records
 something the gate must never allow, such as an execution without the required
 approvals); **1** the check could not run; **2** bad usage. On failure the report names
 the first bad entry (sequence number, what is wrong, expected against found).
@@ -44,6 +50,9 @@ the first bad entry (sequence number, what is wrong, expected against found).
 - The Merkle tree (RFC 9162): \`manifest.json\` gives the hashes of the tree's left part
   (\`edge\`: the entries before ${start}); with the entries, they give the root at every
   size up to ${end}, which must equal the root of every checkpoint in that range.
+- Every entry must be covered by a checkpoint that the log's key signed and that agrees
+  with the entries; the files in \`checkpoints/\` must be the ones \`manifest.json\` lists,
+  each named for its size.
 - Every checkpoint in \`checkpoints/\` (C2SP tlog-checkpoint in a C2SP signed note, Ed25519)
   must be signed by the log's key; those beyond entry ${end - 1} must be linked to the
   range by the consistency proofs in \`manifest.json\` (\`proofs\`). Cosignature lines from

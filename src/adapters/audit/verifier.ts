@@ -8,6 +8,8 @@ import type { Finding } from '../../domain/audit-finding.js';
 import { compareFindings, Findings } from '../../domain/audit-finding.js';
 import type { GovernanceStats, ParsedEntry } from '../../domain/audit-governance.js';
 import { GovernanceChecker } from '../../domain/audit-governance.js';
+import type { KnownCheckpoint, KnownResult } from '../../domain/audit-coverage.js';
+import { checkKnownCheckpoints, coverageOf, uncoveredInBundle, unsignedInLog } from '../../domain/audit-coverage.js';
 import type { EntryChunk } from '../../domain/audit-integrity.js';
 import { readCheckpoint } from '../../domain/checkpoint.js';
 import { verifyInclusion } from '../../domain/merkle.js';
@@ -37,6 +39,16 @@ export interface VerifyPlan {
   origin?: string | undefined;
   /** Compare the stored tree nodes too (databases). */
   checkNodes: boolean;
+  /**
+   * Every entry must be proven by a signed checkpoint (bundles: export writes only
+   * signed entries). A live log's newest entries wait for their checkpoint: there,
+   * the report says which entries are proven and which are not yet.
+   */
+  mustBeSigned: boolean;
+  /** Checkpoints the auditor kept from before (`--known-checkpoint`), opened with the trusted keys. */
+  known: KnownCheckpoint[];
+  /** What reading the source found already (a bundle's files against its manifest). */
+  findings: Finding[];
 }
 
 export type VerifyResult = 'verified' | 'tampered' | 'governance';
@@ -50,6 +62,14 @@ export interface VerifyReport {
   entries: { start: number; end: number; checked: number };
   /** Root of the entries checked (base64). */
   root?: string;
+  /**
+   * Which entries a signature proves (`proven`, inclusive bounds) and which are only
+   * consistent with the log (`unproven`, a live log's newest entries); null when none.
+   * `checkpoint` is the tree size of the signed checkpoint that proves them.
+   */
+  coverage: { proven: { from: number; to: number; checkpoint: number } | null; unproven: { from: number; to: number } | null };
+  /** Each --known-checkpoint and whether the log agrees with it. */
+  known: KnownResult[];
   checkpoints: CheckpointSummary;
   witnesses: { copies: number; checked: number };
   governance: GovernanceStats & { violations: number };
@@ -87,6 +107,7 @@ function sizesWanted(plan: VerifyPlan): number[] {
     const s = claim(w.note);
     if (s !== undefined && s >= plan.start && s <= plan.end) sizes.add(s);
   }
+  for (const k of plan.known) if (k.size >= plan.start && k.size <= plan.end) sizes.add(k.size);
   return [...sizes];
 }
 
@@ -152,7 +173,9 @@ function runThreaded(plan: VerifyPlan, gov: ((c: EntryChunk) => void) | undefine
  * Verifies entries, tree, checkpoints, witnesses' copies and governance, offline.
  * The result is `tampered` when anything shows the log is not what was written
  * (it takes precedence: governance read from tampered entries means little), else
- * `governance` when the intact log shows a rule broken, else `verified`.
+ * `governance` when the intact log shows a rule broken, else `verified`; `verified`
+ * vouches only for `coverage.proven`, the entries a signed checkpoint proves (in a
+ * bundle, any entry outside it is tampering).
  */
 export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean | 'auto'; progress?: Progress; governance?: boolean } = {}): Promise<VerifyReport> {
   const checkGovernance = opts.governance ?? true;
@@ -176,9 +199,12 @@ export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean
 
   findings.merge(integrity.findings);
   findings.merge(governance.findings);
+  findings.merge(plan.findings);
   const roots = new Map(integrity.roots.map(([s, r]) => [s, Buffer.from(r, 'base64')]));
   const end = roots.get(plan.end);
-  if (integrity.size !== plan.end) {
+  if (integrity.size > plan.end) {
+    findings.add({ kind: 'tampering', check: 'extra-entries', seq: plan.end, message: `the entries go on after ${plan.end - 1}, where the range ends: ${integrity.size - plan.end} entries were added`, expected: String(plan.end), found: String(integrity.size) });
+  } else if (integrity.size !== plan.end) {
     findings.add({ kind: 'tampering', check: 'missing-entries', seq: integrity.size, message: `the log should hold entries up to ${plan.end - 1} but ends at ${integrity.size - 1}`, expected: String(plan.end), found: String(integrity.size) });
   }
 
@@ -189,22 +215,25 @@ export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean
     }
   }
 
-  const ctx = { keys: plan.keys, origin: plan.origin, start: plan.start, end: plan.end, roots, proofs: plan.proofs, witnessKeys: plan.witnessKeys };
+  const ctx = { keys: plan.keys, origin: plan.origin, start: plan.start, end: plan.end, roots, proofs: plan.proofs, witnessKeys: plan.witnessKeys, source: plan.spec.kind === 'bundle' ? ('bundle' as const) : ('log' as const) };
   const cps = checkCheckpoints(plan.checkpoints, ctx);
   findings.merge(cps.findings);
-  if (plan.checkpoints.length === 0) findings.add({ kind: 'warning', check: 'no-checkpoint', message: 'no signed checkpoint: the entries are consistent among themselves, but nothing signed vouches for them' });
-  else if (cps.summary.latest && cps.summary.latest.size < plan.end) {
-    findings.add({ kind: 'warning', check: 'uncovered-entries', seq: cps.summary.latest.size, message: `entries ${cps.summary.latest.size} to ${plan.end - 1} are not covered by a signed checkpoint yet` });
-  }
   const wit = checkWitnessCopies(plan.witnessCopies, ctx, cps.opened);
   findings.merge(wit.findings);
+  const known = checkKnownCheckpoints(plan.known, ctx, cps, ctx.source);
+  findings.merge(known.findings);
+
+  // What a signature proves; only that is verified.
+  const coverage = coverageOf([...cps.proven, ...wit.proven, ...known.proven], plan.start, plan.end);
+  const unproven = plan.mustBeSigned ? uncoveredInBundle(coverage) : unsignedInLog(coverage, cps.opened.length > 0);
+  if (unproven) findings.add(unproven);
 
   // Findings beyond the lists' limits still count.
   const counts = { ...findings.counts };
   counts.tampering += integrity.problems - integrity.findings.filter((f) => f.kind === 'tampering').length;
   counts.governance += governance.violations - governance.findings.length;
   const result: VerifyResult = counts.tampering > 0 ? 'tampered' : counts.governance > 0 ? 'governance' : 'verified';
-  const first = result === 'verified' ? undefined : findings.first(result === 'tampered' ? 'tampering' : 'governance');
+  const first = result === 'verified' ? undefined : findings.first(result === 'tampered' ? 'tampering' : 'governance', ['uncovered-entries']);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const checked = integrity.size - plan.start;
   return {
@@ -212,6 +241,11 @@ export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean
     exitCode: VERIFY_EXIT[result],
     entries: { start: plan.start, end: plan.end, checked },
     ...(end ? { root: end.toString('base64') } : {}),
+    coverage: {
+      proven: coverage.provenEnd > coverage.start && coverage.by !== undefined ? { from: coverage.start, to: coverage.provenEnd - 1, checkpoint: coverage.by } : null,
+      unproven: coverage.end > coverage.provenEnd ? { from: coverage.provenEnd, to: coverage.end - 1 } : null,
+    },
+    known: known.results,
     checkpoints: cps.summary,
     witnesses: { copies: plan.witnessCopies.length, checked: wit.checked },
     governance: { ...governance.stats, violations: governance.violations },

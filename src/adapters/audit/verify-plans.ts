@@ -1,6 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckpointRecord } from '../../domain/audit-checkpoint-checks.js';
+import type { Finding } from '../../domain/audit-finding.js';
+import { readCheckpoint } from '../../domain/checkpoint.js';
 import type { VerifierKey } from '../../domain/signed-note.js';
 import { decodeBase64, parseVerifierKey } from '../../domain/signed-note.js';
 import { readWitnessDirectory } from '../witness/directory-witness.js';
@@ -43,6 +45,9 @@ export function planFromDatabase(path: string, k: PlanKeys): VerifyPlan {
       witnessKeys: k.witnessKeys,
       origin: k.origin,
       checkNodes: true,
+      mustBeSigned: false,
+      known: [],
+      findings: [],
     };
   } finally {
     db.close();
@@ -79,6 +84,61 @@ export function readKeysFile(file: string): VerifierKey[] {
     .map(parseVerifierKey);
 }
 
+const CHECKPOINT_FILE = /^checkpoints\/([0-9]{16})\.checkpoint$/;
+
+/**
+ * The checkpoints a bundle's manifest lists, each read from its file, and everything in
+ * which the files and the manifest disagree: export writes one file per checkpoint,
+ * named for its size, listed in size order; any other state is an edit, and removing
+ * checkpoints (file or line) is how an edit to the entries they covered would hide.
+ * Paths are only ever the ones of that pattern: the manifest cannot point elsewhere.
+ */
+export function bundleCheckpoints(dir: string, listed: unknown): { records: CheckpointRecord[]; findings: Finding[] } {
+  if (!Array.isArray(listed)) throw new Error(`${dir}/manifest.json: checkpoints is not a list of files`);
+  const findings: Finding[] = [];
+  const bad = (f: Omit<Finding, 'kind'>) => findings.push({ kind: 'tampering', ...f });
+  const folder = join(dir, 'checkpoints');
+  const onDisk = new Set(existsSync(folder) ? readdirSync(folder, { withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.checkpoint')).map((e) => `checkpoints/${e.name}`) : []);
+  const records: CheckpointRecord[] = [];
+  const seen = new Set<string>();
+  let previous = -1;
+  for (const f of listed as unknown[]) {
+    const m = typeof f === 'string' ? CHECKPOINT_FILE.exec(f) : null;
+    if (!m) {
+      bad({ check: 'bundle-checkpoint-name', message: `the manifest lists ${JSON.stringify(f)} as a checkpoint: export writes checkpoints/<size, 16 digits>.checkpoint only` });
+      continue;
+    }
+    const file = m[0];
+    const size = Number(m[1]);
+    if (seen.has(file)) {
+      bad({ check: 'bundle-checkpoint-order', checkpoint: size, message: `the manifest lists ${file} twice` });
+      continue;
+    }
+    seen.add(file);
+    if (size <= previous) bad({ check: 'bundle-checkpoint-order', checkpoint: size, message: `the manifest lists ${file} after the checkpoint of ${previous} entries: export lists them in size order, these were reordered` });
+    previous = Math.max(previous, size);
+    if (!onDisk.has(file)) {
+      bad({ check: 'bundle-checkpoint-missing', checkpoint: size, message: `the manifest lists ${file}, which is not in the bundle: a checkpoint was removed` });
+      continue;
+    }
+    const note = readFileSync(join(dir, file), 'utf8');
+    let claimed: number | undefined;
+    try {
+      claimed = readCheckpoint(note).size;
+    } catch {
+      // An unreadable note is reported by the signature check.
+    }
+    if (claimed !== undefined && claimed !== size) {
+      bad({ check: 'bundle-checkpoint-name', checkpoint: size, message: `${file} holds the checkpoint of ${claimed} entries: checkpoint files were renamed or swapped`, expected: String(size), found: String(claimed) });
+    }
+    records.push({ note });
+  }
+  for (const file of [...onDisk].sort()) {
+    if (!seen.has(file)) bad({ check: 'bundle-checkpoint-unlisted', message: `${file} is in the bundle but not in its manifest: the manifest was edited (a checkpoint's line removed)` });
+  }
+  return { records, findings };
+}
+
 /**
  * A bundle written by `audit export`. The keys it ships are used only when no key is
  * given (`bundleKeys`): a bundle proves nothing against keys it brings itself, unless
@@ -89,6 +149,11 @@ export function planFromBundle(dir: string, k: PlanKeys): { plan: VerifyPlan; ma
   if (manifest.format !== 'countersign-audit-bundle/v1') throw new Error(`${dir} is not a Countersign audit bundle (manifest format ${String(manifest.format)})`);
   const bundleKeys = readKeysFile(join(dir, manifest.files.keys));
   const witnessKeys = manifest.files.witnessKeys && existsSync(join(dir, manifest.files.witnessKeys)) ? readKeysFile(join(dir, manifest.files.witnessKeys)) : [];
+  // The manifest is the bundle holder's to edit: its numbers are checked before use.
+  const range = (manifest.range ?? {}) as { start?: unknown; end?: unknown };
+  if (!Number.isSafeInteger(range.start) || !Number.isSafeInteger(range.end) || (range.start as number) < 0 || (range.end as number) < (range.start as number)) {
+    throw new Error(`${dir}/manifest.json: the range is not two entry numbers, start <= end`);
+  }
   const { start, end } = manifest.range;
   const context: VerifyPlan['context'] = [];
   const ctxFile = join(dir, manifest.files.context);
@@ -99,13 +164,13 @@ export function planFromBundle(dir: string, k: PlanKeys): { plan: VerifyPlan; ma
       context.push({ seq: c.seq, bytes: Buffer.from(c.entry, 'utf8'), proof: b64s(c.proof, `context entry ${c.seq}`) });
     }
   }
-  const checkpoints: CheckpointRecord[] = manifest.checkpoints.map((f) => ({ note: readFileSync(join(dir, f), 'utf8') }));
+  const cps = bundleCheckpoints(dir, manifest.checkpoints);
   const plan: VerifyPlan = {
     spec: { kind: 'bundle', file: join(dir, manifest.files.entries), first: start },
     start,
     end,
     edge: manifest.edge,
-    checkpoints,
+    checkpoints: cps.records,
     witnessCopies: witnessCopies(k.witnessDirs),
     proofs: manifest.proofs.map((p) => ({ from: p.from, to: p.to, proof: b64s(p.proof, `consistency proof ${p.from} to ${p.to}`) })),
     context,
@@ -113,6 +178,9 @@ export function planFromBundle(dir: string, k: PlanKeys): { plan: VerifyPlan; ma
     witnessKeys: k.witnessKeys.length ? k.witnessKeys : witnessKeys,
     origin: k.origin ?? manifest.origin,
     checkNodes: false,
+    mustBeSigned: true,
+    known: [],
+    findings: cps.findings,
   };
   b64s(manifest.edge, 'the range edge');
   return { plan, manifest, bundleKeys };
