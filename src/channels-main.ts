@@ -5,7 +5,8 @@ import type { Config } from './config/schema.js';
 import { webhookName } from './config/channels-schema.js';
 import { parseDuration } from './domain/duration.js';
 import { isAppError } from './domain/errors.js';
-import { redactSecretsInText } from './domain/redact.js';
+import type { Redactor } from './domain/redact-secrets.js';
+import { createRedactor } from './domain/redact-secrets.js';
 import { reviewCard } from './domain/review-card.js';
 import { deliveriesRoutes } from './http/deliveries-routes.js';
 import type { Authenticator } from './ports/authenticator.js';
@@ -37,11 +38,11 @@ export interface ChannelsRuntime {
 const REMEMBER_MS = 24 * 3_600_000;
 
 /** An error as it may be recorded: code and message, with every configured secret removed. */
-export function describeError(e: unknown, secrets: readonly string[]): string {
+export function describeError(e: unknown, redactor: Redactor): string {
   const err = e as { code?: unknown; message?: unknown; name?: unknown; cause?: { code?: unknown } };
   const code = typeof err?.code === 'string' ? err.code : typeof err?.cause?.code === 'string' ? err.cause.code : typeof err?.name === 'string' ? err.name : 'Error';
   const message = typeof err?.message === 'string' ? err.message : String(e);
-  return redactSecretsInText(`${code}: ${message}`, secrets).slice(0, 500);
+  return redactor.text(`${code}: ${message}`).slice(0, 500);
 }
 
 /**
@@ -67,6 +68,7 @@ export async function createChannels(args: {
   if (!c) return { plugins, start: async () => {}, close: async () => {} };
 
   const log = logger.child({ component: 'channels' });
+  const redactor = createRedactor(args.secrets, config.redaction.window);
   const timeoutMs = parseDuration(c.delivery.timeout);
   const directory = createHumanDirectory(config.humans);
   const chatReviews = createChatReviews({ reviews: args.reviews, store });
@@ -153,7 +155,7 @@ export async function createChannels(args: {
           concurrency: c.delivery.concurrency,
           intervalMs: c.delivery.intervalMs,
           retentionMs: parseDuration(c.delivery.retention),
-          describe: (e) => describeError(e, args.secrets),
+          describe: (e) => describeError(e, redactor),
           onError: (e, context) => {
             if (isAppError(e) && e.code === 'STORAGE_ERROR') log.error({ err: e, context }, 'channel delivery could not be recorded');
             else log.error({ err: e, context }, 'channel delivery failed');

@@ -150,7 +150,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   const ways = await createAgentWays({ loaded, store, policy, targets, clock, logger, publicUrl: () => publicUrl.value });
   const httpTargets = Object.fromEntries(Object.entries(config.targets).filter(([, t]) => t.kind === 'http'));
   const executors: Partial<Record<ActionKind, Executor>> = {
-    http: createHttpExecutor({ targets: httpTargets, secrets: loaded.secrets }),
+    http: createHttpExecutor({ targets: httpTargets, secrets: loaded.secrets, redactWindow: config.redaction.window }),
     ...(ways.mcpExecutor ? { mcp: ways.mcpExecutor } : {}),
   };
   const executions = createExecutionService({

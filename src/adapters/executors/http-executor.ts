@@ -6,7 +6,7 @@ import type { ExecutionFailureCode, ExecutorResult } from '../../domain/executio
 import { executionFailure } from '../../domain/execution-failure.js';
 import { isAppError } from '../../domain/errors.js';
 import { checkHttpAction, checkRedirect } from '../../domain/http-request-check.js';
-import { redactSecretsInText } from '../../domain/redact.js';
+import { createRedactor } from '../../domain/redact-secrets.js';
 import type { Executor } from '../../ports/executor.js';
 import { describeFetchError } from './http-fetch-error.js';
 import { afterRedirect, buildRequestHeaders, encodeBody, REDIRECT_STATUSES } from './http-request-build.js';
@@ -18,6 +18,8 @@ export interface HttpExecutorOptions {
   targets: Record<string, HttpTargetConfig>;
   /** Every secret value to redact (LoadedConfig.secrets). */
   secrets: readonly string[];
+  /** Shortest run of a secret's characters that is redacted (config `redaction.window`). */
+  redactWindow?: number;
   /** Injected for tests; Node's built-in fetch (undici) otherwise. */
   fetch?: typeof fetch;
 }
@@ -49,10 +51,10 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
     targets.set(name, prepareHttpTarget(name, cfg));
     for (const s of targetSecrets(cfg)) secretSet.add(s);
   }
-  // Longest first, so that a secret containing another is replaced whole.
-  const secrets = Object.freeze([...secretSet].sort((a, b) => b.length - a.length));
+  // One automaton for every secret and form, built here once.
+  const redactor = createRedactor([...secretSet], opts.redactWindow);
   const doFetch = opts.fetch ?? fetch;
-  const clean = (message: string) => redactSecretsInText(message, secrets);
+  const clean = (message: string) => redactor.text(message);
 
   /** Everything checked before a byte is sent. */
   function prepare(action: ActionRecord): Prepared | Refusal {
@@ -101,7 +103,7 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
     try {
       for (let hops = 0; ; hops++) {
         const res = await doFetch(url, { method, headers, body, redirect: 'manual', signal: ctl.signal });
-        const kept = selectHeaders(res.headers, secrets);
+        const kept = selectHeaders(res.headers, redactor);
         Object.assign(seen, { status: res.status, headers: kept });
         const location = res.headers.get('location');
         if (REDIRECT_STATUSES.has(res.status) && location !== null) {
@@ -120,7 +122,7 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
           ok: res.status >= 200 && res.status < 300,
           status: res.status,
           headers: kept,
-          ...decodeBody(bytes, truncated, res.headers.get('content-type'), secrets),
+          ...decodeBody(bytes, truncated, res.headers.get('content-type'), redactor),
           bodyTruncated: truncated,
         };
       }

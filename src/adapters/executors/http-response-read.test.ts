@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBody, jsonTooDeep, MAX_JSON_DEPTH, readCapped, selectHeaders, trimPartialSecret } from './http-response-read.js';
+import { createRedactor } from '../../domain/redact-secrets.js';
 
 const SECRET = 'sk_live_abcdef123456';
 
@@ -26,8 +27,8 @@ describe('response reading', () => {
 
   it('drops a multi-byte character cut in half by the cap instead of calling the body binary', () => {
     const bytes = Buffer.from('aé').subarray(0, 2);
-    expect(decodeBody(bytes, true, 'text/plain', [])).toEqual({ body: 'a', bodyEncoding: 'text' });
-    expect(decodeBody(bytes, false, 'text/plain', []).bodyEncoding).toBe('base64');
+    expect(decodeBody(bytes, true, 'text/plain', createRedactor([]))).toEqual({ body: 'a', bodyEncoding: 'text' });
+    expect(decodeBody(bytes, false, 'text/plain', createRedactor([])).bodyEncoding).toBe('base64');
   });
 
   it('drops the start of a secret left at the end of a truncated body', () => {
@@ -38,7 +39,7 @@ describe('response reading', () => {
 
   it('keeps only the selected headers, redacted, never set-cookie', () => {
     const h = new Headers({ 'Content-Type': 'text/plain', 'Set-Cookie': 'a=b', 'X-RateLimit-Remaining': '9', 'RateLimit-Reset': '3', Server: 'x', 'X-Request-Id': `id-${SECRET}`, Link: '<https://h/?page=2>; rel="next"' });
-    expect(selectHeaders(h, [SECRET])).toEqual({
+    expect(selectHeaders(h, createRedactor([SECRET]))).toEqual({
       'content-type': 'text/plain',
       'x-ratelimit-remaining': '9',
       'ratelimit-reset': '3',
@@ -50,8 +51,8 @@ describe('response reading', () => {
   it('keeps JSON nested deeper than MAX_JSON_DEPTH as text', () => {
     const deep = `${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`;
     const ok = `${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`;
-    expect(decodeBody(Buffer.from(deep), false, 'application/json', []).bodyEncoding).toBe('text');
-    expect(decodeBody(Buffer.from(ok), false, 'application/json', []).bodyEncoding).toBe('json');
+    expect(decodeBody(Buffer.from(deep), false, 'application/json', createRedactor([])).bodyEncoding).toBe('text');
+    expect(decodeBody(Buffer.from(ok), false, 'application/json', createRedactor([])).bodyEncoding).toBe('json');
     expect(jsonTooDeep(`{"a":"${'['.repeat(100)}\\"["}`, 2)).toBe(false);
     expect(jsonTooDeep('[[[1]]]', 2)).toBe(true);
   });
