@@ -58,7 +58,7 @@ export async function createAgentWays(deps: {
           import('./mcp/mcp-upstreams.js'),
         ]);
         const upstreams = createMcpUpstreams(config.mcp.servers);
-        return { upstreams, createMcpGateway, mcpHttpRoutes, executor: createMcpExecutor({ upstreams, secrets: deps.loaded.secrets, redactWindow: config.redaction.window, maxResultBytes: MAX_MCP_RESULT_BYTES }) };
+        return { upstreams, createMcpGateway, mcpHttpRoutes, executor: createMcpExecutor({ upstreams, secrets: deps.loaded.secrets, redaction: { window: config.redaction.window, credentials: deps.loaded.credentials }, maxResultBytes: MAX_MCP_RESULT_BYTES }) };
       })()
     : undefined;
   let started: { held: HeldCallService; gateway?: McpGateway } | undefined;

@@ -60,6 +60,8 @@ export async function createChannels(args: {
   clock: Clock;
   publicUrl(): string;
   secrets: readonly string[];
+  /** The secrets any run of which is redacted (LoadedConfig.credentials). */
+  credentials: readonly string[];
   bodyLimit: number;
 }): Promise<ChannelsRuntime> {
   const { config, store, logger, clock } = args;
@@ -68,7 +70,7 @@ export async function createChannels(args: {
   if (!c) return { plugins, start: async () => {}, close: async () => {} };
 
   const log = logger.child({ component: 'channels' });
-  const redactor = createRedactor(args.secrets, config.redaction.window);
+  const redactor = createRedactor(args.secrets, { window: config.redaction.window, credentials: args.credentials });
   const timeoutMs = parseDuration(c.delivery.timeout);
   const directory = createHumanDirectory(config.humans);
   const chatReviews = createChatReviews({ reviews: args.reviews, store });

@@ -150,7 +150,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   const ways = await createAgentWays({ loaded, store, policy, targets, clock, logger, publicUrl: () => publicUrl.value });
   const httpTargets = Object.fromEntries(Object.entries(config.targets).filter(([, t]) => t.kind === 'http'));
   const executors: Partial<Record<ActionKind, Executor>> = {
-    http: createHttpExecutor({ targets: httpTargets, secrets: loaded.secrets, redactWindow: config.redaction.window }),
+    http: createHttpExecutor({ targets: httpTargets, secrets: loaded.secrets, redaction: { window: config.redaction.window, credentials: loaded.credentials } }),
     ...(ways.mcpExecutor ? { mcp: ways.mcpExecutor } : {}),
   };
   const executions = createExecutionService({
@@ -261,6 +261,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     clock: core.clock,
     publicUrl: () => publicUrl.value,
     secrets: loaded.secrets,
+    credentials: loaded.credentials,
     bodyLimit: config.server.bodyLimitBytes,
   });
   const app = await buildApp({

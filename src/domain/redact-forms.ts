@@ -63,12 +63,18 @@ function utf16(units: string, littleEndian: boolean): Uint8Array {
   return out;
 }
 
+/** A secret and the run length it is matched by (its own length: matched only whole). */
+export interface SecretSpec {
+  value: string;
+  window: number;
+}
+
 /** Every pattern of every secret, deduplicated. */
-export function secretPatterns(secrets: readonly string[], window: number): SecretPatterns {
+export function secretPatterns(secrets: readonly SecretSpec[]): SecretPatterns {
   const text = new Map<string, Uint8Array>();
   const base64 = new Map<string, Uint8Array>();
   const add = (m: Map<string, Uint8Array>, p: Uint8Array) => m.set(Buffer.from(p).toString('latin1'), p);
-  for (const secret of secrets) {
+  for (const { value: secret, window } of secrets) {
     if (secret.length < MIN_SECRET) continue;
     const bytes = Buffer.from(secret, 'utf8');
     for (const run of runs(bytes, window, (a, b) => bytes.subarray(a, b))) {

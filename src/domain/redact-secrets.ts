@@ -1,8 +1,9 @@
 import type { ByteAutomaton } from './redact-automaton.js';
 import { buildByteAutomaton } from './redact-automaton.js';
 import { foldBase64, foldText, MIN_REDACT_WINDOW, secretPatterns } from './redact-forms.js';
+import { credentialCores, REDACTED } from './redact.js';
 
-export const REDACTED = '[REDACTED]';
+export { REDACTED };
 const REDACTED_BYTES = Buffer.from(REDACTED, 'latin1');
 
 /**
@@ -130,9 +131,22 @@ function spansOf(src: Source, isString: boolean, hasPercent: boolean, t: ByteAut
   return spans.starts.length ? spans.union() : [];
 }
 
-export function createRedactor(secrets: readonly string[], window = MIN_REDACT_WINDOW): Redactor {
-  const sorted = Object.freeze([...new Set(secrets)].sort((a, b) => b.length - a.length));
-  const patterns = secretPatterns(sorted, window);
+export interface RedactorOptions {
+  /** Run length (config `redaction.window`); MIN_REDACT_WINDOW by default. */
+  window?: number;
+  /**
+   * The secrets any run of which is secret (tokens, credential parts); the others (a
+   * whole `Bearer x` value, a URL taken from the environment) are matched only whole,
+   * in every form. When absent, each secret's credential part (see credentialCores).
+   */
+  credentials?: readonly string[];
+}
+
+export function createRedactor(secrets: readonly string[], options: RedactorOptions = {}): Redactor {
+  const window = options.window ?? MIN_REDACT_WINDOW;
+  const runs = new Set(options.credentials ?? secrets.flatMap((s) => (s.length > 0 && !/\s/.test(s) ? [s] : credentialCores(s))));
+  const sorted = Object.freeze([...new Set([...secrets, ...runs])].sort((a, b) => b.length - a.length));
+  const patterns = secretPatterns(sorted.map((value) => ({ value, window: runs.has(value) ? window : value.length })));
   const t = buildByteAutomaton(patterns.text, foldText);
   const b = buildByteAutomaton(patterns.base64, foldBase64);
   const empty = patterns.text.length === 0 && patterns.base64.length === 0;

@@ -1,6 +1,4 @@
-import { REDACTED } from './redact-secrets.js';
-
-export { REDACTED };
+export const REDACTED = '[REDACTED]';
 
 /** Header names whose values are credentials wherever they appear. */
 export const SENSITIVE_HEADERS = new Set([
@@ -36,13 +34,24 @@ export const MIN_SECRET_LENGTH = 8;
 
 /** What to redact for a credential header value: the value, its credential part ("Bearer x" → x) and a decoded Basic pair. */
 export function credentialVariants(value: string): string[] {
-  const out = [value];
+  const out = [value, ...credentialCores(value)];
+  const parts = value.trim().split(/\s+/);
+  if (parts.length === 2 && parts[0]?.toLowerCase() === 'basic') out.push(Buffer.from(parts[1]!, 'base64').toString('utf8'));
+  return out.filter((s) => s.length >= MIN_SECRET_LENGTH);
+}
+
+/**
+ * The parts of a credential header value that are secret in every character: the
+ * credential part ("Bearer x" → x) and a Basic password. Any run of them is redacted
+ * (redact-secrets.ts); the whole value, scheme or Basic user name included, only whole:
+ * a run of "Bearer t..." or of a user name is not secret.
+ */
+export function credentialCores(value: string): string[] {
   const parts = value.trim().split(/\s+/);
   const cred = parts[parts.length - 1] ?? '';
-  out.push(cred);
+  const out = [cred];
   if (parts.length === 2 && parts[0]?.toLowerCase() === 'basic') {
     const decoded = Buffer.from(cred, 'base64').toString('utf8');
-    out.push(decoded);
     const colon = decoded.indexOf(':');
     if (colon >= 0) out.push(decoded.slice(colon + 1));
   }

@@ -6,20 +6,22 @@ import type { ExecutionFailureCode, ExecutorResult } from '../../domain/executio
 import { executionFailure } from '../../domain/execution-failure.js';
 import { isAppError } from '../../domain/errors.js';
 import { checkHttpAction, checkRedirect } from '../../domain/http-request-check.js';
+import { credentialCores } from '../../domain/redact.js';
+import type { RedactorOptions } from '../../domain/redact-secrets.js';
 import { createRedactor } from '../../domain/redact-secrets.js';
 import type { Executor } from '../../ports/executor.js';
 import { describeFetchError } from './http-fetch-error.js';
 import { afterRedirect, buildRequestHeaders, encodeBody, REDIRECT_STATUSES } from './http-request-build.js';
 import { decodeBody, readCapped, selectHeaders } from './http-response-read.js';
 import type { PreparedHttpTarget } from './http-target.js';
-import { prepareHttpTarget, targetSecrets } from './http-target.js';
+import { prepareHttpTarget, targetCredentials, targetSecrets } from './http-target.js';
 
 export interface HttpExecutorOptions {
   targets: Record<string, HttpTargetConfig>;
   /** Every secret value to redact (LoadedConfig.secrets). */
   secrets: readonly string[];
-  /** Shortest run of a secret's characters that is redacted (config `redaction.window`). */
-  redactWindow?: number;
+  /** The run length and which secrets are credentials (LoadedConfig.credentials); see createRedactor. */
+  redaction?: RedactorOptions;
   /** Injected for tests; Node's built-in fetch (undici) otherwise. */
   fetch?: typeof fetch;
 }
@@ -47,12 +49,14 @@ const refuse = (refused: ExecutionFailureCode, message: string): Refusal => ({ r
 export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
   const targets = new Map<string, PreparedHttpTarget>();
   const secretSet = new Set(opts.secrets);
+  const credentials = new Set(opts.redaction?.credentials ?? opts.secrets.flatMap(credentialCores));
   for (const [name, cfg] of Object.entries(opts.targets)) {
     targets.set(name, prepareHttpTarget(name, cfg));
     for (const s of targetSecrets(cfg)) secretSet.add(s);
+    for (const s of targetCredentials(cfg)) credentials.add(s);
   }
   // One automaton for every secret and form, built here once.
-  const redactor = createRedactor([...secretSet], opts.redactWindow);
+  const redactor = createRedactor([...secretSet], { ...opts.redaction, credentials: [...credentials] });
   const doFetch = opts.fetch ?? fetch;
   const clean = (message: string) => redactor.text(message);
 

@@ -56,4 +56,44 @@ describe('response reading', () => {
     expect(jsonTooDeep(`{"a":"${'['.repeat(100)}\\"["}`, 2)).toBe(false);
     expect(jsonTooDeep('[[[1]]]', 2)).toBe(true);
   });
+
+  describe('a credential the target echoes in another form is redacted', () => {
+    const redactor = createRedactor([SECRET]);
+    const echoes: Array<[string, string]> = [
+      ['base64', Buffer.from(SECRET).toString('base64')],
+      ['base64 inside Basic user:secret', `Basic ${Buffer.from(`user:${SECRET}`).toString('base64')}`],
+      ['base64url', Buffer.from(`~${SECRET}`).toString('base64url')],
+      ['hex', Buffer.from(SECRET).toString('hex')],
+      ['upper-cased hex', Buffer.from(SECRET).toString('hex').toUpperCase()],
+      ['upper-cased', SECRET.toUpperCase()],
+      ['URL-encoded', encodeURIComponent(`${SECRET}&`).replace(/_/g, '%5F')],
+      ['its last character cut off', SECRET.slice(0, -1)],
+    ];
+    it.each(echoes)('%s, in a text body, a JSON string and a header', (_name, echo) => {
+      const text = decodeBody(Buffer.from(`echo: ${echo}.`), false, 'text/plain', redactor);
+      expect(text.body).not.toContain(echo);
+      expect(text.body).toContain('[REDACTED]');
+      const json = decodeBody(Buffer.from(JSON.stringify({ echo })), false, 'application/json', redactor);
+      expect(json.bodyEncoding).toBe('json');
+      expect(JSON.stringify(json.body)).not.toContain(echo);
+      expect(selectHeaders(new Headers({ 'x-request-id': echo }), redactor)['x-request-id']).not.toContain(echo);
+    });
+
+    it('as UTF-16 inside a binary body, before the body is base64-encoded', () => {
+      for (const bytes of [Buffer.from(SECRET, 'utf16le'), Buffer.from(SECRET, 'utf16le').swap16()]) {
+        const body = decodeBody(Buffer.concat([Buffer.from([0xff, 0xfe]), bytes, Buffer.from([0x80])]), false, 'application/octet-stream', redactor);
+        expect(body.bodyEncoding).toBe('base64');
+        const out = Buffer.from(body.body as string, 'base64');
+        expect(out.includes(bytes.subarray(0, 16))).toBe(false);
+        expect(out.toString('latin1')).toContain('[REDACTED]');
+      }
+    });
+  });
+
+  it('keeps a __proto__ key of a JSON response as data, not as a prototype', () => {
+    const body = decodeBody(Buffer.from('{"__proto__":{"admin":true},"id":1}'), false, 'application/json', createRedactor([SECRET])).body as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual(['__proto__', 'id']);
+    expect(JSON.stringify(body)).toBe('{"__proto__":{"admin":true},"id":1}');
+    expect((body as { admin?: unknown }).admin).toBeUndefined();
+  });
 });

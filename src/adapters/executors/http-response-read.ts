@@ -98,13 +98,12 @@ export function decodeBody(bytes: Uint8Array, truncated: boolean, contentType: s
         // Labelled JSON but not JSON: keep it as text.
       }
     }
-    const clean = redactor.text(text);
-    return { body: truncated ? trimPartialSecret(clean, secrets) : clean, bodyEncoding: 'text' };
+    // A cut-off tail first, then the rest: a tail of 8 or more would otherwise leave [REDACTED] where it was.
+    return { body: redactor.text(truncated ? trimPartialSecret(text, secrets) : text), bodyEncoding: 'text' };
   }
   // Binary: the tail is trimmed byte-wise (latin1 maps each byte to one char) against the secrets' UTF-8 bytes.
-  let latin1 = Buffer.from(redactor.bytes(bytes)).toString('latin1');
-  if (truncated) latin1 = trimPartialSecret(latin1, secrets.map((s) => Buffer.from(s, 'utf8').toString('latin1')));
-  return { body: Buffer.from(latin1, 'latin1').toString('base64'), bodyEncoding: 'base64' };
+  const kept = truncated ? Buffer.from(trimPartialSecret(Buffer.from(bytes).toString('latin1'), secrets.map((s) => Buffer.from(s, 'utf8').toString('latin1'))), 'latin1') : bytes;
+  return { body: Buffer.from(redactor.bytes(kept)).toString('base64'), bodyEncoding: 'base64' };
 }
 
 /** Response headers worth keeping: content description, caching validators, redirects, request ids, rate limits. Never set-cookie. */

@@ -1,5 +1,5 @@
 import type { ActionRecord, ExecutionResult } from '../../domain/action-record.js';
-import type { Redactor } from '../../domain/redact-secrets.js';
+import type { Redactor, RedactorOptions } from '../../domain/redact-secrets.js';
 import { createRedactor } from '../../domain/redact-secrets.js';
 import type { Executor } from '../../ports/executor.js';
 import type { McpUpstreams } from '../../mcp/mcp-upstreams.js';
@@ -8,8 +8,8 @@ export interface McpExecutorOptions {
   upstreams: McpUpstreams;
   /** Every secret value of the config: redacted from results and errors. */
   secrets: readonly string[];
-  /** Shortest run of a secret's characters that is redacted (config `redaction.window`). */
-  redactWindow?: number;
+  /** The run length and which secrets are credentials (LoadedConfig.credentials); see createRedactor. */
+  redaction?: RedactorOptions;
   /** Results larger than this (as JSON) are replaced by an error result. */
   maxResultBytes: number;
 }
@@ -28,7 +28,7 @@ function failure(code: string, message: string, redactor: Redactor): Result {
  */
 export function createMcpExecutor(opts: McpExecutorOptions): Executor {
   // One automaton for every secret and form, built here once.
-  const redactor = createRedactor(opts.secrets, opts.redactWindow);
+  const redactor = createRedactor(opts.secrets, opts.redaction);
   return {
     async execute(action: ActionRecord, signal?: AbortSignal): Promise<Result> {
       const upstream = opts.upstreams.get(action.target);
