@@ -1,17 +1,25 @@
+import type { TaggedPattern } from './redact-automaton.js';
+
 /**
- * The forms a secret may come back in, as byte patterns for the redaction automata.
+ * The forms a secret may come back in, as byte patterns for one redaction automaton.
  * A "run" is `window` consecutive bytes of the secret's UTF-8 (the whole secret when it
  * is shorter): any run of `window` characters holds one, so finding every byte run finds
- * every character run.
+ * every character run. For each run:
  *
- * - text automaton (bytes folded: ASCII case, and `+` with space): each run as written
- *   (so upper-, lower- or mixed-case), its hex (either case), and each run of `window`
- *   UTF-16 code units in UTF-16LE and UTF-16BE. URL-encoded forms need no patterns of
- *   their own: the text is also fed percent-decoded (redact-secrets.ts), and `+` for
- *   space is the fold.
- * - base64 automaton (case-sensitive; `-` and `_` folded onto `+` and `/`, so base64url
- *   too): for each run and each of the 3 alignments it may have inside a larger blob,
- *   the characters that the run's bits alone determine.
+ * - as written; the fold below makes it match in any ASCII case;
+ * - its hex (either case, by the same fold);
+ * - in UTF-16LE and UTF-16BE (runs of `window` UTF-16 code units);
+ * - in base64 and base64url: for each of the 3 alignments the run may have inside a
+ *   larger blob, the characters that the run's bits alone determine (its "core").
+ *
+ * URL-encoded forms need no patterns: the text is also fed percent-decoded
+ * (redact-secrets.ts), and `+` for space is part of the fold.
+ *
+ * One fold for all forms keeps it to one table lookup per byte: ASCII case, space with
+ * `+`, and base64url's `-` and `_` with `+` and `/`. Base64 is thus matched without
+ * regard to case: a 10-character core still carries about 50 bits, so random base64
+ * matches it about once in 10^15 windows; runs as written merely also match with `-`,
+ * `_` or a space in place of `+`, `/` or a `-`.
  */
 
 /** The default and smallest run length: shorter runs of a secret (six letters of a word) are ordinary text. */
@@ -23,20 +31,15 @@ const MIN_SECRET = 4;
 /** A base64 core shorter than this (under 48 bits) would match random base64 too often. */
 const MIN_BASE64_CORE = 8;
 
-export function foldText(b: number): number {
+export function foldByte(b: number): number {
   if (b >= 0x41 && b <= 0x5a) return b | 0x20;
-  return b === 0x20 ? 0x2b : b;
-}
-
-export function foldBase64(b: number): number {
-  if (b === 0x2d) return 0x2b; // - → +
+  if (b === 0x20 || b === 0x2d) return 0x2b; // space and - → +
   return b === 0x5f ? 0x2f : b; // _ → /
 }
 
-export interface SecretPatterns {
-  text: Uint8Array[];
-  base64: Uint8Array[];
-}
+/** Pattern tags: a base64 match is widened over the characters only partly the secret's. */
+export const TAG_PLAIN = 0;
+export const TAG_BASE64 = 1;
 
 const ascii = (s: string) => Buffer.from(s, 'latin1');
 
@@ -70,25 +73,28 @@ export interface SecretSpec {
 }
 
 /** Every pattern of every secret, deduplicated. */
-export function secretPatterns(secrets: readonly SecretSpec[]): SecretPatterns {
-  const text = new Map<string, Uint8Array>();
-  const base64 = new Map<string, Uint8Array>();
-  const add = (m: Map<string, Uint8Array>, p: Uint8Array) => m.set(Buffer.from(p).toString('latin1'), p);
+export function secretPatterns(secrets: readonly SecretSpec[]): TaggedPattern[] {
+  const out = new Map<string, TaggedPattern>();
+  const add = (tag: number, bytes: Uint8Array) => {
+    const key = Buffer.from(bytes).toString('latin1');
+    // A pattern that is both plain and base64 keeps the base64 tag (wider span).
+    if (out.get(key)?.tag !== TAG_BASE64) out.set(key, { bytes, tag });
+  };
   for (const { value: secret, window } of secrets) {
     if (secret.length < MIN_SECRET) continue;
     const bytes = Buffer.from(secret, 'utf8');
     for (const run of runs(bytes, window, (a, b) => bytes.subarray(a, b))) {
-      add(text, run);
-      add(text, ascii(run.toString('hex')));
+      add(TAG_PLAIN, run);
+      add(TAG_PLAIN, ascii(run.toString('hex')));
       for (let align = 0; align < 3; align++) {
         const core = base64Core(run, align);
-        if (core.length >= MIN_BASE64_CORE) add(base64, ascii(core));
+        if (core.length >= MIN_BASE64_CORE) add(TAG_BASE64, ascii(core));
       }
     }
     for (const run of runs(secret, window, (a, b) => secret.slice(a, b))) {
-      add(text, utf16(run, true));
-      add(text, utf16(run, false));
+      add(TAG_PLAIN, utf16(run, true));
+      add(TAG_PLAIN, utf16(run, false));
     }
   }
-  return { text: [...text.values()], base64: [...base64.values()] };
+  return [...out.values()];
 }

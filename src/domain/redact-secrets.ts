@@ -1,6 +1,6 @@
 import type { ByteAutomaton } from './redact-automaton.js';
 import { buildByteAutomaton } from './redact-automaton.js';
-import { foldBase64, foldText, MIN_REDACT_WINDOW, secretPatterns } from './redact-forms.js';
+import { foldByte, MIN_REDACT_WINDOW, secretPatterns, TAG_BASE64 } from './redact-forms.js';
 import { credentialCores, REDACTED } from './redact.js';
 
 export { REDACTED };
@@ -55,79 +55,102 @@ for (let i = 0; i < 16; i++) HEX['0123456789abcdef'.charCodeAt(i)] = HEX['012345
 const B64 = new Uint8Array(256);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_') B64[c.charCodeAt(0)] = 1;
 
-/** A source the scanner reads: a string (UTF-16 code units) or bytes. */
-interface Source {
-  readonly length: number;
-  at(i: number): number;
+const SCRATCH = new Uint8Array(4);
+
+/** Widens a base64 match by the characters only partly the secret's, and its `=` padding. */
+function widenBase64(text: string, s: number, e: number, spans: Spans): void {
+  const n = text.length;
+  if (s > 0 && text.charCodeAt(s - 1) < 0x80 && B64[text.charCodeAt(s - 1)]) s--;
+  if (e < n && text.charCodeAt(e) < 0x80 && B64[text.charCodeAt(e)]) e++;
+  for (let pad = 0; pad < 2 && e < n && text.charCodeAt(e) === 0x3d; pad++) e++;
+  spans.add(s, e);
 }
 
+/** Records a match ending in the state at row offset `at`, from source index `from` to `to`; returns the offset. */
+function hit(a: ByteAutomaton, text: string, at: number, from: number, to: number, spans: Spans): number {
+  if (a.tag[at / a.width] === TAG_BASE64) widenBase64(text, from, to, spans);
+  else spans.add(from, to);
+  return at;
+}
+
+const isHexAt = (text: string, i: number) => {
+  const c = text.charCodeAt(i);
+  return c < 0x80 && HEX[c]! >= 0;
+};
+
 /**
- * Feeds one view of the source (as written, or percent-decoded) through both automata,
- * adding the span of every match. A base64 match is widened by the characters that are
- * only partly the secret's, and its `=` padding.
+ * Feeds one view of `text` (as written, or percent-decoded) through the automaton and
+ * adds the span of every match. A string is fed as its UTF-8 bytes; in `bytes` mode
+ * each code unit is a byte (the latin1 reading of a binary body). The hot loop is kept
+ * free of closures and property reads: this runs over every byte of every response.
  */
-function scan(src: Source, isString: boolean, decode: boolean, t: ByteAutomaton, b: ByteAutomaton, ring: Int32Array, spans: Spans): void {
+function scan(text: string, bytes: boolean, decode: boolean, a: ByteAutomaton, ring: Int32Array, spans: Spans): void {
   const mask = ring.length - 1;
-  const { classOf: tc, width: tw, next: tn, longest: tl } = t;
-  const { classOf: bc, width: bw, next: bn, longest: bl } = b;
-  const n = src.length;
-  let ts = 0;
-  let bs = 0;
+  const classOf = a.classOf;
+  const next = a.next;
+  const buf = SCRATCH;
+  const n = text.length;
+  let state = 0;
   let k = 0;
-  const feed = (byte: number, from: number, to: number) => {
-    ring[k & mask] = from;
-    ts = tn[ts * tw + tc[byte]!]!;
-    let len = tl[ts]!;
-    if (len !== 0) spans.add(ring[(k - len + 1) & mask]!, to);
-    bs = bn[bs * bw + bc[byte]!]!;
-    len = bl[bs]!;
-    if (len !== 0) {
-      let s = ring[(k - len + 1) & mask]!;
-      let e = to;
-      if (s > 0 && B64[src.at(s - 1) & 0xff] && src.at(s - 1) < 0x80) s--;
-      if (e < n && B64[src.at(e) & 0xff] && src.at(e) < 0x80) e++;
-      for (let pad = 0; pad < 2 && e < n && src.at(e) === 0x3d; pad++) e++;
-      spans.add(s, e);
-    }
-    k++;
-  };
   for (let i = 0; i < n; ) {
-    const c = src.at(i);
-    if (decode && c === 0x25 && i + 2 < n && HEX[src.at(i + 1) & 0xff]! >= 0 && HEX[src.at(i + 2) & 0xff]! >= 0 && src.at(i + 1) < 0x80 && src.at(i + 2) < 0x80) {
-      feed(HEX[src.at(i + 1)]! * 16 + HEX[src.at(i + 2)]!, i, i + 3);
-      i += 3;
-    } else if (c < 0x80 || !isString) {
-      feed(c, i, i + 1);
+    const c = text.charCodeAt(i);
+    // One byte, the common case, without the scratch buffer.
+    if ((c < 0x80 || bytes) && (c !== 0x25 || !decode)) {
+      ring[k & mask] = i;
+      state = next[state + classOf[c]!]!;
+      if (state < 0) state = hit(a, text, -state, ring[(k - a.longest[-state / a.width]! + 1) & mask]!, i + 1, spans);
+      k++;
       i++;
+      continue;
+    }
+    let count = 1;
+    let to = i + 1;
+    if (c < 0x80 || bytes) {
+      if (i + 2 < n && isHexAt(text, i + 1) && isHexAt(text, i + 2)) {
+        buf[0] = HEX[text.charCodeAt(i + 1)]! * 16 + HEX[text.charCodeAt(i + 2)]!;
+        to = i + 3;
+      } else buf[0] = c;
     } else if (c < 0x800) {
-      feed(0xc0 | (c >> 6), i, i + 1);
-      feed(0x80 | (c & 0x3f), i, i + 1);
-      i++;
+      buf[0] = 0xc0 | (c >> 6);
+      buf[1] = 0x80 | (c & 0x3f);
+      count = 2;
     } else {
       let cp = c;
-      let w = 1;
       if (c >= 0xd800 && c <= 0xdfff) {
-        const d = i + 1 < n ? src.at(i + 1) : 0;
+        const d = i + 1 < n ? text.charCodeAt(i + 1) : 0;
         if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
           cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-          w = 2;
+          to = i + 2;
         } else cp = 0xfffd; // a lone surrogate, as TextEncoder writes it
       }
       if (cp >= 0x10000) {
-        feed(0xf0 | (cp >> 18), i, i + w);
-        feed(0x80 | ((cp >> 12) & 0x3f), i, i + w);
-      } else feed(0xe0 | (cp >> 12), i, i + w);
-      feed(0x80 | ((cp >> 6) & 0x3f), i, i + w);
-      feed(0x80 | (cp & 0x3f), i, i + w);
-      i += w;
+        buf[0] = 0xf0 | (cp >> 18);
+        buf[1] = 0x80 | ((cp >> 12) & 0x3f);
+        buf[2] = 0x80 | ((cp >> 6) & 0x3f);
+        buf[3] = 0x80 | (cp & 0x3f);
+        count = 4;
+      } else {
+        buf[0] = 0xe0 | (cp >> 12);
+        buf[1] = 0x80 | ((cp >> 6) & 0x3f);
+        buf[2] = 0x80 | (cp & 0x3f);
+        count = 3;
+      }
     }
+    for (let j = 0; j < count; j++) {
+      ring[k & mask] = i;
+      // Table entries are row offsets, negative when a pattern ends in that state.
+      state = next[state + classOf[buf[j]!]!]!;
+      if (state < 0) state = hit(a, text, -state, ring[(k - a.longest[-state / a.width]! + 1) & mask]!, to, spans);
+      k++;
+    }
+    i = to;
   }
 }
 
-function spansOf(src: Source, isString: boolean, hasPercent: boolean, t: ByteAutomaton, b: ByteAutomaton, ring: Int32Array): Array<[number, number]> {
+function spansOf(text: string, bytes: boolean, a: ByteAutomaton, ring: Int32Array): Array<[number, number]> {
   const spans = new Spans();
-  scan(src, isString, false, t, b, ring, spans);
-  if (hasPercent) scan(src, isString, true, t, b, ring, spans);
+  scan(text, bytes, false, a, ring, spans);
+  if (text.includes('%')) scan(text, bytes, true, a, ring, spans);
   return spans.starts.length ? spans.union() : [];
 }
 
@@ -147,17 +170,16 @@ export function createRedactor(secrets: readonly string[], options: RedactorOpti
   const runs = new Set(options.credentials ?? secrets.flatMap((s) => (s.length > 0 && !/\s/.test(s) ? [s] : credentialCores(s))));
   const sorted = Object.freeze([...new Set([...secrets, ...runs])].sort((a, b) => b.length - a.length));
   const patterns = secretPatterns(sorted.map((value) => ({ value, window: runs.has(value) ? window : value.length })));
-  const t = buildByteAutomaton(patterns.text, foldText);
-  const b = buildByteAutomaton(patterns.base64, foldBase64);
-  const empty = patterns.text.length === 0 && patterns.base64.length === 0;
+  const automaton = buildByteAutomaton(patterns, foldByte);
+  const empty = patterns.length === 0;
   let size = 1;
-  while (size < Math.max(t.maxLength, b.maxLength, 1)) size *= 2;
+  while (size < automaton.maxLength) size *= 2;
   // Reused by every call: scanning is synchronous, so calls never interleave.
   const ring = new Int32Array(size);
 
   function text(s: string): string {
     if (empty || s.length === 0) return s;
-    const spans = spansOf({ length: s.length, at: (i) => s.charCodeAt(i) }, true, s.includes('%'), t, b, ring);
+    const spans = spansOf(s, false, automaton, ring);
     if (spans.length === 0) return s;
     let out = '';
     let at = 0;
@@ -170,7 +192,7 @@ export function createRedactor(secrets: readonly string[], options: RedactorOpti
 
   function bytes(bs: Uint8Array): Uint8Array {
     if (empty || bs.length === 0) return bs;
-    const spans = spansOf({ length: bs.length, at: (i) => bs[i]! }, false, bs.includes(0x25), t, b, ring);
+    const spans = spansOf(Buffer.from(bs.buffer, bs.byteOffset, bs.byteLength).toString('latin1'), true, automaton, ring);
     if (spans.length === 0) return bs;
     const parts: Uint8Array[] = [];
     let at = 0;
