@@ -6,7 +6,6 @@ import { webhookName } from './config/channels-schema.js';
 import { parseDuration } from './domain/duration.js';
 import { isAppError } from './domain/errors.js';
 import type { Redactor } from './domain/redact-secrets.js';
-import { createRedactor } from './domain/redact-secrets.js';
 import { reviewCard } from './domain/review-card.js';
 import { deliveriesRoutes } from './http/deliveries-routes.js';
 import type { Authenticator } from './ports/authenticator.js';
@@ -59,9 +58,8 @@ export async function createChannels(args: {
   logger: Logger;
   clock: Clock;
   publicUrl(): string;
-  secrets: readonly string[];
-  /** The secrets any run of which is redacted (LoadedConfig.credentials). */
-  credentials: readonly string[];
+  /** The config's redactor: errors are recorded without secrets. */
+  redactor: Redactor;
   bodyLimit: number;
 }): Promise<ChannelsRuntime> {
   const { config, store, logger, clock } = args;
@@ -70,8 +68,7 @@ export async function createChannels(args: {
   if (!c) return { plugins, start: async () => {}, close: async () => {} };
 
   const log = logger.child({ component: 'channels' });
-  const redactor = createRedactor(args.secrets, { window: config.redaction.window, credentials: args.credentials });
-  const timeoutMs = parseDuration(c.delivery.timeout);
+    const timeoutMs = parseDuration(c.delivery.timeout);
   const directory = createHumanDirectory(config.humans);
   const chatReviews = createChatReviews({ reviews: args.reviews, store });
   const remember = (key: string) => {
@@ -157,7 +154,7 @@ export async function createChannels(args: {
           concurrency: c.delivery.concurrency,
           intervalMs: c.delivery.intervalMs,
           retentionMs: parseDuration(c.delivery.retention),
-          describe: (e) => describeError(e, redactor),
+          describe: (e) => describeError(e, args.redactor),
           onError: (e, context) => {
             if (isAppError(e) && e.code === 'STORAGE_ERROR') log.error({ err: e, context }, 'channel delivery could not be recorded');
             else log.error({ err: e, context }, 'channel delivery failed');

@@ -16,6 +16,10 @@ const REDACTED_BYTES = Buffer.from(REDACTED, 'latin1');
 export interface Redactor {
   /** The secrets, longest first (for callers that need them whole, e.g. a cut-off tail). */
   readonly secrets: readonly string[];
+  /** The secrets matched by runs (the others only whole). */
+  readonly credentials: ReadonlySet<string>;
+  /** Size of the automaton, for benchmarks: states and bytes of its table. */
+  readonly size: { states: number; bytes: number };
   text(s: string): string;
   /** Bytes scanned as bytes (UTF-8, UTF-16, hex, base64...), before they are encoded for storage. */
   bytes(b: Uint8Array): Uint8Array;
@@ -172,10 +176,10 @@ export function createRedactor(secrets: readonly string[], options: RedactorOpti
   const patterns = secretPatterns(sorted.map((value) => ({ value, window: runs.has(value) ? window : value.length })));
   const automaton = buildByteAutomaton(patterns, foldByte);
   const empty = patterns.length === 0;
-  let size = 1;
-  while (size < automaton.maxLength) size *= 2;
+  let ringSize = 1;
+  while (ringSize < automaton.maxLength) ringSize *= 2;
   // Reused by every call: scanning is synchronous, so calls never interleave.
-  const ring = new Int32Array(size);
+  const ring = new Int32Array(ringSize);
 
   function text(s: string): string {
     if (empty || s.length === 0) return s;
@@ -217,5 +221,6 @@ export function createRedactor(secrets: readonly string[], options: RedactorOpti
     return value;
   }
 
-  return Object.freeze({ secrets: sorted, text, bytes, deep });
+  const size = { states: automaton.longest.length, bytes: automaton.next.byteLength };
+  return Object.freeze({ secrets: sorted, credentials: runs, size, text, bytes, deep });
 }

@@ -7,7 +7,7 @@ import { executionFailure } from '../../domain/execution-failure.js';
 import { isAppError } from '../../domain/errors.js';
 import { checkHttpAction, checkRedirect } from '../../domain/http-request-check.js';
 import { credentialCores } from '../../domain/redact.js';
-import type { RedactorOptions } from '../../domain/redact-secrets.js';
+import type { Redactor, RedactorOptions } from '../../domain/redact-secrets.js';
 import { createRedactor } from '../../domain/redact-secrets.js';
 import type { Executor } from '../../ports/executor.js';
 import { describeFetchError } from './http-fetch-error.js';
@@ -18,10 +18,12 @@ import { prepareHttpTarget, targetCredentials, targetSecrets } from './http-targ
 
 export interface HttpExecutorOptions {
   targets: Record<string, HttpTargetConfig>;
-  /** Every secret value to redact (LoadedConfig.secrets). */
-  secrets: readonly string[];
+  /** Every secret value to redact (LoadedConfig.secrets); the targets' own are added. */
+  secrets?: readonly string[];
   /** The run length and which secrets are credentials (LoadedConfig.credentials); see createRedactor. */
   redaction?: RedactorOptions;
+  /** The config's redactor, shared: used when it covers every target's credentials, else one is built. */
+  redactor?: Redactor;
   /** Injected for tests; Node's built-in fetch (undici) otherwise. */
   fetch?: typeof fetch;
 }
@@ -48,15 +50,17 @@ const refuse = (refused: ExecutionFailureCode, message: string): Refusal => ({ r
  */
 export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
   const targets = new Map<string, PreparedHttpTarget>();
-  const secretSet = new Set(opts.secrets);
-  const credentials = new Set(opts.redaction?.credentials ?? opts.secrets.flatMap(credentialCores));
+  const given = opts.redactor;
+  const secretSet = new Set([...(opts.secrets ?? []), ...(given?.secrets ?? [])]);
+  const credentials = new Set([...(opts.redaction?.credentials ?? [...secretSet].flatMap(credentialCores)), ...(given?.credentials ?? [])]);
   for (const [name, cfg] of Object.entries(opts.targets)) {
     targets.set(name, prepareHttpTarget(name, cfg));
     for (const s of targetSecrets(cfg)) secretSet.add(s);
     for (const s of targetCredentials(cfg)) credentials.add(s);
   }
-  // One automaton for every secret and form, built here once.
-  const redactor = createRedactor([...secretSet], { ...opts.redaction, credentials: [...credentials] });
+  // One automaton for every secret and form, built once: the config's when it covers every target.
+  const covers = (r: Redactor) => [...secretSet].every((s) => r.secrets.includes(s)) && [...credentials].every((s) => r.credentials.has(s));
+  const redactor = given && covers(given) ? given : createRedactor([...secretSet], { ...opts.redaction, credentials: [...credentials] });
   const doFetch = opts.fetch ?? fetch;
   const clean = (message: string) => redactor.text(message);
 

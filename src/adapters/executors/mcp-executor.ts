@@ -7,9 +7,11 @@ import type { McpUpstreams } from '../../mcp/mcp-upstreams.js';
 export interface McpExecutorOptions {
   upstreams: McpUpstreams;
   /** Every secret value of the config: redacted from results and errors. */
-  secrets: readonly string[];
+  secrets?: readonly string[];
   /** The run length and which secrets are credentials (LoadedConfig.credentials); see createRedactor. */
   redaction?: RedactorOptions;
+  /** The config's redactor, shared (built from `secrets` otherwise). */
+  redactor?: Redactor;
   /** Results larger than this (as JSON) are replaced by an error result. */
   maxResultBytes: number;
 }
@@ -28,7 +30,7 @@ function failure(code: string, message: string, redactor: Redactor): Result {
  */
 export function createMcpExecutor(opts: McpExecutorOptions): Executor {
   // One automaton for every secret and form, built here once.
-  const redactor = createRedactor(opts.secrets, opts.redaction);
+  const redactor = opts.redactor ?? createRedactor(opts.secrets ?? [], opts.redaction);
   return {
     async execute(action: ActionRecord, signal?: AbortSignal): Promise<Result> {
       const upstream = opts.upstreams.get(action.target);
