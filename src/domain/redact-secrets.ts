@@ -88,15 +88,15 @@ const isHexAt = (text: string, i: number) => {
  * each code unit is a byte (the latin1 reading of a binary body). The hot loop is kept
  * free of closures and property reads: this runs over every byte of every response.
  */
-function scan(text: string, bytes: boolean, decode: boolean, a: ByteAutomaton, ring: Int32Array, spans: Spans): void {
+function scan(text: string, bytes: boolean, decode: boolean, a: ByteAutomaton, ring: Int32Array, spans: Spans, from = 0, end = text.length): void {
   const mask = ring.length - 1;
   const classOf = a.classOf;
   const next = a.next;
   const buf = SCRATCH;
-  const n = text.length;
+  const n = end;
   let state = 0;
   let k = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = from; i < n; ) {
     const c = text.charCodeAt(i);
     // One byte, the common case, without the scratch buffer.
     if ((c < 0x80 || bytes) && (c !== 0x25 || !decode)) {
@@ -154,7 +154,21 @@ function scan(text: string, bytes: boolean, decode: boolean, a: ByteAutomaton, r
 function spansOf(text: string, bytes: boolean, a: ByteAutomaton, ring: Int32Array): Array<[number, number]> {
   const spans = new Spans();
   scan(text, bytes, false, a, ring, spans);
-  if (text.includes('%')) scan(text, bytes, true, a, ring, spans);
+  // The percent-decoded view differs only around escapes, and a match that holds one
+  // lies within maxLength bytes of it (at most 3 source characters a byte): only those
+  // stretches are fed again.
+  const reach = 3 * a.maxLength;
+  for (let p = text.indexOf('%'); p >= 0; ) {
+    const from = Math.max(0, p - reach);
+    let to = p + 3 + reach;
+    let q = text.indexOf('%', p + 1);
+    while (q >= 0 && q < to) {
+      to = q + 3 + reach;
+      q = text.indexOf('%', q + 1);
+    }
+    scan(text, bytes, true, a, ring, spans, from, Math.min(text.length, to));
+    p = q;
+  }
   return spans.starts.length ? spans.union() : [];
 }
 
