@@ -151,8 +151,9 @@ function scan(text: string, bytes: boolean, decode: boolean, a: ByteAutomaton, r
   }
 }
 
-function spansOf(text: string, bytes: boolean, a: ByteAutomaton, ring: Int32Array): Array<[number, number]> {
-  const spans = new Spans();
+function spansOf(text: string, bytes: boolean, a: ByteAutomaton, ring: Int32Array, spans: Spans): Array<[number, number]> {
+  spans.starts.length = 0;
+  spans.ends.length = 0;
   scan(text, bytes, false, a, ring, spans);
   // The percent-decoded view differs only around escapes, and a match that holds one
   // lies within maxLength bytes of it (at most 3 source characters a byte): only those
@@ -192,16 +193,19 @@ export function createRedactor(secrets: readonly string[], options: RedactorOpti
   const empty = patterns.length === 0;
   let ringSize = 1;
   while (ringSize < automaton.maxLength) ringSize *= 2;
-  // Reused by every call: scanning is synchronous, so calls never interleave.
+  // Reused by every call (ring and spans): scanning is synchronous, so calls never interleave.
   const ring = new Int32Array(ringSize);
+  const spans = new Spans();
+  // A string this short cannot hold the shortest pattern (at most 3 UTF-8 bytes a code unit).
+  const shortest = Math.ceil(automaton.minLength / 3);
 
   function text(s: string): string {
-    if (empty || s.length === 0) return s;
-    const spans = spansOf(s, false, automaton, ring);
-    if (spans.length === 0) return s;
+    if (empty || s.length < shortest) return s;
+    const found = spansOf(s, false, automaton, ring, spans);
+    if (found.length === 0) return s;
     let out = '';
     let at = 0;
-    for (const [from, to] of spans) {
+    for (const [from, to] of found) {
       out += s.slice(at, from) + REDACTED;
       at = to;
     }
@@ -210,11 +214,11 @@ export function createRedactor(secrets: readonly string[], options: RedactorOpti
 
   function bytes(bs: Uint8Array): Uint8Array {
     if (empty || bs.length === 0) return bs;
-    const spans = spansOf(Buffer.from(bs.buffer, bs.byteOffset, bs.byteLength).toString('latin1'), true, automaton, ring);
-    if (spans.length === 0) return bs;
+    const found = spansOf(Buffer.from(bs.buffer, bs.byteOffset, bs.byteLength).toString('latin1'), true, automaton, ring, spans);
+    if (found.length === 0) return bs;
     const parts: Uint8Array[] = [];
     let at = 0;
-    for (const [from, to] of spans) {
+    for (const [from, to] of found) {
       parts.push(bs.subarray(at, from), REDACTED_BYTES);
       at = to;
     }
