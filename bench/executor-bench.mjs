@@ -2,6 +2,7 @@
 // (1) the pure safety check that also runs at submission, against bare URL parsing;
 // (2) a full execution against a loopback server, against a raw fetch of the same request.
 import { createServer } from 'node:http';
+import { loadavg } from 'node:os';
 import { checkHttpAction } from '../dist/domain/http-request-check.js';
 import { createHttpExecutor } from '../dist/adapters/executors/http-executor.js';
 import { fingerprintOf } from '../dist/domain/action.js';
@@ -108,7 +109,8 @@ baseline is the exact, case-sensitive match it replaced; the automaton finds any
 run of ${SECRETS.length} secrets (${SECRETS.map((x) => x.length).join(', ')} characters) as
 written, in any case, URL-encoded, hex, base64/base64url at 3 alignments and UTF-16LE/BE:
 one pass per view (two when the text holds \`%\`, as these JSON lines do). Built once per
-config in ${buildMs.toFixed(0)} ms: ${states} states, a ${(tableBytes / 2 ** 20).toFixed(1)} MiB table.
+config in ${buildMs.toFixed(0)} ms: ${states} states, a ${(tableBytes / 2 ** 20).toFixed(1)} MiB table. Load average
+during the run: ${loadavg()[0].toFixed(1)} (medians suffer when other processes share the cores).
 
 | Response text (no secret in it) | exact match median µs | automaton median µs | automaton p99 µs | automaton MiB/s | vs exact |
 |---|---|---|---|---|---|

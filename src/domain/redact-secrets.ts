@@ -156,9 +156,10 @@ function spansOf(text: string, bytes: boolean, a: ByteAutomaton, ring: Int32Arra
   spans.ends.length = 0;
   scan(text, bytes, false, a, ring, spans);
   // The percent-decoded view differs only around escapes, and a match that holds one
-  // lies within maxLength bytes of it (at most 3 source characters a byte): only those
-  // stretches are fed again.
-  const reach = 3 * a.maxLength;
+  // lies within maxLength bytes of it. Between escapes of one stretch every character
+  // is at least one byte, so maxLength characters on either side of a stretch of escapes
+  // (each within reach of the next) hold any such match: only those stretches are fed again.
+  const reach = a.maxLength;
   for (let p = text.indexOf('%'); p >= 0; ) {
     const from = Math.max(0, p - reach);
     let to = p + 3 + reach;
