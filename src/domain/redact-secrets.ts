@@ -227,18 +227,28 @@ export function createRedactor(secrets: readonly string[], options: RedactorOpti
     return Buffer.concat(parts);
   }
 
-  function deep<T>(value: T): T {
-    if (empty) return value;
-    if (typeof value === 'string') return text(value) as T;
-    if (Array.isArray(value)) return value.map((v: unknown) => deep(v)) as T;
+  /** Keys repeat across the objects of an array: each is redacted once per call. */
+  function copy(value: unknown, keys: Map<string, string>): unknown {
+    if (typeof value === 'string') return text(value);
+    if (Array.isArray(value)) return value.map((v: unknown) => copy(v, keys));
     if (value && typeof value === 'object') {
-      // defineProperty, not assignment: assigning a `__proto__` key would set the prototype and drop the key.
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) Object.defineProperty(out, text(k), { value: deep(v), enumerable: true, writable: true, configurable: true });
-      return out as T;
+      for (const [k, v] of Object.entries(value)) {
+        let key = keys.get(k);
+        if (key === undefined) keys.set(k, (key = text(k)));
+        // Assigning `__proto__` would set the prototype and drop the key: define it as data.
+        if (key === '__proto__') Object.defineProperty(out, key, { value: copy(v, keys), enumerable: true, writable: true, configurable: true });
+        else out[key] = copy(v, keys);
+      }
+      return out;
     }
     return value;
   }
+
+  function deep<T>(value: T): T {
+    return empty ? value : (copy(value, new Map()) as T);
+  }
+
 
   const size = { states: automaton.longest.length, bytes: automaton.next.byteLength };
   return Object.freeze({ secrets: sorted, credentials: runs, size, text, bytes, deep });
