@@ -51,8 +51,9 @@ const refuse = (refused: ExecutionFailureCode, message: string): Refusal => ({ r
 export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
   const targets = new Map<string, PreparedHttpTarget>();
   const given = opts.redactor;
-  const secretSet = new Set([...(opts.secrets ?? []), ...(given?.secrets ?? [])]);
-  const credentials = new Set([...(opts.redaction?.credentials ?? [...secretSet].flatMap(credentialCores)), ...(given?.credentials ?? [])]);
+  const secretSet = new Set([...(given?.secrets ?? []), ...(opts.secrets ?? [])]);
+  // The given redactor knows which of its secrets are credentials (a URL from the environment is not).
+  const credentials = new Set(given ? given.credentials : (opts.redaction?.credentials ?? (opts.secrets ?? []).flatMap(credentialCores)));
   for (const [name, cfg] of Object.entries(opts.targets)) {
     targets.set(name, prepareHttpTarget(name, cfg));
     for (const s of targetSecrets(cfg)) secretSet.add(s);
