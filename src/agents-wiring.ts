@@ -5,6 +5,7 @@ import type { ActionRequest } from './domain/action.js';
 import type { DecisionExtras } from './domain/decision-extras.js';
 import { AppError } from './domain/errors.js';
 import type { TargetCatalog } from './domain/target-catalog.js';
+import type { Redactor } from './domain/redact-secrets.js';
 import { claudeCodeRoutes } from './integrations/claude-code-routes.js';
 import type { McpGateway } from './mcp/mcp-gateway.js';
 import type { Authenticator } from './ports/authenticator.js';
@@ -46,6 +47,7 @@ export async function createAgentWays(deps: {
   targets: TargetCatalog;
   clock: Clock;
   logger: Logger;
+  redactor: Redactor;
   publicUrl(): string;
 }): Promise<AgentWays> {
   const { config } = deps.loaded;
@@ -58,7 +60,7 @@ export async function createAgentWays(deps: {
           import('./mcp/mcp-upstreams.js'),
         ]);
         const upstreams = createMcpUpstreams(config.mcp.servers);
-        return { upstreams, createMcpGateway, mcpHttpRoutes, executor: createMcpExecutor({ upstreams, secrets: deps.loaded.secrets, maxResultBytes: MAX_MCP_RESULT_BYTES }) };
+        return { upstreams, createMcpGateway, mcpHttpRoutes, executor: createMcpExecutor({ upstreams, secrets: deps.loaded.secrets, redactor: deps.redactor, maxResultBytes: MAX_MCP_RESULT_BYTES }) };
       })()
     : undefined;
   let started: { held: HeldCallService; gateway?: McpGateway } | undefined;

@@ -5,7 +5,7 @@ import type { Config } from './config/schema.js';
 import { webhookName } from './config/channels-schema.js';
 import { parseDuration } from './domain/duration.js';
 import { isAppError } from './domain/errors.js';
-import { redactSecretsInText } from './domain/redact.js';
+import type { Redactor } from './domain/redact-secrets.js';
 import { reviewCard } from './domain/review-card.js';
 import { deliveriesRoutes } from './http/deliveries-routes.js';
 import type { Authenticator } from './ports/authenticator.js';
@@ -37,11 +37,11 @@ export interface ChannelsRuntime {
 const REMEMBER_MS = 24 * 3_600_000;
 
 /** An error as it may be recorded: code and message, with every configured secret removed. */
-export function describeError(e: unknown, secrets: readonly string[]): string {
+export function describeError(e: unknown, redactor: Redactor): string {
   const err = e as { code?: unknown; message?: unknown; name?: unknown; cause?: { code?: unknown } };
   const code = typeof err?.code === 'string' ? err.code : typeof err?.cause?.code === 'string' ? err.cause.code : typeof err?.name === 'string' ? err.name : 'Error';
   const message = typeof err?.message === 'string' ? err.message : String(e);
-  return redactSecretsInText(`${code}: ${message}`, secrets).slice(0, 500);
+  return redactor.text(`${code}: ${message}`).slice(0, 500);
 }
 
 /**
@@ -58,7 +58,8 @@ export async function createChannels(args: {
   logger: Logger;
   clock: Clock;
   publicUrl(): string;
-  secrets: readonly string[];
+  /** The config's redactor: errors are recorded without secrets. */
+  redactor: Redactor;
   bodyLimit: number;
 }): Promise<ChannelsRuntime> {
   const { config, store, logger, clock } = args;
@@ -67,7 +68,7 @@ export async function createChannels(args: {
   if (!c) return { plugins, start: async () => {}, close: async () => {} };
 
   const log = logger.child({ component: 'channels' });
-  const timeoutMs = parseDuration(c.delivery.timeout);
+    const timeoutMs = parseDuration(c.delivery.timeout);
   const directory = createHumanDirectory(config.humans);
   const chatReviews = createChatReviews({ reviews: args.reviews, store });
   const remember = (key: string) => {
@@ -153,7 +154,7 @@ export async function createChannels(args: {
           concurrency: c.delivery.concurrency,
           intervalMs: c.delivery.intervalMs,
           retentionMs: parseDuration(c.delivery.retention),
-          describe: (e) => describeError(e, args.secrets),
+          describe: (e) => describeError(e, args.redactor),
           onError: (e, context) => {
             if (isAppError(e) && e.code === 'STORAGE_ERROR') log.error({ err: e, context }, 'channel delivery could not be recorded');
             else log.error({ err: e, context }, 'channel delivery failed');

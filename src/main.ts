@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { createHttpExecutor } from './adapters/executors/http-executor.js';
 import { createTimeOrderedIds } from './adapters/ids/time-ordered-ids.js';
 import { startAuditLog } from './audit-gateway.js';
@@ -28,6 +28,8 @@ import { createChannels } from './channels-main.js';
 import { buildApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { createLogger } from './logger.js';
+import type { Redactor } from './domain/redact-secrets.js';
+import { createRedactor } from './domain/redact-secrets.js';
 import type { Authenticator } from './ports/authenticator.js';
 import type { Clock } from './ports/clock.js';
 import { systemClock } from './ports/clock.js';
@@ -60,6 +62,8 @@ export interface Gateway {
 
 export interface GatewayOptions {
   logger?: Logger;
+  /** Where the gateway's own logger writes (stdout by default); ignored with `logger`. */
+  logDestination?: DestinationStream;
   clock?: Clock;
   /** Overrides `listen` (tests and the demo pick free ports). */
   listen?: string;
@@ -114,6 +118,8 @@ function processInfo(): ProcessInfo {
 /** The gateway without its HTTP server: store, policy, services, scheduler, MCP gateway. */
 export interface Core {
   store: SqliteStore;
+  /** Removes the config's secrets, in every form, from results, errors and logs: built once. */
+  redactor: Redactor;
   clock: Clock;
   events: ActionEvents;
   policy: PolicyService;
@@ -130,7 +136,8 @@ export interface Core {
 /** Starts everything but HTTP: `serve` adds the API; `countersign mcp` serves MCP over stdio beside it. Wiring only. */
 export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {}): Promise<Core> {
   const { config } = loaded;
-  const logger = opts.logger ?? createLogger(config.log.level);
+  const redactor = createRedactor(loaded.secrets, { window: config.redaction.window, credentials: loaded.credentials });
+  const logger = opts.logger ?? createLogger(config.log.level, opts.logDestination, redactor);
   const clock = opts.clock ?? systemClock;
   const store = createSqliteStore({ path: loaded.storePath });
   const targets = buildTargets(config);
@@ -147,10 +154,10 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   }
   for (const w of first.warnings) logger.warn({ warning: formatIssue(w) }, 'policy warning');
 
-  const ways = await createAgentWays({ loaded, store, policy, targets, clock, logger, publicUrl: () => publicUrl.value });
+  const ways = await createAgentWays({ loaded, store, policy, targets, clock, logger, redactor, publicUrl: () => publicUrl.value });
   const httpTargets = Object.fromEntries(Object.entries(config.targets).filter(([, t]) => t.kind === 'http'));
   const executors: Partial<Record<ActionKind, Executor>> = {
-    http: createHttpExecutor({ targets: httpTargets, secrets: loaded.secrets }),
+    http: createHttpExecutor({ targets: httpTargets, redactor }),
     ...(ways.mcpExecutor ? { mcp: ways.mcpExecutor } : {}),
   };
   const executions = createExecutionService({
@@ -214,6 +221,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   let closing: Promise<void> | undefined;
   return {
     store,
+    redactor,
     clock,
     events,
     policy,
@@ -260,7 +268,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     logger,
     clock: core.clock,
     publicUrl: () => publicUrl.value,
-    secrets: loaded.secrets,
+    redactor: core.redactor,
     bodyLimit: config.server.bodyLimitBytes,
   });
   const app = await buildApp({

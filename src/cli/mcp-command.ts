@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
 import { loadConfig } from '../config/load.js';
-import { createLogger } from '../logger.js';
 import { buildAuthenticator, startCore } from '../main.js';
 import { CliExit, EXIT } from './cli-runtime.js';
 
@@ -24,9 +23,9 @@ export function registerMcpCommand(program: Command): void {
       if (!token) throw new CliExit(EXIT.USAGE, `no token: set ${o.tokenEnv} to the agent's token`);
       const who = await buildAuthenticator(loaded.config).authenticate(token);
       if (!who) throw new CliExit(EXIT.USAGE, `the token in ${o.tokenEnv} is not valid for this gateway`);
-      const logger = createLogger(loaded.config.log.level, pino.destination(2));
       if (!Object.keys(loaded.config.mcp.servers).length) throw new CliExit(EXIT.USAGE, `${o.config}: mcp.servers is empty: there is nothing to serve`);
-      const core = await startCore(loaded, { logger });
+      const core = await startCore(loaded, { logDestination: pino.destination(2) });
+      const { logger } = core;
       const gateway = core.agents.gateway;
       if (!gateway) throw new CliExit(EXIT.FAILURE, 'the MCP gateway did not start');
       // The MCP SDK loads only for this command: every other command (serve included) runs without it.

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ZodError } from 'zod';
 import { AppError } from '../domain/errors.js';
-import { MIN_SECRET_LENGTH, PUBLIC_HEADERS, credentialVariants } from '../domain/redact.js';
+import { MIN_SECRET_LENGTH, PUBLIC_HEADERS, credentialCores, credentialVariants } from '../domain/redact.js';
 import type { SourceIssue } from '../domain/yaml-source.js';
 import { formatIssue, parseYamlSource } from '../domain/yaml-source.js';
 import type { Config } from './schema.js';
@@ -17,6 +17,12 @@ export interface LoadedConfig {
   policyPath: string;
   /** Every secret value the config holds (tokens, injected headers): redacted wherever it might appear. */
   secrets: string[];
+  /**
+   * The secrets any run of which is redacted (tokens, credential parts of injected headers,
+   * chat secrets, MCP env values named like credentials); the other secrets (a whole
+   * `Bearer x` value, a URL or path from the environment) are redacted only whole.
+   */
+  credentials: string[];
 }
 
 export class ConfigError extends AppError {
@@ -83,7 +89,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     file: resolve(file),
     storePath: config.store.sqlite === ':memory:' ? ':memory:' : abs(config.store.sqlite),
     policyPath: abs(config.policy),
-    secrets: collectSecrets(config, ctx.substituted),
+    ...collectSecrets(config, ctx.substituted),
   };
 }
 
@@ -97,22 +103,31 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   return parseConfigText(text, file, env);
 }
 
+/** An MCP server's env variable whose name says it holds a credential. */
+const CREDENTIAL_NAME = /token|secret|key|pass|auth|cred|session|cookie|pat$/i;
+
 /** Tokens, values from the environment, and credential headers: everything that must never be echoed. */
-function collectSecrets(c: Config, substituted: Set<string>): string[] {
+function collectSecrets(c: Config, substituted: Set<string>): { secrets: string[]; credentials: string[] } {
   const out = new Set<string>(substituted);
-  for (const a of c.agents) if (a.token) out.add(a.token);
-  for (const h of c.humans) if (h.token) out.add(h.token);
+  const cred = new Set<string>();
+  for (const a of c.agents) if (a.token) cred.add(a.token);
+  for (const h of c.humans) if (h.token) cred.add(h.token);
   const injected = [...Object.values(c.targets).map((t) => t.headers), ...Object.values(c.mcp.servers).map((s) => ('url' in s ? s.headers : {}))];
-  for (const s of Object.values(c.mcp.servers)) if ('env' in s) for (const v of Object.values(s.env)) out.add(v);
+  for (const s of Object.values(c.mcp.servers)) if ('env' in s) for (const [k, v] of Object.entries(s.env)) (CREDENTIAL_NAME.test(k) ? cred : out).add(v);
   for (const headers of injected) {
-    for (const [k, v] of Object.entries(headers)) if (!PUBLIC_HEADERS.has(k.toLowerCase())) for (const s of credentialVariants(v)) out.add(s);
+    for (const [k, v] of Object.entries(headers)) {
+      if (PUBLIC_HEADERS.has(k.toLowerCase())) continue;
+      for (const s of credentialVariants(v)) out.add(s);
+      for (const s of credentialCores(v)) cred.add(s);
+    }
   }
   const ch = c.channels;
   for (const v of [ch?.slack?.botToken, ch?.slack?.signingSecret, ch?.slack?.socketMode?.appToken, ch?.teams?.appPassword, ...(ch?.webhooks ?? []).map((w) => w.secret)]) {
-    if (v) out.add(v);
+    if (v) cred.add(v);
   }
   // Longest first, so that a secret containing another is replaced whole.
-  return [...out].filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  const list = (s: Set<string>) => [...s].filter((x) => x.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  return { secrets: list(new Set([...out, ...cred])), credentials: list(cred) };
 }
 
 /** Credential header values too short to redact reliably are refused: they would be echoed back. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isDuration } from '../domain/duration.js';
+import { MAX_REDACT_WINDOW, MIN_REDACT_WINDOW } from '../domain/redact-forms.js';
 import { HUMAN_ID, isApproverRef } from '../domain/identity.js';
 import { integrationsSchema, mcpSchema, toolsSchema } from './agents-schema.js';
 import { auditConfigSchema } from './audit-schema.js';
@@ -117,6 +118,21 @@ export const configSchema = z
       .default({ intervalMs: 1000 })
       .describe('The durable scheduler: expiries and escalations are found in the store, never held only in memory.'),
     audit: auditConfigSchema,
+    redaction: z
+      .object({
+        window: z
+          .number()
+          .int()
+          .min(MIN_REDACT_WINDOW)
+          .max(MAX_REDACT_WINDOW)
+          .default(MIN_REDACT_WINDOW)
+          .describe(
+            `Shortest run of consecutive characters of a secret that is redacted from results, errors and logs, in every form (as written, any case, URL-encoded, hex, base64, base64url, UTF-16). At least ${MIN_REDACT_WINDOW}: shorter runs of a secret are ordinary words and would shred responses. Raise it if a secret shares long runs with text its target returns; a target can then echo up to window - 1 characters of it.`,
+          ),
+      })
+      .strict()
+      .default({ window: MIN_REDACT_WINDOW })
+      .describe('How configured secrets are found in what targets send back (docs/executors.md).'),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),

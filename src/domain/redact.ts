@@ -1,3 +1,5 @@
+export const REDACTED = '[REDACTED]';
+
 /** Header names whose values are credentials wherever they appear. */
 export const SENSITIVE_HEADERS = new Set([
   'authorization',
@@ -9,8 +11,6 @@ export const SENSITIVE_HEADERS = new Set([
   'x-amz-security-token',
   'private-token',
 ]);
-
-export const REDACTED = '[REDACTED]';
 
 /**
  * Injected target headers whose values are public. Every other injected header is a
@@ -34,13 +34,24 @@ export const MIN_SECRET_LENGTH = 8;
 
 /** What to redact for a credential header value: the value, its credential part ("Bearer x" → x) and a decoded Basic pair. */
 export function credentialVariants(value: string): string[] {
-  const out = [value];
+  const out = [value, ...credentialCores(value)];
+  const parts = value.trim().split(/\s+/);
+  if (parts.length === 2 && parts[0]?.toLowerCase() === 'basic') out.push(Buffer.from(parts[1]!, 'base64').toString('utf8'));
+  return out.filter((s) => s.length >= MIN_SECRET_LENGTH);
+}
+
+/**
+ * The parts of a credential header value that are secret in every character: the
+ * credential part ("Bearer x" → x) and a Basic password. Any run of them is redacted
+ * (redact-secrets.ts); the whole value, scheme or Basic user name included, only whole:
+ * a run of "Bearer t..." or of a user name is not secret.
+ */
+export function credentialCores(value: string): string[] {
   const parts = value.trim().split(/\s+/);
   const cred = parts[parts.length - 1] ?? '';
-  out.push(cred);
+  const out = [cred];
   if (parts.length === 2 && parts[0]?.toLowerCase() === 'basic') {
     const decoded = Buffer.from(cred, 'base64').toString('utf8');
-    out.push(decoded);
     const colon = decoded.indexOf(':');
     if (colon >= 0) out.push(decoded.slice(colon + 1));
   }
@@ -50,30 +61,7 @@ export function credentialVariants(value: string): string[] {
 export function redactHeaders(h: Record<string, string> | undefined): Record<string, string> | undefined {
   if (!h) return h;
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) out[k] = SENSITIVE_HEADERS.has(k.toLowerCase()) ? REDACTED : v;
+  // defineProperty: a header named `__proto__` (a valid token) must stay a header, not become a prototype.
+  for (const [k, v] of Object.entries(h)) Object.defineProperty(out, k, { value: SENSITIVE_HEADERS.has(k.toLowerCase()) ? REDACTED : v, enumerable: true, writable: true, configurable: true });
   return out;
-}
-
-/**
- * Replaces every occurrence of a known secret value in a string. Secrets shorter
- * than 4 characters are ignored: replacing them would shred ordinary text and they
- * are too weak to be worth protecting this way.
- */
-export function redactSecretsInText(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 4 && out.includes(s)) out = out.split(s).join(REDACTED);
-  return out;
-}
-
-/** Deep copy with secret values replaced in every string. */
-export function redactSecretsDeep<T>(value: T, secrets: readonly string[]): T {
-  if (secrets.length === 0) return value;
-  if (typeof value === 'string') return redactSecretsInText(value, secrets) as T;
-  if (Array.isArray(value)) return value.map((v: unknown) => redactSecretsDeep(v, secrets)) as T;
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[redactSecretsInText(k, secrets)] = redactSecretsDeep(v, secrets);
-    return out as T;
-  }
-  return value;
 }

@@ -6,18 +6,24 @@ import type { ExecutionFailureCode, ExecutorResult } from '../../domain/executio
 import { executionFailure } from '../../domain/execution-failure.js';
 import { isAppError } from '../../domain/errors.js';
 import { checkHttpAction, checkRedirect } from '../../domain/http-request-check.js';
-import { redactSecretsInText } from '../../domain/redact.js';
+import { credentialCores } from '../../domain/redact.js';
+import type { Redactor, RedactorOptions } from '../../domain/redact-secrets.js';
+import { createRedactor } from '../../domain/redact-secrets.js';
 import type { Executor } from '../../ports/executor.js';
 import { describeFetchError } from './http-fetch-error.js';
 import { afterRedirect, buildRequestHeaders, encodeBody, REDIRECT_STATUSES } from './http-request-build.js';
 import { decodeBody, readCapped, selectHeaders } from './http-response-read.js';
 import type { PreparedHttpTarget } from './http-target.js';
-import { prepareHttpTarget, targetSecrets } from './http-target.js';
+import { prepareHttpTarget, targetCredentials, targetSecrets } from './http-target.js';
 
 export interface HttpExecutorOptions {
   targets: Record<string, HttpTargetConfig>;
-  /** Every secret value to redact (LoadedConfig.secrets). */
-  secrets: readonly string[];
+  /** Every secret value to redact (LoadedConfig.secrets); the targets' own are added. */
+  secrets?: readonly string[];
+  /** The run length and which secrets are credentials (LoadedConfig.credentials); see createRedactor. */
+  redaction?: RedactorOptions;
+  /** The config's redactor, shared: used when it covers every target's credentials, else one is built. */
+  redactor?: Redactor;
   /** Injected for tests; Node's built-in fetch (undici) otherwise. */
   fetch?: typeof fetch;
 }
@@ -44,15 +50,20 @@ const refuse = (refused: ExecutionFailureCode, message: string): Refusal => ({ r
  */
 export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
   const targets = new Map<string, PreparedHttpTarget>();
-  const secretSet = new Set(opts.secrets);
+  const given = opts.redactor;
+  const secretSet = new Set([...(given?.secrets ?? []), ...(opts.secrets ?? [])]);
+  // The given redactor knows which of its secrets are credentials (a URL from the environment is not).
+  const credentials = new Set(given ? given.credentials : (opts.redaction?.credentials ?? (opts.secrets ?? []).flatMap(credentialCores)));
   for (const [name, cfg] of Object.entries(opts.targets)) {
     targets.set(name, prepareHttpTarget(name, cfg));
     for (const s of targetSecrets(cfg)) secretSet.add(s);
+    for (const s of targetCredentials(cfg)) credentials.add(s);
   }
-  // Longest first, so that a secret containing another is replaced whole.
-  const secrets = Object.freeze([...secretSet].sort((a, b) => b.length - a.length));
+  // One automaton for every secret and form, built once: the config's when it covers every target.
+  const covers = (r: Redactor) => [...secretSet].every((s) => r.secrets.includes(s)) && [...credentials].every((s) => r.credentials.has(s));
+  const redactor = given && covers(given) ? given : createRedactor([...secretSet], { ...opts.redaction, credentials: [...credentials] });
   const doFetch = opts.fetch ?? fetch;
-  const clean = (message: string) => redactSecretsInText(message, secrets);
+  const clean = (message: string) => redactor.text(message);
 
   /** Everything checked before a byte is sent. */
   function prepare(action: ActionRecord): Prepared | Refusal {
@@ -101,7 +112,7 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
     try {
       for (let hops = 0; ; hops++) {
         const res = await doFetch(url, { method, headers, body, redirect: 'manual', signal: ctl.signal });
-        const kept = selectHeaders(res.headers, secrets);
+        const kept = selectHeaders(res.headers, redactor);
         Object.assign(seen, { status: res.status, headers: kept });
         const location = res.headers.get('location');
         if (REDIRECT_STATUSES.has(res.status) && location !== null) {
@@ -120,7 +131,7 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
           ok: res.status >= 200 && res.status < 300,
           status: res.status,
           headers: kept,
-          ...decodeBody(bytes, truncated, res.headers.get('content-type'), secrets),
+          ...decodeBody(bytes, truncated, res.headers.get('content-type'), redactor),
           bodyTruncated: truncated,
         };
       }

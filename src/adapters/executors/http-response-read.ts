@@ -1,5 +1,5 @@
 import type { ExecutionResult } from '../../domain/action-record.js';
-import { redactSecretsDeep, redactSecretsInText } from '../../domain/redact.js';
+import type { Redactor } from '../../domain/redact-secrets.js';
 
 /**
  * Reads a response body up to `max` bytes, then stops: the rest is never read, and
@@ -35,7 +35,7 @@ function isJsonType(contentType: string | null): boolean {
 
 /**
  * A truncated body may end with the first characters of a secret whose rest was cut
- * off; whole-value redaction cannot see it, so the longest such tail is dropped.
+ * off, fewer than the redaction window; to be safe, the longest such tail is dropped.
  */
 export function trimPartialSecret(text: string, secrets: readonly string[]): string {
   let cut = 0;
@@ -77,9 +77,11 @@ type StoredBody = Pick<ExecutionResult, 'body' | 'bodyEncoding'>;
  * The body as stored: parsed JSON when labelled JSON, complete, parseable and at most
  * MAX_JSON_DEPTH deep; UTF-8
  * text when the bytes are valid UTF-8; else base64 (bodyEncoding tells which). Secrets
- * are redacted before encoding, base64 included.
+ * are redacted before encoding: in JSON inside each string (so the JSON stays valid),
+ * in binary over the bytes (UTF-8 and UTF-16), before base64.
  */
-export function decodeBody(bytes: Uint8Array, truncated: boolean, contentType: string | null, secrets: readonly string[]): StoredBody {
+export function decodeBody(bytes: Uint8Array, truncated: boolean, contentType: string | null, redactor: Redactor): StoredBody {
+  const { secrets } = redactor;
   if (bytes.byteLength === 0) return {};
   let text: string | undefined;
   try {
@@ -91,19 +93,17 @@ export function decodeBody(bytes: Uint8Array, truncated: boolean, contentType: s
   if (text !== undefined) {
     if (!truncated && isJsonType(contentType) && !jsonTooDeep(text, MAX_JSON_DEPTH)) {
       try {
-        return { body: redactSecretsDeep(JSON.parse(text) as unknown, secrets), bodyEncoding: 'json' };
+        return { body: redactor.deep(JSON.parse(text) as unknown), bodyEncoding: 'json' };
       } catch {
         // Labelled JSON but not JSON: keep it as text.
       }
     }
-    const clean = redactSecretsInText(text, secrets);
-    return { body: truncated ? trimPartialSecret(clean, secrets) : clean, bodyEncoding: 'text' };
+    // A cut-off tail first, then the rest: a tail of 8 or more would otherwise leave [REDACTED] where it was.
+    return { body: redactor.text(truncated ? trimPartialSecret(text, secrets) : text), bodyEncoding: 'text' };
   }
-  // Binary: latin1 maps each byte to one char, so byte-wise redaction of the secrets' UTF-8 bytes.
-  const asBytes = secrets.map((s) => Buffer.from(s, 'utf8').toString('latin1'));
-  let latin1 = redactSecretsInText(Buffer.from(bytes).toString('latin1'), asBytes);
-  if (truncated) latin1 = trimPartialSecret(latin1, asBytes);
-  return { body: Buffer.from(latin1, 'latin1').toString('base64'), bodyEncoding: 'base64' };
+  // Binary: the tail is trimmed byte-wise (latin1 maps each byte to one char) against the secrets' UTF-8 bytes.
+  const kept = truncated ? Buffer.from(trimPartialSecret(Buffer.from(bytes).toString('latin1'), secrets.map((s) => Buffer.from(s, 'utf8').toString('latin1'))), 'latin1') : bytes;
+  return { body: Buffer.from(redactor.bytes(kept)).toString('base64'), bodyEncoding: 'base64' };
 }
 
 /** Response headers worth keeping: content description, caching validators, redirects, request ids, rate limits. Never set-cookie. */
@@ -129,11 +129,11 @@ const KEPT_HEADERS = new Set([
 ]);
 const KEPT_PREFIXES = ['ratelimit-', 'x-ratelimit-', 'x-rate-limit-'];
 
-export function selectHeaders(headers: Headers, secrets: readonly string[]): Record<string, string> {
+export function selectHeaders(headers: Headers, redactor: Redactor): Record<string, string> {
   const out: Record<string, string> = {};
   headers.forEach((value, name) => {
     // Headers yields lower-case names.
-    if (KEPT_HEADERS.has(name) || KEPT_PREFIXES.some((p) => name.startsWith(p))) out[name] = redactSecretsInText(value, secrets);
+    if (KEPT_HEADERS.has(name) || KEPT_PREFIXES.some((p) => name.startsWith(p))) out[name] = redactor.text(value);
   });
   return out;
 }

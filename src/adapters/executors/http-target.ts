@@ -4,7 +4,7 @@ import { AppError } from '../../domain/errors.js';
 import { forbiddenHeader } from '../../domain/http-forbidden-headers.js';
 import { isHeaderName, isHeaderValue } from '../../domain/http-input-validate.js';
 import { parseBaseUrl } from '../../domain/http-request-check.js';
-import { PUBLIC_HEADERS, credentialVariants } from '../../domain/redact.js';
+import { PUBLIC_HEADERS, credentialCores, credentialVariants } from '../../domain/redact.js';
 
 /** A target as the executor uses it: parsed once at start-up, then frozen. */
 export interface PreparedHttpTarget {
@@ -65,4 +65,9 @@ export function prepareHttpTarget(name: string, cfg: HttpTargetConfig): Prepared
  */
 export function targetSecrets(cfg: HttpTargetConfig): string[] {
   return Object.entries(cfg.headers).flatMap(([k, v]) => (PUBLIC_HEADERS.has(k.toLowerCase()) ? [] : credentialVariants(v)));
+}
+
+/** The secrets above any run of which is secret: credential parts and Basic passwords. */
+export function targetCredentials(cfg: HttpTargetConfig): string[] {
+  return Object.entries(cfg.headers).flatMap(([k, v]) => (PUBLIC_HEADERS.has(k.toLowerCase()) ? [] : credentialCores(v)));
 }

@@ -40,4 +40,18 @@ describe('the MCP executor', () => {
     const failing = createMcpExecutor({ upstreams: upstreams(() => ({ content: [{ type: 'text', text: 'no such note' }], isError: true })), secrets: [], maxResultBytes: 1000 });
     expect(await failing.execute(action)).toMatchObject({ ok: false, body: { isError: true } });
   });
+
+  it('redacts a credential the tool echoes base64-, hex- or URL-encoded, upper-cased or cut short, and keeps a __proto__ key', async () => {
+    const KEY = 'mcp_live_7Hq2Xw9Lp4Rz';
+    const forms = [Buffer.from(`svc:${KEY}`).toString('base64'), Buffer.from(KEY).toString('hex'), encodeURIComponent(`${KEY}/`), KEY.toUpperCase(), KEY.slice(0, -1)];
+    const exec = createMcpExecutor({
+      upstreams: upstreams(() => JSON.parse(JSON.stringify({ content: forms.map((text) => ({ type: 'text', text })), structuredContent: JSON.parse(`{"__proto__":{"k":"${KEY}"},"ok":1}`) as unknown }), (k, v: unknown) => v) as CallToolResult),
+      secrets: [KEY],
+      maxResultBytes: 100_000,
+    });
+    const r = await exec.execute(action);
+    const text = JSON.stringify(r.body);
+    for (const f of forms) expect(text).not.toContain(f);
+    expect(text).toContain('"structuredContent":{"__proto__":{"k":"[REDACTED]"},"ok":1}');
+  });
 });

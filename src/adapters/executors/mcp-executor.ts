@@ -1,20 +1,25 @@
 import type { ActionRecord, ExecutionResult } from '../../domain/action-record.js';
-import { redactSecretsDeep, redactSecretsInText } from '../../domain/redact.js';
+import type { Redactor, RedactorOptions } from '../../domain/redact-secrets.js';
+import { createRedactor } from '../../domain/redact-secrets.js';
 import type { Executor } from '../../ports/executor.js';
 import type { McpUpstreams } from '../../mcp/mcp-upstreams.js';
 
 export interface McpExecutorOptions {
   upstreams: McpUpstreams;
   /** Every secret value of the config: redacted from results and errors. */
-  secrets: readonly string[];
+  secrets?: readonly string[];
+  /** The run length and which secrets are credentials (LoadedConfig.credentials); see createRedactor. */
+  redaction?: RedactorOptions;
+  /** The config's redactor, shared (built from `secrets` otherwise). */
+  redactor?: Redactor;
   /** Results larger than this (as JSON) are replaced by an error result. */
   maxResultBytes: number;
 }
 
 type Result = Omit<ExecutionResult, 'startedAt' | 'finishedAt'>;
 
-function failure(code: string, message: string, secrets: readonly string[]): Result {
-  return { ok: false, reason: code === 'MCP_TIMEOUT' ? 'timeout' : 'error', error: { code, message: redactSecretsInText(message, secrets) } };
+function failure(code: string, message: string, redactor: Redactor): Result {
+  return { ok: false, reason: code === 'MCP_TIMEOUT' ? 'timeout' : 'error', error: { code, message: redactor.text(message) } };
 }
 
 /**
@@ -24,11 +29,12 @@ function failure(code: string, message: string, secrets: readonly string[]): Res
  * error. Never throws.
  */
 export function createMcpExecutor(opts: McpExecutorOptions): Executor {
-  const secrets = [...opts.secrets];
+  // One automaton for every secret and form, built here once.
+  const redactor = opts.redactor ?? createRedactor(opts.secrets ?? [], opts.redaction);
   return {
     async execute(action: ActionRecord, signal?: AbortSignal): Promise<Result> {
       const upstream = opts.upstreams.get(action.target);
-      if (!upstream) return failure('MCP_SERVER_UNKNOWN', `no MCP server named ${action.target}`, secrets);
+      if (!upstream) return failure('MCP_SERVER_UNKNOWN', `no MCP server named ${action.target}`, redactor);
       const args = (action.input.arguments ?? {}) as Record<string, unknown>;
       try {
         const result = await upstream.callTool(String(action.input.tool), args, signal);
@@ -37,14 +43,14 @@ export function createMcpExecutor(opts: McpExecutorOptions): Executor {
         // past a search of the serialized result.
         const text = JSON.stringify(result);
         if (Buffer.byteLength(text) > opts.maxResultBytes) {
-          return { ...failure('MCP_RESULT_TOO_LARGE', `the tool's result is larger than ${opts.maxResultBytes} bytes`, secrets), bodyTruncated: true };
+          return { ...failure('MCP_RESULT_TOO_LARGE', `the tool's result is larger than ${opts.maxResultBytes} bytes`, redactor), bodyTruncated: true };
         }
-        const body = redactSecretsDeep(JSON.parse(text) as Record<string, unknown>, secrets);
+        const body = redactor.deep(JSON.parse(text) as Record<string, unknown>);
         return { ok: body.isError !== true, body, bodyEncoding: 'json' };
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
         const code = /timed out|timeout/i.test(message) ? 'MCP_TIMEOUT' : 'MCP_ERROR';
-        return failure(code, message, secrets);
+        return failure(code, message, redactor);
       }
     },
   };
