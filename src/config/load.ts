@@ -7,6 +7,7 @@ import type { SourceIssue } from '../domain/yaml-source.js';
 import { formatIssue, parseYamlSource } from '../domain/yaml-source.js';
 import type { Config } from './schema.js';
 import { configSchema } from './schema.js';
+import { setOwn } from '../domain/own-key.js';
 
 export interface LoadedConfig {
   config: Config;
@@ -58,7 +59,7 @@ function interpolate(value: unknown, path: PropertyKey[], ctx: Interpolation): u
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], ctx));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, [...path, k], ctx);
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, interpolate(v, [...path, k], ctx));
     return out;
   }
   return value;

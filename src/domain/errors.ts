@@ -69,6 +69,11 @@ export const ERROR_CODES = {
     AUDIT_RANGE: { status: 400, message: 'The request is outside the audit log' },
     AUDIT_INCONSISTENT: { status: 500, message: 'The audit log is inconsistent with its last signed checkpoint' },
     AUDIT_KEY_INVALID: { status: 500, message: 'The audit signing key is unusable' },
+    // a checkpoint an auditor kept (`audit verify --known-checkpoint`): usage errors, never a verdict on the log
+    KNOWN_CHECKPOINT_UNREADABLE: { status: 400, message: 'The known checkpoint cannot be read' },
+    KNOWN_CHECKPOINT_SIGNATURE: { status: 400, message: 'The known checkpoint is not signed by a trusted key' },
+    KNOWN_CHECKPOINT_ORIGIN: { status: 400, message: 'The known checkpoint is of another log' },
+    KNOWN_CHECKPOINT_BEFORE_RANGE: { status: 400, message: 'The known checkpoint is before the range the bundle holds' },
   }),
 };
 

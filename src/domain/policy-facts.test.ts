@@ -59,6 +59,13 @@ describe('http facts', () => {
     expect(holds('http', 'http.method == "DELETE"', lower)).toBe(true);
   });
 
+  it('a query key named __proto__ is a fact like any other, not a prototype policy cannot see', () => {
+    const q = JSON.parse('{"__proto__": ["admin"], "a": "1"}') as Record<string, unknown>;
+    const i = input('http', 'x', { method: 'GET', path: '/x', query: q });
+    expect(Object.keys(KIND_FACTS.http(i).query as object)).toEqual(['__proto__', 'a']);
+    expect(holds('http', '"__proto__" in http.query', i)).toBe(true);
+  });
+
   it('a missing path gives no segments, and non-object queries read as empty', () => {
     expect(KIND_FACTS.http(input('http', 'x', { method: 'GET', query: 'a=b' }))).toMatchObject({ path: undefined, segments: [], query: {} });
   });

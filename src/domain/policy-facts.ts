@@ -1,6 +1,7 @@
 import type { ActionKind } from './action.js';
 import { readHttpBody } from './http-body-read.js';
 import type { EvaluationInput } from './policy-types.js';
+import { setOwn } from './own-key.js';
 
 const EMPTY: Record<string, unknown> = Object.freeze({});
 
@@ -68,7 +69,7 @@ function queryFacts(q: unknown): Record<string, unknown> {
   const m = mapping(q);
   if (!m) return EMPTY;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(m)) out[k] = Array.isArray(v) && v.length === 1 ? v[0] : v;
+  for (const [k, v] of Object.entries(m)) setOwn(out, k, Array.isArray(v) && v.length === 1 ? v[0] : v);
   return out;
 }
 

@@ -2,6 +2,7 @@ import type { ByteAutomaton } from './redact-automaton.js';
 import { buildByteAutomaton } from './redact-automaton.js';
 import { foldByte, MIN_REDACT_WINDOW, secretPatterns, TAG_BASE64 } from './redact-forms.js';
 import { credentialCores, REDACTED } from './redact.js';
+import { setOwn } from './own-key.js';
 
 export { REDACTED };
 const REDACTED_BYTES = Buffer.from(REDACTED, 'latin1');
@@ -236,9 +237,7 @@ export function createRedactor(secrets: readonly string[], options: RedactorOpti
       for (const [k, v] of Object.entries(value)) {
         let key = keys.get(k);
         if (key === undefined) keys.set(k, (key = text(k)));
-        // Assigning `__proto__` would set the prototype and drop the key: define it as data.
-        if (key === '__proto__') Object.defineProperty(out, key, { value: copy(v, keys), enumerable: true, writable: true, configurable: true });
-        else out[key] = copy(v, keys);
+        setOwn(out, key, copy(v, keys));
       }
       return out;
     }

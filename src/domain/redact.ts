@@ -1,3 +1,5 @@
+import { setOwn } from './own-key.js';
+
 export const REDACTED = '[REDACTED]';
 
 /** Header names whose values are credentials wherever they appear. */
@@ -61,7 +63,7 @@ export function credentialCores(value: string): string[] {
 export function redactHeaders(h: Record<string, string> | undefined): Record<string, string> | undefined {
   if (!h) return h;
   const out: Record<string, string> = {};
-  // defineProperty: a header named `__proto__` (a valid token) must stay a header, not become a prototype.
-  for (const [k, v] of Object.entries(h)) Object.defineProperty(out, k, { value: SENSITIVE_HEADERS.has(k.toLowerCase()) ? REDACTED : v, enumerable: true, writable: true, configurable: true });
+  // A header named `__proto__` (a valid token) must stay a header, not become a prototype.
+  for (const [k, v] of Object.entries(h)) setOwn(out, k, SENSITIVE_HEADERS.has(k.toLowerCase()) ? REDACTED : v);
   return out;
 }

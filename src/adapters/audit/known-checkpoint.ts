@@ -2,17 +2,15 @@ import { readFileSync } from 'node:fs';
 import type { KnownCheckpoint } from '../../domain/audit-coverage.js';
 import { openCheckpoint, readCheckpoint } from '../../domain/checkpoint.js';
 import type { VerifierKey } from '../../domain/signed-note.js';
+import type { ErrorCode } from '../../domain/errors.js';
+import { AppError } from '../../domain/errors.js';
 
-/** Why a `--known-checkpoint` cannot be used; each is a usage error, never a verdict on the log. */
-export const KNOWN_CHECKPOINT_ERRORS = ['KNOWN_CHECKPOINT_UNREADABLE', 'KNOWN_CHECKPOINT_SIGNATURE', 'KNOWN_CHECKPOINT_ORIGIN', 'KNOWN_CHECKPOINT_BEFORE_RANGE'] as const;
-export type KnownCheckpointErrorCode = (typeof KNOWN_CHECKPOINT_ERRORS)[number];
+/** Why a `--known-checkpoint` cannot be used (codes in the error catalog); each is a usage error, never a verdict on the log. */
+export type KnownCheckpointErrorCode = Extract<ErrorCode, `KNOWN_CHECKPOINT_${string}`>;
 
-export class KnownCheckpointError extends Error {
-  constructor(
-    readonly code: KnownCheckpointErrorCode,
-    message: string,
-  ) {
-    super(message);
+export class KnownCheckpointError extends AppError {
+  constructor(code: KnownCheckpointErrorCode, message: string) {
+    super(code, message);
   }
 }
 
