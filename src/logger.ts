@@ -16,6 +16,9 @@ export const LOG_REDACT_PATHS = [
   '*.signingSecret',
   '*.appPassword',
   'config.targets.*.headers',
+  'config.targets.*.url',
+  'config.targets.*.preview.url',
+  'config.targets.*.tls.key',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

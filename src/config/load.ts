@@ -7,6 +7,7 @@ import type { SourceIssue } from '../domain/yaml-source.js';
 import { formatIssue, parseYamlSource } from '../domain/yaml-source.js';
 import type { Config } from './schema.js';
 import { configSchema } from './schema.js';
+import type { PostgresTargetConfig } from './postgres-schema.js';
 
 export interface LoadedConfig {
   config: Config;
@@ -102,7 +103,8 @@ function collectSecrets(c: Config, substituted: Set<string>): string[] {
   const out = new Set<string>(substituted);
   for (const a of c.agents) if (a.token) out.add(a.token);
   for (const h of c.humans) if (h.token) out.add(h.token);
-  const injected = [...Object.values(c.targets).map((t) => t.headers), ...Object.values(c.mcp.servers).map((s) => ('url' in s ? s.headers : {}))];
+  const injected = [...Object.values(c.targets).map((t) => (t.kind === 'http' ? t.headers : {})), ...Object.values(c.mcp.servers).map((s) => ('url' in s ? s.headers : {}))];
+  for (const t of Object.values(c.targets)) if (t.kind === 'postgres') for (const v of postgresSecrets(t)) out.add(v);
   for (const s of Object.values(c.mcp.servers)) if ('env' in s) for (const v of Object.values(s.env)) out.add(v);
   for (const headers of injected) {
     for (const [k, v] of Object.entries(headers)) if (!PUBLIC_HEADERS.has(k.toLowerCase())) for (const s of credentialVariants(v)) out.add(s);
@@ -119,7 +121,7 @@ function collectSecrets(c: Config, substituted: Set<string>): string[] {
 function shortCredentials(c: Config): Array<{ path: PropertyKey[]; message: string }> {
   const out: Array<{ path: PropertyKey[]; message: string }> = [];
   const injected: Array<[PropertyKey[], Record<string, string>]> = [
-    ...Object.entries(c.targets).map(([name, t]): [PropertyKey[], Record<string, string>] => [['targets', name, 'headers'], t.headers]),
+    ...Object.entries(c.targets).map(([name, t]): [PropertyKey[], Record<string, string>] => [['targets', name, 'headers'], t.kind === 'http' ? t.headers : {}]),
     ...Object.entries(c.mcp.servers).flatMap(([name, s]): Array<[PropertyKey[], Record<string, string>]> => ('url' in s ? [[['mcp', 'servers', name, 'headers'], s.headers]] : [])),
   ];
   for (const [at, headers] of injected) {
@@ -128,7 +130,44 @@ function shortCredentials(c: Config): Array<{ path: PropertyKey[]; message: stri
       out.push({ path: [...at, k], message: `a credential shorter than ${MIN_SECRET_LENGTH} characters cannot be redacted safely from responses; use a longer one (or, if this header is not a secret, see PUBLIC_HEADERS in docs/executors.md)` });
     }
   }
+  for (const [name, t] of Object.entries(c.targets)) {
+    if (t.kind !== 'postgres') continue;
+    for (const [at, url] of [[['url'], t.url], [['preview', 'url'], t.preview.url]] as const) {
+      const password = url === undefined ? '' : urlPassword(url);
+      if (password !== '' && password.length < MIN_SECRET_LENGTH) {
+        out.push({ path: ['targets', name, ...at], message: `a database password shorter than ${MIN_SECRET_LENGTH} characters cannot be redacted safely from results and errors; use a longer one` });
+      }
+    }
+  }
   return out;
+}
+
+/** A postgres target's secrets: its URLs whole, their passwords (as written and decoded), the TLS key. */
+function postgresSecrets(t: PostgresTargetConfig): string[] {
+  const out: string[] = [];
+  for (const url of [t.url, t.preview.url]) {
+    if (url === undefined) continue;
+    out.push(url);
+    const raw = (() => {
+      try {
+        return new URL(url).password;
+      } catch {
+        return '';
+      }
+    })();
+    if (raw) out.push(raw, urlPassword(url));
+  }
+  if (t.tls?.key) out.push(t.tls.key);
+  return out;
+}
+
+function urlPassword(url: string): string {
+  try {
+    const p = new URL(url).password;
+    return p ? decodeURIComponent(p) : '';
+  } catch {
+    return '';
+  }
 }
 
 /**

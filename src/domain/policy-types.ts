@@ -1,3 +1,4 @@
+import type { SqlFacts } from './sql-facts.js';
 import type { ApproverRef } from './identity.js';
 
 /** Policy outcomes, strictest last: deny > review > allow. */
@@ -52,6 +53,8 @@ export interface EvaluationInput {
 export interface EvaluationHints {
   /** MCP tool annotations (readOnlyHint, destructiveHint...) as the server declared them. */
   annotations?: Record<string, unknown> | undefined;
+  /** For `sql`: the facts PostgreSQL's parser found in the statement (computed by the gateway, once per submission). */
+  sql?: SqlFacts | undefined;
 }
 
 /** Which part of a rule's `match` did not hold. */
