@@ -100,13 +100,12 @@ function statementFacts(tree: SqlNode, opts: SqlFactOptions): OneStatement {
   const walk = walkStatement(nodeType, f);
   const tables = [...walk.writes];
   addAll(tables, walk.reads);
-  const reads = walk.reads.filter((r) => !walk.writes.includes(r));
   const where = nodeType === 'SelectStmt' || nodeType === 'UpdateStmt' || nodeType === 'DeleteStmt' ? walk.topWhere : false;
   const limit = nodeType === 'SelectStmt' ? constantLimit(f.limitCount) : null;
   const facts: SqlStatementFacts = { type, tables, writes: [...walk.writes], where, limit, functions: walk.functions };
   return {
     facts,
-    reads,
+    reads: walk.reads,
     walk,
     readOnly: readOnly(nodeType, f, walk),
     ddl: isDdl(type) || walk.nestedTypes.some(isDdl),

@@ -129,6 +129,8 @@ class Walker {
   statement(type: string, f: SqlNode, nested: boolean): void {
     const names = listOf(fieldsOf(f.withClause, 'WithClause')?.ctes ?? (f.withClause as SqlNode | undefined)?.ctes).map((c) => str(fieldsOf(c, 'CommonTableExpr')?.ctename) ?? '');
     this.ctes.push(new Set(names));
+    // The statement's own target first, then its CTEs: facts list what it writes, then what they do.
+    const target = type === 'SelectStmt' ? undefined : this.write(f.relation);
     this.visit(f.withClause);
     const skip = ['withClause'];
     if (type === 'SelectStmt') {
@@ -137,7 +139,6 @@ class Walker {
       skip.push('intoClause');
       if (!nested) this.topWhere = namesColumn(f.whereClause);
     } else {
-      const target = this.write(f.relation);
       skip.push('relation', 'cols', 'targetList', 'mergeWhenClauses');
       for (const t of [...listOf(f.cols), ...listOf(f.targetList)]) this.setTarget(target, t);
       for (const w of listOf(f.mergeWhenClauses)) {
@@ -260,6 +261,12 @@ export function walkStatement(nodeType: string, f: SqlNode): StatementWalk {
       else w.read(f.relation);
       w.visitExcept(f, ['relation']);
       break;
+    case 'CallStmt': {
+      // The procedure's call is written without its FuncCall wrapper.
+      const call = (f.funccall ?? {}) as SqlNode;
+      w.visit({ FuncCall: call });
+      break;
+    }
     case 'GrantStmt':
       // Privileges on a relation change the relation (its ACL).
       if (str(f.targtype) === 'ACL_TARGET_OBJECT') for (const o of listOf(f.objects)) w.write(o);
