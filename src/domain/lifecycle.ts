@@ -5,6 +5,7 @@ import type { AuditActor, AuditDraft } from './audit-entry.js';
 import { AppError } from './errors.js';
 import type { Principal } from './identity.js';
 import type { Decision } from './policy-types.js';
+import type { DriftTolerance, SqlPreview } from './sql-preview.js';
 import { redactHeaders } from './redact.js';
 import type { Parties, Requirement, Verdict } from './review.js';
 import { checkReviewer, reviewOutcome } from './review.js';
@@ -59,6 +60,8 @@ export function createAction(args: {
   decision: Decision;
   now: Date;
   idempotencyKey?: string | undefined;
+  /** The dry run computed before reviewers are asked, and the drift tolerance that goes with it. */
+  preview?: { preview: SqlPreview; drift: DriftTolerance } | undefined;
 }): Transition {
   const { id, request: r, requester, decision, now } = args;
   const ts = now.toISOString();
@@ -83,6 +86,10 @@ export function createAction(args: {
   if (r.context !== undefined) record.context = r.context;
   if (r.onBehalfOf !== undefined) record.onBehalfOf = r.onBehalfOf;
   if (args.idempotencyKey !== undefined) record.idempotencyKey = args.idempotencyKey;
+  if (args.preview) {
+    record.preview = args.preview.preview;
+    record.drift = args.preview.drift;
+  }
   if (decision.outcome === 'review') {
     const requirements: Requirement[] = decision.requirements.map((q) => {
       const req: Requirement = { ruleId: q.ruleId, approvers: q.approvers, quorum: q.quorum, timeoutMs: q.timeoutMs };
@@ -126,10 +133,16 @@ export function createAction(args: {
         reason: decision.reason,
         fingerprint,
         ...(record.review ? { requirements: record.review.requirements, expiresAt: record.review.expiresAt } : {}),
+        // What reviewers are shown and execution is held to: counts and a hash, no rows.
+        ...(args.preview ? { preview: previewSummary(args.preview.preview), drift: args.preview.drift } : {}),
       },
     },
   ];
   return { next: record, audit };
+}
+
+function previewSummary(p: SqlPreview): Record<string, unknown> {
+  return { mode: p.mode, status: p.status, ...(p.reason !== undefined ? { reason: p.reason } : {}), summary: p.summary };
 }
 
 function nextEscalation(reqs: readonly Requirement[]): string | undefined {

@@ -1,4 +1,5 @@
 import type { SqlFacts } from './sql-facts.js';
+import type { DriftTolerance } from './sql-preview.js';
 import type { ApproverRef } from './identity.js';
 
 /** Policy outcomes, strictest last: deny > review > allow. */
@@ -10,6 +11,8 @@ export interface ReviewSpec {
   quorum: number;
   timeoutMs: number;
   escalate?: { afterMs: number; to: ApproverRef[] };
+  /** For sql actions: how far execution may stray from the approved preview's row counts (absent: not at all). */
+  drift?: DriftTolerance;
 }
 
 /** The decision the policy makes for one action; recorded with the action and in the audit log. */

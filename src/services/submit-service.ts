@@ -1,4 +1,4 @@
-import type { ActionRequest } from '../domain/action.js';
+import type { ActionKind, ActionRequest } from '../domain/action.js';
 import { ACTION_KINDS, ACTION_TARGET_KINDS, fingerprintOf, runsOn } from '../domain/action.js';
 import type { ActionRecord, Requester, Runner } from '../domain/action-record.js';
 import type { DecisionExtras } from '../domain/decision-extras.js';
@@ -7,6 +7,8 @@ import { AppError } from '../domain/errors.js';
 import { checkJsonValue } from '../domain/json-check.js';
 import type { Principal } from '../domain/identity.js';
 import type { EvaluationHints } from '../domain/policy-types.js';
+import type { SqlPreviewer } from '../ports/sql-previewer.js';
+import { previewOf } from './submit-preview.js';
 import { createAction } from '../domain/lifecycle.js';
 import type { TargetCatalog, TargetInfo } from '../domain/target-catalog.js';
 import type { Clock } from '../ports/clock.js';
@@ -58,6 +60,10 @@ export function createSubmitService(deps: {
   held?: HeldCallStore;
   /** The runner an inline execution records (SubmitOptions.inline). */
   runnerFor?: (action: ActionRecord) => Runner;
+  /** Dry runs by kind (sql), computed when the outcome is review, before reviewers are asked. */
+  previewers?: Partial<Record<ActionKind, SqlPreviewer>>;
+  /** Longest wait for a previewer that does not keep its own timeout; default 60 s. */
+  previewDeadlineMs?: number;
 }): SubmitService {
   const { store } = deps;
 
@@ -102,8 +108,10 @@ export function createSubmitService(deps: {
         }),
         extras,
       );
+      const previewer = decision.outcome === 'review' ? deps.previewers?.[request.kind] : undefined;
+      const preview = previewer ? await previewOf(previewer, request, decision, { deadlineMs: deps.previewDeadlineMs ?? 60_000, clock: deps.clock }) : undefined;
       const now = deps.clock.now();
-      let t = createAction({ id: deps.ids.actionId(), request, requester, decision, now, idempotencyKey });
+      let t = createAction({ id: deps.ids.actionId(), request, requester, decision, now, idempotencyKey, preview });
       const inline = opts.inline === true && t.next.status === 'approved' && t.next.mode === 'execute' && deps.runnerFor !== undefined;
       if (inline) t = startedAtCreation(t, now, deps.runnerFor!(t.next));
       const res =
