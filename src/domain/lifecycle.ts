@@ -62,6 +62,8 @@ export function createAction(args: {
   idempotencyKey?: string | undefined;
   /** The dry run computed before reviewers are asked, and the drift tolerance that goes with it. */
   preview?: { preview: SqlPreview; drift: DriftTolerance } | undefined;
+  /** What policy saw besides the input (sql facts), kept for reviewers. */
+  facts?: ActionRecord['facts'] | undefined;
 }): Transition {
   const { id, request: r, requester, decision, now } = args;
   const ts = now.toISOString();
@@ -86,6 +88,7 @@ export function createAction(args: {
   if (r.context !== undefined) record.context = r.context;
   if (r.onBehalfOf !== undefined) record.onBehalfOf = r.onBehalfOf;
   if (args.idempotencyKey !== undefined) record.idempotencyKey = args.idempotencyKey;
+  if (args.facts) record.facts = args.facts;
   if (args.preview) {
     record.preview = args.preview.preview;
     record.drift = args.preview.drift;
