@@ -120,3 +120,35 @@ describe('facts', () => {
     expect(r.ok && analyzeSql(r.statements, { exportRows: 1 }).placeholders).toEqual([1, 2]);
   });
 });
+
+describe('the examples of docs/policy.md hold on real facts', () => {
+  const when = (expression: string, statement: string): boolean => {
+    const p = compilePolicy(`default: { outcome: deny }\nrules:\n  - id: r\n    match: { kind: sql }\n    when: '${expression}'\n    outcome: allow\n`, 'p.yaml', { groupExists: () => true }).policy;
+    return (
+      p.evaluate({
+        action: { kind: 'sql', target: 'db', input: { statement }, mode: 'execute' },
+        requester: { id: 'a', type: 'agent', labels: {} },
+        target: { name: 'db', kind: 'postgres', labels: {} },
+        hints: { sql: facts(statement, 100) },
+      }).outcome === 'allow'
+    );
+  };
+
+  it.each([
+    ['sql.readOnly && !sql.export', 'SELECT id FROM invoices WHERE id = 1 LIMIT 1', true],
+    ['sql.readOnly && !sql.export', 'SELECT * FROM invoices', false],
+    ['sql.types == ["select"]', 'SELECT 1; SELECT 2', true],
+    ['"delete" in sql.types', 'WITH d AS (DELETE FROM t WHERE id = 1 RETURNING 1) SELECT * FROM d', true],
+    ['sql.types.exists(t, t.startsWith("drop_"))', 'DROP VIEW v', true],
+    ['sql.writes.all(t, t.startsWith("staging."))', 'UPDATE staging.rows SET a = 1 WHERE id = 2', true],
+    ['sql.writes.all(t, t.startsWith("staging."))', 'UPDATE public.rows SET a = 1 WHERE id = 2', false],
+    ['"public.users.email" in sql.columns', 'SELECT email FROM users WHERE id = 1', true],
+    ['sql.statements.all(s, s.type != "select" || (s.limit != null && s.limit <= 50))', 'SELECT * FROM t LIMIT 20', true],
+    ['sql.statements.all(s, s.type != "select" || (s.limit != null && s.limit <= 50))', 'SELECT * FROM t', false],
+    ['sql.statements.exists(s, s.type == "update" && !s.where)', 'UPDATE t SET a = 1', true],
+    ['sql.statements.exists(s, "pg_sleep" in s.functions)', 'SELECT pg_sleep(1)', true],
+    ['size(sql.statements) == 1', 'SELECT 1; SELECT 2', false],
+  ] as const)('%s on %s is %s', (expression, statement, expected) => {
+    expect(when(expression, statement)).toBe(expected);
+  });
+});
