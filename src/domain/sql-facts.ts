@@ -3,7 +3,7 @@ import type { SqlStatementType } from './sql-statement-types.js';
 import { isDdl, isPrivilege, statementType } from './sql-statement-types.js';
 import type { ParsedStatement, SqlNode } from './sql-tree.js';
 import { nodeOf, str } from './sql-tree.js';
-import { walkStatement } from './sql-walk.js';
+import { DEFAULT_SCHEMA, searchPathAfter, walkStatement } from './sql-walk.js';
 import type { StatementWalk } from './sql-walk.js';
 
 /** Facts about one statement (`sql.statements[i]`). */
@@ -66,8 +66,11 @@ export function analyzeSql(statements: readonly ParsedStatement[], opts: SqlFact
     columns: [],
   };
   const params = new Set<number>();
+  let schema = DEFAULT_SCHEMA;
   for (const s of statements) {
-    const one = statementFacts(s.tree, opts);
+    const one = statementFacts(s.tree, opts, schema);
+    const [nodeType, fields] = nodeOf(s.tree) ?? ['Unknown', {}];
+    schema = searchPathAfter(nodeType, fields, schema);
     facts.statements.push(one.facts);
     addAll(facts.types, [one.facts.type, ...one.walk.nestedTypes]);
     addAll(facts.tables, one.facts.tables);
@@ -94,10 +97,10 @@ interface OneStatement {
   export: boolean;
 }
 
-function statementFacts(tree: SqlNode, opts: SqlFactOptions): OneStatement {
+function statementFacts(tree: SqlNode, opts: SqlFactOptions, schema: string): OneStatement {
   const [nodeType, f] = nodeOf(tree) ?? ['Unknown', {}];
   const type = statementType(nodeType, f);
-  const walk = walkStatement(nodeType, f);
+  const walk = walkStatement(nodeType, f, schema);
   const tables = [...walk.writes];
   addAll(tables, walk.reads);
   const where = nodeType === 'SelectStmt' || nodeType === 'UpdateStmt' || nodeType === 'DeleteStmt' ? walk.topWhere : false;

@@ -54,13 +54,16 @@ class Walker {
   private readonly aliases = new Map<string, string>();
   private readonly ctes: Array<Set<string>> = [];
 
+  /** `schema`: where unqualified names resolve (the first schema of the search_path in force). */
+  constructor(private readonly schema: string) {}
+
   relation(v: unknown): string | undefined {
     const r = fieldsOf(v, 'RangeVar') ?? (isBareRangeVar(v) ? (v as SqlNode) : undefined);
     const relname = str(r?.relname);
     if (!r || relname === undefined) return undefined;
     const schema = str(r.schemaname);
     if (schema === undefined && this.ctes.some((s) => s.has(relname))) return undefined;
-    const name = `${schema ?? (r.relpersistence === 't' ? 'pg_temp' : DEFAULT_SCHEMA)}.${relname}`;
+    const name = `${schema ?? (r.relpersistence === 't' ? 'pg_temp' : this.schema)}.${relname}`;
     const alias = str((r.alias as SqlNode | undefined)?.aliasname);
     this.aliases.set(alias ?? relname, name);
     return name;
@@ -79,7 +82,7 @@ class Walker {
 
   writeName(parts: string[]): void {
     if (parts.length === 0) return;
-    const name = parts.length === 1 ? `${DEFAULT_SCHEMA}.${parts[0]}` : parts.slice(-2).join('.');
+    const name = parts.length === 1 ? `${this.schema}.${parts[0]}` : parts.slice(-2).join('.');
     add(this.planOnly ? this.reads : this.writes, name);
   }
 
@@ -188,9 +191,28 @@ class Walker {
   }
 }
 
-/** Walks one top-level statement. */
-export function walkStatement(nodeType: string, f: SqlNode): StatementWalk {
-  const w = new Walker();
+/**
+ * Where unqualified names resolve after this statement: a `SET search_path` earlier in
+ * the same input moves them (its first schema, `"$user"` skipped), so that
+ * `SET search_path TO billing; DROP TABLE invoices` names billing.invoices.
+ */
+export function searchPathAfter(nodeType: string, f: SqlNode, current: string): string {
+  if (nodeType !== 'VariableSetStmt') return current;
+  const kind = str(f.kind);
+  if (kind === 'VAR_RESET_ALL') return DEFAULT_SCHEMA;
+  if (str(f.name)?.toLowerCase() !== 'search_path') return current;
+  if (kind !== 'VAR_SET_VALUE') return DEFAULT_SCHEMA;
+  const names = listOf(f.args)
+    .map((a) => str((fieldsOf(a, 'A_Const')?.sval as SqlNode | undefined)?.sval) ?? '')
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '' && v !== '$user');
+  return names[0] ?? DEFAULT_SCHEMA;
+}
+
+/** Walks one top-level statement; unqualified names resolve to `schema`. */
+export function walkStatement(nodeType: string, f: SqlNode, schema: string = DEFAULT_SCHEMA): StatementWalk {
+  const w = new Walker(schema);
   switch (nodeType) {
     case 'SelectStmt':
     case 'InsertStmt':
