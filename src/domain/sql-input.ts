@@ -3,6 +3,7 @@ import { AppError } from './errors.js';
 import type { SqlAnalysis, SqlFactOptions } from './sql-facts.js';
 import { analyzeSql } from './sql-facts.js';
 import type { SqlParseOutcome } from './sql-tree.js';
+import { deeperThan } from './sql-tree.js';
 
 /**
  * Limits on one `sql` input (docs/databases.md). A migration script fits well within
@@ -15,6 +16,11 @@ export const SQL_INPUT_LIMITS = Object.freeze({
   maxStatements: 1000,
   /** Values in `params`. */
   maxParams: 1000,
+  /**
+   * Levels of the parse tree (about three per nested expression): far beyond what a
+   * person writes, well within what the facts walk and PostgreSQL's own stack take.
+   */
+  maxTreeDepth: 2000,
 });
 
 const KEYS = new Set(['statement', 'params']);
@@ -69,6 +75,10 @@ export function checkSqlParsed(input: SqlInput, outcome: SqlParseOutcome, opts: 
   if (n === 0) throw new AppError('SQL_EMPTY', 'input.statement: holds no statement (only comments or semicolons)');
   if (n > SQL_INPUT_LIMITS.maxStatements) {
     throw new AppError('SQL_TOO_MANY_STATEMENTS', `input.statement: ${n} statements is over the limit of ${SQL_INPUT_LIMITS.maxStatements}`, { statements: n, limit: SQL_INPUT_LIMITS.maxStatements });
+  }
+  const deep = outcome.statements.findIndex((s) => deeperThan(s.tree, SQL_INPUT_LIMITS.maxTreeDepth));
+  if (deep >= 0) {
+    throw new AppError('SQL_TOO_COMPLEX', `input.statement: statement ${deep + 1} nests expressions too deeply (parse tree over ${SQL_INPUT_LIMITS.maxTreeDepth} levels)`, { statement: deep + 1 });
   }
   const analysis = analyzeSql(outcome.statements, opts);
   checkPlaceholders(analysis.placeholders, input.params?.length ?? 0);

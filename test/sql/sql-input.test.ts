@@ -79,3 +79,12 @@ describe('a valid sql input', () => {
     expect(run({ statement: 'UPDATE invoices SET paid = $2 WHERE id = $1', params: [7, true] })).toMatchObject({ sql: { types: ['update'], writes: ['public.invoices'], unbounded: false } });
   });
 });
+
+describe('deeply nested statements', () => {
+  it('are refused with SQL_TOO_COMPLEX or the parser\'s own refusal, never a crash, and the parser keeps working', () => {
+    for (const statement of [`SELECT ${'NOT '.repeat(5000)}true`, `SELECT 1${' + 1'.repeat(5000)}`]) expect(refusal({ statement }).code).toBe('SQL_TOO_COMPLEX');
+    for (const statement of [`SELECT ${'('.repeat(20_000)}1${')'.repeat(20_000)}`, `SELECT 1${' + 1'.repeat(40_000)}`]) expect(refusal({ statement }).code).toBe('SQL_PARSE_ERROR');
+    expect(run({ statement: `SELECT ${'('.repeat(200)}1${')'.repeat(200)}` })).toBeDefined();
+    expect(run({ statement: 'SELECT 1' })).toMatchObject({ sql: { types: ['select'] } });
+  });
+});

@@ -17,6 +17,8 @@ function parse(sql: string): SqlParseOutcome {
     result = parseSync(sql);
   } catch (e) {
     const err = e as { message?: string; sqlDetails?: { message?: string; cursorPosition?: number } };
+    // Not the grammar's verdict but the binding running out of stack on deep nesting.
+    if (!err.sqlDetails && e instanceof RangeError) return { ok: false, message: 'the statement nests too deeply to parse', position: 0 };
     const message = err.sqlDetails?.message ?? err.message ?? String(e);
     // The parser's cursor counts characters (code points), from 0.
     return { ok: false, message, position: codePointIndex(sql, err.sqlDetails?.cursorPosition ?? 0) };
