@@ -112,7 +112,7 @@ function statementFacts(tree: SqlNode, opts: SqlFactOptions, schema: string): On
     walk,
     readOnly: readOnly(nodeType, f, walk),
     ddl: isDdl(type) || walk.nestedTypes.some(isDdl),
-    privilege: isPrivilege(type, nodeType, f),
+    privilege: isPrivilege(type, nodeType, f) || walk.setsRole,
     export: isExport(nodeType, f, walk, limit, opts) || (nodeType === 'DeclareCursorStmt' && isExportQuery(f.query, walk, opts)),
   };
 }

@@ -18,6 +18,8 @@ export interface StatementWalk {
   unbounded: boolean;
   /** SELECT ... FOR UPDATE/SHARE: rows are marked, which is a write. */
   locks: boolean;
+  /** `set_config('role', ...)` or `set_config('session_authorization', ...)`: SET ROLE by another name. */
+  setsRole: boolean;
   /** The top statement (SELECT, UPDATE, DELETE) has a WHERE naming a column. */
   topWhere: boolean;
 }
@@ -48,6 +50,7 @@ class Walker {
   readonly nestedTypes: SqlStatementType[] = [];
   unbounded = false;
   locks = false;
+  setsRole = false;
   topWhere = false;
   /** EXPLAIN without ANALYZE and PREPARE: the statement is planned, not run, so nothing is written. */
   planOnly = false;
@@ -104,10 +107,17 @@ class Walker {
       case 'RangeVar':
         this.read(v);
         return;
-      case 'FuncCall':
-        add(this.functions, functionName(stringsOf(f.funcname)));
+      case 'FuncCall': {
+        const name = functionName(stringsOf(f.funcname));
+        add(this.functions, name);
+        if (name === 'set_config') {
+          const setting = str((fieldsOf(listOf(f.args)[0], 'A_Const')?.sval as SqlNode | undefined)?.sval)?.toLowerCase();
+          // Not a constant: it could name the role setting.
+          if (setting === undefined || setting === 'role' || setting === 'session_authorization') this.setsRole = true;
+        }
         this.visitExcept(f, ['funcname']);
         return;
+      }
       case 'ColumnRef': {
         const fields = listOf(f.fields);
         const names = fields.map((x) => (fieldsOf(x, 'A_Star') ? '*' : str(fieldsOf(x, 'String')?.sval) ?? '?'));
@@ -310,6 +320,7 @@ export function walkStatement(nodeType: string, f: SqlNode, schema: string = DEF
     nestedTypes: w.nestedTypes,
     unbounded: w.unbounded,
     locks: w.locks,
+    setsRole: w.setsRole,
     topWhere: w.topWhere,
   };
 }
