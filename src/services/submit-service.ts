@@ -6,17 +6,17 @@ import { startedAtCreation, tightenDecision } from '../domain/decision-extras.js
 import { AppError } from '../domain/errors.js';
 import { checkJsonValue } from '../domain/json-check.js';
 import type { Principal } from '../domain/identity.js';
-import type { EvaluationHints } from '../domain/policy-types.js';
-import type { SqlPreviewer } from '../ports/sql-previewer.js';
-import { previewOf } from './submit-preview.js';
 import { createAction } from '../domain/lifecycle.js';
+import type { EvaluationHints } from '../domain/policy-types.js';
 import type { TargetCatalog, TargetInfo } from '../domain/target-catalog.js';
 import type { Clock } from '../ports/clock.js';
 import type { HeldCallStore } from '../ports/held-calls.js';
 import type { IdSource } from '../ports/ids.js';
 import type { Notifier } from '../ports/notifier.js';
+import type { SqlPreviewer } from '../ports/sql-previewer.js';
 import type { Store } from '../ports/store.js';
 import type { PolicyService } from './policy-service.js';
+import { previewOf } from './submit-preview.js';
 
 export interface SubmitResult {
   action: ActionRecord;
