@@ -69,6 +69,7 @@ export function analyzeSql(statements: readonly ParsedStatement[], opts: SqlFact
   let schema = DEFAULT_SCHEMA;
   for (const s of statements) {
     const one = statementFacts(s.tree, opts, schema);
+    if (s.embedded) withBody(one, analyzeSql(s.embedded.statements, opts).facts);
     const [nodeType, fields] = nodeOf(s.tree) ?? ['Unknown', {}];
     schema = searchPathAfter(nodeType, fields, schema);
     facts.statements.push(one.facts);
@@ -173,6 +174,23 @@ function constantLimit(v: unknown): number | null {
   if (ival) return ival.ival ?? 0;
   const fval = str((c[1].fval as { fval?: string } | undefined)?.fval);
   return fval === undefined ? null : Number(fval);
+}
+
+/**
+ * A DO block's facts include what its body runs: the relations, functions and types of
+ * its SQL. Rows it reads stay in the database (not an export); it is never read-only.
+ */
+function withBody(one: OneStatement, body: SqlFacts): void {
+  addAll(one.facts.tables, body.tables);
+  addAll(one.facts.writes, body.writes);
+  addAll(one.facts.functions, body.statements.flatMap((st) => st.functions));
+  addAll(one.reads, body.reads);
+  addAll(one.walk.columns, body.columns);
+  for (const t of body.types) if (t !== 'select' && !one.walk.nestedTypes.includes(t)) one.walk.nestedTypes.push(t);
+  one.readOnly = false;
+  one.ddl ||= body.ddl;
+  one.privilege ||= body.privilege;
+  one.walk.unbounded ||= body.unbounded;
 }
 
 function addAll(into: string[], xs: readonly string[]): void {

@@ -76,7 +76,7 @@ export function checkSqlParsed(input: SqlInput, outcome: SqlParseOutcome, opts: 
   if (n > SQL_INPUT_LIMITS.maxStatements) {
     throw new AppError('SQL_TOO_MANY_STATEMENTS', `input.statement: ${n} statements is over the limit of ${SQL_INPUT_LIMITS.maxStatements}`, { statements: n, limit: SQL_INPUT_LIMITS.maxStatements });
   }
-  const deep = outcome.statements.findIndex((s) => deeperThan(s.tree, SQL_INPUT_LIMITS.maxTreeDepth));
+  const deep = outcome.statements.findIndex((s) => [s, ...(s.embedded?.statements ?? [])].some((t) => deeperThan(t.tree, SQL_INPUT_LIMITS.maxTreeDepth)));
   if (deep >= 0) {
     throw new AppError('SQL_TOO_COMPLEX', `input.statement: statement ${deep + 1} nests expressions too deeply (parse tree over ${SQL_INPUT_LIMITS.maxTreeDepth} levels)`, { statement: deep + 1 });
   }

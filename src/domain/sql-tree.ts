@@ -13,6 +13,13 @@ export interface ParsedStatement {
   /** Where the statement's text starts and ends in the input (UTF-16 indices, end exclusive). */
   start: number;
   end: number;
+  /**
+   * For a `DO` block in PL/pgSQL: the SQL its body runs (statements, and expressions as
+   * `SELECT <expr>`), parsed by the same parser. `dynamic`: it also runs SQL built at
+   * run time (EXECUTE), which no parse can see. `opaque`: some of it could not be read
+   * (another language, an unparsable piece). Absent for every other statement.
+   */
+  embedded?: { statements: ParsedStatement[]; dynamic: boolean; opaque: boolean };
 }
 
 export type SqlParseOutcome =
