@@ -94,7 +94,7 @@ export function buildTargets(c: Config): TargetCatalog {
     ...Object.entries(c.targets).map(([name, t]) =>
       t.kind === 'http'
         ? { name, kind: t.kind, baseUrl: t.baseUrl, facts: targetFacts(c, name)! }
-        : { name, kind: t.kind, exportRows: t.limits.exportRows, facts: targetFacts(c, name)! },
+        : { name, kind: t.kind, exportRows: t.limits.exportRows, maskParams: t.maskParams, facts: targetFacts(c, name)! },
     ),
     ...agentTargets(c),
   ]);

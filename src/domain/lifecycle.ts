@@ -33,8 +33,15 @@ function move(a: ActionRecord, to: Status, now: string, patch: Partial<ActionRec
   return { ...a, ...patch, status: to, updatedAt: now, version: a.version + 1 };
 }
 
-/** The audit copy of an input: agent-supplied credential headers are never logged. */
-function auditInput(a: { kind: string; input: Record<string, unknown> }): Record<string, unknown> {
+/** What a sql param is replaced with in the audit log when the target masks params (`maskParams`). */
+export const MASKED_PARAM = '[MASKED]';
+
+/**
+ * The audit copy of an input: agent-supplied credential headers are never logged, nor
+ * are the params of a sql action on a target that masks them (`maskParams: true`).
+ */
+function auditInput(a: { kind: string; input: Record<string, unknown> }, maskParams: boolean): Record<string, unknown> {
+  if (a.kind === 'sql' && maskParams && Array.isArray(a.input.params)) return { ...a.input, params: a.input.params.map(() => MASKED_PARAM) };
   if (a.kind !== 'http' || !a.input.headers || typeof a.input.headers !== 'object') return a.input;
   return { ...a.input, headers: redactHeaders(a.input.headers as Record<string, string>) };
 }
@@ -64,6 +71,8 @@ export function createAction(args: {
   preview?: { preview: SqlPreview; drift: DriftTolerance } | undefined;
   /** What policy saw besides the input (sql facts), kept for reviewers. */
   facts?: ActionRecord['facts'] | undefined;
+  /** The target masks every sql param in the audit log. */
+  maskParams?: boolean | undefined;
 }): Transition {
   const { id, request: r, requester, decision, now } = args;
   const ts = now.toISOString();
@@ -115,7 +124,7 @@ export function createAction(args: {
       data: {
         kind: r.kind,
         target: r.target,
-        input: auditInput(r),
+        input: auditInput(r, args.maskParams === true),
         mode,
         fingerprint,
         requester: { ...requester },

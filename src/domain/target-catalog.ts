@@ -10,6 +10,8 @@ export interface TargetInfo {
   baseUrl?: string;
   /** For `postgres` targets: a SELECT returning more rows than this (no LIMIT, or a larger one) is an export. */
   exportRows?: number;
+  /** For `postgres` targets: params are masked in the audit log. */
+  maskParams?: boolean;
 }
 
 export interface TargetCatalog {

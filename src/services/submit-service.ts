@@ -112,7 +112,7 @@ export function createSubmitService(deps: {
       const preview = previewer ? await previewOf(previewer, request, decision, { deadlineMs: deps.previewDeadlineMs ?? 60_000, clock: deps.clock }) : undefined;
       const now = deps.clock.now();
       const facts = found?.sql ? { sql: found.sql } : undefined;
-      let t = createAction({ id: deps.ids.actionId(), request, requester, decision, now, idempotencyKey, preview, facts });
+      let t = createAction({ id: deps.ids.actionId(), request, requester, decision, now, idempotencyKey, preview, facts, maskParams: target.maskParams });
       const inline = opts.inline === true && t.next.status === 'approved' && t.next.mode === 'execute' && deps.runnerFor !== undefined;
       if (inline) t = startedAtCreation(t, now, deps.runnerFor!(t.next));
       const res =

@@ -64,11 +64,11 @@ afterEach(async () => {
   store = undefined;
 });
 
-async function service(previewer: SqlPreviewer, previewDeadlineMs?: number) {
+async function service(previewer: SqlPreviewer, previewDeadlineMs?: number, maskParams = false) {
   store = createSqliteStore({ path: ':memory:' });
   const policy = createPolicyService({ store, clock: systemClock, groupExists: () => true });
   await policy.load(POLICY, 'policy.yaml', 'test');
-  const targets = buildTargetCatalog([{ name: 'billing-db', kind: 'postgres', exportRows: 100, facts: { name: 'billing-db', kind: 'postgres', labels: {} } }]);
+  const targets = buildTargetCatalog([{ name: 'billing-db', kind: 'postgres', exportRows: 100, maskParams, facts: { name: 'billing-db', kind: 'postgres', labels: {} } }]);
   return createSubmitService({
     store,
     policy,
@@ -102,6 +102,15 @@ describe('submitting a sql action', () => {
     const decided = entries.find((e) => e.type === 'action.decided');
     expect(decided?.data).toMatchObject({ preview: { mode: 'rollback', status: 'ok', summary: { rows: [3] } }, drift: { kind: 'percent', value: 10 } });
     expect(JSON.stringify(entries)).not.toContain('secret@example.com');
+  });
+
+  it('masks every param in the audit log when the target says maskParams, keeping them for execution', async () => {
+    const submit = await service(testPreviewer(() => Promise.resolve(ok([1]))), undefined, true);
+    const { action } = await submit.submit(agent, { kind: 'sql', target: 'billing-db', input: { statement: 'UPDATE users SET ssn = $1 WHERE id = $2', params: ['123-45-6789', 7] } });
+    const entries = await store!.readAudit(0, await store!.auditSize());
+    expect(entries.find((e) => e.type === 'action.submitted')?.data.input).toEqual({ statement: 'UPDATE users SET ssn = $1 WHERE id = $2', params: ['[MASKED]', '[MASKED]'] });
+    expect(JSON.stringify(entries)).not.toContain('123-45-6789');
+    expect((await store!.getAction(action.id))?.input.params).toEqual(['123-45-6789', 7]);
   });
 
   it('keeps the strictest drift tolerance of the fired rules', async () => {
