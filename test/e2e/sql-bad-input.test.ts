@@ -99,6 +99,17 @@ describe('bad sql input gets a clear 4xx, runs nothing and stores nothing', () =
     expect(r.body.error?.details).toEqual({ parser: 'syntax error at or near ","', position: 13, line: 1, column: 13 });
   });
 
+  it('the database URL and its password appear in no log line and no audit entry', async () => {
+    const store = createSqliteStore({ path: join(ws.dir, 'countersign.db'), readOnly: true });
+    try {
+      const entries = await store.readAudit(0, await store.auditSize());
+      expect(JSON.stringify(entries)).not.toContain('db-password-0123456789');
+    } finally {
+      await store.close();
+    }
+    expect(server.logs.join('\n')).not.toContain('db-password-0123456789');
+  });
+
   it('a valid statement is accepted (the check refuses only what is wrong)', async () => {
     const r = await sql({ statement: 'SELECT id FROM invoices WHERE id = $1 LIMIT 1', params: [1] }, { mode: 'decide' });
     expect(r.status).toBe(201);
