@@ -99,6 +99,13 @@ describe('bad sql input gets a clear 4xx, runs nothing and stores nothing', () =
     expect(r.body.error?.details).toEqual({ parser: 'syntax error at or near ","', position: 13, line: 1, column: 13 });
   });
 
+  it('a valid statement is accepted (the check refuses only what is wrong)', async () => {
+    const r = await sql({ statement: 'SELECT id FROM invoices WHERE id = $1 LIMIT 1', params: [1] }, { mode: 'decide' });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ kind: 'sql', facts: { sql: { types: ['select'], readOnly: true, tables: ['public.invoices'] } } });
+    expect(JSON.stringify(r.body)).not.toContain('db-password-0123456789');
+  });
+
   it('the database URL and its password appear in no log line and no audit entry', async () => {
     const store = createSqliteStore({ path: join(ws.dir, 'countersign.db'), readOnly: true });
     try {
@@ -108,12 +115,5 @@ describe('bad sql input gets a clear 4xx, runs nothing and stores nothing', () =
       await store.close();
     }
     expect(server.logs.join('\n')).not.toContain('db-password-0123456789');
-  });
-
-  it('a valid statement is accepted (the check refuses only what is wrong)', async () => {
-    const r = await sql({ statement: 'SELECT id FROM invoices WHERE id = $1 LIMIT 1', params: [1] }, { mode: 'decide' });
-    expect(r.status).toBe(201);
-    expect(r.body).toMatchObject({ kind: 'sql', facts: { sql: { types: ['select'], readOnly: true, tables: ['public.invoices'] } } });
-    expect(JSON.stringify(r.body)).not.toContain('db-password-0123456789');
   });
 });
