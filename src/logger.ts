@@ -16,6 +16,9 @@ export const LOG_REDACT_PATHS = [
   '*.signingSecret',
   '*.appPassword',
   'config.targets.*.headers',
+  'config.targets.*.url',
+  'config.targets.*.preview.url',
+  'config.targets.*.tls.key',
 ];
 
 /** What the logger needs of the config's redactor (domain/redact-secrets.ts). */

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { createHttpExecutor } from './adapters/executors/http-executor.js';
 import { createTimeOrderedIds } from './adapters/ids/time-ordered-ids.js';
+import { createPgQueryParser } from './adapters/sql/pg-query-parser.js';
 import { startAuditLog } from './audit-gateway.js';
 import { chainAuthenticators, createOidcAuthenticator } from './adapters/identity/oidc-authenticator.js';
 import type { TokenEntry } from './adapters/identity/token-authenticator.js';
@@ -15,7 +16,7 @@ import { createSqliteStore } from './adapters/store/sqlite/sqlite-store.js';
 import { agentTargets } from './config/agent-targets.js';
 import { configGroups, targetFacts } from './config/config-facts.js';
 import type { LoadedConfig } from './config/load.js';
-import type { Config } from './config/schema.js';
+import type { Config, HttpTargetConfig } from './config/schema.js';
 import type { ActionKind } from './domain/action.js';
 import { parseDuration } from './domain/duration.js';
 import { AppError } from './domain/errors.js';
@@ -39,7 +40,7 @@ import type { Store } from './ports/store.js';
 import { createActionEvents } from './services/action-events.js';
 import type { ActionEvents } from './services/action-events.js';
 import { createExecutionService } from './services/execution-service.js';
-import { kindChecks } from './services/kind-checks.js';
+import { createKindChecks } from './services/kind-checks.js';
 import { createInputCheck } from './services/input-checks.js';
 import type { PolicyService } from './services/policy-service.js';
 import { createPolicyService } from './services/policy-service.js';
@@ -94,7 +95,11 @@ export function buildAuthenticator(c: Config, log?: Logger): Authenticator {
 
 export function buildTargets(c: Config): TargetCatalog {
   return buildTargetCatalog([
-    ...Object.entries(c.targets).map(([name, t]) => ({ name, kind: t.kind, baseUrl: t.baseUrl, facts: targetFacts(c, name)! })),
+    ...Object.entries(c.targets).map(([name, t]) =>
+      t.kind === 'http'
+        ? { name, kind: t.kind, baseUrl: t.baseUrl, facts: targetFacts(c, name)! }
+        : { name, kind: t.kind, exportRows: t.limits.exportRows, maskParams: t.maskParams, facts: targetFacts(c, name)! },
+    ),
     ...agentTargets(c),
   ]);
 }
@@ -155,7 +160,9 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   for (const w of first.warnings) logger.warn({ warning: formatIssue(w) }, 'policy warning');
 
   const ways = await createAgentWays({ loaded, store, policy, targets, clock, logger, redactor, publicUrl: () => publicUrl.value });
-  const httpTargets = Object.fromEntries(Object.entries(config.targets).filter(([, t]) => t.kind === 'http'));
+  const httpTargets = Object.fromEntries(Object.entries(config.targets).filter((e): e is [string, HttpTargetConfig] => e[1].kind === 'http'));
+  // PostgreSQL's parser (WASM) loads once, only when a target can receive SQL.
+  const sqlParser = Object.values(config.targets).some((t) => t.kind === 'postgres') ? await createPgQueryParser() : undefined;
   const executors: Partial<Record<ActionKind, Executor>> = {
     http: createHttpExecutor({ targets: httpTargets, redactor }),
     ...(ways.mcpExecutor ? { mcp: ways.mcpExecutor } : {}),
@@ -168,7 +175,8 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     process: processInfo(),
     maxDurationMs: (a) => {
       const t = config.targets[a.target];
-      if (t) return parseDuration(t.timeout) * (t.followRedirects + 1);
+      if (t?.kind === 'http') return parseDuration(t.timeout) * (t.followRedirects + 1);
+      if (t?.kind === 'postgres') return parseDuration(t.limits.statementTimeout) + 5_000;
       const s = config.mcp.servers[a.target];
       return s ? parseDuration(s.timeout) : 60_000;
     },
@@ -179,7 +187,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     store,
     policy,
     targets,
-    checkInput: createInputCheck(kindChecks, new Set(Object.keys(executors) as ActionKind[])),
+    checkInput: createInputCheck(createKindChecks({ sqlParser }), new Set(Object.keys(executors) as ActionKind[])),
     clock,
     ids: createTimeOrderedIds(),
     notifier: events,

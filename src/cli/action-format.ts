@@ -1,4 +1,5 @@
 import type { Action } from '../client/types.js';
+import { sqlFactLines, sqlParamsText, sqlPreviewLines, sqlStatementText, sqlSummary } from '../domain/sql-card.js';
 import { safeBlock, safeLine } from '../domain/visible-text.js';
 
 const MAX_BODY = 2000;
@@ -20,6 +21,8 @@ export function formatAction(a: Action): string {
     lines.push(`  will run:    ${i.method} ${i.path}${qs}`);
     if (i.headers && Object.keys(i.headers).length) lines.push(`  headers:     ${JSON.stringify(i.headers)}`);
     if (i.body !== undefined) lines.push(`  body:\n${block(JSON.stringify(i.body, null, 2)).replace(/^/gm, '    ')}`);
+  } else if (a.kind === 'sql') {
+    lines.push(...sqlLines(a));
   } else {
     lines.push(`  input:\n${block(JSON.stringify(a.input, null, 2)).replace(/^/gm, '    ')}`);
   }
@@ -43,7 +46,21 @@ export function formatAction(a: Action): string {
   return lines.map((l) => (l.includes('\n') ? safeBlock(l) : safeLine(l))).join('\n');
 }
 
+/** A sql action: the statement, its params, what policy saw and the dry-run preview. */
+function sqlLines(a: Action): string[] {
+  const indent = (s: string) => s.replace(/^/gm, '    ');
+  const lines = [`  will run:    ${sqlSummary(a.target, a.facts?.sql)}`, `  statement:\n${indent(block(sqlStatementText(a.input)))}`];
+  const params = sqlParamsText(a.input);
+  if (params !== undefined) lines.push(`  params:\n${indent(block(params))}`);
+  if (a.facts?.sql) lines.push(`  facts:\n${indent(sqlFactLines(a.facts.sql).join('\n'))}`);
+  if (a.preview) lines.push(`  preview:\n${indent(block(sqlPreviewLines(a.preview).join('\n'), 4000))}`);
+  else if (a.status === 'pending') lines.push('  preview:     none');
+  if (a.drift) lines.push(`  drift:       ${a.drift.kind === 'exact' ? 'any difference in rows is drift' : a.drift.kind === 'percent' ? `up to ${a.drift.value}% more or fewer rows` : `up to ${a.drift.value} more or fewer rows`}`);
+  return lines;
+}
+
 export function formatActionLine(a: Action): string {
-  const what = a.kind === 'http' ? `${String(a.input.method)} ${String(a.input.path)}` : typeof a.input.tool === 'string' ? a.input.tool : a.kind;
+  const what =
+    a.kind === 'http' ? `${String(a.input.method)} ${String(a.input.path)}` : a.kind === 'sql' ? sqlSummary(a.target, a.facts?.sql) : typeof a.input.tool === 'string' ? a.input.tool : a.kind;
   return safeLine(`${a.id}  ${a.status.padEnd(9)} ${a.requester.id.padEnd(16)} ${a.target.padEnd(12)} ${what}  [${a.decision.rules.join(',')}]`);
 }

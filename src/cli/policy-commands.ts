@@ -7,7 +7,7 @@ import type { SourceIssue } from '../domain/yaml-source.js';
 import { CliExit, EXIT } from './cli-runtime.js';
 import { readCases } from './policy-cases.js';
 import type { PolicyCase } from './policy-cases.js';
-import { buildInput, compileOrExit, loadConfigForPolicy, readText } from './policy-inputs.js';
+import { buildInput, compileOrExit, loadConfigForPolicy, readText, sqlParserFor } from './policy-inputs.js';
 
 const print = (line = ''): void => void process.stdout.write(`${line}\n`);
 const warn = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -49,15 +49,16 @@ function check(file: string, opts: { config?: string }): void {
   print(`OK ${file}: ${policy.ruleCount} rule${policy.ruleCount === 1 ? '' : 's'}, version ${policy.version}`);
 }
 
-function test(file: string, casesFile: string, opts: { config?: string }): void {
+async function test(file: string, casesFile: string, opts: { config?: string }): Promise<void> {
   const config = loadConfigForPolicy(opts.config);
   const { policy, warnings } = compileOrExit(file, config);
   printWarnings(warnings);
   const { cases, issues } = readCases(readText(casesFile, 'cases file'), casesFile);
+  const sqlParser = await sqlParserFor(cases.map((c) => c.action.kind));
   // Inputs are built before any case runs: a case naming an unknown requester is a bad file, not a failed case.
   const inputs = cases.map((c) => {
     try {
-      return buildInput(c.action, c.requester, config, { target: c.target, hints: c.hints });
+      return buildInput(c.action, c.requester, config, { target: c.target, hints: c.hints, sqlParser });
     } catch (e) {
       issues.push({ file: casesFile, line: c.line, path: `case "${c.name}"`, message: (e as Error).message });
       return undefined;
@@ -97,24 +98,27 @@ function compare(c: PolicyCase, d: Decision): string[] {
   return misses;
 }
 
-function explainCommand(file: string, actionFile: string, opts: { requester?: string; config?: string; json?: boolean }): void {
+async function explainCommand(file: string, actionFile: string, opts: { requester?: string; config?: string; json?: boolean }): Promise<void> {
   const config = loadConfigForPolicy(opts.config);
   const { policy, warnings } = compileOrExit(file, config);
   const { action, hints } = readAction(actionFile);
   let input: EvaluationInput;
   try {
-    input = buildInput(action, opts.requester, config, { hints });
+    input = buildInput(action, opts.requester, config, { hints, sqlParser: await sqlParserFor([action.kind]) });
   } catch (e) {
     throw new CliExit(EXIT.USAGE, `${actionFile}: ${(e as Error).message}`);
   }
   const trace = policy.explain(input);
   if (opts.json) {
-    print(JSON.stringify({ policyVersion: policy.version, input: { requester: input.requester, target: input.target }, ...trace }, null, 2));
+    const sql = input.hints?.sql ? { sql: input.hints.sql } : {};
+    print(JSON.stringify({ policyVersion: policy.version, input: { requester: input.requester, target: input.target, ...sql }, ...trace }, null, 2));
     return;
   }
   printWarnings(warnings);
   if (opts.requester === undefined) warn('note: no --requester: the requester is an agent with an empty id and no labels');
   printTrace(trace);
+  // What the rules saw: the parser's facts, as the gateway computes them.
+  if (input.hints?.sql) print(`sql facts: ${JSON.stringify(input.hints.sql)}`);
 }
 
 function readAction(file: string): { action: EvaluationInput['action']; hints: EvaluationHints | undefined } {

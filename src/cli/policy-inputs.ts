@@ -6,8 +6,12 @@ import { isAppError } from '../domain/errors.js';
 import { PolicyError, compilePolicy } from '../domain/policy-compile.js';
 import type { GroupLookup } from '../domain/policy-compile.js';
 import type { CompiledPolicy, EvaluationHints, EvaluationInput } from '../domain/policy-types.js';
+import { DEFAULT_EXPORT_ROWS } from '../domain/sql-facts.js';
+import type { SqlFacts } from '../domain/sql-facts.js';
+import { checkSqlInputShape, checkSqlParsed } from '../domain/sql-input.js';
 import { formatIssue } from '../domain/yaml-source.js';
 import type { SourceIssue } from '../domain/yaml-source.js';
+import type { SqlParser } from '../ports/sql-parser.js';
 import { CliExit, EXIT } from './cli-runtime.js';
 import type { PolicyCase } from './policy-cases.js';
 
@@ -61,7 +65,7 @@ export function buildInput(
   action: EvaluationInput['action'],
   requester: RequesterSpec | undefined,
   config: LoadedConfig | undefined,
-  overrides: { target?: PolicyCase['target']; hints?: EvaluationHints | undefined } = {},
+  overrides: { target?: PolicyCase['target']; hints?: EvaluationHints | undefined; sqlParser?: SqlParser | undefined } = {},
 ): EvaluationInput {
   let req: EvaluationInput['requester'];
   if (requester === undefined) {
@@ -78,5 +82,30 @@ export function buildInput(
   target ??= { name: action.target, kind: action.kind, labels: {} };
   if (overrides.target?.host !== undefined) target = { ...target, host: overrides.target.host };
   if (overrides.target?.labels) target = { ...target, labels: overrides.target.labels };
-  return { action, requester: req, target, hints: overrides.hints };
+  const hints = action.kind === 'sql' ? { ...overrides.hints, sql: sqlFacts(action, config, overrides.sqlParser) } : overrides.hints;
+  return { action, requester: req, target, hints };
+}
+
+/**
+ * A sql action's facts as the gateway computes them: the same parser, the same checks
+ * (a statement the gateway would refuse is an error here too), the target's exportRows.
+ */
+function sqlFacts(action: EvaluationInput['action'], config: LoadedConfig | undefined, parser: SqlParser | undefined): SqlFacts {
+  if (!parser) throw new Error('the SQL parser is not loaded');
+  const t = config && Object.hasOwn(config.config.targets, action.target) ? config.config.targets[action.target] : undefined;
+  const exportRows = t?.kind === 'postgres' ? t.limits.exportRows : DEFAULT_EXPORT_ROWS;
+  try {
+    const input = checkSqlInputShape(action.input);
+    return checkSqlParsed(input, parser.parse(input.statement), { exportRows }).facts;
+  } catch (e) {
+    if (isAppError(e)) throw new Error(`${e.code}: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+/** PostgreSQL's parser, loaded (module and WASM) only when some action is of kind sql: other commands start as fast as before. */
+export async function sqlParserFor(kinds: readonly string[]): Promise<SqlParser | undefined> {
+  if (!kinds.includes('sql')) return undefined;
+  const { createPgQueryParser } = await import('../adapters/sql/pg-query-parser.js');
+  return createPgQueryParser();
 }

@@ -1,13 +1,15 @@
-import type { ActionKind, ActionMode, HttpInput } from '../domain/action.js';
+import type { ActionKind, ActionMode, HttpInput, SqlInput } from '../domain/action.js';
 import type { ExecutionResult } from '../domain/action-record.js';
+import type { SqlFacts } from '../domain/sql-facts.js';
+import type { DriftTolerance, SqlPreview } from '../domain/sql-preview.js';
 import type { Status } from '../domain/status.js';
 
-export type { ActionKind, ActionMode, HttpInput, Status };
+export type { ActionKind, ActionMode, DriftTolerance, HttpInput, SqlFacts, SqlInput, SqlPreview, Status };
 
 export interface SubmitRequest {
   kind: ActionKind;
   target: string;
-  input: Record<string, unknown> | HttpInput;
+  input: Record<string, unknown> | HttpInput | SqlInput;
   justification?: string;
   context?: Record<string, unknown>;
   onBehalfOf?: string;
@@ -50,6 +52,12 @@ export interface Action {
   review?: { requirements: RequirementView[]; approvals: ReviewView[]; reviews: ReviewView[]; expiresAt: string };
   /** What the gateway got back when it ran the action (the runner, internal, is not shown). */
   result?: Omit<ExecutionResult, 'runner'>;
+  /** What policy saw besides the input: for sql, the parser's facts. */
+  facts?: { sql?: SqlFacts };
+  /** sql: the dry run shown to reviewers. */
+  preview?: SqlPreview;
+  /** sql: how far execution may stray from the previewed row counts. */
+  drift?: DriftTolerance;
   /** Sequence numbers of the action's audit entries (its receipt proves them). */
   auditSeqs?: number[];
   createdAt: string;

@@ -1,6 +1,7 @@
 import type { GroupLookup } from '../domain/policy-compile.js';
 import type { EvaluationInput, TargetFacts } from '../domain/policy-types.js';
 import { agentTargetFacts } from './agent-targets.js';
+import { postgresHost } from './postgres-schema.js';
 import type { Config } from './schema.js';
 
 /**
@@ -21,6 +22,10 @@ export function targetFacts(config: Config, name: string): TargetFacts | undefin
   switch (t.kind) {
     case 'http':
       return { name, kind: t.kind, host: new URL(t.baseUrl).host, labels: { ...(t.labels ?? {}) }, ...injectedContentType(t.headers) };
+    case 'postgres': {
+      const host = postgresHost(t.url);
+      return { name, kind: t.kind, ...(host ? { host } : {}), labels: { ...(t.labels ?? {}) } };
+    }
   }
 }
 

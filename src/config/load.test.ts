@@ -33,7 +33,8 @@ describe('configuration', () => {
   it('accepts the documented shape, interpolates the environment and resolves paths against the file', () => {
     const c = parseConfigText(good, '/etc/countersign/countersign.yaml', env);
     expect(c.config.agents[0]?.token).toBe('agent-token-0123456789');
-    expect(c.config.targets.github?.headers.Authorization).toBe('Bearer ghp_secret_value_123');
+    const github = c.config.targets.github;
+    expect(github?.kind === 'http' && github.headers.Authorization).toBe('Bearer ghp_secret_value_123');
     expect(c.storePath).toBe('/etc/countersign/data/countersign.db');
     expect(c.policyPath).toBe('/etc/countersign/policy.yaml');
   });

@@ -8,6 +8,7 @@ import { formatIssue, parseYamlSource } from '../domain/yaml-source.js';
 import type { Config } from './schema.js';
 import { configSchema } from './schema.js';
 import { setOwn } from '../domain/own-key.js';
+import type { PostgresTargetConfig } from './postgres-schema.js';
 
 export interface LoadedConfig {
   config: Config;
@@ -42,12 +43,14 @@ interface Interpolation {
   missing: Array<{ path: PropertyKey[]; name: string }>;
   /** Values taken from the environment: treated as secrets. */
   substituted: Set<string>;
+  /** For offline tools: what stands for an unset variable at this key. */
+  placeholder?: ((path: PropertyKey[]) => string) | undefined;
 }
 
 function interpolate(value: unknown, path: PropertyKey[], ctx: Interpolation): unknown {
   if (typeof value === 'string') {
     return value.replace(ENV_REF, (_m, name: string) => {
-      const v = ctx.env[name];
+      const v = ctx.env[name] || ctx.placeholder?.(path);
       if (v === undefined || v === '') {
         ctx.missing.push({ path, name });
         return '';
@@ -72,10 +75,10 @@ export function zodIssues(err: ZodError, locate: (path: PropertyKey[], message: 
   });
 }
 
-export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env, placeholder?: (path: PropertyKey[]) => string): LoadedConfig {
   const src = parseYamlSource(text, file);
   if (src.errors.length) throw new ConfigError(src.errors);
-  const ctx: Interpolation = { env, missing: [], substituted: new Set() };
+  const ctx: Interpolation = { env, missing: [], substituted: new Set(), placeholder };
   const raw = interpolate(src.value ?? {}, [], ctx);
   if (ctx.missing.length) throw new ConfigError(ctx.missing.map((m) => src.locate(m.path, `environment variable ${m.name} is not set`)));
   const parsed = configSchema.safeParse(raw);
@@ -94,14 +97,14 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   };
 }
 
-export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, placeholder?: (path: PropertyKey[]) => string): LoadedConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigError([{ file, path: '', message: `cannot read the config file: ${(e as NodeJS.ErrnoException).code ?? String(e)}` }]);
   }
-  return parseConfigText(text, file, env);
+  return parseConfigText(text, file, env, placeholder);
 }
 
 /** An MCP server's env variable whose name says it holds a credential. */
@@ -113,7 +116,13 @@ function collectSecrets(c: Config, substituted: Set<string>): { secrets: string[
   const cred = new Set<string>();
   for (const a of c.agents) if (a.token) cred.add(a.token);
   for (const h of c.humans) if (h.token) cred.add(h.token);
-  const injected = [...Object.values(c.targets).map((t) => t.headers), ...Object.values(c.mcp.servers).map((s) => ('url' in s ? s.headers : {}))];
+  const injected = [...Object.values(c.targets).map((t) => (t.kind === 'http' ? t.headers : {})), ...Object.values(c.mcp.servers).map((s) => ('url' in s ? s.headers : {}))];
+  for (const t of Object.values(c.targets)) {
+    if (t.kind !== 'postgres') continue;
+    const pg = postgresSecrets(t);
+    for (const v of pg.whole) out.add(v);
+    for (const v of pg.credentials) cred.add(v);
+  }
   for (const s of Object.values(c.mcp.servers)) if ('env' in s) for (const [k, v] of Object.entries(s.env)) (CREDENTIAL_NAME.test(k) ? cred : out).add(v);
   for (const headers of injected) {
     for (const [k, v] of Object.entries(headers)) {
@@ -135,7 +144,7 @@ function collectSecrets(c: Config, substituted: Set<string>): { secrets: string[
 function shortCredentials(c: Config): Array<{ path: PropertyKey[]; message: string }> {
   const out: Array<{ path: PropertyKey[]; message: string }> = [];
   const injected: Array<[PropertyKey[], Record<string, string>]> = [
-    ...Object.entries(c.targets).map(([name, t]): [PropertyKey[], Record<string, string>] => [['targets', name, 'headers'], t.headers]),
+    ...Object.entries(c.targets).map(([name, t]): [PropertyKey[], Record<string, string>] => [['targets', name, 'headers'], t.kind === 'http' ? t.headers : {}]),
     ...Object.entries(c.mcp.servers).flatMap(([name, s]): Array<[PropertyKey[], Record<string, string>]> => ('url' in s ? [[['mcp', 'servers', name, 'headers'], s.headers]] : [])),
   ];
   for (const [at, headers] of injected) {
@@ -144,7 +153,52 @@ function shortCredentials(c: Config): Array<{ path: PropertyKey[]; message: stri
       out.push({ path: [...at, k], message: `a credential shorter than ${MIN_SECRET_LENGTH} characters cannot be redacted safely from responses; use a longer one (or, if this header is not a secret, see PUBLIC_HEADERS in docs/executors.md)` });
     }
   }
+  for (const [name, t] of Object.entries(c.targets)) {
+    if (t.kind !== 'postgres') continue;
+    for (const [at, url] of [[['url'], t.url], [['preview', 'url'], t.preview.url]] as const) {
+      const password = url === undefined ? '' : urlPassword(url);
+      if (password !== '' && password.length < MIN_SECRET_LENGTH) {
+        out.push({ path: ['targets', name, ...at], message: `a database password shorter than ${MIN_SECRET_LENGTH} characters cannot be redacted safely from results and errors; use a longer one` });
+      }
+    }
+  }
   return out;
+}
+
+/** A postgres target's secrets: its URLs whole, their passwords (as written and decoded), the TLS key. */
+/**
+ * A database URL is redacted whole; its password, as a credential, also by its runs
+ * (any 8 characters of it, in any encoding), like an injected token.
+ */
+function postgresSecrets(t: PostgresTargetConfig): { whole: string[]; credentials: string[] } {
+  const whole: string[] = [];
+  const credentials: string[] = [];
+  for (const url of [t.url, t.preview.url]) {
+    if (url === undefined) continue;
+    whole.push(url);
+    const raw = (() => {
+      try {
+        return new URL(url).password;
+      } catch {
+        return '';
+      }
+    })();
+    if (raw) {
+      whole.push(raw);
+      credentials.push(urlPassword(url));
+    }
+  }
+  if (t.tls?.key) whole.push(t.tls.key);
+  return { whole, credentials };
+}
+
+function urlPassword(url: string): string {
+  try {
+    const p = new URL(url).password;
+    return p ? decodeURIComponent(p) : '';
+  } catch {
+    return '';
+  }
 }
 
 /**
@@ -152,8 +206,8 @@ function shortCredentials(c: Config): Array<{ path: PropertyKey[]; message: stri
  * secrets: an unset `${ENV}` reference gets a placeholder instead of failing.
  */
 export function loadConfigWithoutSecrets(file: string): LoadedConfig {
-  const env = new Proxy(process.env, {
-    get: (t, k) => (typeof k === 'string' ? t[k] || 'placeholder-for-an-unset-environment-variable' : undefined),
-  });
-  return loadConfig(file, env);
+  // A database URL must still parse as one: its host is a fact policy may see.
+  return loadConfig(file, process.env, (path) =>
+    path[0] === 'targets' && path.at(-1) === 'url' ? 'postgres://placeholder-for-an-unset-environment-variable@localhost/placeholder' : 'placeholder-for-an-unset-environment-variable',
+  );
 }

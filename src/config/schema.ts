@@ -5,6 +5,7 @@ import { HUMAN_ID, isApproverRef } from '../domain/identity.js';
 import { integrationsSchema, mcpSchema, toolsSchema } from './agents-schema.js';
 import { auditConfigSchema } from './audit-schema.js';
 import { channelsSchema } from './channels-schema.js';
+import { postgresTargetSchema } from './postgres-schema.js';
 
 /**
  * The one configuration schema: it validates config files at start-up and generates
@@ -60,7 +61,7 @@ export const httpTargetSchema = z
   })
   .strict();
 
-export const targetSchema = z.discriminatedUnion('kind', [httpTargetSchema]);
+export const targetSchema = z.discriminatedUnion('kind', [httpTargetSchema, postgresTargetSchema]);
 
 export const oidcSchema = z
   .object({

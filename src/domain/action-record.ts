@@ -1,5 +1,7 @@
 import type { ActionKind, ActionMode, JsonObject } from './action.js';
 import type { Outcome } from './policy-types.js';
+import type { SqlFacts } from './sql-facts.js';
+import type { DriftTolerance, SqlPreview } from './sql-preview.js';
 import type { ReviewState } from './review.js';
 import type { Status } from './status.js';
 
@@ -57,6 +59,12 @@ export interface ActionRecord {
   /** When the next escalation is due, if any (for the scheduler's index). */
   nextEscalationAt?: string;
   result?: ExecutionResult;
+  /** What the gateway found in the input for policy (sql: the parser's facts), as policy saw it. */
+  facts?: { sql?: SqlFacts };
+  /** For sql actions held for review: the dry run reviewers saw; execution is compared with its summary (drift). */
+  preview?: SqlPreview;
+  /** The strictest drift tolerance of the fired review rules (absent: no preview, nothing to compare). */
+  drift?: DriftTolerance;
   idempotencyKey?: string;
   /** Sequence numbers of the action's audit entries, in order; assigned by the store when they commit. */
   auditSeqs?: number[];

@@ -1,8 +1,34 @@
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 
-/** Kinds of action. Later kinds (sql, shell, mcp, tool) are added here and the compiler points at every place to wire. */
-export const ACTION_KINDS = ['http', 'mcp', 'tool'] as const;
+/** Kinds of action. Later kinds (shell...) are added here and the compiler points at every place to wire. */
+export const ACTION_KINDS = ['http', 'mcp', 'tool', 'sql'] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
+
+/**
+ * Kinds of target: the engine or system an action runs on. The action kind says what
+ * the action is, the target kind which engine runs it: `sql` runs on `postgres` (another
+ * database later adds a target kind, not an action kind).
+ */
+export const TARGET_KINDS = ['http', 'mcp', 'tool', 'postgres'] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
+/** The target kinds each action kind runs on. Exhaustive, so a new kind must say where it runs. */
+export const ACTION_TARGET_KINDS: Record<ActionKind, readonly TargetKind[]> = {
+  http: ['http'],
+  mcp: ['mcp'],
+  tool: ['tool'],
+  sql: ['postgres'],
+};
+
+export function runsOn(kind: ActionKind, target: TargetKind): boolean {
+  return ACTION_TARGET_KINDS[kind].includes(target);
+}
+
+/** Input of a `sql` action: the statement(s) and the values bound to $1, $2... server side. */
+export interface SqlInput {
+  statement: string;
+  params?: Array<string | number | boolean | null>;
+}
 
 export const ACTION_MODES = ['execute', 'decide'] as const;
 export type ActionMode = (typeof ACTION_MODES)[number];

@@ -37,6 +37,16 @@ export const ERROR_CODES = {
     METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
   }),
   ...defineErrorCodes({
+    // sql actions (docs/databases.md)
+    SQL_PARSE_ERROR: { status: 422, message: 'PostgreSQL\'s parser rejects the statement' },
+    SQL_EMPTY: { status: 400, message: 'The statement is empty' },
+    SQL_TOO_LARGE: { status: 413, message: 'The statement is over the size limit' },
+    SQL_TOO_MANY_STATEMENTS: { status: 422, message: 'The input holds more statements than allowed' },
+    SQL_TOO_COMPLEX: { status: 422, message: 'The statement nests expressions too deeply' },
+    SQL_PARAMS_MISMATCH: { status: 422, message: 'The params do not match the statement\'s placeholders' },
+    SQL_INVALID_TEXT: { status: 400, message: 'The statement or a param holds text PostgreSQL cannot carry' },
+  }),
+  ...defineErrorCodes({
     // policy and configuration
     POLICY_INVALID: { status: 400, message: 'The policy is invalid' },
     POLICY_UNAVAILABLE: { status: 503, message: 'No policy is loaded' },

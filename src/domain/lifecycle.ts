@@ -5,6 +5,7 @@ import type { AuditActor, AuditDraft } from './audit-entry.js';
 import { AppError } from './errors.js';
 import type { Principal } from './identity.js';
 import type { Decision } from './policy-types.js';
+import type { DriftTolerance, SqlPreview } from './sql-preview.js';
 import { redactHeaders } from './redact.js';
 import type { Parties, Requirement, Verdict } from './review.js';
 import { checkReviewer, reviewOutcome } from './review.js';
@@ -32,8 +33,15 @@ function move(a: ActionRecord, to: Status, now: string, patch: Partial<ActionRec
   return { ...a, ...patch, status: to, updatedAt: now, version: a.version + 1 };
 }
 
-/** The audit copy of an input: agent-supplied credential headers are never logged. */
-function auditInput(a: { kind: string; input: Record<string, unknown> }): Record<string, unknown> {
+/** What a sql param is replaced with in the audit log when the target masks params (`maskParams`). */
+export const MASKED_PARAM = '[MASKED]';
+
+/**
+ * The audit copy of an input: agent-supplied credential headers are never logged, nor
+ * are the params of a sql action on a target that masks them (`maskParams: true`).
+ */
+function auditInput(a: { kind: string; input: Record<string, unknown> }, maskParams: boolean): Record<string, unknown> {
+  if (a.kind === 'sql' && maskParams && Array.isArray(a.input.params)) return { ...a.input, params: a.input.params.map(() => MASKED_PARAM) };
   if (a.kind !== 'http' || !a.input.headers || typeof a.input.headers !== 'object') return a.input;
   return { ...a.input, headers: redactHeaders(a.input.headers as Record<string, string>) };
 }
@@ -59,6 +67,12 @@ export function createAction(args: {
   decision: Decision;
   now: Date;
   idempotencyKey?: string | undefined;
+  /** The dry run computed before reviewers are asked, and the drift tolerance that goes with it. */
+  preview?: { preview: SqlPreview; drift: DriftTolerance } | undefined;
+  /** What policy saw besides the input (sql facts), kept for reviewers. */
+  facts?: ActionRecord['facts'] | undefined;
+  /** The target masks every sql param in the audit log. */
+  maskParams?: boolean | undefined;
 }): Transition {
   const { id, request: r, requester, decision, now } = args;
   const ts = now.toISOString();
@@ -83,6 +97,11 @@ export function createAction(args: {
   if (r.context !== undefined) record.context = r.context;
   if (r.onBehalfOf !== undefined) record.onBehalfOf = r.onBehalfOf;
   if (args.idempotencyKey !== undefined) record.idempotencyKey = args.idempotencyKey;
+  if (args.facts) record.facts = args.facts;
+  if (args.preview) {
+    record.preview = args.preview.preview;
+    record.drift = args.preview.drift;
+  }
   if (decision.outcome === 'review') {
     const requirements: Requirement[] = decision.requirements.map((q) => {
       const req: Requirement = { ruleId: q.ruleId, approvers: q.approvers, quorum: q.quorum, timeoutMs: q.timeoutMs };
@@ -105,7 +124,7 @@ export function createAction(args: {
       data: {
         kind: r.kind,
         target: r.target,
-        input: auditInput(r),
+        input: auditInput(r, args.maskParams === true),
         mode,
         fingerprint,
         requester: { ...requester },
@@ -126,10 +145,16 @@ export function createAction(args: {
         reason: decision.reason,
         fingerprint,
         ...(record.review ? { requirements: record.review.requirements, expiresAt: record.review.expiresAt } : {}),
+        // What reviewers are shown and execution is held to: counts and a hash, no rows.
+        ...(args.preview ? { preview: previewSummary(args.preview.preview), drift: args.preview.drift } : {}),
       },
     },
   ];
   return { next: record, audit };
+}
+
+function previewSummary(p: SqlPreview): Record<string, unknown> {
+  return { mode: p.mode, status: p.status, ...(p.reason !== undefined ? { reason: p.reason } : {}), summary: p.summary };
 }
 
 function nextEscalation(reqs: readonly Requirement[]): string | undefined {

@@ -1,3 +1,4 @@
+import { truncateMarked } from './review-card.js';
 import type { ActionRecord } from './action-record.js';
 import type { AuditEntry } from './audit-entry.js';
 
@@ -99,6 +100,7 @@ export function eventBody(type: EventType, entry: Pick<AuditEntry, 'seq' | 'ts' 
   };
   if (a.onBehalfOf) data.onBehalfOf = a.onBehalfOf;
   if (a.kind === 'http') data.operation = { method: a.input.method, path: a.input.path };
+  if (a.kind === 'sql') data.operation = sqlOperation(a);
   if (entry.type === 'action.reviewed') {
     const d = entry.data;
     data.review = { reviewer: d.reviewer, verdict: d.verdict, via: d.via, ...(typeof d.comment === 'string' ? { comment: d.comment } : {}) };
@@ -110,6 +112,24 @@ export function eventBody(type: EventType, entry: Pick<AuditEntry, 'seq' | 'ts' 
   }
   if (type === 'action.pending' && a.review) data.expiresAt = a.review.expiresAt;
   return { type, timestamp: entry.ts, data };
+}
+
+/**
+ * A sql action for a webhook: the statement (cut at 4,000 characters, saying so), the
+ * facts policy saw and the preview's figures. Params and sample rows stay out, like
+ * http bodies: they may hold data the receiver need not see (`link` has the detail).
+ */
+function sqlOperation(a: ActionRecord): Record<string, unknown> {
+  const statement = truncateMarked(typeof a.input.statement === 'string' ? a.input.statement : '', 4000);
+  const f = a.facts?.sql;
+  const out: Record<string, unknown> = {
+    statement: statement.text,
+    ...(statement.truncated ? { statementTruncated: true } : {}),
+    params: Array.isArray(a.input.params) ? a.input.params.length : 0,
+  };
+  if (f) out.facts = { types: f.types, tables: f.tables, writes: f.writes, readOnly: f.readOnly, ddl: f.ddl, privilege: f.privilege, export: f.export, unbounded: f.unbounded };
+  if (a.preview) out.preview = { mode: a.preview.mode, status: a.preview.status, ...(a.preview.reason ? { reason: a.preview.reason } : {}), rows: a.preview.summary.rows };
+  return out;
 }
 
 /** Exponential backoff with equal jitter: attempt 1 waits about `initialMs`, doubling up to `maxMs`. */

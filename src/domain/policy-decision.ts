@@ -49,6 +49,7 @@ export function decide(fired: readonly Firing[], def: OutcomeSpec, policyVersion
 function requirement(ruleId: string, r: ReviewSpec): ReviewSpec & { ruleId: string } {
   const out: ReviewSpec & { ruleId: string } = { ruleId, approvers: [...r.approvers], quorum: r.quorum, timeoutMs: r.timeoutMs };
   if (r.escalate) out.escalate = { afterMs: r.escalate.afterMs, to: [...r.escalate.to] };
+  if (r.drift) out.drift = { ...r.drift };
   return out;
 }
 

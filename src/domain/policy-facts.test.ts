@@ -217,3 +217,16 @@ describe('the CEL context', () => {
     expect(celContext(input('sql', 'db', {})).http).toBeUndefined();
   });
 });
+
+describe('sql facts', () => {
+  it('come from the gateway\'s hints, never from the agent\'s input', () => {
+    const i = input('sql', 'db', { statement: 'DROP TABLE x', readOnly: true }, { hints: { sql: { readOnly: true, types: ['select'] } as never } });
+    expect(holds('sql', 'sql.readOnly && sql.types == ["select"]', i)).toBe(true);
+  });
+
+  it('without hints, every risk fact holds: a rule can only get stricter', () => {
+    const i = input('sql', 'db', { statement: 'SELECT 1' });
+    expect(holds('sql', 'sql.readOnly', i)).toBe(false);
+    expect(holds('sql', 'sql.ddl && sql.privilege && sql.export && sql.unbounded', i)).toBe(true);
+  });
+});

@@ -41,7 +41,24 @@ export const KIND_FACTS: Record<ActionKind, (input: EvaluationInput) => Record<s
     const input = mapping(i.input) ?? EMPTY;
     return { name: str(i.tool), input, command: str(input.command), paths: pathsIn(input), cwd: str(i.cwd) };
   },
+  // From the gateway's parse of the statement (hints), never from the agent. Without
+  // them, every risk fact holds: a rule can only become stricter.
+  sql: (e) => (e.hints?.sql as Record<string, unknown> | undefined) ?? UNKNOWN_SQL,
 };
+
+const UNKNOWN_SQL: Record<string, unknown> = Object.freeze({
+  statements: [],
+  types: ['other'],
+  tables: [],
+  writes: [],
+  reads: [],
+  readOnly: false,
+  ddl: true,
+  privilege: true,
+  export: true,
+  unbounded: true,
+  columns: [],
+});
 
 /** The CEL activation: the same object shape for every kind (absent kinds are undefined, which CEL sees as unset). */
 export interface CelContext {
@@ -51,11 +68,12 @@ export interface CelContext {
   http: Record<string, unknown> | undefined;
   mcp: Record<string, unknown> | undefined;
   tool: Record<string, unknown> | undefined;
+  sql: Record<string, unknown> | undefined;
   [name: string]: unknown;
 }
 
 export function celContext(e: EvaluationInput): CelContext {
-  const ctx: CelContext = { action: e.action, requester: e.requester, target: e.target, http: undefined, mcp: undefined, tool: undefined };
+  const ctx: CelContext = { action: e.action, requester: e.requester, target: e.target, http: undefined, mcp: undefined, tool: undefined, sql: undefined };
   const kind = e.action.kind;
   if (Object.hasOwn(KIND_FACTS, kind)) ctx[kind] = KIND_FACTS[kind as ActionKind](e);
   return ctx;

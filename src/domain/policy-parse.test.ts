@@ -58,7 +58,7 @@ describe('a bad policy is refused with file, line and a clear message', () => {
     ['at the top', 'rule: []\ndefault: { outcome: deny }\n', '1:7: unknown key "rule"; expected one of: default, rules'],
     ['in a rule', `${head}  - id: a\n    outcome: allow\n    whn: "true"\n`, '5:10: unknown key "whn"; expected one of: id, match, when, outcome, review, reason'],
     ['in match', `${head}  - id: a\n    match: { kind: http, tagret: x }\n    outcome: allow\n`, '4:34: unknown key "tagret"; expected one of: kind, target, requester, labels'],
-    ['in review', `${head}  - id: a\n    outcome: review\n    review: { approvers: [group:sre], timeout: 1m, quorom: 2 }\n`, '5:60: unknown key "quorom"; expected one of: approvers, quorum, timeout, escalate'],
+    ['in review', `${head}  - id: a\n    outcome: review\n    review: { approvers: [group:sre], timeout: 1m, quorom: 2 }\n`, '5:60: unknown key "quorom"; expected one of: approvers, quorum, timeout, escalate, drift'],
     ['in escalate', `${head}  - id: a\n    outcome: review\n    review: { approvers: [group:sre], timeout: 1h, escalate: { after: 1m, to: [group:oncall], then: x } }\n`, '5:101: unknown key "then"; expected one of: after, to'],
     ['in default', 'default: { outcome: deny, because: x }\n', '1:36: unknown key "because"; expected one of: outcome, review, reason'],
   ])('unknown key %s', (_where, text, expected) => {
@@ -144,8 +144,8 @@ describe('a bad policy is refused with file, line and a clear message', () => {
   });
 
   it('match values are checked', () => {
-    expect(only(`${head}  - id: a\n    match: { kind: sql }\n    outcome: deny\n`)).toBe('4:20: unknown kind "sql"; expected one of: http, mcp, tool');
-    expect(only(`${head}  - id: a\n    match: { kind: [http, sql] }\n    outcome: deny\n`)).toBe('4:27: unknown kind "sql"; expected one of: http, mcp, tool');
+    expect(only(`${head}  - id: a\n    match: { kind: shell }\n    outcome: deny\n`)).toBe('4:20: unknown kind "shell"; expected one of: http, mcp, tool, sql');
+    expect(only(`${head}  - id: a\n    match: { kind: [http, shell] }\n    outcome: deny\n`)).toBe('4:27: unknown kind "shell"; expected one of: http, mcp, tool, sql');
     expect(only(`${head}  - id: a\n    match: { target: "a b" }\n    outcome: deny\n`)).toMatch(/target "a b" must be a target name or glob/);
     expect(only(`${head}  - id: a\n    match: { labels: { tier: 1 } }\n    outcome: deny\n`)).toBe('4:30: label values are strings (got 1; quote it: "1")');
     expect(only(`${head}  - id: a\n    match: { kind: [] }\n    outcome: deny\n`)).toBe('4:20: kind must not be empty');

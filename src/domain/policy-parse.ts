@@ -1,5 +1,6 @@
 import { ACTION_KINDS } from './action.js';
 import type { ActionKind } from './action.js';
+import { readDriftRows } from './drift-tolerance.js';
 import { formatDuration } from './duration.js';
 import { isApproverRef } from './identity.js';
 import type { ApproverRef } from './identity.js';
@@ -9,6 +10,7 @@ import { DEFAULT_RULE_ID } from './policy-spec.js';
 import type { MatchSpec, OutcomeSpec, PolicySpec, RuleSpec } from './policy-spec.js';
 import { OUTCOMES } from './policy-types.js';
 import type { Outcome, ReviewSpec } from './policy-types.js';
+import type { DriftTolerance } from './sql-preview.js';
 import type { SourceIssue, YamlSource } from './yaml-source.js';
 
 /** What the policy may know about configured groups. */
@@ -22,7 +24,8 @@ const TOP_KEYS = ['default', 'rules'] as const;
 const RULE_KEYS = ['id', 'match', 'when', 'outcome', 'review', 'reason'] as const;
 const DEFAULT_KEYS = ['outcome', 'review', 'reason'] as const;
 const MATCH_KEYS = ['kind', 'target', 'requester', 'labels'] as const;
-const REVIEW_KEYS = ['approvers', 'quorum', 'timeout', 'escalate'] as const;
+const REVIEW_KEYS = ['approvers', 'quorum', 'timeout', 'escalate', 'drift'] as const;
+const DRIFT_KEYS = ['rows'] as const;
 const ESCALATE_KEYS = ['after', 'to'] as const;
 
 const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -180,9 +183,21 @@ function readReview(r: SpecReader, raw: unknown, path: KeyPath, groups: GroupLoo
       if (afterMs !== undefined && to) escalate = { afterMs, to };
     }
   }
+  let drift: DriftTolerance | undefined;
+  if (m.drift !== undefined) {
+    const d = r.mapping(m.drift, [...path, 'drift'], DRIFT_KEYS, 'drift');
+    if (d && d.rows === undefined) r.fail([...path, 'drift'], 'drift needs "rows": a number of rows or a percentage such as "10%"');
+    else if (d) {
+      const t = readDriftRows(d.rows);
+      if (typeof t === 'string') r.fail([...path, 'drift', 'rows'], t);
+      else drift = t;
+    }
+  }
   if (r.issues.length > before || !approvers || timeoutMs === undefined) return undefined;
   checkQuorum(r, path, quorum, [...approvers, ...(escalate?.to ?? [])], groups, warnings);
-  return escalate ? { approvers, quorum, timeoutMs, escalate } : { approvers, quorum, timeoutMs };
+  const spec: ReviewSpec = escalate ? { approvers, quorum, timeoutMs, escalate } : { approvers, quorum, timeoutMs };
+  if (drift) spec.drift = drift;
+  return spec;
 }
 
 function readApprovers(r: SpecReader, raw: unknown, path: KeyPath, what: string, groups: GroupLookup): ApproverRef[] | undefined {

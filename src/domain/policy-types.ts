@@ -1,3 +1,5 @@
+import type { SqlFacts } from './sql-facts.js';
+import type { DriftTolerance } from './sql-preview.js';
 import type { ApproverRef } from './identity.js';
 
 /** Policy outcomes, strictest last: deny > review > allow. */
@@ -9,6 +11,8 @@ export interface ReviewSpec {
   quorum: number;
   timeoutMs: number;
   escalate?: { afterMs: number; to: ApproverRef[] };
+  /** For sql actions: how far execution may stray from the approved preview's row counts (absent: not at all). */
+  drift?: DriftTolerance;
 }
 
 /** The decision the policy makes for one action; recorded with the action and in the audit log. */
@@ -54,6 +58,8 @@ export interface EvaluationInput {
 export interface EvaluationHints {
   /** MCP tool annotations (readOnlyHint, destructiveHint...) as the server declared them. */
   annotations?: Record<string, unknown> | undefined;
+  /** For `sql`: the facts PostgreSQL's parser found in the statement (computed by the gateway, once per submission). */
+  sql?: SqlFacts | undefined;
 }
 
 /** Which part of a rule's `match` did not hold. */

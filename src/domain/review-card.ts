@@ -7,6 +7,7 @@ import type { Review } from './review.js';
 import { approversCounted, eligibleRefs } from './review.js';
 import type { Status } from './status.js';
 import { isFinal, unreachable } from './status.js';
+import { sqlFactLines, sqlParamsText, sqlPreviewLines, sqlStatementText, sqlSummary } from './sql-card.js';
 import { safeBlock, safeLine } from './visible-text.js';
 
 /**
@@ -30,6 +31,10 @@ export interface ReviewCard {
    */
   operation: { text: string; truncated: boolean };
   body?: { text: string; truncated: boolean };
+  /** What `body` holds, when not a request body or tool input (`Statement` for sql). */
+  bodyLabel?: string;
+  /** Kind-specific sections after the body, in order (sql: params, facts, preview). */
+  sections?: CardSection[];
   justification?: { text: string; truncated: boolean };
   rules: string;
   reason: string;
@@ -42,7 +47,15 @@ export interface ReviewCard {
   link: string;
 }
 
-export const CARD_LIMITS = { body: 2500, justification: 1500, path: 500, comment: 500 } as const;
+export interface CardSection {
+  heading: string;
+  text: string;
+  truncated: boolean;
+  /** Shown monospaced, as code. */
+  code: boolean;
+}
+
+export const CARD_LIMITS = { body: 2500, justification: 1500, path: 500, comment: 500, section: 2500 } as const;
 
 /** Cuts text to at most `max` UTF-16 units without splitting a surrogate pair. */
 export function truncateText(text: string, max: number): { text: string; truncated: boolean } {
@@ -69,7 +82,20 @@ function operationOf(a: ActionRecord): { operation: string; body?: unknown; hasB
     if (h.body === undefined && !extra) return { operation: line, hasBody: false };
     return { operation: line, body: extra ? { ...extra, body: h.body } : h.body, hasBody: true };
   }
+  if (a.kind === 'sql') return { operation: sqlSummary(a.target, a.facts?.sql), body: sqlStatementText(a.input), hasBody: true };
   return { operation: `${a.kind} ${a.target}`, body: a.input, hasBody: true };
+}
+
+/** A sql action's params, the facts policy saw and the dry-run preview. */
+function sqlSections(a: ActionRecord): CardSection[] {
+  const out: CardSection[] = [];
+  const section = (heading: string, text: string, code: boolean) => out.push({ heading, ...truncateMarked(text, CARD_LIMITS.section), code });
+  const params = sqlParamsText(a.input);
+  if (params !== undefined) section('Params', params, true);
+  if (a.facts?.sql) section('What policy saw', sqlFactLines(a.facts.sql).join('\n'), false);
+  if (a.preview) section('Preview', sqlPreviewLines(a.preview).join('\n'), true);
+  else if (a.status === 'pending') section('Preview', 'no preview for this action', false);
+  return out;
 }
 
 /** The directory a tool runs in, as the caller reported it (part of the fingerprint). */
@@ -139,6 +165,10 @@ export function reviewCard(a: ActionRecord, publicUrl: string): ReviewCard {
     link: `${publicUrl.replace(/\/$/, '')}/v1/actions/${a.id}`,
   };
   if (op.hasBody) card.body = truncateMarked(safeBlock(typeof op.body === 'string' ? op.body : JSON.stringify(op.body, null, 2) ?? 'null'), CARD_LIMITS.body);
+  if (a.kind === 'sql') {
+    card.bodyLabel = 'Statement';
+    card.sections = sqlSections(a);
+  }
   if (a.justification) card.justification = truncateMarked(safeBlock(a.justification), CARD_LIMITS.justification);
   if (a.review) {
     const parties = partiesOf(a);

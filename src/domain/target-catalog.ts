@@ -1,13 +1,17 @@
-import type { ActionKind } from './action.js';
+import type { TargetKind } from './action.js';
 import type { TargetFacts } from './policy-types.js';
 
 /** What the gateway knows about a target, without its secrets. */
 export interface TargetInfo {
   name: string;
-  kind: ActionKind;
+  kind: TargetKind;
   facts: TargetFacts;
   /** Kind-specific settings the submit path needs to check an input (e.g. the http base URL). */
   baseUrl?: string;
+  /** For `postgres` targets: a SELECT returning more rows than this (no LIMIT, or a larger one) is an export. */
+  exportRows?: number;
+  /** For `postgres` targets: params are masked in the audit log. */
+  maskParams?: boolean;
 }
 
 export interface TargetCatalog {

@@ -36,6 +36,9 @@ export function actionView(a: ActionRecord, publicUrl: string): Record<string, u
     const { runner: _runner, ...result } = a.result;
     view.result = result;
   }
+  if (a.facts) view.facts = a.facts;
+  if (a.preview) view.preview = a.preview;
+  if (a.drift) view.drift = a.drift;
   if (a.auditSeqs) view.auditSeqs = a.auditSeqs;
   return view;
 }

@@ -7,9 +7,8 @@ import type { Registry } from 'prom-client';
 import type { Authenticator } from '../ports/authenticator.js';
 import type { ActionsRouteDeps } from './actions-routes.js';
 import { registerActionRoutes } from './actions-routes.js';
-import { AppError } from '../domain/errors.js';
 import { authHook } from './auth.js';
-import { installErrorHandler } from './error-handler.js';
+import { AppError, installErrorHandler } from './error-handler.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { errorSchema } from './schemas.js';
 
@@ -36,6 +35,27 @@ function validators() {
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? body.compile(schema) : query.compile(schema));
 }
 
+/**
+ * JSON bodies that are not valid UTF-8 are refused, not decoded with U+FFFD in place
+ * of the bad bytes: what policy and reviewers see must be what the agent sent. Parsing
+ * is otherwise Fastify's own (prototype poisoning refused).
+ */
+function refuseInvalidUtf8(app: FastifyInstance): void {
+  const json = app.getDefaultJsonParser('error', 'error');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(new AppError('VALIDATION_FAILED', 'The body is not valid UTF-8'), undefined);
+      return;
+    }
+    void json(req, text, done);
+  });
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger,
@@ -54,6 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(errorSchema);
   app.setValidatorCompiler(validators());
   installErrorHandler(app);
+  refuseInvalidUtf8(app);
 
   let closing = false;
   app.addHook('preClose', (done) => {

@@ -49,7 +49,7 @@ export const actionRequestSchema = {
   properties: {
     kind: { type: 'string', enum: ACTION_KINDS },
     target: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'A configured target' },
-    input: { type: 'object', description: 'Kind-specific: for http, {method, path, query?, headers?, body?}' },
+    input: { type: 'object', description: 'Kind-specific: for http, {method, path, query?, headers?, body?}; for sql, {statement, params?}' },
     justification: { type: 'string', maxLength: 4000, pattern: TEXT, description: 'Why the agent wants this; shown to reviewers' },
     context: { type: 'object', description: 'Free-form context shown to reviewers (ticket, session...)' },
     onBehalfOf: { type: 'string', pattern: '^[\\x21-\\x7e]{3,320}$', description: 'The human the agent acts for (printable ASCII, like human ids); never an eligible reviewer' },
@@ -106,6 +106,7 @@ const requirementSchema = {
     timeoutMs: { type: 'integer' },
     escalate: { type: 'object', properties: { afterMs: { type: 'integer' }, to: { type: 'array', items: { type: 'string' } }, at: { type: 'string' }, done: { type: 'boolean' } } },
     approvedBy: { type: 'array', items: { type: 'string' }, description: 'Distinct humans whose approval counts towards this requirement' },
+    drift: { type: 'object', additionalProperties: true, description: 'sql: how far execution may stray from the previewed row counts' },
   },
 } as const;
 
@@ -170,6 +171,9 @@ export const actionSchema = {
         error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
       },
     },
+    facts: { type: 'object', additionalProperties: true, description: 'What policy saw besides the input: for sql, `{sql: {...}}`, the facts PostgreSQL\'s parser found (docs/databases.md)' },
+    preview: { type: 'object', additionalProperties: true, description: 'sql: the dry run shown to reviewers (rows per statement, sample rows, schema and privilege changes)' },
+    drift: { type: 'object', additionalProperties: true, description: 'sql: the drift tolerance execution is held to (`{kind: exact}`, `{kind: percent, value}`, `{kind: absolute, value}`)' },
     auditSeqs: { type: 'array', items: { type: 'integer' }, description: 'Sequence numbers of the action\'s audit entries (GET /v1/actions/{id}/receipt proves them)' },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },

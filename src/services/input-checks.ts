@@ -9,9 +9,11 @@ import type { InputCheck } from './submit-service.js';
  */
 export function createInputCheck(checks: Record<ActionKind, InputCheck>, executable: ReadonlySet<ActionKind>): InputCheck {
   return (request: ActionRequest, target: TargetInfo) => {
+    // The input first: bad input is reported as such whatever the mode.
+    const hints = checks[request.kind](request, target);
     if ((request.mode ?? 'execute') === 'execute' && !executable.has(request.kind)) {
       throw new AppError('VALIDATION_FAILED', `mode: actions of kind ${request.kind} can only be decided (mode: decide); the agent runs them after approval`);
     }
-    checks[request.kind](request, target);
+    return hints;
   };
 }

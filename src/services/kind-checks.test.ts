@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../domain/errors.js';
 import type { TargetInfo } from '../domain/target-catalog.js';
-import { kindChecks } from './kind-checks.js';
+import { createKindChecks } from './kind-checks.js';
+
+const kindChecks = createKindChecks();
 
 const target = (kind: 'mcp' | 'tool'): TargetInfo => ({ name: 't', kind, facts: { name: 't', kind, labels: {} } });
 const check = (kind: 'mcp' | 'tool', input: Record<string, unknown>) => () => kindChecks[kind]({ kind, target: 't', input }, target(kind));

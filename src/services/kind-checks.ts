@@ -1,6 +1,9 @@
 import type { ActionKind, ActionRequest } from '../domain/action.js';
 import { AppError } from '../domain/errors.js';
 import { checkHttpAction } from '../domain/http-request-check.js';
+import { checkSqlInputShape, checkSqlParsed } from '../domain/sql-input.js';
+import { DEFAULT_EXPORT_ROWS } from '../domain/sql-facts.js';
+import type { SqlParser } from '../ports/sql-parser.js';
 import { hasUnsafeLineChars } from '../domain/visible-text.js';
 import type { TargetInfo } from '../domain/target-catalog.js';
 import type { InputCheck } from './submit-service.js';
@@ -49,11 +52,28 @@ function toolShape(payload: 'arguments' | 'input', extra: readonly string[] = []
   };
 }
 
+/**
+ * A `sql` input is parsed here, once per submission, by PostgreSQL's parser: what it
+ * rejects is refused, and the facts of what it accepts go to policy as hints.
+ */
+function sqlCheck(parser: SqlParser | undefined): InputCheck {
+  return (r: ActionRequest, t: TargetInfo) => {
+    const input = checkSqlInputShape(r.input);
+    // Fail closed: a gateway without the parser cannot know what a statement does.
+    if (!parser) throw new AppError('INTERNAL', 'the SQL parser is not loaded');
+    const { facts } = checkSqlParsed(input, parser.parse(input.statement), { exportRows: t.exportRows ?? DEFAULT_EXPORT_ROWS });
+    return { sql: facts };
+  };
+}
+
 /** Input checks per kind: exhaustive, so a new kind without a check does not compile. */
-export const kindChecks: Record<ActionKind, InputCheck> = {
-  http: (r: ActionRequest, t: TargetInfo) => {
-    checkHttpAction(t.baseUrl ?? '', r.input, t.facts.contentType);
-  },
-  mcp: toolShape('arguments'),
-  tool: toolShape('input', ['cwd']),
-};
+export function createKindChecks(deps: { sqlParser?: SqlParser | undefined } = {}): Record<ActionKind, InputCheck> {
+  return {
+    http: (r: ActionRequest, t: TargetInfo) => {
+      checkHttpAction(t.baseUrl ?? '', r.input, t.facts.contentType);
+    },
+    mcp: toolShape('arguments'),
+    tool: toolShape('input', ['cwd']),
+    sql: sqlCheck(deps.sqlParser),
+  };
+}

@@ -1,5 +1,5 @@
-import type { ActionRequest } from '../domain/action.js';
-import { fingerprintOf } from '../domain/action.js';
+import type { ActionKind, ActionRequest } from '../domain/action.js';
+import { ACTION_KINDS, ACTION_TARGET_KINDS, fingerprintOf, runsOn } from '../domain/action.js';
 import type { ActionRecord, Requester, Runner } from '../domain/action-record.js';
 import type { DecisionExtras } from '../domain/decision-extras.js';
 import { startedAtCreation, tightenDecision } from '../domain/decision-extras.js';
@@ -7,13 +7,16 @@ import { AppError } from '../domain/errors.js';
 import { checkJsonValue } from '../domain/json-check.js';
 import type { Principal } from '../domain/identity.js';
 import { createAction } from '../domain/lifecycle.js';
+import type { EvaluationHints } from '../domain/policy-types.js';
 import type { TargetCatalog, TargetInfo } from '../domain/target-catalog.js';
 import type { Clock } from '../ports/clock.js';
 import type { HeldCallStore } from '../ports/held-calls.js';
 import type { IdSource } from '../ports/ids.js';
 import type { Notifier } from '../ports/notifier.js';
+import type { SqlPreviewer } from '../ports/sql-previewer.js';
 import type { Store } from '../ports/store.js';
 import type { PolicyService } from './policy-service.js';
+import { previewOf } from './submit-preview.js';
 
 export interface SubmitResult {
   action: ActionRecord;
@@ -32,8 +35,11 @@ export interface SubmitService {
   submit(who: Principal, request: ActionRequest, idempotencyKey?: string, opts?: SubmitOptions): Promise<SubmitResult>;
 }
 
-/** Kind-specific checks of an input against its target (throw AppError to refuse). */
-export type InputCheck = (request: ActionRequest, target: TargetInfo) => void;
+/**
+ * Kind-specific checks of an input against its target (throw AppError to refuse). A
+ * check that analyses the input (a sql statement's parse) returns what it found, for policy.
+ */
+export type InputCheck = (request: ActionRequest, target: TargetInfo) => EvaluationHints | void;
 
 export function requesterOf(p: Principal): Requester {
   return p.type === 'agent' ? { id: p.id, type: 'agent', owner: p.owner } : { id: p.id, type: 'human' };
@@ -54,6 +60,10 @@ export function createSubmitService(deps: {
   held?: HeldCallStore;
   /** The runner an inline execution records (SubmitOptions.inline). */
   runnerFor?: (action: ActionRecord) => Runner;
+  /** Dry runs by kind (sql), computed when the outcome is review, before reviewers are asked. */
+  previewers?: Partial<Record<ActionKind, SqlPreviewer>>;
+  /** Longest wait for a previewer that does not keep its own timeout; default 60 s. */
+  previewDeadlineMs?: number;
 }): SubmitService {
   const { store } = deps;
 
@@ -69,14 +79,17 @@ export function createSubmitService(deps: {
     async submit(who, request, idempotencyKey, opts = {}) {
       const target = deps.targets.get(request.target);
       if (!target) throw new AppError('TARGET_NOT_FOUND', `Unknown target "${request.target}"`, { target: request.target });
-      if (target.kind !== request.kind) {
-        throw new AppError('KIND_MISMATCH', `Target "${target.name}" is of kind ${target.kind}, not ${request.kind}`, { expected: target.kind });
+      if (!runsOn(request.kind, target.kind)) {
+        // `expected` stays the action kind to send, as before target kinds differed from action kinds.
+        const expected = ACTION_KINDS.filter((k) => runsOn(k, target.kind)).join(' or ');
+        const runs = ACTION_TARGET_KINDS[request.kind].join(' or ');
+        throw new AppError('KIND_MISMATCH', `Target "${target.name}" is of kind ${target.kind}, not ${request.kind} (actions of kind ${request.kind} run on ${runs} targets)`, { expected, targetKind: target.kind });
       }
       // What canonical JSON cannot hold is refused here, as bad input, not later as a storage failure.
       checkJsonValue(request.input, 'input');
       if (request.context !== undefined) checkJsonValue(request.context, 'context');
       if (request.justification !== undefined) checkJsonValue(request.justification, 'justification');
-      deps.checkInput(request, target);
+      const found = deps.checkInput(request, target) ?? undefined;
       if (idempotencyKey !== undefined) {
         const existing = await store.getByIdempotencyKey(who.id, idempotencyKey);
         if (existing) return replay(who, request, existing);
@@ -91,12 +104,15 @@ export function createSubmitService(deps: {
           action: { ...request, mode: request.mode ?? 'execute' },
           requester: { id: who.id, type: who.type, owner: requester.owner, labels: who.type === 'agent' ? who.labels : {} },
           target: target.facts,
-          hints: extras?.hints,
+          hints: found || extras?.hints ? { ...extras?.hints, ...found } : undefined,
         }),
         extras,
       );
+      const previewer = decision.outcome === 'review' ? deps.previewers?.[request.kind] : undefined;
+      const preview = previewer ? await previewOf(previewer, request, decision, { deadlineMs: deps.previewDeadlineMs ?? 60_000, clock: deps.clock }) : undefined;
       const now = deps.clock.now();
-      let t = createAction({ id: deps.ids.actionId(), request, requester, decision, now, idempotencyKey });
+      const facts = found?.sql ? { sql: found.sql } : undefined;
+      let t = createAction({ id: deps.ids.actionId(), request, requester, decision, now, idempotencyKey, preview, facts, maskParams: target.maskParams });
       const inline = opts.inline === true && t.next.status === 'approved' && t.next.mode === 'execute' && deps.runnerFor !== undefined;
       if (inline) t = startedAtCreation(t, now, deps.runnerFor!(t.next));
       const res =

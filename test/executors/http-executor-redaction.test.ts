@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHttpExecutor } from '../../src/adapters/executors/http-executor.js';
 import { parseConfigText } from '../../src/config/load.js';
+import type { Config, HttpTargetConfig } from '../../src/config/schema.js';
 import { createRedactor } from '../../src/domain/redact-secrets.js';
 import { runningAction } from './action-fixture.js';
 
@@ -30,8 +31,13 @@ describe('the config redactor in the HTTP executor', () => {
     const redactor = createRedactor(loaded.secrets, { window: loaded.config.redaction.window, credentials: loaded.credentials });
     const body = `next: https://api.example.com/v2 auth: Bearer token ${Buffer.from(TOKEN).toString('hex')} ${TOKEN.slice(0, -1)} https://api.example.com/v1`;
     const fakeFetch = (() => Promise.resolve(new Response(body, { headers: { 'content-type': 'text/plain' } }))) as typeof fetch;
-    const exec = createHttpExecutor({ targets: { api: loaded.config.targets.api! }, redactor, fetch: fakeFetch });
+    const exec = createHttpExecutor({ targets: { api: httpTarget(loaded.config.targets.api) }, redactor, fetch: fakeFetch });
     const r = await exec.execute(runningAction({ target: 'api', input: { method: 'GET', path: '/x' } }));
     expect(r.body).toBe('next: https://api.example.com/v2 auth: Bearer token [REDACTED] [REDACTED] [REDACTED]');
   });
 });
+
+function httpTarget(t: Config['targets'][string] | undefined): HttpTargetConfig {
+  if (t?.kind !== 'http') throw new Error('the test config names an http target "api"');
+  return t;
+}

@@ -92,7 +92,11 @@ export function slackMessage(card: ReviewCard): { text: string; blocks: Block[] 
   blocks.push(mrkdwn(`*What will run*${card.operation.truncated || op.cut ? truncated : ''}\n${op.text}`));
   if (card.body) {
     const body = fit(card.body.text, CONTENT_MAX, codeBlock);
-    blocks.push(mrkdwn(`*Body / input*${card.body.truncated || body.cut ? truncated : ''}\n${body.text}`));
+    blocks.push(mrkdwn(`*${e(card.bodyLabel ?? 'Body / input')}*${card.body.truncated || body.cut ? truncated : ''}\n${body.text}`));
+  }
+  for (const s of card.sections ?? []) {
+    const text = fit(s.text, CONTENT_MAX, s.code ? codeBlock : e);
+    blocks.push(mrkdwn(`*${e(s.heading)}*${s.truncated || text.cut ? truncated : ''}\n${text.text}`));
   }
   if (card.justification) {
     const why = fit(card.justification.text, CONTENT_MAX, (t) => `>${e(t).replace(/\n/g, '\n>')}`);

@@ -38,8 +38,13 @@ export function teamsCard(card: ReviewCard): Record<string, unknown> {
     rich([run(card.operation.text, { fontType: 'Monospace' })]),
   ];
   if (card.body) {
-    body.push({ type: 'TextBlock', text: card.body.truncated ? 'Body / input (truncated: see Full detail)' : 'Body / input', weight: 'Bolder', wrap: true });
+    const label = card.bodyLabel ?? 'Body / input';
+    body.push({ type: 'TextBlock', text: card.body.truncated ? `${label} (truncated: see Full detail)` : label, weight: 'Bolder', wrap: true });
     body.push(rich([run(card.body.text, { fontType: 'Monospace' })]));
+  }
+  for (const s of card.sections ?? []) {
+    body.push({ type: 'TextBlock', text: s.truncated ? `${s.heading} (truncated: see Full detail)` : s.heading, weight: 'Bolder', wrap: true });
+    body.push(rich([run(s.text, s.code ? { fontType: 'Monospace' } : {})]));
   }
   if (card.justification) body.push(labelled(card.justification.truncated ? 'Justification (truncated)' : 'Justification', card.justification.text));
   body.push(labelled('Asked for review by', card.rules));
