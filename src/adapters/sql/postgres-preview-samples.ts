@@ -1,0 +1,73 @@
+import type pg from 'pg';
+import { maskRows } from '../../domain/sql-mask.js';
+import type { SqlStatementPreview } from '../../domain/sql-preview.js';
+import type { ParsedStatement } from './pg-parse.js';
+import { maskForResult, mayReadMasked } from './postgres-mask.js';
+import type { PostgresTargetSettings } from './postgres-settings.js';
+import { queryArrays } from './postgres-types.js';
+import type { RewrittenDml } from './sql-rewrite.js';
+import { statementType } from './sql-statement-kind.js';
+
+/** The rows an UPDATE or DELETE would touch, found by its rewritten SELECT. */
+export interface RewrittenSample {
+  count: number;
+  columns: string[];
+  before: unknown[][];
+  /** UPDATE: the same rows with the assigned columns' new values. */
+  after: unknown[][];
+  /** Assigned columns whose new value is computed from other values and may reveal a masked one. */
+  revealing: Set<string>;
+}
+
+const HIDDEN = /^countersign_/;
+
+/** Counts and samples a rewritten UPDATE/DELETE, each target row once, masked. */
+export async function sampleRewritten(client: pg.ClientBase, s: ParsedStatement, rw: RewrittenDml, params: unknown[], t: PostgresTargetSettings): Promise<RewrittenSample> {
+  const n = t.preview.sampleRows;
+  const count = await client.query<{ n: string }>(
+    `SELECT count(*)::int8::text AS n FROM (SELECT DISTINCT countersign_tableoid, countersign_ctid FROM (\n${rw.sql}\n) AS q) AS d`,
+    params,
+  );
+  const r = await queryArrays(
+    client,
+    `SELECT DISTINCT ON (countersign_tableoid, countersign_ctid) * FROM (\n${rw.sql}\n) AS q ORDER BY countersign_tableoid, countersign_ctid LIMIT ${n}`,
+    params,
+  );
+  const width = r.fields.findIndex((f) => HIDDEN.test(f.name));
+  const tableFields = r.fields.slice(0, width);
+  const columns = tableFields.map((f) => f.name);
+  const mask = await maskForResult(client, t.mask, s, tableFields);
+  const mayRead = rw.assigned.some((_, i) => !rw.constant[i]) ? await mayReadMasked(client, t.mask, s) : false;
+  const revealing = new Set(rw.assigned.filter((_, i) => !rw.constant[i] && mayRead));
+  const before = r.rows.map((row) => row.slice(0, width));
+  const after = r.rows.map((row) => {
+    const next = row.slice(0, width);
+    rw.assigned.forEach((name, i) => {
+      const at = columns.indexOf(name);
+      if (at >= 0) next[at] = row[width + i];
+    });
+    return next;
+  });
+  const afterMask = columns.map((c, i) => (mask[i] ?? true) || revealing.has(c));
+  return { count: Number(count.rows[0]?.n ?? 0), columns, before: maskRows(before, mask), after: maskRows(after, afterMask), revealing };
+}
+
+/** Whether a column of an UPDATE's after rows is masked because its new value is computed from others. */
+export const assignedMask = (sample: RewrittenSample, column: string) => sample.revealing.has(column);
+
+/** A read: how many rows it returns and the first few, masked. Runs the SELECT as a subquery, nothing else. */
+export async function sampleRead(client: pg.ClientBase, s: ParsedStatement, params: unknown[], t: PostgresTargetSettings): Promise<SqlStatementPreview> {
+  const r = await queryArrays(client, `SELECT count(*) OVER () AS countersign_rows, q.* FROM (\n${s.text}\n) AS q LIMIT ${t.preview.sampleRows}`, params);
+  const fields = r.fields.slice(1);
+  const mask = await maskForResult(client, t.mask, s, fields);
+  return {
+    index: s.index,
+    type: statementType(s),
+    rows: r.rows.length ? Number(r.rows[0]?.[0]) : 0,
+    columns: fields.map((f) => f.name),
+    before: maskRows(
+      r.rows.map((row) => row.slice(1)),
+      mask,
+    ),
+  };
+}
