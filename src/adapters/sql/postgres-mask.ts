@@ -48,7 +48,7 @@ export async function mayReadMasked(client: Queryable, rules: readonly SqlMaskRu
   }
   if (names.size === 0) return false;
   const r = await client.query(
-    `SELECT x.name, c.relkind, n.nspname, c.relname, array_agg(a.attname) FILTER (WHERE a.attname IS NOT NULL) AS cols
+    `SELECT x.name, c.relkind, n.nspname, c.relname, array_agg(a.attname::text) FILTER (WHERE a.attname IS NOT NULL) AS cols
        FROM unnest($1::text[]) AS x(name) LEFT JOIN pg_class c ON c.oid = to_regclass(x.name)
        LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
        LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
