@@ -146,7 +146,8 @@ describe('drift: execution is compared with the approved preview before COMMIT',
 
   it('a preview that timed out or failed approves no figure: execution is refused', async () => {
     const a = sqlAction('DELETE FROM orders WHERE id = 7');
-    const r = await t.executor.execute({ ...a, preview: { mode: 'rollback', status: 'timeout', statements: [], summary: { rows: [] }, tookMs: 1 } });
+    const timedOut: ActionRecord & SqlActionFields = { ...a, preview: { mode: 'rollback', status: 'timeout', statements: [], summary: { rows: [] }, tookMs: 1 } };
+    const r = await t.executor.execute(timedOut);
     expect(r).toMatchObject({ ok: false, error: { code: 'PREVIEW_UNAVAILABLE' } });
     expect(await count('SELECT 1 FROM orders WHERE id = 7')).toBe(1);
   });
