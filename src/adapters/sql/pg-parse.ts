@@ -28,7 +28,13 @@ export function* walk(tree: unknown): Generator<[string, Record<string, unknown>
   }
   if (tree === null || typeof tree !== 'object') return;
   for (const [k, v] of Object.entries(tree as Record<string, unknown>)) {
-    if (/^[A-Z]/.test(k) && v !== null && typeof v === 'object' && !Array.isArray(v)) yield [k, v as Record<string, unknown>];
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+      yield* walk(v);
+      continue;
+    }
+    if (/^[A-Z]/.test(k)) yield [k, v as Record<string, unknown>];
+    // A statement's own relation (UpdateStmt.relation, IntoClause.rel...) is a bare RangeVar, not wrapped in { RangeVar }.
+    else if (typeof (v as { relname?: unknown }).relname === 'string') yield ['RangeVar', v as Record<string, unknown>];
     yield* walk(v);
   }
 }
@@ -60,6 +66,13 @@ export function rangeVarName(rv: unknown): { schema: string | null; name: string
   const r = rv as { schemaname?: string; relname?: string; alias?: { aliasname?: string } };
   if (!r.relname) return null;
   return { schema: r.schemaname ?? null, name: r.relname, alias: r.alias?.aliasname ?? null };
+}
+
+/** A DML statement's RETURNING expressions, if it has any (PostgreSQL 18's tree: `returningClause.exprs`). */
+export function returningOf(node: Record<string, unknown>): unknown[] | null {
+  const clause = node.returningClause as { exprs?: unknown[] } | undefined;
+  const list = clause?.exprs ?? (node.returningList as unknown[] | undefined);
+  return list && list.length > 0 ? list : null;
 }
 
 /** The names of a FuncCall (`['pg_catalog', 'nextval']`). */

@@ -31,13 +31,13 @@ const QUERIES = {
     FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE ${USER_NS}`,
   functions: `SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS k,
-      md5(coalesce(p.prosrc, '') || '|' || p.prorettype::text || '|' || p.provolatile || '|' || p.prosecdef::text) AS v
+      md5(coalesce(p.prosrc, '') || '|' || p.prorettype::text || '|' || p.provolatile::text || '|' || p.prosecdef::text) AS v
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${USER_NS}`,
   schemas: `SELECT quote_ident(n.nspname) AS k FROM pg_namespace n WHERE ${USER_NS}`,
   // Owners' own privileges are implicit and left out: CREATE TABLE is not "owner gains SELECT".
   grants: `SELECT ${GRANTEE} || '|' || a.privilege_type || '|' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS k
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
-      aclexplode(coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END, c.relowner))) a
+      aclexplode(coalesce(c.relacl, acldefault((CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::"char", c.relowner))) a
       WHERE ${USER_NS} AND c.relkind IN ('r','p','v','m','S','f') AND a.grantee <> c.relowner
     UNION ALL
     SELECT ${GRANTEE} || '|' || a.privilege_type || '|' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(att.attname)

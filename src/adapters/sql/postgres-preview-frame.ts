@@ -72,6 +72,9 @@ export async function runPreviewFrame(opts: {
     await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(target.preview.timeoutMs))}`);
     await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(target.preview.lockTimeoutMs))}`);
     await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1000, Math.floor(target.preview.timeoutMs * 2))}`);
+    // If the gateway dies mid-preview, the server notices the closed connection within a
+    // second, even inside a long statement, and rolls back (PostgreSQL 14 and later).
+    await client.query(`SET LOCAL client_connection_check_interval = 1000`);
     const out = await opts.body(client, statements, params);
     if ('skipped' in out) return result(mode, 'skipped', bare(statements), started, out.skipped);
     return result(mode, 'ok', out, started);

@@ -2,10 +2,12 @@ import type pg from 'pg';
 import { maskRows } from '../../domain/sql-mask.js';
 import type { SqlStatementPreview } from '../../domain/sql-preview.js';
 import type { ParsedStatement } from './pg-parse.js';
+import { funcName, walk } from './pg-parse.js';
 import { maskForResult, mayReadMasked } from './postgres-mask.js';
 import type { PostgresTargetSettings } from './postgres-settings.js';
 import { queryArrays } from './postgres-types.js';
 import type { RewrittenDml } from './sql-rewrite.js';
+import { mayReveal } from './sql-rewrite.js';
 import { statementType } from './sql-statement-kind.js';
 
 /** The rows an UPDATE or DELETE would touch, found by its rewritten SELECT. */
@@ -20,6 +22,23 @@ export interface RewrittenSample {
 }
 
 const HIDDEN = /^countersign_/;
+
+/** The assigned columns whose new value may carry a masked column's value (masked in the after sample). */
+async function revealingColumns(client: pg.ClientBase, s: ParsedStatement, rw: RewrittenDml, t: PostgresTargetSettings): Promise<Set<string>> {
+  const computed = rw.assigned.filter((_, i) => !rw.constant[i]);
+  if (computed.length === 0 || !(await mayReadMasked(client, t.mask, s))) return new Set();
+  const called = new Set<string>();
+  for (const v of rw.values) for (const [k, n] of walk({ x: v })) if (k === 'FuncCall') called.add((funcName(n).at(-1) ?? '').toLowerCase());
+  const user = called.size
+    ? await client.query<{ name: string }>(
+        `SELECT DISTINCT p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = ANY($1) AND n.nspname <> 'pg_catalog'`,
+        [[...called]],
+      )
+    : { rows: [] };
+  const userFunctions = new Set(user.rows.map((r) => r.name));
+  const maskedNames = new Set(t.mask.map((r) => r.column));
+  return new Set(rw.assigned.filter((_, i) => !rw.constant[i] && mayReveal(rw.values[i], maskedNames, userFunctions)));
+}
 
 /** Counts and samples a rewritten UPDATE/DELETE, each target row once, masked. */
 export async function sampleRewritten(client: pg.ClientBase, s: ParsedStatement, rw: RewrittenDml, params: unknown[], t: PostgresTargetSettings): Promise<RewrittenSample> {
@@ -37,8 +56,7 @@ export async function sampleRewritten(client: pg.ClientBase, s: ParsedStatement,
   const tableFields = r.fields.slice(0, width);
   const columns = tableFields.map((f) => f.name);
   const mask = await maskForResult(client, t.mask, s, tableFields);
-  const mayRead = rw.assigned.some((_, i) => !rw.constant[i]) ? await mayReadMasked(client, t.mask, s) : false;
-  const revealing = new Set(rw.assigned.filter((_, i) => !rw.constant[i] && mayRead));
+  const revealing = await revealingColumns(client, s, rw, t);
   const before = r.rows.map((row) => row.slice(0, width));
   const after = r.rows.map((row) => {
     const next = row.slice(0, width);

@@ -12,6 +12,9 @@ export function dmlTarget(s: ParsedStatement): string | null {
   return rv.schema ? `${quoteIdent(rv.schema)}.${quoteIdent(rv.name)}` : quoteIdent(rv.name);
 }
 
+/** Code that inserts rows may draw from a sequence (a serial column's default), which a rollback does not undo. */
+const INSERTS = /\b(insert)\b/i;
+
 export const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
 export interface TriggerInfo {
@@ -71,7 +74,7 @@ export async function catalogRisk(client: Queryable, statements: readonly Parsed
       [target],
     );
     for (const r of trig.rows) {
-      const m = RISKY_BODY.exec(asText(r.src));
+      const m = RISKY_BODY.exec(asText(r.src)) ?? INSERTS.exec(asText(r.src));
       if (!['sql', 'plpgsql'].includes(String(r.lang)) || m) {
         return `${prefix(s)}trigger ${String(r.name)} on ${target} ${m ? `uses ${m[1]}` : `is written in ${String(r.lang)}`}, which may act outside the transaction`;
       }
@@ -91,7 +94,7 @@ export async function catalogRisk(client: Queryable, statements: readonly Parsed
       [[...called].map((c) => c.toLowerCase())],
     );
     for (const r of fns.rows) {
-      const m = RISKY_BODY.exec(asText(r.src));
+      const m = RISKY_BODY.exec(asText(r.src)) ?? (opts.writes ? INSERTS.exec(asText(r.src)) : null);
       if (!['sql', 'plpgsql'].includes(String(r.lang)) || m) {
         return `function ${String(r.name)}() ${m ? `uses ${m[1]}` : `is written in ${String(r.lang)}`}, which may act outside the transaction`;
       }

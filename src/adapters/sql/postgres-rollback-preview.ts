@@ -3,7 +3,7 @@ import { maskRows } from '../../domain/sql-mask.js';
 import type { SqlStatementPreview } from '../../domain/sql-preview.js';
 import { diffPrivileges, diffSchema } from '../../domain/sql-schema-diff.js';
 import type { ParsedStatement, PgNode } from './pg-parse.js';
-import { deparse, parseStatements } from './pg-parse.js';
+import { deparse, parseStatements, returningOf } from './pg-parse.js';
 import { snapshotCatalog } from './postgres-catalog.js';
 import { maskForResult } from './postgres-mask.js';
 import { catalogRisk, columnTypes, dmlTarget } from './postgres-risk.js';
@@ -26,7 +26,7 @@ const CTE = 'countersign_preview';
 async function wrapped(s: ParsedStatement, sampleRows: number): Promise<string> {
   const tail = `SELECT (SELECT count(*) FROM ${CTE}) AS countersign_rows, p.* FROM (SELECT 1) AS countersign_one LEFT JOIN (SELECT true AS countersign_hit, * FROM ${CTE} LIMIT ${sampleRows}) AS p ON true`;
   if (!s.node.withClause) {
-    return `WITH ${CTE} AS (\n${s.text}\n${s.node.returningList ? '' : 'RETURNING *\n'}) ${tail}`;
+    return `WITH ${CTE} AS (\n${s.text}\n${returningOf(s.node) ? '' : 'RETURNING *\n'}) ${tail}`;
   }
   const [template] = await parseStatements(`WITH ${CTE} AS (SELECT 1) ${tail}`);
   const withClause = s.node.withClause as { ctes: PgNode[]; recursive?: boolean };
@@ -34,7 +34,7 @@ async function wrapped(s: ParsedStatement, sampleRows: number): Promise<string> 
     [s.nodeType]: {
       ...s.node,
       withClause: undefined,
-      returningList: s.node.returningList ?? [{ ResTarget: { val: { ColumnRef: { fields: [{ A_Star: {} }] } } } }],
+      returningClause: s.node.returningClause ?? { exprs: [{ ResTarget: { val: { ColumnRef: { fields: [{ A_Star: {} }] } } } }] },
     },
   };
   const tpl = template!.node;

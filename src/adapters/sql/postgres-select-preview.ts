@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { columnIsMasked, maskRows } from '../../domain/sql-mask.js';
 import type { SqlStatementPreview } from '../../domain/sql-preview.js';
 import type { ParsedStatement } from './pg-parse.js';
-import { rangeVarName, walk } from './pg-parse.js';
+import { rangeVarName, returningOf, walk } from './pg-parse.js';
 import { maskForResult } from './postgres-mask.js';
 import type { PreviewBody } from './postgres-preview-frame.js';
 import { sampleRead, sampleRewritten } from './postgres-preview-samples.js';
@@ -32,7 +32,7 @@ async function notFaithful(client: pg.ClientBase, s: ParsedStatement): Promise<{
     }
     if (others.length) notes.push(`triggers would fire (${others.join(', ')}); their effects are not previewed`);
   }
-  const returning = s.node.returningList;
+  const returning = returningOf(s.node);
   if (returning && [...walk(returning)].some(([t]) => t === 'FuncCall')) {
     notes.push('RETURNING calls functions, which are not evaluated in a select preview');
   }

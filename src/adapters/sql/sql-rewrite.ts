@@ -17,6 +17,8 @@ export interface RewrittenDml {
   assigned: string[];
   /** UPDATE: whether each assigned value is a constant or a parameter (shown even beside masked columns). */
   constant: boolean[];
+  /** UPDATE: the assigned values' parse trees. */
+  values: unknown[];
   /** The rows carry `countersign_tableoid` and `countersign_ctid` (UPDATE, DELETE). */
   keyed: boolean;
   /** INSERT: the target columns as listed (empty: the table's columns, in order). */
@@ -33,6 +35,26 @@ const CONSTANT_NODES = new Set(['A_Const', 'ParamRef', 'TypeCast', 'TypeName', '
 export function isConstantExpression(expr: unknown): boolean {
   for (const [t] of walk({ x: expr })) if (!CONSTANT_NODES.has(t)) return false;
   return true;
+}
+
+/**
+ * Whether an assigned value may carry a masked column's value: it names a masked column
+ * (by name, in any table), expands a whole row, holds a subquery, or calls a function
+ * listed in `userFunctions` (functions outside pg_catalog, whose code may read anything).
+ */
+export function mayReveal(expr: unknown, maskedNames: ReadonlySet<string>, userFunctions: ReadonlySet<string>): boolean {
+  for (const [t, n] of walk({ x: expr })) {
+    if (t === 'SubLink' || t === 'A_Star') return true;
+    if (t === 'FuncCall') {
+      const parts = (n.funcname as Array<{ String?: { sval?: string } }> | undefined) ?? [];
+      if (userFunctions.has((parts.at(-1)?.String?.sval ?? '').toLowerCase())) return true;
+    }
+    if (t === 'ColumnRef') {
+      const last = ((n.fields as Array<{ String?: { sval?: string } }> | undefined) ?? []).at(-1)?.String?.sval;
+      if (last === undefined || maskedNames.has(last)) return true;
+    }
+  }
+  return false;
 }
 
 /** Why a statement cannot be rewritten faithfully, or null. */
@@ -104,6 +126,7 @@ export async function rewriteDml(s: ParsedStatement, columnTypes: ReadonlyMap<st
       sql: await deparse(select),
       assigned: sets.map((t) => t.ResTarget.name),
       constant: sets.map((t) => isConstantExpression(t.ResTarget.val)),
+      values: sets.map((t) => t.ResTarget.val),
       keyed: true,
       insertColumns: [],
     };
@@ -115,6 +138,7 @@ export async function rewriteDml(s: ParsedStatement, columnTypes: ReadonlyMap<st
       sql: await deparse(merged),
       assigned: [],
       constant: [],
+      values: [],
       keyed: false,
       insertColumns: ((n.cols as Array<{ ResTarget?: { name?: string } }> | undefined) ?? []).map((c) => c.ResTarget?.name ?? '?'),
     };
