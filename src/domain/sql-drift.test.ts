@@ -39,6 +39,14 @@ describe('drift between the approved preview and execution', () => {
     expect(checkDrift(p, [500]).ok).toBe(true);
   });
 
+  it('schema and privilege changes must hash as approved by a rollback preview', () => {
+    const p = { ...preview([null]), summary: { rows: [null], schemaDiffHash: 'a'.repeat(64) } };
+    expect(checkDrift(p, [null], undefined, 'a'.repeat(64))).toEqual({ ok: true, compared: true });
+    expect(checkDrift(p, [null], undefined, 'b'.repeat(64))).toMatchObject({ ok: false, kind: 'schema' });
+    expect(checkDrift(p, [null], undefined, undefined)).toMatchObject({ ok: false, kind: 'schema', actual: null });
+    expect(checkDrift({ ...p, mode: 'select' }, [null], undefined, 'b'.repeat(64))).toEqual({ ok: true, compared: true });
+  });
+
   it('a different number of statements is drift', () => {
     expect(checkDrift(preview([1, 1]), [1])).toMatchObject({ ok: false, kind: 'statements', approved: 2, actual: 1 });
   });

@@ -9,6 +9,8 @@ import type { DriftTolerance, SqlPreview } from './sql-preview.js';
  *   preview): nothing was approved against a figure, nothing to compare; it runs.
  * - `ok`: each statement's rows affected, where the preview counted them (not null, not
  *   an estimate), must be within the tolerance; the number of statements must match.
+ *   A `rollback` preview also read the schema and privilege changes from the catalog:
+ *   execution's must hash the same (`executedSchemaHash`), with no tolerance.
  * - `skipped`: the statement is one whose preview would have had effects outside the
  *   transaction (CREATE INDEX CONCURRENTLY, VACUUM...); reviewers were shown that there
  *   is no preview and why, and approved it as such; it runs without comparison.
@@ -20,6 +22,7 @@ export type DriftVerdict =
   | { ok: true; compared: boolean }
   | { ok: false; kind: 'rows'; statement: number; approved: number; actual: number | null; message: string }
   | { ok: false; kind: 'statements'; approved: number; actual: number; message: string }
+  | { ok: false; kind: 'schema'; approved: string | null; actual: string | null; message: string }
   | { ok: false; kind: 'no-preview'; status: SqlPreview['status']; message: string };
 
 /** Whether `actual` is within the tolerance of `approved`. */
@@ -36,7 +39,12 @@ function describeTolerance(t: DriftTolerance | undefined): string {
   return t.kind === 'absolute' ? `tolerance ${t.value} rows` : `tolerance ${t.value}%`;
 }
 
-export function checkDrift(preview: SqlPreview | undefined, executedRows: ReadonlyArray<number | null>, tolerance?: DriftTolerance): DriftVerdict {
+export function checkDrift(
+  preview: SqlPreview | undefined,
+  executedRows: ReadonlyArray<number | null>,
+  tolerance?: DriftTolerance,
+  executedSchemaHash?: string,
+): DriftVerdict {
   if (!preview || preview.status === 'skipped') return { ok: true, compared: false };
   if (preview.status !== 'ok') {
     return {
@@ -71,6 +79,16 @@ export function checkDrift(preview: SqlPreview | undefined, executedRows: Readon
         message: `drift: statement ${i + 1} was approved affecting ${approved} row(s) and would affect ${actual ?? 'an unknown number of'} (${describeTolerance(tolerance)}); rolled back`,
       };
     }
+  }
+  const approvedHash = preview.summary.schemaDiffHash;
+  if (preview.mode === 'rollback' && approvedHash !== executedSchemaHash) {
+    return {
+      ok: false,
+      kind: 'schema',
+      approved: approvedHash ?? null,
+      actual: executedSchemaHash ?? null,
+      message: `drift: the schema and privilege changes differ from the approved preview's (${approvedHash ? approvedHash.slice(0, 12) : 'none'} approved, ${executedSchemaHash ? executedSchemaHash.slice(0, 12) : 'none'} now); rolled back`,
+    };
   }
   return { ok: true, compared: true };
 }

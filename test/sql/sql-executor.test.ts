@@ -144,6 +144,20 @@ describe('drift: execution is compared with the approved preview before COMMIT',
     expect(await count("SELECT 1 FROM users WHERE name LIKE '%!'")).toBe(11);
   });
 
+  it('DDL runs when its schema change is the approved one, and is refused when it would change more', async () => {
+    await db.query('CREATE TABLE archive (id int PRIMARY KEY, note text)');
+    const same = await approved('ALTER TABLE archive ADD COLUMN kept boolean');
+    const ok = await t.executor.execute(same);
+    expect(ok.ok, JSON.stringify(ok)).toBe(true);
+    const drop = await approved('DROP TABLE archive CASCADE');
+    // Between approval and execution, a view comes to depend on the table: CASCADE would drop it too.
+    await db.query('CREATE VIEW archive_notes AS SELECT note FROM archive');
+    const before = await db.dump();
+    const r = await t.executor.execute(drop);
+    expect(r).toMatchObject({ ok: false, reason: 'drift', error: { code: 'DRIFT' }, body: { drift: { kind: 'schema' } } });
+    expect(await db.dump()).toBe(before);
+  });
+
   it('a preview that timed out or failed approves no figure: execution is refused', async () => {
     const a = sqlAction('DELETE FROM orders WHERE id = 7');
     const timedOut: ActionRecord & SqlActionFields = { ...a, preview: { mode: 'rollback', status: 'timeout', statements: [], summary: { rows: [] }, tookMs: 1 } };

@@ -18,7 +18,10 @@ import { backendPid } from '../sql/postgres-pool.js';
 import type { PostgresTargetSettings } from '../sql/postgres-settings.js';
 import { resultTypes } from '../sql/postgres-types.js';
 import { readSqlInput } from '../sql/sql-input.js';
-import { isDml, isRead, leavesSessionState, statementType } from '../sql/sql-statement-kind.js';
+import { changesCatalog, isDml, isRead, leavesSessionState, statementType } from '../sql/sql-statement-kind.js';
+import { snapshotCatalog } from '../sql/postgres-catalog.js';
+import { diffPrivileges, diffSchema, schemaDiffHash } from '../../domain/sql-schema-diff.js';
+import type { SqlPrivilegeChange, SqlSchemaChange } from '../../domain/sql-preview.js';
 
 /** The fields of a `sql` action's record the executor reads (recorded at submit time). */
 export interface SqlActionFields {
@@ -176,9 +179,20 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
       await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(t.limits.statementTimeoutMs))}`);
       const budget: Budget = { rows: t.limits.maxRows, bytes: t.limits.maxBytes };
       const results: SqlStatementResult[] = [];
+      // The schema and privilege changes, read as the rollback preview read them, to bind DDL too.
+      const watchCatalog = action.preview?.status === 'ok' && action.preview.mode === 'rollback' && statements.some(changesCatalog);
+      let snapshot = watchCatalog ? await snapshotCatalog(client) : null;
+      const schemaChanges: SqlSchemaChange[] = [];
+      const privilegeChanges: SqlPrivilegeChange[] = [];
       for (const s of statements) {
         current = s.index;
         const r = await runStatement(client, s, params.slice(0, s.maxParam), budget);
+        if (snapshot && changesCatalog(s)) {
+          const next = await snapshotCatalog(client);
+          schemaChanges.push(...diffSchema(snapshot, next));
+          privilegeChanges.push(...diffPrivileges(snapshot, next));
+          snapshot = next;
+        }
         const entry: SqlStatementResult = { index: s.index, type: statementType(s), rowCount: r.truncated && isRead(s) ? null : r.rowCount };
         if (r.fields.length > 0) {
           const mask = await maskForResult(client, t.mask, s, r.fields);
@@ -189,14 +203,11 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
       }
       current = -1;
       const executed = results.map((r, i) => (isDml(statements[i]!) ? r.rowCount : null));
-      const verdict = checkDrift(action.preview, executed, action.drift);
+      const verdict = checkDrift(action.preview, executed, action.drift, schemaDiffHash(schemaChanges, privilegeChanges));
       if (!verdict.ok) {
         await client.query('ROLLBACK');
-        const figures = verdict.kind === 'rows' ? { statement: verdict.statement, approved: verdict.approved, actual: verdict.actual } : {};
-        return executionFailure(verdict.kind === 'no-preview' ? 'PREVIEW_UNAVAILABLE' : 'DRIFT', verdict.message, {
-          body: { drift: { kind: verdict.kind, ...figures, ...(verdict.kind === 'statements' ? { approved: verdict.approved, actual: verdict.actual } : {}) } },
-          bodyEncoding: 'json',
-        });
+        const { ok: _ok, message, ...figures } = verdict;
+        return executionFailure(verdict.kind === 'no-preview' ? 'PREVIEW_UNAVAILABLE' : 'DRIFT', message, { body: { drift: figures }, bodyEncoding: 'json' });
       }
       await client.query('COMMIT');
       const truncated = results.some((r) => r.truncated);
