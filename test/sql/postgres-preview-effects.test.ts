@@ -193,11 +193,27 @@ describe('select preview: what it cannot show is said, never guessed', () => {
     expect(r.statements[0]?.note).toMatch(/writable CTE/);
   });
 
-  it('DDL is not run by a select preview and says so', async () => {
+  it('DDL and privilege changes are derived from the statement and the catalog, without running them', async () => {
     const before = await databaseState(db);
-    const r = await p.preview('ALTER TABLE users ADD COLUMN z int');
-    expect(r.status).toBe('ok');
-    expect(r.statements[0]?.note).toMatch(/rollback preview/);
+    const r = await p.preview(
+      `ALTER TABLE users ADD COLUMN z varchar(20) NOT NULL, DROP COLUMN ssn, ALTER COLUMN id TYPE bigint; CREATE INDEX users_z_idx ON users (z);
+       GRANT SELECT, UPDATE (name) ON users TO ${reader}; GRANT ${admin} TO ${reader}; ALTER ROLE ${admin} NOLOGIN; COMMENT ON TABLE users IS 'x'`,
+    );
+    expect(r.status, r.reason).toBe('ok');
+    expect(r.statements[0]?.schemaChanges).toEqual([
+      { object: 'public.users.z', change: 'added', detail: 'column varchar(20) NOT NULL' },
+      { object: 'public.users.ssn', change: 'dropped', detail: 'column text' },
+      { object: 'public.users.id', change: 'changed', detail: 'column type integer -> bigint' },
+    ]);
+    expect(r.statements[0]?.note).toMatch(/without running it/);
+    expect(r.statements[1]?.schemaChanges?.[0]).toMatchObject({ object: 'public.users_z_idx', change: 'added' });
+    expect(r.statements[2]?.privilegeChanges).toEqual([
+      { grantee: reader, change: 'gains', privilege: 'SELECT', object: 'public.users' },
+      { grantee: reader, change: 'gains', privilege: 'UPDATE', object: 'public.users.name' },
+    ]);
+    expect(r.statements[3]?.privilegeChanges).toEqual([{ grantee: reader, change: 'gains', privilege: `role ${admin}`, object: admin }]);
+    expect(r.statements[4]?.privilegeChanges).toEqual([{ grantee: admin, change: 'loses', privilege: 'LOGIN', object: admin }]);
+    expect(r.statements[5]?.note).toMatch(/shown by a rollback preview/);
     expect(await databaseState(db)).toBe(before);
   });
 

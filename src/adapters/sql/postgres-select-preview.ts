@@ -6,6 +6,7 @@ import { rangeVarName, returningOf, walk } from './pg-parse.js';
 import { maskForResult } from './postgres-mask.js';
 import type { PreviewBody } from './postgres-preview-frame.js';
 import { sampleRead, sampleRewritten } from './postgres-preview-samples.js';
+import { deriveCatalogChanges } from './postgres-select-ddl.js';
 import { catalogRisk, columnTypes, dmlTarget, triggersAndRules } from './postgres-risk.js';
 import type { PostgresTargetSettings } from './postgres-settings.js';
 import { queryArrays } from './postgres-types.js';
@@ -104,12 +105,13 @@ export function selectBody(t: PostgresTargetSettings): PreviewBody {
           if (s.nodeType === 'UpdateStmt') entry.after = sample.after;
         }
       } else {
-        entry = {
-          index: s.index,
-          type: statementType(s),
-          rows: null,
-          note: 'not run by a select preview: schema, privilege and other changes are shown by a rollback preview',
-        };
+        entry = { index: s.index, type: statementType(s), rows: null };
+        const derived = await deriveCatalogChanges(client, s);
+        if (derived) {
+          if (derived.schemaChanges.length) entry.schemaChanges = derived.schemaChanges;
+          if (derived.privilegeChanges.length) entry.privilegeChanges = derived.privilegeChanges;
+          entry.note = derived.note;
+        } else entry.note = 'not run by a select preview: its changes are shown by a rollback preview';
       }
       if (isDml(s)) {
         const { note, countUnknown } = await notFaithful(client, s);
