@@ -19,7 +19,12 @@ export interface RewrittenSample {
   after: unknown[][];
   /** Assigned columns whose new value is computed from other values and may reveal a masked one. */
   revealing: Set<string>;
+  /** With `keyColumns`: each sampled row's key (its key columns' text, joined by U+001F). */
+  keys: string[];
 }
+
+/** A row's key from its key columns' values (as text, the way `::text` writes ints, text and uuids). */
+export const rowKey = (values: unknown[]) => values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join('\u001f');
 
 const HIDDEN = /^countersign_/;
 
@@ -41,7 +46,14 @@ async function revealingColumns(client: pg.ClientBase, s: ParsedStatement, rw: R
 }
 
 /** Counts and samples a rewritten UPDATE/DELETE, each target row once, masked. */
-export async function sampleRewritten(client: pg.ClientBase, s: ParsedStatement, rw: RewrittenDml, params: unknown[], t: PostgresTargetSettings): Promise<RewrittenSample> {
+export async function sampleRewritten(
+  client: pg.ClientBase,
+  s: ParsedStatement,
+  rw: RewrittenDml,
+  params: unknown[],
+  t: PostgresTargetSettings,
+  keyColumns: readonly string[] = [],
+): Promise<RewrittenSample> {
   const n = t.preview.sampleRows;
   const count = await client.query<{ n: string }>(
     `SELECT count(*)::int8::text AS n FROM (SELECT DISTINCT countersign_tableoid, countersign_ctid FROM (\n${rw.sql}\n) AS q) AS d`,
@@ -67,7 +79,9 @@ export async function sampleRewritten(client: pg.ClientBase, s: ParsedStatement,
     return next;
   });
   const afterMask = columns.map((c, i) => (mask[i] ?? true) || revealing.has(c));
-  return { count: Number(count.rows[0]?.n ?? 0), columns, before: maskRows(before, mask), after: maskRows(after, afterMask), revealing };
+  const at = keyColumns.map((k) => columns.indexOf(k));
+  const keys = at.length && at.every((i) => i >= 0) ? before.map((row) => rowKey(at.map((i) => row[i]))) : [];
+  return { count: Number(count.rows[0]?.n ?? 0), columns, before: maskRows(before, mask), after: maskRows(after, afterMask), revealing, keys };
 }
 
 /** Whether a column of an UPDATE's after rows is masked because its new value is computed from others. */

@@ -103,6 +103,17 @@ export async function catalogRisk(client: Queryable, statements: readonly Parsed
   return null;
 }
 
+/** A table's primary key columns, in key order (empty when it has none). */
+export async function primaryKey(client: Queryable, relation: string): Promise<string[]> {
+  const r = await client.query(
+    `SELECT a.attname AS name FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = to_regclass($1) AND i.indisprimary ORDER BY k.n`,
+    [relation],
+  );
+  return r.rows.map((x) => asText(x.name));
+}
+
 /** A relation's columns and their types (format_type), in order. */
 export async function columnTypes(client: Queryable, relation: string): Promise<Map<string, string>> {
   const r = await client.query(

@@ -6,11 +6,11 @@ import type { ParsedStatement, PgNode } from './pg-parse.js';
 import { deparse, parseStatements, returningOf } from './pg-parse.js';
 import { snapshotCatalog } from './postgres-catalog.js';
 import { maskForResult } from './postgres-mask.js';
-import { catalogRisk, columnTypes, dmlTarget } from './postgres-risk.js';
+import { catalogRisk, columnTypes, dmlTarget, primaryKey, quoteIdent } from './postgres-risk.js';
 import type { PostgresTargetSettings } from './postgres-settings.js';
 import { queryArrays } from './postgres-types.js';
 import type { PreviewBody } from './postgres-preview-frame.js';
-import { assignedMask, sampleRead, sampleRewritten } from './postgres-preview-samples.js';
+import { assignedMask, rowKey, sampleRead, sampleRewritten } from './postgres-preview-samples.js';
 import { noPreviewReason } from './sql-no-preview.js';
 import { rewriteDml } from './sql-rewrite.js';
 import { changesCatalog, hasWritableCte, isRead, statementType } from './sql-statement-kind.js';
@@ -23,8 +23,8 @@ const CTE = 'countersign_preview';
  * statement's own WITH clause is hoisted beside it (data-modifying CTEs must stay at
  * the top level); its own RETURNING list, if any, is kept.
  */
-async function wrapped(s: ParsedStatement, sampleRows: number): Promise<string> {
-  const tail = `SELECT (SELECT count(*) FROM ${CTE}) AS countersign_rows, p.* FROM (SELECT 1) AS countersign_one LEFT JOIN (SELECT true AS countersign_hit, * FROM ${CTE} LIMIT ${sampleRows}) AS p ON true`;
+async function wrapped(s: ParsedStatement, sampleRows: number, filter = ''): Promise<string> {
+  const tail = `SELECT (SELECT count(*) FROM ${CTE}) AS countersign_rows, p.* FROM (SELECT 1) AS countersign_one LEFT JOIN (SELECT true AS countersign_hit, * FROM ${CTE} ${filter} LIMIT ${sampleRows}) AS p ON true`;
   if (!s.node.withClause) {
     return `WITH ${CTE} AS (\n${s.text}\n${returningOf(s.node) ? '' : 'RETURNING *\n'}) ${tail}`;
   }
@@ -51,18 +51,35 @@ async function previewDml(client: pg.PoolClient, s: ParsedStatement, params: rea
   }
   const out: SqlStatementPreview = { index: s.index, type, rows: null };
   // UPDATE: the matching rows as they are now, before the statement changes them.
+  // With a primary key the UPDATE leaves alone, the after sample is the same rows, in the same order.
   let before: Awaited<ReturnType<typeof sampleRewritten>> | null = null;
+  let filter = '';
+  let pk: string[] = [];
+  const values = [...own];
   if (s.nodeType === 'UpdateStmt') {
-    const rw = await rewriteDml(s, await columnTypes(client, dmlTarget(s) ?? ''));
-    if (rw) before = await sampleRewritten(client, s, rw, own, t);
+    const target = dmlTarget(s) ?? '';
+    const rw = await rewriteDml(s, await columnTypes(client, target));
+    pk = rw && !returningOf(s.node) ? await primaryKey(client, target) : [];
+    const pairable = rw !== null && pk.length > 0 && !pk.some((c) => rw.assigned.includes(c));
+    if (rw) before = await sampleRewritten(client, s, rw, own, t, pairable ? pk : []);
+    if (before && before.keys.length > 0) {
+      while (values.length < s.maxParam) values.push(null);
+      values.push(before.keys);
+      filter = `WHERE concat_ws(chr(31), ${pk.map((c) => `${quoteIdent(c)}::text`).join(', ')}) = ANY($${values.length}::text[])`;
+    }
   }
-  const r = await queryArrays(client, await wrapped(s, t.preview.sampleRows), own);
+  const r = await queryArrays(client, await wrapped(s, t.preview.sampleRows, filter), values);
   const first = r.rows[0];
   out.rows = first ? Number(first[0]) : 0;
   const fields = r.fields.slice(2);
   const rows = r.rows.filter((row) => row[1] === true).map((row) => row.slice(2));
   let masked = await maskForResult(client, t.mask, s, fields);
   if (before) masked = masked.map((m, i) => m || assignedMask(before, fields[i]?.name ?? ''));
+  if (filter && before) {
+    const at = pk.map((c) => fields.findIndex((f) => f.name === c));
+    const order = new Map(before.keys.map((k, i) => [k, i]));
+    rows.sort((a, b) => (order.get(rowKey(at.map((i) => a[i]))) ?? 0) - (order.get(rowKey(at.map((i) => b[i]))) ?? 0));
+  }
   const shown = maskRows(rows, masked);
   out.columns = fields.map((f) => f.name);
   if (s.nodeType === 'DeleteStmt') out.before = shown;
@@ -70,7 +87,7 @@ async function previewDml(client: pg.PoolClient, s: ParsedStatement, params: rea
   if (before) {
     out.before = before.before;
     if (before.columns.join('\u0000') !== out.columns.join('\u0000')) out.note = 'the after sample shows the statement\'s RETURNING columns';
-    else out.note = 'before and after samples may show different rows: rows are not paired';
+    else if (!filter) out.note = 'before and after samples may show different rows: the table has no primary key the statement leaves alone';
   }
   return out;
 }
