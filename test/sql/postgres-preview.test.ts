@@ -50,3 +50,20 @@ describe.each(['rollback', 'select'] as const)('%s preview of DML', (mode) => {
     expect(s.after?.[0]?.[email]).toBe('[masked]');
   });
 });
+
+describe('select preview on a read-only URL (a replica)', () => {
+  it('previews DML through preview.url with a role that can only read', async () => {
+    const ro = db.role('replica_reader');
+    await db.query(`CREATE ROLE ${ro} LOGIN PASSWORD 'ro-password-123'; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${ro}; ALTER ROLE ${ro} SET default_transaction_read_only = on`);
+    const p = previewerFor(db, { preview: { mode: 'select', url: db.urlAs(ro, 'ro-password-123') } });
+    try {
+      const r = await p.preview('DELETE FROM orders WHERE user_id = $1', [3]);
+      expect(r.status, r.reason).toBe('ok');
+      expect(r.summary.rows).toEqual([2]);
+      const who = await db.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND application_name = 'countersign'", [ro]);
+      expect(who.rows[0]?.n).toBeGreaterThan(0);
+    } finally {
+      await p.close();
+    }
+  });
+});

@@ -84,6 +84,13 @@ describe('sql executor on PostgreSQL', () => {
     expect(await count('SELECT 1 FROM users')).toBe(20);
   });
 
+  it('COPY through the connection is refused before anything runs', async () => {
+    const r = await t.executor.execute(sqlAction("UPDATE users SET name = 'copy' WHERE id = 5; COPY users TO STDOUT"));
+    expect(r).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+    expect(r.error?.message).toMatch(/statement 2: COPY/);
+    expect(await count("SELECT 1 FROM users WHERE name = 'copy'")).toBe(0);
+  });
+
   it('never puts the connection URL or its password in a result or an error', async () => {
     const wrong = createPostgresTargets({ db: { url: db.url.replace(`:${db.cluster.port}/`, ':1/') } });
     const badPw = createPostgresTargets({ db: { url: db.url.replace(encodeURIComponent(db.cluster.password), 'not-the-password-xyz') } });

@@ -140,6 +140,9 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
     if (control) {
       return refuse('VALIDATION_FAILED', `statement ${control.index + 1} is transaction control; the gateway runs the whole input in one transaction`);
     }
+    // The protocol's copy sub-protocol would stall a portal; server-side COPY (file, PROGRAM) is policy's call.
+    const stream = statements.find((s) => s.nodeType === 'CopyStmt' && !s.node.filename && !s.node.is_program);
+    if (stream) return refuse('VALIDATION_FAILED', `statement ${stream.index + 1}: COPY ... FROM STDIN / TO STDOUT is not supported through the gateway`);
     return { t, statements, params: input.params };
   }
 
