@@ -14,6 +14,9 @@
 // any other user they run directly. The binaries are found under
 // /usr/lib/postgresql/<version>/bin (newest first; COUNTERSIGN_PG_BIN overrides), never
 // on PATH, because Debian does not put the server binaries there.
+//
+// Plain JavaScript (types in pg-cluster.d.mts) so that benchmarks and scripts run by
+// plain Node can start a cluster too.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
@@ -21,32 +24,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface PgClusterInfo {
-  host: string;
-  port: number;
-  /** The superuser. */
-  user: string;
-  password: string;
-  /** The server's major version (15, 16...). */
-  version: number;
-  /** The directory holding the server and client binaries (initdb, pg_dump, psql...). */
-  binDir: string;
-}
-
-export interface PgCluster extends PgClusterInfo {
-  /** A connection URL for `database` as the superuser. */
-  url(database: string): string;
-  /** Stops the server (fast shutdown) and deletes its files. Idempotent. */
-  stop(): Promise<void>;
-}
-
 const PG_ROOT = '/usr/lib/postgresql';
-const NEEDED = ['initdb', 'postgres', 'pg_ctl', 'pg_dump'] as const;
+
+const NEEDED = ['initdb', 'postgres', 'pg_ctl', 'pg_dump'];
 
 /** The newest installed server's bin directory; throws a message saying how to install one. */
-export function findPgBinDir(): { binDir: string; version: number } {
+export function findPgBinDir() {
   const override = process.env.COUNTERSIGN_PG_BIN;
-  const candidates: string[] = override ? [override] : [];
+  const candidates = override ? [override] : [];
   if (!override && existsSync(PG_ROOT)) {
     const versions = readdirSync(PG_ROOT)
       .filter((v) => /^\d+$/.test(v))
@@ -60,28 +45,25 @@ export function findPgBinDir(): { binDir: string; version: number } {
       return { binDir: dir, version: m ? Number(m[1]) : 0 };
     }
   }
-  throw new Error(
-    `PostgreSQL server binaries not found (looked for ${NEEDED.join(', ')} in ${override ?? `${PG_ROOT}/<version>/bin`}). ` +
-      'Install them: `sudo apt-get install -y postgresql postgresql-client` (Debian/Ubuntu), or set COUNTERSIGN_PG_BIN to a bin directory. ' +
-      'The tests start their own private cluster; no running server is needed.',
-  );
+  throw new Error(`PostgreSQL server binaries not found (looked for ${NEEDED.join(', ')} in ${override ?? `${PG_ROOT}/<version>/bin`}). ` +
+    'Install them: `sudo apt-get install -y postgresql postgresql-client` (Debian/Ubuntu), or set COUNTERSIGN_PG_BIN to a bin directory. ' +
+    'The tests start their own private cluster; no running server is needed.');
 }
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
 /** Runs a server binary, as the `postgres` user when we are root. */
-function runPg(binDir: string, bin: string, args: string[]): string {
+function runPg(binDir, bin, args) {
   const file = join(binDir, bin);
   const [cmd, argv] = isRoot() ? ['runuser', ['-u', 'postgres', '--', file, ...args]] : [file, args];
   try {
     return execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
-    const err = e as { stderr?: string; stdout?: string; message: string };
-    throw new Error(`${bin} ${args[0] ?? ''} failed: ${err.stderr || err.stdout || err.message}`, { cause: e });
+    throw new Error(`${bin} ${args[0] ?? ''} failed: ${e.stderr || e.stdout || e.message}`, { cause: e });
   }
 }
 
-function freePort(): Promise<number> {
+function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -92,7 +74,7 @@ function freePort(): Promise<number> {
   });
 }
 
-function postmasterPid(dataDir: string): number | null {
+function postmasterPid(dataDir) {
   try {
     const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
     return Number.isInteger(pid) && pid > 0 ? pid : null;
@@ -101,7 +83,7 @@ function postmasterPid(dataDir: string): number | null {
   }
 }
 
-function alive(pid: number): boolean {
+function alive(pid) {
   try {
     process.kill(pid, 0);
     return true;
@@ -115,29 +97,24 @@ function alive(pid: number): boolean {
  * a crash), the watchdog stops the server and deletes its files, so no stray postmaster
  * outlives a test run.
  */
-function startWatchdog(dataDir: string, baseDir: string): void {
+function startWatchdog(dataDir, baseDir) {
   const script = `
-    const fs = require('node:fs');
-    const [parent, dataDir, baseDir] = process.argv.slice(1);
-    const alive = (p) => { try { process.kill(p, 0); return true; } catch { return false; } };
-    setInterval(() => {
+  const fs = require('node:fs');
+  const [parent, dataDir, baseDir] = process.argv.slice(1);
+  const alive = (p) => { try { process.kill(p, 0); return true; } catch { return false; } };
+  setInterval(() => {
       if (alive(Number(parent))) return;
       let pid = null;
       try { pid = Number(fs.readFileSync(dataDir + '/postmaster.pid', 'utf8').split('\\n')[0]); } catch {}
       if (pid) { try { process.kill(pid, 'SIGQUIT'); } catch {} }
       setTimeout(() => { try { fs.rmSync(baseDir, { recursive: true, force: true }); } catch {} process.exit(0); }, 1000);
-    }, 500);`;
+  }, 500);`;
   const child = spawn(process.execPath, ['-e', script, String(process.pid), dataDir, baseDir], { detached: true, stdio: 'ignore' });
   child.unref();
 }
 
-export interface StartPgClusterOptions {
-  /** Extra `postgresql.conf` settings, e.g. `{ max_connections: '20' }`. */
-  settings?: Record<string, string>;
-}
-
 /** initdb into a fresh temp dir, start the server on 127.0.0.1 and a free port, wait until it accepts connections. */
-export async function startPgCluster(opts: StartPgClusterOptions = {}): Promise<PgCluster> {
+export async function startPgCluster(opts = {}) {
   const { binDir, version } = findPgBinDir();
   const baseDir = mkdtempSync(join(tmpdir(), 'countersign-pg-'));
   const dataDir = join(baseDir, 'data');
@@ -151,7 +128,6 @@ export async function startPgCluster(opts: StartPgClusterOptions = {}): Promise<
     chownSync(pwFile, uid, gid);
   }
   chmodSync(baseDir, 0o700);
-
   let stopped = false;
   const onExit = () => {
     // Synchronous last resort: immediate shutdown and delete the files.
@@ -167,11 +143,10 @@ export async function startPgCluster(opts: StartPgClusterOptions = {}): Promise<
     rmSync(baseDir, { recursive: true, force: true });
   };
   process.once('exit', onExit);
-
   try {
     runPg(binDir, 'initdb', ['-D', dataDir, '-U', 'postgres', `--pwfile=${pwFile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--no-locale', '--no-sync']);
     const port = await freePort();
-    const conf: Record<string, string> = {
+    const conf = {
       listen_addresses: "'127.0.0.1'",
       port: String(port),
       // Our own socket directory: the system one (/var/run/postgresql) may not exist or be writable.
@@ -189,8 +164,7 @@ export async function startPgCluster(opts: StartPgClusterOptions = {}): Promise<
     appendFileSync(join(dataDir, 'postgresql.conf'), `\n# countersign test cluster\n${Object.entries(conf).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`);
     runPg(binDir, 'pg_ctl', ['-D', dataDir, '-l', join(baseDir, 'server.log'), '-w', '-t', '60', 'start']);
     startWatchdog(dataDir, baseDir);
-
-    const info: PgClusterInfo = { host: '127.0.0.1', port, user: 'postgres', password, version, binDir };
+    const info = { host: '127.0.0.1', port, user: 'postgres', password, version, binDir };
     return {
       ...info,
       url: (database) => `postgres://${info.user}:${encodeURIComponent(password)}@${info.host}:${port}/${encodeURIComponent(database)}`,
@@ -221,6 +195,6 @@ export async function startPgCluster(opts: StartPgClusterOptions = {}): Promise<
     onExit();
     stopped = true;
     process.removeListener('exit', onExit);
-    throw new Error(`${(e as Error).message}${log ? `\nserver log:\n${log}` : ''}`, { cause: e });
+    throw new Error(`${e.message}${log ? `\nserver log:\n${log}` : ''}`, { cause: e });
   }
 }
