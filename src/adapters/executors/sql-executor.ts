@@ -114,6 +114,18 @@ async function runStatement(client: pg.PoolClient, s: ParsedStatement, params: u
  */
 export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
   const { targets, pools } = opts;
+  // Agents repeat the same statements with other params: their parse is kept (read-only here).
+  const parsed = new Map<string, ParsedStatement[]>();
+  const parse = async (sql: string) => {
+    const hit = parsed.get(sql);
+    if (hit) return hit;
+    const statements = await parseStatements(sql);
+    if (sql.length <= 4096) {
+      if (parsed.size >= 256) parsed.delete(parsed.keys().next().value as string);
+      parsed.set(sql, statements);
+    }
+    return statements;
+  };
 
   async function prepare(action: ActionRecord): Promise<Refusal | { t: PostgresTargetSettings; statements: ParsedStatement[]; params: unknown[] }> {
     if (action.status !== 'running') return refuse('NOT_RUNNING', `the action is ${action.status}; only a running action is executed`);
@@ -131,7 +143,7 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
     if (typeof input === 'string') return refuse('VALIDATION_FAILED', input);
     let statements: ParsedStatement[];
     try {
-      statements = await parseStatements(input.statement);
+      statements = await parse(input.statement);
     } catch (e) {
       return refuse('VALIDATION_FAILED', `the statement does not parse: ${(e as Error).message}`);
     }
@@ -151,6 +163,9 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
     if ('refused' in prepared) return executionFailure(prepared.refused, prepared.message);
     if (signal?.aborted) return executionFailure('ABORTED', 'the execution was cancelled before anything was run');
     const { t, statements, params } = prepared;
+    // An approved preview that failed or timed out approved no figure: refused before anything runs.
+    const unusable = checkDrift(action.preview?.status === 'failed' || action.preview?.status === 'timeout' ? action.preview : undefined, []);
+    if (!unusable.ok) return executionFailure('PREVIEW_UNAVAILABLE', unusable.message, { body: { drift: { kind: 'no-preview', status: action.preview?.status } }, bodyEncoding: 'json' });
     const secrets = urlSecrets(t.url);
     const safe = (e: unknown) => safePgError(e, secrets, t.mask.length > 0);
     const pool = pools.primary(t);
@@ -177,9 +192,12 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
     signal?.addEventListener('abort', onAbort, { once: true });
     let destroy = statements.some(leavesSessionState);
     let current = -1;
+    // One statement with no approved figure to compare is atomic on its own: no BEGIN/COMMIT
+    // round trips on the allowed path. Otherwise the whole input runs in one transaction,
+    // so that drift can still roll it back.
+    const own = statements.length === 1 && (action.preview === undefined || action.preview.status === 'skipped');
     try {
-      await client.query('BEGIN');
-      await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(t.limits.statementTimeoutMs))}`);
+      if (!own) await client.query('BEGIN');
       const budget: Budget = { rows: t.limits.maxRows, bytes: t.limits.maxBytes };
       const results: SqlStatementResult[] = [];
       // The schema and privilege changes, read as the rollback preview read them, to bind DDL too.
@@ -198,7 +216,8 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
         }
         const entry: SqlStatementResult = { index: s.index, type: statementType(s), rowCount: r.truncated && isRead(s) ? null : r.rowCount };
         if (r.fields.length > 0) {
-          const mask = await maskForResult(client, t.mask, s, r.fields);
+          // No rows kept, nothing to mask: no catalog round trip.
+          const mask = r.kept.length > 0 ? await maskForResult(client, t.mask, s, r.fields) : [];
           Object.assign(entry, { columns: r.fields.map((f) => f.name), rows: maskRows(r.kept, mask) });
         }
         if (r.truncated) entry.truncated = true;
@@ -212,11 +231,11 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
         const { ok: _ok, message, ...figures } = verdict;
         return executionFailure(verdict.kind === 'no-preview' ? 'PREVIEW_UNAVAILABLE' : 'DRIFT', message, { body: { drift: figures }, bodyEncoding: 'json' });
       }
-      await client.query('COMMIT');
+      if (!own) await client.query('COMMIT');
       const truncated = results.some((r) => r.truncated);
       return { ok: true, body: { statements: results, truncated }, bodyEncoding: 'json', ...(truncated ? { bodyTruncated: true } : {}) };
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => (destroy = true));
+      if (!own) await client.query('ROLLBACK').catch(() => (destroy = true));
       const err = safe(e);
       const where = current >= 0 && statements.length > 1 ? `statement ${current + 1}: ` : '';
       if (aborted) return executionFailure('ABORTED', 'the execution was cancelled; everything was rolled back');

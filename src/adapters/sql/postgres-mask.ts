@@ -63,16 +63,24 @@ export async function mayReadMasked(client: Queryable, rules: readonly SqlMaskRu
   });
 }
 
+/** A client that can run a named (prepared once per connection) query. */
+export interface PreparingQueryable {
+  query(sql: string, params?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+  query(cfg: { name: string; text: string; values: unknown[] }): Promise<{ rows: Array<Record<string, unknown>> }>;
+}
+
 /** The source table column of each field (null for expressions and non-table relations), resolved in one query. */
-export async function fieldSources(client: Queryable, fields: readonly FieldInfo[]): Promise<Array<ColumnSource | null>> {
+export async function fieldSources(client: PreparingQueryable, fields: readonly FieldInfo[]): Promise<Array<ColumnSource | null>> {
   const pairs = fields.filter((f) => f.tableID > 0 && f.columnID > 0);
   if (pairs.length === 0) return fields.map(() => null);
-  const r = await client.query(
-    `SELECT c.oid::int8::text AS rel, a.attnum AS num, n.nspname, c.relname, a.attname, c.relkind
+  // Prepared once per connection: this runs on every result that has rows.
+  const r = await client.query({
+    name: 'countersign_field_sources',
+    text: `SELECT c.oid::int8::text AS rel, a.attnum AS num, n.nspname, c.relname, a.attname, c.relkind
        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE (a.attrelid::int8, a.attnum::int4) IN (SELECT * FROM unnest($1::int8[], $2::int4[]))`,
-    [pairs.map((f) => f.tableID), pairs.map((f) => f.columnID)],
-  );
+      WHERE a.attrelid = ANY($1::oid[]) AND a.attnum = ANY($2::int2[])`,
+    values: [[...new Set(pairs.map((f) => f.tableID))], [...new Set(pairs.map((f) => f.columnID))]],
+  });
   const found = new Map<string, ColumnSource | null>();
   for (const row of r.rows) {
     const src = TABLE_KINDS.has(String(row.relkind)) ? { schema: String(row.nspname), table: String(row.relname), column: String(row.attname) } : null;
@@ -82,7 +90,7 @@ export async function fieldSources(client: Queryable, fields: readonly FieldInfo
 }
 
 /** Which of a result's columns to mask, for a statement. */
-export async function maskForResult(client: Queryable, rules: readonly SqlMaskRule[], s: ParsedStatement, fields: readonly FieldInfo[]): Promise<boolean[]> {
+export async function maskForResult(client: PreparingQueryable, rules: readonly SqlMaskRule[], s: ParsedStatement, fields: readonly FieldInfo[]): Promise<boolean[]> {
   if (rules.length === 0) return fields.map(() => false);
   const sources = await fieldSources(client, fields);
   const untraced = sources.some((x) => x === null) ? await mayReadMasked(client, rules, s) : false;

@@ -26,6 +26,9 @@ export function createPgPools(): PgPools {
         ...(t.tls !== undefined ? { ssl: t.tls } : {}),
         max: t.poolSize,
         application_name: 'countersign',
+        // Sent with the connection's start-up packet: every statement is bounded without a
+        // round trip; previews set their own, shorter, timeout locally.
+        statement_timeout: t.limits.statementTimeoutMs,
         connectionTimeoutMillis: 10_000,
         idleTimeoutMillis: 30_000,
       });
