@@ -84,6 +84,13 @@ describe('sql executor on PostgreSQL', () => {
     expect(await count('SELECT 1 FROM users')).toBe(20);
   });
 
+  it('a data error quoting a masked value does not reveal it', async () => {
+    const r = await t.executor.execute(sqlAction('SELECT email::int FROM users WHERE id = 6'));
+    expect(r).toMatchObject({ ok: false, body: { error: { code: '22P02' } } });
+    expect(JSON.stringify(r)).not.toContain('u6@example.com');
+    expect(r.error?.message).toContain('[masked]');
+  });
+
   it('COPY through the connection is refused before anything runs', async () => {
     const r = await t.executor.execute(sqlAction("UPDATE users SET name = 'copy' WHERE id = 5; COPY users TO STDOUT"));
     expect(r).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
