@@ -39,6 +39,14 @@ describe.each(['rollback', 'select'] as const)('%s preview of DML', (mode) => {
     expect(r.statements[0]?.before?.length).toBe(3);
   });
 
+  it('a TRUNCATE shows how many rows it removes, and removes none', async () => {
+    const before = await db.dump();
+    const r = await p.preview('TRUNCATE orders');
+    expect(r.status, r.reason).toBe('ok');
+    expect(r.statements[0]).toMatchObject({ type: 'truncate', rows: 40 });
+    expect(await db.dump()).toBe(before);
+  });
+
   it('an INSERT shows the rows it would insert', async () => {
     const r = await p.preview("INSERT INTO users (id, name, email) VALUES (100, 'new', 'n@example.com'), (101, $1, NULL)", ['other']);
     expect(r.status, r.reason).toBe('ok');

@@ -2,7 +2,8 @@ import type pg from 'pg';
 import { maskRows } from '../../domain/sql-mask.js';
 import type { SqlStatementPreview } from '../../domain/sql-preview.js';
 import type { ParsedStatement } from './pg-parse.js';
-import { funcName, walk } from './pg-parse.js';
+import { funcName, rangeVarName, walk } from './pg-parse.js';
+import { quoteIdent } from './postgres-risk.js';
 import { maskForResult, mayReadMasked } from './postgres-mask.js';
 import type { PostgresTargetSettings } from './postgres-settings.js';
 import { queryArrays } from './postgres-types.js';
@@ -86,6 +87,19 @@ export async function sampleRewritten(
 
 /** Whether a column of an UPDATE's after rows is masked because its new value is computed from others. */
 export const assignedMask = (sample: RewrittenSample, column: string) => sample.revealing.has(column);
+
+/** How many rows a TRUNCATE would remove (tables as written; CASCADE'd tables are not counted). */
+export async function truncateCount(client: pg.ClientBase, s: ParsedStatement): Promise<number | null> {
+  let total = 0;
+  for (const r of (s.node.relations as Array<{ RangeVar?: Record<string, unknown> }> | undefined) ?? []) {
+    const rv = rangeVarName(r.RangeVar);
+    if (!rv) return null;
+    const name = rv.schema ? `${quoteIdent(rv.schema)}.${quoteIdent(rv.name)}` : quoteIdent(rv.name);
+    const n = await client.query<{ n: string }>(`SELECT count(*)::int8::text AS n FROM ${r.RangeVar?.inh === false ? 'ONLY ' : ''}${name}`);
+    total += Number(n.rows[0]?.n ?? 0);
+  }
+  return total;
+}
 
 /** A read: how many rows it returns and the first few, masked. Runs the SELECT as a subquery, nothing else. */
 export async function sampleRead(client: pg.ClientBase, s: ParsedStatement, params: unknown[], t: PostgresTargetSettings): Promise<SqlStatementPreview> {

@@ -10,7 +10,7 @@ import { catalogRisk, columnTypes, dmlTarget, primaryKey, quoteIdent } from './p
 import type { PostgresTargetSettings } from './postgres-settings.js';
 import { queryArrays } from './postgres-types.js';
 import type { PreviewBody } from './postgres-preview-frame.js';
-import { assignedMask, rowKey, sampleRead, sampleRewritten } from './postgres-preview-samples.js';
+import { assignedMask, rowKey, sampleRead, sampleRewritten, truncateCount } from './postgres-preview-samples.js';
 import { noPreviewReason } from './sql-no-preview.js';
 import { rewriteDml } from './sql-rewrite.js';
 import { changesCatalog, hasWritableCte, isRead, statementType } from './sql-statement-kind.js';
@@ -106,8 +106,9 @@ export function rollbackBody(t: PostgresTargetSettings): PreviewBody {
       } else if (isRead(s)) {
         out.push(await sampleRead(client, s, own, t));
       } else {
+        const removed = s.nodeType === 'TruncateStmt' ? await truncateCount(client, s) : null;
         const r = await client.query(s.text, own);
-        const entry: SqlStatementPreview = { index: s.index, type: statementType(s), rows: s.nodeType === 'TruncateStmt' ? null : (r.rowCount ?? null) };
+        const entry: SqlStatementPreview = { index: s.index, type: statementType(s), rows: r.rowCount ?? null };
         if (snapshot) {
           const next = await snapshotCatalog(client);
           const schemaChanges = diffSchema(snapshot, next);
@@ -116,7 +117,8 @@ export function rollbackBody(t: PostgresTargetSettings): PreviewBody {
           if (privilegeChanges.length) entry.privilegeChanges = privilegeChanges;
           snapshot = next;
         }
-        if (entry.rows !== null && !['create_table_as'].includes(entry.type)) entry.rows = null;
+        if (entry.type !== 'create_table_as') entry.rows = null;
+        if (removed !== null) Object.assign(entry, { rows: removed, note: 'rows the TRUNCATE removes (tables truncated by CASCADE not counted)' });
         out.push(entry);
       }
     }

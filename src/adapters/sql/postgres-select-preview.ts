@@ -5,7 +5,7 @@ import type { ParsedStatement } from './pg-parse.js';
 import { rangeVarName, returningOf, walk } from './pg-parse.js';
 import { maskForResult } from './postgres-mask.js';
 import type { PreviewBody } from './postgres-preview-frame.js';
-import { sampleRead, sampleRewritten } from './postgres-preview-samples.js';
+import { sampleRead, sampleRewritten, truncateCount } from './postgres-preview-samples.js';
 import { deriveCatalogChanges } from './postgres-select-ddl.js';
 import { catalogRisk, columnTypes, dmlTarget, triggersAndRules } from './postgres-risk.js';
 import type { PostgresTargetSettings } from './postgres-settings.js';
@@ -111,6 +111,8 @@ export function selectBody(t: PostgresTargetSettings): PreviewBody {
           if (derived.schemaChanges.length) entry.schemaChanges = derived.schemaChanges;
           if (derived.privilegeChanges.length) entry.privilegeChanges = derived.privilegeChanges;
           entry.note = derived.note;
+        } else if (s.nodeType === 'TruncateStmt') {
+          Object.assign(entry, { rows: await truncateCount(client, s), note: 'rows the TRUNCATE removes (tables truncated by CASCADE not counted)' });
         } else entry.note = 'not run by a select preview: its changes are shown by a rollback preview';
       }
       if (isDml(s)) {
