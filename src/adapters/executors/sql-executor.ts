@@ -49,6 +49,7 @@ export interface SqlStatementResult {
 }
 
 const QUERY_CANCELED = '57014';
+const ROLE_STATEMENTS = new Set(['GrantRoleStmt', 'CreateRoleStmt', 'AlterRoleStmt', 'DropRoleStmt', 'ReassignOwnedStmt', 'DropOwnedStmt', 'AlterRoleSetStmt']);
 const BATCH = 200;
 
 interface Refusal {
@@ -202,14 +203,21 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
       const results: SqlStatementResult[] = [];
       // The schema and privilege changes, read as the rollback preview read them, to bind DDL too.
       const watchCatalog = action.preview?.status === 'ok' && action.preview.mode === 'rollback' && statements.some(changesCatalog);
-      let snapshot = watchCatalog ? await snapshotCatalog(client) : null;
+      // Roles are cluster-wide and this transaction sees other sessions' commits: without a
+      // role statement in the input, role changes are not this input's and are left out.
+      const touchesRoles = statements.some((s) => ROLE_STATEMENTS.has(s.nodeType));
+      const read = async () => {
+        const snap = await snapshotCatalog(client);
+        return touchesRoles ? snap : { ...snap, roles: {}, memberships: [] };
+      };
+      let snapshot = watchCatalog ? await read() : null;
       const schemaChanges: SqlSchemaChange[] = [];
       const privilegeChanges: SqlPrivilegeChange[] = [];
       for (const s of statements) {
         current = s.index;
         const r = await runStatement(client, s, params.slice(0, s.maxParam), budget);
         if (snapshot && changesCatalog(s)) {
-          const next = await snapshotCatalog(client);
+          const next = await read();
           schemaChanges.push(...diffSchema(snapshot, next));
           privilegeChanges.push(...diffPrivileges(snapshot, next));
           snapshot = next;
