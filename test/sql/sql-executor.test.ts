@@ -58,6 +58,16 @@ describe('sql executor on PostgreSQL', () => {
     expect(s.rows[0]).toEqual([1, '[masked]', '[masked]', '[masked]', 'user1']);
   });
 
+  it('values a statement copies from a masked column are masked in what it returns', async () => {
+    await db.query('CREATE TABLE contacts (id int PRIMARY KEY, label text)');
+    const ins = await t.executor.execute(sqlAction('INSERT INTO contacts SELECT id, email FROM users WHERE id = 7 RETURNING *'));
+    expect(ins.ok, JSON.stringify(ins)).toBe(true);
+    expect(JSON.stringify(ins)).not.toContain('u7@example.com');
+    const upd = await t.executor.execute(sqlAction('UPDATE users SET name = email WHERE id = 8 RETURNING id, name'));
+    expect(upd.ok, JSON.stringify(upd)).toBe(true);
+    expect((upd.body as { statements: Array<{ rows: unknown[][] }> }).statements[0]?.rows).toEqual([[8, '[masked]']]);
+  });
+
   it('results are bounded by maxBytes', async () => {
     const small = targetsFor({ limits: { maxRows: 1000, maxBytes: 200 } });
     try {

@@ -5,6 +5,7 @@ import { asText } from './postgres-catalog.js';
 import type { ParsedStatement } from './pg-parse.js';
 import { funcName, rangeVarName, walk } from './pg-parse.js';
 import { quoteIdent } from './postgres-risk.js';
+import { mayReveal } from './sql-rewrite.js';
 
 /** What node-postgres says of a result column: its name and, when it is a table column, where it comes from. */
 export interface FieldInfo {
@@ -90,9 +91,45 @@ export async function fieldSources(client: PreparingQueryable, fields: readonly 
 }
 
 /** Which of a result's columns to mask, for a statement. */
-export async function maskForResult(client: PreparingQueryable, rules: readonly SqlMaskRule[], s: ParsedStatement, fields: readonly FieldInfo[]): Promise<boolean[]> {
+export async function maskForResult(
+  client: PreparingQueryable,
+  rules: readonly SqlMaskRule[],
+  s: ParsedStatement,
+  fields: readonly FieldInfo[],
+  opts: { written: boolean } = { written: true },
+): Promise<boolean[]> {
   if (rules.length === 0) return fields.map(() => false);
   const sources = await fieldSources(client, fields);
   const untraced = sources.some((x) => x === null) ? await mayReadMasked(client, rules, s) : false;
-  return maskedColumns(rules, sources, untraced);
+  const masked = maskedColumns(rules, sources, untraced);
+  // Values written by the statement itself (RETURNING) come from what it wrote: an INSERT
+  // copying from a table with a masked column, an UPDATE assigning one, may return it
+  // under an unmasked column's name.
+  const written = opts.written ? await writtenMayReveal(client, rules, s) : null;
+  return masked.map((m, i) => m || written === 'all' || (written instanceof Set && written.has(fields[i]?.name ?? '')));
+}
+
+/**
+ * Which returned columns of a DML statement may carry a masked value it wrote: 'all' for
+ * an INSERT whose source may read a masked column; for an UPDATE, the assigned columns
+ * whose value names a masked column, a whole row, a subquery or any function.
+ */
+async function writtenMayReveal(client: Queryable, rules: readonly SqlMaskRule[], s: ParsedStatement): Promise<'all' | Set<string> | null> {
+  if (s.nodeType === 'InsertStmt') {
+    const source = (s.node.selectStmt as { SelectStmt?: Record<string, unknown> } | undefined)?.SelectStmt;
+    if (!source) return null;
+    return (await mayReadMasked(client, rules, { ...s, nodeType: 'SelectStmt', node: source })) ? 'all' : null;
+  }
+  if (s.nodeType !== 'UpdateStmt') return null;
+  const sets = (s.node.targetList as Array<{ ResTarget?: { name?: string; val?: unknown } }> | undefined) ?? [];
+  const maskedNames = new Set(rules.map((r) => r.column));
+  const calls = new Set<string>();
+  for (const t of sets) for (const [k, n] of walk({ x: t.ResTarget?.val })) if (k === 'FuncCall') calls.add((funcName(n).at(-1) ?? '').toLowerCase());
+  const user = calls.size
+    ? await client.query(`SELECT DISTINCT p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = ANY($1) AND n.nspname <> 'pg_catalog'`, [[...calls]])
+    : { rows: [] };
+  const userFunctions = new Set(user.rows.map((r) => asText(r.name)));
+  const names = sets.filter((t) => mayReveal(t.ResTarget?.val, maskedNames, userFunctions)).map((t) => t.ResTarget?.name ?? '');
+  if (names.length === 0 || !(await mayReadMasked(client, rules, s))) return null;
+  return new Set(names);
 }

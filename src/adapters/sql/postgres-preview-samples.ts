@@ -68,7 +68,7 @@ export async function sampleRewritten(
   const width = r.fields.findIndex((f) => HIDDEN.test(f.name));
   const tableFields = r.fields.slice(0, width);
   const columns = tableFields.map((f) => f.name);
-  const mask = await maskForResult(client, t.mask, s, tableFields);
+  const mask = await maskForResult(client, t.mask, s, tableFields, { written: false });
   const revealing = await revealingColumns(client, s, rw, t);
   const before = r.rows.map((row) => row.slice(0, width));
   const after = r.rows.map((row) => {
@@ -105,7 +105,7 @@ export async function truncateCount(client: pg.ClientBase, s: ParsedStatement): 
 export async function sampleRead(client: pg.ClientBase, s: ParsedStatement, params: unknown[], t: PostgresTargetSettings): Promise<SqlStatementPreview> {
   const r = await queryArrays(client, `SELECT count(*) OVER () AS countersign_rows, q.* FROM (\n${s.text}\n) AS q LIMIT ${t.preview.sampleRows}`, params);
   const fields = r.fields.slice(1);
-  const mask = await maskForResult(client, t.mask, s, fields);
+  const mask = await maskForResult(client, t.mask, s, fields, { written: false });
   return {
     index: s.index,
     type: statementType(s),
