@@ -179,7 +179,11 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
     const pid = backendPid(client);
     let timedOut = false;
     let aborted = false;
+    // A cancel is sent from another connection and may land late: the connection it
+    // targets is never reused (destroyed on release), so it cannot hit the next action.
+    let destroy = statements.some(leavesSessionState);
     const cancel = () => {
+      destroy = true;
       if (pid !== null) void pools.cancel(pool, pid);
     };
     const deadline = setTimeout(() => {
@@ -191,7 +195,6 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
       cancel();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    let destroy = statements.some(leavesSessionState);
     let current = -1;
     // One statement with no approved figure to compare is atomic on its own: no BEGIN/COMMIT
     // round trips on the allowed path. Otherwise the whole input runs in one transaction,

@@ -62,11 +62,13 @@ export async function runPreviewFrame(opts: {
   }
   const pid = backendPid(client);
   let timedOut = false;
+  let broken = false;
   const deadline = setTimeout(() => {
     timedOut = true;
+    // The cancel may land late: this connection is not reused afterwards.
+    broken = true;
     if (pid !== null) void opts.pools.cancel(pool, pid);
   }, target.preview.timeoutMs);
-  let broken = false;
   try {
     await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ${opts.readOnly ? ' READ ONLY' : ''}`);
     await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(target.preview.timeoutMs))}`);
