@@ -7,5 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // e2e tests start real server processes on real ports; keep concurrency modest on 2 cores.
     maxWorkers: 2,
+    // One private PostgreSQL cluster per run (test/support/pg-cluster.mjs); each file that
+    // needs it creates its own database (test/support/pg-database.ts).
+    globalSetup: ['test/support/pg-global-setup.ts'],
   },
 });

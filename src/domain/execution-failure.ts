@@ -21,6 +21,9 @@ export const EXECUTION_FAILURE_CODES = [
   'CONNECTION_FAILED',
   'EXECUTION_FAILED',
   'INTERRUPTED',
+  // sql: the effect differs from the approved preview (rolled back), or there is no approved figure to compare with
+  'DRIFT',
+  'PREVIEW_UNAVAILABLE',
 ] as const;
 export type ExecutionFailureCode = (typeof EXECUTION_FAILURE_CODES)[number];
 
@@ -35,6 +38,8 @@ function reasonOf(code: ExecutionFailureCode): string {
       return 'aborted';
     case 'INTERRUPTED':
       return 'interrupted';
+    case 'DRIFT':
+      return 'drift';
     case 'TARGET_NOT_FOUND':
     case 'KIND_MISMATCH':
     case 'NOT_RUNNING':
@@ -45,6 +50,7 @@ function reasonOf(code: ExecutionFailureCode): string {
     case 'REDIRECT_REFUSED':
     case 'CONNECTION_FAILED':
     case 'EXECUTION_FAILED':
+    case 'PREVIEW_UNAVAILABLE':
       return code;
     default: {
       const never: never = code;

@@ -1,0 +1,130 @@
+import type { ParsedStatement } from './pg-parse.js';
+import { funcName, walk } from './pg-parse.js';
+
+/**
+ * Statements that get no preview, with the reason shown to reviewers: running them in a
+ * transaction that is rolled back would either fail (they cannot run in a transaction)
+ * or leave an effect the rollback does not undo. Never a partial run: one such statement
+ * skips the preview of the whole input.
+ */
+
+/** Functions whose effect outlives a rollback (or reaches outside the database). */
+const NON_TRANSACTIONAL_FUNCTIONS = new Map<string, string>([
+  ['nextval', 'advances a sequence, which a rollback does not undo'],
+  ['setval', 'sets a sequence, which a rollback does not undo'],
+  ['pg_notify', 'sends a notification to listeners'],
+  ['pg_advisory_lock', 'takes a session lock that outlives the transaction'],
+  ['pg_advisory_lock_shared', 'takes a session lock that outlives the transaction'],
+  ['pg_try_advisory_lock', 'takes a session lock that outlives the transaction'],
+  ['pg_try_advisory_lock_shared', 'takes a session lock that outlives the transaction'],
+  ['lo_import', 'reads a file on the database server'],
+  ['lo_export', 'writes a file on the database server'],
+  ['pg_file_write', 'writes a file on the database server'],
+  ['pg_file_unlink', 'deletes a file on the database server'],
+  ['pg_file_rename', 'renames a file on the database server'],
+  ['pg_terminate_backend', 'ends another session'],
+  ['pg_cancel_backend', 'cancels another session\'s query'],
+  ['pg_reload_conf', 'reloads the server configuration'],
+  ['pg_rotate_logfile', 'rotates the server log'],
+  ['pg_switch_wal', 'switches the write-ahead log file'],
+  ['pg_create_physical_replication_slot', 'creates a replication slot'],
+  ['pg_create_logical_replication_slot', 'creates a replication slot'],
+  ['pg_drop_replication_slot', 'drops a replication slot'],
+  ['pg_logical_emit_message', 'writes a message to the write-ahead log'],
+  ['pg_backup_start', 'starts a backup'],
+  ['pg_backup_stop', 'stops a backup'],
+  ['pg_promote', 'promotes a standby'],
+  ['pg_stat_reset', 'resets statistics'],
+]);
+
+/** Words in a function or DO body that mean it may act outside the transaction. */
+export const RISKY_BODY = /\b(nextval|setval|dblink\w*|pg_notify|notify|listen|pg_advisory_(?:lock|unlock)\w*|pg_try_advisory_lock\w*|lo_import|lo_export|pg_file_\w+|copy|execute|pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_logical_emit_message|commit|rollback)\b/i;
+
+/** Why a function call may not be previewed, or null. */
+export function riskyFunction(name: string): string | null {
+  const n = name.toLowerCase();
+  if (n.startsWith('dblink')) return `${n}() reaches another database, outside the transaction`;
+  if (n.startsWith('pg_stat_reset')) return `${n}() resets statistics, which a rollback does not undo`;
+  const why = NON_TRANSACTIONAL_FUNCTIONS.get(n);
+  return why ? `${n}() ${why}` : null;
+}
+
+function statementReason(s: ParsedStatement): string | null {
+  const n = s.node;
+  switch (s.nodeType) {
+    case 'TransactionStmt':
+      return 'transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT) would end the preview\'s transaction; the gateway runs the whole input in one transaction';
+    case 'IndexStmt':
+      return n.concurrent ? 'CREATE INDEX CONCURRENTLY cannot run inside a transaction' : null;
+    case 'ReindexStmt': {
+      const params = (n.params as Array<{ DefElem?: { defname?: string } }> | undefined) ?? [];
+      return params.some((p) => p.DefElem?.defname === 'concurrently') ? 'REINDEX CONCURRENTLY cannot run inside a transaction' : null;
+    }
+    case 'DropStmt':
+      return n.concurrent ? 'DROP INDEX CONCURRENTLY cannot run inside a transaction' : null;
+    case 'VacuumStmt':
+      return n.is_vacuumcmd ? 'VACUUM cannot run inside a transaction' : 'ANALYZE updates table statistics in place, which a rollback does not undo';
+    case 'CreatedbStmt':
+      return 'CREATE DATABASE cannot run inside a transaction';
+    case 'DropdbStmt':
+      return 'DROP DATABASE cannot run inside a transaction';
+    case 'AlterDatabaseStmt':
+    case 'AlterDatabaseSetStmt':
+    case 'AlterDatabaseRefreshCollStmt':
+      return 'ALTER DATABASE changes the database itself; it is not previewed';
+    case 'CreateTableSpaceStmt':
+    case 'DropTableSpaceStmt':
+      return 'tablespaces are created and dropped outside transactions (files on the server)';
+    case 'AlterSystemStmt':
+      return 'ALTER SYSTEM writes the server configuration file, outside any transaction';
+    case 'CreateSubscriptionStmt':
+    case 'AlterSubscriptionStmt':
+    case 'DropSubscriptionStmt':
+      return 'subscriptions connect to another server and manage replication slots there';
+    case 'LoadStmt':
+      return 'LOAD loads a shared library into the server process';
+    case 'CheckPointStmt':
+      return 'CHECKPOINT is a server-wide operation';
+    case 'ListenStmt':
+    case 'UnlistenStmt':
+      return 'LISTEN/UNLISTEN change the session, not the data';
+    case 'NotifyStmt':
+      return 'NOTIFY sends a notification to listeners';
+    case 'DiscardStmt':
+      return 'DISCARD resets the session';
+    case 'ClusterStmt':
+      return n.relation ? null : 'CLUSTER without a table cannot run inside a transaction';
+    case 'CopyStmt':
+      if (n.is_program) return `COPY ... ${n.is_from ? 'FROM' : 'TO'} PROGRAM runs a program on the database server`;
+      if (n.filename) return `COPY ... ${n.is_from ? 'FROM' : 'TO'} a file reads or writes a file on the database server`;
+      return `COPY ... ${n.is_from ? 'FROM STDIN' : 'TO STDOUT'} streams data through the connection; it is not previewed`;
+    case 'DoStmt': {
+      const body = ((n.args as Array<{ DefElem?: { defname?: string; arg?: { String?: { sval?: string } } } }> | undefined) ?? [])
+        .map((a) => (a.DefElem?.defname === 'as' ? (a.DefElem.arg?.String?.sval ?? '') : ''))
+        .join('\n');
+      const m = RISKY_BODY.exec(body);
+      return m ? `the DO block uses ${m[1]}, which may act outside the transaction or cannot be inspected` : null;
+    }
+    case 'AlterTableStmt': {
+      for (const [t, c] of walk(n)) if (t === 'PartitionCmd' && c.concurrent) return 'DETACH PARTITION CONCURRENTLY cannot run inside a transaction';
+      return null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** The first reason the input cannot be previewed by running it (null: it can be). */
+export function noPreviewReason(statements: readonly ParsedStatement[]): string | null {
+  for (const s of statements) {
+    const own = statementReason(s);
+    if (own) return statements.length > 1 ? `statement ${s.index + 1}: ${own}` : own;
+    for (const [t, node] of walk(s.node)) {
+      if (t !== 'FuncCall') continue;
+      const name = funcName(node).at(-1) ?? '';
+      const why = riskyFunction(name);
+      if (why) return statements.length > 1 ? `statement ${s.index + 1}: ${why}` : why;
+    }
+  }
+  return null;
+}

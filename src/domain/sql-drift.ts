@@ -1,0 +1,94 @@
+import type { DriftTolerance, SqlPreview } from './sql-preview.js';
+
+/**
+ * Drift: execution compared with the preview the reviewers approved, before COMMIT. A
+ * reviewer who approved "3 rows" must never get 30,000.
+ *
+ * What is compared, by the approved preview's status:
+ * - no preview recorded (the action was allowed without review, or the target has no
+ *   preview): nothing was approved against a figure, nothing to compare; it runs.
+ * - `ok`: each statement's rows affected, where the preview counted them (not null, not
+ *   an estimate), must be within the tolerance; the number of statements must match.
+ *   A `rollback` preview also read the schema and privilege changes from the catalog:
+ *   execution's must hash the same (`executedSchemaHash`), with no tolerance.
+ * - `skipped`: the statement is one whose preview would have had effects outside the
+ *   transaction (CREATE INDEX CONCURRENTLY, VACUUM...); reviewers were shown that there
+ *   is no preview and why, and approved it as such; it runs without comparison.
+ * - `failed` / `timeout`: reviewers saw no exact figure (at most the planner's estimate),
+ *   and the reason may be transient (a lock wait): refused. Fail closed: the action is
+ *   submitted again (or the target's preview timeout raised) to get a preview to approve.
+ */
+export type DriftVerdict =
+  | { ok: true; compared: boolean }
+  | { ok: false; kind: 'rows'; statement: number; approved: number; actual: number | null; message: string }
+  | { ok: false; kind: 'statements'; approved: number; actual: number; message: string }
+  | { ok: false; kind: 'schema'; approved: string | null; actual: string | null; message: string }
+  | { ok: false; kind: 'no-preview'; status: SqlPreview['status']; message: string };
+
+/** Whether `actual` is within the tolerance of `approved`. */
+export function withinTolerance(approved: number, actual: number, tolerance: DriftTolerance | undefined): boolean {
+  const diff = Math.abs(actual - approved);
+  if (!tolerance || tolerance.kind === 'exact') return diff === 0;
+  if (tolerance.kind === 'absolute') return diff <= tolerance.value;
+  // Integer arithmetic on percents: 10% of 3 rows allows 0 (0.3 rounds down), never more.
+  return diff * 100 <= approved * tolerance.value;
+}
+
+function describeTolerance(t: DriftTolerance | undefined): string {
+  if (!t || t.kind === 'exact') return 'no difference allowed';
+  return t.kind === 'absolute' ? `tolerance ${t.value} rows` : `tolerance ${t.value}%`;
+}
+
+export function checkDrift(
+  preview: SqlPreview | undefined,
+  executedRows: ReadonlyArray<number | null>,
+  tolerance?: DriftTolerance,
+  executedSchemaHash?: string,
+): DriftVerdict {
+  if (!preview || preview.status === 'skipped') return { ok: true, compared: false };
+  if (preview.status !== 'ok') {
+    return {
+      ok: false,
+      kind: 'no-preview',
+      status: preview.status,
+      message: `the approved preview ${preview.status === 'timeout' ? 'timed out' : 'failed'}: there are no approved figures to compare with, so nothing is committed`,
+    };
+  }
+  const approvedRows = preview.summary.rows;
+  if (approvedRows.length !== executedRows.length) {
+    return {
+      ok: false,
+      kind: 'statements',
+      approved: approvedRows.length,
+      actual: executedRows.length,
+      message: `drift: the approved preview has ${approvedRows.length} statement(s), execution ran ${executedRows.length}`,
+    };
+  }
+  for (let i = 0; i < approvedRows.length; i++) {
+    const approved = approvedRows[i];
+    if (approved === null || approved === undefined) continue;
+    if (preview.statements.find((s) => s.index === i)?.estimated) continue;
+    const actual = executedRows[i] ?? null;
+    if (actual === null || !withinTolerance(approved, actual, tolerance)) {
+      return {
+        ok: false,
+        kind: 'rows',
+        statement: i,
+        approved,
+        actual,
+        message: `drift: statement ${i + 1} was approved affecting ${approved} row(s) and would affect ${actual ?? 'an unknown number of'} (${describeTolerance(tolerance)}); rolled back`,
+      };
+    }
+  }
+  const approvedHash = preview.summary.schemaDiffHash;
+  if (preview.mode === 'rollback' && approvedHash !== executedSchemaHash) {
+    return {
+      ok: false,
+      kind: 'schema',
+      approved: approvedHash ?? null,
+      actual: executedSchemaHash ?? null,
+      message: `drift: the schema and privilege changes differ from the approved preview's (${approvedHash ? approvedHash.slice(0, 12) : 'none'} approved, ${executedSchemaHash ? executedSchemaHash.slice(0, 12) : 'none'} now); rolled back`,
+    };
+  }
+  return { ok: true, compared: true };
+}
