@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { createPostgresTargets } from '../../src/adapters/sql/postgres-targets.js';
-import type { ActionKind } from '../../src/domain/action.js';
 import { runningAction } from '../executors/action-fixture.js';
 import type { TestDatabase } from '../support/pg-database.js';
 import { createTestDatabase } from '../support/pg-database.js';
@@ -21,7 +20,7 @@ executorConformance('sql (postgres)', async () => {
   const targets = createPostgresTargets({ t: { url: d.url } });
   return {
     executor: targets.executor,
-    runnable: () => runningAction({ target: 't', kind: 'sql' as ActionKind, input: { statement: 'INSERT INTO hits DEFAULT VALUES', params: [] } }),
+    runnable: () => runningAction({ target: 't', kind: 'sql', input: { statement: 'INSERT INTO hits DEFAULT VALUES', params: [] } }),
     // Every run that reaches the database inserts one row; psql reads the count synchronously.
     reached: () => Number(execFileSync(join(d.cluster.binDir, 'psql'), ['-tAc', 'SELECT count(*) FROM hits', d.url], { encoding: 'utf8' }).trim()),
     secrets: [d.cluster.password, encodeURIComponent(d.cluster.password), d.url],

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostgresTargetInput } from '../../src/adapters/sql/postgres-settings.js';
 import { createPostgresTargets } from '../../src/adapters/sql/postgres-targets.js';
-import type { ActionKind } from '../../src/domain/action.js';
 import type { ActionRecord } from '../../src/domain/action-record.js';
 import type { DriftTolerance } from '../../src/domain/sql-preview.js';
 import { runningAction } from '../executors/action-fixture.js';
@@ -17,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => db.drop());
 
 const sqlAction = (statement: string, params: Array<string | number | boolean | null> = []): ActionRecord =>
-  runningAction({ target: 'db', kind: 'sql' as ActionKind, input: { statement, params } });
+  runningAction({ target: 'db', kind: 'sql', input: { statement, params } });
 
 function targetsFor(cfg: Partial<PostgresTargetInput> = {}) {
   return createPostgresTargets({ db: { url: db.url, ...cfg } });

@@ -6,7 +6,6 @@ import type { ExecutionFailureCode, ExecutorResult } from '../../domain/executio
 import { executionFailure } from '../../domain/execution-failure.js';
 import { checkDrift } from '../../domain/sql-drift.js';
 import { maskRows } from '../../domain/sql-mask.js';
-import type { DriftTolerance, SqlPreview } from '../../domain/sql-preview.js';
 import type { Executor } from '../../ports/executor.js';
 import type { ParsedStatement } from '../sql/pg-parse.js';
 import { parseStatements } from '../sql/pg-parse.js';
