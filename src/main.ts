@@ -17,6 +17,8 @@ import { agentTargets } from './config/agent-targets.js';
 import { configGroups, targetFacts } from './config/config-facts.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Config, HttpTargetConfig } from './config/schema.js';
+import type { PostgresTargetConfig } from './config/postgres-schema.js';
+import { createPostgresTargets } from './adapters/sql/postgres-targets.js';
 import type { ActionKind } from './domain/action.js';
 import { parseDuration } from './domain/duration.js';
 import { AppError } from './domain/errors.js';
@@ -163,9 +165,13 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   const httpTargets = Object.fromEntries(Object.entries(config.targets).filter((e): e is [string, HttpTargetConfig] => e[1].kind === 'http'));
   // PostgreSQL's parser (WASM) loads once, only when a target can receive SQL.
   const sqlParser = Object.values(config.targets).some((t) => t.kind === 'postgres') ? await createPgQueryParser() : undefined;
+  const pgTargets = Object.fromEntries(Object.entries(config.targets).filter((e): e is [string, PostgresTargetConfig] => e[1].kind === 'postgres'));
+  // One pool per database target, shared by its executor and its previewer; none without such targets.
+  const postgres = Object.keys(pgTargets).length > 0 ? createPostgresTargets(pgTargets) : undefined;
   const executors: Partial<Record<ActionKind, Executor>> = {
     http: createHttpExecutor({ targets: httpTargets, redactor }),
     ...(ways.mcpExecutor ? { mcp: ways.mcpExecutor } : {}),
+    ...(postgres ? { sql: postgres.executor } : {}),
   };
   const executions = createExecutionService({
     store,
@@ -195,6 +201,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     extras: ways.extras,
     held: store,
     runnerFor: executions.runnerFor,
+    ...(postgres ? { previewers: { sql: postgres.previewer } } : {}),
   });
   const reviews = createReviewService({ store, clock, notifier: events, dispatch });
   const queries = createQueryService({ store, events, auditorGroups: config.audit.readerGroups });
@@ -245,6 +252,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
         stopWatching();
         await executions.drain();
         await ways.close();
+        await postgres?.close();
         await store.close();
       })();
       return closing;
