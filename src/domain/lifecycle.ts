@@ -11,6 +11,7 @@ import type { Parties, Requirement, Verdict } from './review.js';
 import { checkReviewer, reviewOutcome } from './review.js';
 import type { Status } from './status.js';
 import { canTransition, unreachable } from './status.js';
+import { sqlResultSummary } from './sql-result-summary.js';
 
 /** A state change and the audit entries that must commit with it. */
 export interface Transition {
@@ -268,6 +269,7 @@ export function finishExecution(a: ActionRecord, result: Omit<ExecutionResult, '
   if (full.status !== undefined) summary.status = full.status;
   if (full.reason !== undefined) summary.reason = full.reason;
   if (full.error) summary.error = full.error;
+  if (a.kind === 'sql') Object.assign(summary, sqlResultSummary(full.body));
   return {
     next,
     audit: [{ type: 'execution.finished', ts, actionId: a.id, actor: SYSTEM, data: { outcome: next.status, ...summary } }],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MASKED, maskedColumns, maskRows, parseMaskRules } from './sql-mask.js';
+import { MASKED, maskedColumns, maskRows, parseMaskRules, touchesMaskedTable } from './sql-mask.js';
+import { sqlResultSummary } from './sql-result-summary.js';
 
 const src = (schema: string, table: string, column: string) => ({ schema, table, column });
 
@@ -44,5 +45,25 @@ describe('sql mask rules', () => {
     for (const bad of ['email', 'a.b.c.d', 'users.*', '*.users.email', 'users..email', 'users.email.', '"unterminated.x', 'us-ers.email', '']) {
       expect(() => parseMaskRules([bad]), bad).toThrow(/mask rule/);
     }
+  });
+});
+
+describe('params in the audit log', () => {
+  const rules = parseMaskRules(['users.email', 'billing.payments.card_number']);
+  it('a param of an input over a table with a masked column may target it, whatever columns it names', () => {
+    expect(touchesMaskedTable(rules, ['public.users'])).toBe(true);
+    expect(touchesMaskedTable(rules, ['crm.users'])).toBe(true); // no schema in the rule: any schema
+    expect(touchesMaskedTable(rules, ['billing.payments'])).toBe(true);
+    expect(touchesMaskedTable(rules, ['public.payments', 'public.orders'])).toBe(false); // the rule names schema billing
+    expect(touchesMaskedTable([], ['public.users'])).toBe(false);
+    expect(touchesMaskedTable(parseMaskRules(['*.ssn']), ['public.anything'])).toBe(true);
+  });
+
+  it('the audit keeps row counts, truncation and drift figures of a result, never its rows', () => {
+    const body = { statements: [{ index: 0, type: 'select', rowCount: 2, columns: ['email'], rows: [['a@x'], ['b@x']] }, { index: 1, type: 'update', rowCount: null }], truncated: true };
+    expect(sqlResultSummary(body)).toEqual({ rows: [2, null], truncated: true });
+    expect(JSON.stringify(sqlResultSummary(body))).not.toContain('a@x');
+    expect(sqlResultSummary({ drift: { statement: 0, approved: 3, actual: 30 } })).toEqual({ drift: { statement: 0, approved: 3, actual: 30 } });
+    expect(sqlResultSummary('text')).toEqual({});
   });
 });

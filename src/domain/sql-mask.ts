@@ -103,3 +103,19 @@ export function maskRows(rows: readonly unknown[][], masked: readonly boolean[])
   if (!masked.some(Boolean)) return rows.map((r) => [...r]);
   return rows.map((r) => r.map((v, i) => (masked[i] ? MASKED : v)));
 }
+
+/**
+ * Whether a param of a statement over these tables (`schema.table`, as the facts name
+ * them) may be bound to a masked column. Conservative on purpose: a param can reach a
+ * column through any expression (`lower($1)`, `INSERT ... VALUES` without a column
+ * list), so every table with a masked column counts, named columns or not.
+ */
+export function touchesMaskedTable(rules: readonly SqlMaskRule[], tables: readonly string[]): boolean {
+  if (rules.length === 0) return false;
+  return tables.some((qualified) => {
+    const dot = qualified.indexOf('.');
+    const schema = dot < 0 ? 'public' : qualified.slice(0, dot);
+    const table = dot < 0 ? qualified : qualified.slice(dot + 1);
+    return rules.some((r) => (r.table === null || r.table === table) && (r.schema === null || r.schema === schema));
+  });
+}

@@ -1,5 +1,6 @@
 import type { TargetKind } from './action.js';
 import type { TargetFacts } from './policy-types.js';
+import type { SqlMaskRule } from './sql-mask.js';
 
 /** What the gateway knows about a target, without its secrets. */
 export interface TargetInfo {
@@ -10,8 +11,10 @@ export interface TargetInfo {
   baseUrl?: string;
   /** For `postgres` targets: a SELECT returning more rows than this (no LIMIT, or a larger one) is an export. */
   exportRows?: number;
-  /** For `postgres` targets: params are masked in the audit log. */
+  /** For `postgres` targets: every param is masked in the audit log. */
   maskParams?: boolean;
+  /** For `postgres` targets: the masked columns; params of an input over their tables are masked in the audit log. */
+  maskRules?: readonly SqlMaskRule[];
 }
 
 export interface TargetCatalog {

@@ -14,6 +14,7 @@ import type { HeldCallStore } from '../ports/held-calls.js';
 import type { IdSource } from '../ports/ids.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { SqlPreviewer } from '../ports/sql-previewer.js';
+import { touchesMaskedTable } from '../domain/sql-mask.js';
 import type { Store } from '../ports/store.js';
 import type { PolicyService } from './policy-service.js';
 import { previewOf } from './submit-preview.js';
@@ -112,7 +113,8 @@ export function createSubmitService(deps: {
       const preview = previewer ? await previewOf(previewer, request, decision, { deadlineMs: deps.previewDeadlineMs ?? 60_000, clock: deps.clock }) : undefined;
       const now = deps.clock.now();
       const facts = found?.sql ? { sql: found.sql } : undefined;
-      let t = createAction({ id: deps.ids.actionId(), request, requester, decision, now, idempotencyKey, preview, facts, maskParams: target.maskParams });
+      const maskParams = target.maskParams === true || (facts?.sql !== undefined && touchesMaskedTable(target.maskRules ?? [], facts.sql.tables));
+      let t = createAction({ id: deps.ids.actionId(), request, requester, decision, now, idempotencyKey, preview, facts, maskParams });
       const inline = opts.inline === true && t.next.status === 'approved' && t.next.mode === 'execute' && deps.runnerFor !== undefined;
       if (inline) t = startedAtCreation(t, now, deps.runnerFor!(t.next));
       const res =

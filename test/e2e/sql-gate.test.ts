@@ -1,4 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CountersignError } from '../../src/client/errors.js';
 import type { Action } from '../../src/client/types.js';
@@ -161,7 +163,7 @@ describe('sql actions through the gateway, on PostgreSQL', () => {
     expect(a.status).toBe('pending');
     expect(a.review?.requirements).toMatchObject([{ ruleId: 'db-privileges', quorum: 2 }]);
     expect(a.preview?.summary.rows).toEqual([13]);
-    await server.client(ws.tokens.bob).deny(a.id, a.fingerprint, 'no');
+    await server.client(ws.tokens.bob).deny(a.id, 'too broad');
     const done = await agent().wait(a.id, { timeoutSeconds: 10 });
     expect(done.status).toBe('denied');
     expect((await db.query('SELECT count(*)::int AS n FROM customers')).rows[0]).toEqual({ n: 13 });
@@ -180,6 +182,30 @@ describe('sql actions through the gateway, on PostgreSQL', () => {
     expect(r.body.error).toMatchObject({ code: 'SQL_PARSE_ERROR', details: { position: expect.any(Number) as number } });
     expect(r.body.error?.message).toMatch(/syntax error at or near "WHERE"/);
     expect(JSON.stringify(await listed())).toBe(before);
+  });
+
+  it('the audit log holds the statement and the preview summary, with params over a masked table masked', async () => {
+    const a = await agent().submit(sql('SELECT id, plan FROM customers WHERE email = $1', ['c8@example.com']));
+    await agent().wait(a.id, { timeoutSeconds: 10 });
+    const store = new Database(join(ws.dir, 'countersign.db'), { readonly: true });
+    try {
+      const entries = (store.prepare('SELECT bytes FROM audit_entries ORDER BY seq').all() as Array<{ bytes: Buffer }>).map((r) => r.bytes.toString('utf8'));
+      const mine = entries.filter((e) => e.includes(a.id));
+      expect(mine.some((e) => e.includes('"params":["[MASKED]"]'))).toBe(true);
+      expect(mine.some((e) => e.includes('WHERE email = $1'))).toBe(true);
+      const all = entries.join('\n');
+      expect(all).not.toContain('c8@example.com');
+      expect(all).not.toContain('c4@example.com');
+      expect(all).not.toContain(db.cluster.password);
+      // The held UPDATE's preview summary was recorded with its decision.
+      // The held UPDATE's preview summary was recorded with its decision, its row counts with its execution.
+      expect(entries.some((e) => e.includes('"type":"action.decided"') && e.includes('"preview":{"mode":"rollback","status":"ok","summary":{"rows":[2]}}'))).toBe(true);
+      expect(entries.some((e) => e.includes('"type":"execution.finished"') && e.includes('"rows":[2]'))).toBe(true);
+      expect(entries.some((e) => e.includes('"type":"execution.finished"') && e.includes('"reason":"drift"') && e.includes('"drift"'))).toBe(true);
+      expect(all).not.toContain('"free"]');
+    } finally {
+      store.close();
+    }
   });
 
   it('keeps the database URL out of the server log', () => {
