@@ -52,7 +52,7 @@ export const postgresTargetSchema = z
       .array(z.string().regex(MASK_RULE, 'expected [schema.]table.column (no schema = any schema, * = any table)'))
       .default([])
       .describe('Columns masked in results, previews and the audit log: `[schema.]table.column`; no schema = any schema; `*` as the table = any table.'),
-    maskParams: z.boolean().default(false).describe('Mask every param in the audit log (otherwise only params bound to masked columns).'),
+    maskParams: z.boolean().default(false).describe('Mask every param in the audit log (otherwise only the params of inputs over a table with a masked column).'),
     tls: z
       .object({
         rejectUnauthorized: z.boolean().default(true).describe('Refuse a server certificate that does not verify.'),
