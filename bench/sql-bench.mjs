@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -119,6 +119,7 @@ async function load(once, concurrency, seconds) {
   return { s, rps: lat.length / seconds };
 }
 
+const loadAtStart = loadavg()[0];
 const cluster = await startPgCluster();
 const gateways = [];
 const dirs = [];
@@ -333,7 +334,8 @@ at most once, the result before the agent is told), and none was weakened. What 
 close most of the gap: running an allowed execute-mode action inline in the POST, as the
 MCP gateway does (decision and running state in one commit, the result in a second, rows
 in the same response): one commit, one HTTP round trip and the dispatch fewer. The machine
-is shared with other jobs (2 cores); the p99 figures are noisy.
+is shared with other jobs (1-minute load average ${loadAtStart.toFixed(1)} on ${cpus().length} cores at the start): the p99
+figures, and the throughput, are noisy.
 
 Previews of a 10-row UPDATE (\`UPDATE items SET qty = qty + 1 WHERE id BETWEEN $1 AND $1 + 9\`),
 ${M} each; they run only when an action needs review, before reviewers are asked:
