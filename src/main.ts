@@ -135,6 +135,7 @@ export interface Core {
   submit: ReturnType<typeof createSubmitService>;
   reviews: ReturnType<typeof createReviewService>;
   queries: ReturnType<typeof createQueryService>;
+  executions: ReturnType<typeof createExecutionService>;
   agents: ReturnType<AgentWays['start']> & { plugins: AgentWays['plugins'] };
   /** The URL humans reach the gateway at (links in results); settable once the server listens. */
   publicUrl: { value: string };
@@ -245,6 +246,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     submit,
     reviews,
     queries,
+    executions,
     agents,
     publicUrl,
     close() {
@@ -299,6 +301,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     submit: core.submit,
     reviews: core.reviews,
     queries: core.queries,
+    executions: core.executions,
     get publicUrl() {
       return publicUrl.value;
     },

@@ -30,7 +30,11 @@ export function isSettled(a: Pick<Action, 'status' | 'mode'>): boolean {
 }
 
 export interface CountersignClient {
-  submit(req: SubmitRequest, opts?: { idempotencyKey?: string }): Promise<Action>;
+  /**
+   * `waitSeconds`: the gateway answers once the action settles or that time passes; an
+   * allowed execute-mode action then runs within the same request (one round trip).
+   */
+  submit(req: SubmitRequest, opts?: { idempotencyKey?: string; waitSeconds?: number }): Promise<Action>;
   get(id: string): Promise<Action>;
   wait(id: string, opts?: WaitOptions): Promise<Action>;
   list(q?: { status?: Status[]; limit?: number; cursor?: string }): Promise<ActionPage>;
@@ -83,7 +87,8 @@ export function createClient(opts: ClientOptions): CountersignClient {
 
   const enc = encodeURIComponent;
   const client: CountersignClient = {
-    submit: (req, o) => call<Action>('POST', '/v1/actions', req, o?.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {}),
+    submit: (req, o) =>
+      call<Action>('POST', `/v1/actions${o?.waitSeconds ? `?wait=${Math.max(0, Math.floor(o.waitSeconds))}` : ''}`, req, o?.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {}),
     get: (id) => call<Action>('GET', `/v1/actions/${enc(id)}`),
     async wait(id, o = {}) {
       const deadline = o.timeoutSeconds !== undefined ? Date.now() + o.timeoutSeconds * 1000 : Infinity;

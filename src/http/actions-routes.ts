@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ActionRequest } from '../domain/action.js';
+import type { ExecutionService } from '../services/execution-service.js';
 import { AppError } from '../domain/errors.js';
 import type { Status } from '../domain/status.js';
 import type { QueryService } from '../services/query-service.js';
@@ -22,6 +23,8 @@ export interface ActionsRouteDeps {
   submit: SubmitService;
   reviews: ReviewService;
   queries: QueryService;
+  /** Runs an allowed execute-mode action inside its POST when the caller waits (`?wait=`). */
+  executions?: Pick<ExecutionService, 'complete'> | undefined;
   publicUrl: string;
   maxWaitSeconds: number;
 }
@@ -46,14 +49,16 @@ function decodeCursor(c: string): { createdAt: string; id: string } {
 export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDeps): void {
   const view = (a: Parameters<typeof actionView>[0]) => actionView(a, deps.publicUrl);
 
-  app.post<{ Body: ActionRequest; Headers: { 'idempotency-key'?: string } }>(
+  app.post<{ Body: ActionRequest; Headers: { 'idempotency-key'?: string }; Querystring: { wait?: number } }>(
     '/v1/actions',
     {
       schema: {
-        summary: 'Submit an action',
-        description: 'Policy decides allow, deny or review. 201 when created; 200 when an Idempotency-Key replays an earlier submission.',
+        summary: 'Submit an action; with ?wait=SECONDS, also wait for it to settle',
+        description:
+          'Policy decides allow, deny or review. 201 when created; 200 when an Idempotency-Key replays an earlier submission. With ?wait, an allowed execute-mode action runs within this request and the answer holds its result; one that needs review is long-polled like GET ?wait.',
         tags: ['actions'],
         headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', maxLength: 255 } } },
+        querystring: waitQuerySchema,
         body: actionRequestSchema,
         response: { 200: actionSchema, 201: actionSchema, ...errors },
       },
@@ -61,8 +66,21 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDep
     async (req, reply) => {
       const key = req.headers['idempotency-key'];
       if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new AppError('VALIDATION_FAILED', 'headers/idempotency-key: 1-255 printable ASCII characters');
-      const { action, created } = await deps.submit.submit(principalOf(req), req.body, key);
-      return reply.status(created ? 201 : 200).send(view(action));
+      const who = principalOf(req);
+      const wait = Math.min(req.query.wait ?? 0, deps.maxWaitSeconds);
+      const inline = wait > 0 && deps.executions !== undefined;
+      // Inline: inserted already running (one durable write less), run here and recorded
+      // before the answer, as the MCP gateway does; a crash in between leaves it interrupted, never re-run.
+      const { action, created } = await deps.submit.submit(who, req.body, key, inline ? { inline: true } : {});
+      let out = action;
+      if (inline && created && action.status === 'running') out = await deps.executions!.complete(action);
+      else if (wait > 0) {
+        // The response's close, not the request's: a request's fires once its body is read.
+        const ac = new AbortController();
+        reply.raw.once('close', () => ac.abort());
+        out = await deps.queries.wait(who, action.id, wait, ac.signal);
+      }
+      return reply.status(created ? 201 : 200).send(view(out));
     },
   );
 

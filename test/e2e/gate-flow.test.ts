@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CountersignError } from '../../src/client/errors.js';
-import { runCli, useServer } from './harness.js';
+import { runCli, until, useServer } from './harness.js';
 
 const ctx = useServer();
 
@@ -29,6 +29,35 @@ describe('the gate, end to end', () => {
     expect(hits).toHaveLength(1);
     expect(hits[0]!.headers.authorization).toBe(`Bearer ${ctx.ws.tokens.target}`);
     expect(JSON.stringify(done)).not.toContain(ctx.ws.tokens.target);
+  });
+
+  it('with ?wait, runs an allowed action within its POST and answers with the result, once', async () => {
+    const agent = ctx.server.client(ctx.ws.tokens.agent);
+    const a = await agent.submit({ kind: 'http', target: 'github', input: { method: 'GET', path: '/repos/acme/inline' } }, { waitSeconds: 10 });
+    expect(a.status).toBe('succeeded');
+    expect(a.result).toMatchObject({ ok: true, status: 200 });
+    expect(forPath('/repos/acme/inline')).toHaveLength(1);
+    // An Idempotency-Key replay with ?wait answers the same action; it never runs again.
+    const key = `inline-${Date.now()}`;
+    const first = await agent.submit({ kind: 'http', target: 'github', input: { method: 'GET', path: '/repos/acme/inline2' } }, { waitSeconds: 10, idempotencyKey: key });
+    const again = await agent.submit({ kind: 'http', target: 'github', input: { method: 'GET', path: '/repos/acme/inline2' } }, { waitSeconds: 10, idempotencyKey: key });
+    expect(again.id).toBe(first.id);
+    expect(again.status).toBe('succeeded');
+    expect(forPath('/repos/acme/inline2')).toHaveLength(1);
+  });
+
+  it('with ?wait, a review is long-polled: the POST answers once a human approves, or pending when the wait ends', async () => {
+    const agent = ctx.server.client(ctx.ws.tokens.agent);
+    const pending = await agent.submit({ kind: 'http', target: 'github', input: { method: 'PUT', path: '/quick/still' } }, { waitSeconds: 1 });
+    expect(pending.status).toBe('pending');
+    const input = { method: 'PUT' as const, path: '/quick/approved' };
+    const waiting = agent.submit({ kind: 'http', target: 'github', input }, { waitSeconds: 20 });
+    const seen = await until(() => ctx.server.client(ctx.ws.tokens.alice).list({ status: ['pending'] }), (p) => p.actions.some((x) => x.input.path === '/quick/approved'));
+    const mine = seen.actions.find((x) => x.input.path === '/quick/approved')!;
+    await ctx.server.client(ctx.ws.tokens.alice).approve(mine.id, mine.fingerprint);
+    const done = await waiting;
+    expect(done.id).toBe(mine.id);
+    expect(['running', 'succeeded']).toContain(done.status);
   });
 
   it('never lets a denied delete reach the target', async () => {
