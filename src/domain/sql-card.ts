@@ -64,6 +64,7 @@ function statementLines(s: SqlStatementPreview): string[] {
   const out = [`#${s.index + 1} ${s.type}: ${rows}`];
   if (s.columns?.length) out.push(`   columns: ${s.columns.join(', ')}`);
   out.push(...sample('before', s.before), ...sample('after', s.after));
+  if (s.samplesHidden) out.push('   sample rows: shown to reviewers only (not to the action\'s parties)');
   for (const c of s.schemaChanges ?? []) out.push(`   schema: ${c.change} ${c.object} (${c.detail})`);
   for (const c of s.privilegeChanges ?? []) out.push(`   privilege: ${c.grantee} ${c.change} ${c.privilege} on ${c.object}`);
   if (s.note) out.push(`   note: ${s.note}`);

@@ -46,6 +46,8 @@ export interface SqlStatementPreview {
   privilegeChanges?: SqlPrivilegeChange[];
   /** What the preview could not show faithfully for this statement, and why. */
   note?: string;
+  /** The sample rows exist but are not shown to this viewer (the requester and the action's parties see figures only). */
+  samplesHidden?: boolean;
 }
 
 export interface SqlPreviewSummary {

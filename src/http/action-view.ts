@@ -2,9 +2,28 @@ import type { ActionRecord } from '../domain/action-record.js';
 import { partiesOf } from '../domain/lifecycle.js';
 import { redactHeaders } from '../domain/redact.js';
 import { approversCounted } from '../domain/review.js';
+import type { Principal } from '../domain/identity.js';
+import type { SqlPreview } from '../domain/sql-preview.js';
+
+/**
+ * A preview's sample rows are data nobody approved the requester to read: an agent could
+ * otherwise read any table by submitting a write that goes to review. Agents and the
+ * action's parties (requester, the human it acts for, the agent's owner) see the figures
+ * only; reviewers and auditors see the rows. Without a known viewer, nobody does.
+ */
+function previewFor(a: ActionRecord, preview: SqlPreview, viewer: Principal | undefined): SqlPreview {
+  const parties = partiesOf(a);
+  const id = viewer?.id.toLowerCase();
+  const party = id === undefined || [parties.requester, parties.owner, parties.onBehalfOf].some((p) => p?.toLowerCase() === id);
+  if (viewer?.type === 'human' && !party) return preview;
+  return {
+    ...preview,
+    statements: preview.statements.map(({ before: _b, after: _a, columns: _c, ...s }) => ({ ...s, ...(_b || _a ? { samplesHidden: true } : {}) })),
+  };
+}
 
 /** The API's view of an action: what agents and reviewers see. Credential headers are redacted; the runner is internal. */
-export function actionView(a: ActionRecord, publicUrl: string): Record<string, unknown> {
+export function actionView(a: ActionRecord, publicUrl: string, viewer?: Principal): Record<string, unknown> {
   const input = a.kind === 'http' && a.input.headers ? { ...a.input, headers: redactHeaders(a.input.headers as Record<string, string>) } : a.input;
   const view: Record<string, unknown> = {
     id: a.id,
@@ -37,7 +56,7 @@ export function actionView(a: ActionRecord, publicUrl: string): Record<string, u
     view.result = result;
   }
   if (a.facts) view.facts = a.facts;
-  if (a.preview) view.preview = a.preview;
+  if (a.preview) view.preview = previewFor(a, a.preview, viewer);
   if (a.drift) view.drift = a.drift;
   if (a.auditSeqs) view.auditSeqs = a.auditSeqs;
   return view;

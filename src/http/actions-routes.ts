@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ActionRequest } from '../domain/action.js';
+import type { Principal } from '../domain/identity.js';
 import type { ExecutionService } from '../services/execution-service.js';
 import { AppError } from '../domain/errors.js';
 import type { Status } from '../domain/status.js';
@@ -47,7 +48,7 @@ function decodeCursor(c: string): { createdAt: string; id: string } {
 }
 
 export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDeps): void {
-  const view = (a: Parameters<typeof actionView>[0]) => actionView(a, deps.publicUrl);
+  const view = (a: Parameters<typeof actionView>[0], who: Principal) => actionView(a, deps.publicUrl, who);
 
   app.post<{ Body: ActionRequest; Headers: { 'idempotency-key'?: string }; Querystring: { wait?: number } }>(
     '/v1/actions',
@@ -80,7 +81,7 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDep
         reply.raw.once('close', () => ac.abort());
         out = await deps.queries.wait(who, action.id, wait, ac.signal);
       }
-      return reply.status(created ? 201 : 200).send(view(out));
+      return reply.status(created ? 201 : 200).send(view(out, who));
     },
   );
 
@@ -98,10 +99,10 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDep
     async (req) => {
       const who = principalOf(req);
       const wait = Math.min(req.query.wait ?? 0, deps.maxWaitSeconds);
-      if (wait <= 0) return view(await deps.queries.get(who, req.params.id));
+      if (wait <= 0) return view(await deps.queries.get(who, req.params.id), who);
       const ac = new AbortController();
       req.raw.once('close', () => ac.abort());
-      return view(await deps.queries.wait(who, req.params.id, wait, ac.signal));
+      return view(await deps.queries.wait(who, req.params.id, wait, ac.signal), who);
     },
   );
 
@@ -123,14 +124,15 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDep
     },
     async (req) => {
       const { limit, status, cursor } = req.query;
-      const rows = await deps.queries.list(principalOf(req), {
+      const who = principalOf(req);
+      const rows = await deps.queries.list(who, {
         limit: limit + 1,
         ...(status ? { status } : {}),
         ...(cursor ? { before: decodeCursor(cursor) } : {}),
       });
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
-      return { actions: page.map(view), ...(rows.length > limit && last ? { nextCursor: encodeCursor(last) } : {}) };
+      return { actions: page.map((a) => view(a, who)), ...(rows.length > limit && last ? { nextCursor: encodeCursor(last) } : {}) };
     },
   );
 
@@ -146,13 +148,14 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDep
       },
     },
     async (req) => {
-      const a = await deps.reviews.review(principalOf(req), req.params.id, {
+      const who = principalOf(req);
+      const a = await deps.reviews.review(who, req.params.id, {
         verdict: 'approve',
         fingerprint: req.body.fingerprint,
         comment: req.body.comment,
         via: 'api',
       });
-      return view(a);
+      return view(a, who);
     },
   );
 
@@ -167,7 +170,10 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDep
         response: { 200: actionSchema, ...errors },
       },
     },
-    async (req) => view(await deps.reviews.review(principalOf(req), req.params.id, { verdict: 'deny', comment: req.body.comment, via: 'api' })),
+    async (req) => {
+      const who = principalOf(req);
+      return view(await deps.reviews.review(who, req.params.id, { verdict: 'deny', comment: req.body.comment, via: 'api' }), who);
+    },
   );
 
   app.post<{ Params: { id: string } }>(
@@ -184,7 +190,7 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDep
       const who = principalOf(req);
       // Someone else's action is not found, as on read: ids are not confirmed to strangers.
       await deps.queries.get(who, req.params.id);
-      return view(await deps.reviews.cancel(who, req.params.id));
+      return view(await deps.reviews.cancel(who, req.params.id), who);
     },
   );
 }

@@ -120,9 +120,17 @@ describe('sql actions through the gateway, on PostgreSQL', () => {
     expect(a.decision.rules).toEqual(['db-writes']);
     // The preview was computed before anyone was asked, and changed nothing.
     expect(a.preview).toMatchObject({ status: 'ok', mode: 'rollback', summary: { rows: [2] } });
-    expect(a.preview!.statements[0]).toMatchObject({ type: 'update', rows: 2 });
-    expect(JSON.stringify(a.preview!.statements[0]!.after)).toContain('free');
-    expect(JSON.stringify(a.preview)).not.toContain('@example.com');
+    // The agent sees the figures, never the rows: a write sent to review must not be a way to read.
+    expect(a.preview!.statements[0]).toMatchObject({ type: 'update', rows: 2, samplesHidden: true });
+    expect(a.preview!.statements[0]!.before).toBeUndefined();
+    expect(JSON.stringify(await agent().get(a.id))).not.toContain('customer 5');
+    // A reviewer sees the sample rows, masked columns masked.
+    const reviewed = await server.client(ws.tokens.alice).get(a.id);
+    expect(JSON.stringify(reviewed.preview!.statements[0]!.after)).toContain('free');
+    expect(JSON.stringify(reviewed.preview!.statements[0]!.before)).toContain('customer 5');
+    expect(JSON.stringify(reviewed.preview)).not.toContain('@example.com');
+    // The agent's owner is a party to the action too: figures only.
+    expect((await server.client(ws.tokens.carol).get(a.id)).preview!.statements[0]!.before).toBeUndefined();
     expect(await churnedOnTeam()).toEqual(before);
 
     // The CLI shows the reviewer what it will do.
