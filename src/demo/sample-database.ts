@@ -1,0 +1,111 @@
+// The demo's sample database: a real PostgreSQL when the server binaries are installed
+// (a private throwaway cluster, local-postgres.ts), otherwise PGlite (PostgreSQL compiled
+// to WASM, in this process) served over the PostgreSQL wire protocol by pglite-socket,
+// so the gateway reaches both the same way: node-postgres and a postgres:// URL.
+import pg from 'pg';
+import { findInstalledPg, startPgCluster } from './local-postgres.js';
+
+export const SAMPLE_DATABASE_ENGINES = ['auto', 'postgres', 'pglite'] as const;
+export type SampleDatabaseEngine = (typeof SAMPLE_DATABASE_ENGINES)[number];
+
+export interface SampleDatabase {
+  engine: 'postgres' | 'pglite';
+  /** What runs, for the demo's header, e.g. "PostgreSQL 15.14 (a private cluster ...)". */
+  description: string;
+  /** Superuser URL: only the gateway's config gets it, never the agent. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The demo's table: three churned customers on paid plans, which the agent downgrades. */
+export const SAMPLE_SEED = `
+CREATE TABLE customers (
+  id      integer PRIMARY KEY,
+  name    text    NOT NULL,
+  email   text    NOT NULL,
+  plan    text    NOT NULL CHECK (plan IN ('free', 'pro', 'team')),
+  churned boolean NOT NULL DEFAULT false
+);
+INSERT INTO customers (id, name, email, plan, churned) VALUES
+  (1, 'Ada Lovelace',     'ada@example.com',     'team', false),
+  (2, 'Grace Hopper',     'grace@example.com',   'pro',  true),
+  (3, 'Alan Turing',      'alan@example.com',    'pro',  false),
+  (4, 'Edsger Dijkstra',  'edsger@example.com',  'team', true),
+  (5, 'Barbara Liskov',   'barbara@example.com', 'free', false),
+  (6, 'Donald Knuth',     'donald@example.com',  'pro',  true),
+  (7, 'Frances Allen',    'frances@example.com', 'free', true),
+  (8, 'Ken Thompson',     'ken@example.com',     'team', false);
+`;
+
+/** Starts the sample database and seeds it; `engine: 'auto'` takes PostgreSQL when installed. */
+export async function startSampleDatabase(opts: { engine?: SampleDatabaseEngine; onProgress?: (line: string) => void } = {}): Promise<SampleDatabase> {
+  const engine = opts.engine ?? 'auto';
+  const local = engine === 'pglite' ? null : findInstalledPg();
+  if (engine === 'postgres' && !local) throw new Error('--database postgres: no PostgreSQL server binaries found under /usr/lib/postgresql/<version>/bin (or COUNTERSIGN_PG_BIN)');
+  const db = local ? await startLocal(local.binDir, opts.onProgress) : await startPglite(opts.onProgress);
+  try {
+    await seed(db.url);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  return db;
+}
+
+async function startLocal(binDir: string, onProgress?: (line: string) => void): Promise<SampleDatabase> {
+  onProgress?.(`starting a private PostgreSQL cluster (${binDir}) …`);
+  const cluster = await startPgCluster({ settings: { max_connections: '20' } });
+  const url = cluster.url('postgres');
+  return { engine: 'postgres', description: `PostgreSQL ${await serverVersion(url)} (a private throwaway cluster from ${binDir})`, url, close: () => cluster.stop() };
+}
+
+/**
+ * PGlite is one PostgreSQL backend in this process: every connection pglite-socket
+ * accepts shares that one session. pglite-socket queues their messages and, while a
+ * transaction is open, serves only the connection that opened it, so the gateway's pool
+ * (several connections) and its rolled-back previews work; session state (SET without
+ * LOCAL, temp tables) would be shared, which the gateway never uses. Room is left for the
+ * pool (5) and the connection that cancels a statement past its deadline.
+ */
+async function startPglite(onProgress?: (line: string) => void): Promise<SampleDatabase> {
+  onProgress?.('no PostgreSQL installed: starting PGlite (PostgreSQL compiled to WASM, about 5 s) …');
+  // Loaded only here: the gateway itself never needs them.
+  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
+  const db = await PGlite.create();
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 8 });
+  let port = 0;
+  server.addEventListener('listening', (e) => {
+    port = (e as CustomEvent<{ port: number }>).detail.port;
+  });
+  await server.start();
+  const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+  return {
+    engine: 'pglite',
+    description: `PGlite (PostgreSQL ${await serverVersion(url)} in WASM, in this process; no PostgreSQL installed)`,
+    url,
+    async close() {
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+async function serverVersion(url: string): Promise<string> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return String((await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?').split(' ')[0] ?? '?';
+  } finally {
+    await c.end();
+  }
+}
+
+async function seed(url: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(SAMPLE_SEED);
+  } finally {
+    await c.end();
+  }
+}
