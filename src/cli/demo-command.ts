@@ -29,7 +29,7 @@ export function registerDemoCommand(program: Command): void {
       const ids = demoIdentities();
       const db = await startSampleDatabase({ engine: o.database, onProgress: (l) => say(dim(`  ${l}`)) });
       const target = await startSampleTarget(ids.targetToken);
-      const { configPath } = writeDemoFiles(dir, target.url);
+      const { configPath } = writeDemoFiles(dir, target.url, db.poolSize);
       const loaded = loadConfig(configPath, { ...process.env, ...demoEnv(ids, db.url) });
       // The demo narrates what happens; the server's own log lines would only interleave with it.
       const gw = await startGateway(loaded, { logger: createLogger('error') }).catch(async (e: unknown) => {

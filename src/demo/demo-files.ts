@@ -52,7 +52,7 @@ rules:
 `;
 
 /** Writes the demo's config and policy; tokens and the database URL come from the environment, as in production. */
-export function writeDemoFiles(dir: string, targetUrl: string): { configPath: string; policyPath: string } {
+export function writeDemoFiles(dir: string, targetUrl: string, dbPoolSize = 5): { configPath: string; policyPath: string } {
   const policyPath = join(dir, 'policy.yaml');
   const configPath = join(dir, 'countersign.yaml');
   writeFileSync(policyPath, DEMO_POLICY);
@@ -73,6 +73,7 @@ targets:
     kind: postgres
     url: "\${DEMO_SHOP_DB_URL}"
     preview: { enabled: true, mode: rollback, sampleRows: 3 }
+    poolSize: ${dbPoolSize}
     mask: [ "customers.email" ]
 scheduler: { intervalMs: 500 }
 log: { level: warn }

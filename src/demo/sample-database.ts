@@ -14,6 +14,8 @@ export interface SampleDatabase {
   description: string;
   /** Superuser URL: only the gateway's config gets it, never the agent. */
   url: string;
+  /** The target's `poolSize`: 1 on PGlite (see startPglite). */
+  poolSize: number;
   close(): Promise<void>;
 }
 
@@ -42,7 +44,7 @@ export async function startSampleDatabase(opts: { engine?: SampleDatabaseEngine;
   const engine = opts.engine ?? 'auto';
   const local = engine === 'pglite' ? null : findInstalledPg();
   if (engine === 'postgres' && !local) throw new Error('--database postgres: no PostgreSQL server binaries found under /usr/lib/postgresql/<version>/bin (or COUNTERSIGN_PG_BIN)');
-  const db = local ? await startLocal(local.binDir, opts.onProgress) : await startPglite(opts.onProgress);
+  const db = local ? await startLocal(local.binDir, opts.onProgress) : await startPglite(engine === 'pglite' ? '--database pglite' : 'no PostgreSQL installed', opts.onProgress);
   try {
     await seed(db.url);
   } catch (e) {
@@ -56,23 +58,24 @@ async function startLocal(binDir: string, onProgress?: (line: string) => void): 
   onProgress?.(`starting a private PostgreSQL cluster (${binDir}) …`);
   const cluster = await startPgCluster({ settings: { max_connections: '20' } });
   const url = cluster.url('postgres');
-  return { engine: 'postgres', description: `PostgreSQL ${await serverVersion(url)} (a private throwaway cluster from ${binDir})`, url, close: () => cluster.stop() };
+  return { engine: 'postgres', poolSize: 5, description: `PostgreSQL ${await serverVersion(url)} (a private throwaway cluster from ${binDir})`, url, close: () => cluster.stop() };
 }
 
 /**
  * PGlite is one PostgreSQL backend in this process: every connection pglite-socket
- * accepts shares that one session. pglite-socket queues their messages and, while a
- * transaction is open, serves only the connection that opened it, so the gateway's pool
- * (several connections) and its rolled-back previews work; session state (SET without
- * LOCAL, temp tables) would be shared, which the gateway never uses. Room is left for the
- * pool (5) and the connection that cancels a statement past its deadline.
+ * accepts shares that one session. It queues their protocol messages one by one (and,
+ * while a transaction is open, serves only the connection that opened it), so two
+ * connections busy at once interleave their extended-protocol messages in the one
+ * session and collide (measured: `portal "" does not exist`). Hence `poolSize: 1` for the
+ * gateway's target: its actions queue in the pool, as they would behind a one-connection
+ * server. A few more connections are accepted for the demo's own seed and read-back.
  */
-async function startPglite(onProgress?: (line: string) => void): Promise<SampleDatabase> {
-  onProgress?.('no PostgreSQL installed: starting PGlite (PostgreSQL compiled to WASM, about 5 s) …');
+async function startPglite(why: string, onProgress?: (line: string) => void): Promise<SampleDatabase> {
+  onProgress?.(`${why}: starting PGlite (PostgreSQL compiled to WASM, about 5 s) …`);
   // Loaded only here: the gateway itself never needs them.
   const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
   const db = await PGlite.create();
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 8 });
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 });
   let port = 0;
   server.addEventListener('listening', (e) => {
     port = (e as CustomEvent<{ port: number }>).detail.port;
@@ -81,7 +84,8 @@ async function startPglite(onProgress?: (line: string) => void): Promise<SampleD
   const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
   return {
     engine: 'pglite',
-    description: `PGlite (PostgreSQL ${await serverVersion(url)} in WASM, in this process; no PostgreSQL installed)`,
+    poolSize: 1,
+    description: `PGlite (PostgreSQL ${await serverVersion(url)} in WASM, in this process; ${why})`,
     url,
     async close() {
       await server.stop();
