@@ -108,12 +108,13 @@ function expectDatabaseSteps(out: string): void {
 }
 
 describe('the demo', () => {
-  it('uses PGlite when asked (what a machine without PostgreSQL gets): the same database steps', async () => {
+  it('on a machine without PostgreSQL it falls back to PGlite and shows the same database steps', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'countersign-demo-pglite-'));
-    const r = await runCli(['demo', '--auto-approve', '--database', 'pglite', '--dir', dir]);
+    // No server binaries where it looks: what a fresh machine gets.
+    const r = await runCli(['demo', '--auto-approve', '--dir', dir], { COUNTERSIGN_PG_BIN: join(dir, 'no-postgresql-here') });
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('no PostgreSQL installed: starting PGlite');
     expect(r.stdout).toMatch(/database {2}shop-db → PGlite \(PostgreSQL \d+/);
-    expect(r.stdout).toContain('starting PGlite');
     expectDatabaseSteps(r.stdout);
     rmSync(dir, { recursive: true, force: true });
   });
