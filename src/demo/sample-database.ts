@@ -73,7 +73,9 @@ async function startLocal(binDir: string, onProgress?: (line: string) => void): 
 async function startPglite(why: string, onProgress?: (line: string) => void): Promise<SampleDatabase> {
   onProgress?.(`${why}: starting PGlite (PostgreSQL compiled to WASM, about 5 s) …`);
   // Loaded only here: the gateway itself never needs them.
-  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
+  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]).catch((e: unknown) => {
+    throw new Error(`PGlite could not be loaded (${(e as Error).message}): run \`npm install\`, or install PostgreSQL (\`sudo apt-get install -y postgresql\`)`, { cause: e });
+  });
   const db = await PGlite.create();
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 });
   let port = 0;
