@@ -105,6 +105,9 @@ function expectDatabaseSteps(out: string): void {
   for (const id of [2, 4, 6]) expect(now).toMatch(new RegExp(`^  ${id} \\| [^|]+ \\| free \\| churned$`, 'm'));
   expect(now).toMatch(/^ {2}1 \| Ada Lovelace \| team$/m);
   expect(now).toMatch(/^ {2}3 \| Alan Turing \| pro$/m);
+  // Nowhere, the audit trail included: the database URL (it holds the password) or a customer's email.
+  expect(out).not.toContain('postgres://');
+  expect(out).not.toMatch(customerEmail);
 }
 
 describe('the demo', () => {
