@@ -66,7 +66,8 @@ async function startLocal(binDir: string, onProgress?: (line: string) => void): 
  * accepts shares that one session. It queues their protocol messages one by one (and,
  * while a transaction is open, serves only the connection that opened it), so the
  * executor's batched cursor reads on one connection lose their portal when another
- * connection's statement runs in between (measured: `portal "" does not exist`). Hence `poolSize: 1` for the
+ * connection's statement runs in between, and named prepared statements clash (measured:
+ * `portal "" does not exist`, `prepared statement ... already exists`). Hence `poolSize: 1` for the
  * gateway's target: its actions queue in the pool, as they would behind a one-connection
  * server. A few more connections are accepted for the demo's own seed and read-back.
  */
