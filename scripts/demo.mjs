@@ -22,8 +22,10 @@ function newest(dir) {
   return t;
 }
 
-if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
-  console.log('Installing dependencies (first run only)…');
+const installed = join(root, 'node_modules', '.package-lock.json');
+// Also after a pull that added dependencies (the lock file is newer than the install).
+if (!existsSync(installed) || statSync(join(root, 'package-lock.json')).mtimeMs > statSync(installed).mtimeMs) {
+  console.log('Installing dependencies…');
   run(npm, ['ci', '--no-audit', '--no-fund']);
 }
 const entry = join(root, 'dist', 'cli', 'main.js');

@@ -2,50 +2,18 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { CountersignClient } from '../client/client.js';
+import { Option } from 'commander';
 import { createClient } from '../client/client.js';
-import { CountersignError } from '../client/errors.js';
-import type { Action } from '../client/types.js';
 import { loadConfig } from '../config/load.js';
 import { demoEnv, demoIdentities, writeDemoFiles } from '../demo/demo-files.js';
+import type { SampleDatabaseEngine } from '../demo/sample-database.js';
+import { SAMPLE_DATABASE_ENGINES, startSampleDatabase } from '../demo/sample-database.js';
 import { startSampleTarget } from '../demo/sample-target.js';
 import { createLogger } from '../logger.js';
 import { startGateway } from '../main.js';
 import { formatAuditEntry } from './audit-format.js';
-
-const tty = process.stdout.isTTY;
-const bold = (s: string) => (tty ? `\x1b[1m${s}\x1b[0m` : s);
-const dim = (s: string) => (tty ? `\x1b[2m${s}\x1b[0m` : s);
-const say = (s = '') => process.stdout.write(`${s}\n`);
-
-function describe(a: Action): string {
-  return `${a.status} — ${a.decision.outcome} by [${a.decision.rules.join(', ')}]: ${a.decision.reason}`;
-}
-
-async function attempt(label: string, fn: () => Promise<Action>): Promise<void> {
-  try {
-    const a = await fn();
-    say(`  ${label}: ok → ${a.status}${a.review ? ` (${a.review.requirements.map((q) => `${q.approvedBy.length}/${q.quorum}`).join(', ')} approvals)` : ''}`);
-  } catch (e) {
-    if (e instanceof CountersignError) say(`  ${label}: refused ${e.status} ${e.code} — ${e.message}`);
-    else throw e;
-  }
-}
-
-/** Waits for the action to settle, showing approvals as they arrive. */
-async function waitWithProgress(agent: CountersignClient, id: string): Promise<Action> {
-  let shown = '';
-  for (;;) {
-    const a = await agent.wait(id, { timeoutSeconds: 2, pollSeconds: 2 });
-    const progress = a.review ? a.review.requirements.map((q) => `${q.approvedBy.length}/${q.quorum} approvals`).join(', ') : '';
-    const line = `  … ${a.status}${progress ? `, ${progress}` : ''}`;
-    if (line !== shown) {
-      say(dim(line));
-      shown = line;
-    }
-    if (a.status !== 'pending' && a.status !== 'running' && !(a.status === 'approved' && a.mode === 'execute')) return a;
-  }
-}
+import { runDatabaseSteps, tableNow } from './demo-database-step.js';
+import { attempt, bold, describe, dim, say, waitWithProgress } from './demo-output.js';
 
 export function registerDemoCommand(program: Command): void {
   program
@@ -54,24 +22,31 @@ export function registerDemoCommand(program: Command): void {
     .option('--auto-approve', 'approve the pending write as the demo approvers (non-interactive)')
     .option('--dir <dir>', 'where to put the demo config, policy and database (default: a new temp folder)')
     .option('--keep', 'keep the gateway running at the end (Ctrl-C to stop)')
-    .action(async (o: { autoApprove?: boolean; dir?: string; keep?: boolean }) => {
+    .addOption(new Option('--database <engine>', 'the sample database: a private PostgreSQL cluster when installed, else PGlite (auto), or force one').choices(SAMPLE_DATABASE_ENGINES).default('auto'))
+    .action(async (o: { autoApprove?: boolean; dir?: string; keep?: boolean; database: SampleDatabaseEngine }) => {
       const dir = o.dir ? resolve(o.dir) : mkdtempSync(join(tmpdir(), 'countersign-demo-'));
       mkdirSync(dir, { recursive: true });
       const ids = demoIdentities();
+      const db = await startSampleDatabase({ engine: o.database, onProgress: (l) => say(dim(`  ${l}`)) });
       const target = await startSampleTarget(ids.targetToken);
-      const { configPath } = writeDemoFiles(dir, target.url);
-      const loaded = loadConfig(configPath, { ...process.env, ...demoEnv(ids) });
+      const { configPath } = writeDemoFiles(dir, target.url, db.poolSize);
+      const loaded = loadConfig(configPath, { ...process.env, ...demoEnv(ids, db.url) });
       // The demo narrates what happens; the server's own log lines would only interleave with it.
-      const gw = await startGateway(loaded, { logger: createLogger('error') });
+      const gw = await startGateway(loaded, { logger: createLogger('error') }).catch(async (e: unknown) => {
+        await Promise.allSettled([target.close(), db.close()]);
+        throw e;
+      });
       const client = (token: string) => createClient({ url: gw.url, token, userAgent: 'countersign-cli/demo' });
       const agent = client(ids.agentToken);
+      const cli = `node ${resolve(process.argv[1] ?? 'dist/cli/main.js')}`;
       try {
         say(bold('Countersign demo'));
         say(`  gateway   ${gw.url}   (SQLite ${loaded.storePath})`);
         say(`  policy    ${loaded.policyPath}`);
         say(`  target    github → ${target.url} (a local GitHub-like API; only the gateway holds its token)`);
+        say(`  database  shop-db → ${db.description}; customers.email masked`);
         say(`  agent     deploy-bot, owned by carol@example.com`);
-        say(`  approvers alice@example.com and bob@example.com (group release)`);
+        say(`  approvers alice@example.com and bob@example.com (group release); bob and carol are on call (group oncall)`);
 
         say(`\n${bold('1. The agent reads a repository')} — GET /repos/acme/widgets`);
         const read = await agent.submit({ kind: 'http', target: 'github', input: { method: 'GET', path: '/repos/acme/widgets' }, justification: 'Check the default branch' });
@@ -104,7 +79,6 @@ export function registerDemoCommand(program: Command): void {
           await attempt('alice approves again', () => client(ids.aliceToken).approve(rel.id, rel.fingerprint));
           await attempt('bob approves', () => client(ids.bobToken).approve(rel.id, rel.fingerprint, 'Ship it'));
         } else {
-          const cli = `node ${resolve(process.argv[1] ?? 'dist/cli/main.js')}`;
           say(`\n  ${bold('Two different approvers must approve. In another terminal:')}`);
           say(`    export COUNTERSIGN_URL=${gw.url}`);
           say(`    COUNTERSIGN_TOKEN=${ids.aliceToken} ${cli} approve ${rel.id}`);
@@ -116,14 +90,17 @@ export function registerDemoCommand(program: Command): void {
         const relDone = await waitWithProgress(agent, rel.id);
         say(`  ${relDone.status}: HTTP ${relDone.result?.status ?? '-'} ${relDone.result?.body !== undefined ? JSON.stringify(relDone.result.body) : ''}`);
 
-        say(`\n${bold('4. The audit trail')} (append-only; each entry is canonical JSON with an RFC 9162 leaf hash)`);
+        await runDatabaseSteps({ agent, client, tokens: { bob: ids.bobToken, carol: ids.carolToken }, autoApprove: !!o.autoApprove, cli, gatewayUrl: gw.url, first: 4 });
+        say(`\n${bold('shop-db now')} (read directly, as the database's owner):`);
+        for (const l of await tableNow(db.url)) say(`  ${l}`);
+
+        say(`\n${bold('7. The audit trail')} (append-only; each entry is canonical JSON with an RFC 9162 leaf hash)`);
         const size = await gw.store.auditSize();
         for (const e of await gw.store.readAudit(0, size)) say(`  ${formatAuditEntry(e)}`);
 
         say(`\n${bold('What reached the target')}`);
         for (const r of target.received) say(`  ${r.method} ${r.path}${r.authenticated ? ' (with the gateway\'s credential)' : ''}`);
         say(dim('  No DELETE: the denied action never left the gateway.'));
-        const cli = `node ${resolve(process.argv[1] ?? 'dist/cli/main.js')}`;
         say(`\n${bold('Check it yourself, offline')} (the gateway signs a checkpoint as it stops):`);
         say(`    ${cli} audit verify --config ${configPath}`);
         say(`    ${cli} audit export --config ${configPath} --out ${join(dir, 'evidence')}`);
@@ -134,6 +111,7 @@ export function registerDemoCommand(program: Command): void {
       } finally {
         await gw.close();
         await target.close();
+        await db.close();
       }
     });
 }

@@ -27,6 +27,13 @@ function issuesOf(text: string, env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('postgres targets', () => {
+  it('poolSize defaults to 5, takes 1 (a one-session server such as PGlite) and refuses 0 naming the key', () => {
+    const env = { BILLING_DB_URL: URL_WITH_PASSWORD };
+    expect(parseConfigText(issueShape, '/etc/countersign/countersign.yaml', env).config.targets['billing-db']).toMatchObject({ poolSize: 5 });
+    expect(parseConfigText(`${issueShape}    poolSize: 1\n`, '/etc/countersign/countersign.yaml', env).config.targets['billing-db']).toMatchObject({ poolSize: 1 });
+    expect(issuesOf(`${issueShape}    poolSize: 0\n`, env).join('\n')).toMatch(/targets\.billing-db\.poolSize/);
+  });
+
   it('accept the shape of issue 13, with ${ENV} in the url, and fill the documented defaults', () => {
     const c = parseConfigText(issueShape, '/etc/countersign/countersign.yaml', { BILLING_DB_URL: URL_WITH_PASSWORD });
     const t = c.config.targets['billing-db'];

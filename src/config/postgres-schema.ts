@@ -52,6 +52,13 @@ export const postgresTargetSchema = z
       .array(z.string().regex(MASK_RULE, 'expected [schema.]table.column (no schema = any schema, * = any table)'))
       .default([])
       .describe('Columns masked in results, previews and the audit log: `[schema.]table.column`; no schema = any schema; `*` as the table = any table.'),
+    poolSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(5)
+      .describe('Connections to this database the gateway keeps open at most (node-postgres pool `max`). `1` for a server that serves one session, such as PGlite behind pglite-socket (the demo\'s fallback).'),
     maskParams: z.boolean().default(false).describe('Mask every param in the audit log (otherwise only the params of inputs over a table with a masked column).'),
     tls: z
       .object({

@@ -15,7 +15,8 @@ export function demoIdentities(): DemoIdentities {
   return { agentToken: t(), aliceToken: t(), bobToken: t(), carolToken: t(), targetToken: t() };
 }
 
-export const DEMO_POLICY = `# The demo policy: reads flow, releases need two release managers, deletes never happen.
+export const DEMO_POLICY = `# The demo policy: reads flow, releases need two release managers, database writes need
+# the on-call engineer, deletes and drops never happen.
 default: { outcome: review, review: { approvers: [group:oncall], quorum: 1, timeout: 15m } }
 rules:
   - id: reads
@@ -33,10 +34,25 @@ rules:
     when: http.method == "DELETE"
     outcome: deny
     reason: Agents never delete through the API
+  - id: db-reads
+    match: { kind: sql, target: shop-db }
+    when: sql.readOnly
+    outcome: allow
+  - id: db-writes
+    match: { kind: sql, target: shop-db }
+    when: "!sql.readOnly"
+    outcome: review
+    reason: Changing customer data needs the on-call engineer
+    review: { approvers: [group:oncall], quorum: 1, timeout: 15m }
+  - id: no-drops
+    match: { kind: sql }
+    when: sql.types.exists(t, t.startsWith("drop_"))
+    outcome: deny
+    reason: Agents never drop objects
 `;
 
-/** Writes the demo's config and policy; tokens come from the environment, as in production. */
-export function writeDemoFiles(dir: string, targetUrl: string): { configPath: string; policyPath: string } {
+/** Writes the demo's config and policy; tokens and the database URL come from the environment, as in production. */
+export function writeDemoFiles(dir: string, targetUrl: string, dbPoolSize = 5): { configPath: string; policyPath: string } {
   const policyPath = join(dir, 'policy.yaml');
   const configPath = join(dir, 'countersign.yaml');
   writeFileSync(policyPath, DEMO_POLICY);
@@ -50,9 +66,15 @@ agents:
 humans:
   - { id: alice@example.com, groups: [release], token: "\${DEMO_ALICE_TOKEN}" }
   - { id: bob@example.com, groups: [release, oncall], token: "\${DEMO_BOB_TOKEN}" }
-  - { id: carol@example.com, groups: [release], token: "\${DEMO_CAROL_TOKEN}" }
+  - { id: carol@example.com, groups: [release, oncall], token: "\${DEMO_CAROL_TOKEN}" }
 targets:
   github: { kind: http, baseUrl: "${targetUrl}", headers: { Authorization: "Bearer \${DEMO_GITHUB_TOKEN}" } }
+  shop-db:
+    kind: postgres
+    url: "\${DEMO_SHOP_DB_URL}"
+    preview: { enabled: true, mode: rollback, sampleRows: 3 }
+    poolSize: ${dbPoolSize}
+    mask: [ "customers.email" ]
 scheduler: { intervalMs: 500 }
 log: { level: warn }
 `,
@@ -60,8 +82,9 @@ log: { level: warn }
   return { configPath, policyPath };
 }
 
-export function demoEnv(ids: DemoIdentities): NodeJS.ProcessEnv {
+export function demoEnv(ids: DemoIdentities, databaseUrl: string): NodeJS.ProcessEnv {
   return {
+    DEMO_SHOP_DB_URL: databaseUrl,
     DEMO_AGENT_TOKEN: ids.agentToken,
     DEMO_ALICE_TOKEN: ids.aliceToken,
     DEMO_BOB_TOKEN: ids.bobToken,

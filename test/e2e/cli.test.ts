@@ -79,8 +79,50 @@ describe('the reviewer CLI against a real server', () => {
   });
 });
 
+/** The database steps: a masked read, the UPDATE held with its preview, approved by on-call, executed, a DROP denied, the table changed. */
+function expectDatabaseSteps(out: string): void {
+  const read = out.slice(out.indexOf('4. The agent reads churned customers'), out.indexOf('5. The agent downgrades'));
+  expect(read).toMatch(/approved — allow by \[db-reads\]/);
+  expect(read).toMatch(/succeeded: select, 4 rows/);
+  expect(read).toContain('[masked]');
+  const customerEmail = /(ada|grace|alan|edsger|barbara|donald|frances|ken)@example\.com/;
+  expect(read).not.toMatch(customerEmail);
+  const update = out.slice(out.indexOf('5. The agent downgrades'), out.indexOf('6. The agent tries to drop'));
+  expect(update).toMatch(/pending — review by \[db-writes\]/);
+  // The preview as `countersign show` prints it: 3 rows, before and after, emails masked.
+  expect(update).toMatch(/rollback preview: ok/);
+  expect(update).toMatch(/#1 update: 3 rows/);
+  expect(update).toMatch(/before: \[2,"Grace Hopper","\[masked\]","pro",true\]/);
+  expect(update).toMatch(/after: \[2,"Grace Hopper","\[masked\]","free",true\]/);
+  expect(update).not.toMatch(customerEmail);
+  expect(update).toMatch(/carol \(the agent's owner\) approves: refused 403 SELF_APPROVAL/);
+  expect(update).toMatch(/bob \(on call\) approves: ok → approved/);
+  expect(update).toMatch(/succeeded: update, 3 rows/);
+  expect(out).toMatch(/denied — deny by \[[^\]]*no-drops[^\]]*\]/);
+  // Read back directly from the database (not through the gateway) by the demo: the three
+  // churned paid customers are now on the free plan, the others untouched.
+  const now = out.slice(out.indexOf('shop-db now'), out.indexOf('7. The audit trail'));
+  for (const id of [2, 4, 6]) expect(now).toMatch(new RegExp(`^  ${id} \\| [^|]+ \\| free \\| churned$`, 'm'));
+  expect(now).toMatch(/^ {2}1 \| Ada Lovelace \| team$/m);
+  expect(now).toMatch(/^ {2}3 \| Alan Turing \| pro$/m);
+  // Nowhere, the audit trail included: the database URL (it holds the password) or a customer's email.
+  expect(out).not.toContain('postgres://');
+  expect(out).not.toMatch(customerEmail);
+}
+
 describe('the demo', () => {
-  it('runs non-interactively: the read runs, the delete is denied, the release needs two humans, and the trail shows it all', async () => {
+  it('on a machine without PostgreSQL it falls back to PGlite and shows the same database steps', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'countersign-demo-pglite-'));
+    // No server binaries where it looks: what a fresh machine gets.
+    const r = await runCli(['demo', '--auto-approve', '--dir', dir], { COUNTERSIGN_PG_BIN: join(dir, 'no-postgresql-here') });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('no PostgreSQL installed: starting PGlite');
+    expect(r.stdout).toMatch(/database {2}shop-db → PGlite \(PostgreSQL \d+/);
+    expectDatabaseSteps(r.stdout);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs non-interactively: the read runs, the delete is denied, the release needs two humans, the UPDATE is held with its preview, and the trail shows it all', async () => {
     // A --dir that does not exist yet is created.
     const parent = mkdtempSync(join(tmpdir(), 'countersign-demo-test-'));
     const dir = join(parent, 'not', 'yet');
@@ -96,6 +138,9 @@ describe('the demo', () => {
     expect(out).toMatch(/alice approves again: refused 409 ALREADY_REVIEWED/);
     expect(out).toMatch(/bob approves: ok → approved/);
     expect(out).toMatch(/succeeded: HTTP 201/);
+    // This machine has PostgreSQL installed (the test suite needs it): the demo uses a private cluster.
+    expect(out).toMatch(/database {2}shop-db → PostgreSQL \d+/);
+    expectDatabaseSteps(out);
     for (const t of ['policy.loaded', 'action.submitted', 'action.decided', 'action.reviewed', 'execution.started', 'execution.finished']) expect(out).toContain(t);
     const reached = out.slice(out.indexOf('What reached the target'));
     expect(reached).toContain('GET /repos/acme/widgets');

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { inject } from 'vitest';
-import type { PgClusterInfo } from './pg-cluster.mjs';
+import type { PgClusterInfo } from '../../src/demo/local-postgres.js';
 import { PG_TEMPLATE_DB } from './pg-global-setup.js';
 
 const run = promisify(execFile);

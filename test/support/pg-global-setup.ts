@@ -5,8 +5,8 @@
 // nothing is silently skipped.
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import type { PgClusterInfo } from './pg-cluster.mjs';
-import { startPgCluster } from './pg-cluster.mjs';
+import type { PgClusterInfo } from '../../src/demo/local-postgres.js';
+import { startPgCluster } from '../../src/demo/local-postgres.js';
 
 /** The database every test database is copied from (CREATE DATABASE ... TEMPLATE). */
 export const PG_TEMPLATE_DB = 'countersign_template';
