@@ -31,6 +31,9 @@ const REVIEW_SCHEMA = `
   CREATE TABLE guarded (id int PRIMARY KEY);
   ALTER TABLE guarded ENABLE ROW LEVEL SECURITY;
   CREATE POLICY seen ON guarded USING (inner_next() > 0);
+  CREATE SCHEMA other;
+  CREATE TABLE other.hidden (id int);
+  CREATE TRIGGER hidden_del BEFORE DELETE ON other.hidden FOR EACH ROW EXECUTE FUNCTION child_trg();
   CREATE FUNCTION public.lower(int) RETURNS text LANGUAGE sql AS $$ DELETE FROM t WHERE id = $1; SELECT 'x' $$;
 `;
 
@@ -77,6 +80,7 @@ describe('previews never run code the gateway cannot check (review F3, F4)', () 
     ["PREPARE evil AS DELETE FROM t WHERE id <= 4; UPDATE t SET a = a WHERE id = 1", /PREPARE, EXECUTE and DEALLOCATE/],
     ['EXPLAIN ANALYZE EXECUTE evil', /PREPARE, EXECUTE and DEALLOCATE/],
     ['SELECT pg_advisory_unlock_all()', /session lock/],
+    ['SET search_path = other, public; DELETE FROM hidden', /trigger hidden_del on other\.hidden/],
     ["SELECT pg_replication_slot_advance('x', '0/0')", /replication/],
     ["SELECT lo_unlink(1)", /large objects/],
   ];

@@ -2,7 +2,6 @@ import type { Queryable } from './postgres-catalog.js';
 import { asText } from './postgres-catalog.js';
 import type { ParsedStatement } from './pg-parse.js';
 import { funcName, parseStatements, rangeVarName, walk } from './pg-parse.js';
-import { quoteIdent } from './postgres-risk.js';
 import { riskyFunction } from './sql-no-preview.js';
 
 /**
@@ -27,7 +26,7 @@ interface Found {
   functions: Set<string>;
   operators: Set<string>;
   casts: boolean;
-  /** Relation names as written, with whether they are written and whether rows are inserted (with all defaults). */
+  /** Relation names as written (`JSON [schema|null, name]`), with whether they are written and whether rows are inserted (defaults run). */
   relations: Map<string, { written: boolean; inserts: boolean }>;
 }
 
@@ -57,8 +56,7 @@ function collect(tree: unknown, f: Found, opts: { written: boolean; inserts: boo
       const rv = rangeVarName(n);
       if (!rv || (rv.schema === null && ctes.has(rv.name))) continue;
       const target = targets.get(n);
-      const name = rv.schema ? `${quoteIdent(rv.schema)}.${quoteIdent(rv.name)}` : quoteIdent(rv.name);
-      addRelation(f, name, opts.written || target !== undefined, opts.inserts || (target?.inserts ?? false));
+      addRelation(f, JSON.stringify([rv.schema, rv.name]), opts.written || target !== undefined, opts.inserts || (target?.inserts ?? false));
     }
   }
 }
@@ -91,7 +89,12 @@ export async function reachRisk(client: Queryable, statements: readonly ParsedSt
   for (const s of statements) {
     const cols = suppliedColumns(s);
     const rv = rangeVarName(s.node.relation);
-    if (cols && rv) supplied.set(rv.schema ? `${quoteIdent(rv.schema)}.${quoteIdent(rv.name)}` : quoteIdent(rv.name), cols);
+    if (!rv) continue;
+    const key = JSON.stringify([rv.schema, rv.name]);
+    const had = supplied.get(key);
+    // Inserted into twice: only the columns both statements supply skip their defaults.
+    if (cols) supplied.set(key, had ? new Set([...cols].filter((c) => had.has(c))) : cols);
+    else if (s.nodeType === 'InsertStmt' || s.nodeType === 'MergeStmt') supplied.set(key, new Set());
   }
   const seen = new Map<number, { written: boolean; inserts: boolean }>();
   const queue: Array<{ oid: number; written: boolean; inserts: boolean; supplied?: Set<string> }> = [];
@@ -99,11 +102,20 @@ export async function reachRisk(client: Queryable, statements: readonly ParsedSt
     const names = [...f.relations.entries()];
     f.relations.clear();
     if (names.length === 0) return;
-    const r = await client.query(`SELECT x.name, to_regclass(x.name)::oid::int8 AS oid FROM unnest($1::text[]) AS x(name)`, [names.map(([n]) => n)]);
+    // An unqualified name is every relation of that name in any schema: the input may change
+    // search_path (SET, set_config) before the statement that names it runs.
+    const parts = names.map(([n]) => JSON.parse(n) as [string | null, string]);
+    const r = await client.query(
+      `SELECT x.i, c.oid::int8 AS oid FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(schema, rel, i)
+         JOIN pg_class c ON c.relname = x.rel JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE x.schema IS NULL OR n.nspname = x.schema`,
+      [parts.map((p) => p[0]), parts.map((p) => p[1])],
+    );
     for (const row of r.rows) {
-      if (row.oid === null) continue;
-      const how = names.find(([n]) => n === row.name)?.[1];
-      if (how) queue.push({ oid: Number(row.oid), ...how, ...(supplied.has(asText(row.name)) ? { supplied: supplied.get(asText(row.name)) } : {}) });
+      const [key, how] = names[Number(row.i) - 1] ?? [];
+      if (!key || !how) continue;
+      const cols = supplied.get(key);
+      queue.push({ oid: Number(row.oid), ...how, ...(cols ? { supplied: cols } : {}) });
     }
   };
   await resolve();
