@@ -81,6 +81,8 @@ describe('previews never run code the gateway cannot check (review F3, F4)', () 
     ['EXPLAIN ANALYZE EXECUTE evil', /PREPARE, EXECUTE and DEALLOCATE/],
     ['SELECT pg_advisory_unlock_all()', /session lock/],
     ['SET search_path = other, public; DELETE FROM hidden', /trigger hidden_del on other\.hidden/],
+    ['CREATE TABLE p3 (id int); CREATE TRIGGER p3_del BEFORE DELETE ON p3 FOR EACH ROW EXECUTE FUNCTION child_trg(); DELETE FROM p3', /child_trg\(\) is user code/],
+    ['ALTER TABLE other.hidden DISABLE TRIGGER hidden_del; DELETE FROM other.hidden', /trigger hidden_del/],
     ["SELECT pg_replication_slot_advance('x', '0/0')", /replication/],
     ["SELECT lo_unlink(1)", /large objects/],
   ];

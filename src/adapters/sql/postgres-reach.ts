@@ -19,6 +19,9 @@ import { riskyFunction } from './sql-no-preview.js';
  */
 
 const SYSTEM = `('pg_catalog', 'information_schema')`;
+/** DefineStmt options (CREATE OPERATOR, AGGREGATE...) that name a function later statements may run. */
+const FUNCTION_OPTIONS = new Set(['function', 'procedure', 'sfunc', 'finalfunc', 'combinefunc', 'serialfunc', 'deserialfunc', 'msfunc', 'minvfunc', 'mfinalfunc', 'restrict', 'join']);
+const lastName = (list: unknown) => ((list as Array<{ String?: { sval?: string } }> | undefined)?.at(-1)?.String?.sval ?? '').toLowerCase();
 const INSERTING = new Set(['InsertStmt', 'MergeStmt']);
 const WRITING = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
 
@@ -48,6 +51,13 @@ function collect(tree: unknown, f: Found, opts: { written: boolean; inserts: boo
   }
   for (const [t, n] of walk(tree)) {
     if (t === 'FuncCall') f.functions.add((funcName(n).at(-1) ?? '').toLowerCase());
+    // Code the input attaches and later statements run: not in the catalog yet when this check reads it.
+    else if (t === 'CreateTrigStmt' || t === 'CreateEventTrigStmt') f.functions.add(lastName(n.funcname));
+    else if (t === 'CreateCastStmt') f.functions.add(lastName((n.func as { objname?: unknown } | undefined)?.objname));
+    else if (t === 'DefElem' && typeof n.defname === 'string' && FUNCTION_OPTIONS.has(n.defname.toLowerCase())) {
+      const arg = n.arg as { TypeName?: { names?: unknown }; List?: { items?: unknown } } | undefined;
+      f.functions.add(lastName(arg?.TypeName?.names ?? arg?.List?.items));
+    }
     else if (t === 'A_Expr') {
       const name = (n.name as Array<{ String?: { sval?: string } }> | undefined)?.at(-1)?.String?.sval;
       if (name) f.operators.add(name);
@@ -128,7 +138,7 @@ export async function reachRisk(client: Queryable, statements: readonly ParsedSt
     if (before && (before.written || !writes) && (before.inserts || !item.inserts)) continue;
     seen.set(item.oid, { written: writes || (before?.written ?? false), inserts: item.inserts || (before?.inserts ?? false) });
     const rel = await client.query(
-      `SELECT c.relkind, c.relrowsecurity, quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, pg_get_viewdef(c.oid) AS viewdef
+      `SELECT c.relkind, quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, pg_get_viewdef(c.oid) AS viewdef
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1`,
       [item.oid],
     );
@@ -137,14 +147,16 @@ export async function reachRisk(client: Queryable, statements: readonly ParsedSt
     const name = asText(row.name);
     const sub = { written: writes, inserts: writes && item.inserts };
     if (asText(row.relkind) === 'v') await collectStatement(asText(row.viewdef), f, sub);
-    if (row.relrowsecurity === true) {
+    // Policies whether or not RLS is on: the input may enable it before the statement runs.
+    {
       const pol = await client.query(`SELECT pg_get_expr(polqual, polrelid) AS q, pg_get_expr(polwithcheck, polrelid) AS w FROM pg_policy WHERE polrelid = $1`, [item.oid]);
       for (const p of pol.rows) for (const e of [p.q, p.w]) await collectExpression(asText(e), f, { written: false, inserts: false });
     }
     if (writes) {
+      // Disabled triggers too: the input may enable one before the statement runs.
       const trig = await client.query(
         `SELECT t.tgname AS name, p.proname AS fn, n.nspname AS ns FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace n ON n.oid = p.pronamespace
-          WHERE t.tgrelid = $1 AND NOT t.tgisinternal AND t.tgenabled <> 'D' ORDER BY t.tgname`,
+          WHERE t.tgrelid = $1 AND NOT t.tgisinternal ORDER BY t.tgname`,
         [item.oid],
       );
       for (const t of trig.rows) {
