@@ -153,6 +153,18 @@ describe('the executor (review F1, F4, F5, F6, F9)', () => {
     expect(await db.dump()).toBe(before);
   });
 
+  it.each(['EXPLAIN ANALYZE CREATE TABLE stolen AS SELECT * FROM t', 'EXPLAIN ANALYZE CREATE MATERIALIZED VIEW stolen AS SELECT * FROM t'])(
+    'read-only facts that are wrong cannot create anything: %s',
+    async (statement) => {
+      const before = await db.dump();
+      const r = await targets.executor.execute(action(statement, [], { facts: readOnlyFacts }));
+      // READ ONLY does not stop these (the relation is made outside the executor's check): refused before anything runs.
+      expect(r).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+      expect(r.error?.message).toMatch(/creates a relation/);
+      expect(await db.dump()).toBe(before);
+    },
+  );
+
   it('an overload of a pg_catalog name that writes (public.lower(int)) is refused by the READ ONLY transaction', async () => {
     const before = await db.dump();
     const r = await targets.executor.execute(action('SELECT lower(9)', [], { facts: readOnlyFacts }));

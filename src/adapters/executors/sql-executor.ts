@@ -8,7 +8,7 @@ import { checkDrift } from '../../domain/sql-drift.js';
 import { maskRows } from '../../domain/sql-mask.js';
 import type { Executor } from '../../ports/executor.js';
 import type { ParsedStatement } from '../sql/pg-parse.js';
-import { parseStatements } from '../sql/pg-parse.js';
+import { parseStatements, walk } from '../sql/pg-parse.js';
 import { isConnectionError, safePgError, urlSecrets } from '../sql/postgres-errors.js';
 import type { FieldInfo } from '../sql/postgres-mask.js';
 import { maskForResult } from '../sql/postgres-mask.js';
@@ -148,6 +148,12 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
     // The protocol's copy sub-protocol would stall a portal; server-side COPY (file, PROGRAM) is policy's call.
     const stream = statements.find((s) => s.nodeType === 'CopyStmt' && !s.node.filename && !s.node.is_program);
     if (stream) return refuse('VALIDATION_FAILED', `statement ${stream.index + 1}: COPY ... FROM STDIN / TO STDOUT is not supported through the gateway`);
+    // READ ONLY (below) does not stop EXPLAIN ANALYZE CREATE TABLE AS / MATERIALIZED VIEW /
+    // SELECT INTO: the new relation is made outside the executor's read-only check.
+    if (action.facts?.sql?.readOnly === true) {
+      const into = statements.find((s) => [...walk({ [s.nodeType]: s.node })].some(([k]) => k === 'IntoClause' || k === 'CreateTableAsStmt'));
+      if (into) return refuse('VALIDATION_FAILED', `statement ${into.index + 1} creates a relation (CREATE TABLE AS, SELECT INTO), which the action's read-only facts did not show; nothing was run`);
+    }
     return { t, statements, params: input.params };
   }
 
