@@ -57,4 +57,16 @@ describe('drift between the approved preview and execution', () => {
     expect(checkDrift(preview([1], 'failed'), [1])).toMatchObject({ ok: false, kind: 'no-preview', status: 'failed' });
     expect(checkDrift(preview([1], 'timeout'), [1])).toMatchObject({ ok: false, kind: 'no-preview', status: 'timeout' });
   });
+
+  it('rows changed per table are bound too, within the same tolerance: a table missing on either side counts as zero', () => {
+    const p = { ...preview([1]), summary: { rows: [1], changes: { 'public.t': { inserted: 0, updated: 1, deleted: 2 } } } };
+    expect(checkDrift(p, [1], undefined, undefined, { 'public.t': { inserted: 0, updated: 1, deleted: 2 } })).toEqual({ ok: true, compared: true });
+    const grown = checkDrift(p, [1], undefined, undefined, { 'public.t': { inserted: 0, updated: 1, deleted: 4 } });
+    expect(grown).toMatchObject({ ok: false, kind: 'changes', table: 'public.t', approved: { deleted: 2 }, actual: { deleted: 4 } });
+    if (!grown.ok) expect(grown.message).toMatch(/public\.t .*2 row\(s\) deleted .*4/);
+    expect(checkDrift(p, [1], { kind: 'absolute', value: 2 }, undefined, { 'public.t': { inserted: 0, updated: 1, deleted: 4 } }).ok).toBe(true);
+    const elsewhere = checkDrift(p, [1], undefined, undefined, { 'public.t': { inserted: 0, updated: 1, deleted: 2 }, 'public.audit': { inserted: 1, updated: 0, deleted: 0 } });
+    expect(elsewhere).toMatchObject({ ok: false, kind: 'changes', table: 'public.audit' });
+    expect(checkDrift(p, [1]).ok).toBe(false);
+  });
 });

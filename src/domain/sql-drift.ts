@@ -1,4 +1,4 @@
-import type { DriftTolerance, SqlPreview } from './sql-preview.js';
+import type { DriftTolerance, SqlPreview, SqlTableChanges } from './sql-preview.js';
 
 /**
  * Drift: execution compared with the preview the reviewers approved, before COMMIT. A
@@ -10,7 +10,11 @@ import type { DriftTolerance, SqlPreview } from './sql-preview.js';
  * - `ok`: each statement's rows affected, where the preview counted them (not null, not
  *   an estimate), must be within the tolerance; the number of statements must match.
  *   A `rollback` preview also read the schema and privilege changes from the catalog:
- *   execution's must hash the same (`executedSchemaHash`), with no tolerance.
+ *   execution's must hash the same (`executedSchemaHash`), with no tolerance. When it
+ *   recorded the rows changed per table (`summary.changes`), execution's (read the same
+ *   way before COMMIT) must match each table's inserted, updated and deleted counts
+ *   within the same tolerance: rows a writable CTE, a function, a trigger or a cascade
+ *   changes are bound too, not only each top-level statement's count.
  * - `skipped`: the statement is one whose preview would have had effects outside the
  *   transaction (CREATE INDEX CONCURRENTLY, VACUUM...); reviewers were shown that there
  *   is no preview and why, and approved it as such; it runs without comparison.
@@ -22,6 +26,7 @@ export type DriftVerdict =
   | { ok: true; compared: boolean }
   | { ok: false; kind: 'rows'; statement: number; approved: number; actual: number | null; message: string }
   | { ok: false; kind: 'statements'; approved: number; actual: number; message: string }
+  | { ok: false; kind: 'changes'; table: string; approved: SqlTableChanges; actual: SqlTableChanges; message: string }
   | { ok: false; kind: 'schema'; approved: string | null; actual: string | null; message: string }
   | { ok: false; kind: 'no-preview'; status: SqlPreview['status']; message: string };
 
@@ -44,6 +49,7 @@ export function checkDrift(
   executedRows: ReadonlyArray<number | null>,
   tolerance?: DriftTolerance,
   executedSchemaHash?: string,
+  executedChanges?: Readonly<Record<string, SqlTableChanges>>,
 ): DriftVerdict {
   if (!preview || preview.status === 'skipped') return { ok: true, compared: false };
   if (preview.status !== 'ok') {
@@ -78,6 +84,25 @@ export function checkDrift(
         actual,
         message: `drift: statement ${i + 1} was approved affecting ${approved} row(s) and would affect ${actual ?? 'an unknown number of'} (${describeTolerance(tolerance)}); rolled back`,
       };
+    }
+  }
+  const approvedChanges = preview.summary.changes;
+  if (approvedChanges) {
+    const none: SqlTableChanges = { inserted: 0, updated: 0, deleted: 0 };
+    for (const table of [...new Set([...Object.keys(approvedChanges), ...Object.keys(executedChanges ?? {})])].sort()) {
+      const approved = approvedChanges[table] ?? none;
+      const actual = executedChanges?.[table] ?? none;
+      const off = (['inserted', 'updated', 'deleted'] as const).find((k) => !withinTolerance(approved[k], actual[k], tolerance));
+      if (off) {
+        return {
+          ok: false,
+          kind: 'changes',
+          table,
+          approved,
+          actual,
+          message: `drift: ${table} was approved with ${approved[off]} row(s) ${off} and would have ${actual[off]} (${describeTolerance(tolerance)}); rolled back`,
+        };
+      }
     }
   }
   const approvedHash = preview.summary.schemaDiffHash;

@@ -55,6 +55,19 @@ export interface SqlPreviewSummary {
   rows: Array<number | null>;
   /** sha256 hex of the canonical JSON of every schema change, when there are any. */
   schemaDiffHash?: string;
+  /**
+   * Rollback previews: every row the input changed, per table (`public.orders`), from
+   * PostgreSQL's own per-transaction counters, so that writes drift is bound to include
+   * those no statement count shows (writable CTEs, functions, triggers, cascades).
+   */
+  changes?: Record<string, SqlTableChanges>;
+}
+
+/** Rows inserted, updated and deleted in one table by the whole input. */
+export interface SqlTableChanges {
+  inserted: number;
+  updated: number;
+  deleted: number;
 }
 
 export interface SqlPreview {

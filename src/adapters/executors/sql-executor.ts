@@ -8,7 +8,7 @@ import { checkDrift } from '../../domain/sql-drift.js';
 import { maskRows } from '../../domain/sql-mask.js';
 import type { Executor } from '../../ports/executor.js';
 import type { ParsedStatement } from '../sql/pg-parse.js';
-import { parseStatements } from '../sql/pg-parse.js';
+import { parseStatements, walk } from '../sql/pg-parse.js';
 import { isConnectionError, safePgError, urlSecrets } from '../sql/postgres-errors.js';
 import type { FieldInfo } from '../sql/postgres-mask.js';
 import { maskForResult } from '../sql/postgres-mask.js';
@@ -19,6 +19,7 @@ import { resultTypes } from '../sql/postgres-types.js';
 import { readSqlInput } from '../sql/sql-input.js';
 import { changesCatalog, isDml, isRead, leavesSessionState, statementType } from '../sql/sql-statement-kind.js';
 import { snapshotCatalog } from '../sql/postgres-catalog.js';
+import { changesSince, tableCounters } from '../sql/postgres-changes.js';
 import { diffPrivileges, diffSchema, schemaDiffHash } from '../../domain/sql-schema-diff.js';
 import type { SqlPrivilegeChange, SqlSchemaChange } from '../../domain/sql-preview.js';
 
@@ -147,6 +148,12 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
     // The protocol's copy sub-protocol would stall a portal; server-side COPY (file, PROGRAM) is policy's call.
     const stream = statements.find((s) => s.nodeType === 'CopyStmt' && !s.node.filename && !s.node.is_program);
     if (stream) return refuse('VALIDATION_FAILED', `statement ${stream.index + 1}: COPY ... FROM STDIN / TO STDOUT is not supported through the gateway`);
+    // READ ONLY (below) does not stop EXPLAIN ANALYZE CREATE TABLE AS / MATERIALIZED VIEW /
+    // SELECT INTO: the new relation is made outside the executor's read-only check.
+    if (action.facts?.sql?.readOnly === true) {
+      const into = statements.find((s) => [...walk({ [s.nodeType]: s.node })].some(([k]) => k === 'IntoClause' || k === 'CreateTableAsStmt'));
+      if (into) return refuse('VALIDATION_FAILED', `statement ${into.index + 1} creates a relation (CREATE TABLE AS, SELECT INTO), which the action's read-only facts did not show; nothing was run`);
+    }
     return { t, statements, params: input.params };
   }
 
@@ -190,9 +197,14 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
     // One statement with no approved figure to compare is atomic on its own: no BEGIN/COMMIT
     // round trips on the allowed path. Otherwise the whole input runs in one transaction,
     // so that drift can still roll it back.
-    const own = statements.length === 1 && (action.preview === undefined || action.preview.status === 'skipped');
+    // Defence in depth: input policy judged read-only runs in a READ ONLY transaction, so
+    // PostgreSQL refuses any write a mistake in the facts (or a function overload) lets through.
+    const readOnly = action.facts?.sql?.readOnly === true;
+    const own = !readOnly && statements.length === 1 && (action.preview === undefined || action.preview.status === 'skipped');
     try {
-      if (!own) await client.query('BEGIN');
+      if (!own) await client.query(readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
+      // Every row changed, per table, when the approved preview recorded the same figures.
+      const counters = action.preview?.status === 'ok' && action.preview.summary.changes ? await tableCounters(client) : null;
       const budget: Budget = { rows: t.limits.maxRows, bytes: t.limits.maxBytes };
       const results: SqlStatementResult[] = [];
       // The schema and privilege changes, read as the rollback preview read them, to bind DDL too.
@@ -227,7 +239,8 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
       }
       current = -1;
       const executed = results.map((r, i) => (isDml(statements[i]!) ? r.rowCount : null));
-      const verdict = checkDrift(action.preview, executed, action.drift, schemaDiffHash(schemaChanges, privilegeChanges));
+      const changes = counters ? await changesSince(client, counters) : undefined;
+      const verdict = checkDrift(action.preview, executed, action.drift, schemaDiffHash(schemaChanges, privilegeChanges), changes);
       if (!verdict.ok) {
         await client.query('ROLLBACK');
         const { ok: _ok, message, ...figures } = verdict;

@@ -43,8 +43,9 @@ export function isConnectionError(e: unknown): boolean {
  * Maps anything pg throws to a safe error: the server's own message and SQLSTATE, never
  * its `detail` (which quotes row values: `Key (email)=(a@x.com) already exists`), never
  * the URL or its credentials. When the target masks columns, quoted values in data
- * errors (class 22: `invalid input syntax for type integer: "a@x.com"`) are masked too,
- * since they may be a masked column's value.
+ * errors are masked too, whatever the SQLSTATE (`invalid input syntax for type integer:
+ * "a@x.com"`, `unrecognized configuration parameter "a@x.com"`), since any of them may
+ * be a masked column's value turned into a name.
  */
 export function safePgError(e: unknown, secrets: readonly string[], masking: boolean): SafeSqlError {
   const err = (e ?? {}) as { code?: unknown; message?: unknown };
@@ -53,7 +54,8 @@ export function safePgError(e: unknown, secrets: readonly string[], masking: boo
   if (CONNECTION_ERRNOS.has(code)) message = `could not reach the database (${code})`;
   else if (/^28/.test(code)) message = 'the database refused the gateway\'s credentials';
   else message = typeof err.message === 'string' ? err.message : 'database error';
-  if (masking && /^22/.test(code)) message = message.replace(/"(?:[^"]|"")*"/g, '"[masked]"');
+  // Any SQLSTATE: `unrecognized configuration parameter "<a masked value>"` (42704), `schema "..." does not exist` (3F000).
+  if (masking) message = maskQuoted(message);
   return { code, message: redactWhole(message, secrets).slice(0, 2000) };
 }
 
@@ -66,4 +68,9 @@ function redactWhole(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const s of secrets) if (s.length > 0) out = out.split(s).join(REDACTED);
   return out;
+}
+
+/** Every quoted literal and identifier of a server message, replaced: any may hold a masked value. */
+export function maskQuoted(message: string): string {
+  return message.replace(/"(?:[^"]|"")*"/g, '"[masked]"').replace(/'(?:[^']|'')*'/g, "'[masked]'");
 }

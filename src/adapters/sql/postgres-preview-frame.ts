@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import type { SqlPreview, SqlPreviewMode, SqlStatementPreview } from '../../domain/sql-preview.js';
+import type { SqlPreview, SqlPreviewMode, SqlStatementPreview, SqlTableChanges } from '../../domain/sql-preview.js';
+import { changesSince, tableCounters } from './postgres-changes.js';
 import { schemaDiffHash } from '../../domain/sql-schema-diff.js';
 import type { ParsedStatement } from './pg-parse.js';
 import { safePgError, urlSecrets } from './postgres-errors.js';
@@ -15,7 +16,14 @@ const DML_TYPES = new Set(['insert', 'update', 'delete', 'merge']);
 const QUERY_CANCELED = '57014';
 const LOCK_NOT_AVAILABLE = '55P03';
 
-function result(mode: SqlPreviewMode, status: SqlPreview['status'], statements: SqlStatementPreview[], started: number, reason?: string): SqlPreview {
+function result(
+  mode: SqlPreviewMode,
+  status: SqlPreview['status'],
+  statements: SqlStatementPreview[],
+  started: number,
+  reason?: string,
+  changes?: Record<string, SqlTableChanges>,
+): SqlPreview {
   const rows = statements.map((s) => (DML_TYPES.has(s.type) ? s.rows : null));
   const schema = statements.flatMap((s) => s.schemaChanges ?? []);
   const privileges = statements.flatMap((s) => s.privilegeChanges ?? []);
@@ -25,7 +33,7 @@ function result(mode: SqlPreviewMode, status: SqlPreview['status'], statements: 
     status,
     ...(reason ? { reason } : {}),
     statements,
-    summary: { rows, ...(hash ? { schemaDiffHash: hash } : {}) },
+    summary: { rows, ...(hash ? { schemaDiffHash: hash } : {}), ...(changes ? { changes } : {}) },
     tookMs: Math.round(performance.now() - started),
   };
 }
@@ -62,11 +70,9 @@ export async function runPreviewFrame(opts: {
   }
   const pid = backendPid(client);
   let timedOut = false;
-  let broken = false;
   const deadline = setTimeout(() => {
     timedOut = true;
-    // The cancel may land late: this connection is not reused afterwards.
-    broken = true;
+    // The cancel may land late: this connection is not reused afterwards (never is).
     if (pid !== null) void opts.pools.cancel(pool, pid);
   }, target.preview.timeoutMs);
   try {
@@ -77,13 +83,16 @@ export async function runPreviewFrame(opts: {
     // If the gateway dies mid-preview, the server notices the closed connection within a
     // second, even inside a long statement, and rolls back (PostgreSQL 14 and later).
     await client.query(`SET LOCAL client_connection_check_interval = 1000`);
+    const counters = opts.mode === 'rollback' ? await tableCounters(client) : null;
     const out = await opts.body(client, statements, params);
     if ('skipped' in out) return result(mode, 'skipped', bare(statements), started, out.skipped);
-    return result(mode, 'ok', out, started);
+    // Every row the input changed, per table, read before the ROLLBACK: what drift binds execution to.
+    const changes = counters ? await changesSince(client, counters) : undefined;
+    return result(mode, 'ok', out, started, undefined, changes);
   } catch (e) {
     const err = fail(e);
     if (timedOut || err.code === QUERY_CANCELED) {
-      await rollback(client).catch(() => (broken = true));
+      await rollback(client).catch(() => undefined);
       const estimates = await estimate(client, statements, params, target).catch(() => bare(statements));
       return result(mode, 'timeout', estimates, started, `the preview did not finish within ${target.preview.timeoutMs} ms; rows are the planner's estimates`);
     }
@@ -91,9 +100,11 @@ export async function runPreviewFrame(opts: {
     return result(mode, 'failed', bare(statements), started, why);
   } finally {
     clearTimeout(deadline);
-    // Always rolled back; a connection that cannot roll back is destroyed, which ends its transaction too.
-    await rollback(client).catch(() => (broken = true));
-    client.release(broken);
+    // Always rolled back, then destroyed: whatever session state the statements left
+    // (session advisory locks, prepared statements, temp objects, settings) ends with the
+    // connection and never reaches an execution that would take it from the pool.
+    await rollback(client).catch(() => undefined);
+    client.release(true);
   }
 }
 

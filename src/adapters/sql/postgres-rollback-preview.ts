@@ -6,6 +6,7 @@ import type { ParsedStatement, PgNode } from './pg-parse.js';
 import { deparse, parseStatements, returningOf } from './pg-parse.js';
 import { snapshotCatalog } from './postgres-catalog.js';
 import { maskForResult } from './postgres-mask.js';
+import { reachRisk } from './postgres-reach.js';
 import { catalogRisk, columnTypes, dmlTarget, primaryKey, quoteIdent } from './postgres-risk.js';
 import type { PostgresTargetSettings } from './postgres-settings.js';
 import { queryArrays } from './postgres-types.js';
@@ -95,7 +96,7 @@ async function previewDml(client: pg.PoolClient, s: ParsedStatement, params: rea
 /** The `rollback` preview body: runs every statement for real inside the frame's transaction. */
 export function rollbackBody(t: PostgresTargetSettings): PreviewBody {
   return async (client, statements, params) => {
-    const skip = noPreviewReason(statements) ?? (await catalogRisk(client, statements));
+    const skip = noPreviewReason(statements) ?? (await catalogRisk(client, statements)) ?? (await reachRisk(client, statements, { writes: true }));
     if (skip) return { skipped: skip };
     const out: SqlStatementPreview[] = [];
     let snapshot = statements.some(changesCatalog) ? await snapshotCatalog(client) : null;

@@ -7,6 +7,7 @@ import { maskForResult } from './postgres-mask.js';
 import type { PreviewBody } from './postgres-preview-frame.js';
 import { sampleRead, sampleRewritten, truncateCount } from './postgres-preview-samples.js';
 import { deriveCatalogChanges } from './postgres-select-ddl.js';
+import { reachRisk } from './postgres-reach.js';
 import { catalogRisk, columnTypes, dmlTarget, triggersAndRules } from './postgres-risk.js';
 import type { PostgresTargetSettings } from './postgres-settings.js';
 import { queryArrays } from './postgres-types.js';
@@ -86,7 +87,7 @@ async function previewInsert(client: pg.ClientBase, s: ParsedStatement, params: 
 /** The `select` preview body: nothing is written; DML is rewritten into the SELECT that finds its rows. */
 export function selectBody(t: PostgresTargetSettings): PreviewBody {
   return async (client, statements, params) => {
-    const skip = noPreviewReason(statements) ?? (await catalogRisk(client, statements, { writes: false }));
+    const skip = noPreviewReason(statements) ?? (await catalogRisk(client, statements, { writes: false })) ?? (await reachRisk(client, statements, { writes: false }));
     if (skip) return { skipped: skip };
     const out: SqlStatementPreview[] = [];
     let earlierWrites = false;

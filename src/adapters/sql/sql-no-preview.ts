@@ -45,6 +45,10 @@ export function riskyFunction(name: string): string | null {
   const n = name.toLowerCase();
   if (n.startsWith('dblink')) return `${n}() reaches another database, outside the transaction`;
   if (n.startsWith('pg_stat_reset')) return `${n}() resets statistics, which a rollback does not undo`;
+  if (/^pg_(try_)?advisory_/.test(n) && !/_xact_/.test(n)) return `${n}() takes or releases a session lock, which outlives the transaction`;
+  if (n.startsWith('lo_')) return `${n}() acts on large objects or files on the database server`;
+  if (/^pg_(logical_slot_|replication_slot_|copy_\w*_replication_slot|replication_origin_)/.test(n)) return `${n}() acts on replication, outside the transaction`;
+  if (/^pg_wal_replay_|^pg_create_restore_point$|^pg_log_backend_memory_contexts$/.test(n)) return `${n}() acts on the server, outside the transaction`;
   const why = NON_TRANSACTIONAL_FUNCTIONS.get(n);
   return why ? `${n}() ${why}` : null;
 }
@@ -98,13 +102,13 @@ function statementReason(s: ParsedStatement): string | null {
       if (n.is_program) return `COPY ... ${n.is_from ? 'FROM' : 'TO'} PROGRAM runs a program on the database server`;
       if (n.filename) return `COPY ... ${n.is_from ? 'FROM' : 'TO'} a file reads or writes a file on the database server`;
       return `COPY ... ${n.is_from ? 'FROM STDIN' : 'TO STDOUT'} streams data through the connection; it is not previewed`;
-    case 'DoStmt': {
-      const body = ((n.args as Array<{ DefElem?: { defname?: string; arg?: { String?: { sval?: string } } } }> | undefined) ?? [])
-        .map((a) => (a.DefElem?.defname === 'as' ? (a.DefElem.arg?.String?.sval ?? '') : ''))
-        .join('\n');
-      const m = RISKY_BODY.exec(body);
-      return m ? `the DO block uses ${m[1]}, which may act outside the transaction or cannot be inspected` : null;
-    }
+    case 'DoStmt':
+      // Its body is code run once, in any language, with dynamic SQL: not something a check can judge reliably.
+      return 'a DO block runs code the gateway does not check (it may advance a sequence, take a session lock or run dynamic SQL); it is not previewed';
+    case 'PrepareStmt':
+    case 'ExecuteStmt':
+    case 'DeallocateStmt':
+      return 'PREPARE, EXECUTE and DEALLOCATE act on session state the preview would leave behind or read from another session; not previewed';
     case 'AlterTableStmt': {
       for (const [t, c] of walk(n)) if (t === 'PartitionCmd' && c.concurrent) return 'DETACH PARTITION CONCURRENTLY cannot run inside a transaction';
       return null;
@@ -117,7 +121,9 @@ function statementReason(s: ParsedStatement): string | null {
 /** The first reason the input cannot be previewed by running it (null: it can be). */
 export function noPreviewReason(statements: readonly ParsedStatement[]): string | null {
   for (const s of statements) {
-    const own = statementReason(s);
+    // Also nested: EXPLAIN ANALYZE EXECUTE, a DO inside nothing else but checked all the same.
+    let own = statementReason(s);
+    for (const [t, node] of walk(s.node)) if (!own && ['ExecuteStmt', 'PrepareStmt', 'DeallocateStmt', 'DoStmt'].includes(t)) own = statementReason({ ...s, nodeType: t, node });
     if (own) return statements.length > 1 ? `statement ${s.index + 1}: ${own}` : own;
     for (const [t, node] of walk(s.node)) {
       if (t !== 'FuncCall') continue;

@@ -1,0 +1,227 @@
+import type { Queryable } from './postgres-catalog.js';
+import { asText } from './postgres-catalog.js';
+import type { ParsedStatement } from './pg-parse.js';
+import { funcName, parseStatements, rangeVarName, walk } from './pg-parse.js';
+import { riskyFunction } from './sql-no-preview.js';
+
+/**
+ * The code a preview would run that the statements do not show, judged from the
+ * catalog and fail closed: functions, operators and casts called directly or through
+ * views, RLS policies, triggers, rules, column defaults, generated columns and CHECK
+ * constraints of every table written (also through auto-updatable views, foreign keys'
+ * ON DELETE/UPDATE actions, partitions and inheritance). Names are judged as parsed
+ * (a `U&"nextv\0061l"` is `nextval`), never as text.
+ *
+ * A function outside pg_catalog (or information_schema) is code the gateway does not
+ * read: it may advance a sequence, take a session lock or reach another server, none of
+ * which a rollback undoes. Any such name reachable skips the preview, whatever the
+ * overload PostgreSQL would pick.
+ */
+
+const SYSTEM = `('pg_catalog', 'information_schema')`;
+/** DefineStmt options (CREATE OPERATOR, AGGREGATE...) that name a function later statements may run. */
+const FUNCTION_OPTIONS = new Set(['function', 'procedure', 'sfunc', 'finalfunc', 'combinefunc', 'serialfunc', 'deserialfunc', 'msfunc', 'minvfunc', 'mfinalfunc', 'restrict', 'join']);
+const lastName = (list: unknown) => ((list as Array<{ String?: { sval?: string } }> | undefined)?.at(-1)?.String?.sval ?? '').toLowerCase();
+const INSERTING = new Set(['InsertStmt', 'MergeStmt']);
+const WRITING = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
+
+interface Found {
+  functions: Set<string>;
+  operators: Set<string>;
+  casts: boolean;
+  /** Relation names as written (`JSON [schema|null, name]`), with whether they are written and whether rows are inserted (defaults run). */
+  relations: Map<string, { written: boolean; inserts: boolean }>;
+}
+
+const emptyFound = (): Found => ({ functions: new Set(), operators: new Set(), casts: false, relations: new Map() });
+
+function addRelation(f: Found, name: string, written: boolean, inserts: boolean) {
+  const had = f.relations.get(name);
+  f.relations.set(name, { written: written || (had?.written ?? false), inserts: inserts || (had?.inserts ?? false) });
+}
+
+/** What one tree calls and names. `written`: every relation in it counts as written (a rule's actions, a written view's body). */
+function collect(tree: unknown, f: Found, opts: { written: boolean; inserts: boolean }) {
+  const ctes = new Set<string>();
+  for (const [t, n] of walk(tree)) if (t === 'CommonTableExpr' && typeof n.ctename === 'string') ctes.add(n.ctename);
+  const targets = new Map<unknown, { inserts: boolean }>();
+  for (const [t, n] of walk(tree)) {
+    if (WRITING.has(t) && n.relation) targets.set(n.relation, { inserts: INSERTING.has(t) || [...walk(n)].some(([k]) => k === 'SetToDefault') });
+    if (t === 'TruncateStmt') for (const r of (n.relations as Array<{ RangeVar?: unknown }> | undefined) ?? []) targets.set(r.RangeVar, { inserts: false });
+  }
+  for (const [t, n] of walk(tree)) {
+    if (t === 'FuncCall') f.functions.add((funcName(n).at(-1) ?? '').toLowerCase());
+    // Code the input attaches and later statements run: not in the catalog yet when this check reads it.
+    else if (t === 'CreateTrigStmt' || t === 'CreateEventTrigStmt') f.functions.add(lastName(n.funcname));
+    else if (t === 'CreateCastStmt') f.functions.add(lastName((n.func as { objname?: unknown } | undefined)?.objname));
+    else if (t === 'DefElem' && typeof n.defname === 'string' && FUNCTION_OPTIONS.has(n.defname.toLowerCase())) {
+      const arg = n.arg as { TypeName?: { names?: unknown }; List?: { items?: unknown } } | undefined;
+      f.functions.add(lastName(arg?.TypeName?.names ?? arg?.List?.items));
+    }
+    else if (t === 'A_Expr') {
+      const name = (n.name as Array<{ String?: { sval?: string } }> | undefined)?.at(-1)?.String?.sval;
+      if (name) f.operators.add(name);
+    } else if (t === 'TypeCast') f.casts = true;
+    else if (t === 'RangeVar') {
+      const rv = rangeVarName(n);
+      if (!rv || (rv.schema === null && ctes.has(rv.name))) continue;
+      const target = targets.get(n);
+      addRelation(f, JSON.stringify([rv.schema, rv.name]), opts.written || target !== undefined, opts.inserts || (target?.inserts ?? false));
+    }
+  }
+}
+
+async function collectExpression(expr: string, f: Found, opts: { written: boolean; inserts: boolean }) {
+  if (!expr) return;
+  const parsed = await parseStatements(`SELECT ${expr}`);
+  collect(parsed.map((p) => ({ [p.nodeType]: p.node })), f, opts);
+}
+
+async function collectStatement(sql: string, f: Found, opts: { written: boolean; inserts: boolean }) {
+  if (!sql) return;
+  const parsed = await parseStatements(sql);
+  collect(parsed.map((p) => ({ [p.nodeType]: p.node })), f, opts);
+}
+
+/** The direct INSERT target's columns the statement supplies (its defaults for those never run). */
+function suppliedColumns(s: ParsedStatement): Set<string> | null {
+  if (s.nodeType !== 'InsertStmt' || [...walk(s.node)].some(([t]) => t === 'SetToDefault')) return null;
+  const cols = (s.node.cols as Array<{ ResTarget?: { name?: string } }> | undefined) ?? [];
+  return cols.length > 0 ? new Set(cols.map((c) => c.ResTarget?.name ?? '')) : null;
+}
+
+/** Why the statements reach code a preview must not run, or null. `writes: false` (select mode): nothing is written, no trigger fires. */
+export async function reachRisk(client: Queryable, statements: readonly ParsedStatement[], opts: { writes: boolean }): Promise<string | null> {
+  const f = emptyFound();
+  for (const s of statements) collect({ [s.nodeType]: s.node }, f, { written: false, inserts: false });
+  // The direct INSERT target with an explicit column list: only the defaults of the columns it leaves out run.
+  const supplied = new Map<string, Set<string>>();
+  for (const s of statements) {
+    const cols = suppliedColumns(s);
+    const rv = rangeVarName(s.node.relation);
+    if (!rv) continue;
+    const key = JSON.stringify([rv.schema, rv.name]);
+    const had = supplied.get(key);
+    // Inserted into twice: only the columns both statements supply skip their defaults.
+    if (cols) supplied.set(key, had ? new Set([...cols].filter((c) => had.has(c))) : cols);
+    else if (s.nodeType === 'InsertStmt' || s.nodeType === 'MergeStmt') supplied.set(key, new Set());
+  }
+  const seen = new Map<number, { written: boolean; inserts: boolean }>();
+  const queue: Array<{ oid: number; written: boolean; inserts: boolean; supplied?: Set<string> }> = [];
+  const resolve = async () => {
+    const names = [...f.relations.entries()];
+    f.relations.clear();
+    if (names.length === 0) return;
+    // An unqualified name is every relation of that name in any schema: the input may change
+    // search_path (SET, set_config) before the statement that names it runs.
+    const parts = names.map(([n]) => JSON.parse(n) as [string | null, string]);
+    const r = await client.query(
+      `SELECT x.i, c.oid::int8 AS oid FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(schema, rel, i)
+         JOIN pg_class c ON c.relname = x.rel JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE x.schema IS NULL OR n.nspname = x.schema`,
+      [parts.map((p) => p[0]), parts.map((p) => p[1])],
+    );
+    for (const row of r.rows) {
+      const [key, how] = names[Number(row.i) - 1] ?? [];
+      if (!key || !how) continue;
+      const cols = supplied.get(key);
+      queue.push({ oid: Number(row.oid), ...how, ...(cols ? { supplied: cols } : {}) });
+    }
+  };
+  await resolve();
+  let guard = 0;
+  while (queue.length > 0 && guard++ < 500) {
+    const item = queue.shift()!;
+    const writes = opts.writes && item.written;
+    const before = seen.get(item.oid);
+    // Revisit only when the relation is now reached in a stronger way (read -> written -> inserted into).
+    if (before && (before.written || !writes) && (before.inserts || !item.inserts)) continue;
+    seen.set(item.oid, { written: writes || (before?.written ?? false), inserts: item.inserts || (before?.inserts ?? false) });
+    const rel = await client.query(
+      `SELECT c.relkind, quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, pg_get_viewdef(c.oid) AS viewdef
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1`,
+      [item.oid],
+    );
+    const row = rel.rows[0];
+    if (!row) continue;
+    const name = asText(row.name);
+    const sub = { written: writes, inserts: writes && item.inserts };
+    if (asText(row.relkind) === 'v') await collectStatement(asText(row.viewdef), f, sub);
+    // Policies whether or not RLS is on: the input may enable it before the statement runs.
+    {
+      const pol = await client.query(`SELECT pg_get_expr(polqual, polrelid) AS q, pg_get_expr(polwithcheck, polrelid) AS w FROM pg_policy WHERE polrelid = $1`, [item.oid]);
+      for (const p of pol.rows) for (const e of [p.q, p.w]) await collectExpression(asText(e), f, { written: false, inserts: false });
+    }
+    if (writes) {
+      // Disabled triggers too: the input may enable one before the statement runs.
+      const trig = await client.query(
+        `SELECT t.tgname AS name, p.proname AS fn, n.nspname AS ns FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace n ON n.oid = p.pronamespace
+          WHERE t.tgrelid = $1 AND NOT t.tgisinternal ORDER BY t.tgname`,
+        [item.oid],
+      );
+      for (const t of trig.rows) {
+        if (!['pg_catalog', 'information_schema'].includes(asText(t.ns))) {
+          return `trigger ${asText(t.name)} on ${name} runs ${asText(t.ns)}.${asText(t.fn)}(), code the gateway does not check and whose effects a rollback may not undo`;
+        }
+        f.functions.add(asText(t.fn));
+      }
+      const rules = await client.query(`SELECT pg_get_ruledef(oid) AS def FROM pg_rewrite WHERE ev_class = $1 AND rulename <> '_RETURN'`, [item.oid]);
+      for (const r of rules.rows) await collectStatement(asText(r.def), f, { written: true, inserts: true });
+      // Generated columns and CHECK constraints run on every write; defaults when rows are inserted.
+      const exprs = await client.query(
+        `SELECT a.attname AS col, a.attidentity <> '' AS identity, a.attgenerated <> '' AS generated, pg_get_expr(d.adbin, d.adrelid) AS expr
+           FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+          WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped AND (d.adbin IS NOT NULL OR a.attidentity <> '')
+         UNION ALL SELECT NULL, false, true, pg_get_expr(conbin, conrelid) FROM pg_constraint WHERE conrelid = $1 AND contype = 'c'`,
+        [item.oid],
+      );
+      for (const e of exprs.rows) {
+        const runs = e.generated === true || (item.inserts && !(item.supplied?.has(asText(e.col)) ?? false));
+        if (!runs) continue;
+        if (e.identity === true) return `inserting into ${name} draws from the identity sequence of ${asText(e.col)}, which a rollback does not undo`;
+        await collectExpression(asText(e.expr), f, { written: false, inserts: false });
+      }
+      // Rows other tables' foreign keys act on (CASCADE, SET NULL, SET DEFAULT), and partitions/children.
+      const more = await client.query(
+        `SELECT conrelid::int8 AS oid, (confdeltype = 'd' OR confupdtype = 'd') AS defaults FROM pg_constraint
+          WHERE contype = 'f' AND confrelid = $1 AND (confdeltype IN ('c', 'n', 'd') OR confupdtype IN ('c', 'n', 'd'))
+         UNION ALL SELECT inhrelid::int8, $2::boolean FROM pg_inherits WHERE inhparent = $1`,
+        [item.oid, item.inserts],
+      );
+      for (const m of more.rows) queue.push({ oid: Number(m.oid), written: true, inserts: m.defaults === true });
+    }
+    await resolve();
+  }
+  if (queue.length > 0) return 'the statements reach too many relations to check';
+  f.functions.delete('');
+  for (const fn of f.functions) {
+    const why = riskyFunction(fn);
+    if (why) return why;
+  }
+  if (f.functions.size > 0) {
+    const r = await client.query(
+      `SELECT DISTINCT n.nspname AS ns, p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE p.proname = ANY($1) AND n.nspname NOT IN ${SYSTEM} ORDER BY 1, 2 LIMIT 1`,
+      [[...f.functions]],
+    );
+    const hit = r.rows[0];
+    if (hit) return `function ${asText(hit.ns)}.${asText(hit.name)}() is user code the gateway does not check; its effects (a sequence, a session lock, another server) may outlive the rollback`;
+  }
+  if (f.operators.size > 0) {
+    const r = await client.query(
+      `SELECT o.oprname AS name, n.nspname AS ns, p.proname AS fn FROM pg_operator o JOIN pg_proc p ON p.oid = o.oprcode JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE o.oprname = ANY($1) AND n.nspname NOT IN ${SYSTEM} LIMIT 1`,
+      [[...f.operators]],
+    );
+    const hit = r.rows[0];
+    if (hit) return `operator ${asText(hit.name)} may run ${asText(hit.ns)}.${asText(hit.fn)}(), user code the gateway does not check`;
+  }
+  if (f.casts) {
+    const r = await client.query(
+      `SELECT n.nspname AS ns, p.proname AS fn FROM pg_cast c JOIN pg_proc p ON p.oid = c.castfunc JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ${SYSTEM} LIMIT 1`,
+    );
+    const hit = r.rows[0];
+    if (hit) return `a cast may run ${asText(hit.ns)}.${asText(hit.fn)}(), user code the gateway does not check`;
+  }
+  return null;
+}
