@@ -103,7 +103,9 @@ describe('the demo database on PGlite behaves like PostgreSQL for what the demo 
       for (const b of seen) expect(JSON.stringify(b)).toContain('"pro"');
       expect(held.status).toBe('pending');
       expect(held.decision.rules).toEqual(['db-writes']);
-      return held;
+      // The agent sees the figures only; the approver sees the sample rows.
+      expect(held.preview?.statements[0]?.samplesHidden).toBe(true);
+      return r.bob.get(held.id);
     });
     const p = previewOf(real);
     expect(p.status).toBe('ok');

@@ -67,16 +67,16 @@ export async function mayReadMasked(client: Queryable, rules: readonly SqlMaskRu
 /** A client that can run a named (prepared once per connection) query. */
 export interface PreparingQueryable {
   query(sql: string, params?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
-  query(cfg: { name: string; text: string; values: unknown[] }): Promise<{ rows: Array<Record<string, unknown>> }>;
+  query(cfg: { text: string; values: unknown[] }): Promise<{ rows: Array<Record<string, unknown>> }>;
 }
 
 /** The source table column of each field (null for expressions and non-table relations), resolved in one query. */
 export async function fieldSources(client: PreparingQueryable, fields: readonly FieldInfo[]): Promise<Array<ColumnSource | null>> {
   const pairs = fields.filter((f) => f.tableID > 0 && f.columnID > 0);
   if (pairs.length === 0) return fields.map(() => null);
-  // Prepared once per connection: this runs on every result that has rows.
+  // Not a named prepared statement: a server session can outlive the client's connection
+  // (PGlite's single backend, a pooler in transaction mode), and the name would collide.
   const r = await client.query({
-    name: 'countersign_field_sources',
     text: `SELECT c.oid::int8::text AS rel, a.attnum AS num, n.nspname, c.relname, a.attname, c.relkind
        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE a.attrelid = ANY($1::oid[]) AND a.attnum = ANY($2::int2[])`,
