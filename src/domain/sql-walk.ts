@@ -1,7 +1,7 @@
 import { functionName } from './sql-functions.js';
 import type { SqlStatementType } from './sql-statement-types.js';
 import type { SearchPath } from './sql-search-path.js';
-import { DEFAULT_PATH, pathAfterSetConfig } from './sql-search-path.js';
+import { DEFAULT_PATH, UNKNOWN_SCHEMA, pathAfterSetConfig } from './sql-search-path.js';
 import { droppedRelations, statementType } from './sql-statement-types.js';
 import type { SqlNode } from './sql-tree.js';
 import { fieldsOf, listOf, nodeOf, str, stringsOf } from './sql-tree.js';
@@ -310,9 +310,28 @@ export function walkStatement(nodeType: string, f: SqlNode, path: SearchPath = D
     case 'TruncateStmt':
       for (const r of listOf(f.relations)) w.write(r);
       w.unbounded = true;
+      // CASCADE empties the tables that reference these too, wherever they are.
+      if (str(f.behavior) === 'DROP_CASCADE') add(w.writes, UNKNOWN_SCHEMA);
       break;
     case 'DropStmt':
       for (const parts of droppedRelations(f)) w.writeName(parts);
+      // A schema's relations all go with it; CASCADE drops dependent objects anywhere.
+      if (str(f.removeType) === 'OBJECT_SCHEMA') for (const o of listOf(f.objects)) add(w.writes, `${str(fieldsOf(o, 'String')?.sval) ?? UNKNOWN_SCHEMA}.*`);
+      if (str(f.behavior) === 'DROP_CASCADE') add(w.writes, UNKNOWN_SCHEMA);
+      break;
+    case 'DropOwnedStmt':
+    case 'DropdbStmt':
+      add(w.writes, UNKNOWN_SCHEMA);
+      break;
+    case 'CreateSchemaStmt':
+      // `CREATE SCHEMA s CREATE TABLE t ...`: its elements land in s.
+      for (const e of listOf(f.schemaElts)) {
+        const [type, ef] = nodeOf(e) ?? ['Unknown', {}];
+        const inner = walkStatement(type, ef, [str(f.schemaname) ?? UNKNOWN_SCHEMA]);
+        for (const x of inner.writes) add(w.writes, x);
+        for (const x of inner.reads) add(w.reads, x);
+        for (const x of inner.functions) add(w.functions, x);
+      }
       break;
     case 'CopyStmt':
       if (f.is_from === true) w.write(f.relation);

@@ -193,6 +193,10 @@ describe('the examples of docs/policy.md hold on real facts', () => {
     ['!sql.dynamic', 'DO $$ BEGIN DELETE FROM t WHERE id = 1; END $$', true],
     ['sql.tables.exists(t, t.startsWith("*."))', "SELECT set_config('search_path', $1, false); DELETE FROM t WHERE id = 1", true],
     ['"public.users" in sql.writes', 'SET search_path = billing, public; DELETE FROM users WHERE id = 1', true],
+    ['!sql.privilege && sql.writes.all(t, t.startsWith("staging."))', 'DROP TABLE staging.rows', true],
+    ['!sql.privilege && sql.writes.all(t, t.startsWith("staging."))', 'DROP TABLE staging.rows CASCADE', false],
+    ['!sql.privilege && sql.writes.all(t, t.startsWith("staging."))', 'DROP SCHEMA public', false],
+    ['!sql.privilege && sql.writes.all(t, t.startsWith("staging."))', 'CREATE SCHEMA evil CREATE TABLE t (a int)', false],
   ] as const)('%s on %s is %s', (expression, statement, expected) => {
     expect(when(expression, statement)).toBe(expected);
   });
