@@ -186,6 +186,8 @@ describe('the examples of docs/policy.md hold on real facts', () => {
     ['"public.users.email" in sql.columns', 'SELECT email FROM users WHERE id = 1', true],
     ['sql.statements.all(s, s.type != "select" || (s.limit != null && s.limit <= 50))', 'SELECT * FROM t LIMIT 20', true],
     ['sql.statements.all(s, s.type != "select" || (s.limit != null && s.limit <= 50))', 'SELECT * FROM t', false],
+    ['sql.readOnly && sql.statements.all(s, s.type != "select" || (s.limit != null && s.limit <= 50))', 'SELECT * FROM t LIMIT 20', true],
+    ['sql.readOnly && sql.statements.all(s, s.type != "select" || (s.limit != null && s.limit <= 50))', 'DELETE FROM t WHERE id = 1', false],
     ['sql.statements.exists(s, s.type == "update" && !s.where)', 'UPDATE t SET a = 1', true],
     ['sql.statements.exists(s, "pg_sleep" in s.functions)', 'SELECT pg_sleep(1)', true],
     ['size(sql.statements) == 1', 'SELECT 1; SELECT 2', false],
