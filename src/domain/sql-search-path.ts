@@ -37,10 +37,12 @@ export function pathAfterSet(nodeType: string, f: SqlNode, current: SearchPath):
   if (nodeType !== 'VariableSetStmt') return current;
   const kind = str(f.kind);
   if (kind === 'VAR_RESET_ALL') return DEFAULT_PATH;
-  if (str(f.name)?.toLowerCase() !== 'search_path') return current;
+  const name = str(f.name)?.toLowerCase() ?? '';
+  if (ROLE_SETTINGS.has(name)) return kind === 'VAR_SET_VALUE' ? asUser(constant(listOf(f.args)[0]), current) : current;
+  if (name !== 'search_path') return current;
   if (kind === 'VAR_SET_CURRENT') return current;
   if (kind !== 'VAR_SET_VALUE') return DEFAULT_PATH;
-  const values = listOf(f.args).map((a) => str((fieldsOf(a, 'A_Const')?.sval as SqlNode | undefined)?.sval));
+  const values = listOf(f.args).map(constant);
   return values.some((v) => v === undefined) ? UNKNOWN_PATH : parsePath(values as string[]);
 }
 
@@ -50,8 +52,8 @@ export function pathAfterSet(nodeType: string, f: SqlNode, current: SearchPath):
  * a CASE), so the path before stays a candidate too.
  */
 export function pathAfterSetConfig(args: readonly unknown[], current: SearchPath): SearchPath | undefined {
-  const constant = (v: unknown) => str((fieldsOf(v, 'A_Const')?.sval as SqlNode | undefined)?.sval);
   const name = constant(args[0])?.toLowerCase();
+  if (name !== undefined && ROLE_SETTINGS.has(name)) return asUser(constant(args[1]), current);
   if (name !== undefined && name !== 'search_path') return undefined;
   const value = constant(args[1]);
   const next = name === undefined || value === undefined ? UNKNOWN_PATH : parsePath([value], true);
@@ -61,4 +63,20 @@ export function pathAfterSetConfig(args: readonly unknown[], current: SearchPath
 /** Both paths' candidates, the first one's first: for a change that may or may not happen. */
 export function either(a: SearchPath, b: SearchPath): SearchPath {
   return [...new Set([...a, ...b])];
+}
+
+const ROLE_SETTINGS = new Set(['role', 'session_authorization']);
+
+/**
+ * Acting as another role (`SET ROLE billing`) makes `"$user"` on the path that role: a
+ * schema named after it (often there is one) comes first. Its name is added as a
+ * candidate, the path before kept (the default path's `"$user"` is not tracked).
+ */
+function asUser(role: string | undefined, current: SearchPath): SearchPath {
+  if (role?.toLowerCase() === 'none') return current;
+  return either(role === undefined ? [UNKNOWN_SCHEMA] : [role], current);
+}
+
+function constant(v: unknown): string | undefined {
+  return str((fieldsOf(v, 'A_Const')?.sval as SqlNode | undefined)?.sval);
 }
