@@ -2,7 +2,7 @@ import { SAFE_FUNCTIONS } from './sql-functions.js';
 import type { SqlStatementType } from './sql-statement-types.js';
 import { isDdl, isPrivilege, statementType } from './sql-statement-types.js';
 import type { ParsedStatement, SqlNode } from './sql-tree.js';
-import { nodeOf, str } from './sql-tree.js';
+import { nodeOf, str, stringsOf } from './sql-tree.js';
 import type { SearchPath } from './sql-search-path.js';
 import { DEFAULT_PATH, UNKNOWN_SCHEMA, either, pathAfterSet } from './sql-search-path.js';
 import { walkStatement } from './sql-walk.js';
@@ -38,7 +38,9 @@ export interface SqlFacts {
   columns: string[];
   /**
    * The input runs SQL no parse can see: a DO block building SQL at run time (EXECUTE) or
-   * not readable (another language), or EXECUTE of a statement not prepared in the input.
+   * not readable (another language), EXECUTE of a statement not prepared in the input, or
+   * a call of a function the input creates (its body is not analysed), directly or
+   * through a trigger the input creates on a table it then writes.
    * It is then taken as able to do anything (see DYNAMIC_TYPES). analyzeSql always sets
    * it; optional in the type only for facts built by hand (card tests).
    */
@@ -67,7 +69,7 @@ export interface SqlAnalysis {
 
 /** Facts of a whole input, from its parse trees. Pure: the parse happens elsewhere (SqlParser). */
 export function analyzeSql(statements: readonly ParsedStatement[], opts: SqlFactOptions): SqlAnalysis {
-  const { facts, placeholders } = analyze(statements, opts, { path: DEFAULT_PATH, prepared: new Set(), conditional: false });
+  const { facts, placeholders } = analyze(statements, opts, { path: DEFAULT_PATH, prepared: new Set(), created: new Set(), armed: false, conditional: false });
   if (facts.dynamic) {
     addAll(facts.types, DYNAMIC_TYPES);
     addAll(facts.tables, [UNKNOWN_SCHEMA]);
@@ -81,6 +83,10 @@ export function analyzeSql(statements: readonly ParsedStatement[], opts: SqlFact
 interface Session {
   path: SearchPath;
   prepared: Set<string>;
+  /** Functions and procedures the input creates (last part of the name): calling one runs code no parse saw. */
+  created: Set<string>;
+  /** A trigger runs a created function: any later write may fire it. */
+  armed: boolean;
   /** Inside a DO body, where a statement may not run (an IF): a path change adds candidates, it replaces none. */
   conditional: boolean;
 }
@@ -116,6 +122,10 @@ function analyze(statements: readonly ParsedStatement[], opts: SqlFactOptions, s
     }
     if (nodeType === 'PrepareStmt') session.prepared.add(str(fields.name) ?? '');
     facts.dynamic ||= one.walk.executes.some((p) => !session.prepared.has(p));
+    const callsCreated = one.facts.functions.some((fn) => session.created.has(fn.split('.').at(-1)!));
+    if (nodeType === 'CreateTrigStmt') session.armed ||= callsCreated;
+    else facts.dynamic ||= callsCreated || (session.armed && one.facts.writes.length > 0);
+    if (nodeType === 'CreateFunctionStmt') session.created.add(stringsOf(fields.funcname).at(-1) ?? '');
     facts.statements.push(one.facts);
     addAll(facts.types, [one.facts.type, ...one.walk.nestedTypes]);
     addAll(facts.tables, one.facts.tables);
