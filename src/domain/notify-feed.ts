@@ -127,7 +127,7 @@ function sqlOperation(a: ActionRecord): Record<string, unknown> {
     ...(statement.truncated ? { statementTruncated: true } : {}),
     params: Array.isArray(a.input.params) ? a.input.params.length : 0,
   };
-  if (f) out.facts = { types: f.types, tables: f.tables, writes: f.writes, readOnly: f.readOnly, ddl: f.ddl, privilege: f.privilege, export: f.export, unbounded: f.unbounded };
+  if (f) out.facts = { types: f.types, tables: f.tables, writes: f.writes, readOnly: f.readOnly, ddl: f.ddl, privilege: f.privilege, export: f.export, unbounded: f.unbounded, dynamic: f.dynamic };
   if (a.preview) out.preview = { mode: a.preview.mode, status: a.preview.status, ...(a.preview.reason ? { reason: a.preview.reason } : {}), rows: a.preview.summary.rows };
   return out;
 }

@@ -228,5 +228,6 @@ describe('sql facts', () => {
     const i = input('sql', 'db', { statement: 'SELECT 1' });
     expect(holds('sql', 'sql.readOnly', i)).toBe(false);
     expect(holds('sql', 'sql.ddl && sql.privilege && sql.export && sql.unbounded', i)).toBe(true);
+    expect(holds('sql', 'sql.dynamic && sql.types.exists(t, t.startsWith("drop_")) && !sql.writes.all(t, t.startsWith("staging."))', i)).toBe(true);
   });
 });

@@ -48,9 +48,9 @@ export const KIND_FACTS: Record<ActionKind, (input: EvaluationInput) => Record<s
 
 const UNKNOWN_SQL: Record<string, unknown> = Object.freeze({
   statements: [],
-  types: ['other'],
-  tables: [],
-  writes: [],
+  types: ['other', 'create_other', 'alter_other', 'drop_other'],
+  tables: ['*'],
+  writes: ['*'],
   reads: [],
   readOnly: false,
   ddl: true,
@@ -58,6 +58,7 @@ const UNKNOWN_SQL: Record<string, unknown> = Object.freeze({
   export: true,
   unbounded: true,
   columns: [],
+  dynamic: true,
 });
 
 /** The CEL activation: the same object shape for every kind (absent kinds are undefined, which CEL sees as unset). */

@@ -37,6 +37,7 @@ export function sqlParamsText(input: Record<string, unknown>): string | undefine
 export function sqlFactLines(f: SqlFacts): string[] {
   const flags = [
     f.readOnly ? 'read-only' : 'changes data, schema, roles or settings',
+    ...(f.dynamic ? ['DYNAMIC SQL (built at run time or unreadable: not analysed, may do anything)'] : []),
     ...(f.ddl ? ['schema change'] : []),
     ...(f.privilege ? ['privilege change'] : []),
     ...(f.unbounded ? ['UNBOUNDED (UPDATE/DELETE without WHERE, or TRUNCATE)'] : []),

@@ -2,8 +2,10 @@ import { SAFE_FUNCTIONS } from './sql-functions.js';
 import type { SqlStatementType } from './sql-statement-types.js';
 import { isDdl, isPrivilege, statementType } from './sql-statement-types.js';
 import type { ParsedStatement, SqlNode } from './sql-tree.js';
-import { nodeOf, str } from './sql-tree.js';
-import { DEFAULT_SCHEMA, searchPathAfter, walkStatement } from './sql-walk.js';
+import { nodeOf, str, stringsOf } from './sql-tree.js';
+import type { SearchPath } from './sql-search-path.js';
+import { DEFAULT_PATH, UNKNOWN_SCHEMA, either, pathAfterSet } from './sql-search-path.js';
+import { walkStatement } from './sql-walk.js';
 import type { StatementWalk } from './sql-walk.js';
 
 /** Facts about one statement (`sql.statements[i]`). */
@@ -34,7 +36,22 @@ export interface SqlFacts {
   export: boolean;
   unbounded: boolean;
   columns: string[];
+  /**
+   * The input runs SQL no parse can see: a DO block building SQL at run time (EXECUTE) or
+   * not readable (another language), EXECUTE of a statement not prepared in the input, or
+   * a call of a function the input creates (its body is not analysed), directly or
+   * through a trigger the input creates on a table it then writes.
+   * It is then taken as able to do anything (see DYNAMIC_TYPES). analyzeSql always sets
+   * it; optional in the type only for facts built by hand (card tests).
+   */
+  dynamic?: boolean;
 }
+
+/**
+ * What a dynamic input adds to `sql.types`, so that rules written on types fail closed
+ * (`t.startsWith("drop_")` fires); its tables and writes get `*` (any relation).
+ */
+export const DYNAMIC_TYPES: readonly SqlStatementType[] = ['other', 'create_other', 'alter_other', 'drop_other'];
 
 /** `limits.exportRows` when a target does not set it. */
 export const DEFAULT_EXPORT_ROWS = 1000;
@@ -52,6 +69,29 @@ export interface SqlAnalysis {
 
 /** Facts of a whole input, from its parse trees. Pure: the parse happens elsewhere (SqlParser). */
 export function analyzeSql(statements: readonly ParsedStatement[], opts: SqlFactOptions): SqlAnalysis {
+  const { facts, placeholders } = analyze(statements, opts, { path: DEFAULT_PATH, prepared: new Set(), created: new Set(), armed: false, conditional: false });
+  if (facts.dynamic) {
+    addAll(facts.types, DYNAMIC_TYPES);
+    addAll(facts.tables, [UNKNOWN_SCHEMA]);
+    addAll(facts.writes, [UNKNOWN_SCHEMA]);
+    Object.assign(facts, { readOnly: false, ddl: true, privilege: true, export: true, unbounded: true });
+  }
+  return { facts, placeholders };
+}
+
+/** What a statement leaves for the next ones: the search_path, the statements prepared. */
+interface Session {
+  path: SearchPath;
+  prepared: Set<string>;
+  /** Functions and procedures the input creates (last part of the name): calling one runs code no parse saw. */
+  created: Set<string>;
+  /** A trigger runs a created function: any later write may fire it. */
+  armed: boolean;
+  /** Inside a DO body, where a statement may not run (an IF): a path change adds candidates, it replaces none. */
+  conditional: boolean;
+}
+
+function analyze(statements: readonly ParsedStatement[], opts: SqlFactOptions, session: Session): SqlAnalysis & { path: SearchPath } {
   const facts: SqlFacts = {
     statements: [],
     types: [],
@@ -64,14 +104,28 @@ export function analyzeSql(statements: readonly ParsedStatement[], opts: SqlFact
     export: false,
     unbounded: false,
     columns: [],
+    dynamic: false,
   };
   const params = new Set<number>();
-  let schema = DEFAULT_SCHEMA;
   for (const s of statements) {
-    const one = statementFacts(s.tree, opts, schema);
-    if (s.embedded) withBody(one, analyzeSql(s.embedded.statements, opts).facts);
+    const one = statementFacts(s.tree, opts, session.path);
     const [nodeType, fields] = nodeOf(s.tree) ?? ['Unknown', {}];
-    schema = searchPathAfter(nodeType, fields, schema);
+    const before = session.path;
+    let path = pathAfterSet(nodeType, fields, one.walk.searchPath ?? before);
+    if (session.conditional) path = either(path, before);
+    session.path = path;
+    if (s.embedded) {
+      const body = analyze(s.embedded.statements, opts, { ...session, conditional: true });
+      withBody(one, body.facts);
+      session.path = body.path;
+      facts.dynamic ||= s.embedded.dynamic || s.embedded.opaque || body.facts.dynamic;
+    }
+    if (nodeType === 'PrepareStmt') session.prepared.add(str(fields.name) ?? '');
+    facts.dynamic ||= one.walk.executes.some((p) => !session.prepared.has(p));
+    const callsCreated = one.facts.functions.some((fn) => session.created.has(fn.split('.').at(-1)!));
+    if (nodeType === 'CreateTrigStmt') session.armed ||= callsCreated;
+    else facts.dynamic ||= callsCreated || (session.armed && one.facts.writes.length > 0);
+    if (nodeType === 'CreateFunctionStmt') session.created.add(stringsOf(fields.funcname).at(-1) ?? '');
     facts.statements.push(one.facts);
     addAll(facts.types, [one.facts.type, ...one.walk.nestedTypes]);
     addAll(facts.tables, one.facts.tables);
@@ -85,7 +139,7 @@ export function analyzeSql(statements: readonly ParsedStatement[], opts: SqlFact
     facts.unbounded ||= one.walk.unbounded;
     for (const p of one.walk.params) params.add(p);
   }
-  return { facts, placeholders: [...params].sort((a, b) => a - b) };
+  return { facts, placeholders: [...params].sort((a, b) => a - b), path: session.path };
 }
 
 interface OneStatement {
@@ -98,10 +152,10 @@ interface OneStatement {
   export: boolean;
 }
 
-function statementFacts(tree: SqlNode, opts: SqlFactOptions, schema: string): OneStatement {
+function statementFacts(tree: SqlNode, opts: SqlFactOptions, path: SearchPath): OneStatement {
   const [nodeType, f] = nodeOf(tree) ?? ['Unknown', {}];
   const type = statementType(nodeType, f);
-  const walk = walkStatement(nodeType, f, schema);
+  const walk = walkStatement(nodeType, f, path);
   const tables = [...walk.writes];
   addAll(tables, walk.reads);
   const where = nodeType === 'SelectStmt' || nodeType === 'UpdateStmt' || nodeType === 'DeleteStmt' ? walk.topWhere : false;
@@ -119,7 +173,7 @@ function statementFacts(tree: SqlNode, opts: SqlFactOptions, schema: string): On
 }
 
 /** Statements that cannot change data, schema, roles or settings when nothing inside them does. */
-const READ_ONLY_NODES = new Set(['SelectStmt', 'VariableShowStmt', 'FetchStmt', 'ClosePortalStmt', 'DeclareCursorStmt', 'PrepareStmt']);
+const READ_ONLY_NODES = new Set(['SelectStmt', 'VariableShowStmt', 'FetchStmt', 'ClosePortalStmt', 'DeclareCursorStmt']);
 const READ_ONLY_TRANSACTION = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START', 'TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_SAVEPOINT', 'TRANS_STMT_RELEASE', 'TRANS_STMT_ROLLBACK_TO']);
 
 function readOnly(nodeType: string, f: SqlNode, w: StatementWalk): boolean {
@@ -129,7 +183,8 @@ function readOnly(nodeType: string, f: SqlNode, w: StatementWalk): boolean {
   switch (nodeType) {
     case 'ExplainStmt':
     case 'CopyStmt':
-      // EXPLAIN without ANALYZE plans only (the walk saw no writes); COPY TO STDOUT reads,
+      // EXPLAIN without ANALYZE plans only (the walk saw no writes); EXPLAIN ANALYZE of anything
+      // but a read has its statement's type in nestedTypes (CREATE TABLE AS, EXECUTE); COPY TO STDOUT reads,
       // COPY TO a file or a program acts on the server's machine.
       return inner && (nodeType === 'ExplainStmt' || (f.is_from !== true && f.filename === undefined && f.is_program !== true));
     case 'TransactionStmt':

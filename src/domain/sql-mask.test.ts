@@ -57,6 +57,10 @@ describe('params in the audit log', () => {
     expect(touchesMaskedTable(rules, ['public.payments', 'public.orders'])).toBe(false); // the rule names schema billing
     expect(touchesMaskedTable([], ['public.users'])).toBe(false);
     expect(touchesMaskedTable(parseMaskRules(['*.ssn']), ['public.anything'])).toBe(true);
+    // Facts that cannot name the schema (a search_path set from a variable) or the table (dynamic SQL).
+    expect(touchesMaskedTable(rules, ['*.payments'])).toBe(true);
+    expect(touchesMaskedTable(rules, ['*'])).toBe(true);
+    expect(touchesMaskedTable(rules, ['*.orders'])).toBe(false);
   });
 
   it('the audit keeps row counts, truncation and drift figures of a result, never its rows', () => {

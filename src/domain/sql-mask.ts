@@ -11,6 +11,8 @@
  * (`maskUntraced`). Fail closed: a value is shown only when it is known not to be masked.
  */
 
+import { UNKNOWN_SCHEMA } from './sql-search-path.js';
+
 export const MASKED = '[masked]';
 
 export interface SqlMaskRule {
@@ -113,9 +115,11 @@ export function maskRows(rows: readonly unknown[][], masked: readonly boolean[])
 export function touchesMaskedTable(rules: readonly SqlMaskRule[], tables: readonly string[]): boolean {
   if (rules.length === 0) return false;
   return tables.some((qualified) => {
+    // `*` (dynamic SQL: any relation) and `*.name` (schema unknown) may be any masked table.
+    if (qualified === UNKNOWN_SCHEMA) return true;
     const dot = qualified.indexOf('.');
     const schema = dot < 0 ? 'public' : qualified.slice(0, dot);
     const table = dot < 0 ? qualified : qualified.slice(dot + 1);
-    return rules.some((r) => (r.table === null || r.table === table) && (r.schema === null || r.schema === schema));
+    return rules.some((r) => (r.table === null || r.table === table) && (r.schema === null || schema === UNKNOWN_SCHEMA || r.schema === schema));
   });
 }

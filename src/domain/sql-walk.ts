@@ -1,6 +1,9 @@
 import { functionName } from './sql-functions.js';
 import type { SqlStatementType } from './sql-statement-types.js';
-import { droppedRelations } from './sql-statement-types.js';
+import type { SearchPath } from './sql-search-path.js';
+import { DEFAULT_PATH, UNKNOWN_SCHEMA, pathAfterSetConfig } from './sql-search-path.js';
+import { droppedRelations, statementType } from './sql-statement-types.js';
+import { explainAnalyzes, isBareRangeVar, namesColumn } from './sql-walk-clauses.js';
 import type { SqlNode } from './sql-tree.js';
 import { fieldsOf, listOf, nodeOf, str, stringsOf } from './sql-tree.js';
 
@@ -22,13 +25,11 @@ export interface StatementWalk {
   setsRole: boolean;
   /** The top statement (SELECT, UPDATE, DELETE) has a WHERE naming a column. */
   topWhere: boolean;
+  /** Prepared statements run (`EXECUTE p`, `EXPLAIN ANALYZE EXECUTE p`, `CREATE TABLE ... AS EXECUTE p`). */
+  executes: string[];
+  /** The search_path after the statement when a `set_config('search_path', ...)` in it moves it. */
+  searchPath: SearchPath | undefined;
 }
-
-/**
- * Unqualified names resolve to `public`: the default search_path (`"$user", public`)
- * with no schema named after the role. Temporary relations created here are `pg_temp`.
- */
-export const DEFAULT_SCHEMA = 'public';
 
 const NESTED_TYPES: Record<string, SqlStatementType> = { InsertStmt: 'insert', UpdateStmt: 'update', DeleteStmt: 'delete', MergeStmt: 'merge' };
 const DML = new Set(['SelectStmt', ...Object.keys(NESTED_TYPES)]);
@@ -52,41 +53,59 @@ class Walker {
   locks = false;
   setsRole = false;
   topWhere = false;
-  /** EXPLAIN without ANALYZE and PREPARE: the statement is planned, not run, so nothing is written. */
+  readonly executes: string[] = [];
+  searchPath: SearchPath | undefined;
+  /** EXPLAIN without ANALYZE: the statement is planned, not run, so nothing is written. */
   planOnly = false;
-  private readonly aliases = new Map<string, string>();
+  /** Each relation named, as its candidates (one per schema of the path for an unqualified name). */
+  private readonly relations = new Map<string, string[]>();
+  private readonly aliases = new Map<string, string[]>();
   private readonly ctes: Array<Set<string>> = [];
 
-  /** `schema`: where unqualified names resolve (the first schema of the search_path in force). */
-  constructor(private readonly schema: string) {}
+  /** `path`: the schemas where unqualified names may resolve (the search_path in force). */
+  constructor(private readonly path: SearchPath) {}
 
-  relation(v: unknown): string | undefined {
+  relation(v: unknown): string[] {
     const r = fieldsOf(v, 'RangeVar') ?? (isBareRangeVar(v) ? (v as SqlNode) : undefined);
     const relname = str(r?.relname);
-    if (!r || relname === undefined) return undefined;
+    if (!r || relname === undefined) return [];
     const schema = str(r.schemaname);
-    if (schema === undefined && this.ctes.some((s) => s.has(relname))) return undefined;
-    const name = `${schema ?? (r.relpersistence === 't' ? 'pg_temp' : this.schema)}.${relname}`;
+    if (schema === undefined && this.ctes.some((s) => s.has(relname))) return [];
+    const names = this.candidates(schema ?? (r.relpersistence === 't' ? 'pg_temp' : undefined), relname);
     const alias = str((r.alias as SqlNode | undefined)?.aliasname);
-    this.aliases.set(alias ?? relname, name);
-    return name;
+    this.aliases.set(alias ?? relname, names);
+    return names;
+  }
+
+  private candidates(schema: string | undefined, name: string): string[] {
+    const names = (schema === undefined ? this.path : [schema]).map((s) => `${s}.${name}`);
+    this.relations.set(names.join(' '), names);
+    return names;
   }
 
   read(v: unknown): void {
-    const n = this.relation(v);
-    if (n !== undefined) add(this.reads, n);
+    for (const n of this.relation(v)) add(this.reads, n);
   }
 
-  write(v: unknown): string | undefined {
-    const n = this.relation(v);
-    if (n !== undefined) add(this.planOnly ? this.reads : this.writes, n);
-    return n;
+  write(v: unknown): string[] {
+    const names = this.relation(v);
+    for (const n of names) add(this.planOnly ? this.reads : this.writes, n);
+    return names;
   }
 
   writeName(parts: string[]): void {
     if (parts.length === 0) return;
-    const name = parts.length === 1 ? `${this.schema}.${parts[0]}` : parts.slice(-2).join('.');
-    add(this.planOnly ? this.reads : this.writes, name);
+    const names = parts.length === 1 ? this.candidates(undefined, parts[0]!) : this.candidates(parts.at(-2), parts.at(-1)!);
+    for (const n of names) add(this.planOnly ? this.reads : this.writes, n);
+  }
+
+  /** A prepared statement run: opaque unless the input prepared it. */
+  execute(f: SqlNode): void {
+    if (!this.planOnly) {
+      add(this.executes, str(f.name) ?? '');
+      add(this.nestedTypes, 'execute');
+    }
+    this.visit(f.params);
   }
 
   /** Any node: relations read, functions, columns, placeholders; nested DML handled as statements. */
@@ -114,6 +133,7 @@ class Walker {
           const setting = str((fieldsOf(listOf(f.args)[0], 'A_Const')?.sval as SqlNode | undefined)?.sval)?.toLowerCase();
           // Not a constant: it could name the role setting.
           if (setting === undefined || setting === 'role' || setting === 'session_authorization') this.setsRole = true;
+          if (!this.planOnly) this.searchPath = pathAfterSetConfig(listOf(f.args), this.searchPath ?? this.path) ?? this.searchPath;
         }
         this.visitExcept(f, ['funcname']);
         return;
@@ -128,10 +148,23 @@ class Walker {
       case 'ParamRef':
         if (typeof f.number === 'number') this.params.add(f.number);
         return;
+      case 'ExecuteStmt':
+        this.execute(f);
+        return;
+      case 'CreateTableAsStmt':
+        // Under EXPLAIN ANALYZE: it runs, creating its table.
+        this.createTableAs(f);
+        return;
       default:
         if (DML.has(type)) this.statement(type, f, true);
         else if (!OPAQUE.has(type)) this.visitExcept(f, []);
     }
+  }
+
+  createTableAs(f: SqlNode): void {
+    this.write((f.into as SqlNode | undefined)?.rel);
+    if (!this.planOnly) add(this.nestedTypes, statementType('CreateTableAsStmt', f));
+    this.visit(f.query);
   }
 
   visitExcept(f: SqlNode, skip: readonly string[]): void {
@@ -143,11 +176,14 @@ class Walker {
     const names = listOf(fieldsOf(f.withClause, 'WithClause')?.ctes ?? (f.withClause as SqlNode | undefined)?.ctes).map((c) => str(fieldsOf(c, 'CommonTableExpr')?.ctename) ?? '');
     this.ctes.push(new Set(names));
     // The statement's own target first, then its CTEs: facts list what it writes, then what they do.
-    const target = type === 'SelectStmt' ? undefined : this.write(f.relation);
+    const target = type === 'SelectStmt' ? [] : this.write(f.relation);
     this.visit(f.withClause);
     const skip = ['withClause'];
     if (type === 'SelectStmt') {
-      if (f.intoClause) this.write((f.intoClause as SqlNode).rel);
+      if (f.intoClause) {
+        this.write((f.intoClause as SqlNode).rel);
+        if (nested && !this.planOnly) add(this.nestedTypes, 'select_into');
+      }
       if (f.lockingClause) this.locks = true;
       skip.push('intoClause');
       if (!nested) this.topWhere = namesColumn(f.whereClause);
@@ -172,11 +208,11 @@ class Walker {
   }
 
   /** An UPDATE's `SET col = ...`, an INSERT's column list: the column is written, its value read. */
-  private setTarget(target: string | undefined, t: unknown): void {
+  private setTarget(target: readonly string[], t: unknown): void {
     const rt = fieldsOf(t, 'ResTarget');
     if (!rt) return;
     const col = str(rt.name);
-    if (col !== undefined && target !== undefined && !this.planOnly) add(this.written, `${target}.${col}`);
+    if (col !== undefined && !this.planOnly) for (const table of target) add(this.written, `${table}.${col}`);
     this.visit(rt.val);
     this.visit(rt.indirection);
   }
@@ -184,45 +220,26 @@ class Walker {
   /** Columns as `schema.table.column` where the statement says which table; bare where several could be meant. */
   columns(): string[] {
     const out = [...this.written];
-    const tables = [...this.writes, ...this.reads.filter((r) => !this.writes.includes(r))];
+    const relations = [...this.relations.values()];
     for (const u of this.uses) {
-      let table: string | undefined;
-      if (u.qualifier.length >= 2) table = u.qualifier.slice(-2).join('.');
-      else if (u.qualifier.length === 1) table = this.aliases.get(u.qualifier[0]!);
-      else if (tables.length === 1) table = tables[0];
-      else if (tables.length > 1) {
+      let tables: readonly string[] = [];
+      if (u.qualifier.length >= 2) tables = [u.qualifier.slice(-2).join('.')];
+      else if (u.qualifier.length === 1) tables = this.aliases.get(u.qualifier[0]!) ?? [];
+      else if (relations.length === 1) tables = relations[0]!;
+      else if (relations.length > 1) {
         add(out, u.column);
         continue;
       }
       // A column of a CTE, a subquery or a function's result: not a table's.
-      if (table !== undefined) add(out, `${table}.${u.column}`);
+      for (const table of tables) add(out, `${table}.${u.column}`);
     }
     return out;
   }
 }
 
-/**
- * Where unqualified names resolve after this statement: a `SET search_path` earlier in
- * the same input moves them (its first schema, `"$user"` skipped), so that
- * `SET search_path TO billing; DROP TABLE invoices` names billing.invoices.
- */
-export function searchPathAfter(nodeType: string, f: SqlNode, current: string): string {
-  if (nodeType !== 'VariableSetStmt') return current;
-  const kind = str(f.kind);
-  if (kind === 'VAR_RESET_ALL') return DEFAULT_SCHEMA;
-  if (str(f.name)?.toLowerCase() !== 'search_path') return current;
-  if (kind !== 'VAR_SET_VALUE') return DEFAULT_SCHEMA;
-  const names = listOf(f.args)
-    .map((a) => str((fieldsOf(a, 'A_Const')?.sval as SqlNode | undefined)?.sval) ?? '')
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim())
-    .filter((v) => v !== '' && v !== '$user');
-  return names[0] ?? DEFAULT_SCHEMA;
-}
-
-/** Walks one top-level statement; unqualified names resolve to `schema`. */
-export function walkStatement(nodeType: string, f: SqlNode, schema: string = DEFAULT_SCHEMA): StatementWalk {
-  const w = new Walker(schema);
+/** Walks one top-level statement; unqualified names may resolve to any schema of `path`. */
+export function walkStatement(nodeType: string, f: SqlNode, path: SearchPath = DEFAULT_PATH): StatementWalk {
+  const w = new Walker(path);
   switch (nodeType) {
     case 'SelectStmt':
     case 'InsertStmt':
@@ -243,8 +260,12 @@ export function walkStatement(nodeType: string, f: SqlNode, schema: string = DEF
       break;
     }
     case 'CreateTableAsStmt':
+      // Its own type is the statement's; `AS EXECUTE p` adds `execute`.
       w.write((f.into as SqlNode | undefined)?.rel);
       w.visit(f.query);
+      break;
+    case 'ExecuteStmt':
+      w.execute(f);
       break;
     case 'ViewStmt':
       w.write(f.view);
@@ -260,9 +281,10 @@ export function walkStatement(nodeType: string, f: SqlNode, schema: string = DEF
       w.write(f.sequence);
       break;
     case 'RuleStmt':
-      // The rule's actions run later, on other statements.
+      // The rule's actions run on later statements, this input's included: their writes count.
       w.write(f.relation);
       w.visit(f.whereClause);
+      w.visit(f.actions);
       break;
     case 'AlterTableStmt':
       w.write(f.relation);
@@ -273,8 +295,13 @@ export function walkStatement(nodeType: string, f: SqlNode, schema: string = DEF
         else w.visit(c);
       }
       break;
-    case 'IndexStmt':
     case 'CreateTrigStmt':
+      // The trigger's function runs on later writes, this input's included.
+      add(w.functions, functionName(stringsOf(f.funcname)));
+      w.write(f.relation);
+      w.visitExcept(f, ['relation', 'funcname']);
+      break;
+    case 'IndexStmt':
     case 'RefreshMatViewStmt':
     case 'RenameStmt':
     case 'AlterObjectSchemaStmt':
@@ -284,9 +311,28 @@ export function walkStatement(nodeType: string, f: SqlNode, schema: string = DEF
     case 'TruncateStmt':
       for (const r of listOf(f.relations)) w.write(r);
       w.unbounded = true;
+      // CASCADE empties the tables that reference these too, wherever they are.
+      if (str(f.behavior) === 'DROP_CASCADE') add(w.writes, UNKNOWN_SCHEMA);
       break;
     case 'DropStmt':
       for (const parts of droppedRelations(f)) w.writeName(parts);
+      // A schema's relations all go with it; CASCADE drops dependent objects anywhere.
+      if (str(f.removeType) === 'OBJECT_SCHEMA') for (const o of listOf(f.objects)) add(w.writes, `${str(fieldsOf(o, 'String')?.sval) ?? UNKNOWN_SCHEMA}.*`);
+      if (str(f.behavior) === 'DROP_CASCADE') add(w.writes, UNKNOWN_SCHEMA);
+      break;
+    case 'DropOwnedStmt':
+    case 'DropdbStmt':
+      add(w.writes, UNKNOWN_SCHEMA);
+      break;
+    case 'CreateSchemaStmt':
+      // `CREATE SCHEMA s CREATE TABLE t ...`: its elements land in s.
+      for (const e of listOf(f.schemaElts)) {
+        const [type, ef] = nodeOf(e) ?? ['Unknown', {}];
+        const inner = walkStatement(type, ef, [str(f.schemaname) ?? UNKNOWN_SCHEMA]);
+        for (const x of inner.writes) add(w.writes, x);
+        for (const x of inner.reads) add(w.reads, x);
+        for (const x of inner.functions) add(w.functions, x);
+      }
       break;
     case 'CopyStmt':
       if (f.is_from === true) w.write(f.relation);
@@ -304,8 +350,11 @@ export function walkStatement(nodeType: string, f: SqlNode, schema: string = DEF
       if (str(f.targtype) === 'ACL_TARGET_OBJECT') for (const o of listOf(f.objects)) w.write(o);
       break;
     case 'ExplainStmt':
+      w.planOnly = !explainAnalyzes(f.options);
+      w.visit(f.query);
+      break;
     case 'PrepareStmt':
-      w.planOnly = nodeType === 'PrepareStmt' || !explainAnalyzes(f.options);
+      // Counted as if it ran: an EXECUTE in this input, or a later one on the same session, runs it.
       w.visit(f.query);
       break;
     default:
@@ -322,43 +371,9 @@ export function walkStatement(nodeType: string, f: SqlNode, schema: string = DEF
     locks: w.locks,
     setsRole: w.setsRole,
     topWhere: w.topWhere,
+    executes: w.executes,
+    searchPath: w.searchPath,
   };
-}
-
-/** EXPLAIN ANALYZE runs the statement; `(ANALYZE false)` does not. */
-function explainAnalyzes(options: unknown): boolean {
-  for (const o of listOf(options)) {
-    const d = fieldsOf(o, 'DefElem');
-    if (str(d?.defname) !== 'analyze') continue;
-    const arg = nodeOf(d?.arg);
-    if (!arg) return true;
-    const [kind, v] = arg;
-    if (kind === 'Boolean') return v.boolval === true;
-    if (kind === 'Integer') return typeof v.ival === 'number' && v.ival !== 0;
-    return !['false', 'off', 'no', '0'].includes(str(v.sval)?.toLowerCase() ?? 'false');
-  }
-  return false;
-}
-
-/** A WHERE naming no column (`WHERE true`, `WHERE 1 = 1`, `WHERE $1`) keeps or drops every row alike. */
-function namesColumn(where: unknown): boolean {
-  if (where === undefined) return false;
-  const stack: unknown[] = [where];
-  while (stack.length) {
-    const v: unknown = stack.pop();
-    if (Array.isArray(v)) stack.push(...(v as unknown[]));
-    else if (typeof v === 'object' && v !== null) {
-      const n = nodeOf(v);
-      if (n && (n[0] === 'ColumnRef' || n[0] === 'CurrentOfExpr')) return true;
-      stack.push(...(Object.values(v) as unknown[]));
-    }
-  }
-  return false;
-}
-
-/** A RangeVar written without its node wrapper (a statement's `relation` field). */
-function isBareRangeVar(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && typeof (v as SqlNode).relname === 'string' && 'relpersistence' in v;
 }
 
 function add<T>(into: T[], x: T): void {

@@ -88,6 +88,47 @@ describe('the example policy of issue 13, on facts from the real parser', () => 
   });
 });
 
+describe('the attacks of the security review do not pass the example policy of issue 13', () => {
+  const policy = compilePolicy(
+    `${ISSUE_POLICY}  - id: users-untouched
+    match: { kind: sql }
+    when: '"public.users" in sql.writes || "public.invoices" in sql.writes'
+    outcome: deny
+`,
+    'policy.yaml',
+    { groupExists: () => true },
+  ).policy;
+  const decide = (statement: string) =>
+    policy.evaluate({
+      action: { kind: 'sql', target: 'billing-db', input: { statement }, mode: 'execute' },
+      requester: { id: 'bot', type: 'agent', labels: {} },
+      target: { name: 'billing-db', kind: 'postgres', labels: {} },
+      hints: { sql: facts(statement) },
+    });
+
+  it.each([
+    'PREPARE p AS DELETE FROM t WHERE id <= 2; EXPLAIN ANALYZE EXECUTE p',
+    'EXPLAIN ANALYZE EXECUTE p',
+    'EXPLAIN ANALYZE CREATE TABLE stolen AS SELECT * FROM t',
+    'EXPLAIN ANALYZE CREATE MATERIALIZED VIEW stolen AS SELECT * FROM t',
+    'EXPLAIN ANALYZE SELECT * INTO t2 FROM t',
+    'PREPARE p AS SELECT 1',
+  ])('%s is not allowed as a read', (statement) => {
+    expect(decide(statement).outcome).not.toBe('allow');
+  });
+
+  it('denies a DROP built at run time in a DO block, through the rule on drop_ types', () => {
+    expect(decide("DO $$BEGIN EXECUTE 'DROP TABLE users'; END$$")).toMatchObject({ outcome: 'deny', reason: 'denied by no-drops: Agents never drop objects' });
+    expect(decide("DO LANGUAGE plpython3u $$plpy.execute('DROP TABLE users')$$").outcome).toBe('deny');
+  });
+
+  it('denies a write to public.users reached through a later schema of the search_path', () => {
+    expect(decide('SET search_path = billing, public; DELETE FROM users WHERE id = 1').outcome).toBe('deny');
+    expect(decide("SELECT set_config('search_path', 'billing', false); DELETE FROM invoices WHERE id = 1").outcome).toBe('deny');
+    expect(decide("SELECT set_config('search_path', $1, false); DELETE FROM invoices WHERE id = 1").outcome).toBe('deny');
+  });
+});
+
 describe('facts', () => {
   it('resolve unqualified names to public and keep quoted identifiers as written', () => {
     expect(facts('SELECT * FROM "Billing"."Invoices" i JOIN users u ON u.id = i.user_id LIMIT 5').tables).toEqual(['Billing.Invoices', 'public.users']);
@@ -145,9 +186,19 @@ describe('the examples of docs/policy.md hold on real facts', () => {
     ['"public.users.email" in sql.columns', 'SELECT email FROM users WHERE id = 1', true],
     ['sql.statements.all(s, s.type != "select" || (s.limit != null && s.limit <= 50))', 'SELECT * FROM t LIMIT 20', true],
     ['sql.statements.all(s, s.type != "select" || (s.limit != null && s.limit <= 50))', 'SELECT * FROM t', false],
+    ['sql.readOnly && sql.statements.all(s, s.type != "select" || (s.limit != null && s.limit <= 50))', 'SELECT * FROM t LIMIT 20', true],
+    ['sql.readOnly && sql.statements.all(s, s.type != "select" || (s.limit != null && s.limit <= 50))', 'DELETE FROM t WHERE id = 1', false],
     ['sql.statements.exists(s, s.type == "update" && !s.where)', 'UPDATE t SET a = 1', true],
     ['sql.statements.exists(s, "pg_sleep" in s.functions)', 'SELECT pg_sleep(1)', true],
     ['size(sql.statements) == 1', 'SELECT 1; SELECT 2', false],
+    ['!sql.dynamic', "DO $$ BEGIN EXECUTE 'TRUNCATE t'; END $$", false],
+    ['!sql.dynamic', 'DO $$ BEGIN DELETE FROM t WHERE id = 1; END $$', true],
+    ['sql.tables.exists(t, t.startsWith("*."))', "SELECT set_config('search_path', $1, false); DELETE FROM t WHERE id = 1", true],
+    ['"public.users" in sql.writes', 'SET search_path = billing, public; DELETE FROM users WHERE id = 1', true],
+    ['!sql.privilege && sql.writes.all(t, t.startsWith("staging."))', 'DROP TABLE staging.rows', true],
+    ['!sql.privilege && sql.writes.all(t, t.startsWith("staging."))', 'DROP TABLE staging.rows CASCADE', false],
+    ['!sql.privilege && sql.writes.all(t, t.startsWith("staging."))', 'DROP SCHEMA public', false],
+    ['!sql.privilege && sql.writes.all(t, t.startsWith("staging."))', 'CREATE SCHEMA evil CREATE TABLE t (a int)', false],
   ] as const)('%s on %s is %s', (expression, statement, expected) => {
     expect(when(expression, statement)).toBe(expected);
   });
