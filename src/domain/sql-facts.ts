@@ -41,10 +41,9 @@ export interface SqlFacts {
    * not readable (another language), EXECUTE of a statement not prepared in the input, or
    * a call of a function the input creates (its body is not analysed), directly or
    * through a trigger the input creates on a table it then writes.
-   * It is then taken as able to do anything (see DYNAMIC_TYPES). analyzeSql always sets
-   * it; optional in the type only for facts built by hand (card tests).
+   * It is then taken as able to do anything (see DYNAMIC_TYPES).
    */
-  dynamic?: boolean;
+  dynamic: boolean;
 }
 
 /**

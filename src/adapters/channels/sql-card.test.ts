@@ -22,6 +22,7 @@ const facts: SqlFacts = {
   privilege: false,
   export: false,
   unbounded: false,
+  dynamic: false,
   columns: ['public.users.email', 'public.users.id'],
 };
 
@@ -118,7 +119,7 @@ describe('review cards for sql actions', () => {
     expect(data.operation).toEqual({
       statement: STATEMENT,
       params: 1,
-      facts: { types: ['update'], tables: ['public.users'], writes: ['public.users'], readOnly: false, ddl: false, privilege: false, export: false, unbounded: false },
+      facts: { types: ['update'], tables: ['public.users'], writes: ['public.users'], readOnly: false, ddl: false, privilege: false, export: false, unbounded: false, dynamic: false },
       preview: { mode: 'rollback', status: 'ok', rows: [3] },
     });
     expect(JSON.stringify(body)).not.toContain('secret-param-value');

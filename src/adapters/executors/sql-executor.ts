@@ -13,7 +13,7 @@ import { isConnectionError, safePgError, urlSecrets } from '../sql/postgres-erro
 import type { FieldInfo } from '../sql/postgres-mask.js';
 import { maskForResult } from '../sql/postgres-mask.js';
 import type { PgPools } from '../sql/postgres-pool.js';
-import { backendPid } from '../sql/postgres-pool.js';
+import { backendPid, guardClient } from '../sql/postgres-pool.js';
 import type { PostgresTargetSettings } from '../sql/postgres-settings.js';
 import { resultTypes } from '../sql/postgres-types.js';
 import { readSqlInput } from '../sql/sql-input.js';
@@ -171,6 +171,7 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
     let client: pg.PoolClient;
     try {
       client = await pool.connect();
+    guardClient(client);
     } catch (e) {
       return executionFailure('CONNECTION_FAILED', `cannot connect to target "${t.name}": ${safe(e).message}; nothing was run`);
     }

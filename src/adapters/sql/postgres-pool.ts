@@ -60,3 +60,16 @@ export function backendPid(client: pg.PoolClient): number | null {
   const pid = (client as unknown as { processID?: unknown }).processID;
   return typeof pid === 'number' ? pid : null;
 }
+
+const guarded = new WeakSet<pg.PoolClient>();
+
+/**
+ * A checked-out client's 'error' (the server going away, a broken protocol) must fail
+ * the action that uses it, not crash the gateway: an EventEmitter 'error' without a
+ * listener throws. Once per client, however often the pool hands it out.
+ */
+export function guardClient(client: pg.PoolClient): void {
+  if (guarded.has(client)) return;
+  guarded.add(client);
+  client.on('error', () => undefined);
+}

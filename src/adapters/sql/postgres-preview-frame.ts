@@ -5,7 +5,7 @@ import { schemaDiffHash } from '../../domain/sql-schema-diff.js';
 import type { ParsedStatement } from './pg-parse.js';
 import { safePgError, urlSecrets } from './postgres-errors.js';
 import type { PgPools } from './postgres-pool.js';
-import { backendPid } from './postgres-pool.js';
+import { backendPid, guardClient } from './postgres-pool.js';
 import type { PostgresTargetSettings } from './postgres-settings.js';
 import { isDml, isRead, statementType } from './sql-statement-kind.js';
 
@@ -65,6 +65,7 @@ export async function runPreviewFrame(opts: {
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
+    guardClient(client);
   } catch (e) {
     return result(mode, 'failed', bare(statements), started, `cannot connect: ${fail(e).message}`);
   }
