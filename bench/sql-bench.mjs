@@ -1,8 +1,8 @@
 // SQL actions on a real PostgreSQL (a private cluster, test/support/pg-cluster.mjs, on
 // 127.0.0.1), side by side in one run:
 // (1) the allowed path end to end: an agent submits `SELECT ... WHERE id = $1` in execute
-//     mode to a real `countersign serve` process (dist/) and long-polls the result
-//     (POST /v1/actions, then GET /v1/actions/{id}?wait=30), against the same query sent
+//     mode to a real `countersign serve` process (dist/) and gets the rows in one round
+//     trip (POST /v1/actions?wait=30; also two: POST, then GET ?wait), against the same query sent
 //     directly with `pg` on a pool of the same size, at the same client concurrency;
 //     to show where the added time goes, the same path with the gateway's store on tmpfs
 //     (no disk flush), the decide-mode POST alone, and the sql executor in this process;
@@ -188,6 +188,13 @@ log: { level: info }
         if (a.status !== 'succeeded' || row?.[0] !== id) throw new Error(`unexpected answer: ${JSON.stringify(a)}`);
         settled ??= a.id;
       },
+      // One round trip: POST ?wait runs an allowed execute-mode action within the request.
+      async inline(i) {
+        const id = idOf(i);
+        const a = await c.call('POST', '/v1/actions?wait=30', { kind: 'sql', target: 'db', input: { statement: READ, params: [id] }, mode: 'execute' });
+        const row = a.result?.body?.statements?.[0]?.rows?.[0];
+        if (a.status !== 'succeeded' || row?.[0] !== id) throw new Error(`unexpected answer: ${JSON.stringify(a)}`);
+      },
       // An HTTP round trip with auth and one store read: what the long poll adds at least.
       async read() {
         const a = await c.call('GET', `/v1/actions/${encodeURIComponent(settled)}`);
@@ -227,7 +234,8 @@ log: { level: info }
     read: () => gwDurable.read(),
     decide: (i) => gwDurable.decide(i),
     gateway: (i) => gwDurable.execute(i, measuring ? phases : undefined),
-    ...(gwTmpfs ? { tmpfs: (i) => gwTmpfs.execute(i) } : {}),
+    inline: (i) => gwDurable.inline(i),
+    ...(gwTmpfs ? { tmpfs: (i) => gwTmpfs.inline(i) } : {}),
   };
   const phases = { post: [], wait: [] };
   let measuring = false;
@@ -253,7 +261,7 @@ log: { level: info }
   const s1 = Object.fromEntries(names.map((k) => [k, Float64Array.from(seq[k]).sort()]));
   // CONCURRENCY clients, the direct pool and the gateway's pool both of POOL connections.
   const loadPg = await load(pgOnce, CONCURRENCY, LOAD_SECONDS);
-  const loadGw = await load((i) => gwDurable.execute(i + 1_000_000), CONCURRENCY, LOAD_SECONDS);
+  const loadGw = await load((i) => gwDurable.inline(i + 1_000_000), CONCURRENCY, LOAD_SECONDS);
   gwDurable.close();
   gwTmpfs?.close();
 
@@ -271,8 +279,8 @@ log: { level: info }
 
   const p50 = (s) => percentile(s, 50);
   const p99 = (s) => percentile(s, 99);
-  const added50 = p50(s1.gateway) - p50(s1.pg);
-  const added99 = p99(s1.gateway) - p99(s1.pg);
+  const added50 = p50(s1.inline) - p50(s1.pg);
+  const added99 = p99(s1.inline) - p99(s1.pg);
   const row = (name, s, note) => `| ${name} | ${fmtUs(p50(s))} | ${fmtUs(p99(s))} |${note === undefined ? '' : ` ${note} |`}`;
   const added = (s) => `+${fmtUs(p50(s) - p50(s1.pg))}`;
   const loadRow = (name, r) => `| ${name} | ${Math.round(r.rps).toLocaleString('en-US')} | ${fmtUs(p50(r.s))} | ${fmtUs(p99(r.s))} |`;
@@ -297,39 +305,37 @@ ${row('the query directly with `pg` (baseline)', s1.pg, '')}
 ${row('the sql executor alone, in process (parse, BEGIN/COMMIT, bounded read)', s1.executor, added(s1.executor))}
 ${row('a GET of a settled action (HTTP round trip, auth, one store read)', s1.read, added(s1.read))}
 ${row('the decide-mode POST alone (HTTP, auth, parse, facts, policy, one durable commit)', s1.decide, added(s1.decide))}
-${row('**through Countersign**, execute mode, end to end', s1.gateway, `**${added(s1.gateway)}**`)}
+${row('**through Countersign**, execute mode, one round trip (`POST /v1/actions?wait=30`)', s1.inline, `**${added(s1.inline)}**`)}
+${row('through Countersign, two round trips (POST, then `GET ?wait=30`)', s1.gateway, added(s1.gateway))}
 ${row('&nbsp;&nbsp;of which the execute-mode POST (answered `approved`)', phase.post, '')}
 ${row('&nbsp;&nbsp;of which the long poll until `succeeded`', phase.wait, '')}
-${s1.tmpfs ? `${row('through Countersign, store on tmpfs (no disk flush)', s1.tmpfs, added(s1.tmpfs))}\n` : ''}
+${s1.tmpfs ? `${row('one round trip, store on tmpfs (no disk flush)', s1.tmpfs, added(s1.tmpfs))}\n` : ''}
 ${CONCURRENCY} clients, ${LOAD_SECONDS} s each after a 1 s warm-up:
 
 | path | requests/s | p50 µs | p99 µs |
 | --- | ---: | ---: | ---: |
 ${loadRow('the query directly with `pg` (baseline)', loadPg)}
-${loadRow('through Countersign, execute mode, end to end', loadGw)}
+${loadRow('through Countersign, execute mode, one round trip', loadGw)}
 
 Through Countersign: **${((loadGw.rps / loadPg.rps) * 100).toFixed(1)}%** of the direct throughput (ratio ${(loadGw.rps / loadPg.rps).toFixed(3)}).
 
 Added latency, one client: **p50 ${fmtUs(added50)} µs, p99 ${fmtUs(added99)} µs**; target p50 <= 1000 µs: ${verdict(added50 <= 1_000_000)}.
 
-Where the time goes, at p50 in this run: the execute-mode POST answers in ${fmtUs(p50(phase.post))} µs
-and the long poll returns the rows ${fmtUs(p50(phase.wait))} µs later. The three durable commits in
-series account for ${s1.tmpfs ? `${fmtUs(p50(s1.gateway) - p50(s1.tmpfs))} µs (the same path with the store on tmpfs)` : 'the difference to a store on tmpfs (not measured: no /dev/shm)'};
-the sql executor for ${fmtUs(p50(s1.executor) - p50(s1.pg))} µs (BEGIN, the read through a portal, COMMIT: two more
-round trips to PostgreSQL than the bare query); each extra HTTP round trip for about ${fmtUs(p50(s1.read))} µs.
-The rest is hand-offs between them: the submission's commit, the dispatch, the running
-state's commit on the writer thread, the query, the result's commit, the long poll's wake-up
-and its read. A CPU profile of both gateways (\`BENCH_CPU_PROF=<dir>\`, run on this machine)
-shows the gateway's main thread idle about 70% of the run (84% with the store on tmpfs):
-the path waits more than it computes. The SQLite writer thread spends about 22% of the run
-in its flush (COMMIT with fsync, about 0.7 ms each on this disk) against under 1% on tmpfs;
-the SQL parser (libpg-query) takes under 1% of the main thread, Fastify about 1%.
-The target is not reachable with this API shape on this disk: three fsyncs in series
-alone exceed 1 ms. None is optional (the decision, the running state before the query for
-at most once, the result before the agent is told), and none was weakened. What would
-close most of the gap: running an allowed execute-mode action inline in the POST, as the
-MCP gateway does (decision and running state in one commit, the result in a second, rows
-in the same response): one commit, one HTTP round trip and the dispatch fewer. The machine
+Where the time goes, at p50 in this run: with two round trips, the execute-mode POST
+answers in ${fmtUs(p50(phase.post))} µs and the long poll returns the rows ${fmtUs(p50(phase.wait))} µs later.
+One round trip (\`?wait\`) runs the allowed action inside the POST, as the MCP gateway
+does: the decision and the running state commit together, the result in a second commit,
+and the rows come back in the same response (${fmtUs(p50(s1.gateway) - p50(s1.inline))} µs saved at p50). The two durable
+commits in series account for ${s1.tmpfs ? `${fmtUs(p50(s1.inline) - p50(s1.tmpfs))} µs (the same path with the store on tmpfs)` : 'the difference to a store on tmpfs (not measured: no /dev/shm)'};
+the sql executor for ${fmtUs(p50(s1.executor) - p50(s1.pg))} µs (BEGIN, with READ ONLY for read-only facts, the read
+through a portal and the catalog lookup for masking, COMMIT: more round trips to PostgreSQL
+than the bare query); an HTTP round trip with auth and a store read costs about ${fmtUs(p50(s1.read))} µs.
+A CPU profile of the gateway (\`BENCH_CPU_PROF=<dir>\`) shows its main thread mostly idle:
+the path waits on the SQLite writer's fsync (about 0.7 ms each on this disk) more than it
+computes; the SQL parser takes under 1% of the main thread, Fastify about 1%.
+Two fsyncs in series already exceed 1 ms on this disk: neither is optional (the decision
+with the running state before the query, for at most once; the result before the agent
+is told), and neither was weakened. The machine
 is shared with other jobs (1-minute load average ${loadAtStart.toFixed(1)} on ${cpus().length} cores at the start): the p99
 figures, and the throughput, are noisy.
 
