@@ -333,6 +333,7 @@ than the bare query); an HTTP round trip with auth and a store read costs about 
 A CPU profile of the gateway (\`BENCH_CPU_PROF=<dir>\`) shows its main thread mostly idle:
 the path waits on the SQLite writer's fsync (about 0.7 ms each on this disk) more than it
 computes; the SQL parser takes under 1% of the main thread, Fastify about 1%.
+${s1.tmpfs ? `Not yet attributed: ${fmtUs(p50(s1.inline) - p50(s1.pg) - (p50(s1.inline) - p50(s1.tmpfs)) - (p50(s1.executor) - p50(s1.pg)) - p50(s1.read))} µs of the added p50 remain once the commits, the executor and one HTTP round trip are taken out (hand-offs between the writer thread, the executor and the response; the allow path's performance is the subject of the performance issue).` : ''}
 Two fsyncs in series already exceed 1 ms on this disk: neither is optional (the decision
 with the running state before the query, for at most once; the result before the agent
 is told), and neither was weakened. The machine
