@@ -156,7 +156,7 @@ function shortCredentials(c: Config): Array<{ path: PropertyKey[]; message: stri
   for (const [name, t] of Object.entries(c.targets)) {
     if (t.kind !== 'postgres') continue;
     for (const [at, url] of [[['url'], t.url], [['preview', 'url'], t.preview.url]] as const) {
-      const password = url === undefined ? '' : urlPassword(url);
+      const password = url === undefined ? '' : urlPasswordOf(url).decoded;
       if (password !== '' && password.length < MIN_SECRET_LENGTH) {
         out.push({ path: ['targets', name, ...at], message: `a database password shorter than ${MIN_SECRET_LENGTH} characters cannot be redacted safely from results and errors; use a longer one` });
       }
@@ -165,10 +165,10 @@ function shortCredentials(c: Config): Array<{ path: PropertyKey[]; message: stri
   return out;
 }
 
-/** A postgres target's secrets: its URLs whole, their passwords (as written and decoded), the TLS key. */
 /**
- * A database URL is redacted whole; its password, as a credential, also by its runs
- * (any 8 characters of it, in any encoding), like an injected token.
+ * A postgres target's secrets: its URLs and the TLS key whole; a URL's password as
+ * written whole too, and decoded as a credential, redacted also by its runs (any 8
+ * characters of it, in any encoding), like an injected token.
  */
 function postgresSecrets(t: PostgresTargetConfig): { whole: string[]; credentials: string[] } {
   const whole: string[] = [];
@@ -176,28 +176,23 @@ function postgresSecrets(t: PostgresTargetConfig): { whole: string[]; credential
   for (const url of [t.url, t.preview.url]) {
     if (url === undefined) continue;
     whole.push(url);
-    const raw = (() => {
-      try {
-        return new URL(url).password;
-      } catch {
-        return '';
-      }
-    })();
+    const { raw, decoded } = urlPasswordOf(url);
     if (raw) {
       whole.push(raw);
-      credentials.push(urlPassword(url));
+      credentials.push(decoded);
     }
   }
   if (t.tls?.key) whole.push(t.tls.key);
   return { whole, credentials };
 }
 
-function urlPassword(url: string): string {
+/** A URL's password as written (percent-encoded) and decoded; empty when it has none or does not parse. */
+function urlPasswordOf(url: string): { raw: string; decoded: string } {
   try {
-    const p = new URL(url).password;
-    return p ? decodeURIComponent(p) : '';
+    const raw = new URL(url).password;
+    return { raw, decoded: raw ? decodeURIComponent(raw) : '' };
   } catch {
-    return '';
+    return { raw: '', decoded: '' };
   }
 }
 

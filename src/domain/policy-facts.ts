@@ -2,6 +2,8 @@ import type { ActionKind } from './action.js';
 import { readHttpBody } from './http-body-read.js';
 import type { EvaluationInput } from './policy-types.js';
 import { setOwn } from './own-key.js';
+import { DYNAMIC_TYPES } from './sql-facts.js';
+import { UNKNOWN_SCHEMA } from './sql-search-path.js';
 
 const EMPTY: Record<string, unknown> = Object.freeze({});
 
@@ -48,9 +50,9 @@ export const KIND_FACTS: Record<ActionKind, (input: EvaluationInput) => Record<s
 
 const UNKNOWN_SQL: Record<string, unknown> = Object.freeze({
   statements: [],
-  types: ['other', 'create_other', 'alter_other', 'drop_other'],
-  tables: ['*'],
-  writes: ['*'],
+  types: [...DYNAMIC_TYPES],
+  tables: [UNKNOWN_SCHEMA],
+  writes: [UNKNOWN_SCHEMA],
   reads: [],
   readOnly: false,
   ddl: true,

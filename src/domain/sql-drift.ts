@@ -1,3 +1,4 @@
+import { driftAllowance } from './drift-tolerance.js';
 import type { DriftTolerance, SqlPreview, SqlTableChanges } from './sql-preview.js';
 
 /**
@@ -32,11 +33,8 @@ export type DriftVerdict =
 
 /** Whether `actual` is within the tolerance of `approved`. */
 export function withinTolerance(approved: number, actual: number, tolerance: DriftTolerance | undefined): boolean {
-  const diff = Math.abs(actual - approved);
-  if (!tolerance || tolerance.kind === 'exact') return diff === 0;
-  if (tolerance.kind === 'absolute') return diff <= tolerance.value;
-  // Integer arithmetic on percents: 10% of 3 rows allows 0 (0.3 rounds down), never more.
-  return diff * 100 <= approved * tolerance.value;
+  // The same allowance reviewers are shown (10% of 3 rows allows 0: 0.3 rounds down).
+  return Math.abs(actual - approved) <= driftAllowance(tolerance ?? { kind: 'exact' }, approved);
 }
 
 function describeTolerance(t: DriftTolerance | undefined): string {

@@ -11,7 +11,7 @@
  * (`maskUntraced`). Fail closed: a value is shown only when it is known not to be masked.
  */
 
-import { UNKNOWN_SCHEMA } from './sql-search-path.js';
+import { DEFAULT_SCHEMA, UNKNOWN_SCHEMA } from './sql-search-path.js';
 
 export const MASKED = '[masked]';
 
@@ -118,7 +118,7 @@ export function touchesMaskedTable(rules: readonly SqlMaskRule[], tables: readon
     // `*` (dynamic SQL: any relation) and `*.name` (schema unknown) may be any masked table.
     if (qualified === UNKNOWN_SCHEMA) return true;
     const dot = qualified.indexOf('.');
-    const schema = dot < 0 ? 'public' : qualified.slice(0, dot);
+    const schema = dot < 0 ? DEFAULT_SCHEMA : qualified.slice(0, dot);
     const table = dot < 0 ? qualified : qualified.slice(dot + 1);
     return rules.some((r) => (r.table === null || r.table === table) && (r.schema === null || schema === UNKNOWN_SCHEMA || r.schema === schema));
   });

@@ -171,7 +171,7 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
     let client: pg.PoolClient;
     try {
       client = await pool.connect();
-    guardClient(client);
+      guardClient(client);
     } catch (e) {
       return executionFailure('CONNECTION_FAILED', `cannot connect to target "${t.name}": ${safe(e).message}; nothing was run`);
     }

@@ -3,6 +3,7 @@ import { parseDuration } from '../../domain/duration.js';
 import type { SqlMaskRule } from '../../domain/sql-mask.js';
 import { parseMaskRules } from '../../domain/sql-mask.js';
 import type { SqlPreviewMode } from '../../domain/sql-preview.js';
+import { parseByteSize } from '../../domain/byte-size.js';
 
 /**
  * The frozen settings a `postgres` target's adapters get (pools, previewer, executor),
@@ -48,15 +49,11 @@ export interface PostgresTargetInput {
   poolSize?: number;
 }
 
-const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1000, mb: 1000 ** 2, gb: 1000 ** 3, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
-
-/** `1MiB`, `512KiB`, `64kB`, `1000` -> bytes. */
-export function parseByteSize(v: string | number): number {
-  if (typeof v === 'number') return v;
-  const m = /^(\d+)\s*([a-z]*)$/i.exec(v.trim());
-  const unit = SIZE_UNITS[(m?.[2] || 'b').toLowerCase()];
-  if (!m || unit === undefined) throw new Error(`invalid size "${v}": use bytes or a unit such as 512KiB, 1MiB, 10MB`);
-  return Number(m[1]) * unit;
+/** A size from config (`1MiB`, `512KiB` or bytes), parsed as the config schema checks it. */
+function byteSize(v: string | number): number {
+  const n = parseByteSize(v);
+  if (n === undefined) throw new Error(`invalid size "${v}": use bytes or a unit such as 512KiB, 1MiB, 10MB`);
+  return n;
 }
 
 const ms = (v: string | number | undefined, fallback: number) => (v === undefined ? fallback : typeof v === 'number' ? v : parseDuration(v));
@@ -88,7 +85,7 @@ export function postgresSettings(name: string, cfg: PostgresTargetInput): Postgr
     limits: {
       statementTimeoutMs: ms(cfg.limits?.statementTimeout, POSTGRES_DEFAULTS.statementTimeoutMs),
       maxRows: cfg.limits?.maxRows ?? POSTGRES_DEFAULTS.maxRows,
-      maxBytes: cfg.limits?.maxBytes === undefined ? POSTGRES_DEFAULTS.maxBytes : parseByteSize(cfg.limits.maxBytes),
+      maxBytes: cfg.limits?.maxBytes === undefined ? POSTGRES_DEFAULTS.maxBytes : byteSize(cfg.limits.maxBytes),
       ...(cfg.limits?.exportRows !== undefined ? { exportRows: cfg.limits.exportRows } : {}),
     },
     mask: Object.freeze(parseMaskRules(cfg.mask ?? [])),
