@@ -15,7 +15,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { parseConfigText } from '../dist/config/load.js';
 import { createLogger } from '../dist/logger.js';
-import { startCore } from '../dist/main.js';
+import { startCore } from '../dist/app/main.js';
 import { createMcpServer } from '../dist/mcp/mcp-server.js';
 import { fmtUs, percentile, writeFragment, verdict } from './bench-util.mjs';
 

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { exportBundle } from '../adapters/audit/bundle-export.js';
-import { signingKeyOf, trustedKeys } from '../audit-gateway.js';
+import { signingKeyOf, trustedKeys } from '../app/audit-wiring.js';
 import { loadConfigWithoutSecrets } from '../config/load.js';
 import type { VerifierKey } from '../domain/signed-note.js';
 import { parseVerifierKey } from '../domain/signed-note.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { auditPaths, signingKeyOf } from '../audit-gateway.js';
+import { auditPaths, signingKeyOf } from '../app/audit-wiring.js';
 import { loadConfigWithoutSecrets } from '../config/load.js';
 
 /** `audit key --config FILE`: the log's verifier key, to publish to auditors. */

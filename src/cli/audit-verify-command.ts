@@ -5,7 +5,7 @@ import type { PlanKeys } from '../adapters/audit/verify-plans.js';
 import { planFromBundle, planFromDatabase, readKeysFile } from '../adapters/audit/verify-plans.js';
 import type { VerifyPlan, VerifyReport } from '../adapters/audit/verifier.js';
 import { VERIFY_EXIT, verifyAuditLog } from '../adapters/audit/verifier.js';
-import { auditPaths, signingKeyOf, trustedKeys } from '../audit-gateway.js';
+import { auditPaths, signingKeyOf, trustedKeys } from '../app/audit-wiring.js';
 import { loadConfigWithoutSecrets } from '../config/load.js';
 import type { Receipt } from '../domain/receipt.js';
 import { verifyReceipt } from '../domain/receipt.js';

@@ -10,7 +10,7 @@ import type { SampleDatabaseEngine } from '../demo/sample-database.js';
 import { SAMPLE_DATABASE_ENGINES, startSampleDatabase } from '../demo/sample-database.js';
 import { startSampleTarget } from '../demo/sample-target.js';
 import { createLogger } from '../logger.js';
-import { startGateway } from '../main.js';
+import { startGateway } from '../app/main.js';
 import { formatAuditEntry } from './audit-format.js';
 import { runDatabaseSteps, tableNow } from './demo-database-step.js';
 import { attempt, bold, describe, dim, say, waitWithProgress } from './demo-output.js';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
 import { loadConfig } from '../config/load.js';
-import { buildAuthenticator, startCore } from '../main.js';
+import { buildAuthenticator, startCore } from '../app/main.js';
 import { CliExit, EXIT } from './cli-runtime.js';
 
 /**

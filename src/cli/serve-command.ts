@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { startGateway } from '../main.js';
+import { startGateway } from '../app/main.js';
 
 export function registerServeCommand(program: Command): void {
   program

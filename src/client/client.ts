@@ -2,7 +2,11 @@ import { CountersignError, CountersignUnavailableError } from './errors.js';
 import type { CountersignErrorCode } from './errors.js';
 import type { GuardOptions } from './guard.js';
 import { guard } from './guard.js';
-import type { Action, ActionPage, Receipt, Status, SubmitRequest } from './types.js';
+import { isSettled } from './settled.js';
+import type { Action, ActionPage, Receipt, Status, SubmitRequest, WaitOptions } from './types.js';
+
+export { isSettled };
+export type { WaitOptions };
 
 export interface ClientOptions {
   /** The gateway's base URL, e.g. http://127.0.0.1:8080 */
@@ -11,22 +15,6 @@ export interface ClientOptions {
   token: string;
   fetch?: typeof fetch;
   userAgent?: string;
-}
-
-export interface WaitOptions {
-  /** Give up after this many seconds (default: wait until settled). */
-  timeoutSeconds?: number;
-  signal?: AbortSignal;
-  /** Seconds per long poll (the server caps it; default 30). */
-  pollSeconds?: number;
-}
-
-const SETTLING: readonly Status[] = ['pending', 'running'];
-
-/** Whether an action has settled: decided (and, in execute mode, run). */
-export function isSettled(a: Pick<Action, 'status' | 'mode'>): boolean {
-  if (a.status === 'approved') return a.mode === 'decide';
-  return !SETTLING.includes(a.status);
 }
 
 export interface CountersignClient {

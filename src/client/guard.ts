@@ -1,7 +1,12 @@
-import type { CountersignClient, WaitOptions } from './client.js';
-import { isSettled } from './client.js';
 import { CountersignNotApprovedError } from './errors.js';
-import type { Action, ActionKind } from './types.js';
+import { isSettled } from './settled.js';
+import type { Action, ActionKind, SubmitRequest, WaitOptions } from './types.js';
+
+/** What a gate needs of a client; declared here so guard.ts does not import client.ts (which imports it). */
+export interface GateClient {
+  submit(req: SubmitRequest, opts?: { idempotencyKey?: string }): Promise<Action>;
+  wait(id: string, opts?: WaitOptions): Promise<Action>;
+}
 
 export interface GateOptions {
   kind: ActionKind;
@@ -52,7 +57,7 @@ export function assertApproved(a: Action): Action {
  * approved action, throws CountersignNotApprovedError otherwise. The caller runs the
  * effect itself, after this resolves.
  */
-export async function approval(client: CountersignClient, input: Record<string, unknown>, o: GateOptions, idempotencyKey?: string): Promise<Action> {
+export async function approval(client: GateClient, input: Record<string, unknown>, o: GateOptions, idempotencyKey?: string): Promise<Action> {
   const submitted = await client.submit(
     {
       kind: o.kind,
@@ -74,7 +79,7 @@ export async function approval(client: CountersignClient, input: Record<string, 
  * reviewers otherwise). Denied, expired or cancelled calls throw
  * CountersignNotApprovedError and never run `fn`.
  */
-export function guard<A extends unknown[], R>(client: CountersignClient, fn: (...args: A) => Promise<R> | R, o: GuardOptions<A>): (...args: A) => Promise<R> {
+export function guard<A extends unknown[], R>(client: GateClient, fn: (...args: A) => Promise<R> | R, o: GuardOptions<A>): (...args: A) => Promise<R> {
   const name = o.name ?? (fn.name || 'function');
   return async (...args: A) => {
     const input = o.input ? o.input(...args) : { tool: name, input: { args } };

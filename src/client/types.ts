@@ -72,3 +72,11 @@ export interface ActionPage {
   actions: Action[];
   nextCursor?: string;
 }
+
+export interface WaitOptions {
+  /** Give up after this many seconds (default: wait until settled). */
+  timeoutSeconds?: number;
+  signal?: AbortSignal;
+  /** Seconds per long poll (the server caps it; default 30). */
+  pollSeconds?: number;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildTargets } from '../main.js';
+import { buildTargets } from '../app/main.js';
 import { ConfigError, parseConfigText } from './load.js';
 import { createLogger } from '../logger.js';
 

@@ -1,27 +1,27 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { LoadedSigningKey } from './adapters/audit/signing-key.js';
-import { defaultOrigin, loadSigningKey } from './adapters/audit/signing-key.js';
-import { createHttpSink } from './adapters/siem/http-sink.js';
-import { createJsonlSink } from './adapters/siem/jsonl-sink.js';
-import { createDirectoryWitness } from './adapters/witness/directory-witness.js';
-import { createHttpWitness } from './adapters/witness/http-witness.js';
-import type { LoadedConfig } from './config/load.js';
-import { parseDuration } from './domain/duration.js';
-import type { VerifierKey } from './domain/signed-note.js';
-import { parseVerifierKey } from './domain/signed-note.js';
-import { registerAuditRoutes } from './http/audit-routes.js';
-import type { AuditLog } from './ports/audit-log.js';
-import type { Authenticator } from './ports/authenticator.js';
-import type { Clock } from './ports/clock.js';
-import type { Store } from './ports/store.js';
-import type { Witness } from './ports/witness.js';
-import { createAuditQueryService } from './services/audit-query-service.js';
-import { createCheckpointService } from './services/checkpoint-service.js';
-import type { QueryService } from './services/query-service.js';
-import { createSiemService } from './services/siem-service.js';
-import { createWitnessService } from './services/witness-service.js';
+import type { LoadedSigningKey } from '../adapters/audit/signing-key.js';
+import { defaultOrigin, loadSigningKey } from '../adapters/audit/signing-key.js';
+import { createHttpSink } from '../adapters/siem/http-sink.js';
+import { createJsonlSink } from '../adapters/siem/jsonl-sink.js';
+import { createDirectoryWitness } from '../adapters/witness/directory-witness.js';
+import { createHttpWitness } from '../adapters/witness/http-witness.js';
+import type { LoadedConfig } from '../config/load.js';
+import { parseDuration } from '../domain/duration.js';
+import type { VerifierKey } from '../domain/signed-note.js';
+import { parseVerifierKey } from '../domain/signed-note.js';
+import { registerAuditRoutes } from '../http/audit-routes.js';
+import type { AuditLog } from '../ports/audit-log.js';
+import type { Authenticator } from '../ports/authenticator.js';
+import type { Clock } from '../ports/clock.js';
+import type { Store } from '../ports/store.js';
+import type { Witness } from '../ports/witness.js';
+import { createAuditQueryService } from '../services/audit-query-service.js';
+import { createCheckpointService } from '../services/checkpoint-service.js';
+import type { QueryService } from '../services/query-service.js';
+import { createSiemService } from '../services/siem-service.js';
+import { createWitnessService } from '../services/witness-service.js';
 
 /** The verifiable audit log's moving parts in a gateway process (wired from main.ts). */
 export interface AuditGateway {

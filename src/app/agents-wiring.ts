@@ -1,24 +1,24 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { LoadedConfig } from './config/load.js';
-import type { ActionRequest } from './domain/action.js';
-import type { DecisionExtras } from './domain/decision-extras.js';
-import { AppError } from './domain/errors.js';
-import type { TargetCatalog } from './domain/target-catalog.js';
-import type { Redactor } from './domain/redact-secrets.js';
-import { claudeCodeRoutes } from './integrations/claude-code-routes.js';
-import type { McpGateway } from './mcp/mcp-gateway.js';
-import type { Authenticator } from './ports/authenticator.js';
-import type { Clock } from './ports/clock.js';
-import type { Executor } from './ports/executor.js';
-import type { HeldCallStore } from './ports/held-calls.js';
-import type { ToolPinStore } from './ports/tool-pins.js';
-import type { ExecutionService } from './services/execution-service.js';
-import type { HeldCallService } from './services/held-call-service.js';
-import { createHeldCallService } from './services/held-call-service.js';
-import type { PolicyService } from './services/policy-service.js';
-import type { QueryService } from './services/query-service.js';
-import type { SubmitService } from './services/submit-service.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { ActionRequest } from '../domain/action.js';
+import type { DecisionExtras } from '../domain/decision-extras.js';
+import { AppError } from '../domain/errors.js';
+import type { TargetCatalog } from '../domain/target-catalog.js';
+import type { Redactor } from '../domain/redact-secrets.js';
+import { claudeCodeRoutes } from '../integrations/claude-code-routes.js';
+import type { McpGateway } from '../mcp/mcp-gateway.js';
+import type { Authenticator } from '../ports/authenticator.js';
+import type { Clock } from '../ports/clock.js';
+import type { Executor } from '../ports/executor.js';
+import type { HeldCallStore } from '../ports/held-calls.js';
+import type { ToolPinStore } from '../ports/tool-pins.js';
+import type { ExecutionService } from '../services/execution-service.js';
+import type { HeldCallService } from '../services/held-call-service.js';
+import { createHeldCallService } from '../services/held-call-service.js';
+import type { PolicyService } from '../services/policy-service.js';
+import type { QueryService } from '../services/query-service.js';
+import type { SubmitService } from '../services/submit-service.js';
 
 /** Largest stored MCP result. */
 const MAX_MCP_RESULT_BYTES = 4 * 1024 * 1024;
@@ -54,10 +54,10 @@ export async function createAgentWays(deps: {
   const mcp = Object.keys(config.mcp.servers).length
     ? await (async () => {
         const [{ createMcpExecutor }, { createMcpGateway }, { mcpHttpRoutes }, { createMcpUpstreams }] = await Promise.all([
-          import('./adapters/executors/mcp-executor.js'),
-          import('./mcp/mcp-gateway.js'),
-          import('./mcp/mcp-http-routes.js'),
-          import('./mcp/mcp-upstreams.js'),
+          import('../adapters/executors/mcp-executor.js'),
+          import('../mcp/mcp-gateway.js'),
+          import('../mcp/mcp-http-routes.js'),
+          import('../mcp/mcp-upstreams.js'),
         ]);
         const upstreams = createMcpUpstreams(config.mcp.servers);
         return { upstreams, createMcpGateway, mcpHttpRoutes, executor: createMcpExecutor({ upstreams, secrets: deps.loaded.secrets, redactor: deps.redactor, maxResultBytes: MAX_MCP_RESULT_BYTES }) };

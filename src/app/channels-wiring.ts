@@ -1,24 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from './config/schema.js';
-import { webhookName } from './config/channels-schema.js';
-import { parseDuration } from './domain/duration.js';
-import { isAppError } from './domain/errors.js';
-import type { Redactor } from './domain/redact-secrets.js';
-import { reviewCard } from './domain/review-card.js';
-import { deliveriesRoutes } from './http/deliveries-routes.js';
-import type { Authenticator } from './ports/authenticator.js';
-import type { Channel, EventSink } from './ports/channel.js';
-import type { ChannelStore } from './ports/channel-store.js';
-import type { Clock } from './ports/clock.js';
-import type { Store } from './ports/store.js';
-import type { ActionEvents } from './services/action-events.js';
-import type { ChannelDispatcher } from './services/channel-dispatcher.js';
-import { createChannelDispatcher } from './services/channel-dispatcher.js';
-import { createChatReviews, createHumanDirectory } from './services/chat-review.js';
-import type { ReviewService } from './services/review-service.js';
-import { createWebhookSink } from './adapters/channels/webhook/webhook-sink.js';
+import type { Config } from '../config/schema.js';
+import { webhookName } from '../config/channels-schema.js';
+import { parseDuration } from '../domain/duration.js';
+import { isAppError } from '../domain/errors.js';
+import type { Redactor } from '../domain/redact-secrets.js';
+import { reviewCard } from '../domain/review-card.js';
+import { deliveriesRoutes } from '../http/deliveries-routes.js';
+import type { Authenticator } from '../ports/authenticator.js';
+import type { Channel, EventSink } from '../ports/channel.js';
+import type { ChannelStore } from '../ports/channel-store.js';
+import type { Clock } from '../ports/clock.js';
+import type { Store } from '../ports/store.js';
+import type { ActionEvents } from '../services/action-events.js';
+import type { ChannelDispatcher } from '../services/channel-dispatcher.js';
+import { createChannelDispatcher } from '../services/channel-dispatcher.js';
+import { createChatReviews, createHumanDirectory } from '../services/chat-review.js';
+import type { ReviewService } from '../services/review-service.js';
+import { createWebhookSink } from '../adapters/channels/webhook/webhook-sink.js';
 
 export interface ChannelsRuntime {
   /** Route groups for buildApp: the integration endpoints and /v1/deliveries. */
@@ -84,10 +84,10 @@ export async function createChannels(args: {
     const s = c.slack;
     // Loaded only when configured, like Teams: the Slack SDK is not small either.
     const [{ createSlackApi }, { createSlackChannel }, { createSlackInteractions }, { slackRoutes }] = await Promise.all([
-      import('./adapters/channels/slack/slack-api.js'),
-      import('./adapters/channels/slack/slack-channel.js'),
-      import('./adapters/channels/slack/slack-interactions.js'),
-      import('./http/slack-routes.js'),
+      import('../adapters/channels/slack/slack-api.js'),
+      import('../adapters/channels/slack/slack-channel.js'),
+      import('../adapters/channels/slack/slack-interactions.js'),
+      import('../http/slack-routes.js'),
     ]);
     const { api } = createSlackApi({ token: s.botToken, apiUrl: s.apiUrl, timeoutMs, logger: log });
     chats.push(createSlackChannel({ api, channel: s.channel, notifyApprovers: s.notifyApprovers, humans: directory.all() }));
@@ -100,7 +100,7 @@ export async function createChannels(args: {
     if (s.socketMode) {
       const appToken = s.socketMode.appToken;
       startSocket = async () => {
-        const { startSlackSocketMode } = await import('./adapters/channels/slack/slack-socket.js');
+        const { startSlackSocketMode } = await import('../adapters/channels/slack/slack-socket.js');
         const socket = await startSlackSocketMode({ appToken, apiUrl: s.apiUrl, interactions, logger: log });
         closers.push(() => socket.close());
       };
@@ -111,11 +111,11 @@ export async function createChannels(args: {
     const t = c.teams;
     // Loaded only when configured: the Microsoft SDK is large.
     const [{ createBotFrameworkVerifier }, { createBotTokenSource }, { createTeamsConnector }, { createTeamsChannel }, { createTeamsActivities }] = await Promise.all([
-      import('./adapters/channels/teams/teams-jwt.js'),
-      import('./adapters/channels/teams/teams-token.js'),
-      import('./adapters/channels/teams/teams-connector.js'),
-      import('./adapters/channels/teams/teams-channel.js'),
-      import('./adapters/channels/teams/teams-activities.js'),
+      import('../adapters/channels/teams/teams-jwt.js'),
+      import('../adapters/channels/teams/teams-token.js'),
+      import('../adapters/channels/teams/teams-connector.js'),
+      import('../adapters/channels/teams/teams-channel.js'),
+      import('../adapters/channels/teams/teams-activities.js'),
     ]);
     const connector = createTeamsConnector(createBotTokenSource({ tokenUrl: t.tokenUrl, appId: t.appId, appPassword: t.appPassword, scope: t.tokenScope }));
     chats.push(createTeamsChannel({ connector, serviceUrl: t.serviceUrl, conversationId: t.conversationId, notifyApprovers: t.notifyApprovers, humans: directory.all(), appId: t.appId, tenantId: t.tenantId }));
@@ -131,7 +131,7 @@ export async function createChannels(args: {
       remember,
       logger: log,
     });
-    const { teamsRoutes } = await import('./http/teams-routes.js');
+    const { teamsRoutes } = await import('../http/teams-routes.js');
     plugins.push(teamsRoutes({ activities }));
   }
 
