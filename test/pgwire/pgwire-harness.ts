@@ -17,9 +17,13 @@ rules:
     match: { kind: sql, target: "*-db" }
     when: sql.readOnly && !sql.privilege && !("public.users" in sql.tables)
     outcome: allow
+  - id: db-session
+    match: { kind: sql }
+    when: sql.types.all(t, t in ["set", "reset", "show"]) && !sql.privilege
+    outcome: allow
   - id: db-writes
     match: { kind: sql }
-    when: '!sql.readOnly && !sql.ddl && !sql.privilege && !sql.unbounded'
+    when: '!sql.readOnly && !sql.ddl && !sql.privilege && !sql.unbounded && !sql.types.all(t, t in ["set", "reset", "show"])'
     outcome: review
     review: { approvers: [group:release], quorum: 2, timeout: 1h }
   - id: no-drops
