@@ -99,7 +99,12 @@ export function createUpstreamPool(opts: { idlePerKey: number; idleMs?: number }
     },
     close() {
       closed = true;
-      for (const list of idle.values()) for (const { c, timer } of list) (clearTimeout(timer), c.destroy());
+      for (const list of idle.values()) {
+        for (const { c, timer } of list) {
+          clearTimeout(timer);
+          c.destroy();
+        }
+      }
       idle.clear();
     },
   };

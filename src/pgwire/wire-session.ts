@@ -314,7 +314,11 @@ export class WireSession {
         return false;
       case 'pending':
         return this.hold(action, via);
-      default:
+      case 'approved':
+      case 'cancelled':
+      case 'expired':
+      case 'failed':
+      case 'succeeded':
         await this.fail({ code: SQLSTATE.INTERNAL_ERROR, message: `the action is ${action.status}`, detail: `Countersign action ${action.id}` }, mode);
         return false;
     }
@@ -441,7 +445,9 @@ export class WireSession {
       case 'expired':
         await this.fail({ code: SQLSTATE.INSUFFICIENT_PRIVILEGE, message: 'the review expired before the statement was approved', detail: `Countersign action ${final.id}` }, mode);
         return false;
-      default:
+      case 'approved':
+      case 'pending':
+      case 'running':
         await this.fail({ code: SQLSTATE.INTERNAL_ERROR, message: `the action is ${final.status}`, detail: `Countersign action ${final.id}` }, mode);
         return false;
     }

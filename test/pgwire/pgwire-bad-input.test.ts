@@ -69,7 +69,9 @@ describe('bad input on the wire', () => {
     head.writeInt32BE(196608, 4);
     const r = await exchange(head);
     expect(r.closed).toBe(true);
-    expect(errorIn(r.reply)).toMatchObject({ severity: 'FATAL', code: '08P01', message: expect.stringContaining('invalid length of startup packet') });
+    const e = errorIn(r.reply);
+    expect([e.severity, e.code]).toEqual(['FATAL', '08P01']);
+    expect(e.message).toContain('invalid length of startup packet');
     await bystanderWorks();
   });
 
@@ -77,7 +79,9 @@ describe('bad input on the wire', () => {
     for (const major of [1, 2, 4]) {
       const r = await exchange(startup(major << 16, { user: 'deploy-bot', database: 'shop' }));
       expect(r.closed).toBe(true);
-      expect(errorIn(r.reply)).toMatchObject({ severity: 'FATAL', code: '0A000', message: expect.stringContaining(`unsupported frontend protocol ${major}.0`) });
+      const e = errorIn(r.reply);
+      expect([e.severity, e.code]).toEqual(['FATAL', '0A000']);
+      expect(e.message).toContain(`unsupported frontend protocol ${major}.0`);
     }
     await bystanderWorks();
   });
@@ -115,7 +119,7 @@ describe('bad input on the wire', () => {
       });
       const stream = (c as unknown as { connection: { stream: Socket } }).connection.stream;
       stream.write(bad);
-      const e = (await ended) as (Error & { code?: string }) | undefined;
+      const e: (Error & { code?: string }) | undefined = await ended;
       expect(e?.code).toBe('08P01');
       await bystanderWorks();
     }

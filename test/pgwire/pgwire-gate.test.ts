@@ -18,10 +18,14 @@ afterAll(async () => {
 const agentToken = () => env.ws.tokens.agent;
 const api = (token: string) => env.server.client(token);
 
+interface Notice {
+  message?: string;
+}
+
 /** Opens a node-postgres session as the agent, collecting the notices it gets. */
-async function agentSession(database = 'shop'): Promise<{ c: pg.Client; notices: pg.NoticeMessage[] }> {
+async function agentSession(database = 'shop'): Promise<{ c: pg.Client; notices: Notice[] }> {
   const c = pgClient(env, 'deploy-bot', agentToken(), database);
-  const notices: pg.NoticeMessage[] = [];
+  const notices: Notice[] = [];
   c.on('notice', (n) => notices.push(n));
   await c.connect();
   return { c, notices };
@@ -43,7 +47,7 @@ function actionIdIn(text: string | undefined): string {
   return m[1]!;
 }
 
-async function heldAction(notices: pg.NoticeMessage[]): Promise<string> {
+async function heldAction(notices: Notice[]): Promise<string> {
   const n = await until(
     async () => notices.find((x) => x.message?.includes('waits for review')),
     (x) => x !== undefined,
