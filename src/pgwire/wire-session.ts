@@ -306,8 +306,25 @@ export class WireSession {
     }
     switch (action.status) {
       case 'running': {
-        const done = await this.gate.complete(action, (a) => this.run(a, via));
-        return done.status === 'succeeded';
+        // The running state committed before anything is forwarded (at most once). The client
+        // has PostgreSQL's answer as soon as it came; its record is written meanwhile (a crash
+        // before it commits leaves the action marked interrupted by recovery, never re-run).
+        let ran: ((r: 'ok' | 'failed' | 'not-run') => void) | undefined;
+        const finished = new Promise<'ok' | 'failed' | 'not-run'>((resolve) => (ran = resolve));
+        this.gate
+          .complete(action, async (a) => {
+            const r = await this.run(a, via);
+            ran?.(r.ok ? 'ok' : 'failed');
+            return r;
+          })
+          .catch((e: unknown) => {
+            this.log.error({ err: e, actionId: action.id }, 'recording a wire execution failed');
+            ran?.('not-run');
+          });
+        const outcome = await finished;
+        ran = undefined;
+        if (outcome === 'not-run') await this.fail({ code: SQLSTATE.INTERNAL_ERROR, message: 'the statement could not be run', detail: `Countersign action ${action.id}` }, mode);
+        return outcome === 'ok';
       }
       case 'denied':
         await this.fail({ code: SQLSTATE.INSUFFICIENT_PRIVILEGE, message: `denied by policy: ${action.decision.reason}`, detail: `Countersign action ${action.id} (rules: ${action.decision.rules.join(', ') || 'default'})` }, mode);
