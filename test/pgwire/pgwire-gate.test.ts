@@ -199,8 +199,10 @@ describe('the postgres wire gateway, with node-postgres', () => {
       // Now users is billing.users: the facts say so, and the read rule allows it.
       const r = await c.query('SELECT name FROM users');
       expect(r.rows).toEqual([{ name: 'billing user' }]);
-      const mine = (await api(agentToken()).list({ limit: 20 })).actions;
-      const a = mine.find((x) => (x.input as { statement?: string }).statement === 'SELECT name FROM users' && x.status === 'succeeded');
+      const isIt = (x: { input: unknown; status: string }) => (x.input as { statement?: string }).statement === 'SELECT name FROM users' && x.status === 'succeeded';
+      // The execution's record commits while the client already has its rows.
+      const mine = await until(async () => (await api(agentToken()).list({ limit: 20 })).actions, (as) => as.some(isIt));
+      const a = mine.find(isIt);
       expect(a?.facts?.sql?.tables).toEqual(['billing.users']);
       expect(a?.context).toMatchObject({ searchPath: ['billing'] });
       const ok = await c.query('SELECT name FROM billing.users');
