@@ -27,6 +27,8 @@ export interface Outcome {
 export interface SendOptions {
   /** Nothing this message gets back reaches the client (the gateway's own Describe, its abort). */
   swallow?: boolean;
+  /** What this message gets back is kept here instead of relayed (until the drift check allows it). */
+  buffer?: Buffer[];
   /** The ReadyForQuery ending a query is kept from the client (the session sends its own). */
   holdReady?: boolean;
   /** Columns to mask in the DataRows this message gets back (fields describe their formats). */
@@ -85,6 +87,11 @@ export class UpstreamRelay {
   private closedError: Error | undefined;
   private closed = false;
   private last: Promise<unknown> = Promise.resolve();
+  /**
+   * An extended-protocol message failed: PostgreSQL now discards everything until Sync,
+   * without a reply, so nothing that waits for one may be sent before the next Sync.
+   */
+  failedUntilSync = false;
 
   constructor(
     private readonly client: Socket,
@@ -150,6 +157,10 @@ export class UpstreamRelay {
 
   private forward(buf: Buffer, head: Entry | undefined): void {
     if (head?.swallow || this.client.destroyed) return;
+    if (head?.buffer) {
+      head.buffer.push(buf);
+      return;
+    }
     if (!this.client.write(buf) && !this.paused) {
       this.paused = true;
       this.up.pause();
@@ -224,6 +235,7 @@ export class UpstreamRelay {
         head.outcome.status = 'error';
         head.outcome.error = error;
         if (head.expect === 'query' || head.expect === 'sync') return undefined;
+        this.failedUntilSync = true;
         this.finish(head);
         // Discarded until Sync.
         while (this.queue.length && this.queue[0]!.expect !== 'sync' && this.queue[0]!.expect !== 'query') {
@@ -233,6 +245,7 @@ export class UpstreamRelay {
         return undefined;
       }
       case T.ReadyForQuery:
+        this.failedUntilSync = false;
         if (!head?.holdReady) this.forward(m.raw, head);
         if (head && (head.expect === 'sync' || head.expect === 'query')) this.finish(head);
         return undefined;

@@ -7,6 +7,7 @@ import type { ActionRecord } from '../domain/action-record.js';
 import { isAppError } from '../domain/errors.js';
 import type { ExecutorResult } from '../domain/execution-failure.js';
 import { executionFailure } from '../domain/execution-failure.js';
+import { checkDrift } from '../domain/sql-drift.js';
 import type { Principal } from '../domain/identity.js';
 import type { SearchPath } from '../domain/sql-search-path.js';
 import { isFinal } from '../domain/status.js';
@@ -59,6 +60,8 @@ export class WireSession {
   private discardUntilSync = false;
   private waiting: { id: string; inTransaction: boolean; stop(reason: 'cancel' | 'gone'): Promise<void> } | undefined;
   private running = false;
+  /** The last run relayed PostgreSQL's own ErrorResponse to the client. */
+  private relayedError = false;
   private cancelRequested = false;
   private closed = false;
   private readonly queue: Array<{ m: ClientMessage; raw: Buffer }> = [];
@@ -200,16 +203,21 @@ export class WireSession {
    */
   private async fail(f: Failure, mode: 'query' | 'extended'): Promise<void> {
     await this.settle();
-    const r = this.relay;
-    if (r && !r.lost && (mode === 'extended' || r.up.status === 'T')) {
-      if (mode === 'query') await r.send(serialize.query(ABORT_TEXT), 'query', { swallow: true, holdReady: true });
-      else {
-        const done = r.send(serialize.parse({ text: ABORT_TEXT }), 'parse', { swallow: true });
-        void r.send(serialize.flush(), undefined);
-        await done;
-      }
-    }
+    await this.abortUpstream(mode);
     this.write(errorResponse({ code: f.code, message: f.message, ...(f.detail ? { detail: f.detail } : {}), ...(f.hint ? { hint: f.hint } : {}) }));
+  }
+
+  /** Aborts the upstream transaction (explicit, or the implicit one of an extended-protocol batch) with an error PostgreSQL raises itself. */
+  private async abortUpstream(mode: 'query' | 'extended'): Promise<void> {
+    const r = this.relay;
+    if (!r || r.lost || r.failedUntilSync || !(mode === 'extended' || r.up.status === 'T')) return;
+    if (mode === 'query') {
+      await r.send(serialize.query(ABORT_TEXT), 'query', { swallow: true, holdReady: true });
+      return;
+    }
+    const done = r.send(serialize.parse({ text: ABORT_TEXT }), 'parse', { swallow: true });
+    void r.send(serialize.flush(), undefined);
+    await done;
   }
 
   private async query(sql: string): Promise<void> {
@@ -281,7 +289,7 @@ export class WireSession {
     }
     // What came before is answered before the decision is: its errors come first.
     await this.settle();
-    if (this.relay?.up.status === 'E' || this.discardUntilSync) return;
+    if (this.relay?.failedUntilSync || this.discardUntilSync) return;
     portal.decided = true;
     const ok = await this.gated({ statement: portal.sql, params: portal.params }, { mode: 'execute', portal: name, raw });
     if (!ok) this.discardUntilSync = true;
@@ -352,12 +360,26 @@ export class WireSession {
     }
     const masking = this.db.target.mask.length > 0;
     const statement = String((a.input as { statement?: unknown }).statement);
+    // An approved preview binds what runs: the answer is held back until the row counts
+    // compare (checkDrift), and on drift the transaction the statement ran in is rolled back.
+    const preview = a.preview;
+    if (preview && (preview.status === 'failed' || preview.status === 'timeout')) {
+      const v = checkDrift(preview, []);
+      return executionFailure('PREVIEW_UNAVAILABLE', v.ok ? 'no approved preview' : v.message);
+    }
+    const bound = preview?.status === 'ok' ? preview : undefined;
+    const buffer: Buffer[] | undefined = bound ? [] : undefined;
+    // Outside a transaction a Query commits on its own: it runs inside one the gateway ends.
+    const wrap = bound !== undefined && via.mode === 'query' && relay.up.status === 'I';
+    const control = (sql: string) => relay.send(serialize.query(sql), 'query', { swallow: true, holdReady: true });
     this.running = true;
     let out: Outcome;
     try {
+      if (wrap) await control('BEGIN');
       if (via.mode === 'query') {
         out = await relay.send(serialize.query(statement), 'query', {
           holdReady: true,
+          ...(buffer ? { buffer } : {}),
           ...(masking ? { maskFromFields: (fields) => this.gate.maskFor(this.db.target, statement, fields) } : {}),
         });
       } else {
@@ -370,13 +392,28 @@ export class WireSession {
           const masked = fields.length ? await this.gate.maskFor(this.db.target, statement, fields).catch(() => fields.map(() => true)) : [];
           mask = masked.some(Boolean) ? { masked, fields } : undefined;
         }
-        const p = relay.send(via.raw, 'execute', mask ? { mask } : {});
+        const p = relay.send(via.raw, 'execute', { ...(mask ? { mask } : {}), ...(buffer ? { buffer } : {}) });
         void relay.send(serialize.flush(), undefined);
         out = await p;
       }
+      if (bound && out.status === 'ok') {
+        const verdict = checkDrift({ ...bound, summary: { ...bound.summary, changes: undefined } }, out.tags.map(rowsOf), a.drift, bound.summary.schemaDiffHash);
+        if (!verdict.ok) {
+          // Nothing of it reaches the client; the (implicit or explicit) transaction is undone.
+          if (wrap) await control('ROLLBACK');
+          else await this.abortUpstream(via.mode === 'query' ? 'query' : 'extended');
+          return executionFailure('DRIFT', verdict.message);
+        }
+      }
+      if (wrap) {
+        const end = await control(out.status === 'ok' ? 'COMMIT' : 'ROLLBACK');
+        if (end.status !== 'ok') out = end;
+      }
+      for (const b of buffer ?? []) this.write(b);
     } finally {
       this.running = false;
     }
+    this.relayedError = out.status === 'error';
     if (out.status === 'ok') return { ok: true, body: { via: 'pgwire', commands: out.tags }, bodyEncoding: 'json' };
     if (out.status === 'skipped') return executionFailure('ABORTED', 'PostgreSQL skipped the statement after an earlier error in the same batch');
     return executionFailure('EXECUTION_FAILED', `${out.error?.message ?? 'failed'} (SQLSTATE ${out.error?.code ?? 'XX000'})`);
@@ -441,10 +478,13 @@ export class WireSession {
     switch (final.status) {
       case 'succeeded':
         return true;
-      case 'failed':
-        if (!ranHere) await this.fail({ code: SQLSTATE.INTERNAL_ERROR, message: `the approved statement failed: ${final.result?.error?.message ?? 'unknown error'}`, detail: `Countersign action ${final.id}` }, mode);
-        else if (final.result?.reason === 'ABORTED' || final.result?.error?.code === 'ABORTED') await this.fail({ code: SQLSTATE.QUERY_CANCELED, message: final.result?.error?.message ?? 'aborted' }, mode);
+      case 'failed': {
+        if (ranHere && this.relayedError) return false;
+        const code = final.result?.error?.code ?? final.result?.reason;
+        const sqlstate = code === 'ABORTED' ? SQLSTATE.QUERY_CANCELED : code === 'DRIFT' || code === 'PREVIEW_UNAVAILABLE' ? SQLSTATE.INSUFFICIENT_PRIVILEGE : SQLSTATE.INTERNAL_ERROR;
+        await this.fail({ code: sqlstate, message: `the approved statement was not run: ${final.result?.error?.message ?? 'unknown error'}`, detail: `Countersign action ${final.id} (${code ?? 'failed'})` }, mode);
         return false;
+      }
       case 'cancelled':
         await this.fail(
           this.cancelRequested
@@ -496,4 +536,10 @@ export class WireSession {
       this.onEnd();
     }
   }
+}
+
+/** Rows a CommandComplete tag reports for DML (`UPDATE 3`, `INSERT 0 5`); null for anything else. */
+function rowsOf(tag: string): number | null {
+  const m = /^(INSERT \d+|UPDATE|DELETE|MERGE) (\d+)$/.exec(tag);
+  return m ? Number(m[2]) : null;
 }

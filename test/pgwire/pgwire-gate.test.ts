@@ -123,6 +123,30 @@ describe('the postgres wire gateway, with node-postgres', () => {
     }
   });
 
+  it('binds an approved UPDATE to its preview: when the rows changed meanwhile, nothing is committed (drift)', async () => {
+    const { c, notices } = await agentSession();
+    try {
+      const pending = errorOf(c.query("UPDATE customers SET name = 'drifted' WHERE churned"));
+      const id = await heldAction(notices);
+      const a = await api(agentToken()).get(id);
+      expect(a.preview?.status).toBe('ok');
+      // Another session churns one more customer after the reviewers saw the preview.
+      await env.db.query('UPDATE customers SET churned = true WHERE id = 11');
+      await api(env.ws.tokens.alice).approve(id, a.fingerprint);
+      await api(env.ws.tokens.bob).approve(id, a.fingerprint);
+      const e = await pending;
+      expect(e.code).toBe('42501');
+      expect(e.message).toContain('drift');
+      expect((await env.db.query("SELECT count(*)::int AS n FROM customers WHERE name = 'drifted'")).rows[0]).toEqual({ n: 0 });
+      expect((await api(agentToken()).get(id)).status).toBe('failed');
+      // The session is still usable, outside any transaction.
+      expect((await c.query('SELECT plan FROM customers WHERE id = 4')).rows).toEqual([{ plan: 'pro' }]);
+    } finally {
+      await c.end();
+      await env.db.query('UPDATE customers SET churned = false WHERE id = 11');
+    }
+  });
+
   it('keeps a denied session usable: the next statement runs', async () => {
     const { c } = await agentSession();
     try {
