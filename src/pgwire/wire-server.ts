@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Server, Socket } from 'node:net';
 import { createServer } from 'node:net';
 import type { SecureContext } from 'node:tls';
@@ -139,7 +139,7 @@ export async function startWireServer(gate: WireGate, opts: WireServerOptions, l
       if (p.type === 'gssenc') return void socket.write('N');
       if (p.type === 'cancel') {
         const s = sessions.get(p.pid);
-        const keyOk = s !== undefined && s.key === p.key;
+        const keyOk = s !== undefined && sameKey(s.key, p.key);
         socket.destroy();
         if (keyOk) await s.session.cancel().catch((e: unknown) => log.error({ err: e }, 'wire cancel failed'));
         return;
@@ -213,6 +213,15 @@ export async function startWireServer(gate: WireGate, opts: WireServerOptions, l
       gate.upstreams.close();
     },
   };
+}
+
+/** Cancel keys compared in constant time: a secret, like a token. */
+function sameKey(a: number, b: number): boolean {
+  const x = Buffer.alloc(4);
+  const y = Buffer.alloc(4);
+  x.writeInt32BE(a);
+  y.writeInt32BE(b);
+  return timingSafeEqual(x, y);
 }
 
 /** The message's bytes as the client sent them (type and length included), for forwarding unchanged. */
