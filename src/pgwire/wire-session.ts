@@ -10,6 +10,7 @@ import { executionFailure } from '../domain/execution-failure.js';
 import { checkDrift } from '../domain/sql-drift.js';
 import type { Principal } from '../domain/identity.js';
 import type { SearchPath } from '../domain/sql-search-path.js';
+import type { SqlParseOutcome } from '../domain/sql-tree.js';
 import { isFinal } from '../domain/status.js';
 import type { ClientMessage } from './client-messages.js';
 import { textParam } from './client-messages.js';
@@ -28,8 +29,13 @@ interface Failure {
   hint?: string;
 }
 
+interface Prepared {
+  sql: string;
+  parsed?: SqlParseOutcome;
+}
+
 interface Portal {
-  sql: string | undefined;
+  prepared: Prepared | undefined;
   params: Array<string | null>;
   binary: boolean;
   /** Decided once: a later Execute of the same portal (after PortalSuspended) continues it. */
@@ -52,7 +58,8 @@ const ABORT_TEXT = 'countersign_refused';
 export class WireSession {
   private relay: UpstreamRelay | undefined;
   private connecting: Promise<UpstreamRelay> | undefined;
-  private readonly statements = new Map<string, string>();
+  /** Prepared statements by name; the parse is made once, at the first Execute, and kept with it. */
+  private readonly statements = new Map<string, Prepared>();
   private readonly portals = new Map<string, Portal>();
   private searchPath: SearchPath | undefined;
   private role: string | undefined;
@@ -146,11 +153,11 @@ export class WireSession {
       case 'query':
         return this.query(m.sql);
       case 'parse':
-        this.statements.set(m.name, m.sql);
+        this.statements.set(m.name, { sql: m.sql });
         return this.forward(raw, 'parse');
       case 'bind': {
         const binary = m.params.some((p, i) => p !== null && (m.paramFormats.length === 1 ? m.paramFormats[0] : m.paramFormats[i]) === 1);
-        this.portals.set(m.portal, { sql: this.statements.get(m.statement), params: m.params.map(textParam), binary, decided: false });
+        this.portals.set(m.portal, { prepared: this.statements.get(m.statement), params: m.params.map(textParam), binary, decided: false });
         return this.forward(raw, 'bind');
       }
       case 'describe':
@@ -271,7 +278,8 @@ export class WireSession {
 
   private async execute(name: string, raw: Buffer): Promise<void> {
     const portal = this.portals.get(name);
-    if (!portal || portal.sql === undefined) {
+    const prepared = portal?.prepared;
+    if (!portal || !prepared) {
       // Upstream knows (or not) the portal: it answers 34000 itself, in order.
       if (this.relay) void this.relay.send(raw, 'execute');
       return;
@@ -283,7 +291,8 @@ export class WireSession {
     if (portal.binary) {
       return this.refuseExtended({ code: SQLSTATE.FEATURE_NOT_SUPPORTED, message: 'parameters in binary format are not supported through the Countersign gateway; send them as text' });
     }
-    const parsed = this.gate.parse(portal.sql);
+    const sql = prepared.sql;
+    const parsed = (prepared.parsed ??= this.gate.parse(sql));
     if (parsed.ok && streamsCopy(parsed.statements)) {
       return this.refuseExtended({ code: SQLSTATE.FEATURE_NOT_SUPPORTED, message: 'COPY FROM STDIN / TO STDOUT is not supported through the Countersign gateway' });
     }
@@ -291,7 +300,7 @@ export class WireSession {
     await this.settle();
     if (this.relay?.failedUntilSync || this.discardUntilSync) return;
     portal.decided = true;
-    const ok = await this.gated({ statement: portal.sql, params: portal.params }, { mode: 'execute', portal: name, raw });
+    const ok = await this.gated({ statement: sql, params: portal.params }, { mode: 'execute', portal: name, raw });
     if (!ok) this.discardUntilSync = true;
     else if (parsed.ok) Object.assign(this, sessionAfter(parsed.statements, { searchPath: this.searchPath, role: this.role }));
   }
