@@ -18,7 +18,10 @@ import { configGroups, targetFacts } from '../config/config-facts.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Config, HttpTargetConfig } from '../config/schema.js';
 import type { PostgresTargetConfig } from '../config/postgres-schema.js';
+import type { PostgresTargets } from '../adapters/sql/postgres-targets.js';
 import { createPostgresTargets } from '../adapters/sql/postgres-targets.js';
+import type { SqlParser } from '../ports/sql-parser.js';
+import { startPgwire } from './pgwire-wiring.js';
 import { parseMaskRules } from '../domain/sql-mask.js';
 import type { ActionKind } from '../domain/action.js';
 import { parseDuration } from '../domain/duration.js';
@@ -139,6 +142,8 @@ export interface Core {
   agents: ReturnType<AgentWays['start']> & { plugins: AgentWays['plugins'] };
   /** The URL humans reach the gateway at (links in results); settable once the server listens. */
   publicUrl: { value: string };
+  /** PostgreSQL's parser and the `postgres` targets, when the config has such targets (the wire gateway uses them). */
+  sql?: { parser: SqlParser; targets: PostgresTargets };
   close(): Promise<void>;
 }
 
@@ -249,6 +254,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     executions,
     agents,
     publicUrl,
+    ...(sqlParser && postgres ? { sql: { parser: sqlParser, targets: postgres } } : {}),
     close() {
       closing ??= (async () => {
         clearInterval(timer);
@@ -317,6 +323,13 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   const url = address.replace('[::1]', 'localhost');
   if (!config.publicUrl) publicUrl.value = url;
   await channels.start();
+  const pgwire = await startPgwire({ loaded, core, authenticator }).catch(async (e: unknown) => {
+    await app.close();
+    await channels.close();
+    await audit.close();
+    await core.close();
+    throw e;
+  });
 
   logger.info({ url, policyVersion: policy.current()?.version, store: loaded.storePath }, 'countersign listening');
 
@@ -337,6 +350,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await app.close();
       clearTimeout(force);
+      await pgwire?.close();
       await channels.close();
       await audit.close();
       await core.close();

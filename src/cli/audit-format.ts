@@ -35,6 +35,8 @@ function summary(e: AuditEntry): string {
       return `mcp ${String(d.server)}: tool ${String(d.tool)} CHANGED (${String(d.hash).slice(0, 19)}…, pinned ${String(d.pinnedHash).slice(0, 19)}…)`;
     case 'mcp.tool.repinned':
       return `mcp ${String(d.server)}: tool ${String(d.tool)} re-pinned to ${String(d.hash).slice(0, 19)}…`;
+    case 'pgwire.login':
+      return `postgres wire log-in ${String(d.outcome)}: ${String(d.user)} to ${String(d.database)} (${String(d.method)}${d.tls === true ? ', TLS' : ''}) from ${String(d.client)}`;
   }
 }
 

@@ -60,7 +60,7 @@ describe('countersign policy check', () => {
   it('prints OK with the version and rule count, and exits 0', async () => {
     const r = await cli('policy', 'check', EXAMPLE_POLICY);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^OK .*policy\.yaml: 15 rules, version sha256:[0-9a-f]{64}\n$/);
+    expect(r.out).toMatch(/^OK .*policy\.yaml: 17 rules, version sha256:[0-9a-f]{64}\n$/);
     expect(r.err).toContain('group names were not checked');
   });
 
@@ -234,7 +234,7 @@ describe('countersign policy explain', () => {
     expect(r.code).toBe(0);
     const json = JSON.parse(r.out) as { decision: { outcome: string; rules: string[] }; rules: Array<{ ruleId: string }>; input: { requester: unknown; target: unknown } };
     expect(json.decision).toMatchObject({ outcome: 'review', rules: ['default'] });
-    expect(json.rules.map((x) => x.ruleId)).toHaveLength(15);
+    expect(json.rules.map((x) => x.ruleId)).toHaveLength(17);
     expect(json.input.requester).toEqual({ id: 'deploy-bot', type: 'agent', owner: 'alice@example.com', labels: { team: 'payments' } });
     expect(json.input.target).toEqual({ name: 'gitlab', kind: 'http', host: 'gitlab.example.com:8443', labels: {} });
   });

@@ -6,6 +6,7 @@ import { integrationsSchema, mcpSchema, toolsSchema } from './agents-schema.js';
 import { auditConfigSchema } from './audit-schema.js';
 import { channelsSchema } from './channels-schema.js';
 import { postgresTargetSchema } from './postgres-schema.js';
+import { postgresListenSchema } from './postgres-listen-schema.js';
 
 /**
  * The one configuration schema: it validates config files at start-up and generates
@@ -142,6 +143,7 @@ export const configSchema = z
       .default({ level: 'info' })
       .describe('Structured logging (pino); credentials are redacted.'),
     channels: channelsSchema.optional().describe('Slack, Microsoft Teams and signed outgoing webhooks (docs/channels.md).'),
+    postgresListen: postgresListenSchema,
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -17,6 +17,8 @@ export const AUDIT_TYPES = [
   'mcp.tool.pinned',
   'mcp.tool.changed',
   'mcp.tool.repinned',
+  // the PostgreSQL wire gateway: log-in attempts (docs/postgres-gateway.md)
+  'pgwire.login',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -46,6 +46,7 @@ export function feedEffect(e: Pick<AuditEntry, 'type' | 'actionId' | 'data'>): F
     case 'mcp.tool.pinned':
     case 'mcp.tool.changed':
     case 'mcp.tool.repinned':
+    case 'pgwire.login':
       return undefined;
     case 'action.decided': {
       const outcome = str(e.data.outcome);

@@ -36,6 +36,7 @@ const ACTIVITY: Record<AuditType, { id: number; name: string }> = {
   'mcp.tool.pinned': { id: 1, name: 'Create' },
   'mcp.tool.changed': { id: 3, name: 'Update' },
   'mcp.tool.repinned': { id: 3, name: 'Update' },
+  'pgwire.login': { id: 99, name: 'Logon' },
 };
 
 // security_control: action_id (0 Unknown, 1 Allowed, 2 Denied, 3 Observed, 4 Modified, 99 Other)
@@ -63,6 +64,8 @@ function control(e: AuditEntry): { action: keyof typeof ACTIONS; disposition: ke
       return { action: 3, disposition: d.ok === true ? 17 : 27, alert: false };
     case 'policy.rejected':
       return { action: 3, disposition: 27, alert: true };
+    case 'pgwire.login':
+      return d.outcome === 'ok' ? { action: 1, disposition: 1, alert: false } : { action: 2, disposition: 2, alert: false };
     case 'mcp.tool.changed':
       // A tool definition changed under the agents (a possible rug pull): worth an alert.
       return { action: 3, disposition: 17, alert: true };
@@ -106,6 +109,8 @@ function message(e: AuditEntry): string {
       return `MCP tools of ${String(d.server)} pinned`;
     case 'mcp.tool.changed':
       return `MCP tool ${String(d.server)}/${String(d.tool)} changed its definition`;
+    case 'pgwire.login':
+      return `postgres wire log-in ${String(d.outcome)} for ${String(d.user)} to ${String(d.database)}`;
     case 'mcp.tool.repinned':
       return `MCP tool ${String(d.server)}/${String(d.tool)} re-pinned`;
   }

@@ -58,6 +58,8 @@ export const DEFAULT_EXPORT_ROWS = 1000;
 export interface SqlFactOptions {
   /** A SELECT reading a table without a LIMIT, or with one above this, is an export. */
   exportRows: number;
+  /** The search_path in force before the input (a wire session's `SET search_path`); the default path when absent. */
+  searchPath?: SearchPath;
 }
 
 export interface SqlAnalysis {
@@ -68,7 +70,7 @@ export interface SqlAnalysis {
 
 /** Facts of a whole input, from its parse trees. Pure: the parse happens elsewhere (SqlParser). */
 export function analyzeSql(statements: readonly ParsedStatement[], opts: SqlFactOptions): SqlAnalysis {
-  const { facts, placeholders } = analyze(statements, opts, { path: DEFAULT_PATH, prepared: new Set(), created: new Set(), armed: false, conditional: false });
+  const { facts, placeholders } = analyze(statements, opts, { path: opts.searchPath ?? DEFAULT_PATH, prepared: new Set(), created: new Set(), armed: false, conditional: false });
   if (facts.dynamic) {
     addAll(facts.types, DYNAMIC_TYPES);
     addAll(facts.tables, [UNKNOWN_SCHEMA]);

@@ -1,5 +1,6 @@
 import type { ActionKind } from '../domain/action.js';
 import type { ActionRecord, Runner } from '../domain/action-record.js';
+import type { ExecutorResult } from '../domain/execution-failure.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { finishExecution, interruptExecution, runnerIsGone, startExecution } from '../domain/lifecycle.js';
 import type { Clock } from '../ports/clock.js';
@@ -26,6 +27,13 @@ export interface ExecutionService {
    * told has happened is never lost to a crash.
    */
   complete(running: ActionRecord): Promise<ActionRecord>;
+  /**
+   * Runs this action, once it starts, with `run` instead of its kind's executor: a way in
+   * that holds the session the action belongs to (the wire gateway's upstream connection,
+   * inside the client's transaction) runs it there. The returned function detaches it;
+   * a detached action runs on its executor as any other.
+   */
+  attach(actionId: string, run: (running: ActionRecord, signal?: AbortSignal) => Promise<ExecutorResult>): () => void;
 }
 
 export function createExecutionService(deps: {
@@ -40,6 +48,7 @@ export function createExecutionService(deps: {
 }): ExecutionService {
   const { store, clock, notifier } = deps;
   const inFlight = new Map<string, Promise<void>>();
+  const attached = new Map<string, (running: ActionRecord) => Promise<ExecutorResult>>();
 
   function runnerFor(action: ActionRecord): Runner {
     return {
@@ -52,6 +61,11 @@ export function createExecutionService(deps: {
 
   /** The executor runs only on a record whose running state is durable. */
   async function execute(running: ActionRecord): Promise<Parameters<typeof finishExecution>[1]> {
+    const own = attached.get(running.id);
+    if (own) {
+      attached.delete(running.id);
+      return own(running);
+    }
     const executor = deps.executors[running.kind];
     return executor
       ? executor.execute(running)
@@ -102,6 +116,12 @@ export function createExecutionService(deps: {
   return {
     dispatch,
     runnerFor,
+    attach(actionId, run) {
+      attached.set(actionId, run);
+      return () => {
+        if (attached.get(actionId) === run) attached.delete(actionId);
+      };
+    },
     async complete(running) {
       if (running.status !== 'running' || running.result?.runner?.instance !== deps.process.instance) {
         throw new AppError('NOT_PENDING', `action ${running.id} is not running in this process`);

@@ -6,7 +6,7 @@ import { DEFAULT_EXPORT_ROWS } from '../domain/sql-facts.js';
 import type { SqlParser } from '../ports/sql-parser.js';
 import { hasUnsafeLineChars } from '../domain/visible-text.js';
 import type { TargetInfo } from '../domain/target-catalog.js';
-import type { InputCheck } from './submit-service.js';
+import type { InputCheck, InputSession } from './submit-service.js';
 
 const TOOL_NAME = /^[\x21-\x7e]{1,256}$/;
 /** An absolute POSIX or Windows path. */
@@ -57,11 +57,14 @@ function toolShape(payload: 'arguments' | 'input', extra: readonly string[] = []
  * rejects is refused, and the facts of what it accepts go to policy as hints.
  */
 function sqlCheck(parser: SqlParser | undefined): InputCheck {
-  return (r: ActionRequest, t: TargetInfo) => {
+  return (r: ActionRequest, t: TargetInfo, session?: InputSession) => {
     const input = checkSqlInputShape(r.input);
     // Fail closed: a gateway without the parser cannot know what a statement does.
     if (!parser) throw new AppError('INTERNAL', 'the SQL parser is not loaded');
-    const { facts } = checkSqlParsed(input, parser.parse(input.statement), { exportRows: t.exportRows ?? DEFAULT_EXPORT_ROWS });
+    const { facts } = checkSqlParsed(input, parser.parse(input.statement), {
+      exportRows: t.exportRows ?? DEFAULT_EXPORT_ROWS,
+      ...(session?.searchPath ? { searchPath: session.searchPath } : {}),
+    });
     return { sql: facts };
   };
 }

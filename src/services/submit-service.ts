@@ -30,6 +30,13 @@ export interface SubmitOptions {
   held?: boolean;
   /** An allowed execute-mode action is inserted already running by this process; the caller runs it (ExecutionService.complete). */
   inline?: boolean;
+  /** What the way in knows of the session the action comes from (the wire gateway's search_path), for the input's facts. */
+  session?: InputSession;
+}
+
+/** Session state a way in tracks that changes what an input means (PostgreSQL's search_path). */
+export interface InputSession {
+  searchPath?: readonly string[];
 }
 
 export interface SubmitService {
@@ -40,7 +47,7 @@ export interface SubmitService {
  * Kind-specific checks of an input against its target (throw AppError to refuse). A
  * check that analyses the input (a sql statement's parse) returns what it found, for policy.
  */
-export type InputCheck = (request: ActionRequest, target: TargetInfo) => EvaluationHints | void;
+export type InputCheck = (request: ActionRequest, target: TargetInfo, session?: InputSession) => EvaluationHints | void;
 
 export function requesterOf(p: Principal): Requester {
   return p.type === 'agent' ? { id: p.id, type: 'agent', owner: p.owner } : { id: p.id, type: 'human' };
@@ -90,7 +97,7 @@ export function createSubmitService(deps: {
       checkJsonValue(request.input, 'input');
       if (request.context !== undefined) checkJsonValue(request.context, 'context');
       if (request.justification !== undefined) checkJsonValue(request.justification, 'justification');
-      const found = deps.checkInput(request, target) ?? undefined;
+      const found = deps.checkInput(request, target, opts.session) ?? undefined;
       if (idempotencyKey !== undefined) {
         const existing = await store.getByIdempotencyKey(who.id, idempotencyKey);
         if (existing) return replay(who, request, existing);

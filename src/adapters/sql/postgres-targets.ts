@@ -1,6 +1,7 @@
 import { AppError } from '../../domain/errors.js';
 import type { Executor } from '../../ports/executor.js';
 import { createSqlExecutor } from '../executors/sql-executor.js';
+import type { PgPools } from './postgres-pool.js';
 import { createPgPools } from './postgres-pool.js';
 import type { PostgresPreviewer } from './postgres-previewer.js';
 import { createPostgresPreviewer } from './postgres-previewer.js';
@@ -14,6 +15,8 @@ export interface PostgresTargets {
   previewer: PostgresPreviewer;
   /** The frozen settings per target name. */
   settings: ReadonlyMap<string, PostgresTargetSettings>;
+  /** The pools executor and previewer share (the wire gateway's catalog look-ups and cancels use them too). */
+  pools: PgPools;
   /** Ends every pool; call on shutdown. */
   close(): Promise<void>;
 }
@@ -37,6 +40,7 @@ export function createPostgresTargets(targets: Record<string, PostgresTargetInpu
     executor: createSqlExecutor({ targets: settings, pools }),
     previewer: createPostgresPreviewer(settings, pools),
     settings,
+    pools,
     close: () => pools.close(),
   };
 }
