@@ -35,6 +35,12 @@ function summary(e: AuditEntry): string {
       return `mcp ${String(d.server)}: tool ${String(d.tool)} CHANGED (${String(d.hash).slice(0, 19)}…, pinned ${String(d.pinnedHash).slice(0, 19)}…)`;
     case 'mcp.tool.repinned':
       return `mcp ${String(d.server)}: tool ${String(d.tool)} re-pinned to ${String(d.hash).slice(0, 19)}…`;
+    case 'console.session.started':
+      return `console session ${String(d.session)} started for ${String(d.human)}${d.known === false ? ' (unknown user: read-only)' : ''}`;
+    case 'console.session.ended':
+      return `console session ${String(d.session)} of ${String(d.human)} ended (${String(d.reason)})`;
+    case 'chat.identity.linked':
+      return `${String(d.channel)} user ${String(d.chatUserId)} linked to ${String(d.human)}`;
   }
 }
 

@@ -5,6 +5,7 @@ import { HUMAN_ID, isApproverRef } from '../domain/identity.js';
 import { integrationsSchema, mcpSchema, toolsSchema } from './agents-schema.js';
 import { auditConfigSchema } from './audit-schema.js';
 import { channelsSchema } from './channels-schema.js';
+import { consoleSchema } from './console-schema.js';
 import { postgresTargetSchema } from './postgres-schema.js';
 
 /**
@@ -142,6 +143,7 @@ export const configSchema = z
       .default({ level: 'info' })
       .describe('Structured logging (pino); credentials are redacted.'),
     channels: channelsSchema.optional().describe('Slack, Microsoft Teams and signed outgoing webhooks (docs/channels.md).'),
+    console: consoleSchema.optional().describe('The approver web console with OIDC sign-in (docs/console.md).'),
   })
   .strict()
   .superRefine((c, ctx) => {

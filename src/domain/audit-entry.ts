@@ -17,6 +17,10 @@ export const AUDIT_TYPES = [
   'mcp.tool.pinned',
   'mcp.tool.changed',
   'mcp.tool.repinned',
+  // the web console: sign-ins, sign-outs and revocations, chat accounts linked through the IdP
+  'console.session.started',
+  'console.session.ended',
+  'chat.identity.linked',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 
