@@ -66,7 +66,9 @@ export function registerAuthRoutes(app: FastifyInstance, deps: ConsoleDeps): voi
     req.log.info({ session: session.id, human: session.human, known: session.known }, 'console sign-in');
     void reply.header('set-cookie', [
       clear,
-      setCookie(sessionCookieName(deps.publicUrl()), token, { path: '/', secure: secure(), maxAge: (Date.parse(session.expiresAt) - Date.parse(session.createdAt)) / 1000 }),
+      // A browser-session cookie: the server decides expiry, so an expired session is
+      // told as such instead of the browser silently starting a new sign-in.
+      setCookie(sessionCookieName(deps.publicUrl()), token, { path: '/', secure: secure() }),
     ]);
     return reply.redirect(safeReturnPath(tx.returnTo), 303);
   });
