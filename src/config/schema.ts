@@ -170,6 +170,9 @@ export const configSchema = z
         seen.set(v, i);
       });
     }
+    if (c.channels?.requireLinked && !c.console?.enabled) {
+      ctx.addIssue({ code: 'custom', path: ['channels', 'requireLinked'], message: 'requireLinked needs the web console (console.enabled): chat accounts are linked by signing in to it' });
+    }
     if (!c.oidc) {
       c.agents.forEach((a, i) => {
         if (!humans.has(a.owner.toLowerCase())) {

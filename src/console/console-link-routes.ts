@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../domain/errors.js';
+import { linkCodeHash } from '../services/chat-links.js';
 import type { ConsoleDeps } from './console-context.js';
 import { isAuditor } from './console-context.js';
 import { html } from './console-html.js';
@@ -9,7 +9,6 @@ import { checkCsrf, sessionHook } from './console-plugin.js';
 
 const codeParams = { type: 'object', additionalProperties: false, required: ['code'], properties: { code: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' } } } as const;
 const linkBody = { type: 'object', additionalProperties: false, properties: { _csrf: { type: 'string', maxLength: 64 } } } as const;
-export const linkCodeHash = (code: string) => createHash('sha256').update(code).digest('hex');
 
 /**
  * Chat identity linking: a chat user opens the one-time link Countersign sent them,
