@@ -46,6 +46,9 @@ export function feedEffect(e: Pick<AuditEntry, 'type' | 'actionId' | 'data'>): F
     case 'mcp.tool.pinned':
     case 'mcp.tool.changed':
     case 'mcp.tool.repinned':
+    case 'console.session.started':
+    case 'console.session.ended':
+    case 'chat.identity.linked':
       return undefined;
     case 'action.decided': {
       const outcome = str(e.data.outcome);
