@@ -14,7 +14,7 @@ export interface InboxPage {
 }
 
 /** Most candidates read to fill one page (rows the human cannot decide are skipped). */
-const SCAN_LIMIT = 2000;
+const SCAN_LIMIT = 500;
 
 /**
  * The pending actions this human may decide now, newest first: read from the store's
