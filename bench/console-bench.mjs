@@ -3,7 +3,7 @@
 // compiled gateway code (dist/): the console's routes on Fastify, the SQLite store, real
 // sessions. The inbox is timed with app.inject (no network); the fan-out over real
 // HTTP connections on loopback. Knobs: BENCH_PENDING, BENCH_CONSOLES, BENCH_SAMPLES.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
