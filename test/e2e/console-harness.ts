@@ -104,6 +104,11 @@ rules:
     when: http.method == "PUT"
     outcome: review
     review: { approvers: [group:release], quorum: 1, timeout: 30m }
+  - id: escalating
+    match: { kind: http, target: github }
+    when: http.method == "PATCH"
+    outcome: review
+    review: { approvers: [group:release], quorum: 1, timeout: 1h, escalate: { after: 3s, to: [group:oncall] } }
 `;
 
 /** A gateway with the console on, signing in through a real IdP. */

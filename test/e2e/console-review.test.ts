@@ -66,6 +66,19 @@ describe('console: sign in, inbox, decide', () => {
     ]);
   });
 
+  it('an escalation target finds the request in the inbox once it escalates, and not before', async () => {
+    const olga = await newPage();
+    await signIn(olga, env.url, 'olga@example.com');
+    const a = await env.server.client(env.ws.tokens.agent).submit({ kind: 'http', target: 'github', input: { method: 'PATCH', path: '/repos/acme/app' }, justification: 'rename' });
+    const rows = () => olga.request.get(`${env.url}/console/inbox/rows`).then((r) => r.text());
+    expect(await rows()).not.toContain(a.id);
+    await expect.poll(rows, { timeout: 15_000, interval: 250 }).toContain(a.id);
+    await olga.goto(`${env.url}/console/actions/${a.id}`);
+    expect(await olga.locator('main').innerText()).toContain('escalated to group:oncall');
+    await olga.getByRole('button', { name: 'Approve' }).click();
+    await olga.waitForURL('**?done=approve');
+  });
+
   it('the agent\'s owner sees the request but no buttons, and the page says why', async () => {
     const agent = env.server.client(env.ws.tokens.agent);
     const a = await agent.submit(release('v1.0.1'));
