@@ -11,6 +11,15 @@ import { page } from './console-layout.js';
 import { sessionHook } from './console-plugin.js';
 
 const DECIDED: Status[] = STATUSES.filter((s) => s !== 'pending');
+/** Outcomes as a reviewer thinks of them: "approved" includes what ran afterwards. */
+const OUTCOMES: Record<string, Status[]> = {
+  approved: ['approved', 'running', 'succeeded', 'failed'],
+  denied: ['denied'],
+  expired: ['expired'],
+  cancelled: ['cancelled'],
+  succeeded: ['succeeded'],
+  failed: ['failed'],
+};
 /** Most rows read to fill one filtered page. */
 const SCAN_LIMIT = 2000;
 const TIME = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?Z?)?$';
@@ -22,7 +31,7 @@ const historyQuery = {
   properties: {
     agent: { type: 'string', pattern: NAME },
     target: { type: 'string', pattern: NAME },
-    outcome: { type: 'string', enum: ['', ...DECIDED] },
+    outcome: { type: 'string', enum: ['', ...Object.keys(OUTCOMES)] },
     decider: { type: 'string', pattern: NAME },
     from: { type: 'string', pattern: `(${TIME})|^$` },
     to: { type: 'string', pattern: `(${TIME})|^$` },
@@ -69,7 +78,7 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: ConsoleDeps): 
     const f = req.query as Filters;
     const from = instant(f.from, 'from');
     const to = instant(f.to, 'to');
-    const status = f.outcome ? [f.outcome as Status] : DECIDED;
+    const status = f.outcome ? OUTCOMES[f.outcome]! : DECIDED;
     const rows: ActionRecord[] = [];
     let cursor = parseCursor(f.before);
     let next: { createdAt: string; id: string } | undefined;
@@ -95,7 +104,7 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: ConsoleDeps): 
     const body = html`<form class="filters" method="get" action="/console/history" role="search" aria-label="Filter the history">
 ${field('agent', 'Agent')}
 ${field('target', 'Target')}
-<div><label for="f-outcome">Outcome</label><select id="f-outcome" name="outcome"><option value="">any</option>${DECIDED.map((x) => html`<option value="${x}" ${f.outcome === x ? html`selected` : ''}>${x}</option>`)}</select></div>
+<div><label for="f-outcome">Outcome</label><select id="f-outcome" name="outcome"><option value="">any</option>${Object.keys(OUTCOMES).map((x) => html`<option value="${x}" ${f.outcome === x ? html`selected` : ''}>${x === 'approved' ? 'approved (and what ran)' : x === 'succeeded' || x === 'failed' ? `ran and ${x}` : x}</option>`)}</select></div>
 ${field('decider', 'Decider (email)')}
 ${field('from', 'From (UTC)', 'YYYY-MM-DD')}
 ${field('to', 'To (UTC, exclusive)', 'YYYY-MM-DD')}

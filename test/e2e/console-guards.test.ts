@@ -225,3 +225,23 @@ describe('console: accessibility', () => {
     expect(after.review!.reviews.map((r) => [r.reviewer, r.comment])).toEqual([['bob@example.com', 'by keyboard']]);
   });
 });
+
+describe('console: history', () => {
+  it('lists decided actions with filters and pagination, each linking to its audit entries', async () => {
+    await alice.goto(`${env.url}/console/history`);
+    await alice.getByLabel('Outcome').selectOption('approved');
+    await alice.getByLabel('Decider (email)').fill('dave@example.com');
+    await alice.getByRole('button', { name: 'Filter' }).click();
+    await alice.waitForURL(/outcome=approved/);
+    const rows = alice.locator('#history tbody tr');
+    const texts = await rows.allInnerTexts();
+    expect(texts.length).toBeGreaterThanOrEqual(2);
+    for (const t of texts) expect(t).toMatch(/(approved|running|succeeded|failed)\s+dave@example\.com \(approve\)/);
+    expect(await rows.first().getByRole('link', { name: /Verify the audit entries/ }).count()).toBe(1);
+
+    const none = await alice.request.get(`${env.url}/console/history?decider=nobody@example.com`);
+    expect(await none.text()).toContain('No decided action matches');
+    const future = await alice.request.get(`${env.url}/console/history?from=2999-01-01`);
+    expect(await future.text()).toContain('No decided action matches');
+  });
+});
