@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -38,7 +39,7 @@ export const CLIENT_SECRET = 'console-secret-0123456789abcdef';
  * `localhost` while the gateway runs on 127.0.0.1: two sites, as in production, so no
  * cookie is shared between them. Its development login form takes any login name.
  */
-export async function startIdp(gatewayUrl: string, accounts: Record<string, Account>): Promise<{ issuer: string; close(): Promise<void> }> {
+export async function startIdp(gatewayUrl: string, accounts: Record<string, Account>, clientJwk?: Record<string, unknown>): Promise<{ issuer: string; close(): Promise<void> }> {
   const port = await freePort();
   const issuer = `http://localhost:${port}`;
   const provider = new Provider(issuer, {
@@ -50,7 +51,9 @@ export async function startIdp(gatewayUrl: string, accounts: Record<string, Acco
         post_logout_redirect_uris: [`${gatewayUrl}/console/signed-out`],
         grant_types: ['authorization_code'],
         response_types: ['code'],
-        token_endpoint_auth_method: 'client_secret_basic',
+        ...(clientJwk
+          ? { token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'RS256', jwks: { keys: [clientJwk] } }
+          : { token_endpoint_auth_method: 'client_secret_basic' }),
       },
     ],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], groups: ['groups'] },
@@ -112,11 +115,12 @@ rules:
 `;
 
 /** A gateway with the console on, signing in through a real IdP. */
-export async function startConsoleEnv(opts: { session?: { ttl: string; idle: string }; accounts?: Record<string, Account>; extraConfig?: string; policy?: string } = {}): Promise<ConsoleEnv> {
+export async function startConsoleEnv(opts: { session?: { ttl: string; idle: string }; accounts?: Record<string, Account>; extraConfig?: string; policy?: string; privateKeyJwt?: boolean } = {}): Promise<ConsoleEnv> {
   const target = await startTarget();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const idp = await startIdp(url, opts.accounts ?? {});
+  const key = opts.privateKeyJwt ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : undefined;
+  const idp = await startIdp(url, opts.accounts ?? {}, key ? { ...key.publicKey.export({ format: 'jwk' }), kid: 'console-1', use: 'sig', alg: 'RS256' } : undefined);
   const session = opts.session ?? { ttl: '8h', idle: '30m' };
   const ws = workspace(target.url, {
     policy: opts.policy ?? CONSOLE_POLICY,
@@ -126,7 +130,7 @@ console:
   oidc:
     issuer: ${idp.issuer}
     clientId: ${CLIENT_ID}
-    clientSecret: "\${OIDC_CLIENT_SECRET}"
+${key ? '    privateKeyJwt: { key: "${OIDC_PRIVATE_KEY}", alg: RS256, kid: console-1 }' : '    clientSecret: "${OIDC_CLIENT_SECRET}"'}
     scopes: [openid, email, groups]
     groupsClaim: groups
     emailClaim: email
@@ -134,6 +138,7 @@ console:
 ${opts.extraConfig ?? ''}`,
   });
   ws.env.OIDC_CLIENT_SECRET = CLIENT_SECRET;
+  if (key) ws.env.OIDC_PRIVATE_KEY = key.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   writeFileSync(ws.configPath, readFileSync(ws.configPath, 'utf8').replace('listen: 127.0.0.1:0', `listen: 127.0.0.1:${port}`));
   const server = await startServer(ws);
   return {
