@@ -27,9 +27,13 @@ export function registerAuditPages(app: FastifyInstance, deps: ConsoleDeps): voi
     } catch (e) {
       if (!(isAppError(e) && e.code === 'AUDIT_NO_CHECKPOINT')) throw e;
     }
+    // The checkpoints signed over the entries shown (oldest first from the page's start).
+    const checkpoints = (await deps.store.listCheckpoints(start, 20)).filter((c) => c.size <= end + deps.config.pageSize);
     const body = html`<h2>Latest signed checkpoint</h2>
 ${checkpoint ? html`<pre class="note" tabindex="0" aria-label="Latest signed checkpoint">${safeLine(checkpoint).replaceAll('\\u000a', '\n')}</pre>` : html`<p>No checkpoint signed yet.</p>`}
 <p>Verifier keys of this log: ${deps.verifierKeys.map((k) => html`<code>${k}</code> `)}</p>
+${checkpoints.length ? html`<h2>Checkpoints over these entries</h2><table class="list" id="checkpoints"><caption class="sr-only">Signed checkpoints</caption><thead><tr><th scope="col">Tree size</th><th scope="col">Signed at</th><th scope="col">Witness cosignatures</th></tr></thead><tbody>${checkpoints.map((c) => html`<tr><td>${c.size}</td><td><time datetime="${c.signedAt}">${c.signedAt}</time></td><td>${c.cosignatures.length}</td></tr>`)}</tbody></table>` : ''}
+<h2>Entries</h2>
 <p>The log holds ${size} entries. To check an action's entries in your browser, open it and choose "Verify".</p>
 <table class="list" id="audit">
 <caption class="sr-only">Audit entries, newest first</caption>
