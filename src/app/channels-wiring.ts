@@ -11,6 +11,8 @@ import { deliveriesRoutes } from '../http/deliveries-routes.js';
 import type { Authenticator } from '../ports/authenticator.js';
 import type { Channel, EventSink } from '../ports/channel.js';
 import type { ChannelStore } from '../ports/channel-store.js';
+import type { ChatLinkStore } from '../ports/console-sessions.js';
+import { createChatIdentityGate } from '../services/chat-links.js';
 import type { Clock } from '../ports/clock.js';
 import type { Store } from '../ports/store.js';
 import type { ActionEvents } from '../services/action-events.js';
@@ -51,7 +53,7 @@ export function describeError(e: unknown, redactor: Redactor): string {
  */
 export async function createChannels(args: {
   config: Config;
-  store: Store & { channels: ChannelStore };
+  store: Store & { channels: ChannelStore; console?: ChatLinkStore };
   events: ActionEvents;
   reviews: ReviewService;
   authenticator: Authenticator;
@@ -71,6 +73,11 @@ export async function createChannels(args: {
     const timeoutMs = parseDuration(c.delivery.timeout);
   const directory = createHumanDirectory(config.humans);
   const chatReviews = createChatReviews({ reviews: args.reviews, store });
+  // Chat accounts linked through a console sign-in; with requireLinked, only those may decide.
+  const identities =
+    config.console?.enabled && store.console
+      ? createChatIdentityGate({ links: store.console, humans: directory.all(), requireLinked: c.requireLinked, clock, linkTtlMs: parseDuration(config.console.linkTtl), publicUrl: args.publicUrl })
+      : undefined;
   const remember = (key: string) => {
     const now = clock.now();
     return store.channels.rememberInteraction(key, now.toISOString(), new Date(now.getTime() - REMEMBER_MS).toISOString());
@@ -95,7 +102,7 @@ export async function createChannels(args: {
       const a = await store.getAction(id);
       return a ? reviewCard(a, args.publicUrl()).title : undefined;
     };
-    const interactions = createSlackInteractions({ api, teamId: s.teamId, directory, reviews: chatReviews, remember, describe, logger: log, now: () => clock.now().getTime() });
+    const interactions = createSlackInteractions({ api, teamId: s.teamId, directory, ...(identities ? { identities } : {}), reviews: chatReviews, remember, describe, logger: log, now: () => clock.now().getTime() });
     plugins.push(slackRoutes({ signingSecret: s.signingSecret, interactions, now: () => clock.now().getTime(), logger: log, bodyLimit: args.bodyLimit }));
     if (s.socketMode) {
       const appToken = s.socketMode.appToken;
@@ -123,11 +130,13 @@ export async function createChannels(args: {
       verifier: createBotFrameworkVerifier({ openIdMetadataUrl: t.openIdMetadataUrl, issuer: t.issuer, appId: t.appId, now: () => clock.now().getTime() }),
       tenants: new Set([t.tenantId, ...t.allowedTenants].map((x) => x.toLowerCase())),
       directory,
+      ...(identities ? { identities } : {}),
       reviews: chatReviews,
       getAction: (id) => store.getAction(id),
       connector,
       serviceUrl: t.serviceUrl,
       publicUrl: args.publicUrl,
+      consoleLinks: !!config.console?.enabled,
       remember,
       logger: log,
     });
@@ -147,6 +156,7 @@ export async function createChannels(args: {
           clock,
           owner: randomUUID(),
           publicUrl: args.publicUrl,
+          consoleLinks: !!config.console?.enabled,
           maxAttempts: c.delivery.maxAttempts,
           initialBackoffMs: parseDuration(c.delivery.initialBackoff),
           maxBackoffMs: parseDuration(c.delivery.maxBackoff),

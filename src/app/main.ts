@@ -32,6 +32,8 @@ import { formatIssue } from '../domain/yaml-source.js';
 import type { AgentWays } from './agents-wiring.js';
 import { createAgentWays } from './agents-wiring.js';
 import { createChannels } from './channels-wiring.js';
+import { createConsole } from './console-wiring.js';
+import { trustedKeys } from './audit-wiring.js';
 import { buildApp } from '../http/app.js';
 import { createMetrics } from '../http/metrics.js';
 import { createLogger } from '../logger.js';
@@ -317,7 +319,12 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       if (!s.ok) logger.error({ reason: s.reason }, 'store unhealthy');
       return { ok: !!p && s.ok, policyVersion: p?.version };
     },
-    plugins: [...core.agents.plugins(authenticator), ...channels.plugins, (scope) => audit.routes(scope)],
+    plugins: [
+      ...core.agents.plugins(authenticator),
+      ...channels.plugins,
+      (scope) => audit.routes(scope),
+      ...createConsole({ config, core, verifierKeys: trustedKeys(loaded, audit.signing.signer.verifier).map((k) => k.text) }),
+    ],
   });
   const address = await app.listen({ host, port });
   const url = address.replace('[::1]', 'localhost');

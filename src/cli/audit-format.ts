@@ -37,6 +37,12 @@ function summary(e: AuditEntry): string {
       return `mcp ${String(d.server)}: tool ${String(d.tool)} re-pinned to ${String(d.hash).slice(0, 19)}…`;
     case 'pgwire.login':
       return `postgres wire log-in ${String(d.outcome)}: ${String(d.user)} to ${String(d.database)} (${String(d.method)}${d.tls === true ? ', TLS' : ''}) from ${String(d.client)}`;
+    case 'console.session.started':
+      return `console session ${String(d.session)} started for ${String(d.human)}${d.known === false ? ' (unknown user: read-only)' : ''}`;
+    case 'console.session.ended':
+      return `console session ${String(d.session)} of ${String(d.human)} ended (${String(d.reason)})`;
+    case 'chat.identity.linked':
+      return `${String(d.channel)} user ${String(d.chatUserId)} linked to ${String(d.human)}`;
   }
 }
 

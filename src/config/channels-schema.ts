@@ -92,6 +92,10 @@ export const channelsSchema = z
     slack: slackSchema.optional().describe('Post review requests to Slack, with Approve / Deny buttons.'),
     teams: teamsSchema.optional().describe('Post review requests to Microsoft Teams (Adaptive Cards, Universal Actions).'),
     webhooks: z.array(webhookSchema).default([]).describe('Signed outgoing webhooks (Standard Webhooks), one JSON event per state change.'),
+    requireLinked: z
+      .boolean()
+      .default(false)
+      .describe('Refuse chat approvals from chat accounts not linked to a human through a console sign-in (docs/console.md): no approval rests on a configured or email mapping alone. Needs `console`.'),
     delivery: deliverySchema.default({ maxAttempts: 12, initialBackoff: '1s', maxBackoff: '15m', timeout: '10s', concurrency: 8, intervalMs: 1000, retention: '30d' }).describe('Retries and timeouts of every outbound delivery.'),
   })
   .strict()

@@ -5,6 +5,7 @@ import { HUMAN_ID, isApproverRef } from '../domain/identity.js';
 import { integrationsSchema, mcpSchema, toolsSchema } from './agents-schema.js';
 import { auditConfigSchema } from './audit-schema.js';
 import { channelsSchema } from './channels-schema.js';
+import { consoleSchema } from './console-schema.js';
 import { postgresTargetSchema } from './postgres-schema.js';
 import { postgresListenSchema } from './postgres-listen-schema.js';
 
@@ -144,6 +145,7 @@ export const configSchema = z
       .describe('Structured logging (pino); credentials are redacted.'),
     channels: channelsSchema.optional().describe('Slack, Microsoft Teams and signed outgoing webhooks (docs/channels.md).'),
     postgresListen: postgresListenSchema,
+    console: consoleSchema.optional().describe('The approver web console with OIDC sign-in (docs/console.md).'),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -169,6 +171,9 @@ export const configSchema = z
         if (seen.has(v)) ctx.addIssue({ code: 'custom', path: ['humans', i, key], message: `${key} ${h[key]} is already mapped to humans[${seen.get(v)}]` });
         seen.set(v, i);
       });
+    }
+    if (c.channels?.requireLinked && !c.console?.enabled) {
+      ctx.addIssue({ code: 'custom', path: ['channels', 'requireLinked'], message: 'requireLinked needs the web console (console.enabled): chat accounts are linked by signing in to it' });
     }
     if (!c.oidc) {
       c.agents.forEach((a, i) => {

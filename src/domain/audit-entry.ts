@@ -19,6 +19,10 @@ export const AUDIT_TYPES = [
   'mcp.tool.repinned',
   // the PostgreSQL wire gateway: log-in attempts (docs/postgres-gateway.md)
   'pgwire.login',
+  // the web console: sign-ins, sign-outs and revocations, chat accounts linked through the IdP
+  'console.session.started',
+  'console.session.ended',
+  'chat.identity.linked',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -85,6 +85,16 @@ export const ERROR_CODES = {
     KNOWN_CHECKPOINT_ORIGIN: { status: 400, message: 'The known checkpoint is of another log' },
     KNOWN_CHECKPOINT_BEFORE_RANGE: { status: 400, message: 'The known checkpoint is before the range the bundle holds' },
   }),
+  ...defineErrorCodes({
+    // the web console (docs/console.md)
+    CONSOLE_SIGNIN_REQUIRED: { status: 401, message: 'Sign in to the console first' },
+    CONSOLE_SESSION_ENDED: { status: 401, message: 'Your console session ended: sign in again' },
+    CONSOLE_SIGNIN_FAILED: { status: 400, message: 'Sign-in failed' },
+    CONSOLE_IDP_UNAVAILABLE: { status: 502, message: 'The identity provider could not be reached' },
+    CSRF_INVALID: { status: 403, message: 'The form is missing its anti-forgery token or it does not match your session' },
+    CHAT_LINK_INVALID: { status: 404, message: 'This link is unknown, used or expired: ask for a new one from chat' },
+    CHAT_NOT_LINKED: { status: 403, message: 'This chat account is not linked to a human: open the link Countersign sent you and sign in' },
+  }),
 };
 
 export type ErrorCode = keyof typeof ERROR_CODES;

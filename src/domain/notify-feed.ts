@@ -47,6 +47,9 @@ export function feedEffect(e: Pick<AuditEntry, 'type' | 'actionId' | 'data'>): F
     case 'mcp.tool.changed':
     case 'mcp.tool.repinned':
     case 'pgwire.login':
+    case 'console.session.started':
+    case 'console.session.ended':
+    case 'chat.identity.linked':
       return undefined;
     case 'action.decided': {
       const outcome = str(e.data.outcome);
@@ -87,7 +90,7 @@ export function eventId(actionId: string, seq: number, type: EventType): string 
  * request bodies and headers are not sent (they may hold data the receiver need not see):
  * the `link` leads to the full detail for whoever may read it.
  */
-export function eventBody(type: EventType, entry: Pick<AuditEntry, 'seq' | 'ts' | 'type' | 'data'>, a: ActionRecord, publicUrl: string): Record<string, unknown> {
+export function eventBody(type: EventType, entry: Pick<AuditEntry, 'seq' | 'ts' | 'type' | 'data'>, a: ActionRecord, publicUrl: string, consoleLinks = false): Record<string, unknown> {
   const data: Record<string, unknown> = {
     actionId: a.id,
     kind: a.kind,
@@ -99,6 +102,7 @@ export function eventBody(type: EventType, entry: Pick<AuditEntry, 'seq' | 'ts' 
     auditSeq: entry.seq,
     link: `${publicUrl.replace(/\/$/, '')}/v1/actions/${a.id}`,
   };
+  if (consoleLinks) data.consoleLink = `${publicUrl.replace(/\/$/, '')}/console/actions/${a.id}`;
   if (a.onBehalfOf) data.onBehalfOf = a.onBehalfOf;
   if (a.kind === 'http') data.operation = { method: a.input.method, path: a.input.path };
   if (a.kind === 'sql') data.operation = sqlOperation(a);

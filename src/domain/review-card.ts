@@ -43,7 +43,7 @@ export interface ReviewCard {
   expiresAt?: string;
   fingerprint: string;
   shortFingerprint: string;
-  /** Where the full detail is (the API's view of the action). */
+  /** Where the full detail is (the console's detail page when the console is on, else the API's view). */
   link: string;
 }
 
@@ -136,7 +136,12 @@ export function statusLine(a: ActionRecord): string {
   }
 }
 
-export function reviewCard(a: ActionRecord, publicUrl: string): ReviewCard {
+/** Where a person opens an action: the web console's detail page when it is on, else the API's view. */
+export function actionLink(publicUrl: string, id: string, consoleLinks = false): string {
+  return `${publicUrl.replace(/\/$/, '')}${consoleLinks ? '/console/actions/' : '/v1/actions/'}${id}`;
+}
+
+export function reviewCard(a: ActionRecord, publicUrl: string, opts: { consoleLinks?: boolean } = {}): ReviewCard {
   const op = operationOf(a);
   const operation = safeLine(op.operation);
   const facts: ReviewCard['facts'] = [
@@ -162,7 +167,7 @@ export function reviewCard(a: ActionRecord, publicUrl: string): ReviewCard {
     reviews: [],
     fingerprint: a.fingerprint,
     shortFingerprint: shortFingerprint(a.fingerprint),
-    link: `${publicUrl.replace(/\/$/, '')}/v1/actions/${a.id}`,
+    link: actionLink(publicUrl, a.id, opts.consoleLinks),
   };
   if (op.hasBody) card.body = truncateMarked(safeBlock(typeof op.body === 'string' ? op.body : JSON.stringify(op.body, null, 2) ?? 'null'), CARD_LIMITS.body);
   if (a.kind === 'sql') {

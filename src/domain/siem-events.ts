@@ -37,6 +37,9 @@ const ACTIVITY: Record<AuditType, { id: number; name: string }> = {
   'mcp.tool.changed': { id: 3, name: 'Update' },
   'mcp.tool.repinned': { id: 3, name: 'Update' },
   'pgwire.login': { id: 99, name: 'Logon' },
+  'console.session.started': { id: 1, name: 'Create' },
+  'console.session.ended': { id: 4, name: 'Delete' },
+  'chat.identity.linked': { id: 1, name: 'Create' },
 };
 
 // security_control: action_id (0 Unknown, 1 Allowed, 2 Denied, 3 Observed, 4 Modified, 99 Other)
@@ -75,6 +78,9 @@ function control(e: AuditEntry): { action: keyof typeof ACTIONS; disposition: ke
     case 'action.delivered':
     case 'mcp.tool.pinned':
     case 'mcp.tool.repinned':
+    case 'console.session.started':
+    case 'console.session.ended':
+    case 'chat.identity.linked':
       return { action: 3, disposition: 17, alert: false };
   }
 }
@@ -113,6 +119,12 @@ function message(e: AuditEntry): string {
       return `postgres wire log-in ${String(d.outcome)} for ${String(d.user)} to ${String(d.database)}`;
     case 'mcp.tool.repinned':
       return `MCP tool ${String(d.server)}/${String(d.tool)} re-pinned`;
+    case 'console.session.started':
+      return `console session ${String(d.session)} started for ${String(d.human)}`;
+    case 'console.session.ended':
+      return `console session ${String(d.session)} ended (${String(d.reason)})`;
+    case 'chat.identity.linked':
+      return `${String(d.channel)} user ${String(d.chatUserId)} linked to ${String(d.human)}`;
   }
 }
 

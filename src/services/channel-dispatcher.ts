@@ -50,6 +50,8 @@ export interface DispatcherOptions {
   /** Unique per process: the lease owner. */
   owner: string;
   publicUrl(): string;
+  /** Messages link to the web console's detail page. */
+  consoleLinks?: boolean;
   maxAttempts: number;
   initialBackoffMs: number;
   maxBackoffMs: number;
@@ -127,7 +129,7 @@ export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher
         const action = await o.store.getAction(d.actionId);
         if (!action) throw new Error(`no action ${d.actionId}`);
         const stored = await o.channels.messages(d.actionId, d.channel);
-        const r = await withTimeout((signal) => syncChat(chat, action, stored, o.publicUrl(), signal));
+        const r = await withTimeout((signal) => syncChat(chat, action, stored, o.publicUrl(), signal, o.consoleLinks));
         messages = { actionId: d.actionId, channel: d.channel, list: r.messages };
         detail = r.detail;
         if (r.error !== undefined) {
@@ -183,7 +185,7 @@ export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher
    */
   async function round(): Promise<{ enqueued: number; started: number; more: boolean }> {
     lastRound = Date.now();
-    const feed = await planFeed({ store: o.store, channels: o.channels, chats: [...chats.keys()], sinks: o.sinks, publicUrl: o.publicUrl() });
+    const feed = await planFeed({ store: o.store, channels: o.channels, chats: [...chats.keys()], sinks: o.sinks, publicUrl: o.publicUrl(), consoleLinks: o.consoleLinks });
     const done = finished;
     finished = [];
     const held = queue.length + inFlight.size;

@@ -28,6 +28,8 @@ export async function planFeed(d: {
   chats: readonly string[];
   sinks: readonly EventSink[];
   publicUrl: string;
+  /** Events also carry the console's detail link (`consoleLink`). */
+  consoleLinks?: boolean;
 }): Promise<FeedPlan | undefined> {
   const from = (await d.channels.feedPosition(FEED)) ?? (await d.channels.startFeed(FEED, await d.store.auditSize()));
   const entries = await d.store.readAudit(from, from + FEED_BATCH);
@@ -48,7 +50,7 @@ export async function planFeed(d: {
     for (const type of effect.events) {
       for (const s of d.sinks) {
         if (!s.accepts(type, a)) continue;
-        out.push({ channel: s.name, kind: 'event', actionId: a.id, eventKey: eventId(a.id, e.seq, type), eventType: type, payload: JSON.stringify(eventBody(type, e, a, d.publicUrl)) });
+        out.push({ channel: s.name, kind: 'event', actionId: a.id, eventKey: eventId(a.id, e.seq, type), eventType: type, payload: JSON.stringify(eventBody(type, e, a, d.publicUrl, d.consoleLinks)) });
       }
     }
   }

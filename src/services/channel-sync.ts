@@ -19,8 +19,8 @@ export interface SyncResult {
  * yet replied. Targets are handled with Promise.allSettled: one failing never stops the
  * others, and what succeeded is kept (the caller stores it with the outcome).
  */
-export async function syncChat(channel: Channel, action: ActionRecord, stored: readonly ChatMessage[], publicUrl: string, signal: AbortSignal): Promise<SyncResult> {
-  const card = reviewCard(action, publicUrl);
+export async function syncChat(channel: Channel, action: ActionRecord, stored: readonly ChatMessage[], publicUrl: string, signal: AbortSignal, consoleLinks = false): Promise<SyncResult> {
+  const card = reviewCard(action, publicUrl, { consoleLinks });
   const reviews = action.review?.reviews ?? [];
   const byTarget = new Map(stored.map((m) => [m.target, { ...m }]));
   const counts = { posted: 0, updated: 0, replied: 0 };

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAgentTables } from '../../src/adapters/store/sqlite/sqlite-agent-tables.js';
 import { createChannelTables } from '../../src/adapters/store/sqlite/sqlite-channels.js';
+import { createConsoleTables } from '../../src/adapters/store/sqlite/sqlite-console-tables.js';
 import { createActionsTable } from '../../src/adapters/store/sqlite/sqlite-actions.js';
 import { createAuditTable } from '../../src/adapters/store/sqlite/sqlite-audit.js';
 import { createAuditLogTable } from '../../src/adapters/store/sqlite/sqlite-audit-log.js';
@@ -121,7 +122,7 @@ describe('the SQLite tree and checkpoints', () => {
     migrate(db);
     const rolledBack = vi.fn();
     const audit = createAuditTable(db);
-    const writer = createInlineWriter(db, createWriteOps({ actions: createActionsTable(db), audit, auditLog: createAuditLogTable(db), agent: createAgentTables(db), channels: createChannelTables(db) }), 16, rolledBack);
+    const writer = createInlineWriter(db, createWriteOps({ actions: createActionsTable(db), audit, auditLog: createAuditLogTable(db), agent: createAgentTables(db), channels: createChannelTables(db), console: createConsoleTables(db) }), 16, rolledBack);
     const t = newAction();
     const results = await Promise.allSettled([
       writer.submit('insertAction', { action: t.next, drafts: t.audit }),

@@ -3,6 +3,7 @@ import { AppError } from '../../../domain/errors.js';
 import type { Verdict } from '../../../domain/review.js';
 import type { ChatReviews, DirectoryHuman, HumanDirectory } from '../../../services/chat-review.js';
 import { refusalText } from '../../../services/chat-review.js';
+import type { ChatIdentityGate } from '../../../services/chat-links.js';
 import type { Obj } from '../chat-payload.js';
 import { actionTarget, obj, str } from '../chat-payload.js';
 import type { SlackApi } from './slack-api.js';
@@ -40,6 +41,8 @@ export function createSlackInteractions(deps: {
   api: SlackApi;
   teamId: string;
   directory: HumanDirectory;
+  /** Linked chat accounts (through a console sign-in) and `channels.requireLinked`. */
+  identities?: ChatIdentityGate;
   reviews: ChatReviews;
   remember(key: string): Promise<boolean>;
   /** What the action does, in one line (shown in the deny modal). */
@@ -51,6 +54,10 @@ export function createSlackInteractions(deps: {
   const emails = new Map<string, { email: string | undefined; at: number }>();
 
   async function human(userId: string): Promise<DirectoryHuman> {
+    return deps.identities ? deps.identities.human('slack', userId, () => mapped(userId)) : mapped(userId);
+  }
+
+  async function mapped(userId: string): Promise<DirectoryHuman> {
     if (deps.directory.hasExplicit({ slackUserId: userId })) return deps.directory.resolve({ slackUserId: userId });
     let cached = emails.get(userId);
     if (!cached || deps.now() - cached.at > EMAIL_CACHE_MS) {

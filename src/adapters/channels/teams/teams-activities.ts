@@ -5,6 +5,7 @@ import { AppError, isAppError } from '../../../domain/errors.js';
 import { reviewCard } from '../../../domain/review-card.js';
 import type { ChatReviews, DirectoryHuman, HumanDirectory } from '../../../services/chat-review.js';
 import { refusalText } from '../../../services/chat-review.js';
+import type { ChatIdentityGate } from '../../../services/chat-links.js';
 import { ADAPTIVE_CARD, APPROVE_VERB, DENY_VERB, REFRESH_VERB, teamsCard } from './teams-card.js';
 import { actionTarget, obj, str } from '../chat-payload.js';
 import type { TeamsConnector } from './teams-connector.js';
@@ -27,20 +28,28 @@ export function createTeamsActivities(deps: {
   verifier: BotFrameworkVerifier;
   tenants: ReadonlySet<string>;
   directory: HumanDirectory;
+  /** Linked chat accounts (through a console sign-in) and `channels.requireLinked`. */
+  identities?: ChatIdentityGate;
   reviews: ChatReviews;
   getAction(id: string): Promise<ActionRecord | undefined>;
   connector: TeamsConnector;
   /** The configured service URL: the only one outbound calls go to. */
   serviceUrl: string;
   publicUrl(): string;
+  /** Cards link to the web console's detail page. */
+  consoleLinks?: boolean;
   remember(key: string): Promise<boolean>;
   logger: Logger;
 }): TeamsActivities {
-  const cardReply = (a: ActionRecord): TeamsReply => ({ status: 200, body: { statusCode: 200, type: ADAPTIVE_CARD, value: teamsCard(reviewCard(a, deps.publicUrl())) } });
+  const cardReply = (a: ActionRecord): TeamsReply => ({ status: 200, body: { statusCode: 200, type: ADAPTIVE_CARD, value: teamsCard(reviewCard(a, deps.publicUrl(), { consoleLinks: deps.consoleLinks })) } });
 
   async function human(activity: Activity): Promise<DirectoryHuman> {
     const aad = str(activity.from?.aadObjectId);
     if (!aad) throw new AppError('CHAT_USER_UNKNOWN', 'Teams did not say who you are (no aadObjectId)');
+    return deps.identities ? deps.identities.human('teams', aad.toLowerCase(), () => mapped(activity, aad)) : mapped(activity, aad);
+  }
+
+  async function mapped(activity: Activity, aad: string): Promise<DirectoryHuman> {
     if (deps.directory.hasExplicit({ teamsAadObjectId: aad })) return deps.directory.resolve({ teamsAadObjectId: aad });
     const fromId = str(activity.from?.id);
     const conversationId = str(activity.conversation?.id);

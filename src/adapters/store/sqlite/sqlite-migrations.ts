@@ -1,4 +1,5 @@
 import { AppError } from '../../../domain/errors.js';
+import { CONSOLE_MIGRATION } from './sqlite-console-migration.js';
 import type { SqliteDb } from './sqlite-db.js';
 
 export interface Migration {
@@ -212,6 +213,7 @@ export const MIGRATIONS: readonly Migration[] = [
         json((SELECT json_group_array(seq) FROM (SELECT seq FROM audit_entries e WHERE e.action_id = actions.id ORDER BY seq))));
     `,
   },
+  CONSOLE_MIGRATION,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { AuditLog } from '../../../ports/audit-log.js';
 import type { HeldCallStore } from '../../../ports/held-calls.js';
 import type { ChannelStore } from '../../../ports/channel-store.js';
+import type { ChatLinkStore, ConsoleSessionStore } from '../../../ports/console-sessions.js';
 import type { Store } from '../../../ports/store.js';
 import type { ToolPinStore } from '../../../ports/tool-pins.js';
 import { instantOf, limitOf, storageError } from '../store-error.js';
@@ -11,6 +12,7 @@ import { createAgentTables } from './sqlite-agent-tables.js';
 import { createAuditTable } from './sqlite-audit.js';
 import { createAuditLogReads, createAuditLogTable } from './sqlite-audit-log.js';
 import { createChannelTables } from './sqlite-channels.js';
+import { createConsoleTables } from './sqlite-console-tables.js';
 import { openSqlite, openSqliteReadOnly } from './sqlite-db.js';
 import { createActionLister } from './sqlite-list.js';
 import { checkReadable, migrate } from './sqlite-migrations.js';
@@ -70,6 +72,8 @@ export type SqliteStore = Store &
   ToolPinStore & {
     /** Chat channels' and webhooks' state, in the same database and writer. */
     channels: ChannelStore;
+    /** The web console's sessions and chat links, in the same database and writer. */
+    console: ConsoleSessionStore & ChatLinkStore;
   };
 
 export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
@@ -81,7 +85,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       throw storageError(e, `Cannot open the SQLite database ${config.path}`);
     }
   })();
-  const { actions, audit, agent, channels, list, writer, log } = (() => {
+  const { actions, audit, agent, channels, consoleTables, list, writer, log } = (() => {
     try {
       if (opts.readOnly) checkReadable(db);
       else {
@@ -92,14 +96,15 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       const audit = createAuditTable(db);
       const agent = createAgentTables(db);
       const channels = createChannelTables(db);
+      const consoleTables = createConsoleTables(db);
       const kind = opts.readOnly ? 'none' : (opts.writer ?? (workerAvailable() ? 'worker' : 'inline'));
       const writer =
         kind === 'worker'
           ? createWorkerWriter(WORKER_URL, { path: config.path, busyTimeoutMs: config.busyTimeoutMs, maxBatch: config.maxBatch })
           : kind === 'inline'
-            ? createInlineWriter(db, createWriteOps({ actions, audit, auditLog: createAuditLogTable(db), agent, channels }), config.maxBatch, () => audit.tree.invalidate())
+            ? createInlineWriter(db, createWriteOps({ actions, audit, auditLog: createAuditLogTable(db), agent, channels, console: consoleTables }), config.maxBatch, () => audit.tree.invalidate())
             : readOnlyWriter();
-      return { actions, audit, agent, channels, list: createActionLister(db), writer, log: createAuditLogReads(db) };
+      return { actions, audit, agent, channels, consoleTables, list: createActionLister(db), writer, log: createAuditLogReads(db) };
     } catch (e) {
       db.close();
       throw storageError(e, `Cannot prepare the SQLite database ${config.path}`);
@@ -164,6 +169,18 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       attempts: (deliveryId) => read(() => channels.attempts(deliveryId)),
       prune: (before, limit) => writer.submit('pruneDeliveries', { before, limit }),
       rememberInteraction: (key, now, forgetBefore) => writer.submit('rememberInteraction', { key, now, forgetBefore }),
+    },
+    console: {
+      createSession: (session, tokenHash, drafts) => writer.submit('createSession', { session, tokenHash, drafts }),
+      sessionByToken: (tokenHash) => read(() => consoleTables.byToken(tokenHash)),
+      getSession: (id) => read(() => consoleTables.get(id)),
+      touchSession: (id, at) => writer.submit('touchSession', { id, at }),
+      endSession: (id, at, reason, drafts) => writer.submit('endSession', { id, at, reason, drafts }),
+      listSessions: (q) => read(() => consoleTables.list(q)),
+      offerLink: (codeHash, offer, createdAt) => writer.submit('offerLink', { codeHash, offer, createdAt }),
+      linkOffer: (codeHash, at) => read(() => consoleTables.openOffer(codeHash, instantOf(at, 'at'))),
+      claimLink: (codeHash, human, at) => writer.submit('claimLink', { codeHash, human, at }),
+      linkedHuman: (channel, chatUserId) => read(() => consoleTables.linked(channel, chatUserId)),
     },
     treeSize: () => read(() => log.treeSize()),
     rootAt: (size) => read(() => log.rootAt(size)),

@@ -10,6 +10,8 @@ import type { AgentTables } from './sqlite-agent-tables.js';
 import type { AuditTable } from './sqlite-audit.js';
 import type { AuditLogTable } from './sqlite-audit-log.js';
 import type { ChannelTables } from './sqlite-channels.js';
+import { createConsoleWriteOps } from './sqlite-console-ops.js';
+import type { ConsoleTables } from './sqlite-console-tables.js';
 
 export interface WriteTables {
   actions: ActionsTable;
@@ -17,6 +19,7 @@ export interface WriteTables {
   agent: AgentTables;
   channels: ChannelTables;
   auditLog: AuditLogTable;
+  console: ConsoleTables;
 }
 
 /** Sequence numbers the drafts will get, from `first` (read in this transaction). */
@@ -101,7 +104,7 @@ export function createWriteOps(t: WriteTables) {
       return t.auditLog.advanceCursor(name, owner, from, to);
     },
   };
-  return { ...ops, ...createAgentWriteOps(t, ops.insertAction) };
+  return { ...ops, ...createAgentWriteOps(t, ops.insertAction), ...createConsoleWriteOps(t) };
 }
 
 export type WriteOps = ReturnType<typeof createWriteOps>;

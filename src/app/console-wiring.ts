@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import type { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
+import type { Config } from '../config/schema.js';
+import { consolePlugin } from '../console/console-plugin.js';
+import { createConsoleOidc } from '../console/console-oidc.js';
+import { createConsoleSessions } from '../console/console-sessions.js';
+import { parseDuration } from '../domain/duration.js';
+import type { Core } from './main.js';
+import { createAuditQueryService } from '../services/audit-query-service.js';
+
+/** The web console's route group for buildApp, when `console.enabled`; none otherwise. Wiring only. */
+export function createConsole(args: { config: Config; core: Core; verifierKeys: readonly string[] }): Array<(app: FastifyInstance) => Promise<void>> {
+  const c = args.config.console;
+  if (!c?.enabled) return [];
+  const { core } = args;
+  const store: SqliteStore = core.store;
+  const publicUrl = () => core.publicUrl.value;
+  const deps = {
+    config: c,
+    humans: args.config.humans,
+    publicUrl,
+    store,
+    queries: core.queries,
+    reviews: core.reviews,
+    audit: createAuditQueryService({ store, log: store, queries: core.queries, readerGroups: args.config.audit.readerGroups }),
+    events: core.events,
+    clock: core.clock,
+    oidc: createConsoleOidc(c.oidc, () => `${publicUrl()}/console/auth/callback`),
+    sessions: createConsoleSessions({ store: store.console, clock: core.clock, ttlMs: parseDuration(c.session.ttl), idleMs: parseDuration(c.session.idle) }),
+    auditorGroups: args.config.audit.readerGroups,
+    verifierKeys: args.verifierKeys,
+    logger: core.logger.child({ component: 'console' }),
+  };
+  return [
+    async (app) => {
+      await app.register((scope) => consolePlugin(scope, deps), { prefix: '/console' });
+    },
+  ];
+}
