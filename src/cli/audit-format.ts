@@ -35,6 +35,10 @@ function summary(e: AuditEntry): string {
       return `mcp ${String(d.server)}: tool ${String(d.tool)} CHANGED (${String(d.hash).slice(0, 19)}…, pinned ${String(d.pinnedHash).slice(0, 19)}…)`;
     case 'mcp.tool.repinned':
       return `mcp ${String(d.server)}: tool ${String(d.tool)} re-pinned to ${String(d.hash).slice(0, 19)}…`;
+    case 'grant.created':
+      return `grant ${String(d.grant)} created: ${String(d.text)}`;
+    case 'grant.revoked':
+      return `grant ${String(d.grant)} revoked${typeof d.reason === 'string' ? `: ${d.reason}` : ''}`;
   }
 }
 

@@ -17,6 +17,9 @@ export const AUDIT_TYPES = [
   'mcp.tool.pinned',
   'mcp.tool.changed',
   'mcp.tool.repinned',
+  // standing grants (issue 17)
+  'grant.created',
+  'grant.revoked',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -46,6 +46,8 @@ export function feedEffect(e: Pick<AuditEntry, 'type' | 'actionId' | 'data'>): F
     case 'mcp.tool.pinned':
     case 'mcp.tool.changed':
     case 'mcp.tool.repinned':
+    case 'grant.created':
+    case 'grant.revoked':
       return undefined;
     case 'action.decided': {
       const outcome = str(e.data.outcome);

@@ -45,9 +45,9 @@ describe('a bad policy is refused with file, line and a clear message', () => {
   });
 
   it('an empty file or a document that is not a mapping is refused at line 1', () => {
-    expect(only('')).toBe('1:1: the policy must be a mapping (default, rules)');
-    expect(only('# just a comment\n')).toBe('1:1: the policy must be a mapping (default, rules)');
-    expect(only('- id: a\n')).toBe('1:1: the policy must be a mapping (default, rules)');
+    expect(only('')).toBe('1:1: the policy must be a mapping (default, rules, counters)');
+    expect(only('# just a comment\n')).toBe('1:1: the policy must be a mapping (default, rules, counters)');
+    expect(only('- id: a\n')).toBe('1:1: the policy must be a mapping (default, rules, counters)');
   });
 
   it('duplicate YAML keys are refused', () => {

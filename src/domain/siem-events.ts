@@ -36,6 +36,8 @@ const ACTIVITY: Record<AuditType, { id: number; name: string }> = {
   'mcp.tool.pinned': { id: 1, name: 'Create' },
   'mcp.tool.changed': { id: 3, name: 'Update' },
   'mcp.tool.repinned': { id: 3, name: 'Update' },
+  'grant.created': { id: 1, name: 'Create' },
+  'grant.revoked': { id: 4, name: 'Delete' },
 };
 
 // security_control: action_id (0 Unknown, 1 Allowed, 2 Denied, 3 Observed, 4 Modified, 99 Other)
@@ -72,6 +74,8 @@ function control(e: AuditEntry): { action: keyof typeof ACTIONS; disposition: ke
     case 'action.delivered':
     case 'mcp.tool.pinned':
     case 'mcp.tool.repinned':
+    case 'grant.created':
+    case 'grant.revoked':
       return { action: 3, disposition: 17, alert: false };
   }
 }
@@ -108,6 +112,10 @@ function message(e: AuditEntry): string {
       return `MCP tool ${String(d.server)}/${String(d.tool)} changed its definition`;
     case 'mcp.tool.repinned':
       return `MCP tool ${String(d.server)}/${String(d.tool)} re-pinned`;
+    case 'grant.created':
+      return `grant ${String(d.grant)} created with the approval of${on}`;
+    case 'grant.revoked':
+      return `grant ${String(d.grant)} revoked`;
   }
 }
 
