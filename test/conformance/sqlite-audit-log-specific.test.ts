@@ -11,6 +11,7 @@ import { createChannelTables } from '../../src/adapters/store/sqlite/sqlite-chan
 import { createActionsTable } from '../../src/adapters/store/sqlite/sqlite-actions.js';
 import { createAuditTable } from '../../src/adapters/store/sqlite/sqlite-audit.js';
 import { createAuditLogTable } from '../../src/adapters/store/sqlite/sqlite-audit-log.js';
+import { createHistoryTables } from '../../src/adapters/store/sqlite/sqlite-history.js';
 import { openSqlite } from '../../src/adapters/store/sqlite/sqlite-db.js';
 import { MIGRATIONS, migrate } from '../../src/adapters/store/sqlite/sqlite-migrations.js';
 import { createSqliteStore } from '../../src/adapters/store/sqlite/sqlite-store.js';
@@ -121,7 +122,7 @@ describe('the SQLite tree and checkpoints', () => {
     migrate(db);
     const rolledBack = vi.fn();
     const audit = createAuditTable(db);
-    const writer = createInlineWriter(db, createWriteOps({ actions: createActionsTable(db), audit, auditLog: createAuditLogTable(db), agent: createAgentTables(db), channels: createChannelTables(db) }), 16, rolledBack);
+    const writer = createInlineWriter(db, createWriteOps({ actions: createActionsTable(db), audit, auditLog: createAuditLogTable(db), agent: createAgentTables(db), channels: createChannelTables(db), history: createHistoryTables(db) }), 16, rolledBack);
     const t = newAction();
     const results = await Promise.allSettled([
       writer.submit('insertAction', { action: t.next, drafts: t.audit }),

@@ -10,6 +10,8 @@ import type { AgentTables } from './sqlite-agent-tables.js';
 import type { AuditTable } from './sqlite-audit.js';
 import type { AuditLogTable } from './sqlite-audit-log.js';
 import type { ChannelTables } from './sqlite-channels.js';
+import type { HistoryTables } from './sqlite-history.js';
+import { createGrantWriteOps } from './sqlite-history-ops.js';
 
 export interface WriteTables {
   actions: ActionsTable;
@@ -17,6 +19,7 @@ export interface WriteTables {
   agent: AgentTables;
   channels: ChannelTables;
   auditLog: AuditLogTable;
+  history: HistoryTables;
 }
 
 /** Sequence numbers the drafts will get, from `first` (read in this transaction). */
@@ -46,6 +49,7 @@ export function createWriteOps(t: WriteTables) {
       const first = t.audit.nextSeq();
       const auditSeqs = seqsFrom(first, drafts.length);
       t.actions.insert({ ...action, auditSeqs });
+      t.history.index(action);
       t.audit.appendEntries(drafts, first);
       return { inserted: true, auditSeqs };
     },
@@ -58,6 +62,7 @@ export function createWriteOps(t: WriteTables) {
       const earlier = next.auditSeqs ?? t.audit.seqsFor(next.id);
       const auditSeqs = [...earlier, ...seqsFrom(first, drafts.length)];
       if (!t.actions.update({ ...next, auditSeqs }, expectedVersion)) return false;
+      t.history.index(next);
       t.audit.appendEntries(drafts, first);
       return auditSeqs;
     },
@@ -101,7 +106,7 @@ export function createWriteOps(t: WriteTables) {
       return t.auditLog.advanceCursor(name, owner, from, to);
     },
   };
-  return { ...ops, ...createAgentWriteOps(t, ops.insertAction) };
+  return { ...ops, ...createAgentWriteOps(t, ops.insertAction), ...createGrantWriteOps(t, ops.insertAction, ops.updateAction) };
 }
 
 export type WriteOps = ReturnType<typeof createWriteOps>;
