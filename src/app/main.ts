@@ -29,6 +29,8 @@ import { formatIssue } from '../domain/yaml-source.js';
 import type { AgentWays } from './agents-wiring.js';
 import { createAgentWays } from './agents-wiring.js';
 import { createChannels } from './channels-wiring.js';
+import type { ReviewsWiring } from './reviews-wiring.js';
+import { createReviewsWiring } from './reviews-wiring.js';
 import { buildApp } from '../http/app.js';
 import { createMetrics } from '../http/metrics.js';
 import { createLogger } from '../logger.js';
@@ -137,6 +139,8 @@ export interface Core {
   queries: ReturnType<typeof createQueryService>;
   executions: ReturnType<typeof createExecutionService>;
   agents: ReturnType<AgentWays['start']> & { plugins: AgentWays['plugins'] };
+  /** Counters, standing grants, batch reviews (reviews-wiring.ts). */
+  tuning: ReviewsWiring;
   /** The URL humans reach the gateway at (links in results); settable once the server listens. */
   publicUrl: { value: string };
   close(): Promise<void>;
@@ -191,6 +195,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     onError: (e, a) => logger.error({ err: e, actionId: a.id }, 'execution failed to record'),
   });
   const dispatch = executions.dispatch;
+  const tuning = createReviewsWiring({ store, policy, clock });
   const submit = createSubmitService({
     store,
     policy,
@@ -204,8 +209,9 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     held: store,
     runnerFor: executions.runnerFor,
     ...(postgres ? { previewers: { sql: postgres.previewer } } : {}),
+    tuning: tuning.tuning,
   });
-  const reviews = createReviewService({ store, clock, notifier: events, dispatch });
+  const reviews = createReviewService({ store, clock, notifier: events, dispatch, grants: tuning.creation });
   const queries = createQueryService({ store, events, auditorGroups: config.audit.readerGroups });
   const scheduler = createSchedulerService({ store, clock, notifier: events, executions });
   const agents = { ...ways.start({ submit, queries, executions }), plugins: ways.plugins };
@@ -248,6 +254,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     queries,
     executions,
     agents,
+    tuning,
     publicUrl,
     close() {
       closing ??= (async () => {
@@ -311,7 +318,12 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       if (!s.ok) logger.error({ reason: s.reason }, 'store unhealthy');
       return { ok: !!p && s.ok, policyVersion: p?.version };
     },
-    plugins: [...core.agents.plugins(authenticator), ...channels.plugins, (scope) => audit.routes(scope)],
+    plugins: [
+      ...core.agents.plugins(authenticator),
+      ...channels.plugins,
+      (scope) => audit.routes(scope),
+      core.tuning.plugin(authenticator, core.reviews, () => publicUrl.value),
+    ],
   });
   const address = await app.listen({ host, port });
   const url = address.replace('[::1]', 'localhost');

@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { runCli } from './cli-runtime.js';
 import { registerDeliveriesCommands } from './deliveries-commands.js';
+import { registerGrantsCommands } from './grants-commands.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerExecCommand } from './exec-command.js';
 import { registerHookCommands } from './hook-command.js';
@@ -30,5 +31,6 @@ registerMcpTrustCommand(program);
 registerHookCommands(program);
 registerExecCommand(program);
 registerDeliveriesCommands(program);
+registerGrantsCommands(program);
 
 await runCli(program, process.argv);

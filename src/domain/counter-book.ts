@@ -65,6 +65,13 @@ export class CounterBook {
     return n;
   }
 
+  /** Undoes `acted` for a pair that was not known before (an action that was never stored). */
+  forget(agent: string, target: string): void {
+    this.actedPairs.delete(counterKey([agent, target]));
+    const prefix = `${agent}\u0000`;
+    if (![...this.actedPairs].some((k) => k.startsWith(prefix))) this.actedAgents.delete(agent);
+  }
+
   firstTime(agent: string, target: string | undefined): boolean {
     return target === undefined ? !this.actedAgents.has(agent) : !this.actedPairs.has(counterKey([agent, target]));
   }

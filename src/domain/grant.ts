@@ -48,7 +48,7 @@ export const GRANT_STATUSES = ['active', 'expired', 'used-up', 'revoked', 'ended
 export type GrantStatus = (typeof GRANT_STATUSES)[number];
 
 /** Bounds of a grant on an action: those of every requirement (the tightest); undefined when one rule allows none. */
-export function grantBounds(reqs: readonly Requirement[]): { maxTtlMs: number; maxUses: number; scope: string[] } | undefined {
+export function grantBounds(reqs: ReadonlyArray<Pick<Requirement, 'grants'>>): { maxTtlMs: number; maxUses: number; scope: string[] } | undefined {
   if (reqs.length === 0 || reqs.some((r) => !r.grants)) return undefined;
   return {
     maxTtlMs: Math.min(...reqs.map((r) => r.grants!.maxTtlMs)),
