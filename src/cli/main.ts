@@ -10,6 +10,7 @@ import { registerExecCommand } from './exec-command.js';
 import { registerHookCommands } from './hook-command.js';
 import { registerMcpCommand, registerMcpTrustCommand } from './mcp-command.js';
 import { registerPolicyCommands } from './policy-commands.js';
+import { registerPolicyReplay } from './policy-replay-command.js';
 import { registerReviewCommands } from './review-commands.js';
 import { registerServeCommand } from './serve-command.js';
 
@@ -25,6 +26,7 @@ registerServeCommand(program);
 registerDemoCommand(program);
 registerReviewCommands(program);
 registerPolicyCommands(program);
+registerPolicyReplay(program);
 registerAuditCommands(program);
 registerMcpCommand(program);
 registerMcpTrustCommand(program);

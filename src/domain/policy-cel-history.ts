@@ -78,14 +78,14 @@ export function checkHistoryRefs(ast: ASTNode, declared: ReadonlySet<string>, co
   let problem: { problem: string; offset: number } | undefined;
   const visit = (node: ASTNode, parent: ASTNode | undefined): void => {
     if (problem) return;
-    if (node.op === 'id' && (HISTORY_VARIABLES as readonly string[]).includes(node.args as string)) {
-      const name = node.args as string;
+    if (node.op === 'id' && (HISTORY_VARIABLES as readonly string[]).includes(node.args)) {
+      const name = node.args;
       if (counterContext && name !== 'now') {
         problem = { problem: `a counter's when and weight cannot read ${name}`, offset: node.start };
         return;
       }
       if (name === 'counters') {
-        const field = parent?.op === '.' && parent.args[0] === node ? (parent.args[1] as string) : undefined;
+        const field = parent?.op === '.' && parent.args[0] === node ? (parent.args[1]) : undefined;
         if (field === undefined) problem = { problem: 'read a counter as counters.NAME', offset: node.start };
         else if (!declared.has(field)) {
           problem = { problem: `unknown counter "${field}"${declared.size ? `; declared: ${[...declared].join(', ')}` : ': declare it under counters:'}`, offset: node.start };
@@ -97,7 +97,7 @@ export function checkHistoryRefs(ast: ASTNode, declared: ReadonlySet<string>, co
       return;
     }
     if (node.op === 'rcall') {
-      const [fn, receiver, args] = node.args as [string, ASTNode, ASTNode[]];
+      const [fn, receiver, args] = node.args;
       if (receiver.op === 'id' && receiver.args === 'now' && ['hour', 'minute', 'weekday'].includes(fn)) {
         const tz = args[0];
         if (!tz || tz.op !== 'value' || typeof tz.args !== 'string') {
@@ -128,7 +128,7 @@ function childrenOf(node: ASTNode): ASTNode[] {
 
 /** The `counters` map of one evaluation: each counter is computed only if a condition reads it. */
 export function countersProxy(read: (name: string) => bigint | undefined): Record<string, bigint> {
-  return new Proxy({} as Record<string, bigint>, {
+  return new Proxy({}, {
     get: (_t, k) => (typeof k === 'string' ? read(k) : undefined),
     has: (_t, k) => typeof k === 'string' && read(k) !== undefined,
     getOwnPropertyDescriptor: (_t, k) => {
