@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startServer, startTarget } from './harness.js';
-import type { ServerProcess, Workspace } from './harness.js';
+import type { ServerProcess } from './harness.js';
 import { REVIEWS_POLICY, reviewsWorkspace } from './reviews-harness.js';
 import type { ReviewsWorkspace } from './reviews-harness.js';
 
@@ -18,7 +18,7 @@ let server: ServerProcess;
 beforeAll(async () => {
   target = await startTarget();
   ws = reviewsWorkspace(target.url);
-  server = await startServer(ws as Workspace);
+  server = await startServer(ws);
 });
 afterAll(async () => {
   await server?.stop();
@@ -33,7 +33,7 @@ describe('counters across a restart', () => {
   it('keeps counting after the gateway restarts: the sixth deploy is still reviewed', async () => {
     for (let i = 0; i < 3; i++) expect((await post(`/r/${i}`)).decision.outcome).toBe('allow');
     expect(await server.stop()).toBe(0);
-    server = await startServer(ws as Workspace);
+    server = await startServer(ws);
     for (let i = 3; i < 5; i++) expect((await post(`/r/${i}`)).decision.outcome).toBe('allow');
     const sixth = await post('/r/5');
     expect(sixth.decision.outcome).toBe('review');
