@@ -63,7 +63,7 @@ export function registerReviewCommands(program: Command): void {
       // The approval names the fingerprint that was shown: if the action changed, the server refuses it.
       const after = await c.approve(id, a.fingerprint, o.comment, grant ? { grant } : undefined);
       process.stdout.write(`approval recorded: ${after.id} is now ${after.status}\n`);
-      const made = (after as { grant?: { id: string; text: string } }).grant;
+      const made = after.grant;
       if (made) process.stdout.write(`grant created: ${made.id}: ${made.text}\n`);
     });
 

@@ -1,4 +1,3 @@
-import type { ActionRecord } from '../domain/action-record.js';
 import { AppError } from '../domain/errors.js';
 import type { Grant, GrantStatus } from '../domain/grant.js';
 import { grantBounds, grantCovers, grantStatus, scopeValues } from '../domain/grant.js';
@@ -84,9 +83,4 @@ export function createGrantService(deps: { store: GrantStore; policy: PolicyServ
       return view(r);
     },
   };
-}
-
-/** Whether an action record was allowed by a grant (for views and metrics). */
-export function grantOf(a: ActionRecord): string | undefined {
-  return a.decision.grant?.id;
 }

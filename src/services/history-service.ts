@@ -78,6 +78,8 @@ export function createHistoryService(deps: { store: HistoryStore; clock: Clock }
       return book.view(nowMs);
     },
     reserve(a) {
+      // No decision has read history yet (the policy reads none): nothing to keep in memory.
+      if (loadedWindowMs < 0) return () => {};
       const atMs = Date.parse(a.updatedAt);
       const added = (a.tally ?? []).filter((t) => qualifies(t.on, a.status));
       const b = book;

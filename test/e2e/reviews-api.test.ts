@@ -106,7 +106,7 @@ describe('shadow rules', () => {
     const del = await submit('night', 'DELETE', '/thing');
     expect(del.status).toBe('approved');
     expect(del.decision.rules).toEqual(['default']);
-    expect((del.decision as { shadow?: unknown }).shadow).toEqual({ rules: ['no-deletes-soon'], outcome: 'deny', disagrees: true });
+    expect(del.decision.shadow).toEqual({ rules: ['no-deletes-soon'], outcome: 'deny', disagrees: true });
     const decided = (await auditOf(del.id)).find((e) => e.type === 'action.decided')!;
     expect(decided.data.outcome).toBe('allow');
     expect(decided.data.shadow).toEqual({ rules: ['no-deletes-soon'], outcome: 'deny', disagrees: true });
@@ -126,7 +126,7 @@ describe('standing grants', () => {
 
   it('the reviewer sees the scope in words before approving', async () => {
     const a = await pendingRelease('/releases/words');
-    const shown = (await human('alice').get(a.id)) as Action & { grantable?: { text: string; maxTtl: string; maxUses: number; scope: Record<string, unknown> } };
+    const shown = await human('alice').get(a.id);
     expect(shown.grantable).toMatchObject({ maxTtl: '1h', maxUses: 3, scope: { 'http.method': 'PUT', 'http.path': '/releases/words' } });
     expect(shown.grantable!.text).toContain('http actions of deploy-bot on github that rule releases would send to review, with http.method = "PUT", http.path = "/releases/words"');
   });
@@ -143,7 +143,7 @@ describe('standing grants', () => {
   it('a grant is used until its uses run out, each use in the decision and the audit log; the narrowest terms win', async () => {
     const a = await pendingRelease('/releases/1');
     await human('alice').approve(a.id, a.fingerprint, undefined, { grant: { ttl: '1h', uses: 3 } });
-    const done = (await human('bob').approve(a.id, a.fingerprint, 'ok', { grant: { ttl: '30m', uses: 2 } })) as Action & { grant?: { id: string; maxUses: number; expiresAt: string } };
+    const done = (await human('bob').approve(a.id, a.fingerprint, 'ok', { grant: { ttl: '30m', uses: 2 } }));
     expect(done.status).toBe('approved');
     expect(done.grant).toMatchObject({ maxUses: 2, expiresAt: new Date(clock.now().getTime() + 30 * 60_000).toISOString() });
     const created = (await auditOf(a.id)).find((e) => e.type === 'grant.created')!;
@@ -152,7 +152,7 @@ describe('standing grants', () => {
     const u1 = await submit('github', 'PUT', '/releases/1');
     const u2 = await submit('github', 'PUT', '/releases/1');
     expect([u1.status, u2.status]).toEqual(['approved', 'approved']);
-    expect((u2.decision as { grant?: unknown }).grant).toEqual({ id: done.grant!.id, use: 2, policyOutcome: 'review' });
+    expect(u2.decision.grant).toEqual({ id: done.grant!.id, use: 2, policyOutcome: 'review' });
     expect((await auditOf(u1.id)).find((e) => e.type === 'action.decided')!.data.grant).toEqual({ id: done.grant!.id, use: 1, policyOutcome: 'review' });
     // Used up.
     expect((await submit('github', 'PUT', '/releases/1')).status).toBe('pending');
@@ -184,16 +184,17 @@ describe('standing grants', () => {
   it('revocation takes effect before the next decision, and only for those who may', async () => {
     const a = await pendingRelease('/releases/r');
     await human('alice').approve(a.id, a.fingerprint, undefined, { grant: { ttl: '1h', uses: 3 } });
-    const done = (await human('bob').approve(a.id, a.fingerprint, undefined, { grant: { ttl: '1h', uses: 3 } })) as Action & { grant: { id: string } };
+    const done = await human('bob').approve(a.id, a.fingerprint, undefined, { grant: { ttl: '1h', uses: 3 } });
+    const grant = done.grant!;
     expect((await submit('github', 'PUT', '/releases/r')).status).toBe('approved');
-    expect(await refusal(human('eve').grants.revoke(done.grant.id))).toMatchObject({ code: 'NOT_ELIGIBLE', status: 403 });
-    expect(await refusal(agent().grants.revoke(done.grant.id))).toMatchObject({ code: 'FORBIDDEN', status: 403 });
-    const revoked = await human('dave').grants.revoke(done.grant.id, 'release window closed');
+    expect(await refusal(human('eve').grants.revoke(grant.id))).toMatchObject({ code: 'NOT_ELIGIBLE', status: 403 });
+    expect(await refusal(agent().grants.revoke(grant.id))).toMatchObject({ code: 'FORBIDDEN', status: 403 });
+    const revoked = await human('dave').grants.revoke(grant.id, 'release window closed');
     expect(revoked).toMatchObject({ status: 'revoked', revokedBy: 'dave@example.com', revokeReason: 'release window closed' });
     expect((await submit('github', 'PUT', '/releases/r')).status).toBe('pending');
-    expect(await refusal(human('dave').grants.revoke(done.grant.id))).toMatchObject({ code: 'GRANT_INACTIVE', status: 409 });
+    expect(await refusal(human('dave').grants.revoke(grant.id))).toMatchObject({ code: 'GRANT_INACTIVE', status: 409 });
     const listed = await human('dave').grants.list({ active: true });
-    expect(listed.map((g) => g.id)).not.toContain(done.grant.id);
+    expect(listed.map((g) => g.id)).not.toContain(grant.id);
   });
 
   it('grants beyond the policy\'s bounds, or where it allows none, are refused with nothing changed', async () => {
