@@ -34,6 +34,8 @@ import { createAgentWays } from './agents-wiring.js';
 import { createChannels } from './channels-wiring.js';
 import { createConsole } from './console-wiring.js';
 import { trustedKeys } from './audit-wiring.js';
+import type { ReviewsWiring } from './reviews-wiring.js';
+import { createReviewsWiring } from './reviews-wiring.js';
 import { buildApp } from '../http/app.js';
 import { createMetrics } from '../http/metrics.js';
 import { createLogger } from '../logger.js';
@@ -142,6 +144,8 @@ export interface Core {
   queries: ReturnType<typeof createQueryService>;
   executions: ReturnType<typeof createExecutionService>;
   agents: ReturnType<AgentWays['start']> & { plugins: AgentWays['plugins'] };
+  /** Counters, standing grants, batch reviews (reviews-wiring.ts). */
+  tuning: ReviewsWiring;
   /** The URL humans reach the gateway at (links in results); settable once the server listens. */
   publicUrl: { value: string };
   /** PostgreSQL's parser and the `postgres` targets, when the config has such targets (the wire gateway uses them). */
@@ -198,6 +202,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     onError: (e, a) => logger.error({ err: e, actionId: a.id }, 'execution failed to record'),
   });
   const dispatch = executions.dispatch;
+  const tuning = createReviewsWiring({ store, policy, clock });
   const submit = createSubmitService({
     store,
     policy,
@@ -211,8 +216,9 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     held: store,
     runnerFor: executions.runnerFor,
     ...(postgres ? { previewers: { sql: postgres.previewer } } : {}),
+    tuning: tuning.tuning,
   });
-  const reviews = createReviewService({ store, clock, notifier: events, dispatch });
+  const reviews = createReviewService({ store, clock, notifier: events, dispatch, grants: tuning.creation });
   const queries = createQueryService({ store, events, auditorGroups: config.audit.readerGroups });
   const scheduler = createSchedulerService({ store, clock, notifier: events, executions });
   const agents = { ...ways.start({ submit, queries, executions }), plugins: ways.plugins };
@@ -255,6 +261,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     queries,
     executions,
     agents,
+    tuning,
     publicUrl,
     ...(sqlParser && postgres ? { sql: { parser: sqlParser, targets: postgres } } : {}),
     close() {
@@ -324,6 +331,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       ...channels.plugins,
       (scope) => audit.routes(scope),
       ...createConsole({ config, core, verifierKeys: trustedKeys(loaded, audit.signing.signer.verifier).map((k) => k.text) }),
+      core.tuning.plugin(authenticator, core.reviews, () => publicUrl.value),
     ],
   });
   const address = await app.listen({ host, port });

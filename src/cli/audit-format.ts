@@ -43,6 +43,10 @@ function summary(e: AuditEntry): string {
       return `console session ${String(d.session)} of ${String(d.human)} ended (${String(d.reason)})`;
     case 'chat.identity.linked':
       return `${String(d.channel)} user ${String(d.chatUserId)} linked to ${String(d.human)}`;
+    case 'grant.created':
+      return `grant ${String(d.grant)} created: ${String(d.text)}`;
+    case 'grant.revoked':
+      return `grant ${String(d.grant)} revoked${typeof d.reason === 'string' ? `: ${d.reason}` : ''}`;
   }
 }
 

@@ -5,6 +5,7 @@ import { formatAction, formatActionLine } from './action-format.js';
 import { CliExit, EXIT } from './cli-runtime.js';
 import type { ServerOptions } from './cli-options.js';
 import { clientFrom, withServerOptions } from './cli-options.js';
+import { grantOption } from './grant-option.js';
 
 async function confirm(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) throw new CliExit(EXIT.USAGE, 'not a terminal: pass --yes to approve without a prompt');
@@ -49,16 +50,21 @@ export function registerReviewCommands(program: Command): void {
   withServerOptions(program.command('approve').argument('<id>', 'action id').description('approve an action: shows it and its fingerprint, then asks'))
     .option('-y, --yes', 'do not ask for confirmation')
     .option('-m, --comment <text>', 'a comment for the record')
-    .action(async (id: string, o: ServerOptions & { yes?: boolean; comment?: string }) => {
+    .option('--grant <ttl>', 'also grant approvals of actions like this one for this long (e.g. 1h), within the policy\'s bounds')
+    .option('--grant-uses <n>', 'how many future actions the grant may cover (with --grant)')
+    .action(async (id: string, o: ServerOptions & { yes?: boolean; comment?: string; grant?: string; grantUses?: string }) => {
       const c = clientFrom(o);
       const a = await c.get(id);
       process.stdout.write(`${formatAction(a)}\n\n`);
+      const grant = grantOption(o.grant, o.grantUses, a);
       if (!o.yes && !(await confirm(`Approve exactly this action (fingerprint ${a.fingerprint.slice(0, 19)}…)? [y/N] `))) {
         throw new CliExit(EXIT.FAILURE, 'not approved');
       }
       // The approval names the fingerprint that was shown: if the action changed, the server refuses it.
-      const after = await c.approve(id, a.fingerprint, o.comment);
+      const after = await c.approve(id, a.fingerprint, o.comment, grant ? { grant } : undefined);
       process.stdout.write(`approval recorded: ${after.id} is now ${after.status}\n`);
+      const made = after.grant;
+      if (made) process.stdout.write(`grant created: ${made.id}: ${made.text}\n`);
     });
 
   withServerOptions(program.command('deny').argument('<id>', 'action id').description('deny an action'))

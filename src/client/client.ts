@@ -4,6 +4,8 @@ import type { GuardOptions } from './guard.js';
 import { guard } from './guard.js';
 import { isSettled } from './settled.js';
 import type { Action, ActionPage, Receipt, Status, SubmitRequest, WaitOptions } from './types.js';
+import { grantsApi } from './grants-api.js';
+import type { GrantsApi } from './grants-api.js';
 
 export { isSettled };
 export type { WaitOptions };
@@ -26,7 +28,10 @@ export interface CountersignClient {
   get(id: string): Promise<Action>;
   wait(id: string, opts?: WaitOptions): Promise<Action>;
   list(q?: { status?: Status[]; limit?: number; cursor?: string }): Promise<ActionPage>;
-  approve(id: string, fingerprint: string, comment?: string): Promise<Action>;
+  /** `grant`: also approve future actions like this one for `ttl` and `uses`, within the policy's bounds (docs/policy.md). */
+  approve(id: string, fingerprint: string, comment?: string, opts?: { grant?: { ttl: string; uses: number } }): Promise<Action>;
+  /** Standing grants, batch reviews (issue 17): see docs/api.md. */
+  grants: GrantsApi;
   deny(id: string, comment: string): Promise<Action>;
   cancel(id: string): Promise<Action>;
   /** Wraps an async function as a gated call (decide mode): `fn` runs only after approval. See guard.ts. */
@@ -111,7 +116,9 @@ export function createClient(opts: ClientOptions): CountersignClient {
       const qs = p.toString();
       return call<ActionPage>('GET', `/v1/actions${qs ? `?${qs}` : ''}`);
     },
-    approve: (id, fingerprint, comment) => call<Action>('POST', `/v1/actions/${enc(id)}/approve`, comment === undefined ? { fingerprint } : { fingerprint, comment }),
+    approve: (id, fingerprint, comment, o) =>
+      call<Action>('POST', `/v1/actions/${enc(id)}/approve`, { fingerprint, ...(comment === undefined ? {} : { comment }), ...(o?.grant ? { grant: o.grant } : {}) }),
+    grants: grantsApi(call),
     deny: (id, comment) => call<Action>('POST', `/v1/actions/${enc(id)}/deny`, { comment }),
     cancel: (id) => call<Action>('POST', `/v1/actions/${enc(id)}/cancel`),
     guard: (fn, o) => guard(client, fn, o),

@@ -48,7 +48,20 @@ export interface Action {
   onBehalfOf?: string;
   fingerprint: string;
   requester: { id: string; type: 'agent' | 'human'; owner?: string };
-  decision: { outcome: 'allow' | 'review' | 'deny'; rules: string[]; policyVersion: string; reason: string };
+  decision: {
+    outcome: 'allow' | 'review' | 'deny';
+    rules: string[];
+    policyVersion: string;
+    reason: string;
+    /** Shadow rules that fired, and what enforcing them would have decided (docs/policy.md). */
+    shadow?: { rules: string[]; outcome: 'allow' | 'review' | 'deny'; disagrees: boolean };
+    /** The standing grant that allowed it instead of a review. */
+    grant?: { id: string; use: number; policyOutcome: 'allow' | 'review' | 'deny' };
+  };
+  /** The standing grant its approval created. */
+  grant?: { id: string; expiresAt: string; maxUses: number; text: string };
+  /** Pending, where approvals may grant: the policy's bounds and the scope in plain words. */
+  grantable?: { maxTtl: string; maxUses: number; scope: Record<string, unknown>; text: string };
   review?: { requirements: RequirementView[]; approvals: ReviewView[]; reviews: ReviewView[]; expiresAt: string };
   /** What the gateway got back when it ran the action (the runner, internal, is not shown). */
   result?: Omit<ExecutionResult, 'runner'>;

@@ -1,5 +1,6 @@
 import type { ActionKind, ActionMode, JsonObject } from './action.js';
-import type { Outcome } from './policy-types.js';
+import type { GrantUse, Outcome, ShadowResult } from './policy-types.js';
+import type { TallyEntry } from './history-types.js';
 import type { SqlFacts } from './sql-facts.js';
 import type { DriftTolerance, SqlPreview } from './sql-preview.js';
 import type { ReviewState } from './review.js';
@@ -54,7 +55,7 @@ export interface ActionRecord {
   requester: Requester;
   fingerprint: string;
   status: Status;
-  decision: { outcome: Outcome; rules: string[]; policyVersion: string; reason: string };
+  decision: { outcome: Outcome; rules: string[]; policyVersion: string; reason: string; shadow?: ShadowResult; grant?: GrantUse };
   review?: ReviewState;
   /** When the next escalation is due, if any (for the scheduler's index). */
   nextEscalationAt?: string;
@@ -66,6 +67,12 @@ export interface ActionRecord {
   /** The strictest drift tolerance of the fired review rules (absent: no preview, nothing to compare). */
   drift?: DriftTolerance;
   idempotencyKey?: string;
+  /** The counter hits this action makes once allowed or executed (the store indexes them then). */
+  tally?: TallyEntry[];
+  /** For a review a grant may answer: the facts a grant given with its approval would pin. */
+  grantScope?: Record<string, unknown>;
+  /** The standing grant its approval created. */
+  grant?: { id: string; expiresAt: string; maxUses: number; text: string };
   /** Sequence numbers of the action's audit entries, in order; assigned by the store when they commit. */
   auditSeqs?: number[];
   createdAt: string;

@@ -23,6 +23,9 @@ export const AUDIT_TYPES = [
   'console.session.started',
   'console.session.ended',
   'chat.identity.linked',
+  // standing grants (issue 17)
+  'grant.created',
+  'grant.revoked',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

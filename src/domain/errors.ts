@@ -59,6 +59,13 @@ export const ERROR_CODES = {
     EXECUTION_FAILED: { status: 502, message: 'The execution failed' },
   }),
   ...defineErrorCodes({
+    // standing grants, counters and replay (issue 17: docs/policy.md)
+    GRANT_NOT_ALLOWED: { status: 400, message: 'The policy allows no grant on this action' },
+    GRANT_OUT_OF_BOUNDS: { status: 400, message: 'The grant asks for more time or uses than the policy allows' },
+    GRANT_NOT_FOUND: { status: 404, message: 'No such grant' },
+    GRANT_INACTIVE: { status: 409, message: 'The grant is no longer active' },
+  }),
+  ...defineErrorCodes({
     // storage and internals: details are masked before they leave the server
     STORAGE_ERROR: { status: 503, message: 'Storage is unavailable' },
     INTERNAL: { status: 500, message: 'Internal error' },

@@ -89,7 +89,14 @@ export function createAction(args: {
     requester,
     fingerprint,
     status,
-    decision: { outcome: decision.outcome, rules: decision.rules, policyVersion: decision.policyVersion, reason: decision.reason },
+    decision: {
+      outcome: decision.outcome,
+      rules: decision.rules,
+      policyVersion: decision.policyVersion,
+      reason: decision.reason,
+      ...(decision.shadow ? { shadow: decision.shadow } : {}),
+      ...(decision.grant ? { grant: decision.grant } : {}),
+    },
     createdAt: ts,
     updatedAt: ts,
     version: 1,
@@ -106,6 +113,7 @@ export function createAction(args: {
   if (decision.outcome === 'review') {
     const requirements: Requirement[] = decision.requirements.map((q) => {
       const req: Requirement = { ruleId: q.ruleId, approvers: q.approvers, quorum: q.quorum, timeoutMs: q.timeoutMs };
+      if (q.grants) req.grants = q.grants;
       if (q.escalate) req.escalate = { ...q.escalate, at: new Date(now.getTime() + q.escalate.afterMs).toISOString(), done: false };
       return req;
     });
@@ -145,6 +153,9 @@ export function createAction(args: {
         policyVersion: decision.policyVersion,
         reason: decision.reason,
         fingerprint,
+        // Shadow rules that fired and what enforcing them would decide; the grant that allowed it.
+        ...(decision.shadow ? { shadow: decision.shadow } : {}),
+        ...(decision.grant ? { grant: decision.grant } : {}),
         ...(record.review ? { requirements: record.review.requirements, expiresAt: record.review.expiresAt } : {}),
         // What reviewers are shown and execution is held to: counts and a hash, no rows.
         ...(args.preview ? { preview: previewSummary(args.preview.preview), drift: args.preview.drift } : {}),

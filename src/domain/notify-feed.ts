@@ -50,6 +50,8 @@ export function feedEffect(e: Pick<AuditEntry, 'type' | 'actionId' | 'data'>): F
     case 'console.session.started':
     case 'console.session.ended':
     case 'chat.identity.linked':
+    case 'grant.created':
+    case 'grant.revoked':
       return undefined;
     case 'action.decided': {
       const outcome = str(e.data.outcome);

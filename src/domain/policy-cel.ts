@@ -3,6 +3,7 @@ import type { ASTNode } from '@marcbachmann/cel-js';
 import { ACTION_KINDS } from './action.js';
 import type { ActionKind } from './action.js';
 import { regexProblem } from './regex-safety.js';
+import { registerHistoryVariables } from './policy-cel-history.js';
 
 /*
  * CEL library: @marcbachmann/cel-js, chosen over @bufbuild/cel after measuring both on
@@ -29,6 +30,8 @@ export type ConditionCompile = { ok: true; condition: Condition; ast: ASTNode } 
 
 const base = new Environment();
 for (const v of BASE_VARIABLES) base.registerVariable(v, 'map');
+// Counters, first times and the time of day (issue 17): policy-cel-history.ts.
+registerHistoryVariables(base);
 const envs = new Map<string, Environment>();
 
 /**
@@ -104,4 +107,9 @@ function children(node: ASTNode): ASTNode[] {
   };
   if (node.op !== 'value' && node.op !== 'id') visit(node.args);
   return out;
+}
+
+/** The environment of a rule matching these kinds, for expressions that are not conditions (a counter's weight). */
+export function celEnvironment(kinds: readonly ActionKind[] | undefined): Environment {
+  return envFor(kinds ?? []);
 }

@@ -14,6 +14,11 @@ import { buildRule } from './policy-rule.js';
 import type { CompiledRule } from './policy-rule.js';
 import type { CompiledPolicy } from './policy-types.js';
 import { parseYamlSource } from './yaml-source.js';
+import { checkHistoryRefs } from './policy-cel-history.js';
+import { compileCounters, tallyOf } from './policy-counters.js';
+import { celContext } from './policy-facts.js';
+import type { CelContext } from './policy-facts.js';
+import { DEFAULT_RULE_ID } from './policy-spec.js';
 import type { SourceIssue, YamlSource } from './yaml-source.js';
 
 export type { GroupLookup } from './policy-parse.js';
@@ -26,16 +31,23 @@ export { PolicyError } from './policy-error.js';
 export function compilePolicy(text: string, file: string, opts: GroupLookup): { policy: CompiledPolicy; warnings: SourceIssue[] } {
   const src = parseYamlSource(text, file);
   if (src.errors.length) throw new PolicyError(src.errors);
-  const { spec, conditions, issues, warnings } = readPolicySpec(src, opts);
+  const { spec, conditions, issues, warnings, counterNames } = readPolicySpec(src, opts);
   const compiled = new Map<string, Condition>();
   const asts = new Map<string, ASTNode>();
+  const declared = new Set(counterNames ?? []);
+  let readsHistory = false;
   for (const c of conditions) {
     const result = compileCondition(c.when, c.kinds);
-    if (result.ok) {
+    const refs = result.ok ? checkHistoryRefs(result.ast, declared) : undefined;
+    if (refs && 'problem' in refs) issues.push(locateInExpression(src, text, c.path, c.when, refs.offset, `CEL: ${refs.problem}`));
+    else if (result.ok) {
+      readsHistory ||= refs?.usesHistory === true;
       compiled.set(String(c.path[1]), result.condition);
       asts.set(String(c.path[1]), result.ast);
     } else issues.push(locateInExpression(src, text, c.path, c.when, result.offset, result.message));
   }
+  const counted = spec ? compileCounters(spec.counters ?? [], src) : undefined;
+  if (counted) issues.push(...counted.issues);
   if (!spec || issues.length) throw new PolicyError(sortIssues(issues));
   // A deny or review that needs an agent-controlled field present (or an allow that needs it absent) fails open when the agent hides it.
   for (const r of spec.rules) {
@@ -46,16 +58,45 @@ export function compilePolicy(text: string, file: string, opts: GroupLookup): { 
     }
   }
 
-  const rules: CompiledRule[] = spec.rules.map((r, i) => buildRule(r, i, src.locate(r.path, '').line, compiled.get(String(r.path[1]))));
-
-  const core: PolicyCore = { version: policyVersion(src.value), rules, index: buildIndex(rules), default: spec.default ?? IMPLICIT_DEFAULT };
+  const all: CompiledRule[] = spec.rules.map((r, i) => buildRule(r, i, src.locate(r.path, '').line, compiled.get(String(r.path[1]))));
+  // Shadow rules are evaluated beside the others and recorded, never enforced (policy-shadow.ts).
+  const rules = all.filter((_, i) => spec.rules[i]!.mode !== 'shadow');
+  const shadowRules = all.filter((_, i) => spec.rules[i]!.mode === 'shadow');
+  const counters = counted!.counters;
+  const core: PolicyCore = {
+    version: policyVersion(src.value),
+    rules,
+    index: buildIndex(rules),
+    default: spec.default ?? IMPLICIT_DEFAULT,
+    counters: new Map(counters.map((c) => [c.name, c])),
+    shadow: shadowRules.length ? { rules: shadowRules, index: buildIndex(shadowRules) } : undefined,
+  };
+  const digests = ruleDigests(src.value);
   const policy: CompiledPolicy = {
     version: core.version,
     ruleCount: rules.length,
     evaluate: (input) => evaluate(core, input),
     explain: (input) => explain(core, input),
+    counters,
+    readsHistory,
+    tally: (input) => {
+      let ctx: CelContext | undefined;
+      return tallyOf(counters, input, () => (ctx ??= celContext(input)));
+    },
+    ruleDigest: (id) => digests.get(id),
   };
   return { policy, warnings };
+}
+
+/** Digests of each rule's text as written (and of the default), by id. */
+function ruleDigests(document: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  const doc = document as { default?: unknown; rules?: unknown };
+  if (doc.default !== undefined) out.set(DEFAULT_RULE_ID, sha256Hex(canonicalJson(doc.default)));
+  if (Array.isArray(doc.rules)) {
+    for (const r of doc.rules as Array<{ id?: unknown }>) if (typeof r?.id === 'string') out.set(r.id, sha256Hex(canonicalJson(r)));
+  }
+  return out;
 }
 
 /**

@@ -50,6 +50,7 @@ function requirement(ruleId: string, r: ReviewSpec): ReviewSpec & { ruleId: stri
   const out: ReviewSpec & { ruleId: string } = { ruleId, approvers: [...r.approvers], quorum: r.quorum, timeoutMs: r.timeoutMs };
   if (r.escalate) out.escalate = { afterMs: r.escalate.afterMs, to: [...r.escalate.to] };
   if (r.drift) out.drift = { ...r.drift };
+  if (r.grants) out.grants = { ...r.grants, scope: [...r.grants.scope] };
   return out;
 }
 

@@ -3,6 +3,10 @@ import type { CelContext } from './policy-facts.js';
 import { decide } from './policy-decision.js';
 import type { Firing } from './policy-decision.js';
 import type { RuleIndex } from './policy-index.js';
+import type { CompiledCounter } from './policy-counters.js';
+import { withHistory } from './policy-history-context.js';
+import { withShadow } from './policy-shadow.js';
+import type { ShadowRules } from './policy-shadow.js';
 import { ConditionError, errorText, matchFailure, nonBool, testCondition } from './policy-rule.js';
 import type { CompiledRule } from './policy-rule.js';
 import type { OutcomeSpec } from './policy-spec.js';
@@ -13,6 +17,10 @@ export interface PolicyCore {
   rules: readonly CompiledRule[];
   index: RuleIndex;
   default: OutcomeSpec;
+  /** Declared counters by name (`counters.NAME`). */
+  counters: ReadonlyMap<string, CompiledCounter>;
+  /** Rules with `mode: shadow`, when there are any. */
+  shadow?: ShadowRules | undefined;
 }
 
 /*
@@ -29,7 +37,7 @@ export function evaluate(p: PolicyCore, input: EvaluationInput): Decision {
     if (matchFailure(rule, input) !== undefined) continue;
     let error: string | undefined;
     if (rule.condition) {
-      ctx ??= celContext(input);
+      ctx ??= withHistory(celContext(input), p.counters, input);
       const v = testCondition(rule.condition, ctx);
       if (v === false) continue;
       if (v instanceof ConditionError) {
@@ -39,12 +47,14 @@ export function evaluate(p: PolicyCore, input: EvaluationInput): Decision {
     }
     (fired ??= []).push({ rule, error });
   }
-  return decide(fired ?? [], p.default, p.version);
+  const d = decide(fired ?? [], p.default, p.version);
+  if (!p.shadow) return d;
+  return withShadow(p.shadow, p, input, () => (ctx ??= withHistory(celContext(input), p.counters, input)), fired ?? [], d);
 }
 
 /** Every rule, no index: the reference the indexed path must agree with, and the trace `policy explain` prints. */
 export function explain(p: PolicyCore, input: EvaluationInput): PolicyTrace {
-  const ctx = celContext(input);
+  const ctx = withHistory(celContext(input), p.counters, input);
   const fired: Firing[] = [];
   const rules = p.rules.map((rule): RuleTrace => {
     const base = { ruleId: rule.id, line: rule.line, outcome: rule.outcome, requirement: rule.review };
@@ -67,5 +77,6 @@ export function explain(p: PolicyCore, input: EvaluationInput): PolicyTrace {
     if (didFire) fired.push({ rule, error });
     return { ...base, match: { held: true }, condition: error !== undefined ? { expression, error } : { expression, value }, fired: didFire };
   });
-  return { decision: decide(fired, p.default, p.version), rules };
+  const d = decide(fired, p.default, p.version);
+  return { decision: p.shadow ? withShadow(p.shadow, p, input, () => ctx, fired, d) : d, rules };
 }

@@ -45,9 +45,9 @@ describe('a bad policy is refused with file, line and a clear message', () => {
   });
 
   it('an empty file or a document that is not a mapping is refused at line 1', () => {
-    expect(only('')).toBe('1:1: the policy must be a mapping (default, rules)');
-    expect(only('# just a comment\n')).toBe('1:1: the policy must be a mapping (default, rules)');
-    expect(only('- id: a\n')).toBe('1:1: the policy must be a mapping (default, rules)');
+    expect(only('')).toBe('1:1: the policy must be a mapping (default, rules, counters)');
+    expect(only('# just a comment\n')).toBe('1:1: the policy must be a mapping (default, rules, counters)');
+    expect(only('- id: a\n')).toBe('1:1: the policy must be a mapping (default, rules, counters)');
   });
 
   it('duplicate YAML keys are refused', () => {
@@ -55,10 +55,10 @@ describe('a bad policy is refused with file, line and a clear message', () => {
   });
 
   it.each([
-    ['at the top', 'rule: []\ndefault: { outcome: deny }\n', '1:7: unknown key "rule"; expected one of: default, rules'],
-    ['in a rule', `${head}  - id: a\n    outcome: allow\n    whn: "true"\n`, '5:10: unknown key "whn"; expected one of: id, match, when, outcome, review, reason'],
+    ['at the top', 'rule: []\ndefault: { outcome: deny }\n', '1:7: unknown key "rule"; expected one of: default, rules, counters'],
+    ['in a rule', `${head}  - id: a\n    outcome: allow\n    whn: "true"\n`, '5:10: unknown key "whn"; expected one of: id, match, when, outcome, review, reason, mode'],
     ['in match', `${head}  - id: a\n    match: { kind: http, tagret: x }\n    outcome: allow\n`, '4:34: unknown key "tagret"; expected one of: kind, target, requester, labels'],
-    ['in review', `${head}  - id: a\n    outcome: review\n    review: { approvers: [group:sre], timeout: 1m, quorom: 2 }\n`, '5:60: unknown key "quorom"; expected one of: approvers, quorum, timeout, escalate, drift'],
+    ['in review', `${head}  - id: a\n    outcome: review\n    review: { approvers: [group:sre], timeout: 1m, quorom: 2 }\n`, '5:60: unknown key "quorom"; expected one of: approvers, quorum, timeout, escalate, drift, grants'],
     ['in escalate', `${head}  - id: a\n    outcome: review\n    review: { approvers: [group:sre], timeout: 1h, escalate: { after: 1m, to: [group:oncall], then: x } }\n`, '5:101: unknown key "then"; expected one of: after, to'],
     ['in default', 'default: { outcome: deny, because: x }\n', '1:36: unknown key "because"; expected one of: outcome, review, reason'],
   ])('unknown key %s', (_where, text, expected) => {

@@ -12,6 +12,7 @@ import { OUTCOMES } from './policy-types.js';
 import type { Outcome, ReviewSpec } from './policy-types.js';
 import type { DriftTolerance } from './sql-preview.js';
 import type { SourceIssue, YamlSource } from './yaml-source.js';
+import { readCounters, readGrantBounds, readRuleMode } from './policy-parse-reviews.js';
 
 /** What the policy may know about configured groups. */
 export interface GroupLookup {
@@ -20,11 +21,11 @@ export interface GroupLookup {
   groupSize?(name: string): number;
 }
 
-const TOP_KEYS = ['default', 'rules'] as const;
-const RULE_KEYS = ['id', 'match', 'when', 'outcome', 'review', 'reason'] as const;
+const TOP_KEYS = ['default', 'rules', 'counters'] as const;
+const RULE_KEYS = ['id', 'match', 'when', 'outcome', 'review', 'reason', 'mode'] as const;
 const DEFAULT_KEYS = ['outcome', 'review', 'reason'] as const;
 const MATCH_KEYS = ['kind', 'target', 'requester', 'labels'] as const;
-const REVIEW_KEYS = ['approvers', 'quorum', 'timeout', 'escalate', 'drift'] as const;
+const REVIEW_KEYS = ['approvers', 'quorum', 'timeout', 'escalate', 'drift', 'grants'] as const;
 const DRIFT_KEYS = ['rows'] as const;
 const ESCALATE_KEYS = ['after', 'to'] as const;
 
@@ -42,6 +43,8 @@ export interface PolicyRead {
   conditions: ConditionSpec[];
   issues: SourceIssue[];
   warnings: SourceIssue[];
+  /** Names under `counters:` (even with issues), so that conditions naming others are refused. */
+  counterNames?: string[];
 }
 
 export interface ConditionSpec {
@@ -56,6 +59,8 @@ export function readPolicySpec(src: YamlSource, groups: GroupLookup): PolicyRead
   const conditions: ConditionSpec[] = [];
   const top = r.mapping(src.value, [], TOP_KEYS, 'the policy');
   if (!top) return { spec: undefined, conditions, issues: r.issues, warnings };
+  const counters = readCounters(r, top.counters, (raw, path) => readMatch(r, raw, path));
+  const counterNames = top.counters && isMapping(top.counters) ? Object.keys(top.counters) : [];
 
   let def: OutcomeSpec | undefined;
   if (top.default === undefined) {
@@ -77,7 +82,7 @@ export function readPolicySpec(src: YamlSource, groups: GroupLookup): PolicyRead
     const rule = readRule(r, raw, path, groups, warnings, conditions);
     if (rule) rules.push(rule);
   });
-  return { spec: r.issues.length ? undefined : { default: def, rules }, conditions, issues: r.issues, warnings };
+  return { spec: r.issues.length ? undefined : { default: def, rules, counters }, conditions, issues: r.issues, warnings, counterNames };
 }
 
 function readRule(r: SpecReader, raw: unknown, path: KeyPath, groups: GroupLookup, warnings: SourceIssue[], conditions: ConditionSpec[]): RuleSpec | undefined {
@@ -90,8 +95,9 @@ function readRule(r: SpecReader, raw: unknown, path: KeyPath, groups: GroupLooku
   const when = m.when === undefined ? undefined : r.string(m.when, [...path, 'when'], 'when (a CEL expression)');
   if (match && when !== undefined) conditions.push({ path: [...path, 'when'], when, kinds: match.kinds });
   const out = readOutcome(r, m, path, undefined, `rule ${id ?? `#${String(path[1])}`}`, groups, warnings);
-  if (id === undefined || !match || !out || (m.when !== undefined && when === undefined)) return undefined;
-  return { id, path, match, when, ...out };
+  const mode = readRuleMode(r, m.mode, [...path, 'mode']);
+  if (id === undefined || !match || !out || !mode || (m.when !== undefined && when === undefined)) return undefined;
+  return { id, path, match, when, ...out, ...(mode === 'shadow' ? { mode } : {}) };
 }
 
 /** outcome, review and reason: shared by rules and the default. `keys` checks unknown keys (rules check their own). */
@@ -193,10 +199,12 @@ function readReview(r: SpecReader, raw: unknown, path: KeyPath, groups: GroupLoo
       else drift = t;
     }
   }
+  const grants = m.grants === undefined ? undefined : readGrantBounds(r, m.grants, [...path, 'grants']);
   if (r.issues.length > before || !approvers || timeoutMs === undefined) return undefined;
   checkQuorum(r, path, quorum, [...approvers, ...(escalate?.to ?? [])], groups, warnings);
   const spec: ReviewSpec = escalate ? { approvers, quorum, timeoutMs, escalate } : { approvers, quorum, timeoutMs };
   if (drift) spec.drift = drift;
+  if (grants) spec.grants = grants;
   return spec;
 }
 

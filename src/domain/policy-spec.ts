@@ -1,10 +1,13 @@
 import type { ActionKind } from './action.js';
 import type { Outcome, ReviewSpec } from './policy-types.js';
+import type { CounterSpec, RuleMode } from './counter-spec.js';
 
 /** A policy as written, validated but not yet compiled. */
 export interface PolicySpec {
   default?: OutcomeSpec | undefined;
   rules: RuleSpec[];
+  /** `counters:` (history facts for conditions). */
+  counters?: CounterSpec[] | undefined;
 }
 
 export interface OutcomeSpec {
@@ -19,6 +22,8 @@ export interface RuleSpec extends OutcomeSpec {
   path: Array<string | number>;
   match: MatchSpec;
   when?: string | undefined;
+  /** `shadow`: evaluated and recorded, never enforced (absent: enforced). */
+  mode?: RuleMode | undefined;
 }
 
 /** Every given part must hold; an absent part matches anything. */

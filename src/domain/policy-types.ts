@@ -1,6 +1,9 @@
 import type { SqlFacts } from './sql-facts.js';
 import type { DriftTolerance } from './sql-preview.js';
 import type { ApproverRef } from './identity.js';
+import type { GrantBounds } from './counter-spec.js';
+import type { HistoryView, TallyEntry } from './history-types.js';
+import type { CompiledCounter } from './policy-counters.js';
 
 /** Policy outcomes, strictest last: deny > review > allow. */
 export const OUTCOMES = ['allow', 'review', 'deny'] as const;
@@ -13,6 +16,8 @@ export interface ReviewSpec {
   escalate?: { afterMs: number; to: ApproverRef[] };
   /** For sql actions: how far execution may stray from the approved preview's row counts (absent: not at all). */
   drift?: DriftTolerance;
+  /** What a grant given with an approval may cover (absent: approvals of this rule cannot grant). */
+  grants?: GrantBounds;
 }
 
 /** The decision the policy makes for one action; recorded with the action and in the audit log. */
@@ -24,6 +29,26 @@ export interface Decision {
   reason: string;
   /** One per fired review rule (or the default); all must be met. Empty unless outcome is review. */
   requirements: Array<ReviewSpec & { ruleId: string }>;
+  /** What the policy would have decided with its shadow rules enforced; set when a shadow rule fired. */
+  shadow?: ShadowResult | undefined;
+  /** Set when a standing grant turned a review into this allow. */
+  grant?: GrantUse | undefined;
+}
+
+export interface ShadowResult {
+  /** The shadow rules that fired, in policy order. */
+  rules: string[];
+  outcome: Outcome;
+  /** True when that outcome differs from the enforced one. */
+  disagrees: boolean;
+}
+
+export interface GrantUse {
+  id: string;
+  /** Which use this was (1 = the first after the approval that created it). */
+  use: number;
+  /** The outcome the policy decided before the grant applied. */
+  policyOutcome: Outcome;
 }
 
 /** What policy sees about the target: configured facts, never secrets. */
@@ -53,6 +78,8 @@ export interface EvaluationInput {
    * server's tool annotations. Never taken from the agent, which could claim anything.
    */
   hints?: EvaluationHints | undefined;
+  /** Counters, first times and the time of day, from the gateway (history-types.ts). */
+  history?: HistoryView | undefined;
 }
 
 export interface EvaluationHints {
@@ -91,4 +118,12 @@ export interface CompiledPolicy {
   evaluate(input: EvaluationInput): Decision;
   /** The same decision as `evaluate`, reached by checking every rule, with a per-rule trace. */
   explain(input: EvaluationInput): PolicyTrace;
+  /** The counters the policy declares (policy-counters.ts). */
+  readonly counters: readonly CompiledCounter[];
+  /** Whether any condition reads counters or history: only then must the gateway keep them fresh. */
+  readonly readsHistory: boolean;
+  /** The counter hits this action will make once allowed (or executed). */
+  tally(input: EvaluationInput): TallyEntry[];
+  /** A digest of one rule as written (or of the default): a grant ends when its rule's digest changes. */
+  ruleDigest(ruleId: string): string | undefined;
 }

@@ -175,6 +175,9 @@ export function reviewCard(a: ActionRecord, publicUrl: string, opts: { consoleLi
     card.sections = sqlSections(a);
   }
   if (a.justification) card.justification = truncateMarked(safeBlock(a.justification), CARD_LIMITS.justification);
+  // Every surface says when an approval also created a standing grant, or when a grant allowed this action.
+  const grant = grantSection(a);
+  if (grant) card.sections = [...(card.sections ?? []), grant];
   if (a.review) {
     const parties = partiesOf(a);
     for (const q of a.review.requirements) {
@@ -199,4 +202,16 @@ export function reviewCard(a: ActionRecord, publicUrl: string, opts: { consoleLi
 export function reviewReply(r: Review, a: ActionRecord): string {
   const verdict = r.verdict === 'approve' ? 'approved' : 'denied';
   return `${r.reviewer} ${verdict} via ${r.via}${r.comment ? `: ${truncateMarked(safeBlock(r.comment), CARD_LIMITS.comment).text}` : ''} (now ${a.status})`;
+}
+
+function grantSection(a: ActionRecord): CardSection | undefined {
+  if (a.grant) {
+    const text = `The approval also created standing grant ${a.grant.id}: ${a.grant.text}`;
+    return { heading: 'Standing grant', ...truncateMarked(safeBlock(text), CARD_LIMITS.section), code: false };
+  }
+  if (a.decision.grant) {
+    const text = `Allowed by standing grant ${a.decision.grant.id} (use ${a.decision.grant.use}) instead of a new review`;
+    return { heading: 'Standing grant', text, truncated: false, code: false };
+  }
+  return undefined;
 }

@@ -1,6 +1,7 @@
 import { AppError } from './errors.js';
 import type { ApproverRef, Principal } from './identity.js';
 import { refMatches } from './identity.js';
+import type { GrantBounds } from './counter-spec.js';
 
 /** One fired review rule's requirement; all of an action's requirements must be met. */
 export interface Requirement {
@@ -9,6 +10,8 @@ export interface Requirement {
   quorum: number;
   timeoutMs: number;
   escalate?: { afterMs: number; to: ApproverRef[]; at: string; done: boolean };
+  /** What a grant given with an approval may cover (from the rule's review.grants). */
+  grants?: GrantBounds;
 }
 
 export const VERDICTS = ['approve', 'deny'] as const;
@@ -25,6 +28,8 @@ export interface Review {
   at: string;
   /** Ids of the requirements this review counted towards. */
   countsFor: string[];
+  /** The standing grant this approver asked for with the approval (grant.ts). */
+  grant?: { ttlMs: number; uses: number };
 }
 
 export interface ReviewState {

@@ -40,6 +40,8 @@ const ACTIVITY: Record<AuditType, { id: number; name: string }> = {
   'console.session.started': { id: 1, name: 'Create' },
   'console.session.ended': { id: 4, name: 'Delete' },
   'chat.identity.linked': { id: 1, name: 'Create' },
+  'grant.created': { id: 1, name: 'Create' },
+  'grant.revoked': { id: 4, name: 'Delete' },
 };
 
 // security_control: action_id (0 Unknown, 1 Allowed, 2 Denied, 3 Observed, 4 Modified, 99 Other)
@@ -81,6 +83,8 @@ function control(e: AuditEntry): { action: keyof typeof ACTIONS; disposition: ke
     case 'console.session.started':
     case 'console.session.ended':
     case 'chat.identity.linked':
+    case 'grant.created':
+    case 'grant.revoked':
       return { action: 3, disposition: 17, alert: false };
   }
 }
@@ -125,6 +129,10 @@ function message(e: AuditEntry): string {
       return `console session ${String(d.session)} ended (${String(d.reason)})`;
     case 'chat.identity.linked':
       return `${String(d.channel)} user ${String(d.chatUserId)} linked to ${String(d.human)}`;
+    case 'grant.created':
+      return `grant ${String(d.grant)} created with the approval of${on}`;
+    case 'grant.revoked':
+      return `grant ${String(d.grant)} revoked`;
   }
 }
 

@@ -4,6 +4,7 @@ import { redactHeaders } from '../domain/redact.js';
 import { approversCounted } from '../domain/review.js';
 import type { Principal } from '../domain/identity.js';
 import type { SqlPreview } from '../domain/sql-preview.js';
+import { grantableView } from './grants-view.js';
 
 /**
  * A preview's sample rows are data nobody approved the requester to read: an agent could
@@ -59,5 +60,8 @@ export function actionView(a: ActionRecord, publicUrl: string, viewer?: Principa
   if (a.preview) view.preview = previewFor(a, a.preview, viewer);
   if (a.drift) view.drift = a.drift;
   if (a.auditSeqs) view.auditSeqs = a.auditSeqs;
+  if (a.grant) view.grant = a.grant;
+  const grantable = grantableView(a);
+  if (grantable) view.grantable = grantable;
   return view;
 }

@@ -8,6 +8,7 @@ import type { QueryService } from '../services/query-service.js';
 import type { ReviewService } from '../services/review-service.js';
 import type { SubmitService } from '../services/submit-service.js';
 import { actionView } from './action-view.js';
+import { grantAskOf } from './grants-routes.js';
 import { principalOf } from './auth.js';
 import {
   actionListSchema,
@@ -136,7 +137,7 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDep
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { fingerprint: string; comment?: string } }>(
+  app.post<{ Params: { id: string }; Body: { fingerprint: string; comment?: string; grant?: { ttl: string; uses: number } } }>(
     '/v1/actions/:id/approve',
     {
       schema: {
@@ -154,6 +155,7 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDep
         fingerprint: req.body.fingerprint,
         comment: req.body.comment,
         via: 'api',
+        grant: grantAskOf(req.body.grant),
       });
       return view(a, who);
     },

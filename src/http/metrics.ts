@@ -1,5 +1,6 @@
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ActionEvents } from '../services/action-events.js';
+import { registerReviewMetrics } from './review-metrics.js';
 
 /** Prometheus metrics, fed by committed action events (never by the request path itself). */
 export function createMetrics(events: ActionEvents): Registry {
@@ -9,6 +10,7 @@ export function createMetrics(events: ActionEvents): Registry {
   const reviews = new Counter({ name: 'countersign_reviews_total', help: 'Reviews by verdict and channel', labelNames: ['verdict', 'via'], registers: [registry] });
   const transitions = new Counter({ name: 'countersign_action_transitions_total', help: 'Actions entering each status', labelNames: ['status'], registers: [registry] });
   const escalations = new Counter({ name: 'countersign_escalations_total', help: 'Escalations', registers: [registry] });
+  registerReviewMetrics(registry, events);
   events.subscribe((e) => {
     switch (e.type) {
       case 'created':

@@ -58,6 +58,18 @@ export const actionRequestSchema = {
   allOf: [{ if: { properties: { kind: { const: 'http' } } }, then: { properties: { input: httpInputSchema } } }],
 } as const;
 
+/** A standing grant asked for with an approval (docs/policy.md, "Standing grants"). */
+export const grantAskSchema = {
+  type: 'object',
+  required: ['ttl', 'uses'],
+  additionalProperties: false,
+  description: 'Also approve future actions like this one, within the policy\'s review.grants bounds',
+  properties: {
+    ttl: { type: 'string', pattern: '^[0-9]{1,9}(ms|s|m|h|d)$', description: 'How long the grant lasts, e.g. 1h' },
+    uses: { type: 'integer', minimum: 1, maximum: 1000000, description: 'How many future actions it may cover (the approved one is not one of them)' },
+  },
+} as const;
+
 export const approveBodySchema = {
   type: 'object',
   required: ['fingerprint'],
@@ -65,6 +77,7 @@ export const approveBodySchema = {
   properties: {
     fingerprint: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$', description: 'The fingerprint of the action as shown to the approver' },
     comment: { type: 'string', maxLength: 4000, pattern: TEXT },
+    grant: grantAskSchema,
   },
 } as const;
 
@@ -120,6 +133,7 @@ const reviewSchema = {
     via: { type: 'string' },
     at: { type: 'string' },
     countsFor: { type: 'array', items: { type: 'string' } },
+    grant: { type: 'object', properties: { ttlMs: { type: 'integer' }, uses: { type: 'integer' } } },
   },
 } as const;
 
@@ -145,8 +159,12 @@ export const actionSchema = {
         rules: { type: 'array', items: { type: 'string' } },
         policyVersion: { type: 'string' },
         reason: { type: 'string' },
+        shadow: { type: 'object', additionalProperties: true, description: 'Shadow rules that fired and what enforcing them would decide: {rules, outcome, disagrees}' },
+        grant: { type: 'object', additionalProperties: true, description: 'The standing grant that allowed it: {id, use, policyOutcome}' },
       },
     },
+    grant: { type: 'object', additionalProperties: true, description: 'The standing grant its approval created: {id, expiresAt, maxUses, text}' },
+    grantable: { type: 'object', additionalProperties: true, description: 'What a grant given with an approval may cover: {maxTtl, maxUses, scope, text}' },
     review: {
       type: 'object',
       properties: {

@@ -8,6 +8,10 @@ import type { Clock } from '../ports/clock.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { Store } from '../ports/store.js';
 import { mutateAction } from './mutate.js';
+import { AppError } from '../domain/errors.js';
+import type { GrantAsk } from '../domain/grant.js';
+import type { GrantCreation } from './review-grants.js';
+import { mutateWithGrant, withGrant } from './review-grants.js';
 
 export interface ReviewInput {
   verdict: Verdict;
@@ -15,6 +19,8 @@ export interface ReviewInput {
   comment?: string | undefined;
   /** Where the review came from: api, cli, slack, teams... */
   via: string;
+  /** With an approval: also grant approvals of actions like this one, within the policy's bounds (grant.ts). */
+  grant?: GrantAsk | undefined;
 }
 
 export interface ReviewService {
@@ -27,6 +33,8 @@ export function createReviewService(deps: {
   clock: Clock;
   notifier: Notifier;
   dispatch(action: ActionRecord): void;
+  /** Standing grants given with approvals; without, a review asking for one is refused. */
+  grants?: GrantCreation;
 }): ReviewService {
   const { store, clock, notifier } = deps;
 
@@ -46,9 +54,13 @@ export function createReviewService(deps: {
     async review(who, id, input) {
       if (input.comment !== undefined) checkJsonValue(input.comment, 'comment');
       await expireIfDue(id);
-      const { result } = await mutateAction(store, id, (cur) =>
-        applyReview(cur, who, input.verdict, { fingerprint: input.fingerprint, comment: input.comment, via: input.via, now: clock.now() }),
-      );
+      if (input.grant !== undefined && input.verdict !== 'approve') throw new AppError('VALIDATION_FAILED', 'body/grant: only an approval can grant');
+      const decide = (cur: ActionRecord) => {
+        const now = clock.now();
+        const t = applyReview(cur, who, input.verdict, { fingerprint: input.fingerprint, comment: input.comment, via: input.via, now });
+        return input.grant === undefined && !cur.grantScope ? t : withGrant(cur, t, input.grant, now, deps.grants);
+      };
+      const { result } = deps.grants ? await mutateWithGrant(store, deps.grants.store, id, decide) : await mutateAction(store, id, decide);
       const action = result.next;
       const review = action.review!.reviews[action.review!.reviews.length - 1]!;
       notifier.notify({ type: 'reviewed', action, review });

@@ -7,7 +7,8 @@ import { AppError } from '../domain/errors.js';
 import { checkJsonValue } from '../domain/json-check.js';
 import type { Principal } from '../domain/identity.js';
 import { createAction } from '../domain/lifecycle.js';
-import type { EvaluationHints } from '../domain/policy-types.js';
+import type { CompiledPolicy, Decision, EvaluationHints, EvaluationInput } from '../domain/policy-types.js';
+import type { ReviewTuning } from './review-tuning.js';
 import type { TargetCatalog, TargetInfo } from '../domain/target-catalog.js';
 import type { Clock } from '../ports/clock.js';
 import type { HeldCallStore } from '../ports/held-calls.js';
@@ -72,6 +73,8 @@ export function createSubmitService(deps: {
   previewers?: Partial<Record<ActionKind, SqlPreviewer>>;
   /** Longest wait for a previewer that does not keep its own timeout; default 60 s. */
   previewDeadlineMs?: number;
+  /** Counters, first times and standing grants (review-tuning.ts). */
+  tuning?: ReviewTuning;
 }): SubmitService {
   const { store } = deps;
 
@@ -83,7 +86,7 @@ export function createSubmitService(deps: {
     return { action: existing, created: false };
   }
 
-  return {
+  const self: SubmitService = {
     async submit(who, request, idempotencyKey, opts = {}) {
       const target = deps.targets.get(request.target);
       if (!target) throw new AppError('TARGET_NOT_FOUND', `Unknown target "${request.target}"`, { target: request.target });
@@ -107,15 +110,17 @@ export function createSubmitService(deps: {
       if (!policy) throw new AppError('POLICY_UNAVAILABLE');
       const requester = requesterOf(who);
       const extras = deps.extras ? await deps.extras(request) : undefined;
-      const decision = tightenDecision(
-        policy.evaluate({
-          action: { ...request, mode: request.mode ?? 'execute' },
-          requester: { id: who.id, type: who.type, owner: requester.owner, labels: who.type === 'agent' ? who.labels : {} },
-          target: target.facts,
-          hints: found || extras?.hints ? { ...extras?.hints, ...found } : undefined,
-        }),
-        extras,
-      );
+      const input: EvaluationInput = {
+        action: { ...request, mode: request.mode ?? 'execute' },
+        requester: { id: who.id, type: who.type, owner: requester.owner, labels: who.type === 'agent' ? who.labels : {} },
+        target: target.facts,
+        hints: found || extras?.hints ? { ...extras?.hints, ...found } : undefined,
+        history: deps.tuning ? await deps.tuning.history.view(policy) : undefined,
+      };
+      let decision = tightenDecision(policy.evaluate(input), extras);
+      // A standing grant may answer a review (grant-service.ts); its use commits with the action.
+      const covered = deps.tuning ? await deps.tuning.grants.cover(policy, input, decision) : undefined;
+      if (covered) decision = covered.decision;
       const previewer = decision.outcome === 'review' ? deps.previewers?.[request.kind] : undefined;
       const preview = previewer ? await previewOf(previewer, request, decision, { deadlineMs: deps.previewDeadlineMs ?? 60_000, clock: deps.clock }) : undefined;
       const now = deps.clock.now();
@@ -123,13 +128,42 @@ export function createSubmitService(deps: {
       const maskParams = target.maskParams === true || (facts?.sql !== undefined && touchesMaskedTable(target.maskRules ?? [], facts.sql.tables));
       let t = createAction({ id: deps.ids.actionId(), request, requester, decision, now, idempotencyKey, preview, facts, maskParams });
       const inline = opts.inline === true && t.next.status === 'approved' && t.next.mode === 'execute' && deps.runnerFor !== undefined;
+      if (deps.tuning) annotate(t.next, policy, input, decision, deps.tuning);
       if (inline) t = startedAtCreation(t, now, deps.runnerFor!(t.next));
-      const res =
-        opts.held && deps.held && t.next.status === 'pending' ? await deps.held.insertHeld(t.next, t.audit) : await store.insertAction(t.next, t.audit);
-      if (!res.inserted) return replay(who, request, res.existing);
+      const undo = deps.tuning?.history.reserve(t.next);
+      let res: Awaited<ReturnType<Store['insertAction']>>;
+      try {
+        if (covered) {
+          const r = await deps.tuning!.grantStore.insertWithGrant(t.next, t.audit, covered.use);
+          // Used up, revoked or expired since it was read: decide again without it.
+          if ('grantUnavailable' in r) {
+            undo?.();
+            return self.submit(who, request, idempotencyKey, opts);
+          }
+          res = r;
+        } else res = opts.held && deps.held && t.next.status === 'pending' ? await deps.held.insertHeld(t.next, t.audit) : await store.insertAction(t.next, t.audit);
+      } catch (e) {
+        undo?.();
+        throw e;
+      }
+      if (!res.inserted) {
+        undo?.();
+        return replay(who, request, res.existing);
+      }
       deps.notifier.notify({ type: 'created', action: res.action });
       if (!inline && res.action.status === 'approved' && res.action.mode === 'execute') deps.dispatch(res.action);
       return { action: res.action, created: true };
     },
   };
+  return self;
+}
+
+/** The counter hits the action will make, and the facts a grant given with its approval would pin. */
+function annotate(record: ActionRecord, policy: CompiledPolicy, input: EvaluationInput, d: Decision, tuning: ReviewTuning): void {
+  if (policy.counters.length) {
+    const tally = policy.tally(input);
+    if (tally.length) record.tally = tally;
+  }
+  const scope = tuning.grants.scopeFor(d, input);
+  if (scope) record.grantScope = scope;
 }

@@ -12,6 +12,7 @@ import { createConsoleTables } from '../../src/adapters/store/sqlite/sqlite-cons
 import { createActionsTable } from '../../src/adapters/store/sqlite/sqlite-actions.js';
 import { createAuditTable } from '../../src/adapters/store/sqlite/sqlite-audit.js';
 import { createAuditLogTable } from '../../src/adapters/store/sqlite/sqlite-audit-log.js';
+import { createHistoryTables } from '../../src/adapters/store/sqlite/sqlite-history.js';
 import { openSqlite } from '../../src/adapters/store/sqlite/sqlite-db.js';
 import { MIGRATIONS, migrate } from '../../src/adapters/store/sqlite/sqlite-migrations.js';
 import { createSqliteStore } from '../../src/adapters/store/sqlite/sqlite-store.js';
@@ -122,7 +123,7 @@ describe('the SQLite tree and checkpoints', () => {
     migrate(db);
     const rolledBack = vi.fn();
     const audit = createAuditTable(db);
-    const writer = createInlineWriter(db, createWriteOps({ actions: createActionsTable(db), audit, auditLog: createAuditLogTable(db), agent: createAgentTables(db), channels: createChannelTables(db), console: createConsoleTables(db) }), 16, rolledBack);
+    const writer = createInlineWriter(db, createWriteOps({ actions: createActionsTable(db), audit, auditLog: createAuditLogTable(db), agent: createAgentTables(db), channels: createChannelTables(db), console: createConsoleTables(db), history: createHistoryTables(db) }), 16, rolledBack);
     const t = newAction();
     const results = await Promise.allSettled([
       writer.submit('insertAction', { action: t.next, drafts: t.audit }),

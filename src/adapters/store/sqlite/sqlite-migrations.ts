@@ -214,6 +214,49 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   CONSOLE_MIGRATION,
+  {
+    version: 6,
+    name: 'standing grants, counter hits and first times (issue 17)',
+    sql: `
+      -- One row per (action, counter) an action counted towards, written with the action
+      -- change that made it count (ports/history-store.ts). rowid orders them for readers.
+      CREATE TABLE counter_hits (
+        action_id TEXT NOT NULL,
+        counter TEXT NOT NULL,
+        key TEXT NOT NULL,
+        weight INTEGER NOT NULL CHECK (weight >= 1),
+        at INTEGER NOT NULL,
+        UNIQUE (action_id, counter)
+      );
+      CREATE INDEX counter_hits_at ON counter_hits (at);
+
+      -- The first time each agent acted on each target (history.firstTime).
+      CREATE TABLE acted_pairs (
+        agent TEXT NOT NULL,
+        target TEXT NOT NULL,
+        first_at INTEGER NOT NULL,
+        UNIQUE (agent, target)
+      );
+      INSERT OR IGNORE INTO acted_pairs (agent, target, first_at)
+        SELECT requester_id, json_extract(record, '$.target'), MIN(created_at) FROM actions
+        WHERE status IN ('approved', 'running', 'succeeded', 'failed') GROUP BY 1, 2;
+
+      -- Standing grants: uses and revocation are columns, the rest the Grant as JSON.
+      CREATE TABLE grants (
+        id TEXT PRIMARY KEY NOT NULL,
+        agent TEXT NOT NULL,
+        target TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        max_uses INTEGER NOT NULL CHECK (max_uses >= 1),
+        uses INTEGER NOT NULL CHECK (uses >= 0 AND uses <= max_uses),
+        revoked_at INTEGER,
+        record TEXT NOT NULL
+      );
+      CREATE INDEX grants_pair ON grants (agent, target, created_at);
+      CREATE INDEX grants_created ON grants (created_at, id);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

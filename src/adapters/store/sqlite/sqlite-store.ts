@@ -20,6 +20,10 @@ import { createWorkerWriter } from './sqlite-worker-writer.js';
 import { createWriteOps } from './sqlite-write-ops.js';
 import { createInlineWriter, readOnlyWriter } from './sqlite-writer.js';
 import { catchUpTree } from './sqlite-tree.js';
+import type { GrantStore } from '../../../ports/grant-store.js';
+import type { HistoryStore } from '../../../ports/history-store.js';
+import { createHistoryTables } from './sqlite-history.js';
+import { historyMethods } from './sqlite-history-store.js';
 
 export interface SqliteStoreOptions {
   /** The database file, created if missing. */
@@ -69,7 +73,9 @@ function workerAvailable(): boolean {
 export type SqliteStore = Store &
   AuditLog &
   HeldCallStore &
-  ToolPinStore & {
+  ToolPinStore &
+  HistoryStore &
+  GrantStore & {
     /** Chat channels' and webhooks' state, in the same database and writer. */
     channels: ChannelStore;
     /** The web console's sessions and chat links, in the same database and writer. */
@@ -85,7 +91,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       throw storageError(e, `Cannot open the SQLite database ${config.path}`);
     }
   })();
-  const { actions, audit, agent, channels, consoleTables, list, writer, log } = (() => {
+  const { actions, audit, agent, channels, consoleTables, history, list, writer, log } = (() => {
     try {
       if (opts.readOnly) checkReadable(db);
       else {
@@ -97,14 +103,15 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       const agent = createAgentTables(db);
       const channels = createChannelTables(db);
       const consoleTables = createConsoleTables(db);
+      const history = createHistoryTables(db);
       const kind = opts.readOnly ? 'none' : (opts.writer ?? (workerAvailable() ? 'worker' : 'inline'));
       const writer =
         kind === 'worker'
           ? createWorkerWriter(WORKER_URL, { path: config.path, busyTimeoutMs: config.busyTimeoutMs, maxBatch: config.maxBatch })
           : kind === 'inline'
-            ? createInlineWriter(db, createWriteOps({ actions, audit, auditLog: createAuditLogTable(db), agent, channels, console: consoleTables }), config.maxBatch, () => audit.tree.invalidate())
+            ? createInlineWriter(db, createWriteOps({ actions, audit, auditLog: createAuditLogTable(db), agent, channels, console: consoleTables, history }), config.maxBatch, () => audit.tree.invalidate())
             : readOnlyWriter();
-      return { actions, audit, agent, channels, consoleTables, list: createActionLister(db), writer, log: createAuditLogReads(db) };
+      return { actions, audit, agent, channels, consoleTables, history, list: createActionLister(db), writer, log: createAuditLogReads(db) };
     } catch (e) {
       db.close();
       throw storageError(e, `Cannot prepare the SQLite database ${config.path}`);
@@ -194,6 +201,8 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
     claimCursor: (name, owner, nowMs, untilMs) => writer.submit('claimCursor', { name, owner, nowMs, untilMs }),
     advanceCursor: (name, owner, from, to) => writer.submit('advanceCursor', { name, owner, from, to }),
     cursor: (name) => read(() => log.cursor(name)),
+    // Counters, first times and grants (ports/history-store.ts, ports/grant-store.ts).
+    ...historyMethods(history, writer, read),
     close() {
       closing ??= writer.drain().then(() => {
         db.close();

@@ -12,6 +12,8 @@ import type { AuditLogTable } from './sqlite-audit-log.js';
 import type { ChannelTables } from './sqlite-channels.js';
 import { createConsoleWriteOps } from './sqlite-console-ops.js';
 import type { ConsoleTables } from './sqlite-console-tables.js';
+import type { HistoryTables } from './sqlite-history.js';
+import { createGrantWriteOps } from './sqlite-history-ops.js';
 
 export interface WriteTables {
   actions: ActionsTable;
@@ -20,6 +22,7 @@ export interface WriteTables {
   channels: ChannelTables;
   auditLog: AuditLogTable;
   console: ConsoleTables;
+  history: HistoryTables;
 }
 
 /** Sequence numbers the drafts will get, from `first` (read in this transaction). */
@@ -49,6 +52,7 @@ export function createWriteOps(t: WriteTables) {
       const first = t.audit.nextSeq();
       const auditSeqs = seqsFrom(first, drafts.length);
       t.actions.insert({ ...action, auditSeqs });
+      t.history.index(action);
       t.audit.appendEntries(drafts, first);
       return { inserted: true, auditSeqs };
     },
@@ -61,6 +65,7 @@ export function createWriteOps(t: WriteTables) {
       const earlier = next.auditSeqs ?? t.audit.seqsFor(next.id);
       const auditSeqs = [...earlier, ...seqsFrom(first, drafts.length)];
       if (!t.actions.update({ ...next, auditSeqs }, expectedVersion)) return false;
+      t.history.index(next);
       t.audit.appendEntries(drafts, first);
       return auditSeqs;
     },
@@ -104,7 +109,7 @@ export function createWriteOps(t: WriteTables) {
       return t.auditLog.advanceCursor(name, owner, from, to);
     },
   };
-  return { ...ops, ...createAgentWriteOps(t, ops.insertAction), ...createConsoleWriteOps(t) };
+  return { ...ops, ...createAgentWriteOps(t, ops.insertAction), ...createConsoleWriteOps(t), ...createGrantWriteOps(t, ops.insertAction, ops.updateAction) };
 }
 
 export type WriteOps = ReturnType<typeof createWriteOps>;

@@ -8,6 +8,7 @@ import { createAuditLogTable } from './sqlite-audit-log.js';
 import { createChannelTables } from './sqlite-channels.js';
 import { createConsoleTables } from './sqlite-console-tables.js';
 import { openSqlite } from './sqlite-db.js';
+import { createHistoryTables } from './sqlite-history.js';
 import type { WorkerData, WorkerReply, WorkerRequest } from './sqlite-writer-protocol.js';
 import { serializeError } from './sqlite-writer-protocol.js';
 import { createWriteOps } from './sqlite-write-ops.js';
@@ -19,7 +20,7 @@ const db = openSqlite(data.path, data.busyTimeoutMs);
 const audit = createAuditTable(db);
 const writer = createInlineWriter(
   db,
-  createWriteOps({ actions: createActionsTable(db), audit, auditLog: createAuditLogTable(db), agent: createAgentTables(db), channels: createChannelTables(db), console: createConsoleTables(db) }),
+  createWriteOps({ actions: createActionsTable(db), audit, auditLog: createAuditLogTable(db), agent: createAgentTables(db), channels: createChannelTables(db), console: createConsoleTables(db), history: createHistoryTables(db) }),
   data.maxBatch,
   // A rolled-back batch may have moved the cached right edge of the tree: re-read it.
   () => audit.tree.invalidate(),

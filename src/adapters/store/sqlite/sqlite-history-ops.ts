@@ -1,0 +1,45 @@
+import type { ActionRecord } from '../../../domain/action-record.js';
+import type { AuditDraft } from '../../../domain/audit-entry.js';
+import type { Grant } from '../../../domain/grant.js';
+import type { InsertResult } from '../../../ports/store.js';
+import { instantOf } from '../store-error.js';
+import type { ActionsTable } from './sqlite-actions.js';
+import type { AuditTable } from './sqlite-audit.js';
+import type { HistoryTables } from './sqlite-history.js';
+
+type InsertOp = (args: { action: ActionRecord; drafts: readonly AuditDraft[] }) => { inserted: true; auditSeqs: number[] } | Extract<InsertResult, { inserted: false }>;
+type UpdateOp = (args: { next: ActionRecord; expectedVersion: number; drafts: readonly AuditDraft[] }) => number[] | false;
+
+/** The write operations of standing grants; they join the registry in sqlite-write-ops.ts. */
+export function createGrantWriteOps(t: { history: HistoryTables; audit: AuditTable; actions: ActionsTable }, insertAction: InsertOp, updateAction: UpdateOp) {
+  return {
+    updateWithGrant(a: { next: ActionRecord; expectedVersion: number; drafts: readonly AuditDraft[]; grant: Grant }): number[] | false {
+      const seqs = updateAction(a);
+      if (seqs !== false) t.history.insertGrant(a.grant);
+      return seqs;
+    },
+    insertWithGrant(a: {
+      action: ActionRecord;
+      drafts: readonly AuditDraft[];
+      use: { grantId: string; expectedUses: number; nowMs: number };
+    }): ReturnType<InsertOp> | { inserted: false; grantUnavailable: true } {
+      // An idempotent repeat uses nothing: checked before the grant is touched.
+      if (a.action.idempotencyKey !== undefined) {
+        const existing = t.actions.byIdempotencyKey(a.action.requester.id, a.action.idempotencyKey);
+        if (existing) return { inserted: false, existing };
+      }
+      if (!t.history.useGrant(a.use.grantId, a.use.expectedUses, a.use.nowMs)) return { inserted: false, grantUnavailable: true };
+      return insertAction(a);
+    },
+    revokeGrant(a: { id: string; by: string; reason?: string | undefined; at: string }): Grant | 'not-found' | 'inactive' {
+      const g = t.history.grant(a.id);
+      if (!g) return 'not-found';
+      if (!t.history.revokeGrant(a.id, a.by, a.reason, instantOf(a.at, 'at'), a.at)) return 'inactive';
+      t.audit.appendEntries([
+        // No actionId: the entry belongs to the grant, not to a state change of the action that created it.
+        { type: 'grant.revoked', ts: a.at, actor: { type: 'human', id: a.by }, data: { grant: g.id, action: g.actionId, ...(a.reason !== undefined ? { reason: a.reason } : {}), uses: g.uses } },
+      ]);
+      return t.history.grant(a.id)!;
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { AppError } from '../domain/errors.js';
+import type { Grant, GrantStatus } from '../domain/grant.js';
+import { grantBounds, grantCovers, grantStatus, scopeValues } from '../domain/grant.js';
+import type { Principal } from '../domain/identity.js';
+import { refMatches } from '../domain/identity.js';
+import type { CompiledPolicy, Decision, EvaluationInput } from '../domain/policy-types.js';
+import type { Clock } from '../ports/clock.js';
+import type { GrantStore } from '../ports/grant-store.js';
+import type { PolicyService } from './policy-service.js';
+
+export type GrantView = Grant & { status: GrantStatus };
+
+/** A decision a grant turned into an allow, and the use to record with the action. */
+export interface Covered {
+  decision: Decision;
+  use: { grantId: string; expectedUses: number; nowMs: number };
+}
+
+export interface GrantService {
+  /** For a review: the first usable grant that covers it, as an allow naming it. */
+  cover(policy: CompiledPolicy, input: EvaluationInput, d: Decision): Promise<Covered | undefined>;
+  /** The facts a grant given with this action's approval would pin (set on the record before insert). */
+  scopeFor(d: Decision, input: EvaluationInput): Record<string, unknown> | undefined;
+  list(who: Principal, q: { limit: number; active?: boolean }): Promise<GrantView[]>;
+  get(who: Principal, id: string): Promise<GrantView>;
+  revoke(who: Principal, id: string, reason: string | undefined): Promise<GrantView>;
+}
+
+function humanOnly(who: Principal): asserts who is Extract<Principal, { type: 'human' }> {
+  if (who.type !== 'human') throw new AppError('FORBIDDEN', 'Grants are read and revoked by humans');
+}
+
+/** Standing grants: finding one that covers a review, and reading and revoking them. */
+export function createGrantService(deps: { store: GrantStore; policy: PolicyService; clock: Clock }): GrantService {
+  const digestOf = (id: string) => deps.policy.current()?.ruleDigest(id);
+  const view = (g: Grant): GrantView => ({ ...g, status: grantStatus(g, deps.clock.now().getTime(), digestOf) });
+  /** Grantors, and anyone who may approve what the grant answers for: revoking only tightens. */
+  const mayRevoke = (who: Extract<Principal, { type: 'human' }>, g: Grant) =>
+    g.grantedBy.some((x) => x.toLowerCase() === who.id.toLowerCase()) || g.approvers.some((ref) => refMatches(ref, who));
+
+  return {
+    async cover(policy, input, d) {
+      if (d.outcome !== 'review') return undefined;
+      const nowMs = deps.clock.now().getTime();
+      const candidates = await deps.store.grantsFor(input.requester.id, input.action.target, nowMs);
+      const g = candidates.find((c) => grantCovers(c, d, input, nowMs, (id) => policy.ruleDigest(id)));
+      if (!g) return undefined;
+      const use = g.uses + 1;
+      return {
+        decision: {
+          ...d,
+          outcome: 'allow',
+          requirements: [],
+          reason: `allowed by standing grant ${g.id} (use ${use} of ${g.maxUses}, granted by ${g.grantedBy.join(', ')}); without it: ${d.reason}`,
+          grant: { id: g.id, use, policyOutcome: d.outcome },
+        },
+        use: { grantId: g.id, expectedUses: g.uses, nowMs },
+      };
+    },
+    scopeFor(d, input) {
+      const b = d.outcome === 'review' ? grantBounds(d.requirements) : undefined;
+      return b ? scopeValues(input, b.scope) : undefined;
+    },
+    async list(who, q) {
+      humanOnly(who);
+      const rows = await deps.store.listGrants({ limit: q.limit, usableAt: q.active ? deps.clock.now().getTime() : undefined });
+      return rows.map(view).filter((g) => !q.active || g.status === 'active');
+    },
+    async get(who, id) {
+      humanOnly(who);
+      const g = await deps.store.getGrant(id);
+      if (!g) throw new AppError('GRANT_NOT_FOUND', `No grant ${id}`);
+      return view(g);
+    },
+    async revoke(who, id, reason) {
+      humanOnly(who);
+      const g = await deps.store.getGrant(id);
+      if (!g) throw new AppError('GRANT_NOT_FOUND', `No grant ${id}`);
+      if (!mayRevoke(who, g)) throw new AppError('NOT_ELIGIBLE', 'Only its grantors and the approvers of its rules may revoke a grant');
+      const r = await deps.store.revokeGrant(id, who.id, reason, deps.clock.now().toISOString());
+      if (r === 'not-found') throw new AppError('GRANT_NOT_FOUND', `No grant ${id}`);
+      if (r === 'inactive') throw new AppError('GRANT_INACTIVE', `Grant ${id} is already revoked`);
+      return view(r);
+    },
+  };
+}

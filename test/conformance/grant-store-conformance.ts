@@ -1,0 +1,115 @@
+// Conformance suite for the GrantStore port (ports/grant-store.ts): every store that
+// implements it runs this unchanged.
+import { describe, expect, it } from 'vitest';
+import type { Grant } from '../../src/domain/grant.js';
+import { applyReview, createAction } from '../../src/domain/lifecycle.js';
+import type { GrantStore } from '../../src/ports/grant-store.js';
+import type { Store } from '../../src/ports/store.js';
+import { HOUR, agentA, allEntries, allow, at, expectWellFormedLog, human, insert, newAction, newId, request, review } from './store-fixtures.js';
+
+export type GrantTestStore = Store & GrantStore;
+
+function grantFor(actionId: string, over: Partial<Grant> = {}): Grant {
+  return {
+    id: `grt_${newId().slice(4, 20)}`,
+    actionId,
+    ruleIds: ['rule-1'],
+    ruleDigests: { 'rule-1': 'd' },
+    policyVersion: 'sha256:policy',
+    kind: 'http',
+    agent: agentA.id,
+    target: 'github',
+    scope: {},
+    text: 'words',
+    approvers: ['group:ops'],
+    grantedBy: ['ops@example.com'],
+    createdAt: at(0).toISOString(),
+    expiresAt: at(HOUR).toISOString(),
+    maxUses: 2,
+    uses: 0,
+    ...over,
+  };
+}
+
+export function describeGrantStoreConformance(name: string, open: () => Promise<{ store: GrantTestStore; reopen(): Promise<GrantTestStore>; cleanup(): Promise<void> }>): void {
+  describe(`GrantStore conformance: ${name}`, () => {
+    const withStore = (fn: (s: GrantTestStore) => Promise<void>) => async () => {
+      const h = await open();
+      try {
+        await fn(h.store);
+      } finally {
+        await h.cleanup();
+      }
+    };
+
+    async function approvedWithGrant(s: GrantTestStore, over: Partial<Grant> = {}): Promise<Grant> {
+      const t = newAction({ decision: review({ approvers: ['group:ops'] }) });
+      await insert(s, t);
+      const r = applyReview(t.next, human('ops@example.com', 'ops'), 'approve', { fingerprint: t.next.fingerprint, via: 'conformance', now: at(0) });
+      const g = grantFor(t.next.id, over);
+      const drafts = [...r.audit, { type: 'grant.created' as const, ts: at(0).toISOString(), actionId: t.next.id, data: { grant: g.id } }];
+      expect(await s.updateWithGrant(r.next, t.next.version, drafts, g)).toBe(true);
+      // A CAS miss writes nothing, not even the grant.
+      expect(await s.updateWithGrant(r.next, t.next.version, drafts, grantFor(t.next.id))).toBe(false);
+      return g;
+    }
+
+    const granted = (now = at(1000)) =>
+      createAction({ id: newId(), request: request(), requester: agentA, decision: { ...allow(), grant: { id: 'x', use: 1, policyOutcome: 'review' } }, now });
+
+    it('creates a grant with the approval, and lists, shows and finds it while usable', withStore(async (s) => {
+      const g = await approvedWithGrant(s);
+      expect(await s.getGrant(g.id)).toEqual(g);
+      expect((await s.listGrants({ limit: 10 })).map((x) => x.id)).toEqual([g.id]);
+      expect((await s.grantsFor(agentA.id, 'github', at(1000).getTime())).map((x) => x.id)).toEqual([g.id]);
+      expect(await s.grantsFor(agentA.id, 'github', at(HOUR).getTime())).toEqual([]);
+      expect(await s.grantsFor('agent-b', 'github', at(1000).getTime())).toEqual([]);
+      expect((await allEntries(s)).map((e) => e.type)).toContain('grant.created');
+    }));
+
+    it('a use commits with the action, compare-and-swap on the use count, never past maxUses', withStore(async (s) => {
+      const g = await approvedWithGrant(s);
+      const nowMs = at(1000).getTime();
+      const u1 = granted();
+      expect((await s.insertWithGrant(u1.next, u1.audit, { grantId: g.id, expectedUses: 0, nowMs })).inserted).toBe(true);
+      // A stale count (another decision used it first) writes nothing.
+      const stale = granted();
+      expect(await s.insertWithGrant(stale.next, stale.audit, { grantId: g.id, expectedUses: 0, nowMs })).toEqual({ inserted: false, grantUnavailable: true });
+      expect(await s.getAction(stale.next.id)).toBeUndefined();
+      const u2 = granted();
+      expect((await s.insertWithGrant(u2.next, u2.audit, { grantId: g.id, expectedUses: 1, nowMs })).inserted).toBe(true);
+      const u3 = granted();
+      expect(await s.insertWithGrant(u3.next, u3.audit, { grantId: g.id, expectedUses: 2, nowMs })).toEqual({ inserted: false, grantUnavailable: true });
+      expect((await s.getGrant(g.id))!.uses).toBe(2);
+      expectWellFormedLog(await allEntries(s));
+    }));
+
+    it('an expired or revoked grant is not used; revoking is audited, once', withStore(async (s) => {
+      const g = await approvedWithGrant(s);
+      const late = granted(at(HOUR));
+      expect(await s.insertWithGrant(late.next, late.audit, { grantId: g.id, expectedUses: 0, nowMs: at(HOUR).getTime() })).toEqual({ inserted: false, grantUnavailable: true });
+      const r = await s.revokeGrant(g.id, 'ops@example.com', 'done', at(2000).toISOString());
+      expect(r).toMatchObject({ id: g.id, revokedAt: at(2000).toISOString(), revokedBy: 'ops@example.com', revokeReason: 'done' });
+      const size = await s.auditSize();
+      expect(await s.revokeGrant(g.id, 'ops@example.com', undefined, at(3000).toISOString())).toBe('inactive');
+      expect(await s.auditSize()).toBe(size);
+      expect(await s.revokeGrant('grt_missing000000', 'ops@example.com', undefined, at(3000).toISOString())).toBe('not-found');
+      const after = granted();
+      expect(await s.insertWithGrant(after.next, after.audit, { grantId: g.id, expectedUses: 0, nowMs: at(1000).getTime() })).toEqual({ inserted: false, grantUnavailable: true });
+      expect(await s.listGrants({ limit: 10, usableAt: at(1000).getTime() })).toEqual([]);
+      expect((await allEntries(s)).filter((e) => e.type === 'grant.revoked')).toHaveLength(1);
+    }));
+
+    it('an idempotent repeat returns the earlier action and uses nothing', withStore(async (s) => {
+      const g = await approvedWithGrant(s);
+      const nowMs = at(1000).getTime();
+      const a = createAction({ id: newId(), request: request(), requester: agentA, decision: allow(), now: at(1000), idempotencyKey: 'k1' });
+      expect((await s.insertWithGrant(a.next, a.audit, { grantId: g.id, expectedUses: 0, nowMs })).inserted).toBe(true);
+      const b = createAction({ id: newId(), request: request(), requester: agentA, decision: allow(), now: at(1000), idempotencyKey: 'k1' });
+      const r = await s.insertWithGrant(b.next, b.audit, { grantId: g.id, expectedUses: 1, nowMs });
+      expect(r.inserted).toBe(false);
+      expect('existing' in r && r.existing.id).toBe(a.next.id);
+      expect((await s.getGrant(g.id))!.uses).toBe(1);
+    }));
+  });
+}
