@@ -49,7 +49,14 @@ export interface Action {
   fingerprint: string;
   requester: { id: string; type: 'agent' | 'human'; owner?: string };
   decision: { outcome: 'allow' | 'review' | 'deny'; rules: string[]; policyVersion: string; reason: string };
-  review?: { requirements: RequirementView[]; approvals: ReviewView[]; reviews: ReviewView[]; expiresAt: string };
+  review?: {
+    requirements: RequirementView[];
+    approvals: ReviewView[];
+    reviews: ReviewView[];
+    expiresAt: string;
+    /** The caller's standing: may they decide it now, and if not, the code a decision would be refused with. */
+    you?: { canDecide: boolean; reason?: string };
+  };
   /** What the gateway got back when it ran the action (the runner, internal, is not shown). */
   result?: Omit<ExecutionResult, 'runner'>;
   /** What policy saw besides the input: for sql, the parser's facts. */
