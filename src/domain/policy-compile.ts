@@ -30,7 +30,7 @@ export function compilePolicy(text: string, file: string, opts: GroupLookup): { 
   const compiled = new Map<string, Condition>();
   const asts = new Map<string, ASTNode>();
   for (const c of conditions) {
-    const result = compileCondition(c.when, c.kinds);
+    const result = compileCondition(c.when, c.kinds, c.ruleId);
     if (result.ok) {
       compiled.set(String(c.path[1]), result.condition);
       asts.set(String(c.path[1]), result.ast);
