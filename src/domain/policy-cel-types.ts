@@ -24,9 +24,9 @@ export function registerKindVariable(env: Environment, kind: ActionKind): void {
 
 /** `http.body.x`'s chain of keys from a kind variable (`['http', 'body', 'x']`), or undefined when it starts elsewhere. */
 function chainOf(node: ASTNode): string[] | undefined {
-  if (node.op === 'id') return [node.args as string];
+  if (node.op === 'id') return [node.args];
   if (node.op === '.') {
-    const [operand, key] = node.args as [ASTNode, string];
+    const [operand, key] = node.args;
     const base = chainOf(operand);
     return base ? [...base, key] : undefined;
   }
@@ -34,7 +34,7 @@ function chainOf(node: ASTNode): string[] | undefined {
 }
 
 function findSelect(node: ASTNode, key: string, pos: number): ASTNode | undefined {
-  if (node.op === '.' && (node.args as [ASTNode, string])[1] === key && node.pos === pos) return node;
+  if (node.op === '.' && (node.args)[1] === key && node.pos === pos) return node;
   const visit = (x: unknown): ASTNode | undefined => {
     if (Array.isArray(x)) {
       for (const y of x) {

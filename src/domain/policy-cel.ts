@@ -41,7 +41,11 @@ function envFor(kinds: readonly ActionKind[], typed = false): Environment {
   let env = envs.get(key);
   if (!env) {
     env = base.clone();
-    for (const k of ACTION_KINDS) if (kinds.includes(k)) (typed ? registerKindVariable(env, k) : env.registerVariable(k, 'map'));
+    for (const k of ACTION_KINDS) {
+      if (!kinds.includes(k)) continue;
+      if (typed) registerKindVariable(env, k);
+      else env.registerVariable(k, 'map');
+    }
     envs.set(key, env);
   }
   return env;
