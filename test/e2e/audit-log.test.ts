@@ -112,7 +112,7 @@ describe('the verifiable audit log, end to end', () => {
   let pendingId = '';
 
   it('keeps the signing key in a file only its owner can read, and prints the same key every time', async () => {
-    const file = join(ws.dir, 'data', 'audit-signing.key');
+    const file = join(ws.dir, 'keys', 'audit-signing.key');
     expect(statSync(file).mode & 0o077).toBe(0);
     expect(readFileSync(file, 'utf8')).toMatch(/^PRIVATE\+KEY\+audit\.e2e\.example\/log\+[0-9a-f]{8}\+/);
     const again = await runCli(['audit', 'key', '--config', ws.configPath, '--json'], ws.env);
