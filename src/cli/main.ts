@@ -9,6 +9,7 @@ import { registerExecCommand } from './exec-command.js';
 import { registerHookCommands } from './hook-command.js';
 import { registerMcpCommand, registerMcpTrustCommand } from './mcp-command.js';
 import { registerPolicyCommands } from './policy-commands.js';
+import { registerReloadCommand } from './reload-command.js';
 import { registerReviewCommands } from './review-commands.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerTokenCommands } from './token-commands.js';
@@ -32,5 +33,6 @@ registerHookCommands(program);
 registerExecCommand(program);
 registerDeliveriesCommands(program);
 registerTokenCommands(program);
+registerReloadCommand(program);
 
 await runCli(program, process.argv);

@@ -17,6 +17,9 @@ export const AUDIT_TYPES = [
   'mcp.tool.pinned',
   'mcp.tool.changed',
   'mcp.tool.repinned',
+  // config reload (issue 20): the live sections swapped in, or the reload refused
+  'config.loaded',
+  'config.rejected',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -36,6 +36,8 @@ const ACTIVITY: Record<AuditType, { id: number; name: string }> = {
   'mcp.tool.pinned': { id: 1, name: 'Create' },
   'mcp.tool.changed': { id: 3, name: 'Update' },
   'mcp.tool.repinned': { id: 3, name: 'Update' },
+  'config.loaded': { id: 99, name: 'Config Load' },
+  'config.rejected': { id: 99, name: 'Config Load' },
 };
 
 // security_control: action_id (0 Unknown, 1 Allowed, 2 Denied, 3 Observed, 4 Modified, 99 Other)
@@ -62,6 +64,7 @@ function control(e: AuditEntry): { action: keyof typeof ACTIONS; disposition: ke
     case 'execution.finished':
       return { action: 3, disposition: d.ok === true ? 17 : 27, alert: false };
     case 'policy.rejected':
+    case 'config.rejected':
       return { action: 3, disposition: 27, alert: true };
     case 'mcp.tool.changed':
       // A tool definition changed under the agents (a possible rug pull): worth an alert.
@@ -69,6 +72,7 @@ function control(e: AuditEntry): { action: keyof typeof ACTIONS; disposition: ke
     case 'action.submitted':
     case 'action.escalated':
     case 'policy.loaded':
+    case 'config.loaded':
     case 'action.delivered':
     case 'mcp.tool.pinned':
     case 'mcp.tool.repinned':
@@ -100,6 +104,10 @@ function message(e: AuditEntry): string {
       return `policy ${String(d.version)} loaded (${String(d.trigger)})`;
     case 'policy.rejected':
       return `policy rejected (${String(d.trigger)})`;
+    case 'config.loaded':
+      return `config reloaded (${String(d.trigger)})`;
+    case 'config.rejected':
+      return `config reload refused (${String(d.trigger)})`;
     case 'action.delivered':
       return `action${on} outcome delivered to the agent`;
     case 'mcp.tool.pinned':
