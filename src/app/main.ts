@@ -156,7 +156,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   const { config } = loaded;
   const live = createLiveConfig({ loaded, redactor: createRedactor(loaded.secrets, { window: config.redaction.window, credentials: loaded.credentials }), targets: buildTargets(config) });
   const { redactor, targets } = live;
-  const logger = opts.logger ?? createLogger(config.log.level, opts.logDestination, redactor);
+  const logger = opts.logger ?? createLogger(config.log.level, opts.logDestination, redactor, config.log.format);
   const clock = opts.clock ?? systemClock;
   const store = createSqliteStore({ path: loaded.storePath });
   const events = createActionEvents((e) => logger.error({ err: e }, 'action event listener failed'));
