@@ -314,7 +314,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   const app = await buildApp({
     authenticator,
     logger,
-    metrics: createMetrics(events),
+    metrics: createMetrics(events, { store, channels: store.channels, clock: core.clock }),
     bodyLimitBytes: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy,
     maxWaitSeconds: config.server.maxWaitSeconds,
