@@ -53,7 +53,7 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 
-const DOCS = ['docs/policy.md', 'docs/getting-started.md', 'README.md'];
+const DOCS = ['docs/policy.md', 'docs/getting-started.md', 'docs/databases.md', 'docs/agents.md', 'README.md'];
 
 describe('the policy examples in the docs', () => {
   const policies = DOCS.flatMap((doc) => blocks(doc, 'yaml').map((b) => ({ ...b, doc })).filter((b) => /^(rules:|default:|\s*- id:)/m.test(b.text)));
