@@ -28,8 +28,9 @@ echo '{"tool_name":"Bash","tool_input":{"command":"ls"}}' | COUNTERSIGN_URL=http
 
 # The SDK in an agent project.
 mkdir "$tmp/agent" && cd "$tmp/agent"
-npm init -y >/dev/null
-npm install --no-audit --no-fund --allow-scripts=better-sqlite3 "$tmp/$tgz"
+# npm 11 takes --allow-scripts only for global installs: a project says it in package.json.
+echo '{ "name": "agent", "private": true, "type": "module", "allowScripts": { "better-sqlite3": true } }' > package.json
+npm install --no-audit --no-fund "$tmp/$tgz"
 node --input-type=module -e "
 import { createClient } from 'countersign/client';
 const cs = createClient({ url: 'http://127.0.0.1:18089', token: process.env.DEPLOY_BOT_TOKEN });
