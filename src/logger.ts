@@ -1,5 +1,6 @@
 import pino from 'pino';
 import type { DestinationStream, Logger } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 
 /** Paths pino removes from every log line: credentials never reach the logs. */
 export const LOG_REDACT_PATHS = [
@@ -32,7 +33,23 @@ export interface LogRedactor {
  * form it redacts), on each line as written: replacements fall inside JSON strings, so
  * lines stay valid JSON.
  */
-export function createLogger(level: string, destination?: DestinationStream, redactor?: LogRedactor): Logger {
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/** `auto`: readable lines for a person at a terminal, JSON for anything that collects logs. */
+export function prettyLogs(format: LogFormat, isTty = process.stdout.isTTY === true): boolean {
+  return format === 'pretty' || (format === 'auto' && isTty);
+}
+
+/**
+ * pino-pretty as a stream behind pino: it receives the lines pino writes, after the
+ * redaction hook, so a pretty line holds no more than the JSON one would.
+ */
+export function prettyStream(destination?: NodeJS.WritableStream): DestinationStream {
+  return PinoPretty({ colorize: destination === undefined && process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', sync: true, ...(destination ? { destination } : {}) });
+}
+
+export function createLogger(level: string, destination?: DestinationStream, redactor?: LogRedactor, format: LogFormat = 'json'): Logger {
+  if (destination === undefined && prettyLogs(format)) destination = prettyStream();
   return pino(
     {
       level,

@@ -17,6 +17,7 @@ import type { Authenticator } from '../ports/authenticator.js';
 import type { Clock } from '../ports/clock.js';
 import type { Store } from '../ports/store.js';
 import type { Witness } from '../ports/witness.js';
+import { signingKeyLocation } from './signing-key-location.js';
 import { createAuditQueryService } from '../services/audit-query-service.js';
 import { createCheckpointService } from '../services/checkpoint-service.js';
 import type { QueryService } from '../services/query-service.js';
@@ -38,7 +39,8 @@ export interface AuditGateway {
 export function auditPaths(loaded: LoadedConfig) {
   const dir = dirname(loaded.file);
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
-  return { abs, keyFile: abs(loaded.config.audit.signingKeyFile) };
+  const key = signingKeyLocation(loaded.config.audit.signingKeyFile, abs, loaded.storePath);
+  return { abs, keyFile: key.file, keyWarning: key.warning };
 }
 
 /** The checkpoint signing key from the config, its file, or generated into the file on first start. */
@@ -68,6 +70,8 @@ export function startAuditLog(args: {
   const { abs } = auditPaths(loaded);
   const signing = signingKeyOf(loaded, true);
   const signer = signing.signer;
+  const keyWarning = signing.source === 'file' ? auditPaths(loaded).keyWarning : undefined;
+  if (keyWarning) logger.warn(keyWarning);
   if (signing.created) logger.warn({ file: auditPaths(loaded).keyFile, verifierKey: signer.verifier.text }, 'generated the audit log signing key; publish its verifier key to auditors');
 
   const maxDelayMs = parseDuration(a.checkpoints.maxDelay);

@@ -19,6 +19,7 @@ import type { ActionEvents } from '../services/action-events.js';
 import type { ChannelDispatcher } from '../services/channel-dispatcher.js';
 import { createChannelDispatcher } from '../services/channel-dispatcher.js';
 import { createChatReviews, createHumanDirectory } from '../services/chat-review.js';
+import type { HumanDirectory } from '../services/chat-review.js';
 import type { ReviewService } from '../services/review-service.js';
 import { createWebhookSink } from '../adapters/channels/webhook/webhook-sink.js';
 
@@ -63,6 +64,8 @@ export async function createChannels(args: {
   /** The config's redactor: errors are recorded without secrets. */
   redactor: Redactor;
   bodyLimit: number;
+  /** The humans of the running config (a reload changes them); the config's by default. */
+  humans?: () => Config['humans'];
 }): Promise<ChannelsRuntime> {
   const { config, store, logger, clock } = args;
   const plugins: ChannelsRuntime['plugins'] = [deliveriesRoutes({ channels: store.channels, authenticator: args.authenticator, auditorGroups: config.audit.readerGroups })];
@@ -71,7 +74,7 @@ export async function createChannels(args: {
 
   const log = logger.child({ component: 'channels' });
     const timeoutMs = parseDuration(c.delivery.timeout);
-  const directory = createHumanDirectory(config.humans);
+  const directory = liveDirectory(args.humans ?? (() => config.humans));
   const chatReviews = createChatReviews({ reviews: args.reviews, store });
   // Chat accounts linked through a console sign-in; with requireLinked, only those may decide.
   const identities =
@@ -192,4 +195,19 @@ export async function createChannels(args: {
       await dispatcher?.close();
     },
   };
+}
+
+/** The chat directory of the running config's humans, rebuilt when a reload replaces them. */
+function liveDirectory(humans: () => Config['humans']): HumanDirectory {
+  let of: Config['humans'] | undefined;
+  let dir: HumanDirectory | undefined;
+  const cur = (): HumanDirectory => {
+    const h = humans();
+    if (h !== of || !dir) {
+      of = h;
+      dir = createHumanDirectory(h);
+    }
+    return dir;
+  };
+  return { resolve: (who) => cur().resolve(who), hasExplicit: (who) => cur().hasExplicit(who), all: () => cur().all() };
 }

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
-import { createHttpExecutor } from '../adapters/executors/http-executor.js';
 import { createTimeOrderedIds } from '../adapters/ids/time-ordered-ids.js';
 import { createPgQueryParser } from '../adapters/sql/pg-query-parser.js';
 import { startAuditLog } from './audit-wiring.js';
@@ -16,7 +15,7 @@ import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
 import { agentTargets } from '../config/agent-targets.js';
 import { configGroups, targetFacts } from '../config/config-facts.js';
 import type { LoadedConfig } from '../config/load.js';
-import type { Config, HttpTargetConfig } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import type { PostgresTargetConfig } from '../config/postgres-schema.js';
 import type { PostgresTargets } from '../adapters/sql/postgres-targets.js';
 import { createPostgresTargets } from '../adapters/sql/postgres-targets.js';
@@ -36,6 +35,10 @@ import { createConsole } from './console-wiring.js';
 import { trustedKeys } from './audit-wiring.js';
 import type { ReviewsWiring } from './reviews-wiring.js';
 import { createReviewsWiring } from './reviews-wiring.js';
+import type { LiveConfig } from './live-config.js';
+import { createLiveConfig } from './live-config.js';
+import type { ReloadResult } from './reload-wiring.js';
+import { createConfigReloader } from './reload-wiring.js';
 import { buildApp } from '../http/app.js';
 import { createMetrics } from '../http/metrics.js';
 import { createLogger } from '../logger.js';
@@ -68,6 +71,8 @@ export interface Gateway {
   events: ActionEvents;
   policy: PolicyService;
   logger: Logger;
+  /** Reloads the config file's live sections and the policy (SIGHUP does the same). */
+  reload(trigger: string): Promise<ReloadResult>;
   close(): Promise<void>;
 }
 
@@ -78,6 +83,8 @@ export interface GatewayOptions {
   clock?: Clock;
   /** Overrides `listen` (tests and the demo pick free ports). */
   listen?: string;
+  /** SIGHUP reloads the policy only (the default for `countersign mcp`); `serve` reloads the whole config instead. */
+  policySighup?: boolean;
 }
 
 export function buildAuthenticator(c: Config, log?: Logger): Authenticator {
@@ -150,22 +157,30 @@ export interface Core {
   publicUrl: { value: string };
   /** PostgreSQL's parser and the `postgres` targets, when the config has such targets (the wire gateway uses them). */
   sql?: { parser: SqlParser; targets: PostgresTargets };
+  /** The config-derived parts a reload swaps. */
+  live: LiveConfig;
   close(): Promise<void>;
 }
 
 /** Starts everything but HTTP: `serve` adds the API; `countersign mcp` serves MCP over stdio beside it. Wiring only. */
 export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {}): Promise<Core> {
   const { config } = loaded;
-  const redactor = createRedactor(loaded.secrets, { window: config.redaction.window, credentials: loaded.credentials });
-  const logger = opts.logger ?? createLogger(config.log.level, opts.logDestination, redactor);
+  const live = createLiveConfig({ loaded, redactor: createRedactor(loaded.secrets, { window: config.redaction.window, credentials: loaded.credentials }), targets: buildTargets(config) });
+  const { redactor, targets } = live;
+  const logger = opts.logger ?? createLogger(config.log.level, opts.logDestination, redactor, config.log.format);
   const clock = opts.clock ?? systemClock;
   const store = createSqliteStore({ path: loaded.storePath });
-  const targets = buildTargets(config);
   const events = createActionEvents((e) => logger.error({ err: e }, 'action event listener failed'));
   const [host, port] = splitHostPort(opts.listen ?? config.listen);
   const publicUrl = { value: (config.publicUrl ?? `http://${host}:${port}`).replace(/\/$/, '') };
 
-  const policy = createPolicyService({ store, clock, ...configGroups(config) });
+  // Groups as the running config has them: a reload swaps them with the humans.
+  const groups = (() => {
+    let of: Config | undefined;
+    let lookup = configGroups(config);
+    return () => (of === live.config() ? lookup : ((of = live.config()), (lookup = configGroups(of))));
+  })();
+  const policy = createPolicyService({ store, clock, groupExists: (n) => groups().groupExists(n), groupSize: (n) => groups().groupSize(n) });
   const policyText = readFileSync(loaded.policyPath, 'utf8');
   const first = await policy.load(policyText, loaded.policyPath, 'startup');
   if (!first.ok) {
@@ -175,14 +190,13 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   for (const w of first.warnings) logger.warn({ warning: formatIssue(w) }, 'policy warning');
 
   const ways = await createAgentWays({ loaded, store, policy, targets, clock, logger, redactor, publicUrl: () => publicUrl.value });
-  const httpTargets = Object.fromEntries(Object.entries(config.targets).filter((e): e is [string, HttpTargetConfig] => e[1].kind === 'http'));
   // PostgreSQL's parser (WASM) loads once, only when a target can receive SQL.
   const sqlParser = Object.values(config.targets).some((t) => t.kind === 'postgres') ? await createPgQueryParser() : undefined;
   const pgTargets = Object.fromEntries(Object.entries(config.targets).filter((e): e is [string, PostgresTargetConfig] => e[1].kind === 'postgres'));
   // One pool per database target, shared by its executor and its previewer; none without such targets.
   const postgres = Object.keys(pgTargets).length > 0 ? createPostgresTargets(pgTargets) : undefined;
   const executors: Partial<Record<ActionKind, Executor>> = {
-    http: createHttpExecutor({ targets: httpTargets, redactor }),
+    http: live.http,
     ...(ways.mcpExecutor ? { mcp: ways.mcpExecutor } : {}),
     ...(postgres ? { sql: postgres.executor } : {}),
   };
@@ -193,7 +207,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     executors,
     process: processInfo(),
     maxDurationMs: (a) => {
-      const t = config.targets[a.target];
+      const t = live.config().targets[a.target];
       if (t?.kind === 'http') return parseDuration(t.timeout) * (t.followRedirects + 1);
       if (t?.kind === 'postgres') return parseDuration(t.limits.statementTimeout) + 5_000;
       const s = config.mcp.servers[a.target];
@@ -239,6 +253,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
 
   const stopWatching = watchPolicyFile({
     file: loaded.policyPath,
+    sighup: opts.policySighup !== false,
     loadedText: policyText,
     reload: async (text, trigger) => {
       const r = await policy.load(text, loaded.policyPath, trigger);
@@ -264,6 +279,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     tuning,
     publicUrl,
     ...(sqlParser && postgres ? { sql: { parser: sqlParser, targets: postgres } } : {}),
+    live,
     close() {
       closing ??= (async () => {
         clearInterval(timer);
@@ -281,10 +297,14 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
 /** Starts the gateway: store, policy, services, scheduler and HTTP API. Wiring only. */
 export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = {}): Promise<Gateway> {
   const { config } = loaded;
-  const core = await startCore(loaded, opts);
-  const { store, policy, logger, events, publicUrl } = core;
+  const core = await startCore(loaded, { ...opts, policySighup: false });
+  const { store, policy, logger, events, publicUrl, live } = core;
   const [host, port] = splitHostPort(opts.listen ?? config.listen);
-  const authenticator = buildAuthenticator(config, logger);
+  live.setAuthenticator(buildAuthenticator(config, logger));
+  const authenticator = live.authenticator;
+  const reloader = createConfigReloader({ file: loaded.file, live, policy, store, clock: core.clock, logger, buildAuthenticator: (c) => buildAuthenticator(c, logger), buildTargets });
+  const reload = (trigger: string) => reloader.reload(trigger);
+  const onHup = () => void reload('sighup').catch((e: unknown) => logger.error({ err: e }, 'config reload failed'));
   const audit = (() => {
     try {
       return startAuditLog({ loaded, store, queries: core.queries, authenticator, clock: core.clock, logger, instance: randomUUID(), version: VERSION });
@@ -304,11 +324,12 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     publicUrl: () => publicUrl.value,
     redactor: core.redactor,
     bodyLimit: config.server.bodyLimitBytes,
+    humans: () => live.config().humans,
   });
   const app = await buildApp({
     authenticator,
     logger,
-    metrics: createMetrics(events),
+    metrics: createMetrics(events, { store, channels: store.channels, clock: core.clock }),
     bodyLimitBytes: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy,
     maxWaitSeconds: config.server.maxWaitSeconds,
@@ -345,6 +366,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     await core.close();
     throw e;
   });
+  process.on('SIGHUP', onHup);
 
   logger.info({ url, policyVersion: policy.current()?.version, store: loaded.storePath }, 'countersign listening');
 
@@ -356,9 +378,11 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     events,
     policy,
     logger,
+    reload,
     async close() {
       if (closed) return;
       closed = true;
+      process.off('SIGHUP', onHup);
       // Graceful, but bounded: a connection the server still counts as busy (a client that
       // went away mid-request on a reused keep-alive socket) must not hold shutdown for
       // the headers timeout.

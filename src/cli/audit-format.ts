@@ -27,6 +27,10 @@ function summary(e: AuditEntry): string {
       return `policy ${String(d.version).slice(0, 19)}… loaded (${String(d.trigger)}, ${String(d.rules)} rules)`;
     case 'policy.rejected':
       return `policy rejected (${String(d.trigger)}): ${(d.errors as string[])[0] ?? ''}`;
+    case 'config.loaded':
+      return `config reloaded (${String(d.trigger)}): ${(d.changed as string[]).join(', ') || 'no change'}`;
+    case 'config.rejected':
+      return `config reload refused (${String(d.trigger)}): ${(d.errors as string[])[0] ?? ''}`;
     case 'action.delivered':
       return `outcome ${String(d.status)} delivered to the agent`;
     case 'mcp.tool.pinned':

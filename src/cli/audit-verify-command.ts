@@ -28,6 +28,7 @@ interface VerifyOptions {
   threads?: boolean;
   integrityOnly?: boolean;
   knownCheckpoint: string[];
+  trustBundleKey?: boolean;
 }
 
 const collect = (v: string, all: string[]) => [...all, v];
@@ -103,6 +104,7 @@ export function registerAuditVerifyCommand(audit: Command): void {
     .option('--key <vkey>', "trusted verifier key of the log, or a file of them (repeatable)", collect, [])
     .option('--witness <dir>', 'a witness folder of checkpoint copies to compare with (repeatable)', collect, [])
     .option('--witness-key <vkey>', "a witness's cosignature key (repeatable)", collect, [])
+    .option('--trust-bundle-key', "with --bundle and no --key: trust the verifier key shipped inside the bundle (anyone who can rewrite the bundle can replace it)")
     .option('--origin <name>', "the log's origin (default: the key's name)")
     .option('--json', 'the report as JSON')
     .option('--no-progress', 'no progress bar')
@@ -127,6 +129,10 @@ export function registerAuditVerifyCommand(audit: Command): void {
       let plan: VerifyPlan;
       let source: string;
       const keysFromBundle = !!o.bundle && !k.keys.length;
+      // A re-signed bundle carries its forger's key: trusting it must be asked for, never the silent default.
+      if (keysFromBundle && !o.trustBundleKey) {
+        throw new CliExit(EXIT.USAGE, "give the log's published verifier key: --key <name>+<key id>+<key> (or, knowingly, --trust-bundle-key to trust the key inside the bundle)");
+      }
       try {
         if (o.bundle) {
           const b = planFromBundle(o.bundle, k);

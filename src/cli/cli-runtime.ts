@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { CommanderError } from 'commander';
 import { CountersignError } from '../client/errors.js';
 import { isAppError } from '../domain/errors.js';
+import { quietOnClosedOutput } from './closed-stdout.js';
 
 /** Exit codes shared by every command; documented in docs/cli.md. */
 export const EXIT = {
@@ -28,6 +29,7 @@ function overrideExits(cmd: Command): void {
 
 export async function runCli(program: Command, argv: string[]): Promise<void> {
   overrideExits(program);
+  quietOnClosedOutput();
   try {
     await program.parseAsync(argv);
   } catch (e) {

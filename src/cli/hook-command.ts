@@ -33,7 +33,10 @@ export async function claudeCodeHook(input: string, opts: { url: string; token: 
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), opts.timeoutMs);
   try {
-    const res = await fetch(`${opts.url.replace(/\/+$/, '')}${PATH}`, {
+    // The gateway holds the call at most this long (a second under the time-out, so that
+    // its answer, which names the action and how to approve it, arrives before we give up).
+    const hold = Math.max(0, Math.floor(opts.timeoutMs / 1000) - 1);
+    const res = await fetch(`${opts.url.replace(/\/+$/, '')}${PATH}?wait=${hold}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${opts.token}`, 'content-type': 'application/json', 'user-agent': `countersign-hook/${VERSION}` },
       body: input,
@@ -50,7 +53,11 @@ export async function claudeCodeHook(input: string, opts: { url: string; token: 
     const err = (parsed as { error?: { code?: string; message?: string } }).error;
     return deny(err?.code ? `[${err.code}] ${err.message ?? ''}` : `the gateway answered HTTP ${res.status} without a decision`);
   } catch (e) {
-    if (ac.signal.aborted) return deny(`no decision within ${Math.round(opts.timeoutMs / 1000)}s; denied (a time-out never allows)`);
+    if (ac.signal.aborted) {
+      return deny(
+        `no decision within ${opts.timeoutMs / 1000}s; denied (a time-out never allows). If the gateway recorded the action, \`countersign pending\` lists it for reviewers; once it is approved, try the same tool call again`,
+      );
+    }
     return deny(`cannot reach the gateway at ${opts.url}: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
     clearTimeout(timer);

@@ -13,7 +13,9 @@ import { registerPolicyCommands } from './policy-commands.js';
 import { registerPolicyReplay } from './policy-replay-command.js';
 import { registerReviewCommands } from './review-commands.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerReloadCommand } from './reload-command.js';
 import { registerSessionsCommands } from './sessions-commands.js';
+import { registerTokenCommands } from './token-commands.js';
 
 // Wiring only: each command group lives in its own file.
 const program = new Command()
@@ -36,5 +38,7 @@ registerExecCommand(program);
 registerDeliveriesCommands(program);
 registerSessionsCommands(program);
 registerGrantsCommands(program);
+registerTokenCommands(program);
+registerReloadCommand(program);
 
 await runCli(program, process.argv);

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import type { Status } from '../client/types.js';
+import type { Action, Status } from '../client/types.js';
 import { formatAction, formatActionLine } from './action-format.js';
 import { CliExit, EXIT } from './cli-runtime.js';
 import type { ServerOptions } from './cli-options.js';
@@ -17,15 +17,40 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
+/** Why a pending action is not the caller's to decide, in words. */
+function cannotDecide(code: string | undefined): string {
+  switch (code ?? '') {
+    case 'SELF_APPROVAL':
+      return 'you are its requester, the human it acts for, or the agent\'s owner';
+    case 'NOT_ELIGIBLE':
+      return 'its requirements name neither you nor a group of yours';
+    case 'ALREADY_REVIEWED':
+      return 'you have reviewed it already';
+    case 'AGENT_CANNOT_REVIEW':
+      return 'agents cannot review';
+    default:
+      return 'not decidable by you now';
+  }
+}
+
 /** pending, show, approve, deny, cancel: the reviewer's and requester's commands. */
 export function registerReviewCommands(program: Command): void {
-  withServerOptions(program.command('pending').description('list actions waiting for your review'))
+  withServerOptions(program.command('pending').description('list actions waiting for your decision (--all: also those you cannot decide, and why)'))
+    .option('--all', 'also list pending actions you can see but not decide, with the reason')
     .option('--json', 'print JSON')
-    .action(async (o: ServerOptions & { json?: boolean }) => {
+    .action(async (o: ServerOptions & { all?: boolean; json?: boolean }) => {
       const page = await clientFrom(o).list({ status: ['pending'], limit: 100 });
-      if (o.json) return void process.stdout.write(`${JSON.stringify(page.actions, null, 2)}\n`);
-      if (!page.actions.length) return void process.stdout.write('nothing pending\n');
-      for (const a of page.actions) process.stdout.write(`${formatActionLine(a)}\n`);
+      // A gateway older than review.you does not say: every action is shown, as before.
+      const decidable = (a: Action) => a.review?.you?.canDecide !== false;
+      const mine = page.actions.filter(decidable);
+      const others = page.actions.filter((a) => !decidable(a));
+      if (o.json) return void process.stdout.write(`${JSON.stringify(o.all ? page.actions : mine, null, 2)}\n`);
+      if (!mine.length) process.stdout.write('nothing pending for you to decide\n');
+      for (const a of mine) process.stdout.write(`${formatActionLine(a)}\n`);
+      if (!others.length) return;
+      if (!o.all) return void process.stdout.write(`(${others.length} more pending that you cannot decide: --all lists them with the reason)\n`);
+      process.stdout.write(`\npending, but not yours to decide:\n`);
+      for (const a of others) process.stdout.write(`${formatActionLine(a)}  [${a.review?.you?.reason ?? ''}: ${cannotDecide(a.review?.you?.reason)}]\n`);
     });
 
   withServerOptions(program.command('list').description('list actions you can see'))

@@ -1,3 +1,4 @@
+import { rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { startGateway } from '../app/main.js';
@@ -5,11 +6,13 @@ import { startGateway } from '../app/main.js';
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('run the gateway (HTTP API, scheduler, policy reload on SIGHUP and file change)')
+    .description('run the gateway (HTTP API, scheduler; SIGHUP or `countersign reload` reloads the config and policy, a policy file change reloads the policy)')
     .requiredOption('-c, --config <file>', 'config file (YAML)')
     .option('--listen <host:port>', 'override the listen address')
-    .action(async (o: { config: string; listen?: string }) => {
+    .option('--pid-file <file>', 'write the process id here (for `countersign reload --pid-file`); removed on exit')
+    .action(async (o: { config: string; listen?: string; pidFile?: string }) => {
       const gw = await startGateway(loadConfig(o.config), o.listen ? { listen: o.listen } : {});
+      if (o.pidFile) writeFileSync(o.pidFile, `${process.pid}\n`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           gw.logger.info({ signal }, 'shutting down');
@@ -18,5 +21,6 @@ export function registerServeCommand(program: Command): void {
         process.once('SIGINT', () => stop('SIGINT'));
         process.once('SIGTERM', () => stop('SIGTERM'));
       });
+      if (o.pidFile) rmSync(o.pidFile, { force: true });
     });
 }

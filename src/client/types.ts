@@ -62,7 +62,14 @@ export interface Action {
   grant?: { id: string; expiresAt: string; maxUses: number; text: string };
   /** Pending, where approvals may grant: the policy's bounds and the scope in plain words. */
   grantable?: { maxTtl: string; maxUses: number; scope: Record<string, unknown>; text: string };
-  review?: { requirements: RequirementView[]; approvals: ReviewView[]; reviews: ReviewView[]; expiresAt: string };
+  review?: {
+    requirements: RequirementView[];
+    approvals: ReviewView[];
+    reviews: ReviewView[];
+    expiresAt: string;
+    /** The caller's standing: may they decide it now, and if not, the code a decision would be refused with. */
+    you?: { canDecide: boolean; reason?: string };
+  };
   /** What the gateway got back when it ran the action (the runner, internal, is not shown). */
   result?: Omit<ExecutionResult, 'runner'>;
   /** What policy saw besides the input: for sql, the parser's facts. */

@@ -4,6 +4,9 @@ import { isKeyName, parseSignerKey, parseVerifierKey } from '../domain/signed-no
 
 /** The `audit` section: who reads the log, how it is signed, witnessed and streamed out. */
 
+/** Beside the config, not beside the database (its default folder is ./data). */
+export const DEFAULT_SIGNING_KEY_FILE = './keys/audit-signing.key';
+
 const duration = z.string().refine(isDuration, { message: 'expected a duration such as 45s, 15m or 2h' });
 const parses = (parse: (s: string) => unknown) => (s: string) => {
   try {
@@ -63,7 +66,13 @@ const auditObject = z
       .refine(parses(parseSignerKey), { message: 'expected PRIVATE+KEY+<name>+<key id>+<base64>' })
       .optional()
       .describe('The checkpoint signing key (`PRIVATE+KEY+...`), usually `${ENV}`. Without it, the key is read from `signingKeyFile`, generated there on first start.'),
-    signingKeyFile: z.string().min(1).default('./data/audit-signing.key').describe('Where the signing key lives when `signingKey` is not set; created on first start, readable only by its owner.'),
+    signingKeyFile: z
+      .string()
+      .min(1)
+      .default(DEFAULT_SIGNING_KEY_FILE)
+      .describe(
+        'Where the signing key lives when `signingKey` is not set; created on first start (mode 0600, in a folder of mode 0700), and refused if others may read it. Relative paths resolve against the config file. Keep it out of the database\'s folder (a warning says so): backups of one must not carry the other. A key found at the old default `./data/audit-signing.key` is still used, with a warning to move it.',
+      ),
     verifierKeys: z.array(verifierKey).default([]).describe('Further trusted checkpoint keys (`<name>+<id>+<base64>`), for example the key used before a rotation.'),
     checkpoints: z
       .object({

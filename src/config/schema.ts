@@ -139,9 +139,10 @@ export const configSchema = z
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
+        format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('`json`: one JSON object per line; `pretty`: readable lines (pino-pretty); `auto`: pretty when stdout is a terminal, JSON otherwise. Secrets are redacted either way.'),
       })
       .strict()
-      .default({ level: 'info' })
+      .default({ level: 'info', format: 'auto' })
       .describe('Structured logging (pino); credentials are redacted.'),
     channels: channelsSchema.optional().describe('Slack, Microsoft Teams and signed outgoing webhooks (docs/channels.md).'),
     postgresListen: postgresListenSchema,

@@ -26,6 +26,9 @@ export const AUDIT_TYPES = [
   // standing grants (issue 17)
   'grant.created',
   'grant.revoked',
+  // config reload (issue 20): the live sections swapped in, or the reload refused
+  'config.loaded',
+  'config.rejected',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -42,6 +42,8 @@ export function feedEffect(e: Pick<AuditEntry, 'type' | 'actionId' | 'data'>): F
     case 'action.submitted':
     case 'policy.loaded':
     case 'policy.rejected':
+    case 'config.loaded':
+    case 'config.rejected':
     case 'action.delivered':
     case 'mcp.tool.pinned':
     case 'mcp.tool.changed':

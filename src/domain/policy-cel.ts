@@ -4,6 +4,7 @@ import { ACTION_KINDS } from './action.js';
 import type { ActionKind } from './action.js';
 import { regexProblem } from './regex-safety.js';
 import { registerHistoryVariables } from './policy-cel-history.js';
+import { registerKindVariable, unknownFactMessage } from './policy-cel-types.js';
 
 /*
  * CEL library: @marcbachmann/cel-js, chosen over @bufbuild/cel after measuring both on
@@ -38,18 +39,39 @@ const envs = new Map<string, Environment>();
  * A rule may use the facts of the kinds it matches and no others, so that `http.method`
  * in a rule that could see an MCP call is a load error, not a runtime surprise.
  */
-function envFor(kinds: readonly ActionKind[]): Environment {
-  const key = [...kinds].sort().join(',');
+function envFor(kinds: readonly ActionKind[], typed = false): Environment {
+  const key = `${typed ? 'typed:' : ''}${[...kinds].sort().join(',')}`;
   let env = envs.get(key);
   if (!env) {
     env = base.clone();
-    for (const k of ACTION_KINDS) if (kinds.includes(k)) env.registerVariable(k, 'map');
+    for (const k of ACTION_KINDS) {
+      if (!kinds.includes(k)) continue;
+      if (typed) registerKindVariable(env, k);
+      else env.registerVariable(k, 'map');
+    }
     envs.set(key, env);
   }
   return env;
 }
 
-export function compileCondition(expression: string, kinds: readonly ActionKind[] | undefined): ConditionCompile {
+/**
+ * Checks the condition against the kinds' typed facts (policy-fact-types.ts): a field no
+ * kind has (`http.methd`) or a fact used as the wrong type (`http.method == 1`) is refused.
+ * Evaluation keeps the untyped environment: declarations decide what loads, not results.
+ */
+function checkTypedFacts(expression: string, kinds: readonly ActionKind[], ruleId: string | undefined): ConditionCompile | undefined {
+  if (!kinds.length) return undefined;
+  const parsed = envFor(kinds, true).parse(expression);
+  const checked = parsed.check();
+  if (checked.valid) return undefined;
+  const err = checked.error as { summary?: string; message?: string; range?: { start: number } };
+  const summary = err.summary ?? err.message?.split('\n')[0] ?? '';
+  const key = /^No such key: (.+)$/.exec(summary)?.[1];
+  const message = key ? unknownFactMessage(parsed.ast, key, err.range?.start) : summary;
+  return { ok: false, message: `CEL: ${ruleId ? `rule ${ruleId}: ` : ''}${message}`, offset: err.range?.start };
+}
+
+export function compileCondition(expression: string, kinds: readonly ActionKind[] | undefined, ruleId?: string): ConditionCompile {
   const env = envFor(kinds ?? []);
   let parsed: ReturnType<Environment['parse']>;
   try {
@@ -62,6 +84,8 @@ export function compileCondition(expression: string, kinds: readonly ActionKind[
   if (checked.type !== 'bool' && checked.type !== 'dyn') {
     return { ok: false, message: `when must be a boolean expression; this one is of type ${checked.type}` };
   }
+  const typedIssue = checkTypedFacts(expression, kinds ?? [], ruleId);
+  if (typedIssue) return typedIssue;
   const regexIssue = checkPatterns(parsed.ast);
   if (regexIssue) return { ok: false, message: regexIssue.message, offset: regexIssue.offset };
   return { ok: true, condition: { expression, run: parsed }, ast: parsed.ast };

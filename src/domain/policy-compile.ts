@@ -37,7 +37,7 @@ export function compilePolicy(text: string, file: string, opts: GroupLookup): { 
   const declared = new Set(counterNames ?? []);
   let readsHistory = false;
   for (const c of conditions) {
-    const result = compileCondition(c.when, c.kinds);
+    const result = compileCondition(c.when, c.kinds, c.ruleId);
     const refs = result.ok ? checkHistoryRefs(result.ast, declared) : undefined;
     if (refs && 'problem' in refs) issues.push(locateInExpression(src, text, c.path, c.when, refs.offset, `CEL: ${refs.problem}`));
     else if (result.ok) {

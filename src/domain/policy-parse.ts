@@ -51,6 +51,8 @@ export interface ConditionSpec {
   path: KeyPath;
   when: string;
   kinds: ActionKind[] | undefined;
+  /** For messages; undefined when the rule's id is itself missing or bad. */
+  ruleId?: string | undefined;
 }
 
 export function readPolicySpec(src: YamlSource, groups: GroupLookup): PolicyRead {
@@ -93,7 +95,7 @@ function readRule(r: SpecReader, raw: unknown, path: KeyPath, groups: GroupLooku
   if (id === DEFAULT_RULE_ID) id = r.fail([...path, 'id'], `"${DEFAULT_RULE_ID}" is reserved for the default outcome; choose another id`);
   const match = m.match === undefined ? {} : readMatch(r, m.match, [...path, 'match']);
   const when = m.when === undefined ? undefined : r.string(m.when, [...path, 'when'], 'when (a CEL expression)');
-  if (match && when !== undefined) conditions.push({ path: [...path, 'when'], when, kinds: match.kinds });
+  if (match && when !== undefined) conditions.push({ path: [...path, 'when'], when, kinds: match.kinds, ruleId: id });
   const out = readOutcome(r, m, path, undefined, `rule ${id ?? `#${String(path[1])}`}`, groups, warnings);
   const mode = readRuleMode(r, m.mode, [...path, 'mode']);
   if (id === undefined || !match || !out || !mode || (m.when !== undefined && when === undefined)) return undefined;

@@ -42,6 +42,8 @@ const ACTIVITY: Record<AuditType, { id: number; name: string }> = {
   'chat.identity.linked': { id: 1, name: 'Create' },
   'grant.created': { id: 1, name: 'Create' },
   'grant.revoked': { id: 4, name: 'Delete' },
+  'config.loaded': { id: 99, name: 'Config Load' },
+  'config.rejected': { id: 99, name: 'Config Load' },
 };
 
 // security_control: action_id (0 Unknown, 1 Allowed, 2 Denied, 3 Observed, 4 Modified, 99 Other)
@@ -68,6 +70,7 @@ function control(e: AuditEntry): { action: keyof typeof ACTIONS; disposition: ke
     case 'execution.finished':
       return { action: 3, disposition: d.ok === true ? 17 : 27, alert: false };
     case 'policy.rejected':
+    case 'config.rejected':
       return { action: 3, disposition: 27, alert: true };
     case 'pgwire.login':
       return d.outcome === 'ok' ? { action: 1, disposition: 1, alert: false } : { action: 2, disposition: 2, alert: false };
@@ -77,6 +80,7 @@ function control(e: AuditEntry): { action: keyof typeof ACTIONS; disposition: ke
     case 'action.submitted':
     case 'action.escalated':
     case 'policy.loaded':
+    case 'config.loaded':
     case 'action.delivered':
     case 'mcp.tool.pinned':
     case 'mcp.tool.repinned':
@@ -113,6 +117,10 @@ function message(e: AuditEntry): string {
       return `policy ${String(d.version)} loaded (${String(d.trigger)})`;
     case 'policy.rejected':
       return `policy rejected (${String(d.trigger)})`;
+    case 'config.loaded':
+      return `config reloaded (${String(d.trigger)})`;
+    case 'config.rejected':
+      return `config reload refused (${String(d.trigger)})`;
     case 'action.delivered':
       return `action${on} outcome delivered to the agent`;
     case 'mcp.tool.pinned':

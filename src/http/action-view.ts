@@ -2,6 +2,7 @@ import type { ActionRecord } from '../domain/action-record.js';
 import { partiesOf } from '../domain/lifecycle.js';
 import { redactHeaders } from '../domain/redact.js';
 import { approversCounted } from '../domain/review.js';
+import { reviewStanding } from '../domain/review-standing.js';
 import type { Principal } from '../domain/identity.js';
 import type { SqlPreview } from '../domain/sql-preview.js';
 import { grantableView } from './grants-view.js';
@@ -50,6 +51,8 @@ export function actionView(a: ActionRecord, publicUrl: string, viewer?: Principa
       approvals: a.review.reviews.filter((r) => r.verdict === 'approve'),
       reviews: a.review.reviews,
       expiresAt: a.review.expiresAt,
+      // Whether the viewer may decide it, so that `pending` lists only what they can act on.
+      ...(viewer ? { you: reviewStanding(viewer, a) } : {}),
     };
   }
   if (a.result) {

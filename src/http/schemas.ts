@@ -172,6 +172,11 @@ export const actionSchema = {
         approvals: { type: 'array', items: reviewSchema, description: 'Approvals so far' },
         reviews: { type: 'array', items: reviewSchema, description: 'Every review, approvals and denials' },
         expiresAt: { type: 'string' },
+        you: {
+          type: 'object',
+          description: 'The caller\'s standing: whether they may decide this action now, and if not the error code a decision would get (SELF_APPROVAL, NOT_ELIGIBLE, ALREADY_REVIEWED, NOT_PENDING, AGENT_CANNOT_REVIEW)',
+          properties: { canDecide: { type: 'boolean' }, reason: { type: 'string' } },
+        },
       },
     },
     result: {

@@ -67,6 +67,15 @@ function denyOnError(drainMax: number) {
  * most server.bodyLimitBytes), and authenticates in an onRequest hook, so an
  * unauthenticated body is never parsed. Only an approval allows.
  */
+/**
+ * `?wait=SECONDS`: the hook's own time-out, less a margin. Holding past it would leave
+ * the hook to deny without the answer that names the action; at most the configured wait.
+ */
+function requestedHoldMs(query: unknown): number {
+  const w = (query as { wait?: unknown } | undefined)?.wait;
+  return typeof w === 'string' && /^\d{1,6}$/.test(w) ? Number(w) * 1000 : Infinity;
+}
+
 export function claudeCodeRoutes(deps: { held: HeldCallService; authenticator: Authenticator; settings: ClaudeCodeSettings; publicUrl(): string }) {
   const waitMs = parseDuration(deps.settings.wait);
   return (app: FastifyInstance): void => {
@@ -93,8 +102,9 @@ export function claudeCodeRoutes(deps: { held: HeldCallService; authenticator: A
         // It may have hung up already, while the request was authenticated and read.
         if (reply.raw.destroyed || req.raw.socket?.destroyed) ac.abort();
         holds.add(ac);
+        const holdMs = Math.min(waitMs, requestedHoldMs(req.query));
         try {
-          const outcome = await deps.held.call(who, actionFromHook(input, deps.settings.target), { holdMs: waitMs, tickMs: waitMs, signal: ac.signal });
+          const outcome = await deps.held.call(who, actionFromHook(input, deps.settings.target), { holdMs, tickMs: waitMs, signal: ac.signal });
           return hookOutputOf(outcome, `${deps.publicUrl()}/v1/actions/${outcome.action.id}`, deps.settings.onPending);
         } finally {
           holds.delete(ac);

@@ -64,7 +64,10 @@ export function hookOutputOf(outcome: HeldOutcome, link: string, onPending: 'den
   const a = outcome.action;
   const ref = `Countersign action ${a.id}: ${link}`;
   if (outcome.state === 'pending') {
-    return hookDecision(onPending, `Approval pending (${a.decision.rules.join(', ')}: ${a.decision.reason}). ${ref}. Try the same tool call again once it is approved.`);
+    return hookDecision(
+      onPending,
+      `Approval pending (${a.decision.rules.join(', ')}: ${a.decision.reason}). ${ref}. A reviewer approves it with \`countersign approve ${a.id}\` (or in Slack / Teams); then try the same tool call again.`,
+    );
   }
   switch (a.status) {
     case 'approved':

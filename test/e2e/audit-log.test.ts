@@ -112,7 +112,7 @@ describe('the verifiable audit log, end to end', () => {
   let pendingId = '';
 
   it('keeps the signing key in a file only its owner can read, and prints the same key every time', async () => {
-    const file = join(ws.dir, 'data', 'audit-signing.key');
+    const file = join(ws.dir, 'keys', 'audit-signing.key');
     expect(statSync(file).mode & 0o077).toBe(0);
     expect(readFileSync(file, 'utf8')).toMatch(/^PRIVATE\+KEY\+audit\.e2e\.example\/log\+[0-9a-f]{8}\+/);
     const again = await runCli(['audit', 'key', '--config', ws.configPath, '--json'], ws.env);
@@ -317,6 +317,13 @@ describe('the verifiable audit log, end to end', () => {
     const vb = await runCli(['audit', 'verify', '--bundle', bundle, '--key', vkey, '--json']);
     expect(vb.code).toBe(0);
     expect(JSON.parse(vb.stdout)).toMatchObject({ result: 'verified', entries: { start: 0 } });
+    // Without --key, a script checking only the exit code must not accept whatever key the bundle carries.
+    const noKey = await runCli(['audit', 'verify', '--bundle', bundle]);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('--trust-bundle-key');
+    const trusting = await runCli(['audit', 'verify', '--bundle', bundle, '--trust-bundle-key']);
+    expect(trusting.code).toBe(0);
+    expect(trusting.stdout).toContain('trusting the key shipped in the bundle');
 
     // A range export: the later half, with the context its governance checks need.
     const all = readFileSync(join(bundle, 'entries.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { ts: string; seq: number });

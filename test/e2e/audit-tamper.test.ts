@@ -236,7 +236,7 @@ describe('tampering with the audit log is detected, and the report says what and
       const bytes = Buffer.from(entry(db, seq).bytes.toString('utf8').replaceAll('alice@example.com', 'mallory@example.com'));
       db.prepare('UPDATE audit_entries SET bytes = ?, leaf_hash = ? WHERE seq = ?').run(bytes, leafHash(bytes), seq);
       rebuildTree(db);
-      const signer = parseSignerKey(readFileSync(join(ws.dir, 'data', 'audit-signing.key'), 'utf8'));
+      const signer = parseSignerKey(readFileSync(join(ws.dir, 'keys', 'audit-signing.key'), 'utf8'));
       const edge = new RightEdge();
       const roots = new Map<number, Buffer>();
       const sizes = new Set(checkpointSizes(db));
@@ -416,7 +416,7 @@ describe('an evidence bundle verifies only what its signed checkpoints prove', (
   it('two checkpoints of one size with different roots, both signed with the real key: a fork, named', async () => {
     const s = sizes[1]!;
     const r = await tamperBundle((dir) => {
-      const signer = parseSignerKey(readFileSync(join(ws.dir, 'data', 'audit-signing.key'), 'utf8'));
+      const signer = parseSignerKey(readFileSync(join(ws.dir, 'keys', 'audit-signing.key'), 'utf8'));
       const other = signCheckpoint({ origin: signer.name, size: s, root: randomBytes(32) }, signer);
       const spare = sizes[0]!;
       writeFileSync(join(dir, checkpointFile(spare)), other.note);

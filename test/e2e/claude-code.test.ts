@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { raw, runCli, until, useServer } from './harness.js';
 
@@ -101,10 +103,30 @@ describe('Claude Code PreToolUse', () => {
     expect(unreachable.code).toBe(0);
     expect(decision(JSON.parse(unreachable.stdout))).toMatchObject({ permissionDecision: 'deny' });
 
-    // The review holds for 1s; a 0.2s hook time-out denies.
+    // The review holds for 1s; a hook with a shorter time-out asks the gateway not to hold
+    // past it, and its deny names the action and how to approve it.
     const slow = await runCli(['hook', 'claude-code', '--timeout', '0.2'], env, JSON.stringify(write('/tmp/x/.env')));
-    expect(decision(JSON.parse(slow.stdout)).permissionDecision).toBe('deny');
-    expect(decision(JSON.parse(slow.stdout)).permissionDecisionReason).toContain('never allows');
+    const d = decision(JSON.parse(slow.stdout));
+    expect(d.permissionDecision).toBe('deny');
+    const id = /Countersign action (act_\w+)/.exec(d.permissionDecisionReason)?.[1];
+    expect(id).toBeDefined();
+    expect(d.permissionDecisionReason).toContain(`countersign approve ${id}`);
+    expect((await ctx.server.client(ctx.ws.tokens.agent).get(id!)).status).toBe('pending');
+
+    // A gateway that does not answer in time: the hook still denies, and says where the action waits.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const hung = await runCli(['hook', 'claude-code', '--timeout', '0.3', '--url', `http://127.0.0.1:${port}`], env, JSON.stringify(bash('npm test')));
+      const h = decision(JSON.parse(hung.stdout));
+      expect(h.permissionDecision).toBe('deny');
+      expect(h.permissionDecisionReason).toContain('never allows');
+      expect(h.permissionDecisionReason).toContain('countersign pending');
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
 
     const noToken = await runCli(['hook', 'claude-code'], { COUNTERSIGN_URL: ctx.server.url, COUNTERSIGN_TOKEN: '' }, JSON.stringify(bash('npm test')));
     expect(decision(JSON.parse(noToken.stdout)).permissionDecision).toBe('deny');

@@ -26,6 +26,20 @@ describe('the reviewer CLI against a real server', () => {
     expect(show.stdout).toContain(a.fingerprint);
   });
 
+  it('pending lists only what the caller can decide: the agent\'s owner sees its action only with --all, marked SELF_APPROVAL', async () => {
+    const a = await ctx.server.client(ctx.ws.tokens.agent).submit({ kind: 'http', target: 'github', input: { method: 'POST', path: '/repos/acme/owned/releases' } });
+    const owner = await runCli(['pending'], env(ctx.ws.tokens.carol));
+    expect(owner.code).toBe(0);
+    expect(owner.stdout).not.toContain(`${a.id} `);
+    expect(owner.stdout).toMatch(/\d+ more pending that you cannot decide: --all/);
+    const all = await runCli(['pending', '--all'], env(ctx.ws.tokens.carol));
+    expect(all.stdout).toMatch(new RegExp(`${a.id}.*\\[SELF_APPROVAL: you are its requester`));
+    const json = JSON.parse((await runCli(['pending', '--json'], env(ctx.ws.tokens.carol))).stdout) as Array<{ id: string }>;
+    expect(json.map((x) => x.id)).not.toContain(a.id);
+    const reviewer = await ctx.server.client(ctx.ws.tokens.alice).get(a.id);
+    expect(reviewer.review?.you).toEqual({ canDecide: true });
+  });
+
   it('approve asks for confirmation: without a terminal and without --yes it approves nothing', async () => {
     const a = await ctx.server.client(ctx.ws.tokens.agent).submit({ kind: 'http', target: 'github', input: { method: 'POST', path: '/repos/acme/cli2/releases' } });
     const r = await runCli(['approve', a.id], env(ctx.ws.tokens.alice), 'y\n');

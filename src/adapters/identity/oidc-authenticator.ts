@@ -48,6 +48,14 @@ function keySet(o: OidcOptions): JWTVerifyGetKey {
   };
 }
 
+/** Why a token identified by its `email` claim was refused, with what to configure (docs/operations.md#oidc-providers). */
+export function unverifiedEmail(claim: unknown): string {
+  if (claim === undefined) {
+    return 'the token has no email_verified claim, and oidc.requireVerifiedEmail is on. Microsoft Entra ID sends none: set oidc.emailClaim to a claim the provider verifies (Entra: upn). Set oidc.requireVerifiedEmail: false only if this issuer verifies every address it puts in email';
+  }
+  return `email_verified is ${JSON.stringify(claim)}, not true: the provider has not verified this address`;
+}
+
 /** Humans presenting an OIDC JWT, verified against the issuer's JWKS (signature, issuer, audience, expiry). */
 export function createOidcAuthenticator(o: OidcOptions): Authenticator {
   const keys = keySet(o);
@@ -68,7 +76,7 @@ export function createOidcAuthenticator(o: OidcOptions): Authenticator {
           return undefined;
         }
         if (o.requireVerifiedEmail && o.emailClaim === 'email' && payload.email_verified !== true) {
-          o.onRefused?.('email_verified is not true');
+          o.onRefused?.(unverifiedEmail(payload.email_verified));
           return undefined;
         }
         const claimed = payload[o.groupsClaim];

@@ -14,6 +14,8 @@ export function watchPolicyFile(opts: {
   file: string;
   /** The text already loaded, so that a file event without a real change reloads nothing. */
   loadedText: string;
+  /** Also reload on SIGHUP (default); off when SIGHUP reloads the whole config. */
+  sighup?: boolean;
   reload(text: string, trigger: ReloadTrigger): Promise<void>;
   onError(e: unknown): void;
 }): () => void {
@@ -32,7 +34,7 @@ export function watchPolicyFile(opts: {
       .catch(opts.onError);
   };
   const onHup = () => run('sighup');
-  process.on('SIGHUP', onHup);
+  if (opts.sighup !== false) process.on('SIGHUP', onHup);
   let watcher: FSWatcher | undefined;
   try {
     watcher = watch(dirname(opts.file), { persistent: false }, (_event, name) => {
