@@ -33,9 +33,9 @@ export function quoteSchema(schema: string): string {
 // all far below 2^53. Set on our pools only, never globally on the driver.
 const INT8 = 20;
 const types = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
+  getTypeParser(oid: number, format?: 'text' | 'binary'): (v: string) => unknown {
     if (oid === INT8 && format !== 'binary') return (v: string) => Number(v);
-    return pg.types.getTypeParser(oid, format);
+    return pg.types.getTypeParser(oid, format) as (v: string) => unknown;
   },
 };
 

@@ -33,7 +33,7 @@ export function createPgListener(o: PgConnectOptions, channel: string, onError: 
   };
 
   async function connect(): Promise<void> {
-    const c = new pg.Client({ ...clientConfig(o), statement_timeout: 0 } as pg.ClientConfig);
+    const c = new pg.Client({ ...clientConfig(o), statement_timeout: 0 });
     client = c;
     c.on('error', (e) => {
       up = false;
