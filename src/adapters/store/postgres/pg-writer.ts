@@ -22,6 +22,18 @@ interface Job {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+const guarded = new WeakSet<pg.PoolClient>();
+/**
+ * A server that ends a connection between two statements of a batch (a restart,
+ * pg_terminate_backend) makes the client emit 'error' while the pool is not listening:
+ * unhandled, that would end the process. The statement in flight fails anyway.
+ */
+function guard(c: pg.PoolClient): void {
+  if (guarded.has(c)) return;
+  guarded.add(c);
+  c.on('error', () => undefined);
+}
+
 const run = (tx: Tx, job: Job) => (PG_WRITES[job.op].run as (tx: Tx, a: unknown) => Promise<unknown>)(tx, job.args);
 
 /**
@@ -90,6 +102,7 @@ export function createPgWriter(pool: pg.Pool, tree: PgTreeAppender, channel: str
     let outcomes: Outcome[] | undefined;
     try {
       c = await pool.connect();
+      guard(c);
       outcomes = (await attempt(c, batch, false)) ?? (await attempt(c, batch, true));
       c.release();
     } catch (e) {
