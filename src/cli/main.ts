@@ -11,6 +11,7 @@ import { registerMcpCommand, registerMcpTrustCommand } from './mcp-command.js';
 import { registerPolicyCommands } from './policy-commands.js';
 import { registerReviewCommands } from './review-commands.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerMigrateCommand, registerStoreCommands } from './store-commands.js';
 
 // Wiring only: each command group lives in its own file.
 const program = new Command()
@@ -30,5 +31,7 @@ registerMcpTrustCommand(program);
 registerHookCommands(program);
 registerExecCommand(program);
 registerDeliveriesCommands(program);
+registerMigrateCommand(program);
+registerStoreCommands(program);
 
 await runCli(program, process.argv);

@@ -32,7 +32,7 @@ export function quoteSchema(schema: string): string {
 // Column types read as JS numbers: BIGINT (20) holds milliseconds and sequence numbers,
 // all far below 2^53. Set on our pools only, never globally on the driver.
 const INT8 = 20;
-const types = {
+export const PG_TYPES = {
   getTypeParser(oid: number, format?: 'text' | 'binary'): (v: string) => unknown {
     if (oid === INT8 && format !== 'binary') return (v: string) => Number(v);
     return pg.types.getTypeParser(oid, format) as (v: string) => unknown;
@@ -48,7 +48,7 @@ export function clientConfig(o: PgConnectOptions): pg.ClientConfig {
     options: settings.join(' '),
     connectionTimeoutMillis: o.connectTimeoutMs,
     application_name: o.applicationName ?? 'countersign',
-    types,
+    types: PG_TYPES,
   };
 }
 
