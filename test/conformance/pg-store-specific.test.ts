@@ -160,6 +160,30 @@ describe('bad conditions', () => {
     expectWellFormedLog(await allEntries(s));
   });
 
+  it('fails closed while the database cannot be reached (writes, reads and health), and recovers by itself when it returns', async () => {
+    const role = db().role('gw');
+    const pw = 'gateway-password-0123';
+    await db().query(`CREATE ROLE ${role} LOGIN PASSWORD '${pw}'`);
+    await db().query(`GRANT CREATE ON DATABASE ${db().name} TO ${role}`);
+    const schema = freshSchema();
+    const s = await createPostgresStore({ url: db().urlAs(role, pw), schema, poolMax: 2, connectTimeoutMs: 2000 });
+    opened.push(s);
+    await insert(s, newAction());
+    // The database goes away for this replica: no new connection, the open ones cut.
+    await db().query(`ALTER ROLE ${role} NOLOGIN`);
+    await db().query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
+    const lost = newAction();
+    expectMaskedStorageError(await rejectionOf(insert(s, lost)));
+    expectMaskedStorageError(await rejectionOf(s.getAction(lost.next.id)));
+    expect(await s.health()).toEqual({ ok: false, reason: 'the PostgreSQL database cannot be reached' });
+    await db().query(`ALTER ROLE ${role} LOGIN`);
+    expect(await s.health()).toEqual({ ok: true });
+    await insert(s, newAction());
+    expect(await s.getAction(lost.next.id)).toBeUndefined();
+    expectWellFormedLog(await allEntries(s));
+    expect(await s.auditSize()).toBe(4);
+  });
+
   it('fails a statement that runs past the statement timeout with STORAGE_ERROR, and goes on', async () => {
     const schema = freshSchema();
     const s = await open(schema, { statementTimeoutMs: 200 });
