@@ -18,23 +18,47 @@ export async function lockHead(q: Sql): Promise<number> {
   return r.rows[0].next_seq;
 }
 
+/** Entries and tree nodes appended in a transaction and not yet sent: written in one INSERT each. */
+export interface PendingLog {
+  entries: AuditEntry[];
+  nodeIds: number[];
+  nodeHashes: Buffer[];
+}
+
+export const emptyPending = (): PendingLog => ({ entries: [], nodeIds: [], nodeHashes: [] });
+
 /**
  * The one place entries are appended, inside the write transaction after lockHead:
  * `head.next` is the next sequence number and moves forward here; the caller writes it
- * back (saveHead) before COMMIT. The tree's new nodes are written in the same transaction.
+ * back (saveHead) before COMMIT. The rows are buffered in `pending` and sent by
+ * flushPending (before COMMIT, and before anything in the transaction reads the log), so
+ * that a batch of writes costs one INSERT of entries and one of tree nodes.
  */
-export async function appendEntries(q: Sql, head: { next: number }, tree: PgTreeAppender, drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
+export function appendEntries(head: { next: number }, tree: PgTreeAppender, pending: PendingLog, drafts: readonly AuditDraft[]): AuditEntry[] {
   if (drafts.length === 0) return [];
   const start = head.next;
   const entries = drafts.map((d, i) => encodeAuditEntry(start + i, d));
-  await q.query(
-    `INSERT INTO audit_entries (seq, ts, type, action_id, bytes, leaf_hash)
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[])`,
-    [entries.map((e) => e.seq), entries.map((e) => e.ts), entries.map((e) => e.type), entries.map((e) => e.actionId ?? null), entries.map((e) => Buffer.from(e.bytes)), entries.map((e) => Buffer.from(e.leafHash))],
-  );
-  await tree.append(q, start, entries.map((e) => e.leafHash));
+  tree.append(start, entries.map((e) => e.leafHash), (id, hash) => {
+    pending.nodeIds.push(id);
+    pending.nodeHashes.push(hash);
+  });
+  pending.entries.push(...entries);
   head.next = start + entries.length;
   return entries;
+}
+
+export async function flushPending(q: Sql, pending: PendingLog): Promise<void> {
+  const entries = pending.entries.splice(0);
+  const ids = pending.nodeIds.splice(0);
+  const hashes = pending.nodeHashes.splice(0);
+  if (entries.length) {
+    await q.query(
+      `INSERT INTO audit_entries (seq, ts, type, action_id, bytes, leaf_hash)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[])`,
+      [entries.map((e) => e.seq), entries.map((e) => e.ts), entries.map((e) => e.type), entries.map((e) => e.actionId ?? null), entries.map((e) => Buffer.from(e.bytes)), entries.map((e) => Buffer.from(e.leafHash))],
+    );
+  }
+  if (ids.length) await q.query('INSERT INTO audit_tree_nodes (id, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])', [ids, hashes]);
 }
 
 export async function saveHead(q: Sql, next: number): Promise<void> {

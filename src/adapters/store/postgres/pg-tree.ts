@@ -55,32 +55,33 @@ export async function readEdge(q: Sql, size: number): Promise<RightEdge | undefi
 }
 
 export interface PgTreeAppender {
-  /** Inside the write transaction (holding the sequencer): appends the leaf hashes of entries first, first+1, ... */
-  append(q: Sql, first: number, leaves: readonly Uint8Array[]): Promise<void>;
-  /** Forgets the cached edge (after a rollback, or when another replica appended). */
+  /**
+   * Inside the write transaction, holding the sequencer, before any entry of it is
+   * buffered: makes sure the cached edge is the tree of `size` leaves (another replica
+   * may have appended since), reading it back if not.
+   */
+  load(q: Sql, size: number): Promise<void>;
+  /** Appends the leaf hashes of entries first, first+1, ...; `stored` gets each node to keep. */
+  append(first: number, leaves: readonly Uint8Array[], stored: (id: number, hash: Buffer) => void): void;
+  /** Forgets the cached edge (after a rollback). */
   invalidate(): void;
 }
 
 export function createPgTreeAppender(): PgTreeAppender {
   let edge: RightEdge | undefined;
   return {
-    async append(q, first, leaves) {
-      // Another replica may have appended since: the cached edge is only good for its own size.
-      if (!edge || edge.size !== first) {
-        edge = await readEdge(q, first);
-        if (!edge) throw new Error('the audit tree is behind its entries; restart the replica to rebuild it');
-      }
-      const ids: number[] = [];
-      const hashes: Buffer[] = [];
+    async load(q, size) {
+      if (edge && edge.size === size) return;
+      edge = await readEdge(q, size);
+      if (!edge) throw new Error('the audit tree is behind its entries; restart the replica to rebuild it');
+    },
+    append(first, leaves, stored) {
+      if (!edge || edge.size !== first) throw new Error(`the audit tree's edge is not loaded at ${first}`);
       for (const h of leaves) {
         edge.append(h, (level, index, hash) => {
-          if (level >= STORED_FROM) {
-            ids.push(nodeId(level, index));
-            hashes.push(fromLatin1(hash));
-          }
+          if (level >= STORED_FROM) stored(nodeId(level, index), fromLatin1(hash));
         });
       }
-      if (ids.length) await q.query('INSERT INTO audit_tree_nodes (id, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])', [ids, hashes]);
     },
     invalidate() {
       edge = undefined;

@@ -7,7 +7,8 @@ import type { ListedTool } from '../../../ports/tool-pins.js';
 import { instantOf } from '../store-error.js';
 import { actionReads, actionWrites } from './pg-actions.js';
 import { agentSql } from './pg-agent.js';
-import { appendEntries, auditLogWrites, seqsFor } from './pg-audit.js';
+import type { PendingLog } from './pg-audit.js';
+import { appendEntries, auditLogWrites, flushPending, seqsFor } from './pg-audit.js';
 import { channelSql } from './pg-channels.js';
 import type { Sql } from './pg-connect.js';
 import type { PgTreeAppender } from './pg-tree.js';
@@ -18,6 +19,8 @@ export interface Tx {
   /** The next sequence number; present only in a batch that locked the sequencer. */
   head: { next: number } | undefined;
   tree: PgTreeAppender;
+  /** Entries and tree nodes buffered until flushPending (one INSERT each per batch). */
+  pending: PendingLog;
   /** Ids of actions changed in this transaction (NOTIFY'd at commit, to wake waiters on every replica). */
   changed: Set<string>;
 }
@@ -39,7 +42,7 @@ async function insertAction(tx: Tx, { action, drafts }: { action: ActionRecord; 
   const head = headOf(tx);
   const auditSeqs = drafts.map((_, i) => head.next + i);
   await actionWrites.insert(tx.q, { ...action, auditSeqs });
-  await appendEntries(tx.q, head, tx.tree, drafts);
+  appendEntries(head, tx.tree, tx.pending, drafts);
   tx.changed.add(action.id);
   return { inserted: true, auditSeqs };
 }
@@ -59,17 +62,22 @@ export const PG_WRITES = {
         throw new AppError('INTERNAL', `an update from version ${expectedVersion} writes version ${expectedVersion + 1}, not ${next.version}`);
       }
       const head = headOf(tx);
-      const earlier = next.auditSeqs ?? (await seqsFor(tx.q, next.id));
+      // The stored list is read only for a record that lacks it; buffered entries are sent first.
+      let earlier = next.auditSeqs;
+      if (!earlier) {
+        await flushPending(tx.q, tx.pending);
+        earlier = await seqsFor(tx.q, next.id);
+      }
       const auditSeqs = [...earlier, ...drafts.map((_, i) => head.next + i)];
       if (!(await actionWrites.update(tx.q, { ...next, auditSeqs }, expectedVersion))) return false;
-      await appendEntries(tx.q, head, tx.tree, drafts);
+      appendEntries(head, tx.tree, tx.pending, drafts);
       tx.changed.add(next.id);
       return auditSeqs;
     },
   },
   appendAudit: {
     log: true,
-    run: (tx: Tx, { drafts }: { drafts: readonly AuditDraft[] }): Promise<AuditEntry[]> => appendEntries(tx.q, headOf(tx), tx.tree, drafts),
+    run: (tx: Tx, { drafts }: { drafts: readonly AuditDraft[] }): Promise<AuditEntry[]> => Promise.resolve(appendEntries(headOf(tx), tx.tree, tx.pending, drafts)),
   },
   insertHeld: {
     log: true,
@@ -83,7 +91,7 @@ export const PG_WRITES = {
     log: true,
     async run(tx: Tx, { actionId, drafts, at }: { actionId: string; drafts: readonly AuditDraft[]; at: string }): Promise<boolean> {
       if (!(await agentSql.deliver(tx.q, actionId, instantOf(at, 'at')))) return false;
-      await appendEntries(tx.q, headOf(tx), tx.tree, drafts);
+      appendEntries(headOf(tx), tx.tree, tx.pending, drafts);
       return true;
     },
   },
@@ -115,7 +123,7 @@ export const PG_WRITES = {
         });
       }
       if (pinned.length) drafts.unshift({ type: 'mcp.tool.pinned', ts: now, actor: { type: 'system', id: 'countersign' }, data: { server, tools: pinned } });
-      if (drafts.length) await appendEntries(tx.q, headOf(tx), tx.tree, drafts);
+      if (drafts.length) appendEntries(headOf(tx), tx.tree, tx.pending, drafts);
       return { changed };
     },
   },
@@ -124,7 +132,7 @@ export const PG_WRITES = {
     async run(tx: Tx, { server, tool, actor, now }: { server: string; tool: string; actor: string; now: string }): Promise<boolean> {
       const pin = (await agentSql.pins(tx.q, server)).find((p) => p.tool === tool);
       if (!pin || !(await agentSql.repin(tx.q, server, tool, instantOf(now, 'now')))) return false;
-      await appendEntries(tx.q, headOf(tx), tx.tree, [
+      appendEntries(headOf(tx), tx.tree, tx.pending, [
         { type: 'mcp.tool.repinned', ts: now, actor: { type: 'human', id: actor }, data: { server, tool, previousHash: pin.hash, hash: pin.seen_hash } },
       ]);
       return true;

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { AppError } from '../../../domain/errors.js';
 import { storageError } from '../store-error.js';
-import { lockHead, saveHead } from './pg-audit.js';
+import { emptyPending, flushPending, lockHead, saveHead } from './pg-audit.js';
 import type { PgWriteArgs, PgWriteName, PgWriteResult, Tx } from './pg-write-ops.js';
 import { PG_WRITES } from './pg-write-ops.js';
 import type { PgTreeAppender } from './pg-tree.js';
@@ -62,7 +62,8 @@ export function createPgWriter(pool: pg.Pool, tree: PgTreeAppender, channel: str
     await c.query('BEGIN');
     const needsLog = batch.some((j) => PG_WRITES[j.op].log);
     const start = needsLog ? await lockHead(c) : undefined;
-    const tx: Tx = { q: c, head: start === undefined ? undefined : { next: start }, tree, changed };
+    if (start !== undefined) await tree.load(c, start);
+    const tx: Tx = { q: c, head: start === undefined ? undefined : { next: start }, tree, pending: emptyPending(), changed };
     for (const job of batch) {
       if (!savepoints) {
         try {
@@ -78,16 +79,30 @@ export function createPgWriter(pool: pg.Pool, tree: PgTreeAppender, channel: str
       const changedBefore = new Set(changed);
       await c.query('SAVEPOINT w');
       try {
-        outcomes.push({ ok: true, value: await run(tx, job) });
+        const value = await run(tx, job);
+        // Each write's rows are sent inside its own savepoint, so a failure undoes it alone.
+        await flushPending(c, tx.pending);
+        outcomes.push({ ok: true, value });
         await c.query('RELEASE w');
       } catch (error) {
         outcomes.push({ ok: false, error });
+        tx.pending = emptyPending();
         await c.query('ROLLBACK TO w');
         await c.query('RELEASE w');
         if (tx.head) tx.head.next = before!;
         changed.clear();
         for (const id of changedBefore) changed.add(id);
         tree.invalidate();
+        if (tx.head) await tree.load(c, tx.head.next);
+      }
+    }
+    if (!savepoints) {
+      try {
+        await flushPending(c, tx.pending);
+      } catch {
+        tree.invalidate();
+        await c.query('ROLLBACK');
+        return undefined;
       }
     }
     if (tx.head && tx.head.next !== start) await saveHead(c, tx.head.next);
