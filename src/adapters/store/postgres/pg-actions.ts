@@ -13,34 +13,35 @@ const first = (rows: RecordRow[]) => (rows[0] ? (JSON.parse(rows[0].record) as A
 
 /** Writes of `actions` and `action_audience`; they run inside the writer's transaction. */
 export const actionWrites = {
+  /** The row and its audience index in one statement (one round trip). */
   async insert(q: Sql, a: ActionRecord): Promise<void> {
     const r = rowOf(a);
     await q.query(
-      `INSERT INTO actions (id, status, mode, requester_id, idempotency_key, created_at, updated_at, expires_at, next_escalation_at, version, record)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [r.id, r.status, r.mode, r.requester_id, r.idempotency_key, r.created_at, r.updated_at, r.expires_at, r.next_escalation_at, r.version, r.record],
+      `WITH a AS (
+         INSERT INTO actions (id, status, mode, requester_id, idempotency_key, created_at, updated_at, expires_at, next_escalation_at, version, record)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id)
+       INSERT INTO action_audience (principal, action_id) SELECT p, a.id FROM a, unnest($12::text[]) AS p`,
+      [r.id, r.status, r.mode, r.requester_id, r.idempotency_key, r.created_at, r.updated_at, r.expires_at, r.next_escalation_at, r.version, r.record, audienceOf(a)],
     );
-    await writeAudience(q, a, false);
   },
-  /** The compare-and-swap on version. */
+  /**
+   * The compare-and-swap on version, with the audience index brought to the new record in
+   * the same statement: rows no longer in it deleted, new ones added (never the same row twice).
+   */
   async update(q: Sql, next: ActionRecord, expectedVersion: number): Promise<boolean> {
     const r = rowOf(next);
-    const res = await q.query(
-      `UPDATE actions SET status = $2, updated_at = $3, expires_at = $4, next_escalation_at = $5, version = $6, record = $7
-       WHERE id = $1 AND version = $8`,
-      [r.id, r.status, r.updated_at, r.expires_at, r.next_escalation_at, r.version, r.record, expectedVersion],
+    const res = await q.query<{ n: number }>(
+      `WITH u AS (
+         UPDATE actions SET status = $2, updated_at = $3, expires_at = $4, next_escalation_at = $5, version = $6, record = $7
+         WHERE id = $1 AND version = $8 RETURNING id),
+       gone AS (DELETE FROM action_audience WHERE action_id IN (SELECT id FROM u) AND NOT (principal = ANY($9::text[]))),
+       added AS (INSERT INTO action_audience (principal, action_id) SELECT p, u.id FROM u, unnest($9::text[]) AS p ON CONFLICT DO NOTHING)
+       SELECT count(*)::int AS n FROM u`,
+      [r.id, r.status, r.updated_at, r.expires_at, r.next_escalation_at, r.version, r.record, expectedVersion, audienceOf(next)],
     );
-    if (res.rowCount !== 1) return false;
-    await writeAudience(q, next, true);
-    return true;
+    return res.rows[0]?.n === 1;
   },
 };
-
-async function writeAudience(q: Sql, a: ActionRecord, replace: boolean): Promise<void> {
-  if (replace) await q.query('DELETE FROM action_audience WHERE action_id = $1', [a.id]);
-  const refs = audienceOf(a);
-  if (refs.length) await q.query('INSERT INTO action_audience (principal, action_id) SELECT unnest($1::text[]), $2', [refs, a.id]);
-}
 
 /** Reads of actions (on the pool, or inside a transaction). */
 export const actionReads = {
