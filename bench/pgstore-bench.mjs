@@ -152,6 +152,13 @@ ${lat('PostgreSQL, another replica (LISTEN/NOTIFY)', acrossReplicas)}
 
 Across replicas, p50 ${acrossP50.toFixed(1)} ms against the 25 ms target: ${acrossP50 <= 25 ? '**met**' : '**missed**'}.
 
+Where the time goes on PostgreSQL: a batch is BEGIN, the sequencer's row lock, one statement
+per write (an action and its audience index together), one INSERT for all the batch's audit
+entries and one for its tree nodes, the head update, NOTIFY, COMMIT. Each statement is a round
+trip, and on a loaded 2-core machine a round trip costs far more than SQLite's in-process call;
+writing a batch's actions in one multi-row statement is the next step. Across replicas, the
+release waits for the NOTIFY that COMMIT delivers, plus one read.
+
 **Audit appends** (store.appendAudit, one entry each, 64 in flight, group commit; the tree is
 written in the same transaction):
 
