@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { createPostgresStore } from '../dist/adapters/store/postgres/pg-store.js';
 import { createSqliteStore } from '../dist/adapters/store/sqlite/sqlite-store.js';
 import { startPgCluster } from '../test/support/pg-cluster.mjs';
