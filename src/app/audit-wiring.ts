@@ -55,6 +55,11 @@ export function trustedKeys(loaded: LoadedConfig, signer?: VerifierKey): Verifie
   return signer ? [signer, ...extra.filter((k) => k.text !== signer.text)] : extra;
 }
 
+/** The store cursor whose lease names the replica that signs checkpoints. */
+export const SIGNER_LEASE = 'lease:checkpoint-signer';
+/** Shortest signer lease: a dead signer's successor signs within this (plus one tick). */
+const SIGNER_LEASE_MS = 3000;
+
 export function startAuditLog(args: {
   loaded: LoadedConfig;
   store: Store & AuditLog;
@@ -121,9 +126,18 @@ export function startAuditLog(args: {
 
   const audit = createAuditQueryService({ store, log: store, queries: args.queries, readerGroups: a.readerGroups });
 
+  // One replica at a time signs (a lease in the store, taken over within SIGNER_LEASE_MS
+  // of its holder's death); the compare-and-swap in addCheckpoint still guarantees one
+  // checkpoint per size if two ever sign at once (a forced round at shutdown).
+  const signerLeaseMs = Math.max(SIGNER_LEASE_MS, tickMs * 5);
+  async function holdsSignerLease(): Promise<boolean> {
+    const now = clock.now().getTime();
+    return (await store.claimCursor(SIGNER_LEASE, args.instance, now, now + signerLeaseMs)) !== undefined;
+  }
+
   let running: Promise<void> | undefined;
   async function round(force: boolean): Promise<void> {
-    if (a.checkpoints.enabled) {
+    if (a.checkpoints.enabled && (force || (await holdsSignerLease().catch(() => false)))) {
       try {
         const cp = await (force ? forced : checkpoints).tick();
         if (cp) logger.debug({ size: cp.size }, 'audit checkpoint signed');

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
+import type { GatewayStore } from './store-wiring.js';
 import type { Config } from '../config/schema.js';
 import { consolePlugin } from '../console/console-plugin.js';
 import { createConsoleOidc } from '../console/console-oidc.js';
@@ -13,7 +13,7 @@ export function createConsole(args: { config: Config; core: Core; verifierKeys: 
   const c = args.config.console;
   if (!c?.enabled) return [];
   const { core } = args;
-  const store: SqliteStore = core.store;
+  const store: GatewayStore = core.store;
   const publicUrl = () => core.publicUrl.value;
   const deps = {
     config: c,

@@ -10,8 +10,6 @@ import { chainAuthenticators, createOidcAuthenticator } from '../adapters/identi
 import type { TokenEntry } from '../adapters/identity/token-authenticator.js';
 import { createTokenAuthenticator, hashToken } from '../adapters/identity/token-authenticator.js';
 import { watchPolicyFile } from '../adapters/policy/policy-file-watcher.js';
-import type { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
-import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
 import { agentTargets } from '../config/agent-targets.js';
 import { configGroups, targetFacts } from '../config/config-facts.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -39,6 +37,8 @@ import type { LiveConfig } from './live-config.js';
 import { createLiveConfig } from './live-config.js';
 import type { ReloadResult } from './reload-wiring.js';
 import { createConfigReloader } from './reload-wiring.js';
+import type { GatewayStore } from './store-wiring.js';
+import { describeStore, openStore } from './store-wiring.js';
 import { buildApp } from '../http/app.js';
 import { createMetrics } from '../http/metrics.js';
 import { createLogger } from '../logger.js';
@@ -139,7 +139,7 @@ function processInfo(): ProcessInfo {
 
 /** The gateway without its HTTP server: store, policy, services, scheduler, MCP gateway. */
 export interface Core {
-  store: SqliteStore;
+  store: GatewayStore;
   /** Removes the config's secrets, in every form, from results, errors and logs: built once. */
   redactor: Redactor;
   clock: Clock;
@@ -169,7 +169,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   const { redactor, targets } = live;
   const logger = opts.logger ?? createLogger(config.log.level, opts.logDestination, redactor, config.log.format);
   const clock = opts.clock ?? systemClock;
-  const store = createSqliteStore({ path: loaded.storePath });
+  const store = await openStore(loaded.store, { onListenError: (e) => logger.warn({ err: e }, 'store notifications interrupted; waiters fall back to polling') });
   const events = createActionEvents((e) => logger.error({ err: e }, 'action event listener failed'));
   const [host, port] = splitHostPort(opts.listen ?? config.listen);
   const publicUrl = { value: (config.publicUrl ?? `http://${host}:${port}`).replace(/\/$/, '') };
@@ -233,7 +233,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     tuning: tuning.tuning,
   });
   const reviews = createReviewService({ store, clock, notifier: events, dispatch, grants: tuning.creation });
-  const queries = createQueryService({ store, events, auditorGroups: config.audit.readerGroups });
+  const queries = createQueryService({ store, events, auditorGroups: config.audit.readerGroups, remoteChanges: store.watchChanges });
   const scheduler = createSchedulerService({ store, clock, notifier: events, executions });
   const agents = { ...ways.start({ submit, queries, executions }), plugins: ways.plugins };
 
@@ -345,7 +345,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       const p = policy.current();
       const s = await store.health();
       if (!s.ok) logger.error({ reason: s.reason }, 'store unhealthy');
-      return { ok: !!p && s.ok, policyVersion: p?.version };
+      return { ok: !!p && s.ok, policyVersion: p?.version, database: s.ok };
     },
     plugins: [
       ...core.agents.plugins(authenticator),
@@ -368,7 +368,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   });
   process.on('SIGHUP', onHup);
 
-  logger.info({ url, policyVersion: policy.current()?.version, store: loaded.storePath }, 'countersign listening');
+  logger.info({ url, policyVersion: policy.current()?.version, ...describeStore(loaded.store) }, 'countersign listening');
 
   let closed = false;
   return {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
+import type { GatewayStore } from './store-wiring.js';
 import { registerBatchRoutes } from '../http/batch-routes.js';
 import { registerGrantRoutes } from '../http/grants-routes.js';
 import type { Authenticator } from '../ports/authenticator.js';
@@ -24,7 +24,7 @@ export interface ReviewsWiring {
   plugin(authenticator: Authenticator, reviews: ReviewService, publicUrl: () => string): (app: FastifyInstance) => void;
 }
 
-export function createReviewsWiring(deps: { store: SqliteStore; policy: PolicyService; clock: Clock }): ReviewsWiring {
+export function createReviewsWiring(deps: { store: GatewayStore; policy: PolicyService; clock: Clock }): ReviewsWiring {
   const history = createHistoryService({ store: deps.store, clock: deps.clock });
   const grants = createGrantService({ store: deps.store, policy: deps.policy, clock: deps.clock });
   return {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
-import { loadConfigWithoutSecrets } from '../config/load.js';
+import { openConfiguredStore } from '../app/store-wiring.js';
 import type { Store } from '../ports/store.js';
 import { CliExit, EXIT } from './cli-runtime.js';
 import { registerAuditExportCommand } from './audit-export-command.js';
@@ -8,10 +8,10 @@ import { auditEntryJson, formatAuditEntry } from './audit-format.js';
 import { registerAuditKeyCommand } from './audit-key-command.js';
 import { registerAuditVerifyCommand } from './audit-verify-command.js';
 
-export function openStoreFrom(o: { config?: string; db?: string }): Store {
+export async function openStoreFrom(o: { config?: string; db?: string }): Promise<Store> {
   // Read-only: an offline reader never migrates, never writes, and never creates an empty database by mistake.
   if (o.db) return createSqliteStore({ path: o.db, readOnly: true });
-  if (o.config) return createSqliteStore({ path: loadConfigWithoutSecrets(o.config).storePath, readOnly: true });
+  if (o.config) return openConfiguredStore(o.config, { readOnly: true });
   throw new CliExit(EXIT.USAGE, 'give --config FILE or --db PATH');
 }
 
@@ -36,7 +36,7 @@ export function registerAuditCommands(program: Command): Command {
     .action(async (o: { config?: string; db?: string; lines: string; follow?: boolean; json?: boolean }) => {
       const n = Number(o.lines);
       if (!Number.isInteger(n) || n < 0) throw new CliExit(EXIT.USAGE, '--lines must be a non-negative integer');
-      const store = openStoreFrom(o);
+      const store = await openStoreFrom(o);
       try {
         let next = await tail(store, n, !!o.json);
         while (o.follow) {

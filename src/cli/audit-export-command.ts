@@ -6,6 +6,7 @@ import { loadConfigWithoutSecrets } from '../config/load.js';
 import type { VerifierKey } from '../domain/signed-note.js';
 import { parseVerifierKey } from '../domain/signed-note.js';
 import { VERSION } from '../version.js';
+import { auditSourceOf } from './audit-source.js';
 import { CliExit, EXIT } from './cli-runtime.js';
 
 /** `audit export`: an evidence bundle for auditors, verifiable with `audit verify --bundle`. */
@@ -18,7 +19,7 @@ export function registerAuditExportCommand(audit: Command): void {
     .option('--since <time>', 'first entry dated at or after this ISO-8601 time')
     .option('--until <time>', 'entries dated before this ISO-8601 time')
     .option('--json', 'print the result as JSON')
-    .action((o: { config: string; out: string; since?: string; until?: string; json?: boolean }) => {
+    .action(async (o: { config: string; out: string; since?: string; until?: string; json?: boolean }) => {
       for (const [flag, v] of [['--since', o.since], ['--until', o.until]] as const) {
         if (v !== undefined && !Number.isFinite(Date.parse(v))) throw new CliExit(EXIT.USAGE, `${flag}: not an ISO-8601 time: ${v}`);
       }
@@ -36,10 +37,13 @@ export function registerAuditExportCommand(audit: Command): void {
       if (!keys.length || !origin) throw new CliExit(EXIT.USAGE, "the log's verifier key is unknown: make the signing key readable, or list it in audit.verifierKeys and set audit.origin");
       const witnessKeys = loaded.config.audit.witnesses.flatMap((w) => (w.key ? [parseVerifierKey(w.key)] : []));
       let r;
+      const source = await auditSourceOf(loaded);
       try {
-        r = exportBundle({ dbPath: loaded.storePath, out: resolve(o.out), since: o.since, until: o.until, origin, keys, witnessKeys, version: VERSION, now: new Date() });
+        r = exportBundle({ dbPath: source.path, out: resolve(o.out), since: o.since, until: o.until, origin, keys, witnessKeys, version: VERSION, now: new Date() });
       } catch (e) {
         throw new CliExit(EXIT.FAILURE, `export failed: ${(e as Error).message}`);
+      } finally {
+        source.cleanup();
       }
       const { start, end } = r.manifest.range;
       if (o.json) process.stdout.write(`${JSON.stringify({ out: resolve(o.out), range: r.manifest.range, checkpoints: r.manifest.checkpoints.length, governanceViolations: r.governance.violations, unsigned: r.unsigned })}\n`);

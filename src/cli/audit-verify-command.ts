@@ -11,6 +11,7 @@ import type { Receipt } from '../domain/receipt.js';
 import { verifyReceipt } from '../domain/receipt.js';
 import type { VerifierKey } from '../domain/signed-note.js';
 import { parseVerifierKey } from '../domain/signed-note.js';
+import { auditSourceOf } from './audit-source.js';
 import { CliExit, EXIT } from './cli-runtime.js';
 import { formatFinding, formatVerifyReport, progressBar } from './audit-verify-format.js';
 
@@ -128,6 +129,7 @@ export function registerAuditVerifyCommand(audit: Command): void {
       }
       let plan: VerifyPlan;
       let source: string;
+      let cleanup = () => {};
       const keysFromBundle = !!o.bundle && !k.keys.length;
       // A re-signed bundle carries its forger's key: trusting it must be asked for, never the silent default.
       if (keysFromBundle && !o.trustBundleKey) {
@@ -141,17 +143,20 @@ export function registerAuditVerifyCommand(audit: Command): void {
           if (keysFromBundle) k.notes.push(`trusting the key shipped in the bundle (${b.bundleKeys.map((x) => x.text).join(', ')}): compare it with the operator's published key, or pass --key`);
         } else {
           if (!k.keys.length) throw new CliExit(EXIT.USAGE, "give the log's verifier key: --key <name>+<key id>+<key> (or --config)");
-          const path = o.db ?? loadConfigWithoutSecrets(o.config!).storePath;
-          plan = planFromDatabase(path, k);
-          source = path;
+          const from = o.db ? { path: o.db, label: o.db, cleanup: () => undefined } : await auditSourceOf(loadConfigWithoutSecrets(o.config!));
+          cleanup = from.cleanup;
+          plan = planFromDatabase(from.path, k);
+          source = from.label;
         }
       } catch (e) {
+        cleanup();
         if (e instanceof CliExit) throw e;
         throw new CliExit(EXIT.FAILURE, `cannot read the audit log: ${(e as Error).message}`);
       }
       try {
         plan.known = o.knownCheckpoint.map((f) => openKnownCheckpoint(f, { keys: plan.keys, origin: plan.origin, start: plan.start, keysFromBundle }));
       } catch (e) {
+        cleanup();
         if (e instanceof KnownCheckpointError) throw new CliExit(EXIT.USAGE, `error [${e.code}]: ${e.message}`);
         throw e;
       }
@@ -163,6 +168,7 @@ export function registerAuditVerifyCommand(audit: Command): void {
         throw new CliExit(EXIT.FAILURE, `verification could not run: ${(e as Error).message}`);
       } finally {
         bar?.done();
+        cleanup();
       }
       if (o.json) process.stdout.write(`${JSON.stringify({ source, notes: k.notes, ...report })}\n`);
       else process.stdout.write(`${formatVerifyReport(report, source, k.notes)}\n`);

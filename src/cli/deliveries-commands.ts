@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
-import { loadConfigWithoutSecrets } from '../config/load.js';
+import { openConfiguredStore } from '../app/store-wiring.js';
 import type { Delivery, DeliveryStatus } from '../ports/channel-store.js';
 import { DELIVERY_STATUSES } from '../ports/channel-store.js';
 import { CliExit, EXIT } from './cli-runtime.js';
@@ -28,7 +28,7 @@ export function registerDeliveriesCommands(program: Command): Command {
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new CliExit(EXIT.USAGE, '--limit must be an integer from 1 to 10000');
       if (o.status && !(DELIVERY_STATUSES as readonly string[]).includes(o.status)) throw new CliExit(EXIT.USAGE, `--status must be one of ${DELIVERY_STATUSES.join(', ')}`);
-      const store = o.db ? createSqliteStore({ path: o.db, readOnly: true }) : o.config ? createSqliteStore({ path: loadConfigWithoutSecrets(o.config).storePath, readOnly: true }) : undefined;
+      const store = o.db ? createSqliteStore({ path: o.db, readOnly: true }) : o.config ? await openConfiguredStore(o.config, { readOnly: true }) : undefined;
       if (!store) throw new CliExit(EXIT.USAGE, 'give --config FILE or --db PATH');
       try {
         const rows = await store.channels.listDeliveries({

@@ -16,6 +16,7 @@ import { registerServeCommand } from './serve-command.js';
 import { registerReloadCommand } from './reload-command.js';
 import { registerSessionsCommands } from './sessions-commands.js';
 import { registerTokenCommands } from './token-commands.js';
+import { registerMigrateCommand, registerStoreCommands } from './store-commands.js';
 
 // Wiring only: each command group lives in its own file.
 const program = new Command()
@@ -40,5 +41,7 @@ registerSessionsCommands(program);
 registerGrantsCommands(program);
 registerTokenCommands(program);
 registerReloadCommand(program);
+registerMigrateCommand(program);
+registerStoreCommands(program);
 
 await runCli(program, process.argv);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import pino from 'pino';
-import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
+import { openStore } from '../app/store-wiring.js';
 import { loadConfig } from '../config/load.js';
 import { buildAuthenticator, startCore } from '../app/main.js';
 import { CliExit, EXIT } from './cli-runtime.js';
@@ -72,7 +72,7 @@ export function registerMcpTrustCommand(program: Command): void {
       const human = loaded.config.humans.find((h) => h.id.toLowerCase() === o.by.toLowerCase());
       if (!human) throw new CliExit(EXIT.USAGE, `--by: ${o.by} is not a configured human`);
       if (!Object.hasOwn(loaded.config.mcp.servers, server)) throw new CliExit(EXIT.USAGE, `no MCP server named ${server} in the config`);
-      const store = createSqliteStore({ path: loaded.storePath });
+      const store = await openStore(loaded.store);
       try {
         if (!(await store.repin(server, tool, human.id, new Date().toISOString()))) {
           throw new CliExit(EXIT.FAILURE, `nothing to accept: ${server}/${tool} is not pinned, or its definition has not changed`);

@@ -9,13 +9,16 @@ import type { Config } from './schema.js';
 import { configSchema } from './schema.js';
 import { setOwn } from '../domain/own-key.js';
 import type { PostgresTargetConfig } from './postgres-schema.js';
+import type { StorePostgresConfig } from './store-schema.js';
 
 export interface LoadedConfig {
   config: Config;
   /** Absolute path of the config file. */
   file: string;
-  /** Paths resolved against the config file's folder. */
+  /** Paths resolved against the config file's folder. The SQLite file; empty when the store is PostgreSQL (see `store`). */
   storePath: string;
+  /** The store chosen by config (src/app/store-wiring.ts opens it). */
+  store: StoreChoice;
   policyPath: string;
   /** Every secret value the config holds (tokens, injected headers): redacted wherever it might appear. */
   secrets: string[];
@@ -25,6 +28,14 @@ export interface LoadedConfig {
    * `Bearer x` value, a URL or path from the environment) are redacted only whole.
    */
   credentials: string[];
+}
+
+export type StoreChoice = { kind: 'sqlite'; path: string } | { kind: 'postgres'; config: StorePostgresConfig };
+
+function storePathOf(config: Config, abs: (p: string) => string): string {
+  const file = config.store.sqlite;
+  if (file === undefined) return '';
+  return file === ':memory:' ? ':memory:' : abs(file);
 }
 
 export class ConfigError extends AppError {
@@ -91,7 +102,8 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   return {
     config,
     file: resolve(file),
-    storePath: config.store.sqlite === ':memory:' ? ':memory:' : abs(config.store.sqlite),
+    storePath: storePathOf(config, abs),
+    store: config.store.postgres ? { kind: 'postgres', config: config.store.postgres } : { kind: 'sqlite', path: storePathOf(config, abs) },
     policyPath: abs(config.policy),
     ...collectSecrets(config, ctx.substituted),
   };
@@ -123,6 +135,15 @@ function collectSecrets(c: Config, substituted: Set<string>): { secrets: string[
     for (const v of pg.whole) out.add(v);
     for (const v of pg.credentials) cred.add(v);
   }
+  if (c.store.postgres) {
+    // The store's URL whole, and its password as a credential (any run of it), like a target's.
+    out.add(c.store.postgres.url);
+    const { raw, decoded } = urlPasswordOf(c.store.postgres.url);
+    if (raw) {
+      out.add(raw);
+      cred.add(decoded);
+    }
+  }
   for (const s of Object.values(c.mcp.servers)) if ('env' in s) for (const [k, v] of Object.entries(s.env)) (CREDENTIAL_NAME.test(k) ? cred : out).add(v);
   for (const headers of injected) {
     for (const [k, v] of Object.entries(headers)) {
@@ -152,6 +173,10 @@ function shortCredentials(c: Config): Array<{ path: PropertyKey[]; message: stri
       if (PUBLIC_HEADERS.has(k.toLowerCase()) || v.trim().split(/\s+/).at(-1)!.length >= MIN_SECRET_LENGTH) continue;
       out.push({ path: [...at, k], message: `a credential shorter than ${MIN_SECRET_LENGTH} characters cannot be redacted safely from responses; use a longer one (or, if this header is not a secret, see PUBLIC_HEADERS in docs/executors.md)` });
     }
+  }
+  const storePassword = c.store.postgres ? urlPasswordOf(c.store.postgres.url).decoded : '';
+  if (storePassword !== '' && storePassword.length < MIN_SECRET_LENGTH) {
+    out.push({ path: ['store', 'postgres', 'url'], message: `a database password shorter than ${MIN_SECRET_LENGTH} characters cannot be redacted safely from logs and errors; use a longer one` });
   }
   for (const [name, t] of Object.entries(c.targets)) {
     if (t.kind !== 'postgres') continue;
@@ -203,6 +228,6 @@ function urlPasswordOf(url: string): { raw: string; decoded: string } {
 export function loadConfigWithoutSecrets(file: string): LoadedConfig {
   // A database URL must still parse as one: its host is a fact policy may see.
   return loadConfig(file, process.env, (path) =>
-    path[0] === 'targets' && path.at(-1) === 'url' ? 'postgres://placeholder-for-an-unset-environment-variable@localhost/placeholder' : 'placeholder-for-an-unset-environment-variable',
+    (path[0] === 'targets' || path[0] === 'store') && path.at(-1) === 'url' ? 'postgres://placeholder-for-an-unset-environment-variable@localhost/placeholder' : 'placeholder-for-an-unset-environment-variable',
   );
 }

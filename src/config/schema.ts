@@ -8,6 +8,7 @@ import { channelsSchema } from './channels-schema.js';
 import { consoleSchema } from './console-schema.js';
 import { postgresTargetSchema } from './postgres-schema.js';
 import { postgresListenSchema } from './postgres-listen-schema.js';
+import { storeSchema } from './store-schema.js';
 
 /**
  * The one configuration schema: it validates config files at start-up and generates
@@ -88,13 +89,7 @@ export const configSchema = z
       .default('127.0.0.1:8080')
       .describe('Address the HTTP API listens on. Port 0 picks a free port.'),
     publicUrl: z.string().url().optional().describe('The URL humans reach the gateway at; used in links sent to chat. Defaults to http://<listen>.'),
-    store: z
-      .object({
-        sqlite: z.string().min(1).describe('Path of the SQLite database file (created if missing). Relative paths resolve against the config file.'),
-      })
-      .strict()
-      .default({ sqlite: './data/countersign.db' })
-      .describe('Where state and the audit log live.'),
+    store: storeSchema,
     policy: z.string().min(1).default('./policy.yaml').describe('Path of the policy file. Relative paths resolve against the config file.'),
     agents: z.array(agentSchema).default([]).describe('Agents allowed to submit actions.'),
     humans: z.array(humanSchema).default([]).describe('Humans who may review (and submit).'),

@@ -18,7 +18,7 @@ export interface AppDeps extends ActionsRouteDeps {
   metrics: Registry;
   bodyLimitBytes: number;
   trustProxy: boolean;
-  health(): Promise<{ ok: boolean; policyVersion?: string | undefined }>;
+  health(): Promise<{ ok: boolean; policyVersion?: string | undefined; database?: boolean | undefined }>;
   version: string;
   /** Further route groups (integrations, audit...), registered inside the app. */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;

@@ -23,7 +23,13 @@ export interface QueryService {
 /** How often a long poll re-reads the store when no in-process event arrives (another process may change the action). */
 const POLL_MS = 500;
 
-export function createQueryService(deps: { store: Store; events: ActionEvents; auditorGroups: readonly string[] }): QueryService {
+export function createQueryService(deps: {
+  store: Store;
+  events: ActionEvents;
+  auditorGroups: readonly string[];
+  /** Ids of actions changed by other replicas (PostgreSQL's NOTIFY): releases waiters here at once. */
+  remoteChanges?: ((fn: (ids: string[]) => void) => () => void) | undefined;
+}): QueryService {
   const { store } = deps;
 
   async function get(who: Principal, id: string): Promise<ActionRecord> {
@@ -38,12 +44,16 @@ export function createQueryService(deps: { store: Store; events: ActionEvents; a
       const done = () => {
         clearTimeout(timer);
         unsubscribe();
+        unsubscribeRemote?.();
         signal?.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, ms);
       const unsubscribe = deps.events.subscribe((e) => {
         if (e.action.id === id) done();
+      });
+      const unsubscribeRemote = deps.remoteChanges?.((ids) => {
+        if (ids.includes(id)) done();
       });
       signal?.addEventListener('abort', done, { once: true });
     });

@@ -14,10 +14,10 @@ const finish = (s: Stores, id: number, owner: string, outcome: DeliveryOutcome, 
 
 const attempt = (ms: number, ok = true) => ({ attempt: 1, ok, detail: ok ? 'ok' : 'HTTP 503', durationMs: 5, at: at(ms).toISOString() });
 
-export function channelStoreConformance(name: string, open: () => Stores) {
+export function channelStoreConformance(name: string, open: () => Stores | Promise<Stores>) {
   describe(`${name}: ChannelStore`, () => {
     it('starts a feed once; moving it is a compare-and-swap, and a lost race enqueues nothing', async () => {
-      const s = open();
+      const s = await open();
       expect(await s.channels.feedPosition('f')).toBeUndefined();
       expect(await s.channels.startFeed('f', 5)).toBe(5);
       expect(await s.channels.startFeed('f', 9)).toBe(5);
@@ -30,7 +30,7 @@ export function channelStoreConformance(name: string, open: () => Stores) {
     });
 
     it('stores an event once per channel and id, and one pending sync per channel and action', async () => {
-      const s = open();
+      const s = await open();
       await s.channels.startFeed('f', 0);
       const ev = { channel: 'webhook:a', kind: 'event' as const, actionId: 'act-x', eventKey: 'msg_1', eventType: 'action.pending', payload: '{"a":1}' };
       const sync = { channel: 'slack', kind: 'sync' as const, actionId: 'act-x' };
@@ -46,7 +46,7 @@ export function channelStoreConformance(name: string, open: () => Stores) {
     });
 
     it('leases what is due to one owner, in order per channel and action, skipping busy channels', async () => {
-      const s = open();
+      const s = await open();
       await s.channels.startFeed('f', 0);
       const ev = (key: string, actionId = 'act-x', channel = 'webhook:a') => ({ channel, kind: 'event' as const, actionId, eventKey: key, eventType: 'action.pending', payload: '{}' });
       await advance(s, 'f', 0, 1, [ev('m1'), ev('m2'), ev('m3', 'act-y'), ev('m4', 'act-z', 'webhook:b')], T0.toISOString());
@@ -67,7 +67,7 @@ export function channelStoreConformance(name: string, open: () => Stores) {
     });
 
     it('does all of a round in one call: the feed moves, outcomes are recorded, and what is due is claimed', async () => {
-      const s = open();
+      const s = await open();
       await s.channels.startFeed('f', 0);
       const ev = (key: string) => ({ channel: 'webhook:a', kind: 'event' as const, actionId: `act-${key}`, eventKey: key, eventType: 'action.pending', payload: '{}' });
       const r1 = await s.channels.cycle({ now: T0.toISOString(), feed: { feed: 'f', from: 0, to: 3, deliveries: [ev('a'), ev('b')] }, claim: { owner: 'one', leaseMs: 1000, limit: 1 } });
@@ -84,7 +84,7 @@ export function channelStoreConformance(name: string, open: () => Stores) {
     });
 
     it('records every attempt; a retry waits until its time; after the last attempt it is dead', async () => {
-      const s = open();
+      const s = await open();
       await s.channels.startFeed('f', 0);
       await advance(s, 'f', 0, 1, [{ channel: 'webhook:a', kind: 'event', actionId: 'act-x', eventKey: 'm1', eventType: 'action.pending', payload: '{}' }], T0.toISOString());
       const [d] = await claim(s, 'one', T0.toISOString(), 60_000, 10);
@@ -102,7 +102,7 @@ export function channelStoreConformance(name: string, open: () => Stores) {
     });
 
     it('a sync is done only once its messages show the action\'s current version; the references are kept', async () => {
-      const s = open();
+      const s = await open();
       const a = newAction({ decision: review(), requester: agentA });
       await insert(s, a);
       await s.channels.startFeed('f', 0);
@@ -119,7 +119,7 @@ export function channelStoreConformance(name: string, open: () => Stores) {
     });
 
     it('prunes finished deliveries past their retention with their attempts, never pending ones', async () => {
-      const s = open();
+      const s = await open();
       await s.channels.startFeed('f', 0);
       const ev = (key: string) => ({ channel: 'webhook:a', kind: 'event' as const, actionId: `act-${key}`, eventKey: key, eventType: 'action.pending', payload: '{}' });
       await advance(s, 'f', 0, 1, [ev('old'), ev('kept'), ev('waiting')], T0.toISOString());
@@ -136,7 +136,7 @@ export function channelStoreConformance(name: string, open: () => Stores) {
     });
 
     it('remembers an interaction once, and forgets old ones', async () => {
-      const s = open();
+      const s = await open();
       expect(await s.channels.rememberInteraction('slack:k', T0.toISOString(), at(-1).toISOString())).toBe(true);
       expect(await s.channels.rememberInteraction('slack:k', at(1000).toISOString(), at(-1).toISOString())).toBe(false);
       expect(await s.channels.rememberInteraction('slack:j', at(2000).toISOString(), at(1500).toISOString())).toBe(true);

@@ -1,0 +1,5 @@
+import { describeStoreConformance } from './store-conformance.js';
+import { pgHarness, usePgDatabase } from './pg-harness.js';
+
+const db = usePgDatabase();
+describeStoreConformance('postgres', () => pgHarness(db()));
