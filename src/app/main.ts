@@ -19,6 +19,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { Config, HttpTargetConfig } from '../config/schema.js';
 import type { PostgresTargetConfig } from '../config/postgres-schema.js';
 import { createPostgresTargets } from '../adapters/sql/postgres-targets.js';
+import { commandTargetInfo } from '../config/command-target-info.js';
 import { parseMaskRules } from '../domain/sql-mask.js';
 import type { ActionKind } from '../domain/action.js';
 import { parseDuration } from '../domain/duration.js';
@@ -101,7 +102,9 @@ export function buildTargets(c: Config): TargetCatalog {
     ...Object.entries(c.targets).map(([name, t]) =>
       t.kind === 'http'
         ? { name, kind: t.kind, baseUrl: t.baseUrl, facts: targetFacts(c, name)! }
-        : { name, kind: t.kind, exportRows: t.limits.exportRows, maskParams: t.maskParams, maskRules: parseMaskRules(t.mask), facts: targetFacts(c, name)! },
+        : t.kind === 'command'
+          ? { name, kind: t.kind, command: commandTargetInfo(t), facts: targetFacts(c, name)! }
+          : { name, kind: t.kind, exportRows: t.limits.exportRows, maskParams: t.maskParams, maskRules: parseMaskRules(t.mask), facts: targetFacts(c, name)! },
     ),
     ...agentTargets(c),
   ]);

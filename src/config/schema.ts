@@ -6,6 +6,7 @@ import { integrationsSchema, mcpSchema, toolsSchema } from './agents-schema.js';
 import { auditConfigSchema } from './audit-schema.js';
 import { channelsSchema } from './channels-schema.js';
 import { postgresTargetSchema } from './postgres-schema.js';
+import { checkRunnerRefs, commandTargetSchema, runnersSchema } from './command-schema.js';
 
 /**
  * The one configuration schema: it validates config files at start-up and generates
@@ -61,7 +62,7 @@ export const httpTargetSchema = z
   })
   .strict();
 
-export const targetSchema = z.discriminatedUnion('kind', [httpTargetSchema, postgresTargetSchema]);
+export const targetSchema = z.discriminatedUnion('kind', [httpTargetSchema, postgresTargetSchema, commandTargetSchema]);
 
 export const oidcSchema = z
   .object({
@@ -142,6 +143,7 @@ export const configSchema = z
       .default({ level: 'info' })
       .describe('Structured logging (pino); credentials are redacted.'),
     channels: channelsSchema.optional().describe('Slack, Microsoft Teams and signed outgoing webhooks (docs/channels.md).'),
+    runners: runnersSchema,
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -168,6 +170,7 @@ export const configSchema = z
         seen.set(v, i);
       });
     }
+    checkRunnerRefs(c, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
     if (!c.oidc) {
       c.agents.forEach((a, i) => {
         if (!humans.has(a.owner.toLowerCase())) {
