@@ -20,6 +20,8 @@ import type { Config, HttpTargetConfig } from '../config/schema.js';
 import type { PostgresTargetConfig } from '../config/postgres-schema.js';
 import { createPostgresTargets } from '../adapters/sql/postgres-targets.js';
 import { commandTargetInfo } from '../config/command-target-info.js';
+import type { CommandWiring } from './command-wiring.js';
+import { createCommandWiring } from './command-wiring.js';
 import { parseMaskRules } from '../domain/sql-mask.js';
 import type { ActionKind } from '../domain/action.js';
 import { parseDuration } from '../domain/duration.js';
@@ -140,6 +142,8 @@ export interface Core {
   queries: ReturnType<typeof createQueryService>;
   executions: ReturnType<typeof createExecutionService>;
   agents: ReturnType<AgentWays['start']> & { plugins: AgentWays['plugins'] };
+  /** Command targets and their runners (docs/commands.md), when configured. */
+  commands: CommandWiring | undefined;
   /** The URL humans reach the gateway at (links in results); settable once the server listens. */
   publicUrl: { value: string };
   close(): Promise<void>;
@@ -173,8 +177,10 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   const pgTargets = Object.fromEntries(Object.entries(config.targets).filter((e): e is [string, PostgresTargetConfig] => e[1].kind === 'postgres'));
   // One pool per database target, shared by its executor and its previewer; none without such targets.
   const postgres = Object.keys(pgTargets).length > 0 ? createPostgresTargets(pgTargets) : undefined;
+  const commands = createCommandWiring({ config, redactor, clock, store, logger });
   const executors: Partial<Record<ActionKind, Executor>> = {
     http: createHttpExecutor({ targets: httpTargets, redactor }),
+    ...(commands ? { command: commands.executor } : {}),
     ...(ways.mcpExecutor ? { mcp: ways.mcpExecutor } : {}),
     ...(postgres ? { sql: postgres.executor } : {}),
   };
@@ -188,6 +194,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       const t = config.targets[a.target];
       if (t?.kind === 'http') return parseDuration(t.timeout) * (t.followRedirects + 1);
       if (t?.kind === 'postgres') return parseDuration(t.limits.statementTimeout) + 5_000;
+      if (t?.kind === 'command') return commands!.maxDurationMs(a)!;
       const s = config.mcp.servers[a.target];
       return s ? parseDuration(s.timeout) : 60_000;
     },
@@ -206,7 +213,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     extras: ways.extras,
     held: store,
     runnerFor: executions.runnerFor,
-    ...(postgres ? { previewers: { sql: postgres.previewer } } : {}),
+    previewers: { ...(postgres ? { sql: postgres.previewer } : {}), ...(commands ? { command: commands.previewer } : {}) },
   });
   const reviews = createReviewService({ store, clock, notifier: events, dispatch });
   const queries = createQueryService({ store, events, auditorGroups: config.audit.readerGroups });
@@ -251,12 +258,14 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     queries,
     executions,
     agents,
+    commands,
     publicUrl,
     close() {
       closing ??= (async () => {
         clearInterval(timer);
         stopWatching();
         await executions.drain();
+        commands?.close();
         await ways.close();
         await postgres?.close();
         await store.close();
@@ -314,7 +323,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       if (!s.ok) logger.error({ reason: s.reason }, 'store unhealthy');
       return { ok: !!p && s.ok, policyVersion: p?.version };
     },
-    plugins: [...core.agents.plugins(authenticator), ...channels.plugins, (scope) => audit.routes(scope)],
+    plugins: [...core.agents.plugins(authenticator), ...channels.plugins, (scope) => audit.routes(scope), ...(core.commands ? [core.commands.routes(authenticator)] : [])],
   });
   const address = await app.listen({ host, port });
   const url = address.replace('[::1]', 'localhost');

@@ -35,6 +35,14 @@ function summary(e: AuditEntry): string {
       return `mcp ${String(d.server)}: tool ${String(d.tool)} CHANGED (${String(d.hash).slice(0, 19)}…, pinned ${String(d.pinnedHash).slice(0, 19)}…)`;
     case 'mcp.tool.repinned':
       return `mcp ${String(d.server)}: tool ${String(d.tool)} re-pinned to ${String(d.hash).slice(0, 19)}…`;
+    case 'runner.connected':
+      return `runner ${String(d.runner)} connected from ${String(d.host)} (${((d.targets as string[] | undefined) ?? []).join(', ')})`;
+    case 'runner.disconnected':
+      return `runner ${String(d.runner)} gone (${String(d.reason)})`;
+    case 'runner.claimed':
+      return `runner ${String(d.runner)} took action ${String(d.actionId)}`;
+    case 'runner.result-late':
+      return `runner ${String(d.runner)} reported a late result for ${String(d.actionId)} (not recorded on the action)`;
   }
 }
 

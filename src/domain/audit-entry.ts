@@ -17,6 +17,11 @@ export const AUDIT_TYPES = [
   'mcp.tool.pinned',
   'mcp.tool.changed',
   'mcp.tool.repinned',
+  // runners (docs/commands.md): connections, the actions they take, results that came back too late
+  'runner.connected',
+  'runner.disconnected',
+  'runner.claimed',
+  'runner.result-late',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

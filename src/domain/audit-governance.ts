@@ -120,7 +120,7 @@ export class GovernanceChecker {
       return;
     }
     // Entries about the gateway, not about one action: rejected policies, MCP tool pins.
-    if (e.type === 'policy.rejected' || e.type === 'mcp.tool.pinned' || e.type === 'mcp.tool.changed' || e.type === 'mcp.tool.repinned') return;
+    if (e.type === 'policy.rejected' || e.type === 'mcp.tool.pinned' || e.type === 'mcp.tool.changed' || e.type === 'mcp.tool.repinned' || e.type.startsWith('runner.')) return;
     if (!str(e.actionId)) return this.bad(e, 'malformed-entry', `${e.type} names no action`);
     let a = this.actions.get(e.actionId);
     // An outcome is handed to the agent that asked (a held MCP call) once the action has ended.

@@ -36,6 +36,10 @@ const ACTIVITY: Record<AuditType, { id: number; name: string }> = {
   'mcp.tool.pinned': { id: 1, name: 'Create' },
   'mcp.tool.changed': { id: 3, name: 'Update' },
   'mcp.tool.repinned': { id: 3, name: 'Update' },
+  'runner.connected': { id: 99, name: 'Connect' },
+  'runner.disconnected': { id: 99, name: 'Disconnect' },
+  'runner.claimed': { id: 99, name: 'Execute' },
+  'runner.result-late': { id: 99, name: 'Execute' },
 };
 
 // security_control: action_id (0 Unknown, 1 Allowed, 2 Denied, 3 Observed, 4 Modified, 99 Other)
@@ -63,6 +67,9 @@ function control(e: AuditEntry): { action: keyof typeof ACTIONS; disposition: ke
       return { action: 3, disposition: d.ok === true ? 17 : 27, alert: false };
     case 'policy.rejected':
       return { action: 3, disposition: 27, alert: true };
+    case 'runner.result-late':
+      // A command ran whose outcome the gateway had already reported as interrupted.
+      return { action: 3, disposition: 27, alert: true };
     case 'mcp.tool.changed':
       // A tool definition changed under the agents (a possible rug pull): worth an alert.
       return { action: 3, disposition: 17, alert: true };
@@ -72,6 +79,9 @@ function control(e: AuditEntry): { action: keyof typeof ACTIONS; disposition: ke
     case 'action.delivered':
     case 'mcp.tool.pinned':
     case 'mcp.tool.repinned':
+    case 'runner.connected':
+    case 'runner.disconnected':
+    case 'runner.claimed':
       return { action: 3, disposition: 17, alert: false };
   }
 }
@@ -108,6 +118,14 @@ function message(e: AuditEntry): string {
       return `MCP tool ${String(d.server)}/${String(d.tool)} changed its definition`;
     case 'mcp.tool.repinned':
       return `MCP tool ${String(d.server)}/${String(d.tool)} re-pinned`;
+    case 'runner.connected':
+      return `runner ${String(d.runner)} connected from ${String(d.host)}`;
+    case 'runner.disconnected':
+      return `runner ${String(d.runner)} gone (${String(d.reason)})`;
+    case 'runner.claimed':
+      return `runner ${String(d.runner)} took action ${String(d.actionId)}`;
+    case 'runner.result-late':
+      return `runner ${String(d.runner)} reported a result for action ${String(d.actionId)} after it was marked interrupted`;
   }
 }
 
