@@ -1,4 +1,4 @@
-import type { CommandFacts, CommandInput } from '../../domain/command-facts.js';
+import type { CommandFacts } from '../../domain/command-facts.js';
 import { checkCommandInput } from '../../domain/command-input.js';
 import type { CommandPreview } from '../../domain/command-preview.js';
 import { commandOutputHash } from '../../domain/command-preview.js';
