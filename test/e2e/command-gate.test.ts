@@ -234,6 +234,36 @@ describe('command actions run by the gateway', () => {
   }, 120_000);
 });
 
+describe('countersign exec --target on a command target', () => {
+  const env = () => ({ COUNTERSIGN_URL: server.url, COUNTERSIGN_TOKEN: ws.tokens.agent });
+
+  it('has the gateway run the command and passes on its output and exit code; the agent needs no credential', async () => {
+    const ok = await runCli(['exec', '--target', 'tools', '--', 'tool', 'print', 'hello', 'world'], env());
+    expect(ok).toMatchObject({ code: 0, stdout: 'hello world\n' });
+    const failed = await runCli(['exec', '--target', 'tools', '--', 'tool', 'exit', '4'], env());
+    expect(failed.code).toBe(4);
+    expect(failed.stderr).toContain('exiting 4');
+  });
+
+  it('sends stdin and files when asked', async () => {
+    const file = join(ws.dir, 'local.txt');
+    writeFileSync(file, 'from the agent machine');
+    const r = await runCli(['exec', '--target', 'tools', '--stdin', '--file', `notes.txt=${file}`, '--', 'tool', 'files'], env(), 'typed in');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ stdin: 'typed in', files: { 'notes.txt': 'from the agent machine' } });
+  });
+
+  it('exits 77 when policy denies it and 69 on bad input, running nothing', async () => {
+    const before = runs();
+    const denied = await runCli(['exec', '--target', 'tools', '--', 'tool', 'unlisted-verb'], env());
+    expect(denied.code).toBe(77);
+    const bad = await runCli(['exec', '--target', 'tools', '--', 'sh', '-c', 'id'], env());
+    expect(bad.code).toBe(69);
+    expect(bad.stderr).toContain('COMMAND_PROGRAM_UNKNOWN');
+    expect(runs()).toBe(before);
+  });
+});
+
 describe('bad command input is refused with a clear 4xx and runs nothing', () => {
   const cases: Array<[string, Record<string, unknown>, number, string]> = [
     ['a program not in the list', { argv: ['rm', '-rf', '/'] }, 422, 'COMMAND_PROGRAM_UNKNOWN'],
