@@ -11,6 +11,7 @@ import { registerMcpCommand, registerMcpTrustCommand } from './mcp-command.js';
 import { registerPolicyCommands } from './policy-commands.js';
 import { registerReviewCommands } from './review-commands.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerRunnerCommands } from './runner-commands.js';
 
 // Wiring only: each command group lives in its own file.
 const program = new Command()
@@ -30,5 +31,6 @@ registerMcpTrustCommand(program);
 registerHookCommands(program);
 registerExecCommand(program);
 registerDeliveriesCommands(program);
+registerRunnerCommands(program);
 
 await runCli(program, process.argv);

@@ -217,7 +217,7 @@ export function createRunnerHub(deps: {
         // A poll whose connection closed takes nothing: the job would be lost on the way.
         jobs = closed.aborted || !sessions.has(session.instance) ? [] : take(session);
       }
-      return { jobs, ack, leaseMs: deps.leaseMs };
+      return { jobs, ack, leaseMs: deps.leaseMs, runner };
     },
     list() {
       const ids = new Set([...deps.configured, ...[...sessions.values()].map((s) => s.runner)]);

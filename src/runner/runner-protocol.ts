@@ -38,4 +38,6 @@ export interface SyncResponse {
   ack: string[];
   /** The lease, in ms: sync again well within it. */
   leaseMs: number;
+  /** The runner's id, as the gateway knows it from its token. */
+  runner: string;
 }

@@ -43,6 +43,13 @@ switch (verb) {
     setInterval(() => undefined, 1000);
     break;
   }
+  case 'slow':
+    // Takes SECONDS, then bumps FILE: long enough to be cut off mid-run.
+    setTimeout(() => {
+      writeFileSync(args[0], String(read(args[0]) + 1));
+      process.stdout.write('done\n');
+    }, Number(args[1]) * 1000);
+    break;
   case 'exit':
     process.stderr.write(`exiting ${args[0]}\n`);
     process.exit(Number(args[0]));
