@@ -5,7 +5,6 @@ import type { CommandTargetSettings } from '../adapters/command/command-settings
 import { commandTargetSettings } from '../adapters/command/command-settings.js';
 import { executeCommand } from '../adapters/command/command-execute.js';
 import { computePreview } from '../adapters/command/command-preview-run.js';
-import type { CommandTargetConfig } from '../config/command-schema.js';
 import type { LoadedConfig } from '../config/load.js';
 import { executionFailure } from '../domain/execution-failure.js';
 import { isAppError } from '../domain/errors.js';
@@ -31,7 +30,7 @@ export function startRunner(deps: { gateway: string; token: string; loaded: Load
   const { config } = deps.loaded;
   const targets = new Map<string, CommandTargetSettings>();
   for (const [name, t] of Object.entries(config.targets)) {
-    if (t.kind === 'command') targets.set(name, commandTargetSettings(name, t as CommandTargetConfig));
+    if (t.kind === 'command') targets.set(name, commandTargetSettings(name, t));
   }
   const instance = randomUUID();
   const host = hostname();

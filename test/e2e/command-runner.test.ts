@@ -72,7 +72,7 @@ async function startRunner(id: 'dc1' | 'dc2'): Promise<RunnerProcess> {
   const instance = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`runner did not connect:\n${logs.join('\n')}`)), 20_000);
     let buffer = '';
-    child.stdout!.on('data', (c: Buffer) => {
+    child.stdout.on('data', (c: Buffer) => {
       buffer += c.toString('utf8');
       let i: number;
       while ((i = buffer.indexOf('\n')) >= 0) {
@@ -90,7 +90,7 @@ async function startRunner(id: 'dc1' | 'dc2'): Promise<RunnerProcess> {
         }
       }
     });
-    child.stderr!.on('data', (c: Buffer) => logs.push(c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => logs.push(c.toString('utf8')));
     child.once('exit', (code) => reject(new Error(`runner exited with ${code}:\n${logs.join('\n')}`)));
   });
   const r = { child, instance, logs };
