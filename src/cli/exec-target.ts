@@ -64,7 +64,13 @@ export async function execOnTarget(
     case 'denied':
       process.stderr.write(`countersign exec: not run: denied (${a.decision.reason})\n`);
       return TARGET_EXIT.DENIED;
-    default:
+    case 'approved':
+    case 'running':
+      process.stderr.write(`countersign exec: ${a.id} is ${a.status}, not finished within --timeout\n`);
+      return TARGET_EXIT.NOT_DECIDED;
+    case 'pending':
+    case 'expired':
+    case 'cancelled':
       process.stderr.write(`countersign exec: not run: ${a.status}\n`);
       return TARGET_EXIT.NOT_DECIDED;
   }

@@ -48,6 +48,10 @@ export function feedEffect(e: Pick<AuditEntry, 'type' | 'actionId' | 'data'>): F
     case 'mcp.tool.pinned':
     case 'mcp.tool.changed':
     case 'mcp.tool.repinned':
+    case 'runner.connected':
+    case 'runner.disconnected':
+    case 'runner.claimed':
+    case 'runner.result-late':
       return undefined;
     case 'action.decided': {
       const outcome = str(e.data.outcome);

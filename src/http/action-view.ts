@@ -18,7 +18,7 @@ function previewFor(a: ActionRecord, preview: ActionPreview, viewer: Principal |
   if (viewer?.type === 'human' && !party) return preview;
   // A dry run's output (an object as the cluster holds it, a plan with values) is read
   // with the target's credentials: the parties see its status and hash, not its text.
-  if (preview.mode === 'command') return { ...preview, stdout: '', stderr: '', outputHidden: true } as ActionPreview;
+  if (preview.mode === 'command') return { ...preview, stdout: '', stderr: '', outputHidden: true };
   return {
     ...preview,
     statements: preview.statements.map(({ before: _b, after: _a, columns: _c, ...s }) => ({ ...s, ...(_b || _a ? { samplesHidden: true } : {}) })),
