@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A small program for command-target tests. Every run appends its argv to $RUNLOG, so a
 // test can prove that something did not run.
-import { appendFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 
 const [verb, ...args] = process.argv.slice(2);
@@ -18,6 +18,13 @@ switch (verb) {
   case 'env':
     // Prints its whole environment, as a careless script might.
     process.stdout.write(`${JSON.stringify({ env: process.env, cwd: process.cwd() })}\n`);
+    break;
+  case 'mode':
+    process.stdout.write(`${(statSync(process.cwd()).mode & 0o777).toString(8)}\n`);
+    break;
+  case 'b64env':
+    // A secret in another form than it was written: base64.
+    process.stdout.write(`${Buffer.from(process.env.API_TOKEN ?? '').toString('base64')}\n`);
     break;
   case 'print':
     process.stdout.write(`${args.join(' ')}\n`);
