@@ -7,6 +7,24 @@ import type { Clock } from '../ports/clock.js';
 import { jobOf } from '../adapters/command/command-targets.js';
 import type { Job, JobResult, SyncRequest, SyncResponse } from './runner-protocol.js';
 
+/**
+ * A runner's result, as stored: the fields an executor result has, of their types, and
+ * nothing else (a runner is trusted to run commands, not to shape the record).
+ */
+function resultOf(raw: unknown): ExecutorResult {
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const error = typeof r.error === 'object' && r.error !== null ? (r.error as Record<string, unknown>) : undefined;
+  if (typeof r.ok !== 'boolean') return executionFailure('EXECUTION_FAILED', 'the runner sent a malformed result');
+  return {
+    ok: r.ok,
+    ...(typeof r.reason === 'string' ? { reason: r.reason.slice(0, 100) } : {}),
+    ...(typeof r.exitCode === 'number' || r.exitCode === null ? { exitCode: r.exitCode as number | null } : {}),
+    ...(r.body !== undefined ? { body: r.body, bodyEncoding: 'json' as const } : {}),
+    ...(r.bodyTruncated === true ? { bodyTruncated: true } : {}),
+    ...(error ? { error: { code: String(error.code).slice(0, 64), message: String(error.message).slice(0, 2000) } } : {}),
+  };
+}
+
 /** One connected runner process. */
 interface Session {
   runner: string;
@@ -147,10 +165,11 @@ export function createRunnerHub(deps: {
     const ack: string[] = [];
     for (const r of results) {
       ack.push(r.jobId);
-      const p = s.claimed.get(r.jobId) ?? [...sessions.values()].map((x) => x.claimed.get(r.jobId)).find(Boolean);
+      // Only the session that took a job may settle it.
+      const p = s.claimed.get(r.jobId);
       if (p) {
-        for (const x of sessions.values()) x.claimed.delete(r.jobId);
-        p.settle(r);
+        s.claimed.delete(r.jobId);
+        p.settle(r.type === 'execute' ? { ...r, result: resultOf(r.result) } : r);
       } else if (r.type === 'execute') {
         // Already reported interrupted (lease) or the gateway restarted: kept for the record, changes nothing.
         record('runner.result-late', s.runner, { instance: s.instance, actionId: r.actionId, ok: r.result.ok, ...(r.result.exitCode !== undefined ? { exitCode: r.result.exitCode } : {}), ...(r.result.error ? { error: r.result.error } : {}) });

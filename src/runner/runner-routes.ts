@@ -36,7 +36,8 @@ const syncBody = {
  */
 export function registerRunnerRoutes(app: FastifyInstance, deps: { hub: RunnerHub; runnerOf(bearer: string): string | undefined; authenticator: Authenticator }): void {
   void app.register((scope, _o, done) => {
-    scope.post<{ Body: SyncRequest }>('/v1/runner/sync', { schema: { hide: true, body: syncBody } }, async (req, reply) => {
+    // Results carry up to maxOutput of stdout and of stderr each: more than an agent's request body.
+    scope.post<{ Body: SyncRequest }>('/v1/runner/sync', { bodyLimit: 64 * 1024 * 1024, schema: { hide: true, body: syncBody } }, async (req, reply) => {
       const header = req.headers.authorization;
       const m = typeof header === 'string' ? BEARER_CREDENTIAL.exec(header) : null;
       const runner = m ? deps.runnerOf(m[1]!) : undefined;

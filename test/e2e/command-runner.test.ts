@@ -23,7 +23,7 @@ default: { outcome: deny, reason: Not covered by a rule }
 rules:
   - id: reads
     match: { kind: command }
-    when: cmd.verb in ["env", "print", "slow"]
+    when: cmd.verb in ["env", "print", "slow", "spam"]
     outcome: allow
   - id: changes
     match: { kind: command }
@@ -175,6 +175,13 @@ describe('a runner inside the target\'s network', () => {
     expect(r.stdout).toContain('serves remote');
     const entries = auditEntries();
     expect(entries.filter((e) => e.type === 'runner.connected').map((e) => e.data.runner).sort()).toEqual(['dc1', 'dc2']);
+  });
+
+  it('brings back a result larger than an agent\'s request body limit, cut at the runner\'s maxOutput', async () => {
+    const a = await agent().submit(cmd(['tool', 'spam', String(3 * 1024 * 1024)]), { waitSeconds: 30 });
+    expect(a.status).toBe('succeeded');
+    expect(body(a).stdout.length).toBe(1024 * 1024);
+    expect(a.result?.bodyTruncated).toBe(true);
   });
 
   it('runs each action on exactly one runner when several serve the target', async () => {
