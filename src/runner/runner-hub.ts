@@ -18,7 +18,7 @@ function resultOf(raw: unknown): ExecutorResult {
   return {
     ok: r.ok,
     ...(typeof r.reason === 'string' ? { reason: r.reason.slice(0, 100) } : {}),
-    ...(typeof r.exitCode === 'number' || r.exitCode === null ? { exitCode: r.exitCode as number | null } : {}),
+    ...(typeof r.exitCode === 'number' || r.exitCode === null ? { exitCode: r.exitCode } : {}),
     ...(r.body !== undefined ? { body: r.body, bodyEncoding: 'json' as const } : {}),
     ...(r.bodyTruncated === true ? { bodyTruncated: true } : {}),
     ...(error ? { error: { code: String(error.code).slice(0, 64), message: String(error.message).slice(0, 2000) } } : {}),
