@@ -19,6 +19,9 @@ import type { PostgresTargets } from '../adapters/sql/postgres-targets.js';
 import { createPostgresTargets } from '../adapters/sql/postgres-targets.js';
 import type { SqlParser } from '../ports/sql-parser.js';
 import { startPgwire } from './pgwire-wiring.js';
+import { commandTargetInfo } from '../config/command-target-info.js';
+import type { CommandWiring } from './command-wiring.js';
+import { createCommandWiring } from './command-wiring.js';
 import { parseMaskRules } from '../domain/sql-mask.js';
 import type { ActionKind } from '../domain/action.js';
 import { parseDuration } from '../domain/duration.js';
@@ -115,7 +118,9 @@ export function buildTargets(c: Config): TargetCatalog {
     ...Object.entries(c.targets).map(([name, t]) =>
       t.kind === 'http'
         ? { name, kind: t.kind, baseUrl: t.baseUrl, facts: targetFacts(c, name)! }
-        : { name, kind: t.kind, exportRows: t.limits.exportRows, maskParams: t.maskParams, maskRules: parseMaskRules(t.mask), facts: targetFacts(c, name)! },
+        : t.kind === 'command'
+          ? { name, kind: t.kind, command: commandTargetInfo(t), facts: targetFacts(c, name)! }
+          : { name, kind: t.kind, exportRows: t.limits.exportRows, maskParams: t.maskParams, maskRules: parseMaskRules(t.mask), facts: targetFacts(c, name)! },
     ),
     ...agentTargets(c),
   ]);
@@ -153,6 +158,8 @@ export interface Core {
   agents: ReturnType<AgentWays['start']> & { plugins: AgentWays['plugins'] };
   /** Counters, standing grants, batch reviews (reviews-wiring.ts). */
   tuning: ReviewsWiring;
+  /** Command targets and their runners (docs/commands.md), when configured. */
+  commands: CommandWiring | undefined;
   /** The URL humans reach the gateway at (links in results); settable once the server listens. */
   publicUrl: { value: string };
   /** PostgreSQL's parser and the `postgres` targets, when the config has such targets (the wire gateway uses them). */
@@ -195,8 +202,10 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   const pgTargets = Object.fromEntries(Object.entries(config.targets).filter((e): e is [string, PostgresTargetConfig] => e[1].kind === 'postgres'));
   // One pool per database target, shared by its executor and its previewer; none without such targets.
   const postgres = Object.keys(pgTargets).length > 0 ? createPostgresTargets(pgTargets) : undefined;
+  const commands = createCommandWiring({ config, redactor, clock, store, logger });
   const executors: Partial<Record<ActionKind, Executor>> = {
     http: live.http,
+    ...(commands ? { command: commands.executor } : {}),
     ...(ways.mcpExecutor ? { mcp: ways.mcpExecutor } : {}),
     ...(postgres ? { sql: postgres.executor } : {}),
   };
@@ -210,6 +219,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       const t = live.config().targets[a.target];
       if (t?.kind === 'http') return parseDuration(t.timeout) * (t.followRedirects + 1);
       if (t?.kind === 'postgres') return parseDuration(t.limits.statementTimeout) + 5_000;
+      if (t?.kind === 'command') return commands!.maxDurationMs(a)!;
       const s = config.mcp.servers[a.target];
       return s ? parseDuration(s.timeout) : 60_000;
     },
@@ -229,7 +239,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     extras: ways.extras,
     held: store,
     runnerFor: executions.runnerFor,
-    ...(postgres ? { previewers: { sql: postgres.previewer } } : {}),
+    previewers: { ...(postgres ? { sql: postgres.previewer } : {}), ...(commands ? { command: commands.previewer } : {}) },
     tuning: tuning.tuning,
   });
   const reviews = createReviewService({ store, clock, notifier: events, dispatch, grants: tuning.creation });
@@ -277,6 +287,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     executions,
     agents,
     tuning,
+    commands,
     publicUrl,
     ...(sqlParser && postgres ? { sql: { parser: sqlParser, targets: postgres } } : {}),
     live,
@@ -285,6 +296,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
         clearInterval(timer);
         stopWatching();
         await executions.drain();
+        commands?.close();
         await ways.close();
         await postgres?.close();
         await store.close();
@@ -353,6 +365,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       (scope) => audit.routes(scope),
       ...createConsole({ config, core, verifierKeys: trustedKeys(loaded, audit.signing.signer.verifier).map((k) => k.text) }),
       core.tuning.plugin(authenticator, core.reviews, () => publicUrl.value),
+      ...(core.commands ? [core.commands.routes(authenticator)] : []),
     ],
   });
   const address = await app.listen({ host, port });

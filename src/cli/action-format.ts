@@ -1,6 +1,7 @@
 import type { Action } from '../client/types.js';
 import { sqlFactLines, sqlParamsText, sqlPreviewLines, sqlStatementText, sqlSummary } from '../domain/sql-card.js';
 import { safeBlock, safeLine } from '../domain/visible-text.js';
+import { commandFactLines, commandInputLines, commandLineText, commandPreviewLines, commandSummary } from '../domain/command-card.js';
 
 const MAX_BODY = 2000;
 
@@ -23,6 +24,8 @@ export function formatAction(a: Action): string {
     if (i.body !== undefined) lines.push(`  body:\n${block(JSON.stringify(i.body, null, 2)).replace(/^/gm, '    ')}`);
   } else if (a.kind === 'sql') {
     lines.push(...sqlLines(a));
+  } else if (a.kind === 'command') {
+    lines.push(...commandLines(a));
   } else {
     lines.push(`  input:\n${block(JSON.stringify(a.input, null, 2)).replace(/^/gm, '    ')}`);
   }
@@ -53,14 +56,26 @@ function sqlLines(a: Action): string[] {
   const params = sqlParamsText(a.input);
   if (params !== undefined) lines.push(`  params:\n${indent(block(params))}`);
   if (a.facts?.sql) lines.push(`  facts:\n${indent(sqlFactLines(a.facts.sql).join('\n'))}`);
-  if (a.preview) lines.push(`  preview:\n${indent(block(sqlPreviewLines(a.preview).join('\n'), 4000))}`);
+  if (a.preview && a.preview.mode !== 'command') lines.push(`  preview:\n${indent(block(sqlPreviewLines(a.preview).join('\n'), 4000))}`);
   else if (a.status === 'pending') lines.push('  preview:     none');
   if (a.drift) lines.push(`  drift:       ${a.drift.kind === 'exact' ? 'any difference in rows is drift' : a.drift.kind === 'percent' ? `up to ${a.drift.value}% more or fewer rows` : `up to ${a.drift.value} more or fewer rows`}`);
   return lines;
 }
 
+/** A command: the argv, what it sends, what policy saw, and the dry run with its output hash. */
+function commandLines(a: Action): string[] {
+  const indent = (s: string) => s.replace(/^/gm, '    ');
+  const lines = [`  will run:    ${commandSummary(a.target, a.facts?.command, a.input)}`, `  command:\n${indent(block(commandLineText(a.input)))}`];
+  const sent = commandInputLines(a.input);
+  if (sent.length) lines.push(`  sends:\n${indent(block(sent.join('\n')))}`);
+  if (a.facts?.command) lines.push(`  facts:\n${indent(commandFactLines(a.facts.command).join('\n'))}`);
+  if (a.preview?.mode === 'command') lines.push(`  preview:\n${indent(block(commandPreviewLines(a.preview).join('\n'), 8000))}`);
+  else if (a.status === 'pending') lines.push('  preview:     none');
+  return lines;
+}
+
 export function formatActionLine(a: Action): string {
   const what =
-    a.kind === 'http' ? `${String(a.input.method)} ${String(a.input.path)}` : a.kind === 'sql' ? sqlSummary(a.target, a.facts?.sql) : typeof a.input.tool === 'string' ? a.input.tool : a.kind;
+    a.kind === 'http' ? `${String(a.input.method)} ${String(a.input.path)}` : a.kind === 'sql' ? sqlSummary(a.target, a.facts?.sql) : a.kind === 'command' ? commandSummary(a.target, a.facts?.command, a.input) : typeof a.input.tool === 'string' ? a.input.tool : a.kind;
   return safeLine(`${a.id}  ${a.status.padEnd(9)} ${a.requester.id.padEnd(16)} ${a.target.padEnd(12)} ${what}  [${a.decision.rules.join(',')}]`);
 }

@@ -51,6 +51,14 @@ function summary(e: AuditEntry): string {
       return `grant ${String(d.grant)} created: ${String(d.text)}`;
     case 'grant.revoked':
       return `grant ${String(d.grant)} revoked${typeof d.reason === 'string' ? `: ${d.reason}` : ''}`;
+    case 'runner.connected':
+      return `runner ${String(d.runner)} connected from ${String(d.host)} (${((d.targets as string[] | undefined) ?? []).join(', ')})`;
+    case 'runner.disconnected':
+      return `runner ${String(d.runner)} gone (${String(d.reason)})`;
+    case 'runner.claimed':
+      return `runner ${String(d.runner)} took action ${String(d.actionId)}`;
+    case 'runner.result-late':
+      return `runner ${String(d.runner)} reported a late result for ${String(d.actionId)} (not recorded on the action)`;
   }
 }
 

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { approval } from '../client/guard.js';
 import { isCountersignError } from '../client/errors.js';
 import { CliExit } from './cli-runtime.js';
 import type { ServerOptions } from './cli-options.js';
 import { clientFrom, withServerOptions } from './cli-options.js';
+import { execOnTarget, readFiles } from './exec-target.js';
 
 /** Exit codes of `countersign exec` when the command does not run (sysexits.h values; documented in docs/cli.md). */
 export const EXEC_EXIT = {
@@ -40,16 +42,46 @@ function run(argv: string[]): Promise<number> {
   });
 }
 
+/**
+ * Whether the target runs commands itself (kind command), asked with a submission that
+ * can never pass input checks (an empty argv): a command target refuses it as bad
+ * input, any other kind as a kind mismatch. Nothing is recorded either way.
+ */
+async function isCommandTarget(client: ReturnType<typeof clientFrom>, target: string): Promise<boolean> {
+  try {
+    await client.submit({ kind: 'command', target, input: { argv: [] } });
+    return true;
+  } catch (e) {
+    if (isCountersignError(e) && e.code === 'KIND_MISMATCH') return false;
+    if (isCountersignError(e) && e.code === 'COMMAND_INVALID_ARGV') return true;
+    if (isCountersignError(e)) throw new CliExit(EXEC_EXIT.GATEWAY_ERROR, `countersign exec: not run: [${e.code}] ${e.message}`);
+    throw e;
+  }
+}
+
 /** `countersign exec --target NAME -- COMMAND ARGS...`: runs the command only once Countersign approves it. */
 export function registerExecCommand(program: Command): void {
   withServerOptions(program.command('exec'))
-    .description('submit a command for a decision (decide mode), wait, and run it only if approved; exits with its code')
-    .requiredOption('--target <name>', 'a target of kind tool (config `tools`)')
+    .description('on a command target: the gateway (or its runner) runs the command once allowed or approved, and its output and exit code are passed on; on a tool target: submit it for a decision, wait, and run it here only if approved; exits with its code')
+    .requiredOption('--target <name>', 'a target of kind command (run there, with its credentials) or tool (run here)')
+    .option('--stdin', 'command targets: send this process\'s stdin to the command')
+    .option('--file <name=path...>', 'command targets: send a file, written under NAME in the run\'s directory')
     .option('-m, --justification <text>', 'why the command should run (shown to reviewers)')
     .option('--timeout <seconds>', 'stop waiting for reviewers after this long (default: until decided)')
     .argument('<command...>', 'the command and its arguments, after --')
-    .action(async (argv: string[], o: ServerOptions & { target: string; justification?: string; timeout?: string }) => {
+    .action(async (argv: string[], o: ServerOptions & { target: string; justification?: string; timeout?: string; stdin?: boolean; file?: string[] }) => {
       const client = clientFrom(o);
+      if (await isCommandTarget(client, o.target)) {
+        process.exitCode = await execOnTarget(client, {
+          target: o.target,
+          argv,
+          stdin: o.stdin ? readFileSync(0, 'utf8') : undefined,
+          files: readFiles(o.file ?? []),
+          justification: o.justification,
+          timeoutSeconds: o.timeout ? Number(o.timeout) : undefined,
+        });
+        return;
+      }
       const input = { tool: 'exec', input: { command: commandLine(argv), argv, cwd: process.cwd() } };
       try {
         const a = await approval(client, input, {

@@ -17,6 +17,7 @@ import { registerReloadCommand } from './reload-command.js';
 import { registerSessionsCommands } from './sessions-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 import { registerMigrateCommand, registerStoreCommands } from './store-commands.js';
+import { registerRunnerCommands } from './runner-commands.js';
 
 // Wiring only: each command group lives in its own file.
 const program = new Command()
@@ -43,5 +44,6 @@ registerTokenCommands(program);
 registerReloadCommand(program);
 registerMigrateCommand(program);
 registerStoreCommands(program);
+registerRunnerCommands(program);
 
 await runCli(program, process.argv);

@@ -8,6 +8,9 @@ import type { GroupLookup } from '../domain/policy-compile.js';
 import type { CompiledPolicy, EvaluationHints, EvaluationInput } from '../domain/policy-types.js';
 import { DEFAULT_EXPORT_ROWS } from '../domain/sql-facts.js';
 import type { SqlFacts } from '../domain/sql-facts.js';
+import type { CommandFacts } from '../domain/command-facts.js';
+import { checkCommandInput } from '../domain/command-input.js';
+import { commandTargetInfo } from '../config/command-target-info.js';
 import { checkSqlInputShape, checkSqlParsed } from '../domain/sql-input.js';
 import { formatIssue } from '../domain/yaml-source.js';
 import type { SourceIssue } from '../domain/yaml-source.js';
@@ -82,8 +85,25 @@ export function buildInput(
   target ??= { name: action.target, kind: action.kind, labels: {} };
   if (overrides.target?.host !== undefined) target = { ...target, host: overrides.target.host };
   if (overrides.target?.labels) target = { ...target, labels: overrides.target.labels };
-  const hints = action.kind === 'sql' ? { ...overrides.hints, sql: sqlFacts(action, config, overrides.sqlParser) } : overrides.hints;
+  const command = action.kind === 'command' ? commandFacts(action, config) : undefined;
+  const hints = action.kind === 'sql' ? { ...overrides.hints, sql: sqlFacts(action, config, overrides.sqlParser) } : command ? { ...overrides.hints, command } : overrides.hints;
   return { action, requester: req, target, hints };
+}
+
+/**
+ * A command's facts as the gateway computes them, with the presets of the configured
+ * target (an input the gateway would refuse is an error here too); without a config,
+ * undefined: policy reads the argv with the preset named like the program.
+ */
+function commandFacts(action: EvaluationInput['action'], config: LoadedConfig | undefined): CommandFacts | undefined {
+  const t = config && Object.hasOwn(config.config.targets, action.target) ? config.config.targets[action.target] : undefined;
+  if (t?.kind !== 'command') return undefined;
+  try {
+    return checkCommandInput(action.input, commandTargetInfo(t)).facts;
+  } catch (e) {
+    if (isAppError(e)) throw new Error(`${e.code}: ${e.message}`, { cause: e });
+    throw e;
+  }
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { ActionKind, ActionMode, HttpInput, SqlInput } from '../domain/action.js';
 import type { ExecutionResult } from '../domain/action-record.js';
 import type { SqlFacts } from '../domain/sql-facts.js';
+import type { CommandFacts } from '../domain/command-facts.js';
+import type { CommandPreview } from '../domain/command-preview.js';
 import type { DriftTolerance, SqlPreview } from '../domain/sql-preview.js';
 import type { Status } from '../domain/status.js';
 
@@ -73,9 +75,9 @@ export interface Action {
   /** What the gateway got back when it ran the action (the runner, internal, is not shown). */
   result?: Omit<ExecutionResult, 'runner'>;
   /** What policy saw besides the input: for sql, the parser's facts. */
-  facts?: { sql?: SqlFacts };
-  /** sql: the dry run shown to reviewers. */
-  preview?: SqlPreview;
+  facts?: { sql?: SqlFacts; command?: CommandFacts };
+  /** sql and command: the dry run shown to reviewers (`mode: command` for commands). */
+  preview?: SqlPreview | CommandPreview;
   /** sql: how far execution may stray from the previewed row counts. */
   drift?: DriftTolerance;
   /** Sequence numbers of the action's audit entries (its receipt proves them). */

@@ -26,6 +26,8 @@ export function targetFacts(config: Config, name: string): TargetFacts | undefin
       const host = postgresHost(t.url);
       return { name, kind: t.kind, ...(host ? { host } : {}), labels: { ...(t.labels ?? {}) } };
     }
+    case 'command':
+      return { name, kind: t.kind, labels: { ...(t.labels ?? {}) } };
   }
 }
 

@@ -144,6 +144,9 @@ function collectSecrets(c: Config, substituted: Set<string>): { secrets: string[
       cred.add(decoded);
     }
   }
+  // A command target's env is injected into its programs: every value is a secret, whole; credential-named ones by their runs too.
+  for (const t of Object.values(c.targets)) if (t.kind === 'command') for (const [k, v] of Object.entries(t.env)) (CREDENTIAL_NAME.test(k) ? cred : out).add(v);
+  for (const r of c.runners.list) if (r.token) cred.add(r.token);
   for (const s of Object.values(c.mcp.servers)) if ('env' in s) for (const [k, v] of Object.entries(s.env)) (CREDENTIAL_NAME.test(k) ? cred : out).add(v);
   for (const headers of injected) {
     for (const [k, v] of Object.entries(headers)) {

@@ -9,6 +9,7 @@ import { consoleSchema } from './console-schema.js';
 import { postgresTargetSchema } from './postgres-schema.js';
 import { postgresListenSchema } from './postgres-listen-schema.js';
 import { storeSchema } from './store-schema.js';
+import { checkRunnerRefs, commandTargetSchema, runnersSchema } from './command-schema.js';
 
 /**
  * The one configuration schema: it validates config files at start-up and generates
@@ -64,7 +65,7 @@ export const httpTargetSchema = z
   })
   .strict();
 
-export const targetSchema = z.discriminatedUnion('kind', [httpTargetSchema, postgresTargetSchema]);
+export const targetSchema = z.discriminatedUnion('kind', [httpTargetSchema, postgresTargetSchema, commandTargetSchema]);
 
 export const oidcSchema = z
   .object({
@@ -142,6 +143,7 @@ export const configSchema = z
     channels: channelsSchema.optional().describe('Slack, Microsoft Teams and signed outgoing webhooks (docs/channels.md).'),
     postgresListen: postgresListenSchema,
     console: consoleSchema.optional().describe('The approver web console with OIDC sign-in (docs/console.md).'),
+    runners: runnersSchema,
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -171,6 +173,7 @@ export const configSchema = z
     if (c.channels?.requireLinked && !c.console?.enabled) {
       ctx.addIssue({ code: 'custom', path: ['channels', 'requireLinked'], message: 'requireLinked needs the web console (console.enabled): chat accounts are linked by signing in to it' });
     }
+    checkRunnerRefs(c, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
     if (!c.oidc) {
       c.agents.forEach((a, i) => {
         if (!humans.has(a.owner.toLowerCase())) {

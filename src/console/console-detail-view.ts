@@ -1,5 +1,7 @@
 import type { HttpInput } from '../domain/action.js';
 import type { ActionRecord } from '../domain/action-record.js';
+import { sqlPreviewOf } from '../domain/action-record.js';
+import { commandFactLines, commandLineText, commandPreviewLines } from '../domain/command-card.js';
 import { stillNeeded } from '../domain/console-eligibility.js';
 import { partiesOf } from '../domain/lifecycle.js';
 import { redactHeaders } from '../domain/redact.js';
@@ -26,12 +28,24 @@ ${h.body !== undefined ? html`<h3>Body</h3>${untrustedBlock(typeof h.body === 's
     }
     case 'sql': {
       const params = sqlParamsText(a.input);
+      const preview = sqlPreviewOf(a);
       return html`<h2>SQL statement</h2>
 ${untrustedBlock(sqlStatementText(a.input), 'SQL statement')}
 ${params !== undefined ? html`<h3>Params</h3>${untrustedBlock(params, 'Params')}` : ''}
 ${a.facts?.sql ? html`<h3>What policy saw</h3>${untrustedBlock(sqlFactLines(a.facts.sql).join('\n'), 'SQL facts')}` : ''}
 <h3>Dry-run preview</h3>
-${a.preview ? untrustedBlock(sqlPreviewLines(a.preview).join('\n'), 'Dry-run preview') : html`<p>No preview for this action.</p>`}`;
+${preview ? untrustedBlock(sqlPreviewLines(preview).join('\n'), 'Dry-run preview') : html`<p>No preview for this action.</p>`}`;
+    }
+    case 'command': {
+      const preview = a.preview && !('statements' in a.preview) ? a.preview : undefined;
+      const argv = Array.isArray((a.input as { argv?: unknown }).argv) ? ((a.input as { argv: unknown[] }).argv).map(String) : [];
+      return html`<h2>Command</h2>
+<p>On target ${a.target}</p>
+<h3>Command line</h3>${untrustedBlock(commandLineText(a.input), 'Command line')}
+<h3>Argv</h3><ol class="argv">${argv.map((x) => html`<li>${untrustedLine(x)}</li>`)}</ol>
+${a.facts?.command ? html`<h3>What policy saw</h3>${untrustedBlock(commandFactLines(a.facts.command).join('\n'), 'Command facts')}` : ''}
+<h3>Dry-run preview</h3>
+${preview ? untrustedBlock(commandPreviewLines(preview).join('\n'), 'Dry-run preview') : html`<p>No preview for this action.</p>`}`;
     }
     case 'mcp': {
       const i = a.input as { tool?: unknown; arguments?: unknown };

@@ -11,6 +11,7 @@ import { DEMO_SQL } from '../cli/demo-database-step.js';
 import { createClient } from '../client/client.js';
 import type { CountersignClient } from '../client/client.js';
 import type { Action } from '../client/types.js';
+import { sqlPreviewOf } from '../domain/action-record.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../logger.js';
 import type { Gateway } from '../app/main.js';
@@ -54,7 +55,7 @@ async function table(url: string): Promise<unknown[]> {
 /** What a reviewer is shown, without the timing. */
 function previewOf(a: Action) {
   expect(a.preview, `${a.id} has a preview`).toBeDefined();
-  const { tookMs, ...rest } = a.preview!;
+  const { tookMs, ...rest } = sqlPreviewOf(a)!;
   expect(tookMs).toBeGreaterThanOrEqual(0);
   return rest;
 }
@@ -104,7 +105,7 @@ describe('the demo database on PGlite behaves like PostgreSQL for what the demo 
       expect(held.status).toBe('pending');
       expect(held.decision.rules).toEqual(['db-writes']);
       // The agent sees the figures only; the approver sees the sample rows.
-      expect(held.preview?.statements[0]?.samplesHidden).toBe(true);
+      expect(sqlPreviewOf(held)?.statements[0]?.samplesHidden).toBe(true);
       return r.bob.get(held.id);
     });
     const p = previewOf(real);

@@ -1,8 +1,18 @@
 import type { ActionKind, ActionMode, JsonObject } from './action.js';
 import type { GrantUse, Outcome, ShadowResult } from './policy-types.js';
 import type { TallyEntry } from './history-types.js';
+import type { CommandFacts } from './command-facts.js';
 import type { SqlFacts } from './sql-facts.js';
+import type { CommandPreview } from './command-preview.js';
 import type { DriftTolerance, SqlPreview } from './sql-preview.js';
+
+/** A dry run shown to reviewers: of a sql statement, or of a command (`mode: command`). */
+export type ActionPreview = SqlPreview | CommandPreview;
+
+/** The sql preview of a record, if it has one. */
+export function sqlPreviewOf(a: { preview?: ActionPreview | undefined }): SqlPreview | undefined {
+  return a.preview && a.preview.mode !== 'command' ? a.preview : undefined;
+}
 import type { ReviewState } from './review.js';
 import type { Status } from './status.js';
 
@@ -21,6 +31,8 @@ export interface ExecutionResult {
   /** Why it failed without a response: `interrupted`, `timeout`, an error code. */
   reason?: string;
   status?: number;
+  /** For command actions: the program's exit code (null when it was killed by a signal). */
+  exitCode?: number | null;
   headers?: Record<string, string>;
   body?: unknown;
   /** How `body` is stored: parsed JSON, UTF-8 text, or base64 of bytes that are not UTF-8. */
@@ -61,9 +73,9 @@ export interface ActionRecord {
   nextEscalationAt?: string;
   result?: ExecutionResult;
   /** What the gateway found in the input for policy (sql: the parser's facts), as policy saw it. */
-  facts?: { sql?: SqlFacts };
-  /** For sql actions held for review: the dry run reviewers saw; execution is compared with its summary (drift). */
-  preview?: SqlPreview;
+  facts?: { sql?: SqlFacts; command?: CommandFacts };
+  /** For sql and command actions held for review: the dry run reviewers saw; execution is compared with it (drift). */
+  preview?: ActionPreview;
   /** The strictest drift tolerance of the fired review rules (absent: no preview, nothing to compare). */
   drift?: DriftTolerance;
   idempotencyKey?: string;

@@ -1,7 +1,7 @@
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 
 /** Kinds of action. Later kinds (shell...) are added here and the compiler points at every place to wire. */
-export const ACTION_KINDS = ['http', 'mcp', 'tool', 'sql'] as const;
+export const ACTION_KINDS = ['http', 'mcp', 'tool', 'sql', 'command'] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 
 /**
@@ -9,7 +9,7 @@ export type ActionKind = (typeof ACTION_KINDS)[number];
  * the action is, the target kind which engine runs it: `sql` runs on `postgres` (another
  * database later adds a target kind, not an action kind).
  */
-export const TARGET_KINDS = ['http', 'mcp', 'tool', 'postgres'] as const;
+export const TARGET_KINDS = ['http', 'mcp', 'tool', 'postgres', 'command'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
 /** The target kinds each action kind runs on. Exhaustive, so a new kind must say where it runs. */
@@ -18,7 +18,13 @@ export const ACTION_TARGET_KINDS: Record<ActionKind, readonly TargetKind[]> = {
   mcp: ['mcp'],
   tool: ['tool'],
   sql: ['postgres'],
+  command: ['command'],
 };
+
+/** The CEL variable holding a kind's facts: the kind's name, but `cmd` for commands (shorter to write in every rule). */
+export function kindVariable(kind: ActionKind): string {
+  return kind === 'command' ? 'cmd' : kind;
+}
 
 export function runsOn(kind: ActionKind, target: TargetKind): boolean {
   return ACTION_TARGET_KINDS[kind].includes(target);

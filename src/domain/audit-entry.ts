@@ -29,6 +29,11 @@ export const AUDIT_TYPES = [
   // config reload (issue 20): the live sections swapped in, or the reload refused
   'config.loaded',
   'config.rejected',
+  // runners (docs/commands.md): connections, the actions they take, results that came back too late
+  'runner.connected',
+  'runner.disconnected',
+  'runner.claimed',
+  'runner.result-late',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -47,6 +47,16 @@ export const ERROR_CODES = {
     SQL_INVALID_TEXT: { status: 400, message: 'The statement or a param holds text PostgreSQL cannot carry' },
   }),
   ...defineErrorCodes({
+    // command actions and runners (docs/commands.md)
+    COMMAND_PROGRAM_UNKNOWN: { status: 422, message: 'The program is not one the target runs' },
+    COMMAND_INVALID_ARGV: { status: 400, message: 'The argv is not a list of arguments the target can run' },
+    COMMAND_TOO_LARGE: { status: 413, message: 'The command input is over a size limit' },
+    COMMAND_INVALID_FILE: { status: 400, message: 'A file name or content is not allowed' },
+    COMMAND_UNKNOWN_FLAG: { status: 422, message: 'The program\'s preset does not know this flag' },
+    COMMAND_FLAG_DENIED: { status: 422, message: 'The program\'s preset denies this flag' },
+    RUNNER_UNAUTHENTICATED: { status: 401, message: 'Missing or invalid runner credentials' },
+  }),
+  ...defineErrorCodes({
     // policy and configuration
     POLICY_INVALID: { status: 400, message: 'The policy is invalid' },
     POLICY_UNAVAILABLE: { status: 503, message: 'No policy is loaded' },

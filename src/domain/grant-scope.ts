@@ -10,6 +10,7 @@ export const SCOPE_FACTS: Record<ActionKind, readonly string[]> = {
   mcp: ['tool', 'server'],
   tool: ['name', 'command'],
   sql: ['types', 'tables', 'reads', 'writes', 'readOnly'],
+  command: ['program', 'verb', 'subcommand', 'resource', 'namespace'],
 };
 
 export const ALWAYS_SCOPED = ['agent', 'target'] as const;

@@ -1,17 +1,18 @@
 import type { ActionRequest } from './action.js';
 import { fingerprintOf } from './action.js';
-import type { ActionRecord, ExecutionResult, Requester, Runner } from './action-record.js';
+import type { ActionPreview, ActionRecord, ExecutionResult, Requester, Runner } from './action-record.js';
 import type { AuditActor, AuditDraft } from './audit-entry.js';
 import { AppError } from './errors.js';
 import type { Principal } from './identity.js';
 import type { Decision } from './policy-types.js';
-import type { DriftTolerance, SqlPreview } from './sql-preview.js';
+import type { DriftTolerance } from './sql-preview.js';
 import { redactHeaders } from './redact.js';
 import type { Parties, Requirement, Verdict } from './review.js';
 import { checkReviewer, reviewOutcome } from './review.js';
 import type { Status } from './status.js';
 import { canTransition, unreachable } from './status.js';
 import { sqlResultSummary } from './sql-result-summary.js';
+import { commandResultSummary } from './command-result.js';
 
 /** A state change and the audit entries that must commit with it. */
 export interface Transition {
@@ -69,7 +70,7 @@ export function createAction(args: {
   now: Date;
   idempotencyKey?: string | undefined;
   /** The dry run computed before reviewers are asked, and the drift tolerance that goes with it. */
-  preview?: { preview: SqlPreview; drift: DriftTolerance } | undefined;
+  preview?: { preview: ActionPreview; drift?: DriftTolerance | undefined } | undefined;
   /** What policy saw besides the input (sql facts), kept for reviewers. */
   facts?: ActionRecord['facts'] | undefined;
   /** The target masks every sql param in the audit log. */
@@ -108,7 +109,7 @@ export function createAction(args: {
   if (args.facts) record.facts = args.facts;
   if (args.preview) {
     record.preview = args.preview.preview;
-    record.drift = args.preview.drift;
+    if (args.preview.drift) record.drift = args.preview.drift;
   }
   if (decision.outcome === 'review') {
     const requirements: Requirement[] = decision.requirements.map((q) => {
@@ -158,14 +159,16 @@ export function createAction(args: {
         ...(decision.grant ? { grant: decision.grant } : {}),
         ...(record.review ? { requirements: record.review.requirements, expiresAt: record.review.expiresAt } : {}),
         // What reviewers are shown and execution is held to: counts and a hash, no rows.
-        ...(args.preview ? { preview: previewSummary(args.preview.preview), drift: args.preview.drift } : {}),
+        ...(args.preview ? { preview: previewSummary(args.preview.preview), ...(args.preview.drift ? { drift: args.preview.drift } : {}) } : {}),
       },
     },
   ];
   return { next: record, audit };
 }
 
-function previewSummary(p: SqlPreview): Record<string, unknown> {
+function previewSummary(p: ActionPreview): Record<string, unknown> {
+  // A command's output stays out of the log (it may hold what its readers must not see): its hash binds it.
+  if (p.mode === 'command') return { mode: p.mode, status: p.status, ...(p.reason !== undefined ? { reason: p.reason } : {}), exitCode: p.exitCode, outputHash: p.outputHash };
   return { mode: p.mode, status: p.status, ...(p.reason !== undefined ? { reason: p.reason } : {}), summary: p.summary };
 }
 
@@ -278,9 +281,11 @@ export function finishExecution(a: ActionRecord, result: Omit<ExecutionResult, '
   const next = move(a, result.ok ? 'succeeded' : 'failed', ts, { result: full });
   const summary: Record<string, unknown> = { ok: full.ok };
   if (full.status !== undefined) summary.status = full.status;
+  if (full.exitCode !== undefined) summary.exitCode = full.exitCode;
   if (full.reason !== undefined) summary.reason = full.reason;
   if (full.error) summary.error = full.error;
   if (a.kind === 'sql') Object.assign(summary, sqlResultSummary(full.body));
+  if (a.kind === 'command') Object.assign(summary, commandResultSummary(full.body));
   return {
     next,
     audit: [{ type: 'execution.finished', ts, actionId: a.id, actor: SYSTEM, data: { outcome: next.status, ...summary } }],

@@ -1,5 +1,7 @@
 import { truncateMarked } from './review-card.js';
 import type { ActionRecord } from './action-record.js';
+import { sqlPreviewOf } from './action-record.js';
+import { commandLineText } from './command-card.js';
 import type { AuditEntry } from './audit-entry.js';
 
 /**
@@ -54,6 +56,10 @@ export function feedEffect(e: Pick<AuditEntry, 'type' | 'actionId' | 'data'>): F
     case 'chat.identity.linked':
     case 'grant.created':
     case 'grant.revoked':
+    case 'runner.connected':
+    case 'runner.disconnected':
+    case 'runner.claimed':
+    case 'runner.result-late':
       return undefined;
     case 'action.decided': {
       const outcome = str(e.data.outcome);
@@ -110,6 +116,7 @@ export function eventBody(type: EventType, entry: Pick<AuditEntry, 'seq' | 'ts' 
   if (a.onBehalfOf) data.onBehalfOf = a.onBehalfOf;
   if (a.kind === 'http') data.operation = { method: a.input.method, path: a.input.path };
   if (a.kind === 'sql') data.operation = sqlOperation(a);
+  if (a.kind === 'command') data.operation = commandOperation(a);
   if (entry.type === 'action.reviewed') {
     const d = entry.data;
     data.review = { reviewer: d.reviewer, verdict: d.verdict, via: d.via, ...(typeof d.comment === 'string' ? { comment: d.comment } : {}) };
@@ -137,7 +144,22 @@ function sqlOperation(a: ActionRecord): Record<string, unknown> {
     params: Array.isArray(a.input.params) ? a.input.params.length : 0,
   };
   if (f) out.facts = { types: f.types, tables: f.tables, writes: f.writes, readOnly: f.readOnly, ddl: f.ddl, privilege: f.privilege, export: f.export, unbounded: f.unbounded, dynamic: f.dynamic };
-  if (a.preview) out.preview = { mode: a.preview.mode, status: a.preview.status, ...(a.preview.reason ? { reason: a.preview.reason } : {}), rows: a.preview.summary.rows };
+  const p = sqlPreviewOf(a);
+  if (p) out.preview = { mode: p.mode, status: p.status, ...(p.reason ? { reason: p.reason } : {}), rows: p.summary.rows };
+  return out;
+}
+
+/**
+ * A command for a webhook: the argv (cut at 4,000 characters), the facts policy saw
+ * and the preview's status and output hash. Stdin, files and the preview's output stay
+ * out (the `link` has them for whoever may read them).
+ */
+function commandOperation(a: ActionRecord): Record<string, unknown> {
+  const argv = truncateMarked(commandLineText(a.input), 4000);
+  const f = a.facts?.command;
+  const out: Record<string, unknown> = { argv: argv.text, ...(argv.truncated ? { argvTruncated: true } : {}) };
+  if (f) out.facts = { program: f.program, preset: f.preset, verb: f.verb, subcommand: f.subcommand, resource: f.resource, name: f.name, namespace: f.namespace };
+  if (a.preview?.mode === 'command') out.preview = { status: a.preview.status, exitCode: a.preview.exitCode, outputHash: a.preview.outputHash };
   return out;
 }
 

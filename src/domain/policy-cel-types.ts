@@ -1,4 +1,5 @@
 import type { ASTNode, Environment } from '@marcbachmann/cel-js';
+import { kindVariable } from './action.js';
 import type { ActionKind } from './action.js';
 import type { FactObject } from './policy-fact-types.js';
 import { KIND_FACT_TYPES, OPEN, factFieldsAt } from './policy-fact-types.js';
@@ -19,7 +20,7 @@ function registerObject(env: Environment, name: string, obj: FactObject): string
 /** Declares `kind` on a checking environment: its typed facts, or an open map while it has no declaration. */
 export function registerKindVariable(env: Environment, kind: ActionKind): void {
   const decl = KIND_FACT_TYPES[kind];
-  env.registerVariable(kind, decl ? registerObject(env, `${capital(kind)}Facts`, decl) : OPEN);
+  env.registerVariable(kindVariable(kind), decl ? registerObject(env, `${capital(kind)}Facts`, decl) : OPEN);
 }
 
 /** `http.body.x`'s chain of keys from a kind variable (`['http', 'body', 'x']`), or undefined when it starts elsewhere. */

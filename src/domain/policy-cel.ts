@@ -1,6 +1,6 @@
 import { Environment } from '@marcbachmann/cel-js';
 import type { ASTNode } from '@marcbachmann/cel-js';
-import { ACTION_KINDS } from './action.js';
+import { ACTION_KINDS, kindVariable } from './action.js';
 import type { ActionKind } from './action.js';
 import { regexProblem } from './regex-safety.js';
 import { registerHistoryVariables } from './policy-cel-history.js';
@@ -47,7 +47,7 @@ function envFor(kinds: readonly ActionKind[], typed = false): Environment {
     for (const k of ACTION_KINDS) {
       if (!kinds.includes(k)) continue;
       if (typed) registerKindVariable(env, k);
-      else env.registerVariable(k, 'map');
+      else env.registerVariable(kindVariable(k), 'map');
     }
     envs.set(key, env);
   }
@@ -95,10 +95,11 @@ function celFailure(e: unknown, kinds: readonly ActionKind[] | undefined): Condi
   const err = e as { summary?: string; message?: string; range?: { start: number }; code?: string } | undefined;
   let message = err?.summary ?? err?.message?.split('\n')[0] ?? String(e);
   const unknown = /^Unknown variable: (\w+)/.exec(message)?.[1];
-  if (unknown && (ACTION_KINDS as readonly string[]).includes(unknown)) {
-    message = `\`${unknown}\` is only available in rules whose match.kind is ${unknown}${kinds?.length ? ` (this rule matches ${kinds.join(', ')})` : ' (this rule sets no match.kind)'}`;
+  const kindOf = unknown ? ACTION_KINDS.find((k) => kindVariable(k) === unknown) : undefined;
+  if (unknown && kindOf) {
+    message = `\`${unknown}\` is only available in rules whose match.kind is ${kindOf}${kinds?.length ? ` (this rule matches ${kinds.join(', ')})` : ' (this rule sets no match.kind)'}`;
   } else if (unknown) {
-    message = `unknown variable "${unknown}"; conditions can use ${[...BASE_VARIABLES, ...(kinds ?? [])].join(', ')}`;
+    message = `unknown variable "${unknown}"; conditions can use ${[...BASE_VARIABLES, ...(kinds ?? []).map(kindVariable)].join(', ')}`;
   }
   return { ok: false, message: `CEL: ${message}`, offset: err?.range?.start };
 }

@@ -69,6 +69,7 @@ describe('typed policy facts', () => {
       mcp: KIND_FACTS.mcp(sample('mcp', { tool: 'x', arguments: {} }, { annotations: { readOnlyHint: true } })),
       tool: KIND_FACTS.tool(sample('tool', { tool: 'Bash', input: { command: 'ls' }, cwd: '/w' })),
       sql: KIND_FACTS.sql(sample('sql', { sql: 'select 1' })),
+      command: KIND_FACTS.command(sample('command', { argv: ['kubectl', 'get', 'pods', '-n', 'shop'] })),
     };
     for (const k of ACTION_KINDS) expect(Object.keys(built[k]).sort(), k).toEqual(factFieldsAt([k])?.sort());
   });

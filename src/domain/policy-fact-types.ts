@@ -1,3 +1,4 @@
+import { ACTION_KINDS, kindVariable } from './action.js';
 import type { ActionKind } from './action.js';
 
 /**
@@ -61,11 +62,31 @@ export const KIND_FACT_TYPES: Partial<Record<ActionKind, FactObject>> = {
       dynamic: 'bool',
     },
   },
+  // Read as `cmd.*` (kindVariable). `flags` holds the flags the agent wrote: open by nature.
+  command: {
+    fields: {
+      program: 'string',
+      preset: 'string',
+      argv: 'list<string>',
+      args: 'list<string>',
+      verb: 'string',
+      subcommand: 'string',
+      resource: 'string',
+      name: 'string',
+      namespace: 'string',
+      flags: OPEN,
+      positionals: 'list<string>',
+      stdin: 'bool',
+      files: 'list<string>',
+    },
+  },
 };
 
 /** The fields of the object reached by `path` from a kind's facts (`['mcp', 'annotations']`), if declared. */
 export function factFieldsAt(path: readonly string[]): string[] | undefined {
-  const [kind, ...rest] = path;
+  const [first, ...rest] = path;
+  // The path may start with the kind (`command`) or the variable policy reads it as (`cmd`).
+  const kind = ACTION_KINDS.find((k) => kindVariable(k) === first) ?? first;
   let at: FactField | undefined = KIND_FACT_TYPES[kind as ActionKind];
   for (const key of rest) {
     if (!at || typeof at === 'string' || 'list' in at) return undefined;

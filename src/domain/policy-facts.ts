@@ -1,7 +1,9 @@
 import type { ActionKind } from './action.js';
+import { kindVariable } from './action.js';
 import { readHttpBody } from './http-body-read.js';
 import type { EvaluationInput } from './policy-types.js';
 import { setOwn } from './own-key.js';
+import { commandFactsWithoutTarget } from './command-facts.js';
 import { DYNAMIC_TYPES } from './sql-facts.js';
 import { UNKNOWN_SCHEMA } from './sql-search-path.js';
 
@@ -46,6 +48,8 @@ export const KIND_FACTS: Record<ActionKind, (input: EvaluationInput) => Record<s
   // From the gateway's parse of the statement (hints), never from the agent. Without
   // them, every risk fact holds: a rule can only become stricter.
   sql: (e) => (e.hints?.sql as Record<string, unknown> | undefined) ?? UNKNOWN_SQL,
+  // From the gateway's parse with the target's preset; without it (policy test), the preset named like the program.
+  command: (e) => (e.hints?.command as unknown as Record<string, unknown> | undefined) ?? (commandFactsWithoutTarget(e.action.input) as unknown as Record<string, unknown>),
 };
 
 const UNKNOWN_SQL: Record<string, unknown> = Object.freeze({
@@ -72,13 +76,14 @@ export interface CelContext {
   mcp: Record<string, unknown> | undefined;
   tool: Record<string, unknown> | undefined;
   sql: Record<string, unknown> | undefined;
+  cmd: Record<string, unknown> | undefined;
   [name: string]: unknown;
 }
 
 export function celContext(e: EvaluationInput): CelContext {
-  const ctx: CelContext = { action: e.action, requester: e.requester, target: e.target, http: undefined, mcp: undefined, tool: undefined, sql: undefined };
+  const ctx: CelContext = { action: e.action, requester: e.requester, target: e.target, http: undefined, mcp: undefined, tool: undefined, sql: undefined, cmd: undefined };
   const kind = e.action.kind;
-  if (Object.hasOwn(KIND_FACTS, kind)) ctx[kind] = KIND_FACTS[kind as ActionKind](e);
+  if (Object.hasOwn(KIND_FACTS, kind)) ctx[kindVariable(kind as ActionKind)] = KIND_FACTS[kind as ActionKind](e);
   return ctx;
 }
 

@@ -144,8 +144,8 @@ describe('a bad policy is refused with file, line and a clear message', () => {
   });
 
   it('match values are checked', () => {
-    expect(only(`${head}  - id: a\n    match: { kind: shell }\n    outcome: deny\n`)).toBe('4:20: unknown kind "shell"; expected one of: http, mcp, tool, sql');
-    expect(only(`${head}  - id: a\n    match: { kind: [http, shell] }\n    outcome: deny\n`)).toBe('4:27: unknown kind "shell"; expected one of: http, mcp, tool, sql');
+    expect(only(`${head}  - id: a\n    match: { kind: shell }\n    outcome: deny\n`)).toBe('4:20: unknown kind "shell"; expected one of: http, mcp, tool, sql, command');
+    expect(only(`${head}  - id: a\n    match: { kind: [http, shell] }\n    outcome: deny\n`)).toBe('4:27: unknown kind "shell"; expected one of: http, mcp, tool, sql, command');
     expect(only(`${head}  - id: a\n    match: { target: "a b" }\n    outcome: deny\n`)).toMatch(/target "a b" must be a target name or glob/);
     expect(only(`${head}  - id: a\n    match: { labels: { tier: 1 } }\n    outcome: deny\n`)).toBe('4:30: label values are strings (got 1; quote it: "1")');
     expect(only(`${head}  - id: a\n    match: { kind: [] }\n    outcome: deny\n`)).toBe('4:20: kind must not be empty');

@@ -1,3 +1,4 @@
+import type { CommandFacts } from './command-facts.js';
 import type { SqlFacts } from './sql-facts.js';
 import type { DriftTolerance } from './sql-preview.js';
 import type { ApproverRef } from './identity.js';
@@ -87,6 +88,8 @@ export interface EvaluationHints {
   annotations?: Record<string, unknown> | undefined;
   /** For `sql`: the facts PostgreSQL's parser found in the statement (computed by the gateway, once per submission). */
   sql?: SqlFacts | undefined;
+  /** For `command`: the program and its arguments as the program's preset reads them (`cmd.*`). */
+  command?: CommandFacts | undefined;
 }
 
 /** Which part of a rule's `match` did not hold. */

@@ -1,6 +1,8 @@
 import type { HttpInput } from './action.js';
 import { shortFingerprint } from './action.js';
 import type { ActionRecord } from './action-record.js';
+import { sqlPreviewOf } from './action-record.js';
+import { commandFactLines, commandInputLines, commandLineText, commandPreviewLines, commandSummary } from './command-card.js';
 import { partiesOf } from './lifecycle.js';
 import { redactHeaders } from './redact.js';
 import type { Review } from './review.js';
@@ -83,6 +85,7 @@ function operationOf(a: ActionRecord): { operation: string; body?: unknown; hasB
     return { operation: line, body: extra ? { ...extra, body: h.body } : h.body, hasBody: true };
   }
   if (a.kind === 'sql') return { operation: sqlSummary(a.target, a.facts?.sql), body: sqlStatementText(a.input), hasBody: true };
+  if (a.kind === 'command') return { operation: commandSummary(a.target, a.facts?.command, a.input), body: commandLineText(a.input), hasBody: true };
   return { operation: `${a.kind} ${a.target}`, body: a.input, hasBody: true };
 }
 
@@ -93,7 +96,20 @@ function sqlSections(a: ActionRecord): CardSection[] {
   const params = sqlParamsText(a.input);
   if (params !== undefined) section('Params', params, true);
   if (a.facts?.sql) section('What policy saw', sqlFactLines(a.facts.sql).join('\n'), false);
-  if (a.preview) section('Preview', sqlPreviewLines(a.preview).join('\n'), true);
+  const preview = sqlPreviewOf(a);
+  if (preview) section('Preview', sqlPreviewLines(preview).join('\n'), true);
+  else if (a.status === 'pending') section('Preview', 'no preview for this action', false);
+  return out;
+}
+
+/** A command's stdin and files, the facts policy saw and the dry run's output. */
+function commandSections(a: ActionRecord): CardSection[] {
+  const out: CardSection[] = [];
+  const section = (heading: string, text: string, code: boolean) => out.push({ heading, ...truncateMarked(text, CARD_LIMITS.section), code });
+  const sent = commandInputLines(a.input);
+  if (sent.length) section('Stdin and files', sent.join('\n'), true);
+  if (a.facts?.command) section('What policy saw', commandFactLines(a.facts.command).join('\n'), false);
+  if (a.preview?.mode === 'command') section('Preview', commandPreviewLines(a.preview).join('\n'), true);
   else if (a.status === 'pending') section('Preview', 'no preview for this action', false);
   return out;
 }
@@ -129,6 +145,7 @@ export function statusLine(a: ActionRecord): string {
     case 'failed': {
       const r = a.result;
       const why = r?.status !== undefined ? `HTTP ${r.status}` : (r?.error?.code ?? r?.reason ?? 'error');
+      if (a.kind === 'command' && r?.exitCode !== undefined && !r.error) return `Approved and executed: failed (exit ${r.exitCode})`;
       return `Approved and executed: failed (${why})`;
     }
     default:
@@ -173,6 +190,10 @@ export function reviewCard(a: ActionRecord, publicUrl: string, opts: { consoleLi
   if (a.kind === 'sql') {
     card.bodyLabel = 'Statement';
     card.sections = sqlSections(a);
+  }
+  if (a.kind === 'command') {
+    card.bodyLabel = 'Command';
+    card.sections = commandSections(a);
   }
   if (a.justification) card.justification = truncateMarked(safeBlock(a.justification), CARD_LIMITS.justification);
   // Every surface says when an approval also created a standing grant, or when a grant allowed this action.

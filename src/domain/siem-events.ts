@@ -44,6 +44,10 @@ const ACTIVITY: Record<AuditType, { id: number; name: string }> = {
   'grant.revoked': { id: 4, name: 'Delete' },
   'config.loaded': { id: 99, name: 'Config Load' },
   'config.rejected': { id: 99, name: 'Config Load' },
+  'runner.connected': { id: 99, name: 'Connect' },
+  'runner.disconnected': { id: 99, name: 'Disconnect' },
+  'runner.claimed': { id: 99, name: 'Execute' },
+  'runner.result-late': { id: 99, name: 'Execute' },
 };
 
 // security_control: action_id (0 Unknown, 1 Allowed, 2 Denied, 3 Observed, 4 Modified, 99 Other)
@@ -74,6 +78,9 @@ function control(e: AuditEntry): { action: keyof typeof ACTIONS; disposition: ke
       return { action: 3, disposition: 27, alert: true };
     case 'pgwire.login':
       return d.outcome === 'ok' ? { action: 1, disposition: 1, alert: false } : { action: 2, disposition: 2, alert: false };
+    case 'runner.result-late':
+      // A command ran whose outcome the gateway had already reported as interrupted.
+      return { action: 3, disposition: 27, alert: true };
     case 'mcp.tool.changed':
       // A tool definition changed under the agents (a possible rug pull): worth an alert.
       return { action: 3, disposition: 17, alert: true };
@@ -89,6 +96,9 @@ function control(e: AuditEntry): { action: keyof typeof ACTIONS; disposition: ke
     case 'chat.identity.linked':
     case 'grant.created':
     case 'grant.revoked':
+    case 'runner.connected':
+    case 'runner.disconnected':
+    case 'runner.claimed':
       return { action: 3, disposition: 17, alert: false };
   }
 }
@@ -141,6 +151,14 @@ function message(e: AuditEntry): string {
       return `grant ${String(d.grant)} created with the approval of${on}`;
     case 'grant.revoked':
       return `grant ${String(d.grant)} revoked`;
+    case 'runner.connected':
+      return `runner ${String(d.runner)} connected from ${String(d.host)}`;
+    case 'runner.disconnected':
+      return `runner ${String(d.runner)} gone (${String(d.reason)})`;
+    case 'runner.claimed':
+      return `runner ${String(d.runner)} took action ${String(d.actionId)}`;
+    case 'runner.result-late':
+      return `runner ${String(d.runner)} reported a result for action ${String(d.actionId)} after it was marked interrupted`;
   }
 }
 

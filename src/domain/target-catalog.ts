@@ -1,4 +1,5 @@
 import type { TargetKind } from './action.js';
+import type { CommandTargetInfo } from './command-input.js';
 import type { TargetFacts } from './policy-types.js';
 import type { SqlMaskRule } from './sql-mask.js';
 
@@ -15,6 +16,8 @@ export interface TargetInfo {
   maskParams?: boolean;
   /** For `postgres` targets: the masked columns; params of an input over their tables are masked in the audit log. */
   maskRules?: readonly SqlMaskRule[];
+  /** For `command` targets: the programs' presets and the input limits. */
+  command?: CommandTargetInfo;
 }
 
 export interface TargetCatalog {

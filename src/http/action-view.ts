@@ -1,11 +1,11 @@
-import type { ActionRecord } from '../domain/action-record.js';
+import type { ActionPreview, ActionRecord } from '../domain/action-record.js';
 import { partiesOf } from '../domain/lifecycle.js';
 import { redactHeaders } from '../domain/redact.js';
 import { approversCounted } from '../domain/review.js';
 import { reviewStanding } from '../domain/review-standing.js';
 import type { Principal } from '../domain/identity.js';
-import type { SqlPreview } from '../domain/sql-preview.js';
 import { grantableView } from './grants-view.js';
+
 
 /**
  * A preview's sample rows are data nobody approved the requester to read: an agent could
@@ -13,11 +13,14 @@ import { grantableView } from './grants-view.js';
  * action's parties (requester, the human it acts for, the agent's owner) see the figures
  * only; reviewers and auditors see the rows. Without a known viewer, nobody does.
  */
-function previewFor(a: ActionRecord, preview: SqlPreview, viewer: Principal | undefined): SqlPreview {
+function previewFor(a: ActionRecord, preview: ActionPreview, viewer: Principal | undefined): ActionPreview {
   const parties = partiesOf(a);
   const id = viewer?.id.toLowerCase();
   const party = id === undefined || [parties.requester, parties.owner, parties.onBehalfOf].some((p) => p?.toLowerCase() === id);
   if (viewer?.type === 'human' && !party) return preview;
+  // A dry run's output (an object as the cluster holds it, a plan with values) is read
+  // with the target's credentials: the parties see its status and hash, not its text.
+  if (preview.mode === 'command') return { ...preview, stdout: '', stderr: '', outputHidden: true };
   return {
     ...preview,
     statements: preview.statements.map(({ before: _b, after: _a, columns: _c, ...s }) => ({ ...s, ...(_b || _a ? { samplesHidden: true } : {}) })),

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { PostgresTargetSettings } from '../adapters/sql/postgres-settings.js';
 import type { WireDatabaseConfig } from '../config/postgres-listen-schema.js';
 import type { ActionRecord } from '../domain/action-record.js';
+import { sqlPreviewOf } from '../domain/action-record.js';
 import { isAppError } from '../domain/errors.js';
 import type { ExecutorResult } from '../domain/execution-failure.js';
 import { executionFailure } from '../domain/execution-failure.js';
@@ -371,7 +372,7 @@ export class WireSession {
     const statement = String((a.input as { statement?: unknown }).statement);
     // An approved preview binds what runs: the answer is held back until the row counts
     // compare (checkDrift), and on drift the transaction the statement ran in is rolled back.
-    const preview = a.preview;
+    const preview = sqlPreviewOf(a);
     if (preview && (preview.status === 'failed' || preview.status === 'timeout')) {
       const v = checkDrift(preview, []);
       return executionFailure('PREVIEW_UNAVAILABLE', v.ok ? 'no approved preview' : v.message);

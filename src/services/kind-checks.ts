@@ -2,6 +2,7 @@ import type { ActionKind, ActionRequest } from '../domain/action.js';
 import { AppError } from '../domain/errors.js';
 import { checkHttpAction } from '../domain/http-request-check.js';
 import { checkSqlInputShape, checkSqlParsed } from '../domain/sql-input.js';
+import { checkCommandInput } from '../domain/command-input.js';
 import { DEFAULT_EXPORT_ROWS } from '../domain/sql-facts.js';
 import type { SqlParser } from '../ports/sql-parser.js';
 import { hasUnsafeLineChars } from '../domain/visible-text.js';
@@ -69,6 +70,13 @@ function sqlCheck(parser: SqlParser | undefined): InputCheck {
   };
 }
 
+/** A `command` input: its shape and sizes, its program in the target's list, its parse by the program's preset. */
+const commandCheck: InputCheck = (r: ActionRequest, t: TargetInfo) => {
+  // Fail closed: a command target always carries its programs.
+  if (!t.command) throw new AppError('INTERNAL', `target ${t.name} has no programs`);
+  return { command: checkCommandInput(r.input, t.command).facts };
+};
+
 /** Input checks per kind: exhaustive, so a new kind without a check does not compile. */
 export function createKindChecks(deps: { sqlParser?: SqlParser | undefined } = {}): Record<ActionKind, InputCheck> {
   return {
@@ -78,5 +86,6 @@ export function createKindChecks(deps: { sqlParser?: SqlParser | undefined } = {
     mcp: toolShape('arguments'),
     tool: toolShape('input', ['cwd']),
     sql: sqlCheck(deps.sqlParser),
+    command: commandCheck,
   };
 }

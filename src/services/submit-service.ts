@@ -14,7 +14,7 @@ import type { Clock } from '../ports/clock.js';
 import type { HeldCallStore } from '../ports/held-calls.js';
 import type { IdSource } from '../ports/ids.js';
 import type { Notifier } from '../ports/notifier.js';
-import type { SqlPreviewer } from '../ports/sql-previewer.js';
+import type { Previewer } from '../ports/previewer.js';
 import { touchesMaskedTable } from '../domain/sql-mask.js';
 import type { Store } from '../ports/store.js';
 import type { PolicyService } from './policy-service.js';
@@ -69,8 +69,8 @@ export function createSubmitService(deps: {
   held?: HeldCallStore;
   /** The runner an inline execution records (SubmitOptions.inline). */
   runnerFor?: (action: ActionRecord) => Runner;
-  /** Dry runs by kind (sql), computed when the outcome is review, before reviewers are asked. */
-  previewers?: Partial<Record<ActionKind, SqlPreviewer>>;
+  /** Dry runs by kind (sql, command), computed when the outcome is review, before reviewers are asked. */
+  previewers?: Partial<Record<ActionKind, Previewer>>;
   /** Longest wait for a previewer that does not keep its own timeout; default 60 s. */
   previewDeadlineMs?: number;
   /** Counters, first times and standing grants (review-tuning.ts). */
@@ -124,7 +124,7 @@ export function createSubmitService(deps: {
       const previewer = decision.outcome === 'review' ? deps.previewers?.[request.kind] : undefined;
       const preview = previewer ? await previewOf(previewer, request, decision, { deadlineMs: deps.previewDeadlineMs ?? 60_000, clock: deps.clock }) : undefined;
       const now = deps.clock.now();
-      const facts = found?.sql ? { sql: found.sql } : undefined;
+      const facts = found?.sql ? { sql: found.sql } : found?.command ? { command: found.command } : undefined;
       const maskParams = target.maskParams === true || (facts?.sql !== undefined && touchesMaskedTable(target.maskRules ?? [], facts.sql.tables));
       let t = createAction({ id: deps.ids.actionId(), request, requester, decision, now, idempotencyKey, preview, facts, maskParams });
       const inline = opts.inline === true && t.next.status === 'approved' && t.next.mode === 'execute' && deps.runnerFor !== undefined;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CountersignError } from '../../src/client/errors.js';
+import { sqlPreviewOf } from '../../src/domain/action-record.js';
 import type { Action } from '../../src/client/types.js';
 import type { TestDatabase } from '../support/pg-database.js';
 import { createTestDatabase } from '../support/pg-database.js';
@@ -121,16 +122,16 @@ describe('sql actions through the gateway, on PostgreSQL', () => {
     // The preview was computed before anyone was asked, and changed nothing.
     expect(a.preview).toMatchObject({ status: 'ok', mode: 'rollback', summary: { rows: [2] } });
     // The agent sees the figures, never the rows: a write sent to review must not be a way to read.
-    expect(a.preview!.statements[0]).toMatchObject({ type: 'update', rows: 2, samplesHidden: true });
-    expect(a.preview!.statements[0]!.before).toBeUndefined();
+    expect(sqlPreviewOf(a)!.statements[0]).toMatchObject({ type: 'update', rows: 2, samplesHidden: true });
+    expect(sqlPreviewOf(a)!.statements[0]!.before).toBeUndefined();
     expect(JSON.stringify(await agent().get(a.id))).not.toContain('customer 5');
     // A reviewer sees the sample rows, masked columns masked.
     const reviewed = await server.client(ws.tokens.alice).get(a.id);
-    expect(JSON.stringify(reviewed.preview!.statements[0]!.after)).toContain('free');
-    expect(JSON.stringify(reviewed.preview!.statements[0]!.before)).toContain('customer 5');
+    expect(JSON.stringify(sqlPreviewOf(reviewed)!.statements[0]!.after)).toContain('free');
+    expect(JSON.stringify(sqlPreviewOf(reviewed)!.statements[0]!.before)).toContain('customer 5');
     expect(JSON.stringify(reviewed.preview)).not.toContain('@example.com');
     // The agent's owner is a party to the action too: figures only.
-    expect((await server.client(ws.tokens.carol).get(a.id)).preview!.statements[0]!.before).toBeUndefined();
+    expect(sqlPreviewOf(await server.client(ws.tokens.carol).get(a.id))!.statements[0]!.before).toBeUndefined();
     expect(await churnedOnTeam()).toEqual(before);
 
     // The CLI shows the reviewer what it will do.
@@ -151,7 +152,7 @@ describe('sql actions through the gateway, on PostgreSQL', () => {
   it('refuses to run when the effect drifted from what the reviewer saw, and changes nothing', async () => {
     const a = await agent().submit(sql("UPDATE customers SET plan = 'pro' WHERE plan = 'team' AND id > $1", [8]));
     expect(a.status).toBe('pending');
-    const approvedRows = a.preview!.summary.rows[0]!;
+    const approvedRows = sqlPreviewOf(a)!.summary.rows[0]!;
     expect(approvedRows).toBeGreaterThan(0);
     // Between the review and the run, someone adds a matching row.
     await db.query("INSERT INTO customers VALUES (99, 'late', 'late@example.com', 'team', false)");
@@ -170,7 +171,7 @@ describe('sql actions through the gateway, on PostgreSQL', () => {
     const a = await agent().submit(sql('DELETE FROM customers'));
     expect(a.status).toBe('pending');
     expect(a.review?.requirements).toMatchObject([{ ruleId: 'db-privileges', quorum: 2 }]);
-    expect(a.preview?.summary.rows).toEqual([13]);
+    expect(sqlPreviewOf(a)?.summary.rows).toEqual([13]);
     await server.client(ws.tokens.bob).deny(a.id, 'too broad');
     const done = await agent().wait(a.id, { timeoutSeconds: 10 });
     expect(done.status).toBe('denied');

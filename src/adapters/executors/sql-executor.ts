@@ -2,6 +2,7 @@ import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import { fingerprintOf } from '../../domain/action.js';
 import type { ActionRecord } from '../../domain/action-record.js';
+import { sqlPreviewOf } from '../../domain/action-record.js';
 import type { ExecutionFailureCode, ExecutorResult } from '../../domain/execution-failure.js';
 import { executionFailure } from '../../domain/execution-failure.js';
 import { checkDrift } from '../../domain/sql-drift.js';
@@ -162,9 +163,10 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
     if ('refused' in prepared) return executionFailure(prepared.refused, prepared.message);
     if (signal?.aborted) return executionFailure('ABORTED', 'the execution was cancelled before anything was run');
     const { t, statements, params } = prepared;
+    const preview = sqlPreviewOf(action);
     // An approved preview that failed or timed out approved no figure: refused before anything runs.
-    const unusable = checkDrift(action.preview?.status === 'failed' || action.preview?.status === 'timeout' ? action.preview : undefined, []);
-    if (!unusable.ok) return executionFailure('PREVIEW_UNAVAILABLE', unusable.message, { body: { drift: { kind: 'no-preview', status: action.preview?.status } }, bodyEncoding: 'json' });
+    const unusable = checkDrift(preview?.status === 'failed' || preview?.status === 'timeout' ? preview : undefined, []);
+    if (!unusable.ok) return executionFailure('PREVIEW_UNAVAILABLE', unusable.message, { body: { drift: { kind: 'no-preview', status: preview?.status } }, bodyEncoding: 'json' });
     const secrets = urlSecrets(t.url);
     const safe = (e: unknown) => safePgError(e, secrets, t.mask.length > 0);
     const pool = pools.primary(t);
@@ -201,15 +203,15 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
     // Defence in depth: input policy judged read-only runs in a READ ONLY transaction, so
     // PostgreSQL refuses any write a mistake in the facts (or a function overload) lets through.
     const readOnly = action.facts?.sql?.readOnly === true;
-    const own = !readOnly && statements.length === 1 && (action.preview === undefined || action.preview.status === 'skipped');
+    const own = !readOnly && statements.length === 1 && (preview === undefined || preview.status === 'skipped');
     try {
       if (!own) await client.query(readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
       // Every row changed, per table, when the approved preview recorded the same figures.
-      const counters = action.preview?.status === 'ok' && action.preview.summary.changes ? await tableCounters(client) : null;
+      const counters = preview?.status === 'ok' && preview.summary.changes ? await tableCounters(client) : null;
       const budget: Budget = { rows: t.limits.maxRows, bytes: t.limits.maxBytes };
       const results: SqlStatementResult[] = [];
       // The schema and privilege changes, read as the rollback preview read them, to bind DDL too.
-      const watchCatalog = action.preview?.status === 'ok' && action.preview.mode === 'rollback' && statements.some(changesCatalog);
+      const watchCatalog = preview?.status === 'ok' && preview.mode === 'rollback' && statements.some(changesCatalog);
       // Roles are cluster-wide and this transaction sees other sessions' commits: without a
       // role statement in the input, role changes are not this input's and are left out.
       const touchesRoles = statements.some((s) => ROLE_STATEMENTS.has(s.nodeType));
@@ -241,7 +243,7 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
       current = -1;
       const executed = results.map((r, i) => (isDml(statements[i]!) ? r.rowCount : null));
       const changes = counters ? await changesSince(client, counters) : undefined;
-      const verdict = checkDrift(action.preview, executed, action.drift, schemaDiffHash(schemaChanges, privilegeChanges), changes);
+      const verdict = checkDrift(preview, executed, action.drift, schemaDiffHash(schemaChanges, privilegeChanges), changes);
       if (!verdict.ok) {
         await client.query('ROLLBACK');
         const { ok: _ok, message, ...figures } = verdict;

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { CommandTargetSettings } from '../adapters/command/command-settings.js';
+import { commandTargetSettings } from '../adapters/command/command-settings.js';
+import { executeCommand } from '../adapters/command/command-execute.js';
+import { computePreview } from '../adapters/command/command-preview-run.js';
+import type { LoadedConfig } from '../config/load.js';
+import { executionFailure } from '../domain/execution-failure.js';
+import { isAppError } from '../domain/errors.js';
+import type { Redactor } from '../domain/redact-secrets.js';
+import type { Job, JobResult, SyncRequest, SyncResponse } from './runner-protocol.js';
+
+export interface Runner {
+  readonly instance: string;
+  /** Stops polling; running jobs finish and their results are delivered if the gateway answers in time. */
+  stop(): Promise<void>;
+}
+
+const POLL_WAIT_MS = 20_000;
+
+/**
+ * A runner: inside the target's network, it connects out to the gateway (no inbound
+ * port), takes only approved actions of the command targets its own config serves,
+ * checks each one's fingerprint before running it (executeCommand), and holds every
+ * result until the gateway acknowledges it, across disconnections. The credentials are
+ * in its config only; the gateway never sees them.
+ */
+export function startRunner(deps: { gateway: string; token: string; loaded: LoadedConfig; redactor: Redactor; logger: Logger }): Runner {
+  const { config } = deps.loaded;
+  const targets = new Map<string, CommandTargetSettings>();
+  for (const [name, t] of Object.entries(config.targets)) {
+    if (t.kind === 'command') targets.set(name, commandTargetSettings(name, t));
+  }
+  const instance = randomUUID();
+  const host = hostname();
+  const url = `${deps.gateway.replace(/\/$/, '')}/v1/runner/sync`;
+  const held = new Map<string, JobResult>();
+  const running = new Set<string>();
+  const work = new Set<Promise<void>>();
+  const stopping = new AbortController();
+  let connected = false;
+  let runnerId = 'runner';
+  const log = deps.logger.child({ instance });
+
+  async function sync(waitMs: number): Promise<SyncResponse> {
+    const body: SyncRequest = { instance, host, targets: [...targets.keys()], running: [...running], results: [...held.values()], waitMs };
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${deps.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: waitMs > 0 ? stopping.signal : null,
+    });
+    if (!res.ok) {
+      const text = await res.text().catch(() => '');
+      throw Object.assign(new Error(`gateway answered ${res.status}: ${text.slice(0, 300)}`), { status: res.status });
+    }
+    const r = (await res.json()) as SyncResponse;
+    for (const id of r.ack) held.delete(id);
+    runnerId = r.runner;
+    if (!connected) {
+      connected = true;
+      log.info({ gateway: deps.gateway, runner: r.runner, targets: [...targets.keys()], held: held.size }, 'runner connected');
+    }
+    for (const job of r.jobs) start(job);
+    return r;
+  }
+
+  async function handle(job: Job): Promise<JobResult> {
+    if (job.type === 'preview') {
+      const t = targets.get(job.target);
+      if (!t) return { jobId: job.jobId, type: 'preview', preview: null, error: `this runner does not serve ${job.target}` };
+      try {
+        return { jobId: job.jobId, type: 'preview', preview: (await computePreview(t, deps.redactor, job.input)) ?? null };
+      } catch (e) {
+        return { jobId: job.jobId, type: 'preview', preview: null, error: isAppError(e) ? e.code : 'the preview failed' };
+      }
+    }
+    const t = targets.get(job.job.target);
+    const result = t
+      ? await executeCommand(t, deps.redactor, job.job, runnerId)
+      : executionFailure('TARGET_NOT_FOUND', `this runner does not serve ${job.job.target}; nothing was run`);
+    log.info({ actionId: job.actionId, ok: result.ok, exitCode: result.exitCode, code: result.error?.code }, 'ran an action');
+    return { jobId: job.jobId, type: 'execute', actionId: job.actionId, result };
+  }
+
+  function start(job: Job): void {
+    if (running.has(job.jobId) || held.has(job.jobId)) return;
+    running.add(job.jobId);
+    const p = handle(job)
+      .then((r) => {
+        held.set(r.jobId, r);
+        running.delete(job.jobId);
+        // Delivered at once; if the gateway is away, the next poll carries it.
+        return sync(0).then(
+          () => undefined,
+          () => undefined,
+        );
+      })
+      .finally(() => work.delete(p));
+    work.add(p);
+  }
+
+  const loop = (async () => {
+    let backoff = 500;
+    while (!stopping.signal.aborted) {
+      try {
+        await sync(POLL_WAIT_MS);
+        backoff = 500;
+      } catch (e) {
+        if (stopping.signal.aborted) break;
+        if (connected) log.warn({ err: (e as Error).message, held: held.size }, 'gateway unreachable; holding results');
+        if ((e as { status?: number }).status === 401) log.error('the gateway refused this runner\'s token');
+        connected = false;
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    }
+  })();
+
+  return {
+    instance,
+    async stop() {
+      stopping.abort();
+      await loop;
+      while (work.size) await Promise.allSettled([...work]);
+      if (held.size) await sync(0).catch(() => undefined);
+    },
+  };
+}
