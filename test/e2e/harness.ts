@@ -238,6 +238,21 @@ export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, time
   }
 }
 
+/**
+ * A positive signal for "nothing more happened": an allowed read submitted now has gone
+ * through the gate, the executor and the target. Check an absence only after it, so a
+ * forbidden effect that would arrive late is not missed (BASE_POLICY's `reads` rule).
+ */
+export async function laterReadDone(ctx: { server: ServerProcess; ws: Workspace; target: { received: Received[] } }): Promise<void> {
+  const agent = ctx.server.client(ctx.ws.tokens.agent);
+  const path = `/later-read/${randomBytes(6).toString('hex')}`;
+  const a = await agent.submit({ kind: 'http', target: 'github', input: { method: 'GET', path } });
+  const done = await agent.wait(a.id, { timeoutSeconds: 10 });
+  if (done.status !== 'succeeded' || !ctx.target.received.some((r) => r.url === `/api${path}`)) {
+    throw new Error(`the later read did not go through (status ${done.status})`);
+  }
+}
+
 /** One target, one workspace and one running server for a whole test file. */
 export function useServer(opts: { policy?: string; extraConfig?: string } = {}): {
   readonly target: Awaited<ReturnType<typeof startTarget>>;
