@@ -10,6 +10,7 @@ export default defineConfig({
     // One private PostgreSQL cluster per run (test/support/pg-cluster.mjs); each file that
     // needs it creates its own database (test/support/pg-database.ts).
     // dist-global-setup.ts first: the end-to-end tests run dist/, rebuilt here when older than src/.
-    globalSetup: ['test/support/dist-global-setup.ts', 'test/support/pg-global-setup.ts'],
+    // canary-global-setup.ts: after the run, no canary secret in anything the gateway produced.
+    globalSetup: ['test/support/dist-global-setup.ts', 'test/support/pg-global-setup.ts', 'test/support/canary-global-setup.ts'],
   },
 });

@@ -18,7 +18,7 @@ import { startCountingTarget } from '../lib/counting-target.mjs';
 import { runCli, startGateway } from '../lib/gateway.mjs';
 import { rng, weighted } from '../lib/rng.mjs';
 import { storeNamed } from '../lib/stores.mjs';
-import { canaryReport } from '../lib/canaries.mjs';
+import { canaryReport, newCanary } from '../lib/canaries.mjs';
 import { checkRun } from './crash-checks.mjs';
 import { driveWorkload } from './crash-workload.mjs';
 
@@ -44,7 +44,12 @@ const say = (s) => !args.quiet && process.stdout.write(`${s}\n`);
 
 // Every secret of this campaign is a unique canary: after the campaign, nothing the
 // gateway produced may contain one (lib/canaries.mjs).
-const canary = (what) => `canary-${what}-${randomBytes(12).toString('hex')}`;
+const labels = new Map();
+const canary = (what) => {
+  const value = newCanary();
+  labels.set(value, what);
+  return value;
+};
 const secrets = {
   agent: canary('agent-token'),
   alice: canary('alice-token'),
@@ -198,7 +203,7 @@ log: { level: info }
 
   await target.close();
   await hooks.close();
-  const leaks = canaryReport(dir, Object.values(secrets), [logFile, ...store.files(dir)]);
+  const leaks = canaryReport(dir, [...labels].map(([value, label]) => ({ value, label })), [logFile, ...store.files(dir)]);
   const summary = `runs ${totals.runs}, unapproved ${totals.unapproved}, double ${totals.double}, lost ${totals.lost}, interrupted ${totals.interrupted}`;
   const failed = totals.unapproved + totals.double + totals.lost + totals.stuck + totals.auditFailures + totals.otherFailures + leaks.found.length > 0 || totals.runs < args.runs;
   const details = {

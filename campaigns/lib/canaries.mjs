@@ -3,11 +3,21 @@
 // the audit log, bundles, payloads the fakes received, responses the tests recorded)
 // may contain one, in clear or base64. A scan that read nothing fails: an empty scan
 // proves nothing.
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Canary values look like this, so a scan can also tell a canary it was not told about. */
-export const CANARY_PATTERN = /canary-[a-z0-9-]+-[0-9a-f]{16,}/;
+/**
+ * Canary values: a fixed prefix and random hex, no words (the gateway's redactor treats
+ * any 8 characters of a secret as secret, so a word in a canary would be redacted from
+ * ordinary text). What each canary stands for is kept beside it, as its label.
+ */
+export const CANARY_PATTERN = /canary_[0-9a-f]{24}/;
+
+/** A new canary value. */
+export function newCanary() {
+  return `canary_${randomBytes(12).toString('hex')}`;
+}
 
 function filesUnder(path, out) {
   let st;
@@ -27,17 +37,19 @@ function formsOf(canary) {
 }
 
 /**
- * Scans every file under `paths` for every canary. `skip(file)` leaves out files that
- * legitimately hold a secret (the inputs the test wrote: a config with a secret inline).
+ * Scans every file under `paths` for every canary (a value, or `{ value, label }`).
+ * `skip(file)` leaves out files that legitimately hold a secret (a config written with
+ * a secret inline, a key file).
  */
-export function scanForCanaries({ paths, canaries, skip = () => false }) {
+export function scanForCanaries({ paths, canaries: given, skip = () => false }) {
+  const canaries = given.map((c) => (typeof c === 'string' ? { value: c, label: c.slice(0, 11) + '…' } : c));
   if (!canaries.length) throw new Error('canary scan: no canary values to look for');
   const files = [];
   for (const p of paths) filesUnder(p, files);
   const found = [];
   let scannedBytes = 0;
   let scannedFiles = 0;
-  const needles = canaries.flatMap((c) => formsOf(c).map((form) => ({ canary: c, form, bytes: Buffer.from(form) })));
+  const needles = canaries.flatMap((c) => formsOf(c.value).map((form) => ({ canary: c, form, bytes: Buffer.from(form) })));
   for (const file of files) {
     if (skip(file)) continue;
     let data;
@@ -57,7 +69,7 @@ export function scanForCanaries({ paths, canaries, skip = () => false }) {
         .toString('latin1')
         .replace(n.form, '<CANARY>')
         .replace(/[^\x20-\x7e]/g, '.');
-      found.push({ file, offset: at, line, canary: `${n.canary.slice(0, n.canary.lastIndexOf('-'))}-…`, form: n.form === n.canary ? 'clear' : 'base64', context });
+      found.push({ file, offset: at, line, canary: n.canary.label, form: n.form === n.canary.value ? 'clear' : 'base64', context });
     }
   }
   return { scannedFiles, scannedBytes, found };
