@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const PRELOAD = fileURLToPath(new URL('../crash/crash-preload.mjs', import.meta.url));
 
-export async function startGateway({ configPath, env, logFile, crashPlan, nodeArgs = [], timeoutMs = 30_000 }) {
+export async function startGateway({ configPath, env, logFile, crashPlan, nodeArgs = [], timeoutMs = 60_000 }) {
   const args = [...nodeArgs];
   if (crashPlan) args.push('--import', PRELOAD);
   args.push(CLI, 'serve', '--config', configPath);
@@ -22,7 +22,11 @@ export async function startGateway({ configPath, env, logFile, crashPlan, nodeAr
   let buffer = '';
   const tail = [];
   const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the gateway did not start within ${timeoutMs} ms:\n${tail.join('\n')}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // A start that hangs is killed: the caller may retry on a fresh process.
+      child.kill('SIGKILL');
+      reject(Object.assign(new Error(`the gateway did not start within ${timeoutMs} ms:\n${tail.join('\n')}`), { slow: true }));
+    }, timeoutMs);
     child.stdout.on('data', (c) => {
       out?.write(c);
       buffer += c.toString('utf8');
