@@ -29,7 +29,7 @@ export const TEMPLATES = [
   { method: 'POST', path: '/integrations/claude-code/pre-tool-use', auth: 'agent', body: { hook_event_name: 'PreToolUse', tool_name: 'Read', tool_input: { file_path: '/etc/hosts' }, session_id: 's', cwd: '/tmp' } },
 ];
 
-const NASTY = [null, true, -1, 0, 1e308, -1e-308, 2 ** 53 + 1, '', ' ', '\u0000', '\ud800', 'a'.repeat(70_000), '../../etc/passwd', '%00', '__proto__', { __proto__: { polluted: 1 } }, [], {}, [[[[[[[[[[[]]]]]]]]]]]];
+const NASTY = [null, true, -1, 0, 1e308, -1e-308, 2 ** 53 + 1, '', ' ', '\u0000', '\ud800', 'a'.repeat(70_000), '../../etc/passwd', '%00', '__proto__', JSON.parse('{"__proto__":{"polluted":1}}'), [], {}, [[[[[[[[[[[]]]]]]]]]]]];
 const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-16', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', '', 'application/json;;', 'APPLICATION/JSON'];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'];
 
@@ -56,24 +56,27 @@ function mutateJson(r, value) {
   const copy = Array.isArray(value) ? [...value] : { ...value };
   const keys = Object.keys(copy);
   const key = keys.length && r.chance(0.8) ? r.pick(keys) : r.pick(['kind', 'target', 'input', 'mode', 'extra', '__proto__', 'constructor']);
+  // Own properties only: a key named __proto__ is data here, as JSON.parse makes it.
+  const old = Object.hasOwn(copy, key) ? copy[key] : undefined;
+  const set = (v) => Object.defineProperty(copy, key, { value: v, enumerable: true, writable: true, configurable: true });
   switch (r.int(0, 5)) {
     case 0:
       delete copy[key];
       break;
     case 1:
-      copy[key] = randomJson(r);
+      set(randomJson(r));
       break;
     case 2:
-      copy[key] = mutateJson(r, copy[key]);
+      set(mutateJson(r, old));
       break;
     case 3:
-      copy[key] = [copy[key], copy[key]];
+      set([old, old]);
       break;
     case 4:
-      copy[key] = typeof copy[key] === 'string' ? Number(copy[key]) || 0 : String(copy[key]);
+      set(typeof old === 'string' ? Number(old) || 0 : String(old));
       break;
     default:
-      copy[key] = r.pick(NASTY);
+      set(r.pick(NASTY));
   }
   return copy;
 }
