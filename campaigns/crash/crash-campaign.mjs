@@ -313,5 +313,5 @@ async function verifyAudit(configPath, env, previousSize) {
 
 main().catch((e) => {
   process.stderr.write(`crash campaign failed to run: ${e.stack ?? e}\n`);
-  process.exitCode = 2;
+  process.exit(2);
 });

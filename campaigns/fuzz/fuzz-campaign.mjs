@@ -149,5 +149,5 @@ function show(req) {
 
 main().catch((e) => {
   process.stderr.write(`fuzz campaign failed to run: ${e.stack ?? e}\n`);
-  process.exitCode = 2;
+  process.exit(2);
 });

@@ -19,6 +19,10 @@ export async function startGateway({ configPath, env, logFile, crashPlan, nodeAr
   });
   const out = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // A campaign that dies never leaves its gateway behind.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  void exited.then(() => process.removeListener('exit', reap));
   let buffer = '';
   const tail = [];
   const url = await new Promise((resolve, reject) => {

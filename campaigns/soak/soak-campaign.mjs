@@ -313,5 +313,5 @@ async function manyWaiters({ gw, secrets, counters, errors, sample }) {
 
 main().catch((e) => {
   process.stderr.write(`soak campaign failed to run: ${e.stack ?? e}\n`);
-  process.exitCode = 2;
+  process.exit(2);
 });
