@@ -37,6 +37,12 @@ rules:
     match: { kind: tool }
     when: tool.name == "Read"
     outcome: allow
+  # Other tools are denied: a tool call held for review keeps the Claude Code hook
+  # waiting (by design), which the driver would count as a hang.
+  - id: other-tools
+    match: { kind: tool }
+    when: tool.name != "Read"
+    outcome: deny
 `;
 
 async function main() {
