@@ -6,7 +6,7 @@ const nodeGlobals = Object.fromEntries(
 );
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-check/**', 'node_modules/**', 'coverage/**', 'bench/.out/**'] },
+  { ignores: ['dist/**', 'dist-check/**', 'node_modules/**', 'coverage/**', 'bench/.out/**', '.stryker-tmp/**', 'reports/**'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],

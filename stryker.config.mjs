@@ -12,6 +12,8 @@ export default {
   coverageAnalysis: 'perTest',
   concurrency: 1,
   timeoutMS: 30_000,
+  // On a busy machine the first run of every test (with coverage) can take minutes.
+  dryRunTimeoutMinutes: 30,
   mutate: [
     // compare-and-swap paths and at-most-once execution
     'src/services/mutate.ts',

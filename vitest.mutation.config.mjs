@@ -5,7 +5,14 @@ import { defineConfig } from 'vitest/config';
 // see a mutant; no global setup (no PostgreSQL, no rebuild, no canary scan) is needed.
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/conformance/sqlite-store.test.ts'],
+    // The tests of the mutated files (stryker.config.mjs); a smaller dry run than the whole suite.
+    include: [
+      'src/services/**/*.test.ts',
+      'src/domain/{review,lifecycle,canonical-json,redact,redact-secrets,signed-note,merkle,audit-integrity,audit-governance,audit-coverage,receipt}.test.ts',
+      'src/adapters/channels/**/*.test.ts',
+      'src/adapters/identity/*.test.ts',
+      'test/conformance/sqlite-store.test.ts',
+    ],
     testTimeout: 30_000,
     maxWorkers: 1,
   },
