@@ -2,11 +2,11 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const nodeGlobals = Object.fromEntries(
-  ['process', 'console', 'Buffer', 'URL', 'URLSearchParams', 'fetch', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'AbortController', 'TextEncoder', 'TextDecoder'].map((g) => [g, 'readonly']),
+  ['process', 'console', 'Buffer', 'URL', 'URLSearchParams', 'fetch', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'AbortController', 'AbortSignal', 'performance', 'TextEncoder', 'TextDecoder'].map((g) => [g, 'readonly']),
 );
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-check/**', 'node_modules/**', 'coverage/**', 'bench/.out/**'] },
+  { ignores: ['dist/**', 'dist-check/**', 'node_modules/**', 'coverage/**', 'bench/.out/**', '.stryker-tmp/**', 'reports/**'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],

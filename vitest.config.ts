@@ -9,6 +9,8 @@ export default defineConfig({
     maxWorkers: 2,
     // One private PostgreSQL cluster per run (test/support/pg-cluster.mjs); each file that
     // needs it creates its own database (test/support/pg-database.ts).
-    globalSetup: ['test/support/pg-global-setup.ts'],
+    // dist-global-setup.ts first: the end-to-end tests run dist/, rebuilt here when older than src/.
+    // canary-global-setup.ts: after the run, no canary secret in anything the gateway produced.
+    globalSetup: ['test/support/dist-global-setup.ts', 'test/support/pg-global-setup.ts', 'test/support/canary-global-setup.ts'],
   },
 });

@@ -85,6 +85,8 @@ export function checkReviewer(
 export function approversCounted(req: Requirement, reviews: readonly Review[], fingerprint: string, parties: Parties): string[] {
   const seen = new Set<string>();
   for (const r of reviews) {
+    // Only approvals carry a fingerprint (applyReview), so the verdict test alone never
+    // decides here: an equivalent mutant of the campaign, kept to say what counts.
     if (r.verdict !== 'approve' || r.fingerprint !== fingerprint) continue;
     if (isParty(r.reviewer, parties)) continue;
     if (!eligibleRefs(req).some((ref) => refMatches(ref, { id: r.reviewer, groups: r.groups }))) continue;

@@ -1,14 +1,14 @@
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../ports/authenticator.js';
 import type { ActionsRouteDeps } from './actions-routes.js';
 import { registerActionRoutes } from './actions-routes.js';
 import { authHook } from './auth.js';
-import { AppError, installErrorHandler } from './error-handler.js';
+import { AppError, describeError, errorBody, installErrorHandler } from './error-handler.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { errorSchema } from './schemas.js';
 
@@ -65,6 +65,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // The router's own refusals (a bad URL, an over-long path parameter) in our error shape,
+    // with a catalog code, instead of Fastify's default body.
+    frameworkErrors: (err, _req, reply) => {
+      const d = describeError(err);
+      void (reply as FastifyReply).code(d.status).send(errorBody(d.code, d.message));
+    },
     // Requests that arrive while closing are refused by the hook below, in each route's
     // own error shape (Fastify's 503 would skip the Claude Code route's deny).
     return503OnClosing: false,

@@ -4,6 +4,7 @@ import type { Channel, EventSink } from '../ports/channel.js';
 import type { Clock } from '../ports/clock.js';
 import type { Store } from '../ports/store.js';
 import { backoffMs } from '../domain/notify-feed.js';
+import { crashPoint } from '../testing/crash-point.js';
 import { abortable } from './abortable.js';
 import { FEED, planFeed } from './channel-feed.js';
 import { syncChat } from './channel-sync.js';
@@ -119,6 +120,7 @@ export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher
     let ok = true;
     let messages: FinishedDelivery['messages'];
     try {
+      crashPoint('delivery.sending');
       if (d.kind === 'event') {
         const sink = sinks.get(d.channel);
         if (!sink) throw new Error(`no webhook named ${d.channel} is configured`);

@@ -5,6 +5,7 @@ import type { SignerKey, VerifierKey } from '../domain/signed-note.js';
 import type { AuditLog, StoredCheckpoint } from '../ports/audit-log.js';
 import type { Clock } from '../ports/clock.js';
 import type { Store } from '../ports/store.js';
+import { crashPoint } from '../testing/crash-point.js';
 
 export interface CheckpointService {
   /**
@@ -68,6 +69,7 @@ export function createCheckpointService(deps: {
       if (prev) await checkExtends(prev, size, root);
       const cp = signCheckpoint({ origin: signer.name, size, root }, signer);
       const stored = { size, root, note: cp.note, signedAt: deps.clock.now().toISOString() };
+      crashPoint('checkpoint.signed');
       // Compare-and-swap: another process may have signed meanwhile; then its checkpoint stands.
       if (!(await log.addCheckpoint(stored, prev?.size ?? -1))) return undefined;
       return { ...stored, cosignatures: [] };

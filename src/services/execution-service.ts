@@ -8,6 +8,7 @@ import type { Executor } from '../ports/executor.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { ProcessInfo } from '../ports/runtime.js';
 import type { Store } from '../ports/store.js';
+import { crashPoint } from '../testing/crash-point.js';
 import { mutateAction } from './mutate.js';
 
 const FINISH_ATTEMPTS = 8;
@@ -67,9 +68,12 @@ export function createExecutionService(deps: {
       return own(running);
     }
     const executor = deps.executors[running.kind];
-    return executor
-      ? executor.execute(running)
+    crashPoint('execution.before-executor');
+    const result = executor
+      ? await executor.execute(running)
       : { ok: false, reason: 'no-executor', error: { code: 'NO_EXECUTOR', message: `No executor for kind ${running.kind}` } };
+    crashPoint('execution.after-executor');
+    return result;
   }
 
   async function record(id: string, result: Parameters<typeof finishExecution>[1], at: Date): Promise<ActionRecord> {

@@ -203,7 +203,14 @@ describe('outgoing webhooks', () => {
     await ctx.server.client(ctx.ws.tokens.alice).approve(a.id, a.fingerprint);
     await until(async () => ctx.hooks.all.types(a.id), (t) => t.includes('action.reviewed'));
     await until(async () => ctx.hooks.pager.types(a.id), (t) => t.includes('action.pending'));
-    await new Promise((r) => setTimeout(r, 300));
+    // Positive signal first: the unfiltered endpoint got the review, so the feed moved past
+    // its entry, and each endpoint's deliveries for it were decided in that same step.
+    // The pager's queue (not only what reached it) then holds only the pending event.
+    await until(async () => ctx.hooks.all.types(a.id), (t) => t.includes('action.reviewed'));
+    const queued = async (id: string) =>
+      ((await raw(ctx.server.url, `/v1/deliveries?actionId=${id}&channel=webhook:pager`, { token: ctx.ws.tokens.carol })).body.deliveries as unknown[]).length;
+    expect(await queued(read.id)).toBe(0);
+    expect(await queued(a.id)).toBe(1);
     // pager: only pending/approved/denied/expired, only for the releases and quick rules.
     expect(ctx.hooks.pager.types(read.id)).toEqual([]);
     expect(ctx.hooks.pager.types(a.id)).toEqual(['action.pending']);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll } from 'vitest';
+import { canary, keepText } from '../support/canaries.js';
 import type { Action } from '../../src/client/types.js';
 import { startSlackFake } from '../fakes/slack-fake.js';
 import type { SlackFake } from '../fakes/slack-fake.js';
@@ -43,7 +44,7 @@ export interface ChannelContext {
   restart(): Promise<void>;
 }
 
-const whsec = () => `whsec_${randomBytes(32).toString('base64')}`;
+const whsec = (what: string) => `whsec_${Buffer.from(canary(what)).toString('base64')}`;
 
 /**
  * A real gateway process with Slack, Teams and two webhooks configured against fakes of
@@ -54,12 +55,12 @@ export function useChannelServer(opts: { policy?: string; delivery?: string; soc
   const ctx = {} as ChannelContext;
   beforeAll(async () => {
     ctx.secrets = {
-      slackBot: `xoxb-${randomBytes(12).toString('hex')}`,
-      slackSigning: randomBytes(16).toString('hex'),
-      slackApp: `xapp-1-${randomBytes(12).toString('hex')}`,
-      teamsPassword: randomBytes(16).toString('base64url'),
-      pager: whsec(),
-      all: whsec(),
+      slackBot: `xoxb-${canary('slack-bot-token')}`,
+      slackSigning: canary('slack-signing-secret'),
+      slackApp: `xapp-1-${canary('slack-app-token')}`,
+      teamsPassword: canary('teams-password'),
+      pager: whsec('webhook-pager-secret'),
+      all: whsec('webhook-all-secret'),
     };
     if (opts.socketMode) ctx.socket = await startSlackSocketFake();
     const socket = ctx.socket;
@@ -124,6 +125,16 @@ channels:
   });
   afterAll(async () => {
     await ctx.server?.stop();
+    // What the fakes received (bodies, not the credentials the gateway must send them), for the canary scan.
+    keepText(
+      'channel-payloads',
+      JSON.stringify({
+        slack: { messages: ctx.slack?.messages, ephemerals: ctx.slack?.ephemerals, views: ctx.slack?.views },
+        teams: ctx.teams?.activities,
+        webhooks: [...(ctx.hooks?.pager.received ?? []), ...(ctx.hooks?.all.received ?? [])].map((x) => x.body),
+        target: ctx.target?.received.map((r) => r.body),
+      }),
+    );
     await Promise.all([ctx.socket?.close(), ctx.slack?.close(), ctx.teams?.close(), ctx.hooks?.pager.close(), ctx.hooks?.all.close(), ctx.target?.close()]);
     ctx.ws?.cleanup();
   });

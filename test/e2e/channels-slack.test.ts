@@ -95,8 +95,12 @@ describe('Slack: refusals', () => {
     expect(r.json).toMatchObject({ error: { code: 'SLACK_SIGNATURE_INVALID' } });
     const missing = await fetch(`${ctx.server.url}/integrations/slack/interactions`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: forged.body });
     expect(missing.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 200));
-    expect((await ctx.server.client(ctx.ws.tokens.alice).get(a.id)).review?.reviews).toEqual([]);
+    // Positive signal first: a correctly signed click sent after the forged ones is worked on;
+    // only dave's review may then be on record, never alice's forged one.
+    const since = ctx.slack.ephemerals.length;
+    expect((await postSlack(ctx, click(SLACK.dave, m, 'countersign_approve', approveValue(m)))).status).toBe(200);
+    expect(await ephemeralFor(SLACK.dave, since)).toContain('Recorded');
+    expect((await ctx.server.client(ctx.ws.tokens.alice).get(a.id)).review?.reviews.map((x) => x.reviewer)).toEqual(['dave@example.com']);
   });
 
   it('refuses stale and future timestamps, even correctly signed', async () => {
@@ -118,8 +122,11 @@ describe('Slack: refusals', () => {
     const since = ctx.slack.ephemerals.length;
     expect((await postSlack(ctx, signed)).status).toBe(200);
     await ephemeralFor(SLACK.alice, since);
+    const logged = ctx.server.logs.length;
     expect((await postSlack(ctx, signed)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 300));
+    // Positive signal first: the gateway logged the replay as ignored.
+    await until(async () => ctx.server.logs.slice(logged).some((l) => l.includes('slack: replayed interaction ignored')), (x) => x);
+    expect(ctx.server.logs.slice(logged).some((l) => l.includes('slack: replayed interaction ignored'))).toBe(true);
     // Only the first was worked on: one review, one ephemeral (a second try would have said ALREADY_REVIEWED).
     expect(ctx.slack.ephemerals.slice(since).filter((e) => e.user === SLACK.alice)).toHaveLength(1);
     expect((await ctx.server.client(ctx.ws.tokens.alice).get(a.id)).review?.reviews).toHaveLength(1);

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CountersignNotApprovedError, isCountersignError } from '../../src/client/index.js';
-import { runCli, useServer } from './harness.js';
+import { runCli, until, useServer } from './harness.js';
 
 const POLICY = `
 default: { outcome: review, review: { approvers: [group:oncall], quorum: 1, timeout: 2s } }
@@ -46,11 +46,8 @@ describe('countersign exec and the SDK guard (decide mode)', () => {
     const marker = join(ctx.ws.dir, 'deployed');
     const run = runCli(['exec', '--target', 'ci', '-m', 'ship it', '--', process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`], env());
     const bob = ctx.server.client(ctx.ws.tokens.bob);
-    let pending = (await bob.list({ status: ['pending'] })).actions;
-    for (let i = 0; i < 50 && !pending.length; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      pending = (await bob.list({ status: ['pending'] })).actions;
-    }
+    // The CLI is a process of its own: wait for its submission however slow it is to start.
+    const pending = (await until(() => bob.list({ status: ['pending'] }), (l) => l.actions.length > 0, 20_000)).actions;
     expect(pending[0]).toMatchObject({ kind: 'tool', target: 'ci', mode: 'decide', justification: 'ship it' });
     await bob.approve(pending[0]!.id, pending[0]!.fingerprint);
     expect((await run).code).toBe(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CountersignError } from '../../src/client/errors.js';
-import { runCli, until, useServer } from './harness.js';
+import { laterReadDone, runCli, until, useServer } from './harness.js';
 
 const ctx = useServer();
 
@@ -65,8 +65,12 @@ describe('the gate, end to end', () => {
     expect(a.status).toBe('denied');
     expect(a.decision).toMatchObject({ outcome: 'deny', rules: ['no-deletes'] });
     expect(a.decision.reason).toContain('Agents never delete through the API');
-    await new Promise((r) => setTimeout(r, 300));
+    // Positive signals first: the denial is final in the record, and a read submitted after
+    // it has been executed; only then is the target's silence about the delete meaningful.
+    expect((await ctx.server.client(ctx.ws.tokens.agent).get(a.id)).status).toBe('denied');
+    await laterReadDone(ctx);
     expect(forPath('/repos/acme/doomed')).toHaveLength(0);
+    expect((await ctx.server.client(ctx.ws.tokens.agent).get(a.id)).result).toBeUndefined();
   });
 
   it('runs the review path: parties, outsiders, wrong fingerprints and repeats are refused; two distinct humans approve; it runs once', async () => {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { createClient } from '../../src/client/client.js';
 import type { CountersignClient } from '../../src/client/client.js';
+import { canary, keepFiles, keepResponse, keepText } from '../support/canaries.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -46,16 +47,17 @@ export async function startTarget(handler?: (r: Received, res: ServerResponse) =
   };
 }
 
+/** Canary values (test/support/canaries.ts): none may show up in anything the gateway produces. */
 export const tokens = () => ({
-  agent: randomBytes(18).toString('hex'),
-  other: randomBytes(18).toString('hex'),
-  alice: randomBytes(18).toString('hex'),
-  bob: randomBytes(18).toString('hex'),
-  carol: randomBytes(18).toString('hex'),
-  dave: randomBytes(18).toString('hex'),
-  olga: randomBytes(18).toString('hex'),
-  eve: randomBytes(18).toString('hex'),
-  target: randomBytes(18).toString('hex'),
+  agent: canary('agent-token'),
+  other: canary('other-token'),
+  alice: canary('alice-token'),
+  bob: canary('bob-token'),
+  carol: canary('carol-token'),
+  dave: canary('dave-token'),
+  olga: canary('olga-token'),
+  eve: canary('eve-token'),
+  target: canary('target-credential'),
 });
 export type Tokens = ReturnType<typeof tokens>;
 
@@ -139,7 +141,11 @@ export function workspace(targetUrl: string, opts: { policy?: string; extraConfi
   const policyPath = join(dir, 'policy.yaml');
   writeFileSync(configPath, configText(targetUrl, opts.extraConfig));
   writeFileSync(policyPath, opts.policy ?? BASE_POLICY);
-  return { dir, configPath, policyPath, tokens: t, env: envFor(t), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const cleanup = () => {
+    keepFiles(dir); // the store, its audit log, bundles and keys: scanned for canaries after the run
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { dir, configPath, policyPath, tokens: t, env: envFor(t), cleanup };
 }
 
 export interface ServerProcess {
@@ -182,6 +188,7 @@ export async function startServer(ws: Workspace): Promise<ServerProcess> {
       }
     });
     child.stderr.on('data', (c: Buffer) => logs.push(c.toString('utf8')));
+    child.once('exit', () => keepText('server-log', logs.join('\n')));
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`server exited with ${code}:\n${logs.join('\n')}`));
@@ -191,7 +198,7 @@ export async function startServer(ws: Workspace): Promise<ServerProcess> {
     url,
     child,
     logs,
-    client: (token) => createClient({ url, token }),
+    client: (token) => createClient({ url, token, fetch: recordingFetch }),
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
@@ -199,6 +206,16 @@ export async function startServer(ws: Workspace): Promise<ServerProcess> {
         child.kill(signal);
       }),
   };
+}
+
+/** fetch that keeps every answer's body for the canary scan. */
+async function recordingFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const res = await fetch(input, init);
+  void res
+    .clone()
+    .text()
+    .then(keepResponse, () => undefined);
+  return res;
 }
 
 /** Runs the CLI to completion. */
@@ -220,6 +237,7 @@ export async function raw(url: string, path: string, init: RequestInit & { token
   if (init.token) headers.set('authorization', `Bearer ${init.token}`);
   const res = await fetch(`${url}${path}`, { ...init, headers });
   const text = await res.text();
+  keepResponse(text);
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(text) as Record<string, unknown>;
@@ -235,6 +253,21 @@ export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, time
     const v = await fn();
     if (ok(v) || Date.now() > deadline) return v;
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * A positive signal for "nothing more happened": an allowed read submitted now has gone
+ * through the gate, the executor and the target. Check an absence only after it, so a
+ * forbidden effect that would arrive late is not missed (BASE_POLICY's `reads` rule).
+ */
+export async function laterReadDone(ctx: { server: ServerProcess; ws: Workspace; target: { received: Received[] } }): Promise<void> {
+  const agent = ctx.server.client(ctx.ws.tokens.agent);
+  const path = `/later-read/${randomBytes(6).toString('hex')}`;
+  const a = await agent.submit({ kind: 'http', target: 'github', input: { method: 'GET', path } });
+  const done = await agent.wait(a.id, { timeoutSeconds: 10 });
+  if (done.status !== 'succeeded' || !ctx.target.received.some((r) => r.url === `/api${path}`)) {
+    throw new Error(`the later read did not go through (status ${done.status})`);
   }
 }
 

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canary } from '../support/canaries.js';
 import { raw, runCli, startServer, startTarget, until, workspace } from './harness.js';
 import type { ServerProcess, Workspace } from './harness.js';
 import { callsIn, FILESYSTEM_SERVER, httpMcpClient, NOTES_SERVER, startNotesHttp, stdioMcpClient, textOf } from './mcp-harness.js';
@@ -42,8 +42,8 @@ describe.each<Transport>(['http', 'stdio'])('MCP gateway over %s', (transport) =
   let stdioDir: string;
   let remoteDir: string;
   let filesDir: string;
-  const remoteToken = `remote-${randomBytes(12).toString('hex')}`;
-  const notesToken = `notes-${randomBytes(12).toString('hex')}`;
+  const remoteToken = canary('mcp-remote-token');
+  const notesToken = canary('mcp-notes-token');
 
   beforeAll(async () => {
     target = await startTarget();

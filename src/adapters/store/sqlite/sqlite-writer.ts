@@ -1,4 +1,5 @@
 import { AppError } from '../../../domain/errors.js';
+import { crashPoint } from '../../../testing/crash-point.js';
 import { storageError } from '../store-error.js';
 import type { SqliteDb } from './sqlite-db.js';
 import type { WriteArgs, WriteOpName, WriteOps, WriteResult } from './sqlite-write-ops.js';
@@ -118,6 +119,7 @@ export function createInlineWriter(db: SqliteDb, ops: WriteOps, maxBatch: number
           if (!runOne(job, outcomes)) throw (outcomes.at(-1) as { error: unknown }).error;
         }
       }
+      crashPoint('store.before-commit');
       commit.run();
     } catch (e) {
       rolledBack();
@@ -130,6 +132,7 @@ export function createInlineWriter(db: SqliteDb, ops: WriteOps, maxBatch: number
       for (const job of batch) job.reject(failed);
       return;
     }
+    crashPoint('store.after-commit');
     batch.forEach((job, i) => {
       const o = outcomes[i]!;
       if (o.ok) job.resolve(o.value);
