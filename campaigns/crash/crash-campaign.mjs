@@ -222,7 +222,7 @@ log: { level: info }
     failedRuns: runs.filter((x) => x.violations.length),
     runs,
   };
-  const out = args.out || join(dir, 'crash-campaign.json');
+  const out = args.out || join(tmpdir(), `countersign-crash-${seed}.json`); // outlives the campaign's directory
   writeFileSync(out, `${JSON.stringify(details, null, 2)}\n`);
   process.stdout.write(`${summary}${totals.stuck ? `, stuck ${totals.stuck}` : ''}${totals.auditFailures ? `, audit ${totals.auditFailures}` : ''}${totals.otherFailures ? `, other ${totals.otherFailures}` : ''}${leaks.found.length ? `, canary leaks ${leaks.found.length}` : ''} (seed ${seed}; details ${out})\n`);
   if (!args.keep && !failed && !args.dir) rmSync(dir, { recursive: true, force: true });

@@ -137,7 +137,7 @@ log: { level: info }
     targetCalls: target.log.length,
     failures: failures.slice(0, 200),
   };
-  const out = args.out || join(dir, 'fuzz-campaign.json');
+  const out = args.out || join(tmpdir(), `countersign-fuzz-${seed}.json`); // outlives the campaign's directory
   writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
   const failed = summary.fivexx + summary.crashes + summary.hangs + summary.dropped + summary.undocumented + leaks.found.length > 0 || verify.code !== 0;
   process.stdout.write(
