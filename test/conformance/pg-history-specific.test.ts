@@ -1,14 +1,20 @@
 // What the history and grant suites cannot say for every store: on PostgreSQL several
 // replicas write at once, so counter cursors must follow commit order, a grant's last use
 // must go to one of them only, and migration 4 must find the first times already there.
+// `store copy` moves grants, counters, first times, console sessions and chat links.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { actionWrites } from '../../src/adapters/store/postgres/pg-actions.js';
 import { createPgPool } from '../../src/adapters/store/postgres/pg-connect.js';
+import { copySqliteToPg } from '../../src/adapters/store/postgres/pg-copy.js';
 import { migratePg } from '../../src/adapters/store/postgres/pg-migrate.js';
 import { PG_MIGRATIONS } from '../../src/adapters/store/postgres/pg-migrations.js';
 import type { PostgresStore } from '../../src/adapters/store/postgres/pg-store.js';
 import { createPostgresStore } from '../../src/adapters/store/postgres/pg-store.js';
+import { createSqliteStore } from '../../src/adapters/store/sqlite/sqlite-store.js';
 import { applyReview, createAction } from '../../src/domain/lifecycle.js';
 import { grantFor } from './grant-store-conformance.js';
 import { agentA, agentB, allEntries, allow, at, deny, expectWellFormedLog, human, insert, newAction, newId, range, request, review } from './store-fixtures.js';
@@ -104,5 +110,53 @@ describe('PostgreSQL history and grants across replicas', () => {
     }
     const s = await open(schema);
     expect((await s.readActed(0, 10)).pairs).toEqual([{ agent: agentA.id, target: 'github' }]);
+  });
+});
+
+describe('store copy of the history and console tables', () => {
+  it('moves grants (with their uses), counter hits, first times, console sessions and chat links from SQLite to PostgreSQL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'countersign-copy-'));
+    const path = join(dir, 'countersign.db');
+    try {
+      const src = createSqliteStore({ path, writer: 'inline' });
+      const t = newAction({ decision: review({ approvers: ['group:ops'] }) });
+      t.next.tally = [{ counter: 'posts', key: 'agent-a', weight: 3, on: 'allowed' }];
+      await insert(src, t);
+      const r = applyReview(t.next, human('ops@example.com', 'ops'), 'approve', { fingerprint: t.next.fingerprint, via: 'test', now: at(0) });
+      const g = grantFor(t.next.id);
+      expect(await src.updateWithGrant(r.next, t.next.version, r.audit, g)).toBe(true);
+      const u = createAction({ id: newId(), request: request(), requester: agentA, decision: { ...allow(), grant: { id: g.id, use: 1, policyOutcome: 'review' } }, now: at(1000) });
+      expect((await src.insertWithGrant(u.next, u.audit, { grantId: g.id, expectedUses: 0, nowMs: at(1000).getTime() })).inserted).toBe(true);
+      const session = { id: 'cs_a', human: 'alice@example.com', known: true, groups: ['ops'], createdAt: at(0).toISOString(), lastSeenAt: at(0).toISOString(), expiresAt: at(3_600_000).toISOString() };
+      await src.console.createSession(session, 'h'.repeat(64), []);
+      await src.console.offerLink('c'.repeat(64), { channel: 'slack', chatUserId: 'U1', expiresAt: at(60_000).toISOString() }, at(0).toISOString());
+      await src.console.claimLink('c'.repeat(64), 'alice@example.com', at(1).toISOString());
+      const hits = (await src.readHits(0, 0, 10)).hits;
+      const pairs = (await src.readActed(0, 10)).pairs;
+      await src.close();
+
+      const schema = freshSchema();
+      const pool = createPgPool({ url: db().url, schema, max: 2, statementTimeoutMs: 0, connectTimeoutMs: 10_000 });
+      try {
+        await migratePg(pool, schema);
+        await copySqliteToPg(path, pool);
+      } finally {
+        await pool.end();
+      }
+      const s = await open(schema);
+      expect(await s.getGrant(g.id)).toEqual({ ...g, uses: 1 });
+      expect((await s.readHits(0, 0, 10)).hits).toEqual(hits);
+      expect((await s.readActed(0, 10)).pairs).toEqual(pairs);
+      expect(await s.console.sessionByToken('h'.repeat(64))).toEqual(session);
+      expect(await s.console.linkedHuman('slack', 'U1')).toBe('alice@example.com');
+      expect(await s.console.claimLink('c'.repeat(64), 'mallory@example.com', at(2).toISOString())).toBeUndefined();
+      // Indexing goes on after the copied rows: a new hit comes after the copied ones.
+      const next = newAction({ now: at(5000) });
+      next.next.tally = [{ counter: 'posts', key: 'agent-a', weight: 1, on: 'allowed' }];
+      await insert(s, next);
+      expect((await s.readHits(0, 0, 10)).hits.map((h) => h.actionId)).toEqual([...hits.map((h) => h.actionId), next.next.id]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
