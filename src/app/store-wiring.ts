@@ -12,7 +12,6 @@ import type { ToolPinStore } from '../ports/tool-pins.js';
 import type { ChatLinkStore, ConsoleSessionStore } from '../ports/console-sessions.js';
 import type { GrantStore } from '../ports/grant-store.js';
 import type { HistoryStore } from '../ports/history-store.js';
-import { pendingPorts } from '../adapters/store/postgres/pg-unsupported.js';
 
 /** Every port the gateway needs from its store; SQLite and PostgreSQL both provide them all. */
 export type GatewayStore = Store &
@@ -42,9 +41,8 @@ type Opener<K extends StoreChoice['kind']> = (choice: Extract<StoreChoice, { kin
 /** The one place a store is chosen: by config kind, exhaustive (a new kind without an opener does not compile). */
 const OPENERS: { [K in StoreChoice['kind']]: Opener<K> } = {
   sqlite: (c, o) => Promise.resolve(createSqliteStore({ path: c.path, ...(o.readOnly ? { readOnly: true } : {}) })),
-  postgres: async (c, o) => ({
-    ...pendingPorts(),
-    ...(await createPostgresStore({
+  postgres: (c, o) =>
+    createPostgresStore({
       url: c.config.url,
       schema: c.config.schema,
       poolMax: c.config.pool.max,
@@ -53,8 +51,7 @@ const OPENERS: { [K in StoreChoice['kind']]: Opener<K> } = {
       migrate: c.config.migrate,
       ...(o.readOnly ? { readOnly: true } : {}),
       ...(o.onListenError ? { onListenError: o.onListenError } : {}),
-    })),
-  }),
+    }),
 };
 
 export function openStore(choice: StoreChoice, o: OpenStoreOptions = {}): Promise<GatewayStore> {

@@ -15,10 +15,10 @@ function session(id: string, human = 'alice@example.com', createdMs = 0): Consol
 }
 const started = (s: ConsoleSession): AuditDraft => ({ type: 'console.session.started', ts: s.createdAt, actor: { type: 'human', id: s.human }, data: { session: s.id, human: s.human } });
 
-export function consoleSessionConformance(name: string, open: () => Stores) {
+export function consoleSessionConformance(name: string, open: () => Stores | Promise<Stores>) {
   describe(`${name}: ConsoleSessionStore`, () => {
     it('a session is found by its token hash only, and its sign-in is audited in the same write', async () => {
-      const s = open();
+      const s = await open();
       const a = session('cs_a');
       await s.console.createSession(a, 'h'.repeat(64), [started(a)]);
       expect(await s.console.sessionByToken('h'.repeat(64))).toEqual(a);
@@ -29,14 +29,14 @@ export function consoleSessionConformance(name: string, open: () => Stores) {
     });
 
     it('a token hash names one session: a second session with it is refused', async () => {
-      const s = open();
+      const s = await open();
       await s.console.createSession(session('cs_a'), 'h'.repeat(64), []);
       await expect(s.console.createSession(session('cs_b'), 'h'.repeat(64), [])).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
       expect(await s.console.getSession('cs_b')).toBeUndefined();
     });
 
     it('activity moves lastSeenAt forward only, and never revives an ended session', async () => {
-      const s = open();
+      const s = await open();
       await s.console.createSession(session('cs_a'), 'a'.repeat(64), []);
       await s.console.touchSession('cs_a', at(60_000));
       await s.console.touchSession('cs_a', at(30_000));
@@ -48,7 +48,7 @@ export function consoleSessionConformance(name: string, open: () => Stores) {
     });
 
     it('a session ends once: ending it again changes nothing and writes no entry', async () => {
-      const s = open();
+      const s = await open();
       await s.console.createSession(session('cs_a'), 'a'.repeat(64), []);
       const end: AuditDraft = { type: 'console.session.ended', ts: at(1), data: { session: 'cs_a', reason: 'revoked' } };
       expect(await s.console.endSession('cs_a', at(1), 'revoked', [end])).toBe(true);
@@ -59,7 +59,7 @@ export function consoleSessionConformance(name: string, open: () => Stores) {
     });
 
     it('lists sessions newest first, the active ones at an instant, or one human\'s', async () => {
-      const s = open();
+      const s = await open();
       await s.console.createSession(session('cs_1', 'alice@example.com', 0), '1'.repeat(64), []);
       await s.console.createSession(session('cs_2', 'bob@example.com', 1000), '2'.repeat(64), []);
       await s.console.createSession(session('cs_3', 'alice@example.com', 9 * hour), '3'.repeat(64), []);
@@ -76,7 +76,7 @@ export function consoleSessionConformance(name: string, open: () => Stores) {
     const offer = { channel: 'slack' as const, chatUserId: 'U123', expiresAt: at(15 * 60_000) };
 
     it('a link code binds its chat account once, with a chat.identity.linked entry', async () => {
-      const s = open();
+      const s = await open();
       await s.console.offerLink('c'.repeat(64), offer, at(0));
       expect(await s.console.linkOffer('c'.repeat(64), at(1000))).toEqual(offer);
       const link = await s.console.claimLink('c'.repeat(64), 'alice@example.com', at(2000));
@@ -90,7 +90,7 @@ export function consoleSessionConformance(name: string, open: () => Stores) {
     });
 
     it('an expired or unknown code binds nothing and writes no entry', async () => {
-      const s = open();
+      const s = await open();
       await s.console.offerLink('c'.repeat(64), offer, at(0));
       expect(await s.console.linkOffer('c'.repeat(64), at(15 * 60_000))).toBeUndefined();
       expect(await s.console.claimLink('c'.repeat(64), 'alice@example.com', at(15 * 60_000))).toBeUndefined();
@@ -100,7 +100,7 @@ export function consoleSessionConformance(name: string, open: () => Stores) {
     });
 
     it('a new link replaces the earlier binding and names it in its entry', async () => {
-      const s = open();
+      const s = await open();
       await s.console.offerLink('1'.repeat(64), offer, at(0));
       await s.console.offerLink('2'.repeat(64), offer, at(0));
       await s.console.claimLink('1'.repeat(64), 'alice@example.com', at(1));

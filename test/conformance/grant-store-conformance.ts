@@ -9,7 +9,7 @@ import { HOUR, agentA, allEntries, allow, at, expectWellFormedLog, human, insert
 
 export type GrantTestStore = Store & GrantStore;
 
-function grantFor(actionId: string, over: Partial<Grant> = {}): Grant {
+export function grantFor(actionId: string, over: Partial<Grant> = {}): Grant {
   return {
     id: `grt_${newId().slice(4, 20)}`,
     actionId,

@@ -33,6 +33,18 @@ export const STORE_TABLES: readonly StoreTable[] = [
   { name: 'channel_attempts', key: 'id', serial: 'id', booleans: ['ok'], columns: ['id', 'delivery_id', 'attempt', 'ok', 'detail', 'duration_ms', 'at'] },
   { name: 'channel_messages', key: 'action_id, channel, target', columns: ['action_id', 'channel', 'target', 'ref', 'rendered_version', 'replied'] },
   { name: 'chat_interactions', key: 'key', columns: ['key', 'seen_at'] },
+  {
+    name: 'console_sessions',
+    key: 'id',
+    columns: ['id', 'token_hash', 'human', 'known', 'groups', 'created_at', 'last_seen_at', 'expires_at', 'ended_at', 'end_reason'],
+  },
+  { name: 'chat_link_offers', key: 'code_hash', columns: ['code_hash', 'channel', 'chat_user_id', 'created_at', 'expires_at', 'used_at'] },
+  { name: 'chat_links', key: 'channel, chat_user_id', columns: ['channel', 'chat_user_id', 'human', 'linked_at'] },
+  // Hits and first times are read by cursor (SQLite's rowid, PostgreSQL's n): the copy
+  // renumbers them in time order (the order counters read them in), not by their old cursor.
+  { name: 'counter_hits', key: 'at, action_id, counter', columns: ['action_id', 'counter', 'key', 'weight', 'at'] },
+  { name: 'acted_pairs', key: 'first_at, agent, target', columns: ['agent', 'target', 'first_at'] },
+  { name: 'grants', key: 'id', columns: ['id', 'agent', 'target', 'created_at', 'expires_at', 'max_uses', 'uses', 'revoked_at', 'record'] },
 ];
 
 /** The audit log's own tables: enough for `audit verify` and `audit export`. */

@@ -32,7 +32,8 @@ async function insertPg(c: pg.PoolClient, t: StoreTable, rows: unknown[][]): Pro
 /**
  * Copies a SQLite store into an empty, migrated PostgreSQL schema, in one transaction:
  * every row of every table (actions, audience, entries, tree nodes, checkpoints,
- * cosignatures, cursors, held calls, pins, deliveries and their attempts, messages),
+ * cosignatures, cursors, held calls, pins, deliveries and their attempts, messages,
+ * console sessions and chat links, counter hits, first times and grants),
  * then sets the sequencer and the id sequences past what was copied. A target that
  * holds anything is refused: a copy never merges two logs.
  */

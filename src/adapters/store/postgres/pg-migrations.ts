@@ -191,6 +191,84 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX chat_interactions_seen ON chat_interactions (seen_at);
     `,
   },
+  {
+    version: 4,
+    name: 'console sessions, chat links, standing grants, counter hits and first times',
+    sql: `
+      -- Console sign-ins (the SQLite store's migration 5). Only the token's SHA-256 is kept.
+      CREATE TABLE console_sessions (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        human TEXT NOT NULL,
+        known INTEGER NOT NULL CHECK (known IN (0, 1)),
+        groups TEXT NOT NULL,          -- JSON array
+        created_at BIGINT NOT NULL,
+        last_seen_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        ended_at BIGINT,
+        end_reason TEXT
+      );
+      CREATE INDEX console_sessions_created ON console_sessions (created_at, id);
+      CREATE INDEX console_sessions_human ON console_sessions (human, created_at);
+
+      -- One-time chat linking codes (hash only) and the bindings they made.
+      CREATE TABLE chat_link_offers (
+        code_hash TEXT PRIMARY KEY,
+        channel TEXT NOT NULL,
+        chat_user_id TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT
+      );
+      CREATE TABLE chat_links (
+        channel TEXT NOT NULL,
+        chat_user_id TEXT NOT NULL,
+        human TEXT NOT NULL,
+        linked_at BIGINT NOT NULL,
+        PRIMARY KEY (channel, chat_user_id)
+      );
+
+      -- Counter hits and first times (the SQLite store's migration 6), written with the
+      -- action change that made them (ports/history-store.ts). n orders them for
+      -- readers: every insert holds the sequencer (audit_head), so ids grow in commit order.
+      CREATE TABLE counter_hits (
+        n BIGSERIAL PRIMARY KEY,
+        action_id TEXT NOT NULL,
+        counter TEXT NOT NULL,
+        key TEXT NOT NULL,
+        weight INTEGER NOT NULL CHECK (weight >= 1),
+        at BIGINT NOT NULL,
+        UNIQUE (action_id, counter)
+      );
+      CREATE INDEX counter_hits_at ON counter_hits (at);
+
+      CREATE TABLE acted_pairs (
+        n BIGSERIAL PRIMARY KEY,
+        agent TEXT NOT NULL,
+        target TEXT NOT NULL,
+        first_at BIGINT NOT NULL,
+        UNIQUE (agent, target)
+      );
+      INSERT INTO acted_pairs (agent, target, first_at)
+        SELECT requester_id, (record::jsonb)->>'target', MIN(created_at) FROM actions
+        WHERE status IN ('approved', 'running', 'succeeded', 'failed') GROUP BY 1, 2 ORDER BY 3, 1, 2;
+
+      -- Standing grants: uses and revocation are columns, the rest the Grant as JSON.
+      CREATE TABLE grants (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        agent TEXT NOT NULL,
+        target TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        max_uses INTEGER NOT NULL CHECK (max_uses >= 1),
+        uses INTEGER NOT NULL CHECK (uses >= 0 AND uses <= max_uses),
+        revoked_at BIGINT,
+        record TEXT NOT NULL
+      );
+      CREATE INDEX grants_pair ON grants (agent, target, created_at);
+      CREATE INDEX grants_created ON grants (created_at, id);
+    `,
+  },
 ];
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

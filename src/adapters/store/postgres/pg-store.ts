@@ -1,14 +1,19 @@
 import type pg from 'pg';
 import type { AuditLog } from '../../../ports/audit-log.js';
 import type { ChannelStore } from '../../../ports/channel-store.js';
+import type { ChatLinkStore, ConsoleSessionStore } from '../../../ports/console-sessions.js';
+import type { GrantStore } from '../../../ports/grant-store.js';
 import type { HeldCallStore } from '../../../ports/held-calls.js';
+import type { HistoryStore } from '../../../ports/history-store.js';
 import type { Store } from '../../../ports/store.js';
 import type { ToolPinStore } from '../../../ports/tool-pins.js';
-import { storageError } from '../store-error.js';
+import { instantOf, storageError } from '../store-error.js';
 import { actionReads } from './pg-actions.js';
 import { agentSql } from './pg-agent.js';
 import { auditSize, createAuditLogReads, lockHead, readEntries, seqsFor } from './pg-audit.js';
 import { channelSql } from './pg-channels.js';
+import { consoleSql } from './pg-console.js';
+import { historySql } from './pg-history.js';
 import type { PgConnectOptions } from './pg-connect.js';
 import { createPgPool, quoteSchema } from './pg-connect.js';
 import type { PgListener } from './pg-listen.js';
@@ -40,8 +45,11 @@ export interface PostgresStoreOptions {
 export type PostgresStore = Store &
   AuditLog &
   HeldCallStore &
-  ToolPinStore & {
+  ToolPinStore &
+  HistoryStore &
+  GrantStore & {
     channels: ChannelStore;
+    console: ConsoleSessionStore & ChatLinkStore;
     /** Ids of actions changed by any replica, after commit (LISTEN/NOTIFY); see pg-listen.ts. */
     watchChanges(fn: (ids: string[]) => void): () => void;
   };
@@ -132,6 +140,40 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
       attempts: (deliveryId) => read(() => channelSql.attempts(pool, deliveryId)),
       prune: (before, limit) => submit('pruneDeliveries', { before, limit }),
       rememberInteraction: (key, now, forgetBefore) => submit('rememberInteraction', { key, now, forgetBefore }),
+    },
+    // Counters, first times and grants (ports/history-store.ts, ports/grant-store.ts).
+    readHits: (cursor, sinceMs, limit) => read(() => historySql.readHits(pool, cursor, sinceMs, limit)),
+    readActed: (cursor, limit) => read(() => historySql.readActed(pool, cursor, limit)),
+    scanActions: (q) => read(() => historySql.scan(pool, q.fromMs, q.toMs, q.after, q.limit)),
+    countActions: (fromMs, toMs) => read(() => historySql.count(pool, fromMs, toMs)),
+    updateWithGrant: async (next, expectedVersion, drafts, grant) => {
+      const seqs = await submit('updateWithGrant', { next, expectedVersion, drafts, grant });
+      if (seqs === false) return false;
+      next.auditSeqs = seqs;
+      return true;
+    },
+    insertWithGrant: async (action, drafts, use) => {
+      const r = await submit('insertWithGrant', { action, drafts, use });
+      if (!r.inserted) return r;
+      action.auditSeqs = r.auditSeqs;
+      return { inserted: true, action };
+    },
+    getGrant: (id) => read(() => historySql.grant(pool, id)),
+    listGrants: (q) => read(() => historySql.grants(pool, q.limit, q.usableAt)),
+    grantsFor: (agent, target, nowMs) => read(() => historySql.grantsFor(pool, agent, target, nowMs)),
+    revokeGrant: (id, by, reason, at) => submit('revokeGrant', { id, by, reason, at }),
+    // The web console's sessions and chat links (ports/console-sessions.ts).
+    console: {
+      createSession: (session, tokenHash, drafts) => submit('createSession', { session, tokenHash, drafts }),
+      sessionByToken: (tokenHash) => read(() => consoleSql.byToken(pool, tokenHash)),
+      getSession: (id) => read(() => consoleSql.get(pool, id)),
+      touchSession: (id, at) => submit('touchSession', { id, at }),
+      endSession: (id, at, reason, drafts) => submit('endSession', { id, at, reason, drafts }),
+      listSessions: (q) => read(() => consoleSql.list(pool, q)),
+      offerLink: (codeHash, offer, createdAt) => submit('offerLink', { codeHash, offer, createdAt }),
+      linkOffer: (codeHash, at) => read(() => consoleSql.openOffer(pool, codeHash, instantOf(at, 'at'))),
+      claimLink: (codeHash, human, at) => submit('claimLink', { codeHash, human, at }),
+      linkedHuman: (channel, chatUserId) => read(() => consoleSql.linked(pool, channel, chatUserId)),
     },
     treeSize: () => read(() => auditSize(pool)),
     rootAt: (size) => read(() => log.rootAt(size)),

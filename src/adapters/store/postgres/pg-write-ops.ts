@@ -10,6 +10,8 @@ import { agentSql } from './pg-agent.js';
 import type { PendingLog } from './pg-audit.js';
 import { appendEntries, auditLogWrites, flushPending, seqsFor } from './pg-audit.js';
 import { channelSql } from './pg-channels.js';
+import { historyWrites } from './pg-history-ops.js';
+import { historySql } from './pg-history.js';
 import type { Sql } from './pg-connect.js';
 import type { PgTreeAppender } from './pg-tree.js';
 
@@ -42,9 +44,30 @@ async function insertAction(tx: Tx, { action, drafts }: { action: ActionRecord; 
   const head = headOf(tx);
   const auditSeqs = drafts.map((_, i) => head.next + i);
   await actionWrites.insert(tx.q, { ...action, auditSeqs });
+  await historySql.index(tx.q, action);
   appendEntries(head, tx.tree, tx.pending, drafts);
   tx.changed.add(action.id);
   return { inserted: true, auditSeqs };
+}
+
+/** The compare-and-swap on version; on success, every sequence number of the action's entries. */
+async function updateAction(tx: Tx, { next, expectedVersion, drafts }: { next: ActionRecord; expectedVersion: number; drafts: readonly AuditDraft[] }): Promise<number[] | false> {
+  if (!Number.isSafeInteger(expectedVersion) || next.version !== expectedVersion + 1) {
+    throw new AppError('INTERNAL', `an update from version ${expectedVersion} writes version ${expectedVersion + 1}, not ${next.version}`);
+  }
+  const head = headOf(tx);
+  // The stored list is read only for a record that lacks it; buffered entries are sent first.
+  let earlier = next.auditSeqs;
+  if (!earlier) {
+    await flushPending(tx.q, tx.pending);
+    earlier = await seqsFor(tx.q, next.id);
+  }
+  const auditSeqs = [...earlier, ...drafts.map((_, i) => head.next + i)];
+  if (!(await actionWrites.update(tx.q, { ...next, auditSeqs }, expectedVersion))) return false;
+  appendEntries(head, tx.tree, tx.pending, drafts);
+  await historySql.index(tx.q, next);
+  tx.changed.add(next.id);
+  return auditSeqs;
 }
 
 /**
@@ -55,26 +78,7 @@ async function insertAction(tx: Tx, { action, drafts }: { action: ActionRecord; 
  */
 export const PG_WRITES = {
   insertAction: { log: true, run: insertAction },
-  updateAction: {
-    log: true,
-    async run(tx: Tx, { next, expectedVersion, drafts }: { next: ActionRecord; expectedVersion: number; drafts: readonly AuditDraft[] }): Promise<number[] | false> {
-      if (!Number.isSafeInteger(expectedVersion) || next.version !== expectedVersion + 1) {
-        throw new AppError('INTERNAL', `an update from version ${expectedVersion} writes version ${expectedVersion + 1}, not ${next.version}`);
-      }
-      const head = headOf(tx);
-      // The stored list is read only for a record that lacks it; buffered entries are sent first.
-      let earlier = next.auditSeqs;
-      if (!earlier) {
-        await flushPending(tx.q, tx.pending);
-        earlier = await seqsFor(tx.q, next.id);
-      }
-      const auditSeqs = [...earlier, ...drafts.map((_, i) => head.next + i)];
-      if (!(await actionWrites.update(tx.q, { ...next, auditSeqs }, expectedVersion))) return false;
-      appendEntries(head, tx.tree, tx.pending, drafts);
-      tx.changed.add(next.id);
-      return auditSeqs;
-    },
-  },
+  updateAction: { log: true, run: updateAction },
   appendAudit: {
     log: true,
     run: (tx: Tx, { drafts }: { drafts: readonly AuditDraft[] }): Promise<AuditEntry[]> => Promise.resolve(appendEntries(headOf(tx), tx.tree, tx.pending, drafts)),
@@ -187,6 +191,8 @@ export const PG_WRITES = {
     run: (tx: Tx, a: { key: string; now: string; forgetBefore: string }): Promise<boolean> =>
       channelSql.rememberInteraction(tx.q, a.key, instantOf(a.now, 'now'), instantOf(a.forgetBefore, 'forgetBefore')),
   },
+  // Standing grants and the console (pg-history-ops.ts).
+  ...historyWrites(insertAction, updateAction),
 } as const;
 
 type Writes = typeof PG_WRITES;
