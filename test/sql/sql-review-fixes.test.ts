@@ -46,7 +46,7 @@ afterAll(() => db.drop());
 
 /** What a preview must leave as it was: the dump (rows, sequences' positions) and every advisory lock in the cluster. */
 async function state(): Promise<string> {
-  const locks = await db.query("SELECT objid FROM pg_locks WHERE locktype = 'advisory' ORDER BY 1");
+  const locks = await db.query("SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY 1");
   const seq = await db.query('SELECT last_value::text, is_called FROM s');
   return `${await databaseState(db)}\n-- locks ${JSON.stringify(locks.rows)}\n-- s ${JSON.stringify(seq.rows)}`;
 }
