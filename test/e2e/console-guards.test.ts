@@ -2,7 +2,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsoleEnv } from './console-harness.js';
-import { launchChromium, signIn, startConsoleEnv } from './console-harness.js';
+import { launchChromium, screenshotPath, signIn, startConsoleEnv } from './console-harness.js';
 import { runCli } from './harness.js';
 
 let env: ConsoleEnv;
@@ -106,7 +106,7 @@ describe('console: the in-browser audit check', () => {
     }
     expect(result).toBe('verified');
     expect(await page.locator('#verdict').innerText()).toContain('Verified');
-    await page.screenshot({ path: 'docs/img/console-verify.png', fullPage: true });
+    await page.screenshot({ path: screenshotPath('console-verify.png'), fullPage: true });
 
     await page.route('**/console/api/actions/*/receipt', async (route) => {
       const res = await route.fetch();
@@ -205,9 +205,9 @@ describe('console: accessibility', () => {
       expect([path, r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)]).toEqual([path, []]);
     }
     await bob.goto(`${env.url}/console/audit`);
-    await bob.screenshot({ path: 'docs/img/console-audit.png' });
+    await bob.screenshot({ path: screenshotPath('console-audit.png') });
     await bob.goto(`${env.url}/console/history`);
-    await bob.screenshot({ path: 'docs/img/console-history.png' });
+    await bob.screenshot({ path: screenshotPath('console-history.png') });
 
     // Keyboard only: tab to the comment, type, tab to Approve, press Enter.
     await bob.goto(`${env.url}/console/actions/${a.id}`);

@@ -1,5 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -168,4 +170,15 @@ export async function signIn(page: Page, url: string, email: string, path = '/co
     await page.locator('button[type="submit"]').click();
     await page.waitForURL((u) => u.href.startsWith(url));
   }
+}
+
+/**
+ * Where a docs screenshot goes: docs/img when `UPDATE_SCREENSHOTS=1` (to refresh the docs),
+ * else a temp dir, so that `npm test` leaves the working tree as it found it.
+ */
+export function screenshotPath(name: string): string {
+  if (process.env.UPDATE_SCREENSHOTS === '1') return `docs/img/${name}`;
+  const dir = join(tmpdir(), 'countersign-screenshots');
+  mkdirSync(dir, { recursive: true });
+  return join(dir, name);
 }

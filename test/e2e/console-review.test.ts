@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsoleEnv } from './console-harness.js';
-import { launchChromium, signIn, startConsoleEnv } from './console-harness.js';
+import { launchChromium, screenshotPath, signIn, startConsoleEnv } from './console-harness.js';
 
 let env: ConsoleEnv;
 let browser: Browser;
@@ -37,7 +37,7 @@ describe('console: sign in, inbox, decide', () => {
     await expect.poll(() => row.count()).toBe(1);
     expect(await row.innerText()).toContain('POST /repos/acme/app/releases');
     expect(await row.innerText()).toContain('deploy-bot');
-    await alice.screenshot({ path: 'docs/img/console-inbox.png', fullPage: true });
+    await alice.screenshot({ path: screenshotPath('console-inbox.png'), fullPage: true });
 
     await row.locator('a').click();
     await alice.waitForURL(`**/console/actions/${submitted.id}`);
@@ -45,7 +45,7 @@ describe('console: sign in, inbox, decide', () => {
     expect(await main.innerText()).toContain('ship v1.0.0');
     expect(await main.innerText()).toContain(submitted.fingerprint);
     expect(await main.innerText()).toContain('carol@example.com');
-    await alice.screenshot({ path: 'docs/img/console-detail.png', fullPage: true });
+    await alice.screenshot({ path: screenshotPath('console-detail.png'), fullPage: true });
     await alice.getByLabel(/Comment/).fill('looks right');
     await alice.getByRole('button', { name: 'Approve' }).click();
     await alice.waitForURL(`**/console/actions/${submitted.id}?done=approve`);

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsoleEnv } from './console-harness.js';
-import { launchChromium, signIn, startConsoleEnv } from './console-harness.js';
+import { launchChromium, screenshotPath, signIn, startConsoleEnv } from './console-harness.js';
 import { runCli } from './harness.js';
 
 const TTL_MS = 12_000;
@@ -81,6 +81,6 @@ describe('console sessions', () => {
     const r = await p.goto(`${env.url}/console/inbox`);
     expect(r!.status()).toBe(401);
     expect(await p.locator('main').innerText()).toContain('Your session reached its maximum length');
-    await p.screenshot({ path: 'docs/img/console-session-ended.png' });
+    await p.screenshot({ path: screenshotPath('console-session-ended.png') });
   });
 });
