@@ -12,6 +12,7 @@ import { parseByteSize } from '../domain/byte-size.js';
 import { parseDuration } from '../domain/duration.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import type { Principal } from '../domain/identity.js';
+import type { Config } from '../config/schema.js';
 import type { Authenticator } from '../ports/authenticator.js';
 import { scramVerifier } from '../pgwire/scram-server.js';
 import { createUpstreamPool } from '../pgwire/upstream-pool.js';
@@ -42,7 +43,7 @@ export async function startPgwire(deps: { loaded: LoadedConfig; core: Core; auth
   const base = dirname(loaded.file);
   const tls = cfg.tls ? createSecureContext({ cert: readFileSync(resolve(base, cfg.tls.cert)), key: readFileSync(resolve(base, cfg.tls.key)) }) : undefined;
 
-  const identities = buildIdentities(loaded, deps.authenticator);
+  const identities = liveIdentities(() => core.live.config(), deps.authenticator);
   const { pools } = targets;
   const gate: WireGate = {
     async submit(who, target, s, session) {
@@ -134,23 +135,27 @@ export async function startPgwire(deps: { loaded: LoadedConfig; core: Core; auth
 }
 
 /**
- * Agents and humans by id. A token known in clear gets a SCRAM-SHA-256 verifier, derived
- * once here; an identity known by its token's hash alone can log in with a cleartext
+ * Agents and humans by id, as the running config has them: a reload (SIGHUP, `countersign
+ * reload`) that removes an identity or rotates its token takes effect at the next log-in,
+ * as on the HTTP API. A token known in clear gets a SCRAM-SHA-256 verifier, derived once
+ * per config; an identity known by its token's hash alone can log in with a cleartext
  * password over TLS only.
  */
-function buildIdentities(loaded: LoadedConfig, authenticator: Authenticator): WireIdentities {
-  const byId = new Map<string, WireIdentity>();
-  const { config } = loaded;
-  for (const a of config.agents) {
-    const principal: Principal = { type: 'agent', id: a.id, owner: a.owner, labels: a.labels ?? {} };
-    byId.set(a.id, { principal, ...(a.token ? { verifier: scramVerifier(a.token) } : {}) });
-  }
-  for (const h of config.humans) {
-    if (!h.token && !h.tokenHash) continue;
-    const principal: Principal = { type: 'human', id: h.id, groups: h.groups };
-    byId.set(h.id.toLowerCase(), { principal, ...(h.token ? { verifier: scramVerifier(h.token) } : {}) });
-  }
-  const find = (user: string) => byId.get(user) ?? byId.get(user.toLowerCase());
+function liveIdentities(current: () => Config, authenticator: Authenticator): WireIdentities {
+  let of: Config | undefined;
+  let byId = new Map<string, WireIdentity>();
+  const table = (): Map<string, WireIdentity> => {
+    const config = current();
+    if (config !== of) {
+      of = config;
+      byId = identitiesOf(config);
+    }
+    return byId;
+  };
+  const find = (user: string) => {
+    const t = table();
+    return t.get(user) ?? t.get(user.toLowerCase());
+  };
   return {
     find,
     async checkPassword(user, password) {
@@ -161,6 +166,20 @@ function buildIdentities(loaded: LoadedConfig, authenticator: Authenticator): Wi
     },
     mockSecret: randomBytes(32),
   };
+}
+
+function identitiesOf(config: Config): Map<string, WireIdentity> {
+  const byId = new Map<string, WireIdentity>();
+  for (const a of config.agents) {
+    const principal: Principal = { type: 'agent', id: a.id, owner: a.owner, labels: a.labels ?? {} };
+    byId.set(a.id, { principal, ...(a.token ? { verifier: scramVerifier(a.token) } : {}) });
+  }
+  for (const h of config.humans) {
+    if (!h.token && !h.tokenHash) continue;
+    const principal: Principal = { type: 'human', id: h.id, groups: h.groups };
+    byId.set(h.id.toLowerCase(), { principal, ...(h.token ? { verifier: scramVerifier(h.token) } : {}) });
+  }
+  return byId;
 }
 
 function splitHostPort(listen: string): [string, number] {
