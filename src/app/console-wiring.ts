@@ -17,7 +17,10 @@ export function createConsole(args: { config: Config; core: Core; verifierKeys: 
   const publicUrl = () => core.publicUrl.value;
   const deps = {
     config: c,
-    humans: args.config.humans,
+    // The running config's humans (a reload swaps them), read at each use.
+    get humans() {
+      return core.live.config().humans;
+    },
     publicUrl,
     store,
     queries: core.queries,
@@ -26,7 +29,13 @@ export function createConsole(args: { config: Config; core: Core; verifierKeys: 
     events: core.events,
     clock: core.clock,
     oidc: createConsoleOidc(c.oidc, () => `${publicUrl()}/console/auth/callback`),
-    sessions: createConsoleSessions({ store: store.console, clock: core.clock, ttlMs: parseDuration(c.session.ttl), idleMs: parseDuration(c.session.idle) }),
+    sessions: createConsoleSessions({
+      store: store.console,
+      clock: core.clock,
+      ttlMs: parseDuration(c.session.ttl),
+      idleMs: parseDuration(c.session.idle),
+      stillConfigured: (id) => core.live.config().humans.some((h) => h.id.toLowerCase() === id.toLowerCase()),
+    }),
     auditorGroups: args.config.audit.readerGroups,
     verifierKeys: args.verifierKeys,
     logger: core.logger.child({ component: 'console' }),

@@ -14,19 +14,32 @@ afterEach(async () => {
   }
 });
 
-function setup() {
+function setup(stillConfigured?: (id: string) => boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'countersign-sessions-'));
   const store = createSqliteStore({ path: join(dir, 'c.db') });
   open.push({ store, dir });
   let now = Date.parse('2026-01-01T00:00:00.000Z');
   const clock = { now: () => new Date(now) };
-  const sessions = createConsoleSessions({ store: store.console, clock, ttlMs: 3_600_000, idleMs: 600_000 });
+  const sessions = createConsoleSessions({ store: store.console, clock, ttlMs: 3_600_000, idleMs: 600_000, ...(stillConfigured ? { stillConfigured } : {}) });
   return { store, sessions, advance: (ms: number) => (now += ms) };
 }
 
 const alice = { id: 'alice@example.com', known: true, groups: ['release'] };
 
 describe('console sessions', () => {
+  it('a human a config reload removed is signed out at their next request, and it is audited', async () => {
+    const configured = new Set(['alice@example.com']);
+    const { store, sessions } = setup((id) => configured.has(id));
+    const { token } = await sessions.start(alice);
+    expect((await sessions.resolve(token)).ok).toBe(true);
+    configured.delete('alice@example.com');
+    expect(await sessions.resolve(token)).toEqual({ ok: false, reason: 'ended' });
+    configured.add('alice@example.com');
+    expect(await sessions.resolve(token)).toEqual({ ok: false, reason: 'ended' });
+    const ends = (await store.readAudit(0, 100)).filter((e) => e.type === 'console.session.ended').map((e) => e.data.reason);
+    expect(ends).toEqual(['removed']);
+  });
+
   it('a session is found by its token only, and acts as its human with the groups of sign-in', async () => {
     const { sessions } = setup();
     const { token } = await sessions.start(alice);

@@ -30,7 +30,14 @@ const csrfOf = (token: string) => createHmac('sha256', token).update('countersig
  * and seeing it reveals nothing of the session token. Activity is recorded at most
  * once a minute (or a tenth of the idle timeout), not on every request.
  */
-export function createConsoleSessions(deps: { store: ConsoleSessionStore; clock: Clock; ttlMs: number; idleMs: number }): ConsoleSessions {
+export function createConsoleSessions(deps: {
+  store: ConsoleSessionStore;
+  clock: Clock;
+  ttlMs: number;
+  idleMs: number;
+  /** Whether a human is still configured (the running config, after reloads). Default: always. */
+  stillConfigured?: (humanId: string) => boolean;
+}): ConsoleSessions {
   const { store, clock } = deps;
   const touchEveryMs = Math.min(60_000, Math.max(1000, Math.floor(deps.idleMs / 10)));
 
@@ -70,6 +77,11 @@ export function createConsoleSessions(deps: { store: ConsoleSessionStore; clock:
       if (idle >= deps.idleMs) {
         await ended(s, 'idle', at, 'system');
         return { ok: false, reason: 'idle' };
+      }
+      // A configured human removed by a reload is signed out at once, not at the session's end.
+      if (s.known && deps.stillConfigured && !deps.stillConfigured(s.human)) {
+        await ended(s, 'removed', at, 'system');
+        return { ok: false, reason: 'ended' };
       }
       if (idle >= touchEveryMs) await store.touchSession(s.id, at);
       return { ok: true, signedIn: { session: s, principal: { type: 'human', id: s.human, groups: s.groups }, csrf: csrfOf(token) } };
