@@ -1,44 +1,10 @@
 import type { ChatMessage, Delivery, DeliveryAttempt, DeliveryOutcome, DeliveryQuery, DeliveryStatus, NewDelivery } from '../../../ports/channel-store.js';
 import { instantOf, limitOf } from '../store-error.js';
+import type { DeliveryRow } from '../store-rows.js';
+import { deliveryOf, iso } from '../store-rows.js';
 import type { Sql } from './pg-connect.js';
 
-interface DeliveryRow {
-  id: number;
-  channel: string;
-  kind: Delivery['kind'];
-  action_id: string;
-  event_key: string | null;
-  event_type: string | null;
-  payload: string | null;
-  status: DeliveryStatus;
-  attempts: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
-const iso = (ms: number) => new Date(ms).toISOString();
 const COLS = 'id, channel, kind, action_id, event_key, event_type, payload, status, attempts, next_attempt_at, last_error, created_at, updated_at';
-
-function deliveryOf(r: DeliveryRow): Delivery {
-  const d: Delivery = {
-    id: r.id,
-    channel: r.channel,
-    kind: r.kind,
-    actionId: r.action_id,
-    status: r.status,
-    attempts: r.attempts,
-    nextAttemptAt: iso(r.next_attempt_at),
-    createdAt: iso(r.created_at),
-    updatedAt: iso(r.updated_at),
-  };
-  if (r.event_key !== null) d.eventKey = r.event_key;
-  if (r.event_type !== null) d.eventType = r.event_type;
-  if (r.payload !== null) d.payload = r.payload;
-  if (r.last_error !== null) d.lastError = r.last_error;
-  return d;
-}
 
 /** The channel tables' writes (in the writer's transaction) and reads; the same rules as sqlite-channels.ts. */
 export const channelSql = {

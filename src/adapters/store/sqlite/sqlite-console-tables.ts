@@ -1,35 +1,8 @@
 import type { ChatLink, ChatLinkOffer, ConsoleSession, SessionQuery } from '../../../ports/console-sessions.js';
 import { instantOf, limitOf } from '../store-error.js';
+import type { SessionRow } from '../store-rows.js';
+import { iso, sessionOf } from '../store-rows.js';
 import type { SqliteDb } from './sqlite-db.js';
-
-interface SessionRow {
-  id: string;
-  human: string;
-  known: number;
-  groups: string;
-  created_at: number;
-  last_seen_at: number;
-  expires_at: number;
-  ended_at: number | null;
-  end_reason: string | null;
-}
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-function sessionOf(r: SessionRow): ConsoleSession {
-  const s: ConsoleSession = {
-    id: r.id,
-    human: r.human,
-    known: r.known === 1,
-    groups: JSON.parse(r.groups) as string[],
-    createdAt: iso(r.created_at),
-    lastSeenAt: iso(r.last_seen_at),
-    expiresAt: iso(r.expires_at),
-  };
-  if (r.ended_at !== null) s.endedAt = iso(r.ended_at);
-  if (r.end_reason !== null) s.endReason = r.end_reason;
-  return s;
-}
 
 /** Statements over the console tables (migration 5); writes run inside the writer's transaction. */
 export interface ConsoleTables {
