@@ -378,7 +378,8 @@ async function pendingOfKind(gw, secrets, kind) {
   const out = [];
   let cursor = '';
   for (;;) {
-    const r = await call(gw.url, `/v1/actions?status=pending&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: secrets.alice });
+    // A starved gateway answers slowly: a long timeout, not a failed campaign.
+    const r = await call(gw.url, `/v1/actions?status=pending&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: secrets.alice, timeoutMs: 300_000 });
     const items = r.json?.items ?? r.json?.actions ?? [];
     out.push(...items.filter((a) => a.kind === kind));
     cursor = r.json?.nextCursor ?? r.json?.cursor ?? '';
