@@ -25,6 +25,9 @@ export default {
     'src/domain/lifecycle.ts',
     'src/domain/action.ts',
     'src/domain/canonical-json.ts',
+    // executors' checks (what an HTTP action may send, before the executor sends it)
+    'src/domain/http-request-check.ts',
+    'src/domain/http-input-validate.ts',
     // redaction
     'src/domain/redact.ts',
     'src/domain/redact-secrets.ts',

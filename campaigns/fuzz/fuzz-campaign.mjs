@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, request } from 'undici';
 import { parseArgs } from '../lib/args.mjs';
 import { canaryReport, newCanary } from '../lib/canaries.mjs';
 import { startCountingTarget } from '../lib/counting-target.mjs';
@@ -18,7 +19,7 @@ import { runCli, startGateway } from '../lib/gateway.mjs';
 import { rng } from '../lib/rng.mjs';
 import { mutateRequest, TEMPLATES } from './fuzz-mutations.mjs';
 
-const args = parseArgs(process.argv.slice(2), { inputs: 10_000, seed: 0, concurrency: 32, hangMs: 10_000, out: '', quiet: false, keep: false });
+const args = parseArgs(process.argv.slice(2), { inputs: 10_000, seed: 0, concurrency: 64, hangMs: 10_000, out: '', quiet: false, keep: false, cpuProf: '' });
 const seed = args.seed || (randomBytes(4).readUInt32BE(0) >>> 1);
 const say = (s) => !args.quiet && process.stdout.write(`${s}\n`);
 
@@ -76,7 +77,7 @@ log: { level: info }
   );
   const env = { T_AGENT: secrets.agent, T_ALICE: secrets.alice, T_AUDITOR: secrets.auditor, T_TARGET: secrets.target };
   const logFile = join(dir, 'gateway.log');
-  const gw = await startGateway({ configPath, env, logFile });
+  const gw = await startGateway({ configPath, env, logFile, nodeArgs: args.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', args.cpuProf] : [] });
   const r = rng(seed);
   const statuses = {};
   const failures = [];
@@ -85,19 +86,27 @@ log: { level: info }
   const started = Date.now();
   void gw.exited.then(() => (crashed = true));
 
+  // undici's request API on kept-alive connections, one per worker: fetch's WHATWG
+  // machinery (Request, Response, streams, an AbortSignal per call) cost the driver as
+  // much CPU as the gateway spent answering (docs/reliability.md, "Fuzz driver speed").
+  // The hang limit is undici's headers and body timeouts: no answer in time is a hang.
+  const agent = new Agent({ connections: args.concurrency, keepAliveTimeout: 60_000, headersTimeout: args.hangMs, bodyTimeout: args.hangMs });
+  const origin = new URL(gw.url).origin;
   const one = async (i) => {
     const req = mutateRequest(r, TEMPLATES, secrets);
     const t0 = Date.now();
     try {
-      const res = await fetch(`${gw.url}${req.path}`, { method: req.method, headers: req.headers, body: req.body, signal: AbortSignal.timeout(args.hangMs) });
-      const text = await res.text();
-      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-      if (res.status >= 500) failures.push({ type: '5xx', i, status: res.status, request: show(req), response: text.slice(0, 500) });
-      else if (res.status >= 400 && req.method !== 'HEAD' && !/"code":"[A-Z_]+"/.test(text)) failures.push({ type: 'undocumented', i, status: res.status, request: show(req), response: text.slice(0, 500) });
+      const res = await request(origin, { dispatcher: agent, path: req.path, method: req.method, headers: req.headers, body: req.body });
+      const text = await res.body.text();
+      const status = res.statusCode;
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      if (status >= 500) failures.push({ type: '5xx', i, status, request: show(req), response: text.slice(0, 500) });
+      else if (status >= 400 && req.method !== 'HEAD' && !/"code":"[A-Z_]+"/.test(text)) failures.push({ type: 'undocumented', i, status, request: show(req), response: text.slice(0, 500) });
     } catch (e) {
       const ms = Date.now() - t0;
-      const type = crashed ? 'crash' : ms >= args.hangMs - 50 ? 'hang' : 'dropped';
-      failures.push({ type, i, ms, error: String(e.cause?.code ?? e.name), request: show(req) });
+      const code = e.code ?? e.cause?.code;
+      const type = crashed ? 'crash' : code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || ms >= args.hangMs - 50 ? 'hang' : 'dropped';
+      failures.push({ type, i, ms, error: String(code ?? e.name), message: String(e.message).slice(0, 200), request: show(req) });
       statuses[type] = (statuses[type] ?? 0) + 1;
     }
   };
@@ -114,6 +123,7 @@ log: { level: info }
   await Promise.all(Array.from({ length: args.concurrency }, worker));
   const seconds = (Date.now() - started) / 1000;
   const alive = !crashed && (await fetch(`${gw.url}/healthz`).then((x) => x.status === 200, () => false));
+  await agent.close();
   await gw.stop();
   const verify = await runCli(['audit', 'verify', '--config', configPath, '--json', '--no-progress'], env);
   await target.close();

@@ -12,13 +12,18 @@
 // samples is within --max-growth-pct of the middle third's, and the heap's least-squares
 // slope over the samples after warm-up is under --max-heap-mb-per-min).
 //
-// Many waiters: N actions held for review, each with an agent long-polling it
-// (GET ?wait), then all approved at once; RSS and event-loop delay sampled throughout.
-// Pass: every waiter answered with the approval, RSS <= --max-rss-mb, no stall over
-// --max-waiter-stall-ms.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Many waiters: N agents waiting on actions held for review at once, then all approved
+// in bulk; RSS and event-loop delay sampled throughout. A share of them (--mcp-share,
+// default a half) are MCP holds: tools/call through the gateway's MCP endpoint over
+// Streamable HTTP, held until the review (mcp.hold), then run on the upstream MCP server
+// (test/mcp/notes-server.mjs over stdio); the others long-poll an HTTP action (GET ?wait).
+// Pass: every waiter answered with the approval (MCP: the tool's own result), RSS <=
+// --max-rss-mb, no stall over --max-waiter-stall-ms. --heap-snapshot writes a heap
+// snapshot of the gateway while all of them wait (what each waiter costs).
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Agent, setGlobalDispatcher } from 'undici';
 import { parseArgs } from '../lib/args.mjs';
 import { canaryReport, newCanary } from '../lib/canaries.mjs';
@@ -37,6 +42,8 @@ const args = parseArgs(process.argv.slice(2), {
   waiters: 0,
   maxRssMb: 300,
   maxWaiterStallMs: 50,
+  mcpShare: 0.5,
+  heapSnapshot: false,
   out: '',
   quiet: false,
 });
@@ -58,7 +65,13 @@ rules:
     when: http.method == "POST"
     outcome: review
     review: { approvers: [group:ops], quorum: 1, timeout: 1h }
+  - id: notes
+    match: { kind: mcp, target: notes }
+    when: mcp.tool == "write_note"
+    outcome: review
+    review: { approvers: [group:ops], quorum: 1, timeout: 1h }
 `;
+const NOTES_SERVER = fileURLToPath(new URL('../../test/mcp/notes-server.mjs', import.meta.url));
 
 function rssMb(pid) {
   try {
@@ -109,12 +122,18 @@ humans:
 targets:
   api: { kind: http, baseUrl: "${target.url}/api", headers: { Authorization: "Bearer \${T_TARGET}" }, timeout: 10s }
 server: { maxWaitSeconds: 300 }
+mcp:
+  servers:
+    notes: { command: "${process.execPath}", args: ["${NOTES_SERVER}"], env: { NOTES_DIR: "${join(dir, 'notes')}" } }
+  hold: 290s
+  progressInterval: 60s
 audit: { signingKeyFile: ./audit-signing.key }
 log: { level: info }
 `,
   );
   const env = { T_AGENT: secrets.agent, T_ALICE: secrets.alice, T_TARGET: secrets.target };
-  const gw = await startGateway({ configPath, env, logFile: join(dir, 'gateway.log') });
+  mkdirSync(join(dir, 'notes'));
+  const gw = await startGateway({ configPath, env, logFile: join(dir, 'gateway.log'), nodeArgs: args.heapSnapshot ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] : [] });
   const counters = { done: 0, errors: 0, inFlight: 0 };
   const errors = [];
   const started = Date.now();
@@ -127,7 +146,7 @@ log: { level: info }
   await sample(); // resets the event-loop figures so the first interval starts now
 
   let report;
-  if (args.waiters > 0) report = await manyWaiters({ gw, secrets, counters, errors, sample });
+  if (args.waiters > 0) report = await manyWaiters({ gw, secrets, counters, errors, sample, dir });
   else report = await sustained({ gw, secrets, counters, errors, sample });
 
   await gw.stop();
@@ -234,14 +253,16 @@ function heapSlopeMbPerMin(xs) {
   return (num / den) * 60;
 }
 
-async function manyWaiters({ gw, secrets, counters, errors, sample }) {
+async function manyWaiters({ gw, secrets, counters, errors, sample, dir }) {
   const n = args.waiters;
+  const mcpN = Math.round(n * args.mcpShare);
+  const httpN = n - mcpN;
   const sampler = setInterval(() => void sample(), 1000);
-  // Submit N actions held for review, a few at a time.
+  // Submit the HTTP actions held for review, a few at a time.
   const held = [];
-  for (let i = 0; i < n; i += 100) {
+  for (let i = 0; i < httpN; i += 100) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(100, n - i) }, (_, j) =>
+      Array.from({ length: Math.min(100, httpN - i) }, (_, j) =>
         // Decide mode: the bulk approval measures waking the waiters, not N executions.
         call(gw.url, '/v1/actions', { method: 'POST', token: secrets.agent, body: { kind: 'http', target: 'api', input: { method: 'POST', path: `/hold/${i + j}` }, mode: 'decide' } }),
       ),
@@ -251,13 +272,15 @@ async function manyWaiters({ gw, secrets, counters, errors, sample }) {
       else counters.errors++;
     }
   }
-  say(`${held.length} actions held; starting ${held.length} long polls`);
+  say(`${held.length} HTTP actions held; starting ${held.length} long polls and ${mcpN} MCP holds`);
   const beforeWait = await sample();
-  // Open the long polls 250 at a time: ten thousand connections at once overflow the
+  // Open the waiters 250 at a time: ten thousand connections at once overflow the
   // listen backlog, which is the kernel's limit, not the gateway's.
   const answers = [];
-  for (let i = 0; i < held.length; i += 250) {
+  const mcpAnswers = [];
+  for (let i = 0; i < Math.max(held.length, mcpN); i += 250) {
     answers.push(...held.slice(i, i + 250).map((a) => poll(a)));
+    for (let k = i; k < Math.min(i + 250, mcpN); k++) mcpAnswers.push(mcpCall(k));
     await new Promise((r) => setTimeout(r, 250));
   }
   function poll(a) {
@@ -274,41 +297,116 @@ async function manyWaiters({ gw, secrets, counters, errors, sample }) {
       })
       .finally(() => counters.inFlight--);
   }
-  // All long polls in: wait until the gateway holds them (answers come only after approval).
-  await new Promise((r) => setTimeout(r, 5000));
+  // An agent's tools/call, held by the gateway until the review; the answer is the
+  // upstream tool's own result once approved and run.
+  function mcpCall(k) {
+    counters.inFlight++;
+    const body = { jsonrpc: '2.0', id: k, method: 'tools/call', params: { name: 'notes__write_note', arguments: { name: `w${k}`, text: 'held' } } };
+    return call(gw.url, '/mcp', { method: 'POST', token: secrets.agent, body, headers: { accept: 'application/json, text/event-stream' }, timeoutMs: 300_000 })
+      .then((r) => {
+        counters.done++;
+        // Streamable HTTP answers a held call as an SSE stream; the result is its last data line.
+        const data = r.text.split('\n').filter((l) => l.startsWith('data: ')).at(-1);
+        const result = data ? JSON.parse(data.slice(6)).result : r.json?.result;
+        return result && !result.isError && result.content?.[0]?.text === `wrote w${k}` ? 'approved' : `mcp: ${JSON.stringify(result ?? r.text).slice(0, 200)}`;
+      })
+      .catch((e) => {
+        counters.errors++;
+        if (errors.length < 100) errors.push(String(e.cause?.code ?? e.message));
+        return 'error';
+      })
+      .finally(() => counters.inFlight--);
+  }
+  // All waiters in: wait until the gateway holds every one (the MCP actions are pending).
+  const deadline = Date.now() + 120_000;
+  let pendingMcp;
+  for (;;) {
+    pendingMcp = await pendingOfKind(gw, secrets, 'mcp');
+    if (pendingMcp.length >= mcpN || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  await new Promise((r) => setTimeout(r, 3000));
   const waiting = await sample();
-  say(`waiting: rss ${waiting.rssMb.toFixed(0)} MB, heap ${waiting.heapMb.toFixed(0)} MB, handles ${waiting.handles}`);
+  say(`waiting: rss ${waiting.rssMb.toFixed(0)} MB, heap ${waiting.heapMb.toFixed(0)} MB, handles ${waiting.handles}, MCP holds ${pendingMcp.length}`);
+  let snapshot;
+  if (args.heapSnapshot) snapshot = await heapSnapshot(gw, dir);
   const approvedAt = Date.now();
+  const toApprove = [...held, ...pendingMcp];
   let next = 0;
   await Promise.all(
     Array.from({ length: 50 }, async () => {
-      while (next < held.length) {
-        const a = held[next++];
+      while (next < toApprove.length) {
+        const a = toApprove[next++];
         const r = await call(gw.url, `/v1/actions/${a.id}/approve`, { method: 'POST', token: secrets.alice, body: { fingerprint: a.fingerprint } }).catch(() => undefined);
         if (r?.status !== 200) counters.errors++;
       }
     }),
   );
-  const statuses = await Promise.all(answers);
+  const statuses = await Promise.all([...answers, ...mcpAnswers]);
   const allAnsweredMs = Date.now() - approvedAt;
   clearInterval(sampler);
   await sample();
   const notApproved = statuses.filter((s) => s !== 'approved').length;
+  for (const s of statuses) if (s !== 'approved' && errors.length < 100) errors.push(String(s));
   const peakRss = Math.max(...samples.map((s) => s.rssMb));
   const worstStall = Math.max(...samples.slice(1).map((s) => s.loopMaxMs).filter(Number.isFinite));
-  const pass = counters.errors === 0 && notApproved === 0 && held.length === n && peakRss <= args.maxRssMb && worstStall <= args.maxWaiterStallMs;
+  const waiters = held.length + pendingMcp.length;
+  const pass = counters.errors === 0 && notApproved === 0 && waiters === n && peakRss <= args.maxRssMb && worstStall <= args.maxWaiterStallMs;
+  const perWaiterKb = ((waiting.rssMb - beforeWait.rssMb) * 1024) / Math.max(1, waiters);
   return {
     pass,
-    waiters: held.length,
+    waiters,
+    httpLongPolls: held.length,
+    mcpHolds: pendingMcp.length,
     errors: counters.errors,
     notApproved,
     rssBeforeWaitMb: +beforeWait.rssMb.toFixed(0),
     rssWaitingMb: +waiting.rssMb.toFixed(0),
+    heapBeforeWaitMb: +beforeWait.heapMb.toFixed(0),
+    heapWaitingMb: +waiting.heapMb.toFixed(0),
+    rssPerWaiterKb: +perWaiterKb.toFixed(1),
     peakRssMb: +peakRss.toFixed(0),
     worstStallMs: +worstStall.toFixed(1),
     allAnsweredMs,
-    summary: `${held.length} waiters (HTTP long polls): peak RSS ${peakRss.toFixed(0)} MB (waiting ${waiting.rssMb.toFixed(0)} MB), worst event-loop stall ${worstStall.toFixed(1)} ms, all answered ${allAnsweredMs} ms after the bulk approval began, errors ${counters.errors}, not approved ${notApproved}`,
+    ...(snapshot ? { heapSnapshot: snapshot } : {}),
+    summary: `${waiters} waiters (${held.length} HTTP long polls, ${pendingMcp.length} MCP holds): RSS ${beforeWait.rssMb.toFixed(0)} MB before, ${waiting.rssMb.toFixed(0)} MB waiting (${perWaiterKb.toFixed(1)} KB each), peak ${peakRss.toFixed(0)} MB; worst event-loop stall ${worstStall.toFixed(1)} ms; all answered ${allAnsweredMs} ms after the bulk approval began; errors ${counters.errors}, not approved ${notApproved}`,
   };
+}
+
+/** Pending actions of a kind, as a reviewer lists them (pages of 200). */
+async function pendingOfKind(gw, secrets, kind) {
+  const out = [];
+  let cursor = '';
+  for (;;) {
+    // A starved gateway answers slowly: a long timeout, not a failed campaign.
+    const r = await call(gw.url, `/v1/actions?status=pending&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: secrets.alice, timeoutMs: 300_000 });
+    const items = r.json?.items ?? r.json?.actions ?? [];
+    out.push(...items.filter((a) => a.kind === kind));
+    cursor = r.json?.nextCursor ?? r.json?.cursor ?? '';
+    if (!cursor || items.length === 0) return out;
+  }
+}
+
+/** SIGUSR2 makes the gateway write a heap snapshot (--heapsnapshot-signal); moved out of the scanned directory. */
+async function heapSnapshot(gw, dir) {
+  process.kill(gw.pid, 'SIGUSR2');
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const f = readdirSync(dir).find((x) => x.endsWith('.heapsnapshot'));
+    // Written in one go: its size stops changing when done.
+    if (f) {
+      const a = readFileSync(join(dir, f)).length;
+      await new Promise((r) => setTimeout(r, 2000));
+      if (readFileSync(join(dir, f)).length === a) {
+        const to = join(tmpdir(), `countersign-waiters-${args.waiters}-${process.pid}.heapsnapshot`);
+        renameSync(join(dir, f), to);
+        say(`heap snapshot: ${to}`);
+        return to;
+      }
+    }
+    if (Date.now() > deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 main().catch((e) => {

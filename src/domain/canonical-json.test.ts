@@ -53,9 +53,9 @@ describe('RFC 8785 canonical JSON', () => {
   });
 
   it('refuses NaN, Infinity and lone surrogates', () => {
-    expect(() => canonicalJson(NaN)).toThrow();
-    expect(() => canonicalJson(f64('7ff0000000000000'))).toThrow();
-    expect(() => canonicalJson({ s: '\ud800' })).toThrow();
+    expect(() => canonicalJson(NaN)).toThrow('NaN cannot be canonicalised');
+    expect(() => canonicalJson(f64('7ff0000000000000'))).toThrow('Infinity cannot be canonicalised');
+    expect(() => canonicalJson({ s: '\ud800' })).toThrow('lone surrogates cannot be canonicalised');
   });
 });
 
@@ -82,14 +82,22 @@ describe('canonical JSON edge cases', () => {
     expect(canonicalJson({ b: undefined, a: [undefined, 1] })).toBe('{"a":[null,1]}');
   });
 
+  it('treats functions and symbols as JSON.stringify does: members omitted, array items null', () => {
+    const value = { f: () => 1, s: Symbol('x'), a: [() => 1, Symbol('y'), 2], k: 1 };
+    expect(canonicalJson(value)).toBe('{"a":[null,null,2],"k":1}');
+    expect(canonicalJson(value)).toBe(JSON.stringify({ a: value.a, k: 1 }));
+  });
+
   it('accepts well-formed surrogate pairs and uses toJSON', () => {
     expect(canonicalJson({ e: '😀' })).toBe('{"e":"😀"}');
     expect(canonicalJson({ d: new Date(0) })).toBe('{"d":"1970-01-01T00:00:00.000Z"}');
   });
 
   it('refuses values JSON cannot hold', () => {
-    expect(() => canonicalJson(10n)).toThrow();
-    expect(() => canonicalJson(undefined)).toThrow();
+    expect(() => canonicalJson(10n)).toThrow('a bigint cannot be canonicalised');
+    expect(() => canonicalJson(undefined)).toThrow('a undefined cannot be canonicalised');
+    expect(() => canonicalJson(() => 1)).toThrow('a function cannot be canonicalised');
+    expect(() => canonicalJson(Symbol('x'))).toThrow('a symbol cannot be canonicalised');
     expect(() => canonicalJson('\udc00x')).toThrow();
   });
 

@@ -1,5 +1,6 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { Principal } from '../domain/identity.js';
 import { VERSION } from '../version.js';
 import type { McpGateway } from './mcp-gateway.js';
@@ -9,11 +10,23 @@ const INSTRUCTIONS =
   'A result saying "Approval pending" means the call has not run: call the same tool again with exactly the same arguments to get its outcome.';
 
 /**
+ * One JSON Schema validator for every server: the SDK otherwise builds a new Ajv
+ * instance per Server (about 25 KB of heap), and stateless HTTP builds a Server per
+ * request, so each held tools/call kept one alive (docs/reliability.md, many waiters).
+ * The SDK uses it only to check elicitation answers, which the gateway never requests.
+ */
+let validator: AjvJsonSchemaValidator | undefined;
+
+/**
  * An MCP server speaking for one caller (the identity behind its token). `listChanged`
  * only where the gateway sends the notification: over stdio, not on stateless HTTP.
  */
 export function createMcpServer(gateway: McpGateway, who: Principal, opts: { listChanged: boolean }): Server {
-  const server = new Server({ name: 'countersign', version: VERSION }, { capabilities: { tools: { listChanged: opts.listChanged } }, instructions: INSTRUCTIONS });
+  const server = new Server({ name: 'countersign', version: VERSION }, {
+    capabilities: { tools: { listChanged: opts.listChanged } },
+    instructions: INSTRUCTIONS,
+    jsonSchemaValidator: (validator ??= new AjvJsonSchemaValidator()),
+  });
   server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: await gateway.listTools(who, extra.signal) }));
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const token = req.params._meta?.progressToken;

@@ -6,6 +6,7 @@ import type { Status } from '../domain/status.js';
 import { isSettled } from '../domain/status.js';
 import type { Store } from '../ports/store.js';
 import type { ActionEvents } from './action-events.js';
+import { createActionWaiters } from './action-waiters.js';
 
 export interface ListInput {
   status?: Status[];
@@ -39,25 +40,7 @@ export function createQueryService(deps: {
     return a;
   }
 
-  function changeOrTimeout(id: string, ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        unsubscribe();
-        unsubscribeRemote?.();
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      const unsubscribe = deps.events.subscribe((e) => {
-        if (e.action.id === id) done();
-      });
-      const unsubscribeRemote = deps.remoteChanges?.((ids) => {
-        if (ids.includes(id)) done();
-      });
-      signal?.addEventListener('abort', done, { once: true });
-    });
-  }
+  const waiters = createActionWaiters(deps.events, deps.remoteChanges);
 
   return {
     get,
@@ -65,7 +48,7 @@ export function createQueryService(deps: {
       const deadline = Date.now() + seconds * 1000;
       let a = await get(who, id);
       while (!isSettled(a.status, a.mode) && Date.now() < deadline && !signal?.aborted) {
-        await changeOrTimeout(id, Math.min(POLL_MS, deadline - Date.now()), signal);
+        await waiters.changeOrTimeout(id, Math.min(POLL_MS, deadline - Date.now()), signal);
         a = await get(who, id);
       }
       return a;

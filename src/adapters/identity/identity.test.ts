@@ -6,18 +6,30 @@ import { createOidcAuthenticator } from './oidc-authenticator.js';
 import { createTokenAuthenticator, hashToken } from './token-authenticator.js';
 
 describe('token authentication', () => {
-  const auth = createTokenAuthenticator([
-    { tokenHash: hashToken('agent-token-0123456789'), principal: { type: 'agent', id: 'bot', owner: 'o@x', labels: {} } },
-    { tokenHash: hashToken('human-token-0123456789'), principal: { type: 'human', id: 'h@x', groups: ['g'] } },
-  ]);
+  // Built in each test, not when the file loads: the mutation campaign sees which test covers what.
+  const authenticator = () =>
+    createTokenAuthenticator([
+      { tokenHash: hashToken('agent-token-0123456789'), principal: { type: 'agent', id: 'bot', owner: 'o@x', labels: {} } },
+      { tokenHash: hashToken('human-token-0123456789'), principal: { type: 'human', id: 'h@x', groups: ['g'] } },
+    ]);
 
   it('knows a token only by its hash', async () => {
+    const auth = authenticator();
     expect(hashToken('abc')).toBe('sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    // The UTF-8 bytes of the token (a config may hold any text).
+    expect(hashToken('é')).toBe('sha256:4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c');
     expect(await auth.authenticate('agent-token-0123456789')).toMatchObject({ type: 'agent', id: 'bot' });
     expect(await auth.authenticate('human-token-0123456789')).toMatchObject({ type: 'human', id: 'h@x' });
   });
 
+  it('knows a non-ASCII token by the hash of its UTF-8 bytes', async () => {
+    const auth = createTokenAuthenticator([{ tokenHash: 'sha256:4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c', principal: { type: 'human', id: 'e@x', groups: [] } }]);
+    expect(await auth.authenticate('é')).toMatchObject({ id: 'e@x' });
+    expect(await auth.authenticate('e')).toBeUndefined();
+  });
+
   it('refuses near misses', async () => {
+    const auth = authenticator();
     for (const t of ['', 'agent-token-012345678', 'agent-token-01234567890', 'AGENT-TOKEN-0123456789', hashToken('agent-token-0123456789')]) {
       expect(await auth.authenticate(t)).toBeUndefined();
     }
@@ -25,7 +37,9 @@ describe('token authentication', () => {
 
   it('refuses a config where two identities share a token', () => {
     const p = { type: 'human' as const, id: 'a', groups: [] };
-    expect(() => createTokenAuthenticator([{ tokenHash: hashToken('x'), principal: p }, { tokenHash: hashToken('x'), principal: p }])).toThrow();
+    expect(() => createTokenAuthenticator([{ tokenHash: hashToken('x'), principal: p }, { tokenHash: hashToken('x'), principal: p }])).toThrow('two identities share one token');
+    // Distinct tokens are fine.
+    expect(() => createTokenAuthenticator([{ tokenHash: hashToken('x'), principal: p }, { tokenHash: hashToken('y'), principal: p }])).not.toThrow();
   });
 });
 

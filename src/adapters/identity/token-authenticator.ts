@@ -9,6 +9,8 @@ export interface TokenEntry {
 }
 
 export function hashToken(token: string): string {
+  // 'utf8' is also what update() assumes for an unknown encoding name, so the mutation
+  // campaign's `update(token, "")` is an equivalent mutant here and on line 30.
   return `sha256:${createHash('sha256').update(token, 'utf8').digest('hex')}`;
 }
 

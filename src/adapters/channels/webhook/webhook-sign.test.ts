@@ -17,6 +17,29 @@ describe('Standard Webhooks signatures', () => {
     expect(verifyWebhook(key, { id: 'msg_1', timestamp: '1000', signature: sig }, '{"a":1}', 1000 + 301)).toBe(false);
   });
 
+  it('takes the key with or without its whsec_ prefix', () => {
+    const b64 = 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    expect(webhookKey(b64)).toEqual(webhookKey(`whsec_${b64}`));
+  });
+
+  it('refuses a timestamp that is not all digits, even when the signature covers what it parses to', () => {
+    const key = webhookKey('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+    const sig = signWebhook(key, 'msg_1', 1000, '{"a":1}');
+    for (const timestamp of ['+1000', '1000.0', ' 1000']) expect(verifyWebhook(key, { id: 'msg_1', timestamp, signature: sig }, '{"a":1}', 1000), timestamp).toBe(false);
+    // Number('1000x') is NaN, whose comparisons are all false: the format check is what refuses it.
+    expect(verifyWebhook(key, { id: 'msg_1', timestamp: '1000x', signature: signWebhook(key, 'msg_1', NaN, '{"a":1}') }, '{"a":1}', 1000)).toBe(false);
+    expect(verifyWebhook(key, { id: 'msg_1', timestamp: 'x1000', signature: signWebhook(key, 'msg_1', NaN, '{"a":1}') }, '{"a":1}', 1000)).toBe(false);
+  });
+
+  it('accepts a timestamp exactly at the tolerance, and only signatures of version v1', () => {
+    const key = webhookKey('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+    const sig = signWebhook(key, 'msg_1', 1000, '{"a":1}');
+    expect(verifyWebhook(key, { id: 'msg_1', timestamp: '1000', signature: sig }, '{"a":1}', 1300)).toBe(true);
+    expect(verifyWebhook(key, { id: 'msg_1', timestamp: '1000', signature: sig }, '{"a":1}', 700)).toBe(true);
+    expect(verifyWebhook(key, { id: 'msg_1', timestamp: '1000', signature: `v2,${sig.slice(3)}` }, '{"a":1}', 1000)).toBe(false);
+    expect(verifyWebhook(key, { id: 'msg_1', timestamp: '1000', signature: `v2,${sig.slice(3)} ${sig}` }, '{"a":1}', 1000)).toBe(true);
+  });
+
   it('refuses a secret too short to be a key', () => {
     expect(() => webhookKey('whsec_c2hvcnQ=')).toThrow(/24 bytes/);
   });
