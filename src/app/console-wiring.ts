@@ -7,6 +7,7 @@ import { createConsoleSessions } from '../console/console-sessions.js';
 import { parseDuration } from '../domain/duration.js';
 import type { Core } from './main.js';
 import { createAuditQueryService } from '../services/audit-query-service.js';
+import { createReplicaActionEvents } from '../services/replica-action-events.js';
 
 /** The web console's route group for buildApp, when `console.enabled`; none otherwise. Wiring only. */
 export function createConsole(args: { config: Config; core: Core; verifierKeys: readonly string[] }): Array<(app: FastifyInstance) => Promise<void>> {
@@ -26,7 +27,15 @@ export function createConsole(args: { config: Config; core: Core; verifierKeys: 
     queries: core.queries,
     reviews: core.reviews,
     audit: createAuditQueryService({ store, log: store, queries: core.queries, readerGroups: args.config.audit.readerGroups }),
-    events: core.events,
+    // Live updates show changes committed on any replica, not only this one.
+    events: store.watchChanges
+      ? createReplicaActionEvents({
+          local: core.events,
+          watchChanges: store.watchChanges,
+          getAction: (id) => store.getAction(id),
+          onError: (e) => core.logger.warn({ err: e }, 'console live update from another replica failed'),
+        })
+      : core.events,
     clock: core.clock,
     oidc: createConsoleOidc(c.oidc, () => `${publicUrl()}/console/auth/callback`),
     sessions: createConsoleSessions({

@@ -26,7 +26,8 @@ export interface ConsoleDeps {
   queries: QueryService;
   reviews: ReviewService;
   audit: AuditQueryService;
-  events: ActionEvents;
+  /** Changes committed by this replica and, on PostgreSQL, by the others (replica-action-events.ts). */
+  events: Pick<ActionEvents, 'subscribe'>;
   clock: Clock;
   oidc: ConsoleOidc;
   sessions: ConsoleSessions;

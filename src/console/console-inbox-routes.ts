@@ -51,8 +51,8 @@ ${r.next ? html`<p class="pager"><a href="/console/inbox?before=${cursorText(r.n
 
   /**
    * Server-sent events: one `action` event (id and status, nothing more) whenever an
-   * action this human may read changes in this process: submitted, reviewed (here, in
-   * chat, from the CLI or the API), expired, executed.
+   * action this human may read changes on any replica (on PostgreSQL the others are told
+   * by NOTIFY): submitted, reviewed (here, in chat, from the CLI or the API), expired, executed.
    */
   app.get('/events', { schema: { querystring: { type: 'object', additionalProperties: false, properties: {} } }, preHandler: sessionHook(deps, 'json') }, (req, reply) => {
     const s = req.consoleUser!;

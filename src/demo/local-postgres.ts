@@ -12,7 +12,7 @@
 // any other user they run directly. The binaries are found under
 // /usr/lib/postgresql/<version>/bin (newest first; COUNTERSIGN_PG_BIN overrides), never
 // on PATH, because Debian does not put the server binaries there.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -40,6 +40,10 @@ export interface PgCluster extends PgClusterInfo {
   url(database: string): string;
   /** Stops the server (fast shutdown) and deletes its files. Idempotent. */
   stop(): Promise<void>;
+  /** Stops the server (fast shutdown: sessions end) but keeps its files: a database outage, for tests. */
+  halt(): Promise<void>;
+  /** Starts a halted server again, same port, same data; resolves once it accepts connections. */
+  resume(): Promise<void>;
 }
 
 export interface StartPgClusterOptions {
@@ -90,6 +94,28 @@ function runPg(binDir: string, bin: string, args: string[]): string {
     const err = e as { stderr?: string; stdout?: string; message: string };
     throw new Error(`${bin} ${args[0] ?? ''} failed: ${err.stderr || err.stdout || err.message}`, { cause: e });
   }
+}
+
+/** runPg without blocking the event loop (a start takes seconds; the caller may be serving load meanwhile). */
+function runPgAsync(binDir: string, bin: string, args: string[]): Promise<void> {
+  const file = join(binDir, bin);
+  const [cmd, argv] = isRoot() ? ['runuser', ['-u', 'postgres', '--', file, ...args]] : [file, args];
+  return new Promise((resolve, reject) =>
+    execFile(cmd, argv, { encoding: 'utf8' }, (e, stdout, stderr) => (e ? reject(new Error(`${bin} ${args[0] ?? ''} failed: ${stderr || stdout || e.message}`, { cause: e })) : resolve())),
+  );
+}
+
+/** Fast shutdown of the postmaster of `dataDir`, waiting until it is gone (SIGQUIT after 10 s). */
+async function haltServer(dataDir: string): Promise<void> {
+  const pid = postmasterPid(dataDir);
+  if (!pid) return;
+  try {
+    process.kill(pid, 'SIGINT'); // fast shutdown: ends sessions, no recovery needed
+  } catch {
+    /* already gone */
+  }
+  for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  if (alive(pid)) process.kill(pid, 'SIGQUIT');
 }
 
 /** A port free on 127.0.0.1 right now. */
@@ -205,19 +231,15 @@ export async function startPgCluster(opts: StartPgClusterOptions = {}): Promise<
       url: (database) => `postgres://${info.user}:${encodeURIComponent(password)}@${info.host}:${port}/${encodeURIComponent(database)}`,
       async stop() {
         if (stopped) return;
-        const pid = postmasterPid(dataDir);
-        if (pid) {
-          try {
-            process.kill(pid, 'SIGINT'); // fast shutdown: ends sessions, no recovery needed
-          } catch {
-            /* already gone */
-          }
-          for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-          if (alive(pid)) process.kill(pid, 'SIGQUIT');
-        }
+        await haltServer(dataDir);
         stopped = true;
         process.removeListener('exit', onExit);
         rmSync(baseDir, { recursive: true, force: true });
+      },
+      halt: () => haltServer(dataDir),
+      async resume() {
+        if (stopped) throw new Error('the cluster was stopped and deleted');
+        await runPgAsync(binDir, 'pg_ctl', ['-D', dataDir, '-l', join(baseDir, 'server.log'), '-w', '-t', '60', 'start']);
       },
     };
   } catch (e) {
