@@ -400,7 +400,7 @@ async function heapSnapshot(gw, dir) {
     if (f) {
       const a = readFileSync(join(dir, f)).length;
       await new Promise((r) => setTimeout(r, 2000));
-      if (readFileSync(join(dir, f)).length === a) {
+      if (a > 0 && readFileSync(join(dir, f)).length === a) {
         const to = join(tmpdir(), `countersign-waiters-${args.waiters}-${process.pid}.heapsnapshot`);
         renameSync(join(dir, f), to);
         say(`heap snapshot: ${to}`);
