@@ -51,11 +51,17 @@ describe('credential headers, edge by edge', () => {
     expect(credentialVariants(three)).toEqual([three, 'extra-part']);
     // Another scheme: nothing decoded.
     expect(credentialCores(`Token ${b64(pair)}`)).toEqual([b64(pair)]);
+    expect(credentialVariants(`Token ${b64(pair)}`)).toEqual([`Token ${b64(pair)}`, b64(pair)]);
+    // Any run of whitespace between the scheme and the credential.
+    expect(credentialCores(`Basic \t  ${b64(pair)}`)).toEqual([b64(pair), 'pa55word-long']);
+    expect(credentialVariants(`Basic \t  ${b64(pair)}`)).toContain(pair);
   });
 
   it('a Basic pair without a colon has no password part; an empty password is dropped', () => {
     expect(credentialCores(`Basic ${b64('justoneword-long')}`)).toEqual([b64('justoneword-long')]);
     expect(credentialCores(`Basic ${b64('user-long-name:')}`)).toEqual([b64('user-long-name:')]);
+    // An empty user name: the password is still secret.
+    expect(credentialCores(`Basic ${b64(':pa55word-long')}`)).toEqual([b64(':pa55word-long'), 'pa55word-long']);
     // The password is what follows the first colon, colons included.
     expect(credentialCores(`Basic ${b64('u:pass:with:colons')}`)).toEqual([b64('u:pass:with:colons'), 'pass:with:colons']);
   });
