@@ -8,7 +8,7 @@ export default defineConfig({
     // The tests of the mutated files (stryker.config.mjs); a smaller dry run than the whole suite.
     include: [
       'src/services/**/*.test.ts',
-      'src/domain/{review,lifecycle,canonical-json,http-request-check,http-input-validate,redact,redact-secrets,signed-note,merkle,audit-integrity,audit-governance,audit-coverage,receipt}*.test.ts',
+      'src/domain/{action,review,lifecycle,canonical-json,http-request-check,http-input-validate,redact,redact-secrets,signed-note,merkle,audit-integrity,audit-governance,audit-coverage,receipt}*.test.ts',
       'src/adapters/channels/**/*.test.ts',
       'src/adapters/identity/*.test.ts',
       'test/conformance/sqlite-store.test.ts',

@@ -4,9 +4,9 @@
 // many at once. Fails on any 5xx, any dropped connection or crash, any answer slower
 // than --hang-ms; at the end the audit log must verify and no canary may show up.
 //
-//   npm run campaign:fuzz -- --inputs 1000000 [--seed N] [--concurrency 32]
+//   npm run campaign:fuzz -- --inputs 1000000 [--seed N] [--concurrency 64] [--cpu-prof DIR]
 //
-// It starts its own gateway (SQLite, in a temp dir) unless --url and --token are given.
+// It starts its own gateway (SQLite, in a temp dir); --cpu-prof DIR profiles it.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,6 +71,10 @@ humans:
   - { id: owner@example.com, groups: [owners] }
 targets:
   api: { kind: http, baseUrl: "${target.url}/api", headers: { Authorization: "Bearer \${T_TARGET}" }, timeout: 5s }
+# A long poll may last up to maxWaitSeconds: kept under --hang-ms, so that any answer
+# slower than that is a hang, not a wait the request asked for (a mutated ?wait=0x10
+# is a valid 16 s wait: the million-input run counted six of those as hangs).
+server: { maxWaitSeconds: 5 }
 audit: { signingKeyFile: ./audit-signing.key }
 log: { level: info }
 `,

@@ -337,8 +337,11 @@ async function manyWaiters({ gw, secrets, counters, errors, sample, dir }) {
     Array.from({ length: 50 }, async () => {
       while (next < toApprove.length) {
         const a = toApprove[next++];
-        const r = await call(gw.url, `/v1/actions/${a.id}/approve`, { method: 'POST', token: secrets.alice, body: { fingerprint: a.fingerprint } }).catch(() => undefined);
-        if (r?.status !== 200) counters.errors++;
+        const r = await call(gw.url, `/v1/actions/${a.id}/approve`, { method: 'POST', token: secrets.alice, body: { fingerprint: a.fingerprint } }).catch((e) => ({ status: String(e.cause?.code ?? e.name), text: '' }));
+        if (r.status !== 200) {
+          counters.errors++;
+          if (errors.length < 100) errors.push(`approve ${a.id}: ${r.status} ${r.text.slice(0, 200)}`);
+        }
       }
     }),
   );
@@ -397,7 +400,7 @@ async function heapSnapshot(gw, dir) {
     if (f) {
       const a = readFileSync(join(dir, f)).length;
       await new Promise((r) => setTimeout(r, 2000));
-      if (readFileSync(join(dir, f)).length === a) {
+      if (a > 0 && readFileSync(join(dir, f)).length === a) {
         const to = join(tmpdir(), `countersign-waiters-${args.waiters}-${process.pid}.heapsnapshot`);
         renameSync(join(dir, f), to);
         say(`heap snapshot: ${to}`);

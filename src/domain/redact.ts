@@ -37,6 +37,7 @@ export const MIN_SECRET_LENGTH = 8;
 /** What to redact for a credential header value: the value, its credential part ("Bearer x" → x) and a decoded Basic pair. */
 export function credentialVariants(value: string): string[] {
   const out = [value, ...credentialCores(value)];
+  // parts[0] always exists (split returns at least one element): `?.` is an equivalent mutant.
   const parts = value.trim().split(/\s+/);
   if (parts.length === 2 && parts[0]?.toLowerCase() === 'basic') out.push(Buffer.from(parts[1]!, 'base64').toString('utf8'));
   return out.filter((s) => s.length >= MIN_SECRET_LENGTH);
@@ -49,6 +50,8 @@ export function credentialVariants(value: string): string[] {
  * a run of "Bearer t..." or of a user name is not secret.
  */
 export function credentialCores(value: string): string[] {
+  // split() always returns at least one element, so the `?? ''` and the `?.` below never
+  // take effect: the mutation campaign's changes to them are equivalent.
   const parts = value.trim().split(/\s+/);
   const cred = parts[parts.length - 1] ?? '';
   const out = [cred];
