@@ -61,10 +61,6 @@ export async function flushPending(q: Sql, pending: PendingLog): Promise<void> {
   if (ids.length) await q.query('INSERT INTO audit_tree_nodes (id, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])', [ids, hashes]);
 }
 
-export async function saveHead(q: Sql, next: number): Promise<void> {
-  await q.query('UPDATE audit_head SET next_seq = $1 WHERE id', [next]);
-}
-
 export async function auditSize(q: Sql): Promise<number> {
   const r = await q.query<{ next_seq: number }>('SELECT next_seq FROM audit_head WHERE id');
   return r.rows[0]?.next_seq ?? 0;
