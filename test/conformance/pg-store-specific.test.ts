@@ -8,6 +8,7 @@ import { PG_LATEST_VERSION } from '../../src/adapters/store/postgres/pg-migratio
 import type { PostgresStore } from '../../src/adapters/store/postgres/pg-store.js';
 import { createPostgresStore } from '../../src/adapters/store/postgres/pg-store.js';
 import { applyReview } from '../../src/domain/lifecycle.js';
+import { rootOfLeaves } from '../../src/domain/merkle.js';
 import { allEntries, at, expectMaskedStorageError, expectWellFormedLog, human, insert, newAction, range, rejectionOf, review } from './store-fixtures.js';
 import { usePgDatabase } from './pg-harness.js';
 
@@ -125,6 +126,12 @@ describe('several replicas on one schema', () => {
     const entries = await allEntries(stores[1]!);
     expect(entries).toHaveLength(180);
     expectWellFormedLog(entries);
+    // Each replica's cached tree edge caught up on the others' appends: the stored nodes
+    // give, from any replica, the root of the leaves at every size written.
+    for (const size of [17, 64, 99, 128, 180]) {
+      const want = Buffer.from(rootOfLeaves(entries.slice(0, size).map((e) => e.leafHash))).toString('hex');
+      for (const s of stores) expect(Buffer.from(await s.rootAt(size)).toString('hex')).toBe(want);
+    }
   });
 });
 
