@@ -119,6 +119,17 @@ describe('several replicas on one schema', () => {
     expect((await b.getAction(t.next.id))?.status).toBe('approved');
   });
 
+  it("sends a batch's log rows as escaped literals: quotes, backslashes and non-ASCII text come back verbatim", async () => {
+    const s = await open(freshSchema());
+    const odd = newAction({ id: `act-'q\\"; DROP TABLE actions; --é` });
+    await Promise.all([insert(s, odd), s.appendAudit([{ type: 'policy.loaded', ts: at(1).toISOString(), data: { text: "it's \\x00 'quoted' ü" } }])]);
+    const entries = await allEntries(s);
+    expectWellFormedLog(entries);
+    expect(entries.filter((e) => e.actionId === odd.next.id)).toHaveLength(odd.audit.length);
+    expect(entries.at(-1)!.data).toEqual({ text: "it's \\x00 'quoted' ü" });
+    expect((await s.getAction(odd.next.id))!.id).toBe(odd.next.id);
+  });
+
   it('keeps one contiguous log and one tree with three replicas writing at once', async () => {
     const schema = freshSchema();
     const stores = [await open(schema), await open(schema), await open(schema)];

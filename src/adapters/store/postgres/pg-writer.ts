@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { AppError } from '../../../domain/errors.js';
 import { storageError } from '../store-error.js';
-import { emptyPending, flushPending } from './pg-audit.js';
+import { emptyPending, flushPending, pendingStatements } from './pg-audit.js';
 import type { PgWriteArgs, PgWriteName, PgWriteResult, Tx } from './pg-write-ops.js';
 import { PG_WRITES, flushActions } from './pg-write-ops.js';
 import type { PgTreeAppender } from './pg-tree.js';
@@ -55,8 +55,9 @@ async function flushAll(tx: Tx): Promise<void> {
  * - A batch is BEGIN; [the sequencer's row lock, if a write needs it]; the writes (new
  *   actions buffered and sent in one statement, see flushActions); the log's entries and
  *   tree nodes (one INSERT each); [head update; NOTIFY of the actions changed]; COMMIT.
- *   BEGIN goes with the lock, and the head, NOTIFY and COMMIT go together, so a batch
- *   costs a few round trips whatever it holds. Every promise settles after
+ *   BEGIN goes with the lock, and the log's rows, the head, NOTIFY and COMMIT go together
+ *   (the simple query protocol, literals escaped), so a batch costs a few round trips
+ *   whatever it holds. Every promise settles after
  *   COMMIT returned: an acknowledged write is durable (synchronous_commit is the server's).
  * - Optimistic first, without savepoints; if a write throws, the transaction is rolled
  *   back and the batch replayed with one SAVEPOINT per write, so that the failing write
@@ -113,16 +114,18 @@ export function createPgWriter(pool: pg.Pool, tree: PgTreeAppender, channel: str
     }
     if (!savepoints) {
       try {
-        await flushAll(tx);
+        await flushActions(tx);
       } catch {
         tree.invalidate();
         await c.query('ROLLBACK');
         return undefined;
       }
     }
-    // The head, the NOTIFY (delivered at COMMIT to every replica LISTENing: waiters there
-    // re-read the action) and COMMIT in one round trip; the values are literals, escaped.
-    const tail: string[] = [];
+    // The log's entries and tree nodes, the head, the NOTIFY (delivered at COMMIT to every
+    // replica LISTENing: waiters there re-read the action) and COMMIT in one round trip;
+    // the values are literals, escaped.
+    // The log's rows go with them (already sent, per write, when replaying with savepoints).
+    const tail: string[] = pendingStatements(tx.pending, (v) => pg.escapeLiteral(v));
     if (tx.head && tx.head.next !== start) tail.push(`UPDATE audit_head SET next_seq = ${safeInteger(tx.head.next)} WHERE id`);
     for (const payload of changed.size ? notifyPayloads([...changed]) : []) tail.push(`SELECT pg_notify(${pg.escapeLiteral(channel)}, ${pg.escapeLiteral(payload)})`);
     tail.push('COMMIT');
