@@ -10,7 +10,7 @@
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -87,6 +87,7 @@ async function appends(store, n = 20_000, inFlight = 64) {
   return n / ((performance.now() - t0) / 1000);
 }
 
+const startLoad = os.loadavg()[0];
 const dir = mkdtempSync(join(tmpdir(), 'countersign-pgstore-bench-'));
 const cluster = await startPgCluster({ settings: { fsync: 'on', synchronous_commit: 'on', max_connections: '100' } });
 const gateways = [];
@@ -130,7 +131,7 @@ try {
 Same gateway, same load generator (autocannon, ${CONNECTIONS} connections, ${DURATION} s after a 2 s warm-up),
 same machine. PostgreSQL ${cluster.version} runs locally with fsync and synchronous_commit on, so every
 acknowledged decision is durable, as with SQLite's synchronous=FULL. Everything (PostgreSQL, the
-gateways, autocannon) shares the machine's ${(await import('node:os')).cpus().length} cores: a second replica adds no CPU here,
+gateways, autocannon) shares the machine's ${os.cpus().length} cores: a second replica adds no CPU here,
 so the two-replica row shows the cost of coordination (one sequencer row shared by both), not the
 scaling a second machine would give.
 
@@ -153,12 +154,19 @@ ${lat('PostgreSQL, another replica (LISTEN/NOTIFY)', acrossReplicas)}
 
 Across replicas, p50 ${acrossP50.toFixed(1)} ms against the 25 ms target: ${acrossP50 <= 25 ? '**met**' : '**missed**'}.
 
-Where the time goes on PostgreSQL: a batch is BEGIN, the sequencer's row lock, one statement
-per write (an action and its audience index together), one INSERT for all the batch's audit
-entries and one for its tree nodes, the head update, NOTIFY, COMMIT. Each statement is a round
-trip, and on a loaded 2-core machine a round trip costs far more than SQLite's in-process call;
-writing a batch's actions in one multi-row statement is the next step. Across replicas, the
-release waits for the NOTIFY that COMMIT delivers, plus one read.
+Where the time goes on PostgreSQL: a batch of new actions is five round trips whatever its
+size: BEGIN with the sequencer's row lock; one multi-row INSERT of the actions and their
+audience index; one of their first-time pairs; one of the audit entries (and one of tree nodes
+every 16 entries); the head update, NOTIFY and COMMIT together. A replica whose cached tree
+edge is behind another replica's appends reads their leaves once more. Each round trip and
+the commit's fsync cost far more on a loaded 2-core machine than SQLite's in-process call.
+Across replicas, the release is the approving replica's batch (read, update, COMMIT with
+NOTIFY), the notification, and one read of the action on the waiting replica; a lost
+notification is covered by a 500 ms poll.
+
+Load average (1 min) when the run started: ${startLoad.toFixed(1)}, when it ended: ${os.loadavg()[0].toFixed(1)}
+(other jobs share the machine; figures taken under a high load are not comparable with
+figures from a quiet one).
 
 **Audit appends** (store.appendAudit, one entry each, 64 in flight, group commit; the tree is
 written in the same transaction):

@@ -8,6 +8,7 @@ import { PG_LATEST_VERSION } from '../../src/adapters/store/postgres/pg-migratio
 import type { PostgresStore } from '../../src/adapters/store/postgres/pg-store.js';
 import { createPostgresStore } from '../../src/adapters/store/postgres/pg-store.js';
 import { applyReview } from '../../src/domain/lifecycle.js';
+import { rootOfLeaves } from '../../src/domain/merkle.js';
 import { allEntries, at, expectMaskedStorageError, expectWellFormedLog, human, insert, newAction, range, rejectionOf, review } from './store-fixtures.js';
 import { usePgDatabase } from './pg-harness.js';
 
@@ -118,6 +119,17 @@ describe('several replicas on one schema', () => {
     expect((await b.getAction(t.next.id))?.status).toBe('approved');
   });
 
+  it("sends a batch's log rows as escaped literals: quotes, backslashes and non-ASCII text come back verbatim", async () => {
+    const s = await open(freshSchema());
+    const odd = newAction({ id: `act-'q\\"; DROP TABLE actions; --é` });
+    await Promise.all([insert(s, odd), s.appendAudit([{ type: 'policy.loaded', ts: at(1).toISOString(), data: { text: "it's \\x00 'quoted' ü" } }])]);
+    const entries = await allEntries(s);
+    expectWellFormedLog(entries);
+    expect(entries.filter((e) => e.actionId === odd.next.id)).toHaveLength(odd.audit.length);
+    expect(entries.at(-1)!.data).toEqual({ text: "it's \\x00 'quoted' ü" });
+    expect((await s.getAction(odd.next.id))!.id).toBe(odd.next.id);
+  });
+
   it('keeps one contiguous log and one tree with three replicas writing at once', async () => {
     const schema = freshSchema();
     const stores = [await open(schema), await open(schema), await open(schema)];
@@ -125,6 +137,12 @@ describe('several replicas on one schema', () => {
     const entries = await allEntries(stores[1]!);
     expect(entries).toHaveLength(180);
     expectWellFormedLog(entries);
+    // Each replica's cached tree edge caught up on the others' appends: the stored nodes
+    // give, from any replica, the root of the leaves at every size written.
+    for (const size of [17, 64, 99, 128, 180]) {
+      const want = Buffer.from(rootOfLeaves(entries.slice(0, size).map((e) => e.leafHash))).toString('hex');
+      for (const s of stores) expect(Buffer.from(await s.rootAt(size)).toString('hex')).toBe(want);
+    }
   });
 });
 

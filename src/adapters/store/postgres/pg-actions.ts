@@ -25,6 +25,38 @@ export const actionWrites = {
     );
   },
   /**
+   * Several new rows and their audience index in one statement: a batch of inserts costs
+   * one round trip, however many it holds (unnest keeps their order).
+   */
+  async insertMany(q: Sql, list: readonly ActionRecord[]): Promise<void> {
+    if (list.length === 1) return actionWrites.insert(q, list[0]!);
+    const rows = list.map(rowOf);
+    const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
+    const audience = list.map((a) => audienceOf(a));
+    await q.query(
+      `WITH a AS (
+         INSERT INTO actions (id, status, mode, requester_id, idempotency_key, created_at, updated_at, expires_at, next_escalation_at, version, record)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::int[], $11::text[])
+         RETURNING id)
+       INSERT INTO action_audience (principal, action_id) SELECT x.p, a.id FROM unnest($12::text[], $13::text[]) AS x(id, p) JOIN a ON a.id = x.id`,
+      [
+        col('id'),
+        col('status'),
+        col('mode'),
+        col('requester_id'),
+        col('idempotency_key'),
+        col('created_at'),
+        col('updated_at'),
+        col('expires_at'),
+        col('next_escalation_at'),
+        col('version'),
+        col('record'),
+        list.flatMap((a, i) => audience[i]!.map(() => a.id)),
+        audience.flat(),
+      ],
+    );
+  },
+  /**
    * The compare-and-swap on version, with the audience index brought to the new record in
    * the same statement: rows no longer in it deleted, new ones added (never the same row twice).
    */

@@ -61,8 +61,27 @@ export async function flushPending(q: Sql, pending: PendingLog): Promise<void> {
   if (ids.length) await q.query('INSERT INTO audit_tree_nodes (id, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])', [ids, hashes]);
 }
 
-export async function saveHead(q: Sql, next: number): Promise<void> {
-  await q.query('UPDATE audit_head SET next_seq = $1 WHERE id', [next]);
+/**
+ * The buffered rows as statements with literal values (escaped text, hex bytea, checked
+ * integers), for the batch's last round trip: the simple query protocol takes several
+ * statements at once but no parameters. Empties `pending`.
+ */
+export function pendingStatements(pending: PendingLog, literal: (s: string) => string): string[] {
+  const entries = pending.entries.splice(0);
+  const ids = pending.nodeIds.splice(0);
+  const hashes = pending.nodeHashes.splice(0);
+  const int = (n: number) => {
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a position in the log: ${n}`);
+    return String(n);
+  };
+  const hex = (b: Uint8Array) => `decode('${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}', 'hex')`;
+  const out: string[] = [];
+  if (entries.length) {
+    const rows = entries.map((e) => `(${int(e.seq)}, ${literal(e.ts)}, ${literal(e.type)}, ${e.actionId === undefined ? 'NULL' : literal(e.actionId)}, ${hex(e.bytes)}, ${hex(e.leafHash)})`);
+    out.push(`INSERT INTO audit_entries (seq, ts, type, action_id, bytes, leaf_hash) VALUES ${rows.join(', ')}`);
+  }
+  if (ids.length) out.push(`INSERT INTO audit_tree_nodes (id, hash) VALUES ${ids.map((id, i) => `(${int(id)}, ${hex(hashes[i]!)})`).join(', ')}`);
+  return out;
 }
 
 export async function auditSize(q: Sql): Promise<number> {

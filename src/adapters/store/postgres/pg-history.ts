@@ -33,6 +33,28 @@ export const historySql = {
       await q.query('INSERT INTO acted_pairs (agent, target, first_at) VALUES ($1, $2, $3) ON CONFLICT (agent, target) DO NOTHING', [a.requester.id, a.target, at]);
     }
   },
+  /** `index` of several records in two statements at most, in their order (pg-write-ops.ts batches new actions). */
+  async indexMany(q: Sql, list: readonly ActionRecord[]): Promise<void> {
+    if (list.length === 1) return historySql.index(q, list[0]!);
+    const hits = list.flatMap((a) => (a.tally ?? []).filter((t) => qualifies(t.on, a.status)).map((t) => ({ a, t })));
+    if (hits.length) {
+      await q.query(
+        `INSERT INTO counter_hits (action_id, counter, key, weight, at)
+         SELECT a, c, k, w, t FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[]) WITH ORDINALITY AS x(a, c, k, w, t, i) ORDER BY i
+         ON CONFLICT (action_id, counter) DO NOTHING`,
+        [hits.map((h) => h.a.id), hits.map((h) => h.t.counter), hits.map((h) => h.t.key), hits.map((h) => h.t.weight), hits.map((h) => instantOf(h.a.updatedAt, 'updatedAt'))],
+      );
+    }
+    const acted = list.filter((a) => hasActed(a.status));
+    if (acted.length) {
+      await q.query(
+        `INSERT INTO acted_pairs (agent, target, first_at)
+         SELECT g, t, f FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS x(g, t, f, i) ORDER BY i
+         ON CONFLICT (agent, target) DO NOTHING`,
+        [acted.map((a) => a.requester.id), acted.map((a) => a.target), acted.map((a) => instantOf(a.updatedAt, 'updatedAt'))],
+      );
+    }
+  },
   async readHits(q: Sql, cursor: number, sinceMs: number, limit: number): Promise<{ hits: CounterHit[]; cursor: number }> {
     const rows = (
       await q.query<{ n: number; action_id: string; counter: string; key: string; weight: number; at: number }>(

@@ -8,6 +8,8 @@ import type { Sql } from './pg-connect.js';
 const BLOCK = 2 ** STORED_FROM;
 const CACHED_FROM = 10;
 const MAX_CACHED = 100_000;
+/** Most entries written elsewhere that a cached edge catches up on by reading their leaves. */
+const CATCH_UP_MAX = 4096;
 
 /** Hash of a perfect subtree of up to 16 leaves. */
 function fromLeaves(leaves: readonly Uint8Array[]): Uint8Array {
@@ -72,6 +74,16 @@ export function createPgTreeAppender(): PgTreeAppender {
   return {
     async load(q, size) {
       if (edge && edge.size === size) return;
+      // Another replica appended a few entries since: the cached edge is still their
+      // prefix (the log is append-only), so their leaves alone bring it up to date (one
+      // read instead of two). Their nodes were stored by the replica that wrote them.
+      if (edge && edge.size < size && size - edge.size <= CATCH_UP_MAX) {
+        const cached = edge;
+        edge = undefined; // unusable if the read fails halfway
+        for (const h of await leavesIn(q, cached.size, size)) cached.append(h, () => undefined);
+        edge = cached;
+        return;
+      }
       edge = await readEdge(q, size);
       if (!edge) throw new Error('the audit tree is behind its entries; restart the replica to rebuild it');
     },

@@ -25,6 +25,20 @@ export interface Tx {
   pending: PendingLog;
   /** Ids of actions changed in this transaction (NOTIFY'd at commit, to wake waiters on every replica). */
   changed: Set<string>;
+  /** New actions buffered by `insertAction` until flushActions (one statement for all of them). */
+  actions: ActionRecord[];
+}
+
+/**
+ * Sends the buffered new actions (rows, audience, history index). The writer calls it
+ * before any write that is not `batched` (it may read or reference those rows) and before
+ * the log's rows, so every statement sees the batch's earlier inserts.
+ */
+export async function flushActions(tx: Tx): Promise<void> {
+  if (tx.actions.length === 0) return;
+  const list = tx.actions.splice(0);
+  await actionWrites.insertMany(tx.q, list);
+  await historySql.indexMany(tx.q, list);
 }
 
 function headOf(tx: Tx): { next: number } {
@@ -34,17 +48,23 @@ function headOf(tx: Tx): { next: number } {
 
 type InsertOutcome = { inserted: true; auditSeqs: number[] } | Extract<InsertResult, { inserted: false }>;
 
-async function insertAction(tx: Tx, { action, drafts }: { action: ActionRecord; drafts: readonly AuditDraft[] }): Promise<InsertOutcome> {
+/** `buffered`: the row is sent with the batch's other new actions (flushActions), not at once. */
+async function insertAction(tx: Tx, { action, drafts }: { action: ActionRecord; drafts: readonly AuditDraft[] }, buffered = false): Promise<InsertOutcome> {
   if (action.version !== 1) throw new AppError('INTERNAL', `a new action has version 1, not ${action.version}`);
   if (action.idempotencyKey !== undefined) {
-    // Inside the sequencer's lock: a repeat from any replica sees the first insert.
-    const existing = await actionReads.byIdempotencyKey(tx.q, action.requester.id, action.idempotencyKey);
+    // Inside the sequencer's lock: a repeat from any replica sees the first insert; one
+    // earlier in this batch is still buffered.
+    const key = action.idempotencyKey;
+    const existing = tx.actions.find((a) => a.requester.id === action.requester.id && a.idempotencyKey === key) ?? (await actionReads.byIdempotencyKey(tx.q, action.requester.id, key));
     if (existing) return { inserted: false, existing };
   }
   const head = headOf(tx);
   const auditSeqs = drafts.map((_, i) => head.next + i);
-  await actionWrites.insert(tx.q, { ...action, auditSeqs });
-  await historySql.index(tx.q, action);
+  if (buffered) tx.actions.push({ ...action, auditSeqs });
+  else {
+    await actionWrites.insert(tx.q, { ...action, auditSeqs });
+    await historySql.index(tx.q, action);
+  }
   appendEntries(head, tx.tree, tx.pending, drafts);
   tx.changed.add(action.id);
   return { inserted: true, auditSeqs };
@@ -77,10 +97,12 @@ async function updateAction(tx: Tx, { next, expectedVersion, drafts }: { next: A
  * deadlock on each other's rows.
  */
 export const PG_WRITES = {
-  insertAction: { log: true, run: insertAction },
+  // `batched`: runs against buffered rows (new actions are sent together, see flushActions).
+  insertAction: { log: true, batched: true, run: (tx: Tx, a: { action: ActionRecord; drafts: readonly AuditDraft[] }) => insertAction(tx, a, true) },
   updateAction: { log: true, run: updateAction },
   appendAudit: {
     log: true,
+    batched: true,
     run: (tx: Tx, { drafts }: { drafts: readonly AuditDraft[] }): Promise<AuditEntry[]> => Promise.resolve(appendEntries(headOf(tx), tx.tree, tx.pending, drafts)),
   },
   insertHeld: {

@@ -1,9 +1,9 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { AppError } from '../../../domain/errors.js';
 import { storageError } from '../store-error.js';
-import { emptyPending, flushPending, lockHead, saveHead } from './pg-audit.js';
+import { emptyPending, flushPending, pendingStatements } from './pg-audit.js';
 import type { PgWriteArgs, PgWriteName, PgWriteResult, Tx } from './pg-write-ops.js';
-import { PG_WRITES } from './pg-write-ops.js';
+import { PG_WRITES, flushActions } from './pg-write-ops.js';
 import type { PgTreeAppender } from './pg-tree.js';
 
 export interface PgWriter {
@@ -34,15 +34,30 @@ function guard(c: pg.PoolClient): void {
   c.on('error', () => undefined);
 }
 
-const run = (tx: Tx, job: Job) => (PG_WRITES[job.op].run as (tx: Tx, a: unknown) => Promise<unknown>)(tx, job.args);
+async function run(tx: Tx, job: Job): Promise<unknown> {
+  const w = PG_WRITES[job.op];
+  // A write that may read or reference the batch's new actions sees them sent first.
+  if (!('batched' in w)) await flushActions(tx);
+  return (w.run as (tx: Tx, a: unknown) => Promise<unknown>)(tx, job.args);
+}
+
+/** Everything the batch buffered: new actions, then the log's entries and tree nodes. */
+async function flushAll(tx: Tx): Promise<void> {
+  await flushActions(tx);
+  await flushPending(tx.q, tx.pending);
+}
 
 /**
  * Group commit on PostgreSQL. One batch at a time per replica: writes requested while a
  * batch runs wait and go together in the next one, so a busy replica pays one commit
  * (and one hold of the sequencer) for many writes, and an idle one starts at once.
  *
- * - A batch is BEGIN; [the sequencer's row lock, if a write needs it]; the writes;
- *   [head update; NOTIFY of the actions changed]; COMMIT. Every promise settles after
+ * - A batch is BEGIN; [the sequencer's row lock, if a write needs it]; the writes (new
+ *   actions buffered and sent in one statement, see flushActions); the log's entries and
+ *   tree nodes (one INSERT each); [head update; NOTIFY of the actions changed]; COMMIT.
+ *   BEGIN goes with the lock, and the log's rows, the head, NOTIFY and COMMIT go together
+ *   (the simple query protocol, literals escaped), so a batch costs a few round trips
+ *   whatever it holds. Every promise settles after
  *   COMMIT returned: an acknowledged write is durable (synchronous_commit is the server's).
  * - Optimistic first, without savepoints; if a write throws, the transaction is rolled
  *   back and the batch replayed with one SAVEPOINT per write, so that the failing write
@@ -59,11 +74,11 @@ export function createPgWriter(pool: pg.Pool, tree: PgTreeAppender, channel: str
   async function attempt(c: pg.PoolClient, batch: Job[], savepoints: boolean): Promise<Outcome[] | undefined> {
     const outcomes: Outcome[] = [];
     const changed = new Set<string>();
-    await c.query('BEGIN');
     const needsLog = batch.some((j) => PG_WRITES[j.op].log);
-    const start = needsLog ? await lockHead(c) : undefined;
+    // BEGIN and the sequencer's lock in one round trip (simple query protocol: no parameters).
+    const start = needsLog ? await beginLocked(c) : (await c.query('BEGIN'), undefined);
     if (start !== undefined) await tree.load(c, start);
-    const tx: Tx = { q: c, head: start === undefined ? undefined : { next: start }, tree, pending: emptyPending(), changed };
+    const tx: Tx = { q: c, head: start === undefined ? undefined : { next: start }, tree, pending: emptyPending(), changed, actions: [] };
     for (const job of batch) {
       if (!savepoints) {
         try {
@@ -81,12 +96,13 @@ export function createPgWriter(pool: pg.Pool, tree: PgTreeAppender, channel: str
       try {
         const value = await run(tx, job);
         // Each write's rows are sent inside its own savepoint, so a failure undoes it alone.
-        await flushPending(c, tx.pending);
+        await flushAll(tx);
         outcomes.push({ ok: true, value });
         await c.query('RELEASE w');
       } catch (error) {
         outcomes.push({ ok: false, error });
         tx.pending = emptyPending();
+        tx.actions = [];
         await c.query('ROLLBACK TO w');
         await c.query('RELEASE w');
         if (tx.head) tx.head.next = before!;
@@ -98,17 +114,22 @@ export function createPgWriter(pool: pg.Pool, tree: PgTreeAppender, channel: str
     }
     if (!savepoints) {
       try {
-        await flushPending(c, tx.pending);
+        await flushActions(tx);
       } catch {
         tree.invalidate();
         await c.query('ROLLBACK');
         return undefined;
       }
     }
-    if (tx.head && tx.head.next !== start) await saveHead(c, tx.head.next);
-    // Delivered at COMMIT, to every replica LISTENing: waiters there re-read the action.
-    if (changed.size) await c.query('SELECT pg_notify($1, x) FROM unnest($2::text[]) AS x', [channel, notifyPayloads([...changed])]);
-    await c.query('COMMIT');
+    // The log's entries and tree nodes, the head, the NOTIFY (delivered at COMMIT to every
+    // replica LISTENing: waiters there re-read the action) and COMMIT in one round trip;
+    // the values are literals, escaped.
+    // The log's rows go with them (already sent, per write, when replaying with savepoints).
+    const tail: string[] = pendingStatements(tx.pending, (v) => pg.escapeLiteral(v));
+    if (tx.head && tx.head.next !== start) tail.push(`UPDATE audit_head SET next_seq = ${safeInteger(tx.head.next)} WHERE id`);
+    for (const payload of changed.size ? notifyPayloads([...changed]) : []) tail.push(`SELECT pg_notify(${pg.escapeLiteral(channel)}, ${pg.escapeLiteral(payload)})`);
+    tail.push('COMMIT');
+    await c.query(tail.join('; '));
     return outcomes;
   }
 
@@ -172,6 +193,18 @@ export function createPgWriter(pool: pg.Pool, tree: PgTreeAppender, channel: str
       }
     },
   };
+}
+
+async function beginLocked(c: pg.PoolClient): Promise<number> {
+  const r = (await c.query('BEGIN; SELECT next_seq FROM audit_head WHERE id FOR UPDATE')) as unknown as pg.QueryResult<{ next_seq: string | number }>[];
+  const row = r[1]?.rows[0];
+  if (!row) throw new Error('the audit sequencer row is missing');
+  return safeInteger(Number(row.next_seq));
+}
+
+function safeInteger(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a sequence number: ${n}`);
+  return n;
 }
 
 /** Action ids as NOTIFY payloads (space-separated, each under PostgreSQL's 8,000-byte limit). */
