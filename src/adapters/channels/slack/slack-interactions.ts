@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ActionRecord } from '../../../domain/action-record.js';
 import { AppError } from '../../../domain/errors.js';
 import type { Verdict } from '../../../domain/review.js';
 import type { ChatReviews, DirectoryHuman, HumanDirectory } from '../../../services/chat-review.js';
@@ -47,6 +48,8 @@ export function createSlackInteractions(deps: {
   remember(key: string): Promise<boolean>;
   /** What the action does, in one line (shown in the deny modal). */
   describe(actionId: string): Promise<string | undefined>;
+  /** The action as stored (the Approve + grant modal shows the grant's scope and bounds). */
+  getAction(actionId: string): Promise<ActionRecord | undefined>;
   logger: Logger;
   now(): number;
 }): SlackInteractions {
