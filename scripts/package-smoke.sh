@@ -9,7 +9,14 @@ tmp=$(mktemp -d)
 trap 'kill "${serve:-0}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 tgz=$(npm pack --pack-destination "$tmp" --silent | tail -1)
-npm install -g --prefix "$tmp/prefix" --allow-scripts=better-sqlite3 --no-audit --no-fund "$tmp/$tgz"
+# Installed as a dependency, the package's own `overrides` do not apply: every package the
+# user's npm picks must accept Node 20.19 by itself, or npm prints EBADENGINE (the README's
+# promise would be untrue). The install's output is checked for it.
+npm install -g --prefix "$tmp/prefix" --allow-scripts=better-sqlite3 --no-audit --no-fund "$tmp/$tgz" 2>&1 | tee "$tmp/install-g.log"
+if grep -q EBADENGINE "$tmp/install-g.log"; then
+  echo "npm install -g warned about an engine (EBADENGINE): see above" >&2
+  exit 1
+fi
 export PATH="$tmp/prefix/bin:$PATH"
 command -v countersign
 countersign --version
@@ -30,7 +37,11 @@ echo '{"tool_name":"Bash","tool_input":{"command":"ls"}}' | COUNTERSIGN_URL=http
 mkdir "$tmp/agent" && cd "$tmp/agent"
 # npm 11 takes --allow-scripts only for global installs: a project says it in package.json.
 echo '{ "name": "agent", "private": true, "type": "module", "allowScripts": { "better-sqlite3": true } }' > package.json
-npm install --no-audit --no-fund "$tmp/$tgz"
+npm install --no-audit --no-fund "$tmp/$tgz" 2>&1 | tee "$tmp/install.log"
+if grep -q EBADENGINE "$tmp/install.log"; then
+  echo "npm install in an agent project warned about an engine (EBADENGINE): see above" >&2
+  exit 1
+fi
 node --input-type=module -e "
 import { createClient } from 'countersign/client';
 const cs = createClient({ url: 'http://127.0.0.1:18089', token: process.env.DEPLOY_BOT_TOKEN });

@@ -2,17 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { webhookName } from '../config/channels-schema.js';
-import { parseDuration } from '../domain/duration.js';
-import { isAppError } from '../domain/errors.js';
+import type { AuditDraft } from '../domain/audit-entry.js';
+import { AppError, isAppError } from '../domain/errors.js';
 import type { Redactor } from '../domain/redact-secrets.js';
-import { reviewCard } from '../domain/review-card.js';
 import { deliveriesRoutes } from '../http/deliveries-routes.js';
+import { slackRoutes } from '../http/slack-routes.js';
+import { teamsRoutes } from '../http/teams-routes.js';
 import type { Authenticator } from '../ports/authenticator.js';
-import type { Channel, EventSink } from '../ports/channel.js';
 import type { ChannelStore } from '../ports/channel-store.js';
 import type { ChatLinkStore } from '../ports/console-sessions.js';
-import { createChatIdentityGate } from '../services/chat-links.js';
 import type { Clock } from '../ports/clock.js';
 import type { Store } from '../ports/store.js';
 import type { ActionEvents } from '../services/action-events.js';
@@ -21,7 +19,8 @@ import { createChannelDispatcher } from '../services/channel-dispatcher.js';
 import { createChatReviews, createHumanDirectory } from '../services/chat-review.js';
 import type { HumanDirectory } from '../services/chat-review.js';
 import type { ReviewService } from '../services/review-service.js';
-import { createWebhookSink } from '../adapters/channels/webhook/webhook-sink.js';
+import type { ChannelSet, ChannelSetDeps } from './channels-build.js';
+import { buildChannelSet, channelChanges } from './channels-build.js';
 
 export interface ChannelsRuntime {
   /** Route groups for buildApp: the integration endpoints and /v1/deliveries. */
@@ -29,7 +28,27 @@ export interface ChannelsRuntime {
   /** Starts the dispatcher (and Slack Socket Mode) once the server listens. */
   start(): Promise<void>;
   close(): Promise<void>;
-  dispatcher?: ChannelDispatcher;
+  /**
+   * A config reload: builds the next config's channels in full (throws when it cannot:
+   * the reload is then refused and the running set kept) and says what would change.
+   * Nothing is swapped before `commit`.
+   */
+  prepare(next: Config): Promise<ChannelsChange>;
+  readonly dispatcher: ChannelDispatcher | undefined;
+}
+
+/** A prepared channels reload: what it adds, removes and changes, and the swap itself. */
+export interface ChannelsChange {
+  added: string[];
+  removed: string[];
+  changed: string[];
+  /**
+   * Writes `entry` (the reload's audit entry) and, in the same transaction, cancels the
+   * pending deliveries of removed channels; then swaps the channels in. An in-flight
+   * delivery to a removed channel ends as it was going (its outcome is not recorded as a
+   * retry), and no later attempt is made: nothing goes to a stale endpoint.
+   */
+  commit(entry: AuditDraft): Promise<void>;
 }
 
 /**
@@ -47,10 +66,16 @@ export function describeError(e: unknown, redactor: Redactor): string {
   return redactor.text(`${code}: ${message}`).slice(0, 500);
 }
 
+/** The last error of a delivery cancelled because a reload removed its channel. */
+export const CANCELLED_BY_RELOAD = 'cancelled: the channel was removed by a config reload';
+
 /**
  * Chat channels and webhooks, wired from config. Everything here works from the
  * store (deliveries, message references, the feed cursor, interactions seen), so it
  * runs the same after a restart and alongside other processes on the same database.
+ * A config reload swaps the channels in place (prepare, then commit): the Slack and
+ * Teams endpoints always exist and answer with the running set (404 when a channel is
+ * not configured), and the one dispatcher is reconfigured, never restarted.
  */
 export async function createChannels(args: {
   config: Config;
@@ -68,130 +93,111 @@ export async function createChannels(args: {
   humans?: () => Config['humans'];
 }): Promise<ChannelsRuntime> {
   const { config, store, logger, clock } = args;
-  const plugins: ChannelsRuntime['plugins'] = [deliveriesRoutes({ channels: store.channels, authenticator: args.authenticator, auditorGroups: config.audit.readerGroups })];
-  const c = config.channels;
-  if (!c) return { plugins, start: async () => {}, close: async () => {} };
-
   const log = logger.child({ component: 'channels' });
-    const timeoutMs = parseDuration(c.delivery.timeout);
   const directory = liveDirectory(args.humans ?? (() => config.humans));
-  const chatReviews = createChatReviews({ reviews: args.reviews, store });
-  // Chat accounts linked through a console sign-in; with requireLinked, only those may decide.
-  const identities =
-    config.console?.enabled && store.console
-      ? createChatIdentityGate({ links: store.console, humans: directory.all(), requireLinked: c.requireLinked, clock, linkTtlMs: parseDuration(config.console.linkTtl), publicUrl: args.publicUrl })
-      : undefined;
-  const remember = (key: string) => {
-    const now = clock.now();
-    return store.channels.rememberInteraction(key, now.toISOString(), new Date(now.getTime() - REMEMBER_MS).toISOString());
+  const deps: ChannelSetDeps = {
+    store,
+    chatReviews: createChatReviews({ reviews: args.reviews, store }),
+    directory,
+    clock,
+    logger: log,
+    publicUrl: args.publicUrl,
+    remember: (key: string) => {
+      const now = clock.now();
+      return store.channels.rememberInteraction(key, now.toISOString(), new Date(now.getTime() - REMEMBER_MS).toISOString());
+    },
   };
-  const chats: Channel[] = [];
-  const sinks: EventSink[] = [];
-  const closers: Array<() => Promise<void>> = [];
-  let startSocket: (() => Promise<void>) | undefined;
-
-  if (c.slack) {
-    const s = c.slack;
-    // Loaded only when configured, like Teams: the Slack SDK is not small either.
-    const [{ createSlackApi }, { createSlackChannel }, { createSlackInteractions }, { slackRoutes }] = await Promise.all([
-      import('../adapters/channels/slack/slack-api.js'),
-      import('../adapters/channels/slack/slack-channel.js'),
-      import('../adapters/channels/slack/slack-interactions.js'),
-      import('../http/slack-routes.js'),
-    ]);
-    const { api } = createSlackApi({ token: s.botToken, apiUrl: s.apiUrl, timeoutMs, logger: log });
-    chats.push(createSlackChannel({ api, channel: s.channel, notifyApprovers: s.notifyApprovers, humans: directory.all() }));
-    const describe = async (id: string) => {
-      const a = await store.getAction(id);
-      return a ? reviewCard(a, args.publicUrl()).title : undefined;
-    };
-    const interactions = createSlackInteractions({ api, teamId: s.teamId, directory, ...(identities ? { identities } : {}), reviews: chatReviews, remember, describe, logger: log, now: () => clock.now().getTime() });
-    plugins.push(slackRoutes({ signingSecret: s.signingSecret, interactions, now: () => clock.now().getTime(), logger: log, bodyLimit: args.bodyLimit }));
-    if (s.socketMode) {
-      const appToken = s.socketMode.appToken;
-      startSocket = async () => {
-        const { startSlackSocketMode } = await import('../adapters/channels/slack/slack-socket.js');
-        const socket = await startSlackSocketMode({ appToken, apiUrl: s.apiUrl, interactions, logger: log });
-        closers.push(() => socket.close());
-      };
-    }
-  }
-
-  if (c.teams) {
-    const t = c.teams;
-    // Loaded only when configured: the Microsoft SDK is large.
-    const [{ createBotFrameworkVerifier }, { createBotTokenSource }, { createTeamsConnector }, { createTeamsChannel }, { createTeamsActivities }] = await Promise.all([
-      import('../adapters/channels/teams/teams-jwt.js'),
-      import('../adapters/channels/teams/teams-token.js'),
-      import('../adapters/channels/teams/teams-connector.js'),
-      import('../adapters/channels/teams/teams-channel.js'),
-      import('../adapters/channels/teams/teams-activities.js'),
-    ]);
-    const connector = createTeamsConnector(createBotTokenSource({ tokenUrl: t.tokenUrl, appId: t.appId, appPassword: t.appPassword, scope: t.tokenScope }));
-    chats.push(createTeamsChannel({ connector, serviceUrl: t.serviceUrl, conversationId: t.conversationId, notifyApprovers: t.notifyApprovers, humans: directory.all(), appId: t.appId, tenantId: t.tenantId }));
-    const activities = createTeamsActivities({
-      verifier: createBotFrameworkVerifier({ openIdMetadataUrl: t.openIdMetadataUrl, issuer: t.issuer, appId: t.appId, now: () => clock.now().getTime() }),
-      tenants: new Set([t.tenantId, ...t.allowedTenants].map((x) => x.toLowerCase())),
-      directory,
-      ...(identities ? { identities } : {}),
-      reviews: chatReviews,
-      getAction: (id) => store.getAction(id),
-      connector,
-      serviceUrl: t.serviceUrl,
-      publicUrl: args.publicUrl,
-      consoleLinks: !!config.console?.enabled,
-      remember,
-      logger: log,
-    });
-    const { teamsRoutes } = await import('../http/teams-routes.js');
-    plugins.push(teamsRoutes({ activities }));
-  }
-
-  c.webhooks.forEach((w, i) => sinks.push(createWebhookSink({ name: webhookName(w, i), url: w.url, secret: w.secret, events: w.events, rules: w.rules })));
-
-  const dispatcher =
-    chats.length || sinks.length
-      ? createChannelDispatcher({
-          store,
-          channels: store.channels,
-          chats,
-          sinks,
-          clock,
-          owner: randomUUID(),
-          publicUrl: args.publicUrl,
-          consoleLinks: !!config.console?.enabled,
-          maxAttempts: c.delivery.maxAttempts,
-          initialBackoffMs: parseDuration(c.delivery.initialBackoff),
-          maxBackoffMs: parseDuration(c.delivery.maxBackoff),
-          timeoutMs,
-          concurrency: c.delivery.concurrency,
-          intervalMs: c.delivery.intervalMs,
-          retentionMs: parseDuration(c.delivery.retention),
-          describe: (e) => describeError(e, args.redactor),
-          onError: (e, context) => {
-            if (isAppError(e) && e.code === 'STORAGE_ERROR') log.error({ err: e, context }, 'channel delivery could not be recorded');
-            else log.error({ err: e, context }, 'channel delivery failed');
-          },
-        })
-      : undefined;
+  let set: ChannelSet = await buildChannelSet(config, deps);
+  let dispatcher: ChannelDispatcher | undefined;
+  let started = false;
+  let closed = false;
   let unsubscribe: (() => void) | undefined;
+  let socket: { close(): Promise<void> } | undefined;
+
+  const plugins: ChannelsRuntime['plugins'] = [
+    deliveriesRoutes({ channels: store.channels, authenticator: args.authenticator, auditorGroups: config.audit.readerGroups }),
+    // Always routed: a reload may add Slack or Teams; each request is answered by the running set.
+    slackRoutes({ current: () => set.slack, now: () => clock.now().getTime(), logger: log, bodyLimit: args.bodyLimit }),
+    teamsRoutes({ current: () => set.teams?.activities }),
+  ];
+
+  const hasAny = (s: ChannelSet) => s.chats.length > 0 || s.sinks.length > 0;
+
+  /** The dispatcher, made the first time any channel exists (at start or at a reload), then only reconfigured. */
+  async function ensureDispatcher(): Promise<void> {
+    if (dispatcher || !hasAny(set)) return;
+    const d = createChannelDispatcher({
+      store,
+      channels: store.channels,
+      chats: set.chats,
+      sinks: set.sinks,
+      clock,
+      owner: randomUUID(),
+      publicUrl: args.publicUrl,
+      ...set.delivery,
+      describe: (e) => describeError(e, args.redactor),
+      onError: (e, context) => {
+        if (isAppError(e) && e.code === 'STORAGE_ERROR') log.error({ err: e, context }, 'channel delivery could not be recorded');
+        else log.error({ err: e, context }, 'channel delivery failed');
+      },
+    });
+    dispatcher = d;
+    await d.start();
+    // Committed changes wake the dispatcher at once; it never runs in the gate's path.
+    const off = args.events.subscribe(() => d.wake());
+    unsubscribe = () => void off();
+  }
+
+  async function startSocket(): Promise<void> {
+    const s = set.slack;
+    if (!s?.socket) return;
+    const { startSlackSocketMode } = await import('../adapters/channels/slack/slack-socket.js');
+    socket = await startSlackSocketMode({ appToken: s.socket.appToken, apiUrl: s.socket.apiUrl, interactions: s.interactions, logger: log });
+  }
 
   return {
     plugins,
-    dispatcher,
+    get dispatcher() {
+      return dispatcher;
+    },
     async start() {
-      if (dispatcher) {
-        await dispatcher.start();
-        // Committed changes wake the dispatcher at once; it never runs in the gate's path.
-        const off = args.events.subscribe(() => dispatcher.wake());
-        unsubscribe = () => void off();
-      }
-      if (startSocket) await startSocket();
-      log.info({ chats: chats.map((x) => x.name), webhooks: sinks.map((x) => x.name) }, 'channels started');
+      started = true;
+      await ensureDispatcher();
+      await startSocket();
+      if (hasAny(set)) log.info({ chats: set.chats.map((x) => x.name), webhooks: set.sinks.map((x) => x.name) }, 'channels started');
+    },
+    async prepare(next) {
+      const nextSet = await buildChannelSet(next, deps);
+      const diff = channelChanges(set, nextSet);
+      return {
+        ...diff,
+        async commit(entry) {
+          if (closed) throw new AppError('INTERNAL', 'channels are closed');
+          const data = { ...entry.data, channels: diff };
+          if (diff.removed.length) {
+            await store.channels.cancelPending({ channels: diff.removed, now: clock.now().toISOString(), error: CANCELLED_BY_RELOAD, entry: { ...entry, data } });
+          } else {
+            await store.appendAudit([{ ...entry, data }]);
+          }
+          const before = set;
+          set = nextSet;
+          dispatcher?.reconfigure({ chats: set.chats, sinks: set.sinks, ...set.delivery });
+          if (!started) return;
+          await ensureDispatcher();
+          // Socket Mode holds a connection made with the old app token: made again when Slack changed.
+          if (before.slack !== undefined && (diff.changed.includes('slack') || diff.removed.includes('slack'))) {
+            await socket?.close();
+            socket = undefined;
+          }
+          if (!socket) void startSocket().catch((e: unknown) => log.error({ err: e }, 'slack socket mode could not connect after the reload'));
+          log.info({ ...diff }, 'channels reloaded');
+        },
+      };
     },
     async close() {
+      closed = true;
       unsubscribe?.();
-      for (const close of closers) await close();
+      await socket?.close();
       await dispatcher?.close();
     },
   };

@@ -9,7 +9,7 @@ import type { Authenticator } from '../ports/authenticator.js';
 import type { Executor } from '../ports/executor.js';
 
 /** Config sections a running gateway swaps on reload; a change anywhere else needs a restart. */
-export const LIVE_SECTIONS = ['agents', 'humans', 'groups', 'oidc', 'targets'] as const;
+export const LIVE_SECTIONS = ['agents', 'humans', 'groups', 'oidc', 'targets', 'channels'] as const;
 
 /** What a reload swaps at once: every piece built from the new config before any is used. */
 export interface LiveParts {

@@ -314,9 +314,6 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   const [host, port] = splitHostPort(opts.listen ?? config.listen);
   live.setAuthenticator(buildAuthenticator(config, logger));
   const authenticator = live.authenticator;
-  const reloader = createConfigReloader({ file: loaded.file, live, policy, store, clock: core.clock, logger, buildAuthenticator: (c) => buildAuthenticator(c, logger), buildTargets });
-  const reload = (trigger: string) => reloader.reload(trigger);
-  const onHup = () => void reload('sighup').catch((e: unknown) => logger.error({ err: e }, 'config reload failed'));
   const audit = (() => {
     try {
       return startAuditLog({ loaded, store, queries: core.queries, authenticator, clock: core.clock, logger, instance: randomUUID(), version: VERSION });
@@ -338,6 +335,10 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     bodyLimit: config.server.bodyLimitBytes,
     humans: () => live.config().humans,
   });
+  // Made once the channels exist: a reload swaps them too.
+  const reloader = createConfigReloader({ file: loaded.file, live, policy, store, clock: core.clock, logger, buildAuthenticator: (c) => buildAuthenticator(c, logger), buildTargets, channels });
+  const reload = (trigger: string) => reloader.reload(trigger);
+  const onHup = () => void reload('sighup').catch((e: unknown) => logger.error({ err: e }, 'config reload failed'));
   const app = await buildApp({
     authenticator,
     logger,

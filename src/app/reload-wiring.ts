@@ -12,6 +12,7 @@ import type { Clock } from '../ports/clock.js';
 import type { Store } from '../ports/store.js';
 import type { PolicyService } from '../services/policy-service.js';
 import { createHttpExecutor } from '../adapters/executors/http-executor.js';
+import type { ChannelsChange } from './channels-wiring.js';
 import type { LiveConfig, ReloadLogger } from './live-config.js';
 import { LIVE_SECTIONS, changedSections, httpTargetsOf, redactorFor } from './live-config.js';
 
@@ -46,6 +47,8 @@ export function createConfigReloader(deps: {
   logger: ReloadLogger;
   buildAuthenticator(c: Config): Authenticator;
   buildTargets(c: Config): TargetCatalog;
+  /** Chat channels and webhooks (channels-wiring.ts): built with the rest, swapped after the audit entry. */
+  channels?: { prepare(next: Config): Promise<ChannelsChange> };
   env?: NodeJS.ProcessEnv;
 }): ConfigReloader {
   let chain: Promise<unknown> = Promise.resolve();
@@ -70,6 +73,7 @@ export function createConfigReloader(deps: {
     // Everything is built, and the policy checked against the new groups, before anything is swapped.
     let policyText: string;
     let parts: Parameters<LiveConfig['swap']>[0];
+    let channels: ChannelsChange | undefined;
     try {
       policyText = await readFile(next.policyPath, 'utf8');
       compilePolicy(policyText, next.policyPath, configGroups(next.config));
@@ -81,6 +85,7 @@ export function createConfigReloader(deps: {
         http: createHttpExecutor({ targets: httpTargetsOf(next.config), redactor }),
         authenticator: deps.buildAuthenticator(next.config),
       };
+      channels = await deps.channels?.prepare(next.config);
     } catch (e) {
       if (e instanceof PolicyError) return refuse(trigger, e.issues.map(formatIssue));
       return refuse(trigger, [e instanceof Error ? e.message : String(e)]);
@@ -93,8 +98,10 @@ export function createConfigReloader(deps: {
       // Counts and names only: the config holds secrets.
       data: { file: deps.file, trigger, changed, agents: next.config.agents.length, humans: next.config.humans.length, targets: Object.keys(next.config.targets).length },
     };
-    // The audit entry commits before the new config authenticates anyone.
-    await deps.store.appendAudit([draft]);
+    // The audit entry commits before the new config authenticates anyone (or signs, or sends).
+    // With channels, it commits with the cancellation of removed channels' deliveries, then they swap.
+    if (channels) await channels.commit(draft);
+    else await deps.store.appendAudit([draft]);
     deps.live.swap(parts);
     const p = await deps.policy.load(policyText, next.policyPath, trigger);
     deps.logger.info({ trigger, changed, policyVersion: p.version }, 'config reloaded');

@@ -2,6 +2,8 @@ import type { HttpInput } from './action.js';
 import { shortFingerprint } from './action.js';
 import type { ActionRecord } from './action-record.js';
 import { sqlPreviewOf } from './action-record.js';
+import type { GrantOffer } from './grant-offer.js';
+import { grantOffer } from './grant-offer.js';
 import { commandFactLines, commandInputLines, commandLineText, commandPreviewLines, commandSummary } from './command-card.js';
 import { partiesOf } from './lifecycle.js';
 import { redactHeaders } from './redact.js';
@@ -47,6 +49,8 @@ export interface ReviewCard {
   shortFingerprint: string;
   /** Where the full detail is (the console's detail page when the console is on, else the API's view). */
   link: string;
+  /** While pending, when the policy allows a standing grant here: "Approve + grant" with its scope and bounds. */
+  grantOffer?: GrantOffer;
 }
 
 export interface CardSection {
@@ -199,6 +203,8 @@ export function reviewCard(a: ActionRecord, publicUrl: string, opts: { consoleLi
   // Every surface says when an approval also created a standing grant, or when a grant allowed this action.
   const grant = grantSection(a);
   if (grant) card.sections = [...(card.sections ?? []), grant];
+  const offer = grantOffer(a);
+  if (offer) card.grantOffer = offer;
   if (a.review) {
     const parties = partiesOf(a);
     for (const q of a.review.requirements) {

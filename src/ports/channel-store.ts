@@ -1,3 +1,5 @@
+import type { AuditDraft } from '../domain/audit-entry.js';
+
 /**
  * Durable state of chat channels and webhooks. Deliveries are work items found in the
  * store, never only in memory: they survive restarts and several processes share them
@@ -112,4 +114,11 @@ export interface ChannelStore {
   prune(before: string, limit: number): Promise<number>;
   /** Remembers an interaction; false if it was seen before (a replay). Forgets those seen before `forgetBefore`. */
   rememberInteraction(key: string, now: string, forgetBefore: string): Promise<boolean>;
+  /**
+   * Cancels every pending delivery of these channels (status `dead`, `error` as its last
+   * error, lease released: a running attempt's outcome is then `lost`, never retried) and
+   * appends `entry` with `data.cancelledDeliveries` set to how many, in one transaction.
+   * A config reload that removes a channel does this (docs/operations.md).
+   */
+  cancelPending(a: { channels: readonly string[]; now: string; error: string; entry: AuditDraft }): Promise<number>;
 }

@@ -165,4 +165,32 @@ describe('the channel dispatcher', () => {
     await d.close();
     expect(a.status).toBe('pending');
   });
+
+  it('reconfigured by a reload: an added webhook gets the next event; a removed one gets nothing, its delivery cancelled, never retried', async () => {
+    const kept = recordingSink('kept');
+    let goneCalls = 0;
+    const gone: EventSink = {
+      name: 'webhook:gone',
+      accepts: () => true,
+      send: () => Promise.reject(new Error(`HTTP 503 (call ${++goneCalls})`)),
+    };
+    const d = dispatcher([], [kept.sink, gone]);
+    await d.start();
+    await submitReview();
+    // `gone` fails: its delivery waits for a retry, then the reload removes it.
+    await d.sweep();
+    const added = recordingSink('added');
+    d.reconfigure({ chats: [], sinks: [kept.sink, added.sink], maxAttempts: 5, initialBackoffMs: 1000, maxBackoffMs: 60_000, timeoutMs: 1000, concurrency: 4, intervalMs: 60_000 });
+    await submitReview();
+    await d.sweep();
+    now = new Date(now.getTime() + 60_000); // the retry is due
+    await d.sweep();
+    await d.close();
+    expect(goneCalls).toBe(1);
+    expect(kept.sent.map((e) => e.type)).toEqual(['action.pending', 'action.pending']);
+    expect(added.sent.map((e) => e.type)).toEqual(['action.pending']);
+    const [cancelled] = await store.channels.listDeliveries({ limit: 5, channel: 'webhook:gone' });
+    expect(cancelled).toMatchObject({ status: 'dead', attempts: 2 });
+    expect(cancelled!.lastError).toContain('cancelled: channel webhook:gone is not configured');
+  });
 });

@@ -40,7 +40,16 @@ export interface ChannelDispatcher {
   sweep(): Promise<{ enqueued: number; delivered: number }>;
   /** Stops the timer and waits for deliveries in flight. */
   close(): Promise<void>;
+  /**
+   * A config reload changed the channels or delivery settings: the next round plans,
+   * claims and sends with these. Deliveries already running finish with what they
+   * started with; a channel no longer listed gets nothing more (see run()).
+   */
+  reconfigure(next: DispatcherSettings): void;
 }
+
+/** What a config reload may change. */
+export type DispatcherSettings = Pick<DispatcherOptions, 'chats' | 'sinks' | 'consoleLinks' | 'maxAttempts' | 'initialBackoffMs' | 'maxBackoffMs' | 'timeoutMs' | 'concurrency' | 'intervalMs' | 'retentionMs'>;
 
 export interface DispatcherOptions {
   store: Pick<Store, 'readAudit' | 'auditSize' | 'getAction'>;
@@ -71,16 +80,18 @@ export interface DispatcherOptions {
   random?: () => number;
 }
 
-export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher {
+export function createChannelDispatcher(first: DispatcherOptions): ChannelDispatcher {
+  // Replaced as a whole by reconfigure(): every read below sees one config or the next.
+  let o = first;
   const random = o.random ?? Math.random;
   const minGap = o.minRoundGapMs ?? 100;
-  const chats = new Map(o.chats.map((c) => [c.name, c]));
-  const sinks = new Map(o.sinks.map((s) => [s.name, s]));
+  let chats = new Map(o.chats.map((c) => [c.name, c]));
+  let sinks = new Map(o.sinks.map((s) => [s.name, s]));
   const inFlight = new Map<number, { channel: string; done: Promise<void> }>();
   /** Claimed (leased) and not started yet, with when the lease runs out. */
   const queue: Array<Delivery & { leaseUntil: number }> = [];
-  const prefetch = Math.max(o.concurrency, o.prefetch ?? o.concurrency * 16);
-  const leaseMs = o.timeoutMs * 4 + 60_000;
+  let prefetch = Math.max(o.concurrency, o.prefetch ?? o.concurrency * 16);
+  let leaseMs = o.timeoutMs * 4 + 60_000;
   let lastPrune = 0;
 
   /** Keeps the delivery records bounded: one small batch a minute, never in the way of a round. */
@@ -121,13 +132,16 @@ export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher
     let messages: FinishedDelivery['messages'];
     try {
       crashPoint('delivery.sending');
+      // A channel a reload removed (or one this config never had): cancelled, never retried against nothing.
+      if (!(d.kind === 'event' ? sinks : chats).has(d.channel)) {
+        const error = `cancelled: channel ${d.channel} is not configured (removed by a config reload?)`;
+        return { id: d.id, owner: o.owner, outcome: { type: 'dead', error }, attempt: { attempt: d.attempts + 1, ok: false, detail: error, durationMs: 0, at: o.clock.now().toISOString() } };
+      }
       if (d.kind === 'event') {
-        const sink = sinks.get(d.channel);
-        if (!sink) throw new Error(`no webhook named ${d.channel} is configured`);
+        const sink = sinks.get(d.channel)!;
         detail = await withTimeout((signal) => sink.send({ id: d.eventKey!, payload: d.payload ?? '{}' }, signal));
       } else {
-        const chat = chats.get(d.channel);
-        if (!chat) throw new Error(`channel ${d.channel} is not configured`);
+        const chat = chats.get(d.channel)!;
         const action = await o.store.getAction(d.actionId);
         if (!action) throw new Error(`no action ${d.actionId}`);
         const stored = await o.channels.messages(d.actionId, d.channel);
@@ -187,7 +201,7 @@ export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher
    */
   async function round(): Promise<{ enqueued: number; started: number; more: boolean }> {
     lastRound = Date.now();
-    const feed = await planFeed({ store: o.store, channels: o.channels, chats: [...chats.keys()], sinks: o.sinks, publicUrl: o.publicUrl(), consoleLinks: o.consoleLinks });
+    const feed = await planFeed({ store: o.store, channels: o.channels, chats: [...chats.keys()], sinks: [...sinks.values()], publicUrl: o.publicUrl(), consoleLinks: o.consoleLinks });
     const done = finished;
     finished = [];
     const held = queue.length + inFlight.size;
@@ -276,6 +290,19 @@ export function createChannelDispatcher(o: DispatcherOptions): ChannelDispatcher
         total.delivered += r.started;
         if (r.enqueued === 0 && r.started === 0 && finished.length === 0 && !r.more) return total;
       }
+    },
+    reconfigure(next) {
+      o = { ...o, ...next };
+      chats = new Map(o.chats.map((c) => [c.name, c]));
+      sinks = new Map(o.sinks.map((s) => [s.name, s]));
+      prefetch = Math.max(o.concurrency, o.prefetch ?? o.concurrency * 16);
+      leaseMs = o.timeoutMs * 4 + 60_000;
+      if (timer && !closed) {
+        clearInterval(timer);
+        timer = setInterval(() => void schedule(), o.intervalMs);
+        timer.unref();
+      }
+      wake();
     },
     async close() {
       closed = true;

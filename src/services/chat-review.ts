@@ -1,6 +1,7 @@
 import type { ActionRecord } from '../domain/action-record.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import type { Principal } from '../domain/identity.js';
+import type { GrantAsk } from '../domain/grant.js';
 import type { Verdict } from '../domain/review.js';
 import type { Store } from '../ports/store.js';
 import type { ReviewService } from './review-service.js';
@@ -66,6 +67,8 @@ export interface ChatDecision {
   comment?: string | undefined;
   /** `slack`, `teams`. */
   via: string;
+  /** Approve + grant: the standing grant asked for with this approval (checked like the API's `grant`). */
+  grant?: GrantAsk | undefined;
 }
 
 export interface ChatReviews {
@@ -83,7 +86,7 @@ export function createChatReviews(deps: { reviews: ReviewService; store: Pick<St
       if (current.fingerprint !== d.fingerprint) {
         throw new AppError('FINGERPRINT_MISMATCH', 'The message shows another version of this action: nothing was recorded', { expected: current.fingerprint });
       }
-      return deps.reviews.review(principal, d.actionId, { verdict: d.verdict, fingerprint: d.fingerprint, comment: d.comment, via: d.via });
+      return deps.reviews.review(principal, d.actionId, { verdict: d.verdict, fingerprint: d.fingerprint, comment: d.comment, via: d.via, ...(d.grant ? { grant: d.grant } : {}) });
     },
   };
 }

@@ -142,5 +142,28 @@ export function channelStoreConformance(name: string, open: () => Stores | Promi
       expect(await s.channels.rememberInteraction('slack:j', at(2000).toISOString(), at(1500).toISOString())).toBe(true);
       expect(await s.channels.rememberInteraction('slack:k', at(3000).toISOString(), at(1500).toISOString())).toBe(true);
     });
+
+    it('cancels the pending deliveries of removed channels, with its audit entry, and a running attempt is then lost', async () => {
+      const s = await open();
+      await s.channels.startFeed('f', 0);
+      const ev = (key: string, channel: string) => ({ channel, kind: 'event' as const, actionId: 'act-x', eventKey: key, eventType: 'action.pending', payload: '{}' });
+      await advance(s, 'f', 0, 1, [ev('m1', 'webhook:gone'), ev('m2', 'webhook:gone'), ev('m3', 'webhook:kept')], T0.toISOString());
+      const running = (await claim(s, 'one', T0.toISOString(), 60_000, 10)).find((d) => d.eventKey === 'm1')!;
+      const size = await s.auditSize();
+      const entry = { type: 'config.loaded' as const, ts: at(10).toISOString(), actor: { type: 'system' as const, id: 'countersign' }, data: { removed: ['webhook:gone'] } };
+      const n = await s.channels.cancelPending({ channels: ['webhook:gone'], now: at(10).toISOString(), error: 'cancelled: removed', entry });
+      expect(n).toBe(2);
+      const rows = await s.channels.listDeliveries({ limit: 10 });
+      expect(rows.filter((r) => r.channel === 'webhook:gone').map((r) => [r.status, r.lastError])).toEqual([
+        ['dead', 'cancelled: removed'],
+        ['dead', 'cancelled: removed'],
+      ]);
+      expect(rows.find((r) => r.channel === 'webhook:kept')!.status).toBe('pending');
+      const [logged] = await s.readAudit(size, size + 1);
+      expect(logged).toMatchObject({ type: 'config.loaded', data: { removed: ['webhook:gone'], cancelledDeliveries: 2 } });
+      // The attempt that was running when the channel went away is not recorded as a retry.
+      expect(await finish(s, running.id, 'one', { type: 'retry', at: at(500).toISOString(), error: 'HTTP 503' }, attempt(100, false))).toBe('lost');
+      expect(await s.channels.cancelPending({ channels: ['webhook:gone'], now: at(20).toISOString(), error: 'x', entry })).toBe(0);
+    });
   });
 }

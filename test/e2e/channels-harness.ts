@@ -51,7 +51,7 @@ const whsec = (what: string) => `whsec_${Buffer.from(canary(what)).toString('bas
  * those services on loopback ports. Human mappings: alice and carol by explicit Slack id,
  * bob by explicit Teams id, dave by email (Slack users.info) and UPN (Teams members).
  */
-export function useChannelServer(opts: { policy?: string; delivery?: string; socketMode?: boolean } = {}): ChannelContext {
+export function useChannelServer(opts: { policy?: string; delivery?: string; socketMode?: boolean; env?: Record<string, string> } = {}): ChannelContext {
   const ctx = {} as ChannelContext;
   beforeAll(async () => {
     ctx.secrets = {
@@ -116,6 +116,7 @@ channels:
       T_TEAMS_PASSWORD: ctx.secrets.teamsPassword,
       T_WH_PAGER: ctx.secrets.pager,
       T_WH_ALL: ctx.secrets.all,
+      ...opts.env,
     });
     ctx.server = await startServer(ctx.ws);
     ctx.restart = async () => {

@@ -1,7 +1,9 @@
 // The README promises Node >= 20.19. Every package `npm ci` installs must accept that
 // version, or npm warns (EBADENGINE) and the promise is untrue. cookie 2 (through
-// Fastify's light-my-request) asks for Node 22: package.json overrides it with
-// cookie 1.1.1, which declares Node 18 and has the `stringifySetCookie` it calls.
+// Fastify's light-my-request >= 6.8) asks for Node 22. An `overrides` entry would not help
+// users: npm ignores it when the package is installed as a dependency (npm install -g).
+// So package.json pins light-my-request 6.6.0 (cookie ^1, Node 18), which satisfies
+// Fastify's own range and is deduplicated into the one copy Fastify loads.
 import { readFileSync } from 'node:fs';
 import Fastify from 'fastify';
 import semver from 'semver';
@@ -23,8 +25,13 @@ describe('Node version promise', () => {
     expect(refused).toEqual([]);
   });
 
-  it("light-my-request gets the overridden cookie, and Fastify's inject still sends cookies with it", async () => {
-    expect(lock.packages['node_modules/light-my-request/node_modules/cookie']?.version ?? lock.packages['node_modules/cookie']?.version).toBe('1.1.1');
+  it("Fastify uses the pinned light-my-request (cookie 1, no override needed), and its inject still sends cookies", async () => {
+    const manifest = pkg as unknown as { dependencies: Record<string, string>; overrides?: unknown };
+    expect(manifest.dependencies['light-my-request']).toBe('6.6.0');
+    expect(manifest.overrides).toBeUndefined();
+    expect(lock.packages['node_modules/light-my-request']?.version).toBe('6.6.0');
+    expect(lock.packages['node_modules/fastify/node_modules/light-my-request']).toBeUndefined();
+    expect(semver.major(lock.packages['node_modules/light-my-request/node_modules/cookie']?.version ?? lock.packages['node_modules/cookie']!.version!)).toBe(1);
     const app = Fastify();
     app.get('/c', (req) => ({ cookie: req.headers.cookie }));
     const res = await app.inject({ method: 'GET', url: '/c', cookies: { session: 'a b', other: 'x' } });

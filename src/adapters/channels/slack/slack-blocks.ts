@@ -1,11 +1,16 @@
 import type { ReviewCard } from '../../../domain/review-card.js';
 import { truncateText } from '../../../domain/review-card.js';
+import type { GrantOffer } from '../../../domain/grant-offer.js';
+import { grantOfferBounds } from '../../../domain/grant-offer.js';
 
 /** Block Kit for a review request. Every agent-supplied string is escaped: no mention, link or markup can be injected. */
 
 export const APPROVE_ACTION = 'countersign_approve';
 export const DENY_ACTION = 'countersign_deny';
 export const DENY_CALLBACK = 'countersign_deny_reason';
+/** Approve + grant: the button opens a modal with the grant's scope and bounds. */
+export const APPROVE_GRANT_ACTION = 'countersign_approve_grant';
+export const GRANT_CALLBACK = 'countersign_approve_grant';
 
 /** What a button carries: the action id and the fingerprint the message was rendered for. */
 export interface ButtonValue {
@@ -129,6 +134,7 @@ export function slackMessage(card: ReviewCard): { text: string; blocks: Block[] 
             deny: { type: 'plain_text', text: 'Cancel' },
           },
         },
+        ...(card.grantOffer ? [{ type: 'button', action_id: APPROVE_GRANT_ACTION, text: { type: 'plain_text', text: 'Approve + grant…' }, value }] : []),
         { type: 'button', action_id: DENY_ACTION, style: 'danger', text: { type: 'plain_text', text: 'Deny…' }, value },
       ],
     });
@@ -152,6 +158,38 @@ export function denyModal(card: { actionId: string; fingerprint: string; title: 
         block_id: 'reason',
         label: { type: 'plain_text', text: 'Reason (recorded in the audit log)' },
         element: { type: 'plain_text_input', action_id: 'reason', multiline: true, min_length: 1, max_length: 3000 },
+      },
+    ],
+  };
+}
+
+/**
+ * The Approve + grant modal: the action, the grant's scope in plain words and the
+ * policy's bounds, then how long and how many uses (prefilled with the bounds).
+ */
+export function grantModal(card: Pick<ReviewCard, 'actionId' | 'fingerprint' | 'title' | 'shortFingerprint'> & { grantOffer: GrantOffer }, where: { channel: string }): Record<string, unknown> {
+  const o = card.grantOffer;
+  return {
+    type: 'modal',
+    callback_id: GRANT_CALLBACK,
+    private_metadata: JSON.stringify({ a: card.actionId, f: card.fingerprint, c: where.channel }),
+    title: { type: 'plain_text', text: 'Approve + grant' },
+    submit: { type: 'plain_text', text: 'Approve + grant' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: clip(`You approve fingerprint \`${card.shortFingerprint}\`: ${codeBlock(card.title)}`, SECTION_MAX) } },
+      { type: 'section', text: { type: 'mrkdwn', text: clip(`*and grant approval in advance for:* ${escapeMrkdwn(o.scope)}\n${escapeMrkdwn(grantOfferBounds(o))}`, SECTION_MAX) } },
+      {
+        type: 'input',
+        block_id: 'ttl',
+        label: { type: 'plain_text', text: `For how long (at most ${o.maxTtl})` },
+        element: { type: 'plain_text_input', action_id: 'ttl', initial_value: o.maxTtl, max_length: 20 },
+      },
+      {
+        type: 'input',
+        block_id: 'uses',
+        label: { type: 'plain_text', text: `How many uses (at most ${o.maxUses})` },
+        element: { type: 'number_input', action_id: 'uses', is_decimal_allowed: false, initial_value: String(o.maxUses), min_value: '1', max_value: String(o.maxUses) },
       },
     ],
   };

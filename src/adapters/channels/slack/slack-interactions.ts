@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ActionRecord } from '../../../domain/action-record.js';
 import { AppError } from '../../../domain/errors.js';
 import type { Verdict } from '../../../domain/review.js';
 import type { ChatReviews, DirectoryHuman, HumanDirectory } from '../../../services/chat-review.js';
@@ -8,7 +9,10 @@ import type { Obj } from '../chat-payload.js';
 import { actionTarget, obj, str } from '../chat-payload.js';
 import type { SlackApi } from './slack-api.js';
 import type { ButtonValue } from './slack-blocks.js';
-import { APPROVE_ACTION, DENY_ACTION, DENY_CALLBACK, denyModal } from './slack-blocks.js';
+import { APPROVE_ACTION, APPROVE_GRANT_ACTION, DENY_ACTION, DENY_CALLBACK, GRANT_CALLBACK, denyModal, grantModal } from './slack-blocks.js';
+import { reviewCard } from '../../../domain/review-card.js';
+import type { GrantAsk } from '../../../domain/grant.js';
+import { parseGrantAsk } from '../../../domain/grant-offer.js';
 
 /** What to answer Slack at once (it waits 3 s at most), and the work to do after. */
 export interface SlackAck {
@@ -47,6 +51,8 @@ export function createSlackInteractions(deps: {
   remember(key: string): Promise<boolean>;
   /** What the action does, in one line (shown in the deny modal). */
   describe(actionId: string): Promise<string | undefined>;
+  /** The action as stored (the Approve + grant modal shows the grant's scope and bounds). */
+  getAction(actionId: string): Promise<ActionRecord | undefined>;
   logger: Logger;
   now(): number;
 }): SlackInteractions {
@@ -76,12 +82,14 @@ export function createSlackInteractions(deps: {
     }
   }
 
-  async function decide(user: string, channel: string | undefined, target: ButtonValue, verdict: Verdict, comment?: string): Promise<void> {
+  async function decide(user: string, channel: string | undefined, target: ButtonValue, verdict: Verdict, comment?: string, grant?: GrantAsk): Promise<void> {
     try {
       const h = await human(user);
-      const after = await deps.reviews.decide(h, { actionId: target.a, fingerprint: target.f, verdict, comment, via: 'slack' });
-      deps.logger.info({ actionId: after.id, reviewer: h.id, verdict, status: after.status }, 'slack review recorded');
-      await tell(channel, user, `Recorded: you ${verdict === 'approve' ? 'approved' : 'denied'} ${after.id}; it is now ${after.status}.`);
+      const after = await deps.reviews.decide(h, { actionId: target.a, fingerprint: target.f, verdict, comment, via: 'slack', ...(grant ? { grant } : {}) });
+      deps.logger.info({ actionId: after.id, reviewer: h.id, verdict, status: after.status, grant: after.grant?.id }, 'slack review recorded');
+      // With quorum not met yet, the grant waits for the other approvals that ask for one (grant.ts).
+      const granted = after.grant ? ` The approval also created standing grant ${after.grant.id}: ${after.grant.text}.` : grant ? ' Your grant is recorded with your approval; it is created once enough approvals ask for one.' : '';
+      await tell(channel, user, `Recorded: you ${verdict === 'approve' ? 'approved' : 'denied'} ${after.id}; it is now ${after.status}.${granted}`);
     } catch (e) {
       deps.logger.info({ actionId: target.a, slackUser: user, verdict, code: (e as AppError).code }, 'slack review refused');
       await tell(channel, user, refusalText(e));
@@ -103,12 +111,30 @@ export function createSlackInteractions(deps: {
       if (type === 'block_actions') {
         const action = obj(Array.isArray(p.actions) ? p.actions[0] : undefined);
         const actionId = str(action?.action_id);
-        if (actionId !== APPROVE_ACTION && actionId !== DENY_ACTION) return {};
+        if (actionId !== APPROVE_ACTION && actionId !== DENY_ACTION && actionId !== APPROVE_GRANT_ACTION) return {};
         const channel = str(obj(p.channel)?.id) ?? str(obj(p.container)?.channel_id);
         const target = parseTarget(action?.value);
         if (!target) return { after: () => tell(channel, user, refusalText(new AppError('VALIDATION_FAILED', 'This button does not name an action'))) };
         if (actionId === APPROVE_ACTION) return { after: () => decide(user, channel, target, 'approve') };
         const triggerId = str(p.trigger_id);
+        if (actionId === APPROVE_GRANT_ACTION) {
+          return {
+            after: async () => {
+              try {
+                await human(user);
+              } catch (e) {
+                return tell(channel, user, refusalText(e));
+              }
+              const a = await deps.getAction(target.a);
+              if (!a || a.fingerprint !== target.f) return tell(channel, user, refusalText(new AppError('FINGERPRINT_MISMATCH', 'The message shows another version of this action: nothing was recorded')));
+              // The scope and bounds as they are now, from the stored action, never from the button.
+              const card = reviewCard(a, '');
+              if (!card.grantOffer) return tell(channel, user, refusalText(new AppError('GRANT_NOT_ALLOWED', 'The policy allows no grant on this action (any more)')));
+              if (!triggerId) return;
+              await api.openView(triggerId, grantModal({ ...card, grantOffer: card.grantOffer }, { channel: channel ?? '' }));
+            },
+          };
+        }
         return {
           after: async () => {
             // Refuse unknown users at once, before they type a reason.
@@ -125,7 +151,8 @@ export function createSlackInteractions(deps: {
       }
       if (type === 'view_submission') {
         const view = obj(p.view);
-        if (str(view?.callback_id) !== DENY_CALLBACK) return {};
+        const callback = str(view?.callback_id);
+        if (callback !== DENY_CALLBACK && callback !== GRANT_CALLBACK) return {};
         let meta: Obj | undefined;
         try {
           meta = obj(JSON.parse(str(view?.private_metadata) ?? ''));
@@ -133,6 +160,18 @@ export function createSlackInteractions(deps: {
           meta = undefined;
         }
         const target = parseTarget(JSON.stringify({ a: meta?.a, f: meta?.f }));
+        if (callback === GRANT_CALLBACK) {
+          const values = obj(obj(view?.state)?.values);
+          let ask: GrantAsk;
+          try {
+            ask = parseGrantAsk(str(obj(obj(values?.ttl)?.ttl)?.value), str(obj(obj(values?.uses)?.uses)?.value));
+          } catch (e) {
+            const msg = (e as Error).message;
+            return { body: { response_action: 'errors', errors: msg.includes('uses') ? { uses: msg } : { ttl: msg } } };
+          }
+          if (!target) return { body: { response_action: 'errors', errors: { ttl: 'This form does not name an action.' } } };
+          return { after: () => decide(user, str(meta?.c), target, 'approve', undefined, ask) };
+        }
         const reason = str(obj(obj(obj(obj(view?.state)?.values)?.reason)?.reason)?.value)?.trim();
         if (!reason) return { body: { response_action: 'errors', errors: { reason: 'A reason is required to deny.' } } };
         if (!target) return { body: { response_action: 'errors', errors: { reason: 'This form does not name an action.' } } };

@@ -6,7 +6,8 @@ import { reviewCard } from '../../../domain/review-card.js';
 import type { ChatReviews, DirectoryHuman, HumanDirectory } from '../../../services/chat-review.js';
 import { refusalText } from '../../../services/chat-review.js';
 import type { ChatIdentityGate } from '../../../services/chat-links.js';
-import { ADAPTIVE_CARD, APPROVE_VERB, DENY_VERB, REFRESH_VERB, teamsCard } from './teams-card.js';
+import { ADAPTIVE_CARD, APPROVE_GRANT_VERB, APPROVE_VERB, DENY_VERB, REFRESH_VERB, teamsCard } from './teams-card.js';
+import { parseGrantAsk } from '../../../domain/grant-offer.js';
 import { actionTarget, obj, str } from '../chat-payload.js';
 import type { TeamsConnector } from './teams-connector.js';
 import type { BotFrameworkVerifier } from './teams-jwt.js';
@@ -84,14 +85,15 @@ export function createTeamsActivities(deps: {
       const a = await deps.getAction(actionId);
       return a ? cardReply(a) : message(refusalText(new AppError('NOT_FOUND')));
     }
-    if (verb !== APPROVE_VERB && verb !== DENY_VERB) return message(refusalText(new AppError('VALIDATION_FAILED', `Unknown verb ${String(verb)}`)));
-    const verdict = verb === APPROVE_VERB ? 'approve' : 'deny';
+    if (verb !== APPROVE_VERB && verb !== DENY_VERB && verb !== APPROVE_GRANT_VERB) return message(refusalText(new AppError('VALIDATION_FAILED', `Unknown verb ${String(verb)}`)));
+    const verdict = verb === DENY_VERB ? 'deny' : 'approve';
     const reason = str(data?.reason)?.trim();
     try {
       const h = await human(activity);
       if (verdict === 'deny' && !reason) throw new AppError('VALIDATION_FAILED', 'Type a reason, then Deny');
-      const after = await deps.reviews.decide(h, { actionId, fingerprint, verdict, comment: reason?.slice(0, 4000), via: 'teams' });
-      deps.logger.info({ actionId, reviewer: h.id, verdict, status: after.status }, 'teams review recorded');
+      const grant = verb === APPROVE_GRANT_VERB ? parseGrantAsk(data?.grantTtl, data?.grantUses) : undefined;
+      const after = await deps.reviews.decide(h, { actionId, fingerprint, verdict, comment: reason?.slice(0, 4000), via: 'teams', ...(grant ? { grant } : {}) });
+      deps.logger.info({ actionId, reviewer: h.id, verdict, status: after.status, grant: after.grant?.id }, 'teams review recorded');
       return cardReply(after);
     } catch (e) {
       deps.logger.info({ actionId, verdict, code: (e as AppError).code }, 'teams review refused');

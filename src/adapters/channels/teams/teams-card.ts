@@ -1,4 +1,5 @@
 import type { ReviewCard } from '../../../domain/review-card.js';
+import { grantOfferBounds } from '../../../domain/grant-offer.js';
 
 /**
  * An Adaptive Card 1.5 for a review request, with Universal Actions (Action.Execute)
@@ -10,6 +11,8 @@ export const ADAPTIVE_CARD = 'application/vnd.microsoft.card.adaptive';
 export const APPROVE_VERB = 'countersign.approve';
 export const DENY_VERB = 'countersign.deny';
 export const REFRESH_VERB = 'countersign.refresh';
+/** Approve + grant: the grant's ttl and uses come from the card's inputs `grantTtl` and `grantUses`. */
+export const APPROVE_GRANT_VERB = 'countersign.approveGrant';
 
 type Element = Record<string, unknown>;
 
@@ -65,7 +68,17 @@ export function teamsCard(card: ReviewCard): Record<string, unknown> {
   const actions: Element[] = [];
   if (!card.closed) {
     body.push({ type: 'Input.Text', id: 'reason', isMultiline: true, maxLength: 3000, placeholder: 'Reason (required to deny)', label: 'Reason' });
+    const o = card.grantOffer;
+    if (o) {
+      // What "Approve + grant" covers, in plain words, and the bounds, before anyone clicks it.
+      body.push({ type: 'TextBlock', text: 'Approve + grant: also approve in advance', weight: 'Bolder', wrap: true, spacing: 'Medium' });
+      body.push(rich([run(o.scope)]));
+      body.push(rich([run(grantOfferBounds(o), { isSubtle: true })]));
+      body.push({ type: 'Input.Text', id: 'grantTtl', value: o.maxTtl, maxLength: 20, label: `For how long (at most ${o.maxTtl})` });
+      body.push({ type: 'Input.Number', id: 'grantUses', value: o.maxUses, min: 1, max: o.maxUses, label: `How many uses (at most ${o.maxUses})` });
+    }
     actions.push({ type: 'Action.Execute', title: 'Approve', verb: APPROVE_VERB, data, style: 'positive' });
+    if (o) actions.push({ type: 'Action.Execute', title: 'Approve + grant', verb: APPROVE_GRANT_VERB, data });
     actions.push({ type: 'Action.Execute', title: 'Deny', verb: DENY_VERB, data, style: 'destructive' });
   }
   actions.push({ type: 'Action.OpenUrl', title: 'Full detail', url: card.link });

@@ -157,6 +157,13 @@ export const channelSql = {
     await q.query('DELETE FROM channel_deliveries WHERE id = ANY($1::bigint[])', [ids]);
     return ids.length;
   },
+  async cancelPending(q: Sql, channels: readonly string[], error: string, now: number): Promise<number> {
+    const r = await q.query(
+      `UPDATE channel_deliveries SET status = 'dead', last_error = $2, lease_until = NULL, lease_owner = NULL, updated_at = $3 WHERE status = 'pending' AND channel = ANY($1::text[])`,
+      [[...channels], error, now],
+    );
+    return r.rowCount ?? 0;
+  },
   async rememberInteraction(q: Sql, key: string, now: number, forgetBefore: number): Promise<boolean> {
     await q.query('DELETE FROM chat_interactions WHERE seen_at < $1', [forgetBefore]);
     return (await q.query('INSERT INTO chat_interactions (key, seen_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, now])).rowCount === 1;

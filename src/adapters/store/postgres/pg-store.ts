@@ -140,6 +140,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
       attempts: (deliveryId) => read(() => channelSql.attempts(pool, deliveryId)),
       prune: (before, limit) => submit('pruneDeliveries', { before, limit }),
       rememberInteraction: (key, now, forgetBefore) => submit('rememberInteraction', { key, now, forgetBefore }),
+      cancelPending: (a) => submit('cancelDeliveries', a),
     },
     // Counters, first times and grants (ports/history-store.ts, ports/grant-store.ts).
     readHits: (cursor, sinceMs, limit) => read(() => historySql.readHits(pool, cursor, sinceMs, limit)),

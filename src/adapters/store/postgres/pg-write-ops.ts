@@ -213,6 +213,14 @@ export const PG_WRITES = {
     run: (tx: Tx, a: { key: string; now: string; forgetBefore: string }): Promise<boolean> =>
       channelSql.rememberInteraction(tx.q, a.key, instantOf(a.now, 'now'), instantOf(a.forgetBefore, 'forgetBefore')),
   },
+  cancelDeliveries: {
+    log: true,
+    async run(tx: Tx, a: { channels: readonly string[]; now: string; error: string; entry: AuditDraft }): Promise<number> {
+      const n = await channelSql.cancelPending(tx.q, a.channels, a.error, instantOf(a.now, 'now'));
+      appendEntries(headOf(tx), tx.tree, tx.pending, [{ ...a.entry, data: { ...a.entry.data, cancelledDeliveries: n } }]);
+      return n;
+    },
+  },
   // Standing grants and the console (pg-history-ops.ts).
   ...historyWrites(insertAction, updateAction),
 } as const;

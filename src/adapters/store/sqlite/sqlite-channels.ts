@@ -22,6 +22,8 @@ export interface ChannelTables {
   attempts(deliveryId: number): DeliveryAttempt[];
   rememberInteraction(key: string, nowMs: number, forgetBeforeMs: number): boolean;
   prune(beforeMs: number, limit: number): number;
+  /** Pending deliveries of these channels become dead with `error`; returns how many. */
+  cancelPending(channels: readonly string[], error: string, nowMs: number): number;
 }
 
 const COLS = 'id, channel, kind, action_id, event_key, event_type, payload, status, attempts, next_attempt_at, last_error, created_at, updated_at';
@@ -59,6 +61,8 @@ export function createChannelTables(db: SqliteDb): ChannelTables {
   const oldFinished = db.prepare("SELECT id FROM channel_deliveries INDEXED BY channel_deliveries_recent WHERE updated_at < ? AND status IN ('done', 'dead') ORDER BY updated_at, id LIMIT ?");
   const dropAttempts = db.prepare('DELETE FROM channel_attempts WHERE delivery_id = ?');
   const dropDelivery = db.prepare('DELETE FROM channel_deliveries WHERE id = ?');
+  const cancel = db.prepare(`UPDATE channel_deliveries SET status = 'dead', last_error = @error, lease_until = NULL, lease_owner = NULL, updated_at = @now
+    WHERE status = 'pending' AND channel IN (SELECT value FROM json_each(@channels))`);
   const lists = new Map<string, SqliteStatement>();
 
   function listStatement(q: DeliveryQuery): SqliteStatement {
@@ -160,6 +164,9 @@ export function createChannelTables(db: SqliteDb): ChannelTables {
         durationMs: r.duration_ms,
         at: iso(r.at),
       }));
+    },
+    cancelPending(channels, error, nowMs) {
+      return cancel.run({ channels: JSON.stringify(channels), error, now: nowMs }).changes;
     },
     prune(beforeMs, limit) {
       const ids = (oldFinished.all(beforeMs, limitOf(limit)) as Array<{ id: number }>).map((r) => r.id);

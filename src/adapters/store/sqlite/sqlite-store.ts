@@ -176,6 +176,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       attempts: (deliveryId) => read(() => channels.attempts(deliveryId)),
       prune: (before, limit) => writer.submit('pruneDeliveries', { before, limit }),
       rememberInteraction: (key, now, forgetBefore) => writer.submit('rememberInteraction', { key, now, forgetBefore }),
+      cancelPending: (a) => writer.submit('cancelDeliveries', a),
     },
     console: {
       createSession: (session, tokenHash, drafts) => writer.submit('createSession', { session, tokenHash, drafts }),

@@ -96,6 +96,12 @@ export function createWriteOps(t: WriteTables) {
     rememberInteraction(a: { key: string; now: string; forgetBefore: string }): boolean {
       return t.channels.rememberInteraction(a.key, instantOf(a.now, 'now'), instantOf(a.forgetBefore, 'forgetBefore'));
     },
+    /** Channels removed by a config reload: their pending deliveries cancelled, with the reload's audit entry. */
+    cancelDeliveries(a: { channels: readonly string[]; now: string; error: string; entry: AuditDraft }): number {
+      const n = t.channels.cancelPending(a.channels, a.error, instantOf(a.now, 'now'));
+      t.audit.appendEntries([{ ...a.entry, data: { ...a.entry.data, cancelledDeliveries: n } }]);
+      return n;
+    },
     addCheckpoint({ cp, previousSize }: { cp: { size: number; root: Uint8Array; note: string; signedAt: string }; previousSize: number }): boolean {
       return t.auditLog.addCheckpoint(cp, previousSize);
     },
