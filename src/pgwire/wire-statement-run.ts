@@ -3,10 +3,14 @@ import type { ActionRecord } from '../domain/action-record.js';
 import { sqlPreviewOf } from '../domain/action-record.js';
 import type { ExecutorResult } from '../domain/execution-failure.js';
 import { executionFailure } from '../domain/execution-failure.js';
+import type { DriftVerdict } from '../domain/sql-drift.js';
 import { checkDrift } from '../domain/sql-drift.js';
 import type { Outcome, SendOptions } from './upstream-relay.js';
 import type { UpstreamRelay } from './upstream-relay.js';
+import { upstreamQueryable } from './upstream-query.js';
+import type { WireDriftWatch } from './wire-gate.js';
 import type { SessionCore, Via } from './wire-session-core.js';
+import { modeOf } from './wire-session-core.js';
 
 /** Runs an action on the session's upstream connection, relaying PostgreSQL's answer: the executor of wire actions. */
 export async function runOnSession(s: SessionCore, a: ActionRecord, via: Via): Promise<ExecutorResult> {
@@ -21,8 +25,9 @@ export async function runOnSession(s: SessionCore, a: ActionRecord, via: Via): P
   }
   const masking = s.db.target.mask.length > 0;
   const statement = String((a.input as { statement?: unknown }).statement);
-  // An approved preview binds what runs: the answer is held back until the row counts
-  // compare (checkDrift), and on drift the transaction the statement ran in is rolled back.
+  // An approved preview binds what runs: the answer is held back until what it did compares
+  // with what was approved (the `sql` kind's drift check: rows per statement, rows changed
+  // per table, schema and privilege changes), and on drift its transaction is rolled back.
   const preview = sqlPreviewOf(a);
   if (preview && (preview.status === 'failed' || preview.status === 'timeout')) {
     const v = checkDrift(preview, []);
@@ -33,10 +38,21 @@ export async function runOnSession(s: SessionCore, a: ActionRecord, via: Via): P
   // Outside a transaction a Query commits on its own: it runs inside one the gateway ends.
   const wrap = bound !== undefined && via.mode === 'query' && relay.up.status === 'I';
   const control = (sql: string) => relay.send(serialize.query(sql), 'query', { swallow: true, holdReady: true });
+  const undo = () => (wrap ? control('ROLLBACK') : s.abortUpstream(via.mode === 'query' ? 'query' : 'extended'));
   s.running = true;
   let out: Outcome;
   try {
     if (wrap) await control('BEGIN');
+    let watch: WireDriftWatch | undefined;
+    if (bound) {
+      try {
+        watch = await s.gate.watchDrift(upstreamQueryable(relay, modeOf(via)), bound, statement);
+      } catch (e) {
+        // Fail closed: what cannot be compared does not run.
+        await undo();
+        return executionFailure('DRIFT', `the drift check could not read the database before the statement (${(e as Error).message}); nothing was run`);
+      }
+    }
     if (via.mode === 'query') {
       out = await relay.send(serialize.query(statement), 'query', {
         holdReady: true,
@@ -57,12 +73,17 @@ export async function runOnSession(s: SessionCore, a: ActionRecord, via: Via): P
       void relay.send(serialize.flush(), undefined);
       out = await p;
     }
-    if (bound && out.status === 'ok') {
-      const verdict = checkDrift({ ...bound, summary: { ...bound.summary, changes: undefined } }, out.tags.map(rowsOf), a.drift, bound.summary.schemaDiffHash);
+    if (watch && out.status === 'ok') {
+      let verdict: DriftVerdict;
+      try {
+        await watch.after();
+        verdict = await watch.verdict(out.tags.map(rowsOf), a.drift);
+      } catch (e) {
+        verdict = { ok: false, kind: 'no-preview', status: 'failed', message: `the drift check could not read the database after the statement (${(e as Error).message}); rolled back` };
+      }
       if (!verdict.ok) {
         // Nothing of it reaches the client; the (implicit or explicit) transaction is undone.
-        if (wrap) await control('ROLLBACK');
-        else await s.abortUpstream(via.mode === 'query' ? 'query' : 'extended');
+        await undo();
         return executionFailure('DRIFT', verdict.message);
       }
     }
