@@ -80,7 +80,7 @@ describe('drift on the wire', () => {
       const statement = 'DELETE FROM customers WHERE id = 5';
       const pending = c.query(statement);
       const a = await pendingAction(statement);
-      expect(a.preview?.summary).toMatchObject({ changes: { 'public.customers': { deleted: 1 }, 'public.orders': { deleted: 1 } } });
+      expect((a.preview as { summary?: unknown } | undefined)?.summary).toMatchObject({ changes: { 'public.customers': { deleted: 1 }, 'public.orders': { deleted: 1 } } });
       await api(env.ws.tokens.alice).approve(a.id, a.fingerprint);
       expect((await pending).rowCount).toBe(1);
       expect((await env.db.query('SELECT count(*)::int AS n FROM orders WHERE customer = 5')).rows[0]).toEqual({ n: 0 });
