@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { createTimeOrderedIds } from '../adapters/ids/time-ordered-ids.js';
 import { createPgQueryParser } from '../adapters/sql/pg-query-parser.js';
+import { cachedSqlParser } from '../adapters/sql/sql-parse-cache.js';
 import { startAuditLog } from './audit-wiring.js';
 import { chainAuthenticators, createOidcAuthenticator } from '../adapters/identity/oidc-authenticator.js';
 import type { TokenEntry } from '../adapters/identity/token-authenticator.js';
@@ -198,7 +199,8 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
 
   const ways = await createAgentWays({ loaded, store, policy, targets, clock, logger, redactor, publicUrl: () => publicUrl.value });
   // PostgreSQL's parser (WASM) loads once, only when a target can receive SQL.
-  const sqlParser = Object.values(config.targets).some((t) => t.kind === 'postgres') ? await createPgQueryParser() : undefined;
+  // Outcomes are kept by text, so a statement sent again (prepared, or by the wire gateway) is parsed once.
+  const sqlParser = Object.values(config.targets).some((t) => t.kind === 'postgres') ? cachedSqlParser(await createPgQueryParser(), { entries: 1000, maxChars: 8192 }) : undefined;
   const pgTargets = Object.fromEntries(Object.entries(config.targets).filter((e): e is [string, PostgresTargetConfig] => e[1].kind === 'postgres'));
   // One pool per database target, shared by its executor and its previewer; none without such targets.
   const postgres = Object.keys(pgTargets).length > 0 ? createPostgresTargets(pgTargets) : undefined;

@@ -5,6 +5,7 @@ import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import { parseStatements } from '../adapters/sql/pg-parse.js';
 import { maskForResult } from '../adapters/sql/postgres-mask.js';
+import { watchDrift } from '../adapters/sql/sql-drift-watch.js';
 import type { PostgresTargetSettings } from '../adapters/sql/postgres-settings.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { WireDatabaseConfig } from '../config/postgres-listen-schema.js';
@@ -98,6 +99,11 @@ export async function startPgwire(deps: { loaded: LoadedConfig; core: Core; auth
       } finally {
         client.release();
       }
+    },
+    async watchDrift(q, preview, statement) {
+      const statements = await parseStatements(statement);
+      const watch = await watchDrift(q, preview, statements);
+      return { after: () => watch.after(statements), verdict: (rows, tolerance) => watch.verdict(rows, tolerance) };
     },
     cancelUpstream: (t, pid) => pools.cancel(pools.primary(t), pid),
     identities,

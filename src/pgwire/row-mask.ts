@@ -6,6 +6,8 @@ export interface WireField {
   name: string;
   tableID: number;
   columnID: number;
+  /** The column's type oid. */
+  typeID: number;
   format: number;
 }
 
@@ -18,11 +20,11 @@ export function decodeRowDescription(body: Buffer): WireField[] {
     const name = r.cstring();
     const tableID = r.int32() >>> 0;
     const columnID = r.int16();
-    r.int32(); // type oid
+    const typeID = r.int32() >>> 0;
     r.int16(); // type length
     r.int32(); // type modifier
     const format = r.int16();
-    out.push({ name, tableID, columnID, format });
+    out.push({ name, tableID, columnID, typeID, format });
   }
   return out;
 }

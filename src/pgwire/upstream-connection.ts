@@ -40,6 +40,8 @@ export async function connectUpstream(t: PostgresTargetSettings, applicationName
     connectionString: t.url,
     ...(t.tls !== undefined ? { ssl: t.tls } : {}),
     application_name: applicationName,
+    // The target's limit, as its executor applies it: sent at start-up, so it is also what DISCARD ALL restores.
+    statement_timeout: t.limits.statementTimeoutMs,
     connectionTimeoutMillis: 10_000,
   });
   const parameters = new Map<string, string>();

@@ -2,7 +2,10 @@ import type { ActionRecord } from '../domain/action-record.js';
 import type { ExecutorResult } from '../domain/execution-failure.js';
 import type { Principal } from '../domain/identity.js';
 import type { SqlParseOutcome } from '../domain/sql-tree.js';
+import type { Queryable } from '../adapters/sql/postgres-catalog.js';
 import type { PostgresTargetSettings } from '../adapters/sql/postgres-settings.js';
+import type { DriftVerdict } from '../domain/sql-drift.js';
+import type { DriftTolerance, SqlPreview } from '../domain/sql-preview.js';
 import type { WireDatabaseConfig } from '../config/postgres-listen-schema.js';
 import type { ScramVerifier } from './scram-server.js';
 import type { UpstreamPool } from './upstream-pool.js';
@@ -42,6 +45,12 @@ export interface WireGate {
   parse(sql: string): SqlParseOutcome;
   /** Which columns of a result to mask (the target's mask rules), or undefined when none may be. */
   maskFor(t: PostgresTargetSettings, sql: string, fields: Array<{ name: string; tableID: number; columnID: number }>): Promise<boolean[]>;
+  /**
+   * Starts the `sql` kind's drift watch (adapters/sql/sql-drift-watch.ts) on a session's
+   * connection, inside the statement's transaction: `after` once the statement ran, then
+   * `verdict` on the rows each statement affected.
+   */
+  watchDrift(q: Queryable, preview: SqlPreview, statement: string): Promise<WireDriftWatch>;
   /** Asks the target to cancel what an upstream backend runs. */
   cancelUpstream(t: PostgresTargetSettings, pid: number): Promise<void>;
   identities: WireIdentities;
@@ -51,6 +60,11 @@ export interface WireGate {
   recordLogin(entry: { user: string; database: string; outcome: 'ok' | 'failed' | 'unknown-database'; method: string; client: string; tls: boolean }): Promise<void>;
   /** The command a reviewer runs, for the notice sent while a statement waits. */
   approveHint(id: string): string;
+}
+
+export interface WireDriftWatch {
+  after(): Promise<void>;
+  verdict(executedRows: ReadonlyArray<number | null>, tolerance: DriftTolerance | undefined): Promise<DriftVerdict>;
 }
 
 export interface WireIdentity {

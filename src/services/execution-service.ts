@@ -76,12 +76,12 @@ export function createExecutionService(deps: {
     return result;
   }
 
-  async function record(id: string, result: Parameters<typeof finishExecution>[1], at: Date): Promise<ActionRecord> {
+  async function record(id: string, result: Parameters<typeof finishExecution>[1], at: Date, known?: ActionRecord): Promise<ActionRecord> {
     // The action ran: recording its result must not be lost to a passing storage
     // failure, or recovery would later call it "interrupted". Retry with backoff.
     for (let attempt = 1; ; attempt++) {
       try {
-        const { result: t } = await mutateAction(store, id, (cur) => finishExecution(cur, result, at));
+        const { result: t } = await mutateAction(store, id, (cur) => finishExecution(cur, result, at), attempt === 1 ? known : undefined);
         notifier.notify({ type: 'changed', action: t.next });
         return t.next;
       } catch (e) {
@@ -92,7 +92,7 @@ export function createExecutionService(deps: {
   }
 
   async function complete(running: ActionRecord): Promise<ActionRecord> {
-    return record(running.id, await execute(running), clock.now());
+    return record(running.id, await execute(running), clock.now(), running);
   }
 
   async function run(action: ActionRecord): Promise<void> {
@@ -134,7 +134,7 @@ export function createExecutionService(deps: {
       inFlight.set(running.id, new Promise<void>((r) => (done = r)));
       try {
         const result = await execute(running);
-        const written = record(running.id, result, clock.now());
+        const written = record(running.id, result, clock.now(), running);
         void written
           .then(
             () => undefined,

@@ -1,13 +1,14 @@
 import type { ActionKind, ActionRequest } from '../domain/action.js';
 import { AppError } from '../domain/errors.js';
 import { checkHttpAction } from '../domain/http-request-check.js';
-import { checkSqlInputShape, checkSqlParsed } from '../domain/sql-input.js';
+import { checkSqlInputShape } from '../domain/sql-input.js';
 import { checkCommandInput } from '../domain/command-input.js';
 import { DEFAULT_EXPORT_ROWS } from '../domain/sql-facts.js';
 import type { SqlParser } from '../ports/sql-parser.js';
 import { hasUnsafeLineChars } from '../domain/visible-text.js';
 import type { TargetInfo } from '../domain/target-catalog.js';
 import type { InputCheck, InputSession } from './submit-service.js';
+import { createSqlAnalysisCache } from './sql-analysis-cache.js';
 
 const TOOL_NAME = /^[\x21-\x7e]{1,256}$/;
 /** An absolute POSIX or Windows path. */
@@ -58,6 +59,7 @@ function toolShape(payload: 'arguments' | 'input', extra: readonly string[] = []
  * rejects is refused, and the facts of what it accepts go to policy as hints.
  */
 function sqlCheck(parser: SqlParser | undefined): InputCheck {
+  const checkSqlParsed = createSqlAnalysisCache();
   return (r: ActionRequest, t: TargetInfo, session?: InputSession) => {
     const input = checkSqlInputShape(r.input);
     // Fail closed: a gateway without the parser cannot know what a statement does.

@@ -14,9 +14,11 @@ export async function mutateAction<T extends Transition>(
   store: Store,
   id: string,
   decide: (current: ActionRecord) => T,
+  /** The record as this process last wrote it: tried first, without a read (the swap fails if it is stale). */
+  known?: ActionRecord,
 ): Promise<{ before: ActionRecord; result: T }> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const current = await store.getAction(id);
+    const current = attempt === 0 && known?.id === id ? known : await store.getAction(id);
     if (!current) throw new AppError('NOT_FOUND', `No action ${id}`);
     const result = decide(current);
     if (await store.updateAction(result.next, current.version, result.audit)) return { before: current, result };

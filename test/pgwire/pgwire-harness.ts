@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -66,16 +67,16 @@ export function selfSigned(dir: string): { cert: string; key: string } {
   return { cert, key };
 }
 
-export async function startWireEnv(opts: { extra?: string; tls?: boolean } = {}): Promise<WireEnv> {
+export async function startWireEnv(opts: { extra?: string; tls?: boolean; targets?: string; policy?: string } = {}): Promise<WireEnv> {
   const db = await createTestDatabase();
   await db.query(SCHEMA);
   const target = await startTarget();
-  const ws = workspace(target.url, { policy: POLICY });
+  const ws = workspace(target.url, { policy: opts.policy ?? POLICY });
   ws.env.T_SHOP_DB = db.url;
   const tls = opts.tls ? selfSigned(ws.dir) : undefined;
   const text = readFileSync(ws.configPath, 'utf8').replace(
     'targets:\n',
-    'targets:\n  shop-db: { kind: postgres, url: "${T_SHOP_DB}", mask: ["customers.email"], preview: { sampleRows: 5 } }\n',
+    `targets:\n  shop-db: { kind: postgres, url: "\${T_SHOP_DB}", mask: ["customers.email"], preview: { sampleRows: 5 } }\n${opts.targets ?? ''}`,
   );
   writeFileSync(
     ws.configPath,
@@ -145,4 +146,20 @@ export function psql(env: WireEnv, args: string[], password: string, extraEnv: N
 
 export function conninfo(env: WireEnv, user: string, database = 'shop', sslmode = 'disable'): string {
   return `host=${env.host} port=${env.port} user=${user} dbname=${database} sslmode=${sslmode}`;
+}
+
+/** Sends the protocol's CancelRequest for a node-postgres client's session, on a new connection, as libpq does. */
+export function sendCancel(env: WireEnv, c: pg.Client, keyXor = 0): Promise<void> {
+  const { processID, secretKey } = c as unknown as { processID: number; secretKey: number };
+  return new Promise<void>((resolve) => {
+    const s = connect(env.port, env.host, () => {
+      const b = Buffer.alloc(16);
+      b.writeInt32BE(16, 0);
+      b.writeInt32BE(80877102, 4);
+      b.writeInt32BE(processID, 8);
+      b.writeInt32BE(secretKey ^ keyXor, 12);
+      s.end(b);
+    });
+    s.on('close', () => resolve());
+  });
 }

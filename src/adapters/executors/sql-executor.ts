@@ -18,11 +18,8 @@ import { backendPid, guardClient } from '../sql/postgres-pool.js';
 import type { PostgresTargetSettings } from '../sql/postgres-settings.js';
 import { resultTypes } from '../sql/postgres-types.js';
 import { readSqlInput } from '../sql/sql-input.js';
-import { changesCatalog, isDml, isRead, leavesSessionState, statementType } from '../sql/sql-statement-kind.js';
-import { snapshotCatalog } from '../sql/postgres-catalog.js';
-import { changesSince, tableCounters } from '../sql/postgres-changes.js';
-import { diffPrivileges, diffSchema, schemaDiffHash } from '../../domain/sql-schema-diff.js';
-import type { SqlPrivilegeChange, SqlSchemaChange } from '../../domain/sql-preview.js';
+import { isDml, isRead, leavesSessionState, statementType } from '../sql/sql-statement-kind.js';
+import { watchDrift } from '../sql/sql-drift-watch.js';
 
 export interface SqlExecutorOptions {
   targets: ReadonlyMap<string, PostgresTargetSettings>;
@@ -42,7 +39,6 @@ export interface SqlStatementResult {
 }
 
 const QUERY_CANCELED = '57014';
-const ROLE_STATEMENTS = new Set(['GrantRoleStmt', 'CreateRoleStmt', 'AlterRoleStmt', 'DropRoleStmt', 'ReassignOwnedStmt', 'DropOwnedStmt', 'AlterRoleSetStmt']);
 const BATCH = 200;
 
 interface Refusal {
@@ -206,31 +202,13 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
     const own = !readOnly && statements.length === 1 && (preview === undefined || preview.status === 'skipped');
     try {
       if (!own) await client.query(readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
-      // Every row changed, per table, when the approved preview recorded the same figures.
-      const counters = preview?.status === 'ok' && preview.summary.changes ? await tableCounters(client) : null;
+      const watch = await watchDrift(client, preview, statements);
       const budget: Budget = { rows: t.limits.maxRows, bytes: t.limits.maxBytes };
       const results: SqlStatementResult[] = [];
-      // The schema and privilege changes, read as the rollback preview read them, to bind DDL too.
-      const watchCatalog = preview?.status === 'ok' && preview.mode === 'rollback' && statements.some(changesCatalog);
-      // Roles are cluster-wide and this transaction sees other sessions' commits: without a
-      // role statement in the input, role changes are not this input's and are left out.
-      const touchesRoles = statements.some((s) => ROLE_STATEMENTS.has(s.nodeType));
-      const read = async () => {
-        const snap = await snapshotCatalog(client);
-        return touchesRoles ? snap : { ...snap, roles: {}, memberships: [] };
-      };
-      let snapshot = watchCatalog ? await read() : null;
-      const schemaChanges: SqlSchemaChange[] = [];
-      const privilegeChanges: SqlPrivilegeChange[] = [];
       for (const s of statements) {
         current = s.index;
         const r = await runStatement(client, s, params.slice(0, s.maxParam), budget);
-        if (snapshot && changesCatalog(s)) {
-          const next = await read();
-          schemaChanges.push(...diffSchema(snapshot, next));
-          privilegeChanges.push(...diffPrivileges(snapshot, next));
-          snapshot = next;
-        }
+        await watch.after([s]);
         const entry: SqlStatementResult = { index: s.index, type: statementType(s), rowCount: r.truncated && isRead(s) ? null : r.rowCount };
         if (r.fields.length > 0) {
           // No rows kept, nothing to mask: no catalog round trip.
@@ -242,8 +220,7 @@ export function createSqlExecutor(opts: SqlExecutorOptions): Executor {
       }
       current = -1;
       const executed = results.map((r, i) => (isDml(statements[i]!) ? r.rowCount : null));
-      const changes = counters ? await changesSince(client, counters) : undefined;
-      const verdict = checkDrift(preview, executed, action.drift, schemaDiffHash(schemaChanges, privilegeChanges), changes);
+      const verdict = await watch.verdict(executed, action.drift);
       if (!verdict.ok) {
         await client.query('ROLLBACK');
         const { ok: _ok, message, ...figures } = verdict;
