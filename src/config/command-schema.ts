@@ -3,11 +3,11 @@ import { parseByteSize } from '../domain/byte-size.js';
 import { PRESET_NAMES } from '../domain/command-preset.js';
 import { isDuration } from '../domain/duration.js';
 import { compileCondition } from '../domain/policy-cel.js';
+import { RUNNER_ID, runnerChoice } from './runner-choice.js';
 
 const duration = z.string().refine(isDuration, { message: 'expected a duration such as 30s, 5m or 1h' });
 const byteSize = z.union([z.string(), z.number()]).refine((v) => parseByteSize(v) !== undefined, { message: 'expected a size such as 1MiB, 512KiB or a number of bytes' });
 const PROGRAM_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
-const RUNNER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const FLAG = /^-{0,2}[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 /** Absolute, or a bare name looked up on the target's PATH at start; never relative, never with `..`. */
@@ -73,10 +73,7 @@ export const commandTargetSchema = z
       .strict()
       .default({ timeout: '5m', maxOutput: '1MiB', maxStdin: '1MiB', maxFiles: '1MiB' })
       .describe('Bounds on each run.'),
-    runner: z
-      .union([z.literal('local'), z.string().regex(RUNNER_ID), z.array(z.string().regex(RUNNER_ID)).min(1)])
-      .default('local')
-      .describe('Who runs it: `local` (the gateway) or the id of a runner (or a list of ids; each action runs on one of them) that connects out from the target\'s network and holds the credentials (docs/commands.md).'),
+    runner: runnerChoice.describe('Who runs it: `local` (the gateway) or the id of a runner (or a list of ids; each action runs on one of them) that connects out from the target\'s network and holds the credentials (docs/commands.md).'),
     labels: z.record(z.string(), z.string()).optional().describe('Labels that policy can match on (`match.labels`).'),
   })
   .strict()
@@ -133,7 +130,7 @@ export function checkRunnerRefs(
     ids.add(r.id);
   });
   for (const [name, t] of Object.entries(c.targets)) {
-    if (t.kind !== 'command' || t.runner === undefined || t.runner === 'local') continue;
+    if ((t.kind !== 'command' && t.kind !== 'postgres') || t.runner === undefined || t.runner === 'local') continue;
     for (const id of Array.isArray(t.runner) ? t.runner : [t.runner]) {
       if (!ids.has(id)) addIssue(['targets', name, 'runner'], `runner "${id}" is not in runners.list`);
     }

@@ -55,7 +55,7 @@ export function registerRunnerRoutes(app: FastifyInstance, deps: { hub: RunnerHu
     scope.addHook('onRequest', authHook(deps.authenticator));
     scope.get('/v1/runners', { schema: { summary: 'Runners: configured and connected, with last seen', tags: ['runners'] } }, async (req) => {
       if (principalOf(req).type !== 'human') throw new AppError('FORBIDDEN', 'Only humans list runners');
-      return { runners: deps.hub.list() };
+      return { runners: await deps.hub.list() };
     });
     done();
   });
