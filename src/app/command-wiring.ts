@@ -22,7 +22,11 @@ import type { RunnerQueue } from '../ports/runner-queue.js';
 import type { Store } from '../ports/store.js';
 import type { RunnerHub } from '../runner/runner-hub.js';
 import { createRunnerHub } from '../runner/runner-hub.js';
-import { registerRunnerRoutes, runnerAuthenticator } from '../runner/runner-routes.js';
+import { runnerAuthenticator } from '../runner/runner-auth.js';
+import type { RunnerSyncDeps } from '../runner/runner-routes.js';
+import { registerRunnerRoutes } from '../runner/runner-routes.js';
+import type { RunnerTlsListener } from '../runner/runner-tls-listener.js';
+import { startRunnerTlsListener } from '../runner/runner-tls-listener.js';
 
 export interface CommandWiring {
   executor: Executor;
@@ -35,6 +39,8 @@ export interface CommandWiring {
   runnerAllowanceMs(target: string): number;
   /** The runner routes, when runners are configured. */
   routes(authenticator: Authenticator): (app: FastifyInstance) => void;
+  /** Starts the runners' mutual-TLS listener when `runners.tls` is set (paths resolve against `base`, the config's folder). */
+  listenTls(base: string): Promise<RunnerTlsListener | undefined>;
   close(): Promise<void>;
 }
 
@@ -86,7 +92,27 @@ export function createCommandWiring(deps: { config: Config; storeChoice: StoreCh
     audit: (entries) => deps.store.appendAudit(entries),
     onError: (e) => deps.logger.error({ err: e }, 'runner audit entry failed to record'),
   });
-  const runnerOf = runnerAuthenticator(config.runners.list.map((r) => ({ id: r.id, tokenHash: r.tokenHash ?? hashToken(r.token!) })));
+  const authenticate = runnerAuthenticator(
+    config.runners.list.map((r) => ({ id: r.id, tokenHash: r.tokenHash ?? (r.token !== undefined ? hashToken(r.token) : undefined), certificate: r.certificate })),
+  );
+  // Refusals are audited, once a minute per client and reason: a runner retrying with a
+  // bad certificate, or a scanner, must not flood the log.
+  const lastRefusal = new Map<string, number>();
+  const sync: RunnerSyncDeps = {
+    hub,
+    authenticate,
+    refused({ client, reason, tls }) {
+      const key = `${client}\u0000${reason}`;
+      const t = deps.clock.now().getTime();
+      if ((lastRefusal.get(key) ?? -Infinity) > t - 60_000) return;
+      if (lastRefusal.size > 10_000) lastRefusal.clear();
+      lastRefusal.set(key, t);
+      deps.logger.warn({ client, reason, tls }, 'runner credentials refused');
+      deps.store
+        .appendAudit([{ type: 'runner.refused', ts: deps.clock.now().toISOString(), actor: { type: 'system', id: 'runners' }, data: { client, reason, tls } }])
+        .catch((e: unknown) => deps.logger.error({ err: e }, 'runner audit entry failed to record'));
+    },
+  };
   return {
     executor: {
       execute(action, signal) {
@@ -122,7 +148,11 @@ export function createCommandWiring(deps: { config: Config; storeChoice: StoreCh
       return t.runner === 'local' ? run : run + claimTimeoutMs + leaseMs;
     },
     runnerAllowanceMs: (target) => (remote.has(target) ? claimTimeoutMs + leaseMs : 0),
-    routes: (authenticator) => (app) => registerRunnerRoutes(app, { hub, runnerOf, authenticator }),
+    routes: (authenticator) => (app) => registerRunnerRoutes(app, { ...sync, authenticator }),
+    async listenTls(base) {
+      if (!config.runners.tls) return undefined;
+      return startRunnerTlsListener(config.runners.tls, base, { ...sync, logger: deps.logger });
+    },
     async close() {
       hub.close();
       await queue.close();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
@@ -403,6 +404,14 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     await core.close();
     throw e;
   });
+  const runnerTls = await (core.commands?.listenTls(dirname(loaded.file)) ?? Promise.resolve(undefined)).catch(async (e: unknown) => {
+    await app.close();
+    await pgwire?.close();
+    await channels.close();
+    await audit.close();
+    await core.close();
+    throw e;
+  });
   process.on('SIGHUP', onHup);
 
   logger.info({ url, policyVersion: policy.current()?.version, ...describeStore(loaded.store) }, 'countersign listening');
@@ -427,6 +436,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       await app.close();
       clearTimeout(force);
       await pgwire?.close();
+      await runnerTls?.close();
       await channels.close();
       await audit.close();
       await core.close();

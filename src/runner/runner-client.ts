@@ -127,15 +127,24 @@ export function startRunner(deps: {
     work.add(p);
   }
 
+  // fetch says "fetch failed"; the cause says why (ECONNREFUSED, a certificate that does not verify).
+  const why = (e: unknown) => {
+    const cause = (e as { cause?: { code?: unknown; message?: unknown } }).cause;
+    return String(cause?.code ?? cause?.message ?? (e as Error).message);
+  };
   const loop = (async () => {
     let backoff = 500;
+    let lastWhy: string | undefined;
     while (!stopping.signal.aborted) {
       try {
         await sync(POLL_WAIT_MS);
         backoff = 500;
+        lastWhy = undefined;
       } catch (e) {
         if (stopping.signal.aborted) break;
-        if (connected) log.warn({ err: (e as Error).message, held: held.size }, 'gateway unreachable; holding results');
+        // Once per cause: a runner that never connects says why (a refused certificate, a wrong URL).
+        if (why(e) !== lastWhy) log.warn({ err: why(e), held: held.size }, connected ? 'gateway unreachable; holding results' : 'cannot connect to the gateway; retrying');
+        lastWhy = why(e);
         if ((e as { status?: number }).status === 401) log.error('the gateway refused this runner\'s credentials');
         connected = false;
         await new Promise((r) => setTimeout(r, backoff));

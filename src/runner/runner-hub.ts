@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ActionPreview, ActionRecord } from '../domain/action-record.js';
 import type { AuditDraft } from '../domain/audit-entry.js';
 import type { ExecutorResult } from '../domain/execution-failure.js';
+import { AppError } from '../domain/errors.js';
 import { executionFailure } from '../domain/execution-failure.js';
 import type { Clock } from '../ports/clock.js';
 import type { JobOutcome, QueueEvent, RunnerQueue } from '../ports/runner-queue.js';
@@ -164,7 +165,7 @@ export function createRunnerHub(deps: {
 
   async function touch(runner: string, req: SyncRequest): Promise<boolean> {
     const t = await queue.touch({ instance: req.instance, runner, host: req.host, targets: req.targets }, now());
-    if (t.runner !== runner) throw new Error('instance belongs to another runner');
+    if (t.runner !== runner) throw new AppError('RUNNER_INSTANCE_TAKEN', `instance ${req.instance} is another runner's; a runner process picks a fresh instance id at start`);
     return t.created;
   }
 
