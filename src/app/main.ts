@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
@@ -52,6 +53,9 @@ import type { Authenticator } from '../ports/authenticator.js';
 import type { Clock } from '../ports/clock.js';
 import { systemClock } from '../ports/clock.js';
 import type { Executor } from '../ports/executor.js';
+import type { Previewer } from '../ports/previewer.js';
+import { executionFailure } from '../domain/execution-failure.js';
+import { runnersOf } from '../config/runner-choice.js';
 import type { ProcessInfo } from '../ports/runtime.js';
 import type { Store } from '../ports/store.js';
 import { createActionEvents } from '../services/action-events.js';
@@ -125,6 +129,23 @@ export function buildTargets(c: Config): TargetCatalog {
     ),
     ...agentTargets(c),
   ]);
+}
+
+/**
+ * The `sql` kind's executor and previewer: the gateway's own pools for the postgres
+ * targets it runs, the runners for those they run. Undefined without either.
+ */
+function sqlRouting(local: PostgresTargets | undefined, remote: CommandWiring['remoteSql'] | undefined): { executor: Executor; previewer: Previewer } | undefined {
+  if (!local && !remote) return undefined;
+  const none = (target: string) => executionFailure('TARGET_NOT_FOUND', `no postgres target named "${target}"`);
+  return {
+    executor: {
+      execute: (a, signal) => (remote?.serves(a.target) ? remote.executor.execute(a, signal) : local ? local.executor.execute(a, signal) : Promise.resolve(none(a.target))),
+    },
+    previewer: {
+      preview: (a) => (remote?.serves(a.target) ? remote.previewer.preview(a) : local ? local.previewer.preview(a) : Promise.resolve(undefined)),
+    },
+  };
 }
 
 function processInfo(): ProcessInfo {
@@ -201,15 +222,19 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   // PostgreSQL's parser (WASM) loads once, only when a target can receive SQL.
   // Outcomes are kept by text, so a statement sent again (prepared, or by the wire gateway) is parsed once.
   const sqlParser = Object.values(config.targets).some((t) => t.kind === 'postgres') ? cachedSqlParser(await createPgQueryParser(), { entries: 1000, maxChars: 8192 }) : undefined;
-  const pgTargets = Object.fromEntries(Object.entries(config.targets).filter((e): e is [string, PostgresTargetConfig] => e[1].kind === 'postgres'));
+  // Those a runner runs are not here: the runner holds their URL (command-wiring.ts).
+  const pgTargets = Object.fromEntries(
+    Object.entries(config.targets).filter((e): e is [string, PostgresTargetConfig & { url: string }] => e[1].kind === 'postgres' && runnersOf(e[1].runner).length === 0),
+  );
   // One pool per database target, shared by its executor and its previewer; none without such targets.
   const postgres = Object.keys(pgTargets).length > 0 ? createPostgresTargets(pgTargets) : undefined;
-  const commands = createCommandWiring({ config, redactor, clock, store, logger });
+  const commands = createCommandWiring({ config, storeChoice: loaded.store, redactor, clock, store, logger });
+  const sql = sqlRouting(postgres, commands?.remoteSql);
   const executors: Partial<Record<ActionKind, Executor>> = {
     http: live.http,
     ...(commands ? { command: commands.executor } : {}),
     ...(ways.mcpExecutor ? { mcp: ways.mcpExecutor } : {}),
-    ...(postgres ? { sql: postgres.executor } : {}),
+    ...(sql ? { sql: sql.executor } : {}),
   };
   const executions = createExecutionService({
     store,
@@ -220,7 +245,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     maxDurationMs: (a) => {
       const t = live.config().targets[a.target];
       if (t?.kind === 'http') return parseDuration(t.timeout) * (t.followRedirects + 1);
-      if (t?.kind === 'postgres') return parseDuration(t.limits.statementTimeout) + 5_000;
+      if (t?.kind === 'postgres') return parseDuration(t.limits.statementTimeout) + 5_000 + (commands?.runnerAllowanceMs(a.target) ?? 0);
       if (t?.kind === 'command') return commands!.maxDurationMs(a)!;
       const s = config.mcp.servers[a.target];
       return s ? parseDuration(s.timeout) : 60_000;
@@ -241,7 +266,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     extras: ways.extras,
     held: store,
     runnerFor: executions.runnerFor,
-    previewers: { ...(postgres ? { sql: postgres.previewer } : {}), ...(commands ? { command: commands.previewer } : {}) },
+    previewers: { ...(sql ? { sql: sql.previewer } : {}), ...(commands ? { command: commands.previewer } : {}) },
     tuning: tuning.tuning,
   });
   const reviews = createReviewService({ store, clock, notifier: events, dispatch, grants: tuning.creation });
@@ -298,7 +323,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
         clearInterval(timer);
         stopWatching();
         await executions.drain();
-        commands?.close();
+        await commands?.close();
         await ways.close();
         await postgres?.close();
         await store.close();
@@ -382,6 +407,14 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     await core.close();
     throw e;
   });
+  const runnerTls = await (core.commands?.listenTls(dirname(loaded.file)) ?? Promise.resolve(undefined)).catch(async (e: unknown) => {
+    await app.close();
+    await pgwire?.close();
+    await channels.close();
+    await audit.close();
+    await core.close();
+    throw e;
+  });
   process.on('SIGHUP', onHup);
 
   logger.info({ url, policyVersion: policy.current()?.version, ...describeStore(loaded.store) }, 'countersign listening');
@@ -406,6 +439,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       await app.close();
       clearTimeout(force);
       await pgwire?.close();
+      await runnerTls?.close();
       await channels.close();
       await audit.close();
       await core.close();

@@ -57,6 +57,8 @@ function summary(e: AuditEntry): string {
       return `runner ${String(d.runner)} gone (${String(d.reason)})`;
     case 'runner.claimed':
       return `runner ${String(d.runner)} took action ${String(d.actionId)}`;
+    case 'runner.refused':
+      return `runner credentials refused from ${String(d.client)}: ${String(d.reason)}`;
     case 'runner.result-late':
       return `runner ${String(d.runner)} reported a late result for ${String(d.actionId)} (not recorded on the action)`;
   }

@@ -4,6 +4,7 @@ import { createRedactor } from '../domain/redact-secrets.js';
 import { safeLine } from '../domain/visible-text.js';
 import { createLogger } from '../logger.js';
 import { startRunner } from '../runner/runner-client.js';
+import { runnerTlsAgent } from '../runner/runner-tls-client.js';
 import type { RunnerView } from '../runner/runner-hub.js';
 import { CliExit, EXIT } from './cli-runtime.js';
 import type { ServerOptions } from './cli-options.js';
@@ -17,13 +18,18 @@ export function registerRunnerCommands(program: Command): void {
     .requiredOption('--gateway <url>', 'the gateway\'s URL')
     .requiredOption('-c, --config <file>', 'config file whose command targets this runner serves (their env holds the credentials)')
     .option('--token <token>', 'this runner\'s token (env COUNTERSIGN_RUNNER_TOKEN; prefer the environment: flags show in ps)')
-    .action(async (o: { gateway: string; config: string; token?: string }) => {
+    .option('--cert <file>', 'PEM client certificate for mutual TLS with the gateway\'s runner listener (runners.tls)')
+    .option('--key <file>', 'PEM private key of --cert')
+    .option('--ca <file>', 'PEM CA bundle that signs the gateway\'s certificate (default: the system\'s CAs)')
+    .action(async (o: { gateway: string; config: string; token?: string; cert?: string; key?: string; ca?: string }) => {
       const token = o.token ?? process.env.COUNTERSIGN_RUNNER_TOKEN;
-      if (!token) throw new CliExit(EXIT.USAGE, 'no token: set COUNTERSIGN_RUNNER_TOKEN or pass --token');
+      if (!token && !o.cert) throw new CliExit(EXIT.USAGE, 'no credentials: set COUNTERSIGN_RUNNER_TOKEN (or --token), or pass --cert and --key');
+      if ((o.cert === undefined) !== (o.key === undefined)) throw new CliExit(EXIT.USAGE, '--cert and --key go together');
       const loaded = loadConfig(o.config);
       const redactor = createRedactor(loaded.secrets, { window: loaded.config.redaction.window, credentials: loaded.credentials });
       const logger = createLogger(loaded.config.log.level, undefined, redactor);
-      const runner = startRunner({ gateway: o.gateway, token, loaded, redactor, logger });
+      const dispatcher = o.cert || o.ca ? runnerTlsAgent({ cert: o.cert, key: o.key, ca: o.ca }) : undefined;
+      const runner = startRunner({ gateway: o.gateway, token, dispatcher, loaded, redactor, logger });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           logger.info({ signal }, 'runner stopping');

@@ -3,11 +3,12 @@ import { parseByteSize } from '../domain/byte-size.js';
 import { PRESET_NAMES } from '../domain/command-preset.js';
 import { isDuration } from '../domain/duration.js';
 import { compileCondition } from '../domain/policy-cel.js';
+import { RUNNER_ID, runnerChoice } from './runner-choice.js';
+import { runnerCertificateSchema, runnersTlsSchema } from './runner-tls-schema.js';
 
 const duration = z.string().refine(isDuration, { message: 'expected a duration such as 30s, 5m or 1h' });
 const byteSize = z.union([z.string(), z.number()]).refine((v) => parseByteSize(v) !== undefined, { message: 'expected a size such as 1MiB, 512KiB or a number of bytes' });
 const PROGRAM_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
-const RUNNER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const FLAG = /^-{0,2}[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 /** Absolute, or a bare name looked up on the target's PATH at start; never relative, never with `..`. */
@@ -73,10 +74,7 @@ export const commandTargetSchema = z
       .strict()
       .default({ timeout: '5m', maxOutput: '1MiB', maxStdin: '1MiB', maxFiles: '1MiB' })
       .describe('Bounds on each run.'),
-    runner: z
-      .union([z.literal('local'), z.string().regex(RUNNER_ID), z.array(z.string().regex(RUNNER_ID)).min(1)])
-      .default('local')
-      .describe('Who runs it: `local` (the gateway) or the id of a runner (or a list of ids; each action runs on one of them) that connects out from the target\'s network and holds the credentials (docs/commands.md).'),
+    runner: runnerChoice.describe('Who runs it: `local` (the gateway) or the id of a runner (or a list of ids; each action runs on one of them) that connects out from the target\'s network and holds the credentials (docs/commands.md).'),
     labels: z.record(z.string(), z.string()).optional().describe('Labels that policy can match on (`match.labels`).'),
   })
   .strict()
@@ -109,14 +107,24 @@ export const runnersSchema = z
             id: z.string().regex(RUNNER_ID, 'runner ids are 1-64 letters, digits, . _ -').describe('The runner\'s id, named by targets\' `runner`.'),
             token: z.string().min(16, 'tokens must be at least 16 characters').optional().describe('The runner\'s bearer token, literal or `${ENV}`. Stored and compared as a hash.'),
             tokenHash: tokenHash.optional().describe('SHA-256 of the token, `sha256:<hex>`; use instead of `token` so that the config holds no secret.'),
+            certificate: runnerCertificateSchema
+              .optional()
+              .describe('The client certificate this runner presents on the runners\' TLS listener (`runners.tls`), signed by its `clientCa`. With a token too, the runner must present both, and both must name it.'),
           })
           .strict()
-          .refine((r) => (r.token === undefined) !== (r.tokenHash === undefined), { message: 'give exactly one of token or tokenHash' }),
+          .refine((r) => !(r.token !== undefined && r.tokenHash !== undefined), { message: 'give one of token or tokenHash, not both' })
+          .refine((r) => r.token !== undefined || r.tokenHash !== undefined || r.certificate !== undefined, { message: 'give a token (or tokenHash), a certificate, or both' }),
       )
       .default([])
-      .describe('Runners allowed to connect, each with its own token.'),
+      .describe('Runners allowed to connect, each with its own token, client certificate, or both.'),
+    tls: runnersTlsSchema.optional().describe('A listener for runners only, with mutual TLS: the gateway presents its certificate and verifies each runner\'s client certificate against `clientCa` (docs/commands.md, "Mutual TLS").'),
   })
   .strict()
+  .superRefine((r, ctx) => {
+    r.list.forEach((x, i) => {
+      if (x.certificate && !r.tls) ctx.addIssue({ code: 'custom', path: ['list', i, 'certificate'], message: 'a runner certificate needs the runners\' TLS listener (runners.tls)' });
+    });
+  })
   .default({ lease: '15s', claimTimeout: '60s', list: [] })
   .describe('Runners: processes inside a target\'s network that connect out to the gateway and run its command targets (docs/commands.md).');
 
@@ -133,7 +141,7 @@ export function checkRunnerRefs(
     ids.add(r.id);
   });
   for (const [name, t] of Object.entries(c.targets)) {
-    if (t.kind !== 'command' || t.runner === undefined || t.runner === 'local') continue;
+    if ((t.kind !== 'command' && t.kind !== 'postgres') || t.runner === undefined || t.runner === 'local') continue;
     for (const id of Array.isArray(t.runner) ? t.runner : [t.runner]) {
       if (!ids.has(id)) addIssue(['targets', name, 'runner'], `runner "${id}" is not in runners.list`);
     }

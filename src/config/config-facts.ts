@@ -23,7 +23,7 @@ export function targetFacts(config: Config, name: string): TargetFacts | undefin
     case 'http':
       return { name, kind: t.kind, host: new URL(t.baseUrl).host, labels: { ...(t.labels ?? {}) }, ...injectedContentType(t.headers) };
     case 'postgres': {
-      const host = postgresHost(t.url);
+      const host = t.url === undefined ? undefined : postgresHost(t.url);
       return { name, kind: t.kind, ...(host ? { host } : {}), labels: { ...(t.labels ?? {}) } };
     }
     case 'command':

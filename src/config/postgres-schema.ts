@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseByteSize } from '../domain/byte-size.js';
 import { isDuration } from '../domain/duration.js';
 import { SQL_PREVIEW_MODES } from '../domain/sql-preview.js';
+import { runnerChoice } from './runner-choice.js';
 
 const duration = z.string().refine(isDuration, { message: 'expected a duration such as 5s, 30s or 2m' });
 const byteSize = z.union([z.string(), z.number()]).refine((v) => parseByteSize(v) !== undefined, { message: 'expected a size such as 1MiB, 512KiB or a number of bytes' });
@@ -24,9 +25,11 @@ const MASK_RULE = /^(?:(?:[A-Za-z_][A-Za-z0-9_$]*)\.)?(?:[A-Za-z_][A-Za-z0-9_$]*
 export const postgresTargetSchema = z
   .object({
     kind: z.literal('postgres').describe('A PostgreSQL database: it runs actions of kind `sql` (docs/databases.md).'),
-    url: postgresUrl.describe(
-      'Connection URL, `postgres://user:password@host:5432/db`, usually `${ENV}`. A secret: agents never see it, and it is kept out of responses, logs and the audit log. `sslmode` and other libpq URL parameters apply as node-postgres reads them.',
-    ),
+    url: postgresUrl
+      .optional()
+      .describe(
+        'Connection URL, `postgres://user:password@host:5432/db`, usually `${ENV}`. A secret: agents never see it, and it is kept out of responses, logs and the audit log. `sslmode` and other libpq URL parameters apply as node-postgres reads them. Required, unless a runner runs the target (`runner`): then only the runner\'s config holds it.',
+      ),
     preview: z
       .object({
         enabled: z.boolean().default(true).describe('Compute a dry-run preview of the effect before reviewers are asked (docs/databases.md).'),
@@ -72,8 +75,20 @@ export const postgresTargetSchema = z
       .optional()
       .describe('TLS to the server (node-postgres `ssl`); without it, the URL\'s `sslmode` decides.'),
     labels: z.record(z.string(), z.string()).optional().describe('Labels that policy can match on (`match.labels`).'),
+    runner: runnerChoice.describe(
+      'Who runs it: `local` (the gateway, with `url`) or the id of a runner (or a list of ids; each action runs on one of them) inside the database\'s network, whose own config holds the URL: previews and executions run there (docs/commands.md, "SQL targets on runners").',
+    ),
   })
-  .strict();
+  .strict()
+  .superRefine((t, ctx) => {
+    // On a runner the credentials live on the runner: the gateway's config holds none.
+    if (t.runner === 'local' && t.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'a postgres target run by the gateway needs its url (or name a runner that holds it)' });
+    if (t.runner !== 'local') {
+      for (const [at, v] of [[['url'], t.url], [['preview', 'url'], t.preview.url], [['tls'], t.tls]] as const) {
+        if (v !== undefined) ctx.addIssue({ code: 'custom', path: [...at], message: 'a target run by a runner takes its connection from the runner\'s own config; the gateway holds no credential for it' });
+      }
+    }
+  });
 
 export type PostgresTargetConfig = z.infer<typeof postgresTargetSchema>;
 

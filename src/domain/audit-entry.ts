@@ -34,6 +34,8 @@ export const AUDIT_TYPES = [
   'runner.disconnected',
   'runner.claimed',
   'runner.result-late',
+  // a runner's credentials refused (a bad token, a certificate of no runner or another CA)
+  'runner.refused',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

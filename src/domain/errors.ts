@@ -55,6 +55,8 @@ export const ERROR_CODES = {
     COMMAND_UNKNOWN_FLAG: { status: 422, message: 'The program\'s preset does not know this flag' },
     COMMAND_FLAG_DENIED: { status: 422, message: 'The program\'s preset denies this flag' },
     RUNNER_UNAUTHENTICATED: { status: 401, message: 'Missing or invalid runner credentials' },
+    // runners: mTLS and several replicas (issue 18, runners)
+    RUNNER_INSTANCE_TAKEN: { status: 409, message: 'This runner instance id belongs to another runner' },
   }),
   ...defineErrorCodes({
     // policy and configuration

@@ -60,6 +60,7 @@ export function feedEffect(e: Pick<AuditEntry, 'type' | 'actionId' | 'data'>): F
     case 'runner.disconnected':
     case 'runner.claimed':
     case 'runner.result-late':
+    case 'runner.refused':
       return undefined;
     case 'action.decided': {
       const outcome = str(e.data.outcome);

@@ -48,6 +48,7 @@ const ACTIVITY: Record<AuditType, { id: number; name: string }> = {
   'runner.disconnected': { id: 99, name: 'Disconnect' },
   'runner.claimed': { id: 99, name: 'Execute' },
   'runner.result-late': { id: 99, name: 'Execute' },
+  'runner.refused': { id: 99, name: 'Logon' },
 };
 
 // security_control: action_id (0 Unknown, 1 Allowed, 2 Denied, 3 Observed, 4 Modified, 99 Other)
@@ -78,6 +79,9 @@ function control(e: AuditEntry): { action: keyof typeof ACTIONS; disposition: ke
       return { action: 3, disposition: 27, alert: true };
     case 'pgwire.login':
       return d.outcome === 'ok' ? { action: 1, disposition: 1, alert: false } : { action: 2, disposition: 2, alert: false };
+    case 'runner.refused':
+      // Someone holds a runner's certificate or token that does not add up: worth an alert.
+      return { action: 2, disposition: 2, alert: true };
     case 'runner.result-late':
       // A command ran whose outcome the gateway had already reported as interrupted.
       return { action: 3, disposition: 27, alert: true };
@@ -159,6 +163,8 @@ function message(e: AuditEntry): string {
       return `runner ${String(d.runner)} took action ${String(d.actionId)}`;
     case 'runner.result-late':
       return `runner ${String(d.runner)} reported a result for action ${String(d.actionId)} after it was marked interrupted`;
+    case 'runner.refused':
+      return `runner credentials refused from ${String(d.client)}: ${String(d.reason)}`;
   }
 }
 

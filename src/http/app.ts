@@ -28,7 +28,7 @@ export interface AppDeps extends ActionsRouteDeps {
  * Bodies are validated strictly (no type coercion, unknown keys refused); query
  * strings and params are coerced (they are strings on the wire).
  */
-function validators() {
+export function validators() {
   const common = { allErrors: false, strict: false, useDefaults: true } as const;
   const body = new Ajv({ ...common, coerceTypes: false, removeAdditional: false });
   const query = new Ajv({ ...common, coerceTypes: 'array', removeAdditional: false });

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { ActionPreview, ActionRecord } from '../domain/action-record.js';
 import type { AuditDraft } from '../domain/audit-entry.js';
 import type { ExecutorResult } from '../domain/execution-failure.js';
+import { AppError } from '../domain/errors.js';
 import { executionFailure } from '../domain/execution-failure.js';
 import type { Clock } from '../ports/clock.js';
-import { jobOf } from '../adapters/command/command-targets.js';
-import type { Job, JobResult, SyncRequest, SyncResponse } from './runner-protocol.js';
+import type { JobOutcome, QueueEvent, RunnerQueue } from '../ports/runner-queue.js';
+import type { Job, RunnerJob, SyncRequest, SyncResponse } from './runner-protocol.js';
 
 /**
  * A runner's result, as stored: the fields an executor result has, of their types, and
@@ -25,27 +26,18 @@ function resultOf(raw: unknown): ExecutorResult {
   };
 }
 
-/** One connected runner process. */
-interface Session {
-  runner: string;
-  instance: string;
-  host: string;
-  targets: Set<string>;
-  connectedAt: string;
-  lastSeen: number;
-  /** Open long polls: while one is open the runner is there, whatever the time. */
-  polls: number;
-  claimed: Map<string, Pending>;
-  wake?: (() => void) | undefined;
-}
-
-interface Pending {
-  job: Job;
-  target: string;
-  /** Runner ids allowed to take it (the target's `runner`). */
-  runners: readonly string[];
-  settle(r: JobResult | { lost: string }): void;
-  claimTimer?: NodeJS.Timeout;
+/** What a runner needs of an approved record (runner-protocol.ts). */
+export function runnerJobOf(a: ActionRecord): RunnerJob {
+  return {
+    kind: a.kind,
+    target: a.target,
+    input: a.input,
+    requesterId: a.requester.id,
+    fingerprint: a.fingerprint,
+    preview: a.preview,
+    ...(a.facts ? { facts: a.facts } : {}),
+    ...(a.drift ? { drift: a.drift } : {}),
+  };
 }
 
 export interface RunnerView {
@@ -59,20 +51,26 @@ export interface RunnerHub {
   execute(action: ActionRecord, signal?: AbortSignal): Promise<ExecutorResult>;
   preview(action: { target: string; input: Record<string, unknown> }): Promise<ActionPreview | undefined>;
   sync(runner: string, req: SyncRequest, closed: AbortSignal): Promise<SyncResponse>;
-  list(): RunnerView[];
+  list(): Promise<RunnerView[]>;
   close(): void;
 }
 
+/** How often waiters look at the queue when no notification came (a lost NOTIFY, another replica). */
+const FALLBACK_POLL_MS = 1000;
+/** Finished jobs nobody read (their replica died) are dropped after this. */
+const KEEP_FINISHED_MS = 60 * 60 * 1000;
+
 /**
  * The gateway's side of its runners. An action reaches here only once it is durably
- * running (the execution service's at-most-once swap); the hub hands it to exactly one
- * runner of its target, with its fingerprint, and waits for the result. A runner that
- * stops syncing for longer than its lease is gone: what it had taken is reported
- * interrupted, never handed to another runner. A result that comes back after that
- * (a runner reconnecting) is written to the audit log as late, and changes nothing.
- * The hub is per gateway process: runners connect to the replica that runs the action.
+ * running (the execution service's at-most-once swap); the hub queues it, with its
+ * fingerprint, in the runner queue, where exactly one runner of its target takes it,
+ * whichever replica that runner polls, and waits for the result. A runner that stops
+ * syncing for longer than its lease is gone: what it had taken is reported interrupted,
+ * never handed to another runner. A result that comes back after that (a runner
+ * reconnecting) is written to the audit log as late, and changes nothing.
  */
 export function createRunnerHub(deps: {
+  queue: RunnerQueue;
   /** Target → runner ids allowed to run it. */
   targetRunners: ReadonlyMap<string, readonly string[]>;
   configured: readonly string[];
@@ -82,178 +80,172 @@ export function createRunnerHub(deps: {
   audit(entries: AuditDraft[]): Promise<unknown>;
   onError(e: unknown): void;
 }): RunnerHub {
-  const sessions = new Map<string, Session>();
-  const queue: Pending[] = [];
-  const lastSeenOf = new Map<string, string>();
-  const now = () => deps.clock.now();
+  const { queue } = deps;
+  const now = () => deps.clock.now().getTime();
+  /** Open long polls here, woken when jobs are queued. */
+  const polls = new Set<() => void>();
+  /** Jobs this replica waits for, woken when they settle. */
+  const waiters = new Map<string, () => void>();
+  let closed = false;
+
+  const unwatch = queue.watch((e: QueueEvent) => {
+    if (e.type === 'queued') for (const wake of [...polls]) wake();
+    else for (const id of e.jobIds) waiters.get(id)?.();
+  });
 
   const record = (type: AuditDraft['type'], runner: string, data: Record<string, unknown>) => {
-    deps.audit([{ type, ts: now().toISOString(), actor: { type: 'system', id: `runner:${runner}` }, data: { runner, ...data } }]).catch(deps.onError);
+    deps.audit([{ type, ts: deps.clock.now().toISOString(), actor: { type: 'system', id: `runner:${runner}` }, data: { runner, ...data } }]).catch(deps.onError);
   };
 
-  function canTake(s: Session, p: Pending): boolean {
-    return s.targets.has(p.target) && p.runners.includes(s.runner);
-  }
-
-  function enqueue(p: Pending): void {
-    queue.push(p);
-    for (const s of sessions.values()) if (s.wake && canTake(s, p)) s.wake();
-  }
-
-  function drop(p: Pending): void {
-    const i = queue.indexOf(p);
-    if (i >= 0) queue.splice(i, 1);
-  }
-
-  function gone(s: Session, why: string): void {
-    sessions.delete(s.instance);
-    record('runner.disconnected', s.runner, { instance: s.instance, host: s.host, reason: why, interrupted: [...s.claimed.values()].filter((p) => p.job.type === 'execute').map((p) => (p.job as { actionId: string }).actionId) });
-    for (const p of s.claimed.values()) p.settle({ lost: `runner ${s.runner} (${s.host}) stopped answering while it held this; it is not re-run` });
-    s.claimed.clear();
-  }
-
-  // Leases: a runner with no open poll and no sync within its lease is gone.
-  const sweep = setInterval(() => {
-    const t = now().getTime();
-    for (const s of [...sessions.values()]) if (s.polls === 0 && t - s.lastSeen > deps.leaseMs) gone(s, 'lease expired');
-  }, Math.max(100, Math.min(1000, deps.leaseMs / 4)));
+  // Leases: a session with no sync within its lease is gone, on whichever replica notices
+  // first (the queue answers each expired session once). Open polls end within half a
+  // lease and renew it, so a polling runner never expires.
+  let sweeping = false;
+  const sweep = setInterval(
+    () => {
+      if (sweeping) return;
+      sweeping = true;
+      queue
+        .expire(now() - deps.leaseMs, now() - KEEP_FINISHED_MS)
+        .then((gone) => {
+          for (const s of gone) record('runner.disconnected', s.runner, { instance: s.instance, host: s.host, reason: 'lease expired', interrupted: s.interrupted });
+        })
+        .catch(deps.onError)
+        .finally(() => (sweeping = false));
+    },
+    Math.max(100, Math.min(1000, deps.leaseMs / 4)),
+  );
   sweep.unref();
 
-  function submit<T>(target: string, make: (jobId: string) => Job, onResult: (r: JobResult | { lost: string } | { unclaimed: true }) => T): Promise<T> {
-    const runners = deps.targetRunners.get(target) ?? [];
-    return new Promise<T>((resolve) => {
-      let done = false;
-      const p: Pending = {
-        job: make(randomUUID()),
-        target,
-        runners,
-        settle(r) {
-          if (done) return;
-          done = true;
-          clearTimeout(p.claimTimer);
-          drop(p);
-          resolve(onResult(r));
-        },
+  /** Resolves after `ms`, or earlier when `register`ed wake-up is called. */
+  function nap(ms: number, register: (wake: () => void) => () => void, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        unregister();
+        signal?.removeEventListener('abort', finish);
+        resolve();
       };
-      // Nobody took it in time: nothing ran, so it is safe to say so and stop.
-      p.claimTimer = setTimeout(() => {
-        if (queue.includes(p)) {
-          drop(p);
-          done = true;
-          resolve(onResult({ unclaimed: true }));
-        }
-      }, deps.claimTimeoutMs);
-      p.claimTimer.unref();
-      enqueue(p);
+      const timer = setTimeout(finish, ms);
+      const unregister = register(finish);
+      signal?.addEventListener('abort', finish, { once: true });
     });
   }
 
-  function take(s: Session): Job[] {
-    const jobs: Job[] = [];
-    for (const p of [...queue]) {
-      if (!canTake(s, p)) continue;
-      drop(p);
-      clearTimeout(p.claimTimer);
-      s.claimed.set(p.job.jobId, p);
-      jobs.push(p.job);
-      if (p.job.type === 'execute') record('runner.claimed', s.runner, { instance: s.instance, host: s.host, actionId: p.job.actionId, target: p.target, fingerprint: p.job.job.fingerprint });
+  type Final = Exclude<JobOutcome, { state: 'queued' | 'claimed' }> | { state: 'unclaimed' };
+
+  async function submit(job: Job, target: string): Promise<Final> {
+    const claimBy = now() + deps.claimTimeoutMs;
+    await queue.enqueue({ job, target, runners: deps.targetRunners.get(target) ?? [], claimBy, createdAt: now() });
+    try {
+      for (;;) {
+        const o = await queue.outcome(job.jobId);
+        if (o.state !== 'queued' && o.state !== 'claimed') return o;
+        // Nobody took it in time: nothing ran, so it is safe to say so and stop.
+        if (o.state === 'queued' && now() >= claimBy && (await queue.withdraw(job.jobId))) return { state: 'unclaimed' };
+        if (closed) return { state: 'unknown' };
+        const wait = o.state === 'queued' ? Math.min(FALLBACK_POLL_MS, Math.max(10, claimBy - now())) : FALLBACK_POLL_MS;
+        await nap(wait, (wake) => {
+          waiters.set(job.jobId, wake);
+          return () => waiters.delete(job.jobId);
+        });
+      }
+    } finally {
+      await queue.forget(job.jobId).catch(deps.onError);
+    }
+  }
+
+  async function take(runner: string, req: SyncRequest): Promise<Job[]> {
+    const jobs = await queue.claim({ runner, instance: req.instance }, req.targets, now(), 100);
+    for (const j of jobs) {
+      if (j.type === 'execute') record('runner.claimed', runner, { instance: req.instance, host: req.host, actionId: j.actionId, target: j.job.target, fingerprint: j.job.fingerprint });
     }
     return jobs;
   }
 
-  function accept(s: Session, results: readonly JobResult[]): string[] {
-    const ack: string[] = [];
-    for (const r of results) {
-      ack.push(r.jobId);
-      // Only the session that took a job may settle it.
-      const p = s.claimed.get(r.jobId);
-      if (p) {
-        s.claimed.delete(r.jobId);
-        p.settle(r.type === 'execute' ? { ...r, result: resultOf(r.result) } : r);
-      } else if (r.type === 'execute') {
-        // Already reported interrupted (lease) or the gateway restarted: kept for the record, changes nothing.
-        record('runner.result-late', s.runner, { instance: s.instance, actionId: r.actionId, ok: r.result.ok, ...(r.result.exitCode !== undefined ? { exitCode: r.result.exitCode } : {}), ...(r.result.error ? { error: r.result.error } : {}) });
-      }
-    }
-    return ack;
+  async function touch(runner: string, req: SyncRequest): Promise<boolean> {
+    const t = await queue.touch({ instance: req.instance, runner, host: req.host, targets: req.targets }, now());
+    if (t.runner !== runner) throw new AppError('RUNNER_INSTANCE_TAKEN', `instance ${req.instance} is another runner's; a runner process picks a fresh instance id at start`);
+    return t.created;
   }
 
   return {
-    execute(action) {
-      return submit(
-        action.target,
-        (jobId) => ({ jobId, type: 'execute', actionId: action.id, job: jobOf(action) }),
-        (r): ExecutorResult => {
-          if ('unclaimed' in r) return executionFailure('CONNECTION_FAILED', `no runner of target ${action.target} took the action within ${Math.round(deps.claimTimeoutMs / 1000)} s; nothing ran`);
-          if ('lost' in r) return executionFailure('INTERRUPTED', r.lost);
-          return r.type === 'execute' ? r.result : executionFailure('EXECUTION_FAILED', 'the runner answered with another kind of result');
-        },
-      );
-    },
-    preview(action) {
-      return submit(
-        action.target,
-        (jobId) => ({ jobId, type: 'preview', target: action.target, input: action.input }),
-        (r): ActionPreview | undefined => {
-          // Thrown: the submit path shows a failed preview and asks the reviewers anyway.
-          if ('unclaimed' in r) throw new Error('no runner took the preview');
-          if ('lost' in r) throw new Error(r.lost);
-          if (r.type !== 'preview' || r.error) throw new Error(r.type === 'preview' ? r.error : 'wrong result');
-          return r.preview ?? undefined;
-        },
-      );
-    },
-    async sync(runner, req, closed) {
-      let s = sessions.get(req.instance);
-      if (s && s.runner !== runner) throw new Error('instance belongs to another runner');
-      if (!s) {
-        s = { runner, instance: req.instance, host: req.host, targets: new Set(req.targets), connectedAt: now().toISOString(), lastSeen: now().getTime(), polls: 0, claimed: new Map() };
-        sessions.set(req.instance, s);
-        record('runner.connected', runner, { instance: req.instance, host: req.host, targets: [...s.targets].sort() });
+    async execute(action) {
+      const jobId = randomUUID();
+      const o = await submit({ jobId, type: 'execute', actionId: action.id, job: runnerJobOf(action) }, action.target);
+      switch (o.state) {
+        case 'unclaimed':
+          return executionFailure('CONNECTION_FAILED', `no runner of target ${action.target} took the action within ${Math.round(deps.claimTimeoutMs / 1000)} s; nothing ran`);
+        case 'lost':
+          return executionFailure('INTERRUPTED', `runner ${o.runner} (${o.host}) stopped answering while it held this; it is not re-run`);
+        case 'done':
+          return o.result.type === 'execute' ? resultOf(o.result.result) : executionFailure('EXECUTION_FAILED', 'the runner answered with another kind of result');
+        case 'withdrawn':
+        case 'unknown':
+          return executionFailure('INTERRUPTED', 'the gateway stopped waiting for the runner\'s result; it is not re-run');
       }
-      s.targets = new Set(req.targets);
-      s.lastSeen = now().getTime();
-      lastSeenOf.set(runner, now().toISOString());
-      const ack = accept(s, req.results);
-      let jobs = take(s);
+    },
+    async preview(action) {
+      const o = await submit({ jobId: randomUUID(), type: 'preview', target: action.target, input: action.input }, action.target);
+      // Thrown: the submit path shows a failed preview and asks the reviewers anyway.
+      if (o.state === 'unclaimed') throw new Error('no runner took the preview');
+      if (o.state !== 'done') throw new Error('the runner did not answer with a preview');
+      const r = o.result;
+      if (r.type !== 'preview' || r.error) throw new Error(r.type === 'preview' ? r.error : 'wrong result');
+      return r.preview ?? undefined;
+    },
+    async sync(runner, req, signal) {
+      if (await touch(runner, req)) record('runner.connected', runner, { instance: req.instance, host: req.host, targets: [...req.targets].sort() });
+      const late = new Set(await queue.settle(req.instance, req.results.map((r) => (r.type === 'execute' ? { ...r, result: resultOf(r.result) } : r))));
+      for (const r of req.results) {
+        // Already reported interrupted (lease) or the gateway restarted: kept for the record, changes nothing.
+        if (late.has(r.jobId) && r.type === 'execute') {
+          const res = resultOf(r.result);
+          record('runner.result-late', runner, { instance: req.instance, actionId: r.actionId, ok: res.ok, ...(res.exitCode !== undefined ? { exitCode: res.exitCode } : {}), ...(res.error ? { error: res.error } : {}) });
+        }
+      }
+      const ack = req.results.map((r) => r.jobId);
+      await queue.dropUnheld({ runner, instance: req.instance, host: req.host }, [...req.running, ...ack], now() - deps.leaseMs);
+      let jobs = await take(runner, req);
       if (jobs.length === 0 && req.waitMs > 0) {
-        const session = s;
-        session.polls++;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(finish, Math.min(req.waitMs, deps.leaseMs / 2));
-          function finish() {
-            clearTimeout(timer);
-            closed.removeEventListener('abort', finish);
-            if (session.wake === finish) session.wake = undefined;
-            resolve();
-          }
-          session.wake = finish;
-          closed.addEventListener('abort', finish, { once: true });
-        });
-        session.polls--;
-        session.lastSeen = now().getTime();
-        lastSeenOf.set(runner, now().toISOString());
-        // A poll whose connection closed takes nothing: the job would be lost on the way.
-        jobs = closed.aborted || !sessions.has(session.instance) ? [] : take(session);
+        const until = now() + Math.min(req.waitMs, deps.leaseMs / 2);
+        while (jobs.length === 0 && !signal.aborted && !closed && now() < until) {
+          await nap(
+            Math.min(FALLBACK_POLL_MS, until - now()),
+            (wake) => {
+              polls.add(wake);
+              return () => polls.delete(wake);
+            },
+            signal,
+          );
+          // A poll whose connection closed takes nothing: the job would be lost on the way.
+          if (signal.aborted || closed) break;
+          jobs = await take(runner, req);
+        }
+        if (!signal.aborted) await touch(runner, req);
       }
       return { jobs, ack, leaseMs: deps.leaseMs, runner };
     },
-    list() {
-      const ids = new Set([...deps.configured, ...[...sessions.values()].map((s) => s.runner)]);
+    async list() {
+      const [sessions, seen] = await Promise.all([queue.sessions(), queue.lastSeen()]);
+      const ids = new Set([...deps.configured, ...sessions.map((s) => s.runner)]);
       return [...ids].sort().map((id) => {
-        const mine = [...sessions.values()].filter((s) => s.runner === id);
-        const seen = lastSeenOf.get(id);
+        const last = seen.get(id);
         return {
           id,
           configured: deps.configured.includes(id),
-          sessions: mine.map((s) => ({ instance: s.instance, host: s.host, targets: [...s.targets].sort(), connectedAt: s.connectedAt, lastSeen: new Date(s.lastSeen).toISOString(), running: s.claimed.size })),
-          ...(seen ? { lastSeen: seen } : {}),
+          sessions: sessions
+            .filter((s) => s.runner === id)
+            .map((s) => ({ instance: s.instance, host: s.host, targets: [...s.targets].sort(), connectedAt: new Date(s.connectedAt).toISOString(), lastSeen: new Date(s.lastSeen).toISOString(), running: s.running })),
+          ...(last !== undefined ? { lastSeen: new Date(last).toISOString() } : {}),
         };
       });
     },
     close() {
+      closed = true;
       clearInterval(sweep);
-      for (const s of sessions.values()) s.wake?.();
+      unwatch();
+      for (const wake of [...polls, ...waiters.values()]) wake();
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { ActionPreview } from '../domain/action-record.js';
 import type { ExecutorResult } from '../domain/execution-failure.js';
+import type { ActionRecord } from '../domain/action-record.js';
 import type { CommandJob } from '../adapters/command/command-execute.js';
 
 /**
@@ -14,7 +15,7 @@ export interface SyncRequest {
   /** This runner process: a new value on every start. */
   instance: string;
   host: string;
-  /** The command targets its own config serves. */
+  /** The command and postgres targets its own config serves. */
   targets: string[];
   /** Jobs it is running now (their leases are renewed by this call). */
   running: string[];
@@ -28,8 +29,15 @@ export type JobResult =
   | { jobId: string; type: 'execute'; actionId: string; result: ExecutorResult }
   | { jobId: string; type: 'preview'; preview: ActionPreview | null; error?: string };
 
+/**
+ * What a runner needs of an approved record to run it: the fingerprint's parts and the
+ * preview reviewers saw (both kinds), and for `sql` the facts policy saw and the drift
+ * tolerance its execution is held to.
+ */
+export type RunnerJob = CommandJob & Pick<ActionRecord, 'facts' | 'drift'>;
+
 export type Job =
-  | { jobId: string; type: 'execute'; actionId: string; job: CommandJob }
+  | { jobId: string; type: 'execute'; actionId: string; job: RunnerJob }
   | { jobId: string; type: 'preview'; target: string; input: Record<string, unknown> };
 
 export interface SyncResponse {

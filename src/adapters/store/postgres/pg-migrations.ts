@@ -269,6 +269,46 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX grants_created ON grants (created_at, id);
     `,
   },
+  {
+    version: 5,
+    name: 'runner queue: jobs handed to runners, their sessions (issue 18, several replicas)',
+    sql: `
+      -- Passing state, not history (the audit log holds that): not copied by store copy.
+      -- A job is claimed by one runner session with FOR UPDATE SKIP LOCKED; the replica
+      -- that queued it reads its outcome (ports/runner-queue.ts).
+      CREATE TABLE runner_jobs (
+        job_id TEXT PRIMARY KEY,
+        target TEXT NOT NULL,
+        runners TEXT[] NOT NULL,
+        job TEXT NOT NULL,             -- the Job as JSON
+        state TEXT NOT NULL CHECK (state IN ('queued', 'claimed', 'done', 'lost', 'withdrawn')),
+        claim_by BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        claimed_instance TEXT,
+        claimed_at BIGINT,
+        result TEXT,                   -- the JobResult as JSON
+        lost_runner TEXT,
+        lost_host TEXT,
+        ended_at BIGINT
+      );
+      CREATE INDEX runner_jobs_queued ON runner_jobs (created_at) WHERE state = 'queued';
+      CREATE INDEX runner_jobs_claimed ON runner_jobs (claimed_instance) WHERE state = 'claimed';
+      CREATE INDEX runner_jobs_ended ON runner_jobs (ended_at) WHERE ended_at IS NOT NULL;
+
+      CREATE TABLE runner_sessions (
+        instance TEXT PRIMARY KEY,
+        runner TEXT NOT NULL,
+        host TEXT NOT NULL,
+        targets TEXT NOT NULL,         -- JSON array
+        connected_at BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL
+      );
+      CREATE TABLE runner_seen (
+        runner TEXT PRIMARY KEY,
+        last_seen BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
