@@ -72,9 +72,14 @@ try {
   const bareRes = await load(`${bare.url}/v1/actions`, { pid: bare.child.pid, request });
   bare.child.kill();
 
-  const gw = await startProcess([cli, 'serve', '--config', join(dir, 'countersign.yaml')], {}, (b) => /"url":"([^"]+)"/.exec(b)?.[1]);
+  // BENCH_CPU_PROF=<dir>: the gateway writes V8 CPU profiles there (main and writer thread) when it stops.
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const gw = await startProcess([...prof, cli, 'serve', '--config', join(dir, 'countersign.yaml')], {}, (b) => /"url":"([^"]+)"/.exec(b)?.[1]);
   const gwRes = await load(`${gw.url}/v1/actions`, { pid: gw.child.pid, request });
-  gw.child.kill();
+  await new Promise((resolve) => {
+    gw.child.once('exit', resolve);
+    gw.child.kill('SIGTERM');
+  });
 
   const row = (name, r) => `| ${name} | ${Math.round(r.rps).toLocaleString('en-US')} | ${r.p50} | ${r.p99} | ${r.peakRss.toFixed(0)} | ${r.non2xx} | ${r.errors} |`;
   const md = `## Allow path: POST /v1/actions (decide mode), durable and audited
