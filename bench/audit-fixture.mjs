@@ -9,6 +9,7 @@ import { createActionsTable } from '../dist/adapters/store/sqlite/sqlite-actions
 import { createAuditTable } from '../dist/adapters/store/sqlite/sqlite-audit.js';
 import { createAuditLogReads, createAuditLogTable } from '../dist/adapters/store/sqlite/sqlite-audit-log.js';
 import { openSqlite } from '../dist/adapters/store/sqlite/sqlite-db.js';
+import { createHistoryTables } from '../dist/adapters/store/sqlite/sqlite-history.js';
 import { migrate } from '../dist/adapters/store/sqlite/sqlite-migrations.js';
 import { createWriteOps } from '../dist/adapters/store/sqlite/sqlite-write-ops.js';
 import { signCheckpoint } from '../dist/domain/checkpoint.js';
@@ -64,7 +65,7 @@ export function buildAuditLog(path, entries, { checkpointEvery = 50_000, onProgr
   const db = openSqlite(path, 5000);
   db.pragma('synchronous = OFF'); // a fixture: durability of the build does not matter
   migrate(db);
-  const ops = createWriteOps({ actions: createActionsTable(db), audit: createAuditTable(db), auditLog: createAuditLogTable(db) });
+  const ops = createWriteOps({ actions: createActionsTable(db), audit: createAuditTable(db), auditLog: createAuditLogTable(db), history: createHistoryTables(db) });
   const reads = createAuditLogReads(db);
   const signer = signerFromSeed('bench.countersign.example/audit', randomBytes(32));
   const now = new Date();

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -21,8 +21,7 @@ function skipped(x: unknown): boolean {
 export function canonicalJson(value: unknown): string {
   switch (typeof value) {
     case 'string':
-      if (SURROGATE.test(value) && LONE_SURROGATE.test(value)) throw new TypeError('lone surrogates cannot be canonicalised');
-      return JSON.stringify(value);
+      return stringJson(value);
     case 'number':
       if (!Number.isFinite(value)) throw new TypeError(`${value} cannot be canonicalised`);
       return JSON.stringify(value);
@@ -45,10 +44,11 @@ export function canonicalJson(value: unknown): string {
       const keys = Object.keys(o).sort();
       let out = '{';
       let first = true;
-      for (const k of keys) {
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
         const x = o[k];
         if (skipped(x)) continue;
-        out += `${first ? '' : ','}${canonicalJson(k)}:${canonicalJson(x)}`;
+        out += `${first ? '' : ','}${keyJson(k)}:${canonicalJson(x)}`;
         first = false;
       }
       return `${out}}`;
@@ -61,6 +61,28 @@ export function canonicalJson(value: unknown): string {
   }
 }
 
+function stringJson(value: string): string {
+  if (SURROGATE.test(value) && LONE_SURROGATE.test(value)) throw new TypeError('lone surrogates cannot be canonicalised');
+  return JSON.stringify(value);
+}
+
+/**
+ * Keys repeat on every decision (kind, target, input, requester...): their encoding is
+ * kept, up to a bound, so that a key costs a map lookup instead of a surrogate scan and
+ * a stringify. Only keys that encoded without error are kept.
+ */
+const KEYS = new Map<string, string>();
+const MAX_KEYS = 4096;
+
+function keyJson(k: string): string {
+  let out = KEYS.get(k);
+  if (out === undefined) {
+    out = stringJson(k);
+    if (KEYS.size < MAX_KEYS && k.length <= 64) KEYS.set(k, out);
+  }
+  return out;
+}
+
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }

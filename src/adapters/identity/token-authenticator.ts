@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { Principal } from '../../domain/identity.js';
 import type { Authenticator } from '../../ports/authenticator.js';
 
@@ -9,9 +9,7 @@ export interface TokenEntry {
 }
 
 export function hashToken(token: string): string {
-  // 'utf8' is also what update() assumes for an unknown encoding name, so the mutation
-  // campaign's `update(token, "")` is an equivalent mutant here and on line 30.
-  return `sha256:${createHash('sha256').update(token, 'utf8').digest('hex')}`;
+  return `sha256:${hash('sha256', token, 'hex')}`;
 }
 
 /**
@@ -27,7 +25,8 @@ export function createTokenAuthenticator(entries: readonly TokenEntry[]): Authen
   }
   return {
     authenticate(bearer) {
-      const digest = createHash('sha256').update(bearer, 'utf8').digest();
+      // One-shot hashing: about half the cost of a Hash object, on every request.
+      const digest = hash('sha256', bearer, 'buffer');
       const found = byHash.get(`sha256:${digest.toString('hex')}`);
       return Promise.resolve(found && timingSafeEqual(found.digest, digest) ? found.principal : undefined);
     },
