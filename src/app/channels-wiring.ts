@@ -19,6 +19,7 @@ import { createChannelDispatcher } from '../services/channel-dispatcher.js';
 import { createChatReviews, createHumanDirectory } from '../services/chat-review.js';
 import type { HumanDirectory } from '../services/chat-review.js';
 import type { ReviewService } from '../services/review-service.js';
+import type { SlackInteractions } from '../adapters/channels/slack/slack-interactions.js';
 import type { ChannelSet, ChannelSetDeps } from './channels-build.js';
 import { buildChannelSet, channelChanges } from './channels-build.js';
 
@@ -152,7 +153,11 @@ export async function createChannels(args: {
     const s = set.slack;
     if (!s?.socket) return;
     const { startSlackSocketMode } = await import('../adapters/channels/slack/slack-socket.js');
-    socket = await startSlackSocketMode({ appToken: s.socket.appToken, apiUrl: s.socket.apiUrl, interactions: s.interactions, logger: log });
+    // The connection outlives reloads that leave Slack's section alone: it hands each interaction to the running set.
+    const interactions: SlackInteractions = {
+      receive: (payload, key) => (set.slack ? set.slack.interactions.receive(payload, key) : Promise.reject(new AppError('ROUTE_NOT_FOUND', 'Slack is not configured on this gateway'))),
+    };
+    socket = await startSlackSocketMode({ appToken: s.socket.appToken, apiUrl: s.socket.apiUrl, interactions, logger: log });
   }
 
   return {
