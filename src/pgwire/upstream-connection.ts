@@ -56,6 +56,7 @@ export async function connectUpstream(t: PostgresTargetSettings, applicationName
   let listener: ((m: UpstreamMessage[]) => void) | undefined;
   let closeListener: ((err?: Error) => void) | undefined;
   let closed = false;
+  let corked = false;
   let lastError: Error | undefined;
   const pid = (client as unknown as { processID: number }).processID;
   const up: UpstreamConnection = {
@@ -66,7 +67,17 @@ export async function connectUpstream(t: PostgresTargetSettings, applicationName
       return closed;
     },
     write(buf) {
-      if (!closed) socket.write(buf);
+      if (closed) return;
+      // What is written in one tick (Bind, Execute, Flush...) leaves in one system call.
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        process.nextTick(() => {
+          corked = false;
+          socket.uncork();
+        });
+      }
+      socket.write(buf);
     },
     listen(onMessages, onClose) {
       listener = onMessages;

@@ -95,7 +95,8 @@ export async function runOnSession(s: SessionCore, a: ActionRecord, via: Via): P
   } finally {
     s.running = false;
   }
-  s.relayedError = out.status === 'error';
+  // A skipped statement follows an error the client already got: nothing more is reported for it.
+  s.relayedError = out.status !== 'ok';
   if (out.status === 'ok') return { ok: true, body: { via: 'pgwire', commands: out.tags }, bodyEncoding: 'json' };
   if (out.status === 'error' && out.error?.code === QUERY_CANCELED && s.cancelRequested) {
     return executionFailure('ABORTED', 'the client cancelled the statement while it ran (CancelRequest); PostgreSQL stopped it and nothing of it was committed');
