@@ -120,10 +120,9 @@ describe('path patterns in standing grants', () => {
 
   it('a rule that pins the path without paths allows only the exact path', async () => {
     const a = await pending('fresh', '/v1/customers/c1/export');
-    expect(await refusal(alice().approve(a.id, a.fingerprint, undefined, { grant: { ttl: '1h', uses: 5, path: '/v1/customers/*/export' } }))).toMatchObject({
-      code: 'GRANT_OUT_OF_BOUNDS',
-      message: expect.stringContaining('the exact path only'),
-    });
+    const r = await refusal(alice().approve(a.id, a.fingerprint, undefined, { grant: { ttl: '1h', uses: 5, path: '/v1/customers/*/export' } }));
+    expect(r.code).toBe('GRANT_OUT_OF_BOUNDS');
+    expect(r.message).toContain('the exact path only');
     const done = await alice().approve(a.id, a.fingerprint, undefined, { grant: { ttl: '1h', uses: 5, path: '/v1/customers/c1/export' } });
     expect((await alice().grants.get(done.grant!.id)).scope).toEqual({ 'http.path': '/v1/customers/c1/export' });
     expect((await post('fresh', '/v1/customers/c1/export')).status).toBe('approved');
