@@ -71,7 +71,7 @@ rules:
 
   it('keeps the patterns of a rule that pins http.path', () => {
     const { policy: c } = compilePolicy(policy('{ maxTtl: 1h, maxUses: 3, scope: [http.path], paths: ["/v1/customers/*/export"] }'), 'p.yaml', groups);
-    expect(c.evaluate({ action: { kind: 'http', target: 't', input: { method: 'POST', path: '/x' }, mode: 'execute' }, requester: { id: 'a', type: 'agent', labels: {} }, target: {} }).requirements[0]!.grants).toEqual({
+    expect(c.evaluate({ action: { kind: 'http', target: 't', input: { method: 'POST', path: '/x' }, mode: 'execute' }, requester: { id: 'a', type: 'agent', labels: {} }, target: { name: 't', kind: 'http', labels: {} } }).requirements[0]!.grants).toEqual({
       maxTtlMs: 3_600_000,
       maxUses: 3,
       scope: ['http.path'],

@@ -2,6 +2,7 @@ import type { ActionRecord } from '../../../domain/action-record.js';
 import type { AuditDraft } from '../../../domain/audit-entry.js';
 import type { Grant } from '../../../domain/grant.js';
 import type { ChatLink, ChatLinkOffer, ConsoleSession } from '../../../ports/console-sessions.js';
+import type { DecisionChecks } from '../../../ports/history-store.js';
 import type { InsertResult } from '../../../ports/store.js';
 import { instantOf } from '../store-error.js';
 import { actionReads } from './pg-actions.js';
@@ -26,8 +27,26 @@ function append(tx: Tx, drafts: readonly AuditDraft[]): void {
  * Those that append entries or use a grant hold the sequencer (`log`), which also
  * serializes grant uses across replicas; the CAS on `uses` stands on its own anyway.
  */
-export function historyWrites(insertAction: InsertOp, updateAction: UpdateOp) {
+export function historyWrites(insertAction: InsertOp, updateAction: UpdateOp, insertHeld: InsertOp) {
   return {
+    insertDecided: {
+      log: true,
+      async run(
+        tx: Tx,
+        a: { action: ActionRecord; drafts: readonly AuditDraft[]; checks: DecisionChecks },
+      ): Promise<Awaited<ReturnType<InsertOp>> | { inserted: false; grantUnavailable: true } | { inserted: false; historyChanged: true }> {
+        // An idempotent repeat checks and uses nothing.
+        if (a.action.idempotencyKey !== undefined) {
+          const existing = await actionReads.byIdempotencyKey(tx.q, a.action.requester.id, a.action.idempotencyKey);
+          if (existing) return { inserted: false, existing };
+        }
+        // Holding the sequencer: every hit any replica committed is visible, and none can commit until this batch does.
+        if (a.checks.reads?.length && !(await historySql.countersHold(tx.q, a.checks.reads))) return { inserted: false, historyChanged: true };
+        const use = a.checks.use;
+        if (use && !(await historySql.useGrant(tx.q, use.grantId, use.expectedUses, use.nowMs))) return { inserted: false, grantUnavailable: true };
+        return a.checks.held ? insertHeld(tx, a) : insertAction(tx, a);
+      },
+    },
     updateWithGrant: {
       log: true,
       async run(tx: Tx, a: { next: ActionRecord; expectedVersion: number; drafts: readonly AuditDraft[]; grant: Grant }): Promise<number[] | false> {

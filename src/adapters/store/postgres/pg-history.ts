@@ -2,6 +2,7 @@ import type { ActionRecord } from '../../../domain/action-record.js';
 import type { Grant } from '../../../domain/grant.js';
 import type { CounterHit } from '../../../domain/history-types.js';
 import { hasActed, qualifies } from '../../../domain/history-types.js';
+import type { CounterRead } from '../../../ports/history-store.js';
 import { instantOf, limitOf } from '../store-error.js';
 import type { Sql } from './pg-connect.js';
 
@@ -79,6 +80,16 @@ export const historySql = {
       g.maxUses,
       JSON.stringify({ ...g, uses: 0 }),
     ]);
+  },
+  /** Whether no counter a decision read holds more weight in its window than the decision saw (DecisionChecks). */
+  async countersHold(q: Sql, reads: readonly CounterRead[]): Promise<boolean> {
+    const r = await q.query<{ ok: boolean }>(
+      `SELECT coalesce(bool_and(coalesce(s.n, 0) <= r.seen), true) AS ok
+       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS r(c, k, since, seen)
+       LEFT JOIN LATERAL (SELECT sum(h.weight) AS n FROM counter_hits h WHERE h.counter = r.c AND h.key = r.k AND h.at > r.since) s ON true`,
+      [reads.map((x) => x.counter), reads.map((x) => x.key), reads.map((x) => x.sinceMs), reads.map((x) => x.seen)],
+    );
+    return r.rows[0]!.ok;
   },
   /** The CAS on a grant's uses; true when it was used. */
   useGrant: async (q: Sql, id: string, expectedUses: number, nowMs: number) =>

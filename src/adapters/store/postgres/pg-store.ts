@@ -4,7 +4,7 @@ import type { ChannelStore } from '../../../ports/channel-store.js';
 import type { ChatLinkStore, ConsoleSessionStore } from '../../../ports/console-sessions.js';
 import type { GrantStore } from '../../../ports/grant-store.js';
 import type { HeldCallStore } from '../../../ports/held-calls.js';
-import type { HistoryStore } from '../../../ports/history-store.js';
+import type { DecidedActionStore, HistoryStore } from '../../../ports/history-store.js';
 import type { Store } from '../../../ports/store.js';
 import type { ToolPinStore } from '../../../ports/tool-pins.js';
 import { instantOf, storageError } from '../store-error.js';
@@ -47,6 +47,7 @@ export type PostgresStore = Store &
   HeldCallStore &
   ToolPinStore &
   HistoryStore &
+  DecidedActionStore &
   GrantStore & {
     channels: ChannelStore;
     console: ConsoleSessionStore & ChatLinkStore;
@@ -154,6 +155,12 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     },
     insertWithGrant: async (action, drafts, use) => {
       const r = await submit('insertWithGrant', { action, drafts, use });
+      if (!r.inserted) return r;
+      action.auditSeqs = r.auditSeqs;
+      return { inserted: true, action };
+    },
+    insertDecided: async (action, drafts, checks) => {
+      const r = await submit('insertDecided', { action, drafts, checks });
       if (!r.inserted) return r;
       action.auditSeqs = r.auditSeqs;
       return { inserted: true, action };

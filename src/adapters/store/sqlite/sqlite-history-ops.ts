@@ -1,6 +1,7 @@
 import type { ActionRecord } from '../../../domain/action-record.js';
 import type { AuditDraft } from '../../../domain/audit-entry.js';
 import type { Grant } from '../../../domain/grant.js';
+import type { DecisionChecks } from '../../../ports/history-store.js';
 import type { InsertResult } from '../../../ports/store.js';
 import { instantOf } from '../store-error.js';
 import type { ActionsTable } from './sqlite-actions.js';
@@ -11,8 +12,26 @@ type InsertOp = (args: { action: ActionRecord; drafts: readonly AuditDraft[] }) 
 type UpdateOp = (args: { next: ActionRecord; expectedVersion: number; drafts: readonly AuditDraft[] }) => number[] | false;
 
 /** The write operations of standing grants; they join the registry in sqlite-write-ops.ts. */
-export function createGrantWriteOps(t: { history: HistoryTables; audit: AuditTable; actions: ActionsTable }, insertAction: InsertOp, updateAction: UpdateOp) {
+export function createGrantWriteOps(t: { history: HistoryTables; audit: AuditTable; actions: ActionsTable }, insertAction: InsertOp, updateAction: UpdateOp, hold: (a: ActionRecord) => void) {
   return {
+    /** A decided action, written only if its counter reads still hold and its grant can be used (ports/history-store.ts DecidedActionStore). */
+    insertDecided(a: {
+      action: ActionRecord;
+      drafts: readonly AuditDraft[];
+      checks: DecisionChecks;
+    }): ReturnType<InsertOp> | { inserted: false; grantUnavailable: true } | { inserted: false; historyChanged: true } {
+      if (a.action.idempotencyKey !== undefined) {
+        const existing = t.actions.byIdempotencyKey(a.action.requester.id, a.action.idempotencyKey);
+        if (existing) return { inserted: false, existing };
+      }
+      // Inside BEGIN IMMEDIATE: another process (countersign mcp) on the same file cannot write hits until this commits.
+      if (a.checks.reads?.length && !t.history.countersHold(a.checks.reads)) return { inserted: false, historyChanged: true };
+      const use = a.checks.use;
+      if (use && !t.history.useGrant(use.grantId, use.expectedUses, use.nowMs)) return { inserted: false, grantUnavailable: true };
+      const r = insertAction(a);
+      if (r.inserted && a.checks.held) hold(a.action);
+      return r;
+    },
     updateWithGrant(a: { next: ActionRecord; expectedVersion: number; drafts: readonly AuditDraft[]; grant: Grant }): number[] | false {
       const seqs = updateAction(a);
       if (seqs !== false) t.history.insertGrant(a.grant);

@@ -2,6 +2,7 @@ import type { ActionRecord } from '../../../domain/action-record.js';
 import type { Grant } from '../../../domain/grant.js';
 import type { CounterHit } from '../../../domain/history-types.js';
 import { hasActed, qualifies } from '../../../domain/history-types.js';
+import type { CounterRead } from '../../../ports/history-store.js';
 import { instantOf } from '../store-error.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { recordsOf } from './sqlite-rows.js';
@@ -15,6 +16,8 @@ export interface HistoryTables {
   scan(fromMs: number, toMs: number, after: { createdAt: string; id: string } | undefined, limit: number): ActionRecord[];
   count(fromMs: number, toMs: number): number;
   insertGrant(g: Grant): void;
+  /** Whether no counter a decision read holds more weight in its window than the decision saw (DecisionChecks). */
+  countersHold(reads: readonly CounterRead[]): boolean;
   /** The CAS on a grant's uses; true when it was used. */
   useGrant(id: string, expectedUses: number, nowMs: number): boolean;
   revokeGrant(id: string, by: string, reason: string | undefined, atMs: number, at: string): boolean;
@@ -40,6 +43,7 @@ export function createHistoryTables(db: SqliteDb): HistoryTables {
   const scanFirst = db.prepare('SELECT record FROM actions WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id LIMIT ?');
   const scanAfter = db.prepare('SELECT record FROM actions WHERE created_at < ? AND (created_at > ? OR (created_at = ? AND id > ?)) AND created_at >= ? ORDER BY created_at, id LIMIT ?');
   const count = db.prepare('SELECT COUNT(*) AS n FROM actions WHERE created_at >= ? AND created_at < ?');
+  const weightSince = db.prepare('SELECT coalesce(sum(weight), 0) AS n FROM counter_hits WHERE counter = ? AND key = ? AND at > ?');
   const insertGrant = db.prepare('INSERT INTO grants (id, agent, target, created_at, expires_at, max_uses, uses, record) VALUES (?, ?, ?, ?, ?, ?, 0, ?)');
   const useGrant = db.prepare('UPDATE grants SET uses = uses + 1 WHERE id = ? AND uses = ? AND uses < max_uses AND revoked_at IS NULL AND expires_at > ?');
   const revoke = db.prepare(`UPDATE grants SET revoked_at = ?, record = json_set(record, '$.revokedAt', ?, '$.revokedBy', ?, '$.revokeReason', ?) WHERE id = ? AND revoked_at IS NULL`);
@@ -74,6 +78,7 @@ export function createHistoryTables(db: SqliteDb): HistoryTables {
     insertGrant(g) {
       insertGrant.run(g.id, g.agent, g.target, instantOf(g.createdAt, 'createdAt'), instantOf(g.expiresAt, 'expiresAt'), g.maxUses, JSON.stringify({ ...g, uses: 0 }));
     },
+    countersHold: (reads) => reads.every((r) => (weightSince.get(r.counter, r.key, r.sinceMs) as { n: number }).n <= r.seen),
     useGrant: (id, expectedUses, nowMs) => useGrant.run(id, expectedUses, nowMs).changes === 1,
     revokeGrant: (id, by, reason, atMs, at) => revoke.run(atMs, at, by, reason ?? null, id).changes === 1,
     grant(id) {
