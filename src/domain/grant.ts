@@ -5,6 +5,7 @@ import { formatDuration } from './duration.js';
 import { AppError } from './errors.js';
 import type { PathPattern } from './grant-path.js';
 import { formatPathPattern, narrowestPattern, parsePathPattern, pathMatches, pathPatternProblem, patternWithin } from './grant-path.js';
+import type { GrantEndReason } from './grant-end.js';
 import type { ApproverRef } from './identity.js';
 import { KIND_FACTS } from './policy-facts.js';
 import type { Decision, EvaluationInput } from './policy-types.js';
@@ -38,6 +39,9 @@ export interface Grant {
   revokedAt?: string;
   revokedBy?: string;
   revokeReason?: string;
+  /** When and why it ended (grant-end.ts); its `grant.ended` entry was written then. */
+  endedAt?: string;
+  endReason?: GrantEndReason;
 }
 
 /** What a reviewer asks for with an approval. */
@@ -136,8 +140,10 @@ function normalize(v: unknown): unknown {
 }
 
 export function grantStatus(g: Grant, nowMs: number, digestOf: (ruleId: string) => string | undefined): GrantStatus {
-  if (g.revokedAt) return 'revoked';
-  if (g.uses >= g.maxUses) return 'used-up';
+  if (g.revokedAt || g.endReason === 'revoked') return 'revoked';
+  if (g.endReason === 'policy-changed') return 'ended';
+  if (g.uses >= g.maxUses || g.endReason === 'used-up') return 'used-up';
+  if (g.endReason === 'expired') return 'expired';
   if (Date.parse(g.expiresAt) <= nowMs) return 'expired';
   if (g.ruleIds.some((id) => digestOf(id) !== g.ruleDigests[id])) return 'ended';
   return 'active';

@@ -34,6 +34,8 @@ export const grantSchema = {
     revokedAt: { type: 'string' },
     revokedBy: { type: 'string' },
     revokeReason: { type: 'string' },
+    endedAt: { type: 'string', description: 'When it ended (its grant.ended entry)' },
+    endReason: { type: 'string', enum: ['used-up', 'expired', 'revoked', 'policy-changed'] },
   },
 } as const;
 

@@ -169,6 +169,8 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     listGrants: (q) => read(() => historySql.grants(pool, q.limit, q.usableAt)),
     grantsFor: (agent, target, nowMs) => read(() => historySql.grantsFor(pool, agent, target, nowMs)),
     revokeGrant: (id, by, reason, at) => submit('revokeGrant', { id, by, reason, at }),
+    openGrants: (limit) => read(() => historySql.openGrants(pool, limit)),
+    endGrants: (ends) => (ends.length ? submit('endGrants', { ends }) : Promise.resolve([])),
     // The web console's sessions and chat links (ports/console-sessions.ts).
     console: {
       createSession: (session, tokenHash, drafts) => submit('createSession', { session, tokenHash, drafts }),

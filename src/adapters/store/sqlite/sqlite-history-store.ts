@@ -33,5 +33,7 @@ export function historyMethods(h: HistoryTables, writer: Writer, read: <T>(fn: (
     listGrants: (q) => read(() => h.grants(limitOf(q.limit), q.usableAt)),
     grantsFor: (agent, target, nowMs) => read(() => h.grantsFor(agent, target, nowMs)),
     revokeGrant: (id, by, reason, at) => writer.submit('revokeGrant', { id, by, reason, at }),
+    openGrants: (limit) => read(() => h.openGrants(limitOf(limit))),
+    endGrants: (ends) => (ends.length ? writer.submit('endGrants', { ends }) : Promise.resolve([])),
   };
 }

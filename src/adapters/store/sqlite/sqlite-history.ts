@@ -1,5 +1,7 @@
 import type { ActionRecord } from '../../../domain/action-record.js';
 import type { Grant } from '../../../domain/grant.js';
+import type { GrantEndReason } from '../../../domain/grant-end.js';
+import { endedFields } from '../../../domain/grant-end.js';
 import type { CounterHit } from '../../../domain/history-types.js';
 import { hasActed, qualifies } from '../../../domain/history-types.js';
 import type { CounterRead } from '../../../ports/history-store.js';
@@ -22,6 +24,9 @@ export interface HistoryTables {
   useGrant(id: string, expectedUses: number, nowMs: number): boolean;
   revokeGrant(id: string, by: string, reason: string | undefined, atMs: number, at: string): boolean;
   grant(id: string): Grant | undefined;
+  /** Marks a grant ended unless it already is (with `only`: only if used up or expired by then); the grant as ended, or undefined. */
+  endGrant(id: string, e: { reason: GrantEndReason; at: string }, only?: 'used-up' | 'expired'): Grant | undefined;
+  openGrants(limit: number): Grant[];
   grants(limit: number, usableAt: number | undefined): Grant[];
   grantsFor(agent: string, target: string, nowMs: number): Grant[];
 }
@@ -45,12 +50,16 @@ export function createHistoryTables(db: SqliteDb): HistoryTables {
   const count = db.prepare('SELECT COUNT(*) AS n FROM actions WHERE created_at >= ? AND created_at < ?');
   const weightSince = db.prepare('SELECT coalesce(sum(weight), 0) AS n FROM counter_hits WHERE counter = ? AND key = ? AND at > ?');
   const insertGrant = db.prepare('INSERT INTO grants (id, agent, target, created_at, expires_at, max_uses, uses, record) VALUES (?, ?, ?, ?, ?, ?, 0, ?)');
-  const useGrant = db.prepare('UPDATE grants SET uses = uses + 1 WHERE id = ? AND uses = ? AND uses < max_uses AND revoked_at IS NULL AND expires_at > ?');
+  const useGrant = db.prepare('UPDATE grants SET uses = uses + 1 WHERE id = ? AND uses = ? AND uses < max_uses AND revoked_at IS NULL AND ended_at IS NULL AND expires_at > ?');
   const revoke = db.prepare(`UPDATE grants SET revoked_at = ?, record = json_set(record, '$.revokedAt', ?, '$.revokedBy', ?, '$.revokeReason', ?) WHERE id = ? AND revoked_at IS NULL`);
   const one = db.prepare('SELECT record, uses FROM grants WHERE id = ?');
+  const endSql = (cond: string) =>
+    db.prepare(`UPDATE grants SET ended_at = ?, record = json_set(record, '$.endedAt', ?, '$.endReason', ?) WHERE id = ? AND ended_at IS NULL${cond} RETURNING record, uses`);
+  const end = { any: endSql(''), 'used-up': endSql(' AND uses >= max_uses'), expired: endSql(' AND expires_at <= ?') };
+  const open = db.prepare('SELECT record, uses FROM grants WHERE ended_at IS NULL ORDER BY expires_at, id LIMIT ?');
   const all = db.prepare('SELECT record, uses FROM grants ORDER BY created_at DESC, id DESC LIMIT ?');
-  const usable = db.prepare('SELECT record, uses FROM grants WHERE revoked_at IS NULL AND expires_at > ? AND uses < max_uses ORDER BY created_at DESC, id DESC LIMIT ?');
-  const forPair = db.prepare('SELECT record, uses FROM grants WHERE agent = ? AND target = ? AND expires_at > ? AND revoked_at IS NULL AND uses < max_uses ORDER BY created_at, id');
+  const usable = db.prepare('SELECT record, uses FROM grants WHERE revoked_at IS NULL AND ended_at IS NULL AND expires_at > ? AND uses < max_uses ORDER BY created_at DESC, id DESC LIMIT ?');
+  const forPair = db.prepare('SELECT record, uses FROM grants WHERE agent = ? AND target = ? AND expires_at > ? AND revoked_at IS NULL AND ended_at IS NULL AND uses < max_uses ORDER BY created_at, id');
   return {
     index(a) {
       if (!hasActed(a.status) && !a.tally?.length) return;
@@ -85,6 +94,14 @@ export function createHistoryTables(db: SqliteDb): HistoryTables {
       const row = one.get(id) as GrantRow | undefined;
       return row ? grantOf(row) : undefined;
     },
+    endGrant(id, e, only) {
+      const f = endedFields(e);
+      const atMs = instantOf(e.at, 'at');
+      const args = [atMs, f.endedAt, f.endReason, id, ...(only === 'expired' ? [atMs] : [])];
+      const row = end[only ?? 'any'].get(...args) as GrantRow | undefined;
+      return row ? grantOf(row) : undefined;
+    },
+    openGrants: (limit) => (open.all(limit) as GrantRow[]).map(grantOf),
     grants: (limit, usableAt) => ((usableAt === undefined ? all.all(limit) : usable.all(usableAt, limit)) as GrantRow[]).map(grantOf),
     grantsFor: (agent, target, nowMs) => (forPair.all(agent, target, nowMs) as GrantRow[]).map(grantOf),
   };
