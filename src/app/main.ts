@@ -284,6 +284,8 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     ticking = true;
     scheduler
       .tick()
+      // Grants that time or a policy change ended get their grant.ended entry (grant-service.ts).
+      .then(() => tuning.grants.sweep())
       .catch((e: unknown) => logger.error({ err: e }, 'scheduler tick failed'))
       .finally(() => (ticking = false));
   }, config.scheduler.intervalMs);

@@ -28,7 +28,7 @@ export function createReviewsWiring(deps: { store: GatewayStore; policy: PolicyS
   const history = createHistoryService({ store: deps.store, clock: deps.clock });
   const grants = createGrantService({ store: deps.store, policy: deps.policy, clock: deps.clock });
   return {
-    tuning: { history, grants, grantStore: deps.store },
+    tuning: { history, grants, decided: deps.store },
     creation: { store: deps.store, policy: deps.policy, grantId: () => `grt_${randomBytes(15).toString('base64url')}` },
     grants,
     plugin: (authenticator, reviews, publicUrl) => (app) => {

@@ -11,7 +11,7 @@ import type { Store } from '../ports/store.js';
 import type { ToolPinStore } from '../ports/tool-pins.js';
 import type { ChatLinkStore, ConsoleSessionStore } from '../ports/console-sessions.js';
 import type { GrantStore } from '../ports/grant-store.js';
-import type { HistoryStore } from '../ports/history-store.js';
+import type { DecidedActionStore, HistoryStore } from '../ports/history-store.js';
 
 /** Every port the gateway needs from its store; SQLite and PostgreSQL both provide them all. */
 export type GatewayStore = Store &
@@ -19,6 +19,7 @@ export type GatewayStore = Store &
   HeldCallStore &
   ToolPinStore &
   HistoryStore &
+  DecidedActionStore &
   GrantStore & {
     channels: ChannelStore;
     console: ConsoleSessionStore & ChatLinkStore;

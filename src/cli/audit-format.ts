@@ -51,6 +51,8 @@ function summary(e: AuditEntry): string {
       return `grant ${String(d.grant)} created: ${String(d.text)}`;
     case 'grant.revoked':
       return `grant ${String(d.grant)} revoked${typeof d.reason === 'string' ? `: ${d.reason}` : ''}`;
+    case 'grant.ended':
+      return `grant ${String(d.grant)} ended (${String(d.reason)}) after ${String(d.uses)} of ${String(d.maxUses)} uses`;
     case 'runner.connected':
       return `runner ${String(d.runner)} connected from ${String(d.host)} (${((d.targets as string[] | undefined) ?? []).join(', ')})`;
     case 'runner.disconnected':

@@ -77,11 +77,12 @@ export function registerReviewCommands(program: Command): void {
     .option('-m, --comment <text>', 'a comment for the record')
     .option('--grant <ttl>', 'also grant approvals of actions like this one for this long (e.g. 1h), within the policy\'s bounds')
     .option('--grant-uses <n>', 'how many future actions the grant may cover (with --grant)')
-    .action(async (id: string, o: ServerOptions & { yes?: boolean; comment?: string; grant?: string; grantUses?: string }) => {
+    .option('--grant-path <pattern>', 'http: the paths the grant covers, e.g. /v1/customers/*/export (each * is one segment), within the policy\'s grants.paths')
+    .action(async (id: string, o: ServerOptions & { yes?: boolean; comment?: string; grant?: string; grantUses?: string; grantPath?: string }) => {
       const c = clientFrom(o);
       const a = await c.get(id);
       process.stdout.write(`${formatAction(a)}\n\n`);
-      const grant = grantOption(o.grant, o.grantUses, a);
+      const grant = grantOption(o.grant, o.grantUses, a, o.grantPath);
       if (!o.yes && !(await confirm(`Approve exactly this action (fingerprint ${a.fingerprint.slice(0, 19)}…)? [y/N] `))) {
         throw new CliExit(EXIT.FAILURE, 'not approved');
       }

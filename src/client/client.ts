@@ -29,7 +29,7 @@ export interface CountersignClient {
   wait(id: string, opts?: WaitOptions): Promise<Action>;
   list(q?: { status?: Status[]; limit?: number; cursor?: string }): Promise<ActionPage>;
   /** `grant`: also approve future actions like this one for `ttl` and `uses`, within the policy's bounds (docs/policy.md). */
-  approve(id: string, fingerprint: string, comment?: string, opts?: { grant?: { ttl: string; uses: number } }): Promise<Action>;
+  approve(id: string, fingerprint: string, comment?: string, opts?: { grant?: { ttl: string; uses: number; path?: string } }): Promise<Action>;
   /** Standing grants, batch reviews (issue 17): see docs/api.md. */
   grants: GrantsApi;
   deny(id: string, comment: string): Promise<Action>;

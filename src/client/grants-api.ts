@@ -19,6 +19,8 @@ export interface Grant {
   revokedAt?: string;
   revokedBy?: string;
   revokeReason?: string;
+  endedAt?: string;
+  endReason?: 'used-up' | 'expired' | 'revoked' | 'policy-changed';
 }
 
 export type BatchResult = { id: string; ok: true; action: Action } | { id: string; ok: false; error: { code: string; message: string } };

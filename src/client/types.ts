@@ -63,7 +63,7 @@ export interface Action {
   /** The standing grant its approval created. */
   grant?: { id: string; expiresAt: string; maxUses: number; text: string };
   /** Pending, where approvals may grant: the policy's bounds and the scope in plain words. */
-  grantable?: { maxTtl: string; maxUses: number; scope: Record<string, unknown>; text: string };
+  grantable?: { maxTtl: string; maxUses: number; scope: Record<string, unknown>; text: string; paths?: string[] };
   review?: {
     requirements: RequirementView[];
     approvals: ReviewView[];

@@ -26,6 +26,7 @@ export const AUDIT_TYPES = [
   // standing grants (issue 17)
   'grant.created',
   'grant.revoked',
+  'grant.ended',
   // config reload (issue 20): the live sections swapped in, or the reload refused
   'config.loaded',
   'config.rejected',

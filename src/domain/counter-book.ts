@@ -51,8 +51,8 @@ export class CounterBook {
     this.actedAgents.add(agent);
   }
 
-  /** Weight of hits in (now - window, now]. */
-  count(counter: string, key: string, windowMs: number, nowMs: number): number {
+  /** Weight of hits in (now - window, now], or (now - window, ∞) with `live`. */
+  count(counter: string, key: string, windowMs: number, nowMs: number, live = false): number {
     const s = this.series.get(`${counter}\u0001${key}`);
     if (!s) return 0;
     const from = nowMs - windowMs;
@@ -60,7 +60,7 @@ export class CounterBook {
     for (let i = s.at.length - 1; i >= 0; i--) {
       const at = s.at[i]!;
       if (at <= from) break;
-      if (at <= nowMs) n += s.weight[i]!;
+      if (live || at <= nowMs) n += s.weight[i]!;
     }
     return n;
   }
@@ -93,11 +93,15 @@ export class CounterBook {
     }
   }
 
-  /** A view at one instant, for one evaluation. */
-  view(nowMs: number): HistoryView {
+  /**
+   * A view at one instant, for one evaluation. `live` (a gateway deciding now) also counts
+   * hits stamped after now: another replica whose clock runs ahead wrote them, and the
+   * store checks the decision against every hit in the window (DecisionChecks).
+   */
+  view(nowMs: number, live = false): HistoryView {
     return {
       nowMs,
-      count: (counter, key, windowMs) => this.count(counter, key, windowMs, nowMs),
+      count: (counter, key, windowMs) => this.count(counter, key, windowMs, nowMs, live),
       firstTime: (agent, target) => this.firstTime(agent, target),
     };
   }

@@ -21,6 +21,8 @@ export interface GrantBounds {
   maxUses: number;
   /** Facts a future action must share with the approved one, besides rule, agent, target and kind. */
   scope: string[];
+  /** With `http.path` in scope: patterns a reviewer may widen the pinned path to (grant-path.ts); absent: the exact path only. */
+  paths?: string[];
 }
 
 /** Whether a rule decides or is only evaluated and recorded. */

@@ -114,6 +114,11 @@ export const ERROR_CODES = {
     CHAT_LINK_INVALID: { status: 404, message: 'This link is unknown, used or expired: ask for a new one from chat' },
     CHAT_NOT_LINKED: { status: 403, message: 'This chat account is not linked to a human: open the link Countersign sent you and sign in' },
   }),
+  ...defineErrorCodes({
+    // standing grants: path patterns and exact counters (issue 17, docs/policy.md)
+    GRANT_PATH_INVALID: { status: 400, message: 'The grant\'s path pattern is invalid or does not match the approved action' },
+    HISTORY_CONTENDED: { status: 503, message: 'Counters kept changing under this decision: try again' },
+  }),
 };
 
 export type ErrorCode = keyof typeof ERROR_CODES;

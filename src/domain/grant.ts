@@ -3,6 +3,9 @@ import type { ActionRecord } from './action-record.js';
 import type { AuditDraft } from './audit-entry.js';
 import { formatDuration } from './duration.js';
 import { AppError } from './errors.js';
+import type { PathPattern } from './grant-path.js';
+import { formatPathPattern, narrowestPattern, parsePathPattern, pathMatches, pathPatternProblem, patternWithin } from './grant-path.js';
+import type { GrantEndReason } from './grant-end.js';
 import type { ApproverRef } from './identity.js';
 import { KIND_FACTS } from './policy-facts.js';
 import type { Decision, EvaluationInput } from './policy-types.js';
@@ -36,25 +39,72 @@ export interface Grant {
   revokedAt?: string;
   revokedBy?: string;
   revokeReason?: string;
+  /** When and why it ended (grant-end.ts); its `grant.ended` entry was written then. */
+  endedAt?: string;
+  endReason?: GrantEndReason;
 }
 
 /** What a reviewer asks for with an approval. */
 export interface GrantAsk {
   ttlMs: number;
   uses: number;
+  /** A path pattern for http actions (grant-path.ts): narrows an unpinned path, or widens a pinned one within the policy's `paths`. */
+  path?: string | undefined;
+}
+
+/** How a grant's scope holds a path pattern (a plain string there is the exact path, as before patterns existed). */
+export interface ScopedPathPattern {
+  pattern: string;
+}
+
+function isScopedPattern(v: unknown): v is ScopedPathPattern {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as ScopedPathPattern).pattern === 'string';
 }
 
 export const GRANT_STATUSES = ['active', 'expired', 'used-up', 'revoked', 'ended'] as const;
 export type GrantStatus = (typeof GRANT_STATUSES)[number];
 
 /** Bounds of a grant on an action: those of every requirement (the tightest); undefined when one rule allows none. */
-export function grantBounds(reqs: ReadonlyArray<Pick<Requirement, 'grants'>>): { maxTtlMs: number; maxUses: number; scope: string[] } | undefined {
+export function grantBounds(reqs: ReadonlyArray<Pick<Requirement, 'grants'>>): { maxTtlMs: number; maxUses: number; scope: string[]; pathLimits: string[][] } | undefined {
   if (reqs.length === 0 || reqs.some((r) => !r.grants)) return undefined;
   return {
     maxTtlMs: Math.min(...reqs.map((r) => r.grants!.maxTtlMs)),
     maxUses: Math.min(...reqs.map((r) => r.grants!.maxUses)),
     scope: [...new Set(reqs.flatMap((r) => r.grants!.scope))].sort(),
+    // Per rule that pins http.path, the patterns it lets reviewers widen to ([]: the exact path only).
+    pathLimits: reqs.filter((r) => r.grants!.scope.includes('http.path')).map((r) => r.grants!.paths ?? []),
   };
+}
+
+/** The approved action's path as policy saw it (`http.path`: without a trailing slash). */
+function approvedPath(a: Pick<ActionRecord, 'kind' | 'input'>): string | undefined {
+  const p = a.kind === 'http' ? a.input.path : undefined;
+  if (typeof p !== 'string') return undefined;
+  return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
+}
+
+/**
+ * Refuses a path pattern that is malformed, does not match the approved action's
+ * path, or is wider than every pattern the policy allows (for each rule that pins
+ * http.path). Without a pin, a pattern only narrows, so any that matches is allowed.
+ */
+function checkPathAsk(a: ActionRecord, pattern: string, pathLimits: readonly string[][]): void {
+  const problem = pathPatternProblem(pattern);
+  if (problem) throw new AppError('GRANT_PATH_INVALID', `The grant's path pattern is invalid: ${problem}`, { path: pattern });
+  const path = approvedPath(a);
+  if (path === undefined) throw new AppError('GRANT_PATH_INVALID', 'A path pattern applies to http actions only', { path: pattern });
+  const p = parsePathPattern(pattern);
+  if (!pathMatches(p, path)) throw new AppError('GRANT_PATH_INVALID', `The path pattern ${pattern} does not match the approved action's path ${path}`, { path: pattern });
+  for (const limits of pathLimits) {
+    // All literal and matching: the exact path, which a pin always allows.
+    const ok = p.every((s) => s !== null) || limits.some((w) => patternWithin(p, parsePathPattern(w)));
+    if (!ok) {
+      throw new AppError('GRANT_OUT_OF_BOUNDS', `The path pattern ${pattern} is wider than the policy allows: ${limits.length ? `at most ${limits.join(' or ')}` : 'the exact path only'}`, {
+        path: pattern,
+        allowed: limits,
+      });
+    }
+  }
 }
 
 /** Refuses a grant the policy does not allow on this action, or beyond its bounds. */
@@ -69,6 +119,7 @@ export function checkGrantAsk(a: ActionRecord, ask: GrantAsk): void {
   if (!Number.isSafeInteger(ask.ttlMs) || ask.ttlMs <= 0 || ask.ttlMs > b.maxTtlMs) problems.push(`ttl ${formatDuration(ask.ttlMs)} exceeds the policy's maxTtl ${formatDuration(b.maxTtlMs)}`);
   if (!Number.isSafeInteger(ask.uses) || ask.uses < 1 || ask.uses > b.maxUses) problems.push(`uses ${ask.uses} is outside 1..${b.maxUses} (the policy's maxUses)`);
   if (problems.length) throw new AppError('GRANT_OUT_OF_BOUNDS', `The grant is beyond what the policy allows: ${problems.join('; ')}`, { maxTtl: formatDuration(b.maxTtlMs), maxUses: b.maxUses });
+  if (ask.path !== undefined) checkPathAsk(a, ask.path, b.pathLimits);
 }
 
 /** The pinned facts of an action, by scope entry (`sql.types`), from the facts policy saw. */
@@ -89,8 +140,10 @@ function normalize(v: unknown): unknown {
 }
 
 export function grantStatus(g: Grant, nowMs: number, digestOf: (ruleId: string) => string | undefined): GrantStatus {
-  if (g.revokedAt) return 'revoked';
-  if (g.uses >= g.maxUses) return 'used-up';
+  if (g.revokedAt || g.endReason === 'revoked') return 'revoked';
+  if (g.endReason === 'policy-changed') return 'ended';
+  if (g.uses >= g.maxUses || g.endReason === 'used-up') return 'used-up';
+  if (g.endReason === 'expired') return 'expired';
   if (Date.parse(g.expiresAt) <= nowMs) return 'expired';
   if (g.ruleIds.some((id) => digestOf(id) !== g.ruleDigests[id])) return 'ended';
   return 'active';
@@ -113,12 +166,32 @@ export function grantCovers(
   if (g.kind !== e.action.kind || g.agent !== e.requester.id || g.target !== e.action.target) return false;
   if (!d.requirements.every((r) => g.ruleIds.includes(r.ruleId))) return false;
   const now = scopeValues(e, Object.keys(g.scope));
-  return Object.keys(g.scope).every((k) => JSON.stringify(now[k]) === JSON.stringify(g.scope[k]));
+  return Object.keys(g.scope).every((k) => {
+    const pinned = g.scope[k];
+    // A stored pattern is checked again: one that no longer parses covers nothing.
+    if (isScopedPattern(pinned)) return pathPatternProblem(pinned.pattern) === undefined && pathMatches(parsePathPattern(pinned.pattern), now[k]);
+    return JSON.stringify(now[k]) === JSON.stringify(pinned);
+  });
+}
+
+/**
+ * The `http.path` entry of a grant's scope from what its grantors asked: each asked
+ * pattern was checked (checkPathAsk); the narrowest wins. With the path pinned, a
+ * grantor who asked no pattern keeps it exact; without a pin, no pattern leaves any path.
+ */
+function pathScopeOf(scope: Readonly<Record<string, unknown>>, asked: ReadonlyArray<string | undefined>): string | ScopedPathPattern | undefined {
+  const pinned = Object.hasOwn(scope, 'http.path');
+  const patterns: PathPattern[] = asked.filter((p): p is string => p !== undefined).map(parsePathPattern);
+  if (patterns.length === 0 || (pinned && patterns.length < asked.length)) return pinned ? (scope['http.path'] as string) : undefined;
+  const p = narrowestPattern(patterns);
+  return p.every((s) => s !== null) ? formatPathPattern(p) : { pattern: formatPathPattern(p) };
 }
 
 /** The grant as words: what it covers, until when, how many times. */
 export function grantText(g: Pick<Grant, 'agent' | 'target' | 'kind' | 'ruleIds' | 'scope' | 'maxUses' | 'expiresAt'>): string {
-  const pins = Object.entries(g.scope).map(([k, v]) => `${k} ${Array.isArray(v) ? `= [${v.join(', ')}]` : `= ${JSON.stringify(v)}`}`);
+  const pins = Object.entries(g.scope).map(([k, v]) =>
+    isScopedPattern(v) ? `${k} matching ${v.pattern} (each * is any one path segment)` : `${k} ${Array.isArray(v) ? `= [${v.join(', ')}]` : `= ${JSON.stringify(v)}`}`,
+  );
   return `${g.kind} actions of ${g.agent} on ${g.target} that rule${g.ruleIds.length === 1 ? '' : 's'} ${g.ruleIds.join(', ')} would send to review${pins.length ? `, with ${pins.join(', ')}` : ''}: up to ${g.maxUses} more, until ${g.expiresAt}`;
 }
 
@@ -141,12 +214,15 @@ export function grantFromApproval(a: ActionRecord, parties: Parties, policy: { v
     ruleDigests[r] = d;
   }
   const ttlMs = Math.min(...asking.map((r) => r.grant.ttlMs));
+  const scope: Record<string, unknown> = { ...a.grantScope };
+  const path = pathScopeOf(a.grantScope, asking.map((r) => r.grant.path));
+  if (path !== undefined) scope['http.path'] = path;
   const base = {
     kind: a.kind,
     agent: a.requester.id,
     target: a.target,
     ruleIds,
-    scope: a.grantScope,
+    scope,
     maxUses: Math.min(...asking.map((r) => r.grant.uses)),
     expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
   };

@@ -56,6 +56,7 @@ export function feedEffect(e: Pick<AuditEntry, 'type' | 'actionId' | 'data'>): F
     case 'chat.identity.linked':
     case 'grant.created':
     case 'grant.revoked':
+    case 'grant.ended':
     case 'runner.connected':
     case 'runner.disconnected':
     case 'runner.claimed':

@@ -2,6 +2,7 @@ import { COUNTER_DIMS, COUNT_ON } from './history-types.js';
 import type { CounterDim, CountOn } from './history-types.js';
 import type { CounterSpec, GrantBounds, RuleMode } from './counter-spec.js';
 import { RULE_MODES } from './counter-spec.js';
+import { pathPatternProblem } from './grant-path.js';
 import { scopeEntryProblem } from './grant-scope.js';
 import type { KeyPath, SpecReader } from './policy-reader.js';
 import { isMapping } from './policy-reader.js';
@@ -13,7 +14,7 @@ import type { MatchSpec } from './policy-spec.js';
  */
 
 const COUNTER_KEYS = ['match', 'when', 'by', 'window', 'count', 'weight'] as const;
-const GRANT_KEYS = ['maxTtl', 'maxUses', 'scope'] as const;
+const GRANT_KEYS = ['maxTtl', 'maxUses', 'scope', 'paths'] as const;
 /** A counter is read as `counters.NAME` in CEL, so its name is a CEL identifier. */
 const COUNTER_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** Longest counter window: counters are kept in memory for this long. */
@@ -75,6 +76,9 @@ export function readGrantBounds(r: SpecReader, raw: unknown, path: KeyPath): Gra
     r.fail([...path, 'maxUses'], `maxUses must be an integer from 1 to ${MAX_GRANT_USES}; got ${JSON.stringify(m.maxUses)}`);
   } else maxUses = m.maxUses;
   const scope = m.scope === undefined ? [] : r.list(m.scope, [...path, 'scope'], 'scope', scopeEntryProblem);
-  if (r.issues.length > before || maxTtlMs === undefined || maxUses === undefined || !scope) return undefined;
-  return { maxTtlMs, maxUses, scope: [...new Set(scope)] };
+  // The widest path patterns a reviewer may widen a pinned http.path to (grant-path.ts).
+  const paths = m.paths === undefined ? [] : r.list(m.paths, [...path, 'paths'], 'paths', pathPatternProblem);
+  if (paths?.length && scope && !scope.includes('http.path')) r.fail([...path, 'paths'], 'paths widens a pinned http.path: add http.path to scope (without it, grants cover any path)');
+  if (r.issues.length > before || maxTtlMs === undefined || maxUses === undefined || !scope || !paths) return undefined;
+  return { maxTtlMs, maxUses, scope: [...new Set(scope)], ...(paths.length ? { paths: [...new Set(paths)] } : {}) };
 }

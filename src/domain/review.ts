@@ -29,7 +29,7 @@ export interface Review {
   /** Ids of the requirements this review counted towards. */
   countsFor: string[];
   /** The standing grant this approver asked for with the approval (grant.ts). */
-  grant?: { ttlMs: number; uses: number };
+  grant?: { ttlMs: number; uses: number; path?: string };
 }
 
 export interface ReviewState {

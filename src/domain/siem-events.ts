@@ -42,6 +42,7 @@ const ACTIVITY: Record<AuditType, { id: number; name: string }> = {
   'chat.identity.linked': { id: 1, name: 'Create' },
   'grant.created': { id: 1, name: 'Create' },
   'grant.revoked': { id: 4, name: 'Delete' },
+  'grant.ended': { id: 4, name: 'Delete' },
   'config.loaded': { id: 99, name: 'Config Load' },
   'config.rejected': { id: 99, name: 'Config Load' },
   'runner.connected': { id: 99, name: 'Connect' },
@@ -100,6 +101,7 @@ function control(e: AuditEntry): { action: keyof typeof ACTIONS; disposition: ke
     case 'chat.identity.linked':
     case 'grant.created':
     case 'grant.revoked':
+    case 'grant.ended':
     case 'runner.connected':
     case 'runner.disconnected':
     case 'runner.claimed':
@@ -155,6 +157,8 @@ function message(e: AuditEntry): string {
       return `grant ${String(d.grant)} created with the approval of${on}`;
     case 'grant.revoked':
       return `grant ${String(d.grant)} revoked`;
+    case 'grant.ended':
+      return `grant ${String(d.grant)} ended (${String(d.reason)})`;
     case 'runner.connected':
       return `runner ${String(d.runner)} connected from ${String(d.host)}`;
     case 'runner.disconnected':

@@ -137,7 +137,7 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDep
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { fingerprint: string; comment?: string; grant?: { ttl: string; uses: number } } }>(
+  app.post<{ Params: { id: string }; Body: { fingerprint: string; comment?: string; grant?: { ttl: string; uses: number; path?: string } } }>(
     '/v1/actions/:id/approve',
     {
       schema: {

@@ -7,9 +7,10 @@ import { authHook, principalOf } from './auth.js';
 
 const errors = { 400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 404: { $ref: 'Error#' }, 409: { $ref: 'Error#' } };
 
-/** `{ttl: "1h", uses: 20}` as the review service takes it. */
-export function grantAskOf(g: { ttl: string; uses: number } | undefined): GrantAsk | undefined {
-  return g === undefined ? undefined : { ttlMs: parseDuration(g.ttl), uses: g.uses };
+/** `{ttl: "1h", uses: 20, path?: "/v1/customers/*\/export"}` as the review service takes it. */
+export function grantAskOf(g: { ttl: string; uses: number; path?: string } | undefined): GrantAsk | undefined {
+  if (g === undefined) return undefined;
+  return { ttlMs: parseDuration(g.ttl), uses: g.uses, ...(g.path !== undefined ? { path: g.path } : {}) };
 }
 
 export const grantSchema = {
@@ -33,6 +34,8 @@ export const grantSchema = {
     revokedAt: { type: 'string' },
     revokedBy: { type: 'string' },
     revokeReason: { type: 'string' },
+    endedAt: { type: 'string', description: 'When it ended (its grant.ended entry)' },
+    endReason: { type: 'string', enum: ['used-up', 'expired', 'revoked', 'policy-changed'] },
   },
 } as const;
 

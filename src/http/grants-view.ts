@@ -16,5 +16,8 @@ export function grantableView(a: ActionRecord): Record<string, unknown> | undefi
     maxUses: b.maxUses,
     expiresAt: `at most ${formatDuration(b.maxTtlMs)} after approval`,
   });
-  return { maxTtl: formatDuration(b.maxTtlMs), maxUses: b.maxUses, scope: a.grantScope, text };
+  // The patterns every rule that pins http.path lets reviewers widen to (grant.path on approval).
+  const paths = b.pathLimits.length === 1 ? b.pathLimits[0]! : b.pathLimits.length > 1 ? b.pathLimits.reduce((x, y) => x.filter((p) => y.includes(p))) : [];
+  const widen = paths.length ? `; approvers may widen the path to ${paths.join(' or ')} (each * is any one path segment)` : '';
+  return { maxTtl: formatDuration(b.maxTtlMs), maxUses: b.maxUses, scope: a.grantScope, text: `${text}${widen}`, ...(paths.length ? { paths } : {}) };
 }

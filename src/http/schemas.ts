@@ -67,6 +67,12 @@ export const grantAskSchema = {
   properties: {
     ttl: { type: 'string', pattern: '^[0-9]{1,9}(ms|s|m|h|d)$', description: 'How long the grant lasts, e.g. 1h' },
     uses: { type: 'integer', minimum: 1, maximum: 1000000, description: 'How many future actions it may cover (the approved one is not one of them)' },
+    path: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 2048,
+      description: 'http only: a path pattern such as /v1/customers/*/export (each * is one segment) that must match this action\'s path and stay within the policy\'s grants.paths',
+    },
   },
 } as const;
 
@@ -133,7 +139,7 @@ const reviewSchema = {
     via: { type: 'string' },
     at: { type: 'string' },
     countsFor: { type: 'array', items: { type: 'string' } },
-    grant: { type: 'object', properties: { ttlMs: { type: 'integer' }, uses: { type: 'integer' } } },
+    grant: { type: 'object', properties: { ttlMs: { type: 'integer' }, uses: { type: 'integer' }, path: { type: 'string' } } },
   },
 } as const;
 

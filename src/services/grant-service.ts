@@ -1,5 +1,6 @@
 import { AppError } from '../domain/errors.js';
 import type { Grant, GrantStatus } from '../domain/grant.js';
+import { endOf } from '../domain/grant-end.js';
 import { grantBounds, grantCovers, grantStatus, scopeValues } from '../domain/grant.js';
 import type { Principal } from '../domain/identity.js';
 import { refMatches } from '../domain/identity.js';
@@ -24,7 +25,15 @@ export interface GrantService {
   list(who: Principal, q: { limit: number; active?: boolean }): Promise<GrantView[]>;
   get(who: Principal, id: string): Promise<GrantView>;
   revoke(who: Principal, id: string, reason: string | undefined): Promise<GrantView>;
+  /**
+   * Records the end of grants that time or a policy change ended (grant.ended): run on
+   * every scheduler tick, on every replica; the store writes each grant's entry once.
+   * Uses and revocations record their ends themselves, in their own transactions.
+   */
+  sweep(): Promise<string[]>;
 }
+
+const SWEEP_BATCH = 500;
 
 function humanOnly(who: Principal): asserts who is Extract<Principal, { type: 'human' }> {
   if (who.type !== 'human') throw new AppError('FORBIDDEN', 'Grants are read and revoked by humans');
@@ -71,6 +80,13 @@ export function createGrantService(deps: { store: GrantStore; policy: PolicyServ
       const g = await deps.store.getGrant(id);
       if (!g) throw new AppError('GRANT_NOT_FOUND', `No grant ${id}`);
       return view(g);
+    },
+    async sweep() {
+      const open = await deps.store.openGrants(SWEEP_BATCH);
+      const policy = deps.policy.current();
+      const nowMs = deps.clock.now().getTime();
+      const ends = open.map((g) => endOf(g, nowMs, policy && { version: policy.version, digestOf: (r) => policy.ruleDigest(r) })).filter((e) => e !== undefined);
+      return deps.store.endGrants(ends);
     },
     async revoke(who, id, reason) {
       humanOnly(who);

@@ -75,7 +75,7 @@ export function createHistoryService(deps: { store: HistoryStore; clock: Clock }
       while (refreshing) await refreshing;
       refreshing = refresh(windowMs, nowMs).finally(() => (refreshing = undefined));
       await refreshing;
-      return book.view(nowMs);
+      return book.view(nowMs, true);
     },
     reserve(a) {
       // No decision has read history yet (the policy reads none): nothing to keep in memory.

@@ -1,4 +1,4 @@
-import type { GrantStore } from '../ports/grant-store.js';
+import type { DecidedActionStore } from '../ports/history-store.js';
 import type { GrantService } from './grant-service.js';
 import type { HistoryService } from './history-service.js';
 
@@ -6,5 +6,6 @@ import type { HistoryService } from './history-service.js';
 export interface ReviewTuning {
   history: HistoryService;
   grants: Pick<GrantService, 'cover' | 'scopeFor'>;
-  grantStore: Pick<GrantStore, 'insertWithGrant'>;
+  /** Writes a decided action after checking its counter reads and using its grant (exact across processes). */
+  decided: DecidedActionStore;
 }

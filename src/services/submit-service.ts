@@ -7,6 +7,7 @@ import { AppError } from '../domain/errors.js';
 import { checkJsonValue } from '../domain/json-check.js';
 import type { Principal } from '../domain/identity.js';
 import { createAction } from '../domain/lifecycle.js';
+import { recordingView } from '../domain/counter-reads.js';
 import type { CompiledPolicy, Decision, EvaluationHints, EvaluationInput } from '../domain/policy-types.js';
 import type { ReviewTuning } from './review-tuning.js';
 import type { TargetCatalog, TargetInfo } from '../domain/target-catalog.js';
@@ -87,76 +88,89 @@ export function createSubmitService(deps: {
   }
 
   const self: SubmitService = {
-    async submit(who, request, idempotencyKey, opts = {}) {
-      const target = deps.targets.get(request.target);
-      if (!target) throw new AppError('TARGET_NOT_FOUND', `Unknown target "${request.target}"`, { target: request.target });
-      if (!runsOn(request.kind, target.kind)) {
-        // `expected` stays the action kind to send, as before target kinds differed from action kinds.
-        const expected = ACTION_KINDS.filter((k) => runsOn(k, target.kind)).join(' or ');
-        const runs = ACTION_TARGET_KINDS[request.kind].join(' or ');
-        throw new AppError('KIND_MISMATCH', `Target "${target.name}" is of kind ${target.kind}, not ${request.kind} (actions of kind ${request.kind} run on ${runs} targets)`, { expected, targetKind: target.kind });
-      }
-      // What canonical JSON cannot hold is refused here, as bad input, not later as a storage failure.
-      checkJsonValue(request.input, 'input');
-      if (request.context !== undefined) checkJsonValue(request.context, 'context');
-      if (request.justification !== undefined) checkJsonValue(request.justification, 'justification');
-      const found = deps.checkInput(request, target, opts.session) ?? undefined;
-      if (idempotencyKey !== undefined) {
-        const existing = await store.getByIdempotencyKey(who.id, idempotencyKey);
-        if (existing) return replay(who, request, existing);
-      }
-      const policy = deps.policy.current();
-      // Fail closed: without a policy nothing is decided.
-      if (!policy) throw new AppError('POLICY_UNAVAILABLE');
-      const requester = requesterOf(who);
-      const extras = deps.extras ? await deps.extras(request) : undefined;
-      const input: EvaluationInput = {
-        action: { ...request, mode: request.mode ?? 'execute' },
-        requester: { id: who.id, type: who.type, owner: requester.owner, labels: who.type === 'agent' ? who.labels : {} },
-        target: target.facts,
-        hints: found || extras?.hints ? { ...extras?.hints, ...found } : undefined,
-        history: deps.tuning ? await deps.tuning.history.view(policy) : undefined,
-      };
-      let decision = tightenDecision(policy.evaluate(input), extras);
-      // A standing grant may answer a review (grant-service.ts); its use commits with the action.
-      const covered = deps.tuning ? await deps.tuning.grants.cover(policy, input, decision) : undefined;
-      if (covered) decision = covered.decision;
-      const previewer = decision.outcome === 'review' ? deps.previewers?.[request.kind] : undefined;
-      const preview = previewer ? await previewOf(previewer, request, decision, { deadlineMs: deps.previewDeadlineMs ?? 60_000, clock: deps.clock }) : undefined;
-      const now = deps.clock.now();
-      const facts = found?.sql ? { sql: found.sql } : found?.command ? { command: found.command } : undefined;
-      const maskParams = target.maskParams === true || (facts?.sql !== undefined && touchesMaskedTable(target.maskRules ?? [], facts.sql.tables));
-      let t = createAction({ id: deps.ids.actionId(), request, requester, decision, now, idempotencyKey, preview, facts, maskParams });
-      const inline = opts.inline === true && t.next.status === 'approved' && t.next.mode === 'execute' && deps.runnerFor !== undefined;
-      if (deps.tuning) annotate(t.next, policy, input, decision, deps.tuning);
-      if (inline) t = startedAtCreation(t, now, deps.runnerFor!(t.next));
-      const undo = deps.tuning?.history.reserve(t.next);
-      let res: Awaited<ReturnType<Store['insertAction']>>;
-      try {
-        if (covered) {
-          const r = await deps.tuning!.grantStore.insertWithGrant(t.next, t.audit, covered.use);
-          // Used up, revoked or expired since it was read: decide again without it.
-          if ('grantUnavailable' in r) {
-            undo?.();
-            return self.submit(who, request, idempotencyKey, opts);
-          }
-          res = r;
-        } else res = opts.held && deps.held && t.next.status === 'pending' ? await deps.held.insertHeld(t.next, t.audit) : await store.insertAction(t.next, t.audit);
-      } catch (e) {
-        undo?.();
-        throw e;
-      }
-      if (!res.inserted) {
-        undo?.();
-        return replay(who, request, res.existing);
-      }
-      deps.notifier.notify({ type: 'created', action: res.action });
-      if (!inline && res.action.status === 'approved' && res.action.mode === 'execute') deps.dispatch(res.action);
-      return { action: res.action, created: true };
-    },
+    submit: (who, request, idempotencyKey, opts = {}) => decide(who, request, idempotencyKey, opts, 0),
   };
+
+  async function decide(who: Principal, request: ActionRequest, idempotencyKey: string | undefined, opts: SubmitOptions, attempt: number): Promise<SubmitResult> {
+    const target = deps.targets.get(request.target);
+    if (!target) throw new AppError('TARGET_NOT_FOUND', `Unknown target "${request.target}"`, { target: request.target });
+    if (!runsOn(request.kind, target.kind)) {
+      // `expected` stays the action kind to send, as before target kinds differed from action kinds.
+      const expected = ACTION_KINDS.filter((k) => runsOn(k, target.kind)).join(' or ');
+      const runs = ACTION_TARGET_KINDS[request.kind].join(' or ');
+      throw new AppError('KIND_MISMATCH', `Target "${target.name}" is of kind ${target.kind}, not ${request.kind} (actions of kind ${request.kind} run on ${runs} targets)`, { expected, targetKind: target.kind });
+    }
+    // What canonical JSON cannot hold is refused here, as bad input, not later as a storage failure.
+    checkJsonValue(request.input, 'input');
+    if (request.context !== undefined) checkJsonValue(request.context, 'context');
+    if (request.justification !== undefined) checkJsonValue(request.justification, 'justification');
+    const found = deps.checkInput(request, target, opts.session) ?? undefined;
+    if (idempotencyKey !== undefined) {
+      const existing = await store.getByIdempotencyKey(who.id, idempotencyKey);
+      if (existing) return replay(who, request, existing);
+    }
+    const policy = deps.policy.current();
+    // Fail closed: without a policy nothing is decided.
+    if (!policy) throw new AppError('POLICY_UNAVAILABLE');
+    const requester = requesterOf(who);
+    const extras = deps.extras ? await deps.extras(request) : undefined;
+    const input: EvaluationInput = {
+      action: { ...request, mode: request.mode ?? 'execute' },
+      requester: { id: who.id, type: who.type, owner: requester.owner, labels: who.type === 'agent' ? who.labels : {} },
+      target: target.facts,
+      hints: found || extras?.hints ? { ...extras?.hints, ...found } : undefined,
+      history: undefined,
+    };
+    // The counters this decision reads are noted, for the store to check when it writes the action.
+    const viewed = deps.tuning ? await deps.tuning.history.view(policy) : undefined;
+    const recorder = viewed ? recordingView(viewed) : undefined;
+    input.history = recorder?.view;
+    let decision = tightenDecision(policy.evaluate(input), extras);
+    const reads = recorder?.reads() ?? [];
+    // A standing grant may answer a review (grant-service.ts); its use commits with the action.
+    const covered = deps.tuning ? await deps.tuning.grants.cover(policy, input, decision) : undefined;
+    if (covered) decision = covered.decision;
+    const previewer = decision.outcome === 'review' ? deps.previewers?.[request.kind] : undefined;
+    const preview = previewer ? await previewOf(previewer, request, decision, { deadlineMs: deps.previewDeadlineMs ?? 60_000, clock: deps.clock }) : undefined;
+    const now = deps.clock.now();
+    const facts = found?.sql ? { sql: found.sql } : found?.command ? { command: found.command } : undefined;
+    const maskParams = target.maskParams === true || (facts?.sql !== undefined && touchesMaskedTable(target.maskRules ?? [], facts.sql.tables));
+    let t = createAction({ id: deps.ids.actionId(), request, requester, decision, now, idempotencyKey, preview, facts, maskParams });
+    const inline = opts.inline === true && t.next.status === 'approved' && t.next.mode === 'execute' && deps.runnerFor !== undefined;
+    if (deps.tuning) annotate(t.next, policy, input, decision, deps.tuning);
+    if (inline) t = startedAtCreation(t, now, deps.runnerFor!(t.next));
+    const undo = deps.tuning?.history.reserve(t.next);
+    let res: Awaited<ReturnType<Store['insertAction']>>;
+    const held = opts.held === true && deps.held !== undefined && t.next.status === 'pending';
+    try {
+      if (deps.tuning && (covered || reads.length)) {
+        const r = await deps.tuning.decided.insertDecided(t.next, t.audit, { reads, use: covered?.use, held });
+        // A grant used up, revoked or expired since it was read, or counter hits this
+        // decision did not know of (another replica's): decide again, on fresh history.
+        if ('grantUnavailable' in r || 'historyChanged' in r) {
+          undo?.();
+          if (attempt + 1 >= MAX_DECISION_ATTEMPTS) throw new AppError('HISTORY_CONTENDED', `Counters kept changing under this decision (${MAX_DECISION_ATTEMPTS} attempts): try again`);
+          return decide(who, request, idempotencyKey, opts, attempt + 1);
+        }
+        res = r;
+      } else res = held ? await deps.held!.insertHeld(t.next, t.audit) : await store.insertAction(t.next, t.audit);
+    } catch (e) {
+      undo?.();
+      throw e;
+    }
+    if (!res.inserted) {
+      undo?.();
+      return replay(who, request, res.existing);
+    }
+    deps.notifier.notify({ type: 'created', action: res.action });
+    if (!inline && res.action.status === 'approved' && res.action.mode === 'execute') deps.dispatch(res.action);
+    return { action: res.action, created: true };
+  }
   return self;
 }
+
+/** Decisions retried because their grant or counters changed before the write; past this, HISTORY_CONTENDED. */
+const MAX_DECISION_ATTEMPTS = 16;
 
 /** The counter hits the action will make, and the facts a grant given with its approval would pin. */
 function annotate(record: ActionRecord, policy: CompiledPolicy, input: EvaluationInput, d: Decision, tuning: ReviewTuning): void {

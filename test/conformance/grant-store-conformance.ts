@@ -4,10 +4,11 @@ import { describe, expect, it } from 'vitest';
 import type { Grant } from '../../src/domain/grant.js';
 import { applyReview, createAction } from '../../src/domain/lifecycle.js';
 import type { GrantStore } from '../../src/ports/grant-store.js';
+import type { DecidedActionStore } from '../../src/ports/history-store.js';
 import type { Store } from '../../src/ports/store.js';
 import { HOUR, agentA, allEntries, allow, at, expectWellFormedLog, human, insert, newAction, newId, request, review } from './store-fixtures.js';
 
-export type GrantTestStore = Store & GrantStore;
+export type GrantTestStore = Store & GrantStore & DecidedActionStore;
 
 export function grantFor(actionId: string, over: Partial<Grant> = {}): Grant {
   return {
@@ -110,6 +111,58 @@ export function describeGrantStoreConformance(name: string, open: () => Promise<
       expect(r.inserted).toBe(false);
       expect('existing' in r && r.existing.id).toBe(a.next.id);
       expect((await s.getGrant(g.id))!.uses).toBe(1);
+    }));
+
+    const endedOf = async (s: GrantTestStore, id: string) => (await allEntries(s)).filter((e) => e.type === 'grant.ended' && e.data.grant === id);
+
+    it('a grant ends with one grant.ended entry: at its last use, at its revocation, or when swept, however often', withStore(async (s) => {
+      const used = await approvedWithGrant(s);
+      for (let i = 0; i < 2; i++) {
+        const u = granted();
+        expect((await s.insertWithGrant(u.next, u.audit, { grantId: used.id, expectedUses: i, nowMs: at(1000).getTime() })).inserted).toBe(true);
+      }
+      expect((await endedOf(s, used.id)).map((e) => e.data.reason)).toEqual(['used-up']);
+      expect(await s.getGrant(used.id)).toMatchObject({ endReason: 'used-up' });
+
+      const revoked = await approvedWithGrant(s);
+      await s.revokeGrant(revoked.id, 'ops@example.com', undefined, at(2000).toISOString());
+      expect((await endedOf(s, revoked.id)).map((e) => e.data.reason)).toEqual(['revoked']);
+
+      const timed = await approvedWithGrant(s);
+      // Not before its expiry; then once, however many sweeps race.
+      expect(await s.endGrants([{ id: timed.id, reason: 'expired', at: at(1000).toISOString() }])).toEqual([]);
+      const sweeps = await Promise.all([1, 2, 3].map(() => s.endGrants([{ id: timed.id, reason: 'expired', at: timed.expiresAt }])));
+      expect(sweeps.flat()).toEqual([timed.id]);
+      expect((await endedOf(s, timed.id)).map((e) => [e.data.reason, e.ts])).toEqual([['expired', timed.expiresAt]]);
+
+      const changed = await approvedWithGrant(s);
+      expect(await s.endGrants([{ id: changed.id, reason: 'policy-changed', at: at(1000).toISOString(), rules: ['rule-1'], policyVersion: 'sha256:new' }])).toEqual([changed.id]);
+      expect((await endedOf(s, changed.id))[0]!.data).toMatchObject({ reason: 'policy-changed', rules: ['rule-1'] });
+      // Ended is final: never used again, not listed as usable, not ended twice (not even by a revocation).
+      const u = granted();
+      expect(await s.insertWithGrant(u.next, u.audit, { grantId: changed.id, expectedUses: 0, nowMs: at(1000).getTime() })).toEqual({ inserted: false, grantUnavailable: true });
+      expect(await s.grantsFor(agentA.id, 'github', at(1000).getTime())).toEqual([]);
+      await s.revokeGrant(changed.id, 'ops@example.com', undefined, at(2000).toISOString());
+      expect(await endedOf(s, changed.id)).toHaveLength(1);
+      expectWellFormedLog(await allEntries(s));
+    }));
+
+    it('a decided action is written only if the counters its decision read hold no weight it did not see', withStore(async (s) => {
+      const tally = [{ counter: 'exports', key: agentA.id, weight: 1, on: 'allowed' as const }];
+      const first = createAction({ id: newId(), request: request(), requester: agentA, decision: allow(), now: at(1000) });
+      first.next.tally = tally;
+      expect((await s.insertDecided(first.next, first.audit, {})).inserted).toBe(true);
+      const reads = (seen: number) => [{ counter: 'exports', key: agentA.id, sinceMs: at(0).getTime() - 1, seen }];
+      const stale = createAction({ id: newId(), request: request(), requester: agentA, decision: allow(), now: at(2000) });
+      stale.next.tally = tally;
+      const size = await s.auditSize();
+      expect(await s.insertDecided(stale.next, stale.audit, { reads: reads(0) })).toEqual({ inserted: false, historyChanged: true });
+      expect(await s.auditSize()).toBe(size);
+      expect(await s.getAction(stale.next.id)).toBeUndefined();
+      // Another key, or hits before the window, do not count against it.
+      expect(await s.insertDecided(stale.next, stale.audit, { reads: [{ counter: 'exports', key: 'agent-b', sinceMs: 0, seen: 0 }, { counter: 'exports', key: agentA.id, sinceMs: at(1000).getTime(), seen: 0 }] })).toMatchObject({ inserted: true });
+      const fresh = createAction({ id: newId(), request: request(), requester: agentA, decision: allow(), now: at(3000) });
+      expect(await s.insertDecided(fresh.next, fresh.audit, { reads: reads(2) })).toMatchObject({ inserted: true });
     }));
   });
 }

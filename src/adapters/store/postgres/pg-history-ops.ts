@@ -1,7 +1,10 @@
 import type { ActionRecord } from '../../../domain/action-record.js';
 import type { AuditDraft } from '../../../domain/audit-entry.js';
 import type { Grant } from '../../../domain/grant.js';
+import type { GrantEnd } from '../../../domain/grant-end.js';
+import { grantEndedEntry } from '../../../domain/grant-end.js';
 import type { ChatLink, ChatLinkOffer, ConsoleSession } from '../../../ports/console-sessions.js';
+import type { DecisionChecks } from '../../../ports/history-store.js';
 import type { InsertResult } from '../../../ports/store.js';
 import { instantOf } from '../store-error.js';
 import { actionReads } from './pg-actions.js';
@@ -21,13 +24,39 @@ function append(tx: Tx, drafts: readonly AuditDraft[]): void {
   if (drafts.length) appendEntries(headOf(tx), tx.tree, tx.pending, drafts);
 }
 
+/** The use that leaves a grant none ends it, with its entry, in the same transaction. */
+async function endIfUsedUp(tx: Tx, grantId: string, at: string): Promise<void> {
+  const g = await historySql.endGrant(tx.q, grantId, { reason: 'used-up', at }, 'used-up');
+  if (g) append(tx, [grantEndedEntry(g, { reason: 'used-up', at })]);
+}
+
 /**
  * The writes of standing grants and of the console, joined to PG_WRITES (pg-write-ops.ts).
  * Those that append entries or use a grant hold the sequencer (`log`), which also
  * serializes grant uses across replicas; the CAS on `uses` stands on its own anyway.
  */
-export function historyWrites(insertAction: InsertOp, updateAction: UpdateOp) {
+export function historyWrites(insertAction: InsertOp, updateAction: UpdateOp, insertHeld: InsertOp) {
   return {
+    insertDecided: {
+      log: true,
+      async run(
+        tx: Tx,
+        a: { action: ActionRecord; drafts: readonly AuditDraft[]; checks: DecisionChecks },
+      ): Promise<Awaited<ReturnType<InsertOp>> | { inserted: false; grantUnavailable: true } | { inserted: false; historyChanged: true }> {
+        // An idempotent repeat checks and uses nothing.
+        if (a.action.idempotencyKey !== undefined) {
+          const existing = await actionReads.byIdempotencyKey(tx.q, a.action.requester.id, a.action.idempotencyKey);
+          if (existing) return { inserted: false, existing };
+        }
+        // Holding the sequencer: every hit any replica committed is visible, and none can commit until this batch does.
+        if (a.checks.reads?.length && !(await historySql.countersHold(tx.q, a.checks.reads))) return { inserted: false, historyChanged: true };
+        const use = a.checks.use;
+        if (use && !(await historySql.useGrant(tx.q, use.grantId, use.expectedUses, use.nowMs))) return { inserted: false, grantUnavailable: true };
+        const r = await (a.checks.held ? insertHeld(tx, a) : insertAction(tx, a));
+        if (use && r.inserted) await endIfUsedUp(tx, use.grantId, a.action.createdAt);
+        return r;
+      },
+    },
     updateWithGrant: {
       log: true,
       async run(tx: Tx, a: { next: ActionRecord; expectedVersion: number; drafts: readonly AuditDraft[]; grant: Grant }): Promise<number[] | false> {
@@ -48,7 +77,9 @@ export function historyWrites(insertAction: InsertOp, updateAction: UpdateOp) {
           if (existing) return { inserted: false, existing };
         }
         if (!(await historySql.useGrant(tx.q, a.use.grantId, a.use.expectedUses, a.use.nowMs))) return { inserted: false, grantUnavailable: true };
-        return insertAction(tx, a);
+        const r = await insertAction(tx, a);
+        if (r.inserted) await endIfUsedUp(tx, a.use.grantId, a.action.createdAt);
+        return r;
       },
     },
     revokeGrant: {
@@ -61,7 +92,22 @@ export function historyWrites(insertAction: InsertOp, updateAction: UpdateOp) {
           // No actionId: the entry belongs to the grant, not to a state change of the action that created it.
           { type: 'grant.revoked', ts: a.at, actor: { type: 'human', id: a.by }, data: { grant: g.id, action: g.actionId, ...(a.reason !== undefined ? { reason: a.reason } : {}), uses: g.uses } },
         ]);
+        const ended = await historySql.endGrant(tx.q, a.id, { reason: 'revoked', at: a.at });
+        if (ended) append(tx, [grantEndedEntry(ended, { reason: 'revoked', at: a.at })]);
         return (await historySql.grant(tx.q, a.id))!;
+      },
+    },
+    endGrants: {
+      log: true,
+      async run(tx: Tx, a: { ends: readonly GrantEnd[] }): Promise<string[]> {
+        const out: string[] = [];
+        for (const e of a.ends) {
+          const g = await historySql.endGrant(tx.q, e.id, e, e.reason === 'expired' || e.reason === 'used-up' ? e.reason : undefined);
+          if (!g) continue;
+          append(tx, [grantEndedEntry(g, e)]);
+          out.push(g.id);
+        }
+        return out;
       },
     },
     createSession: {

@@ -1,7 +1,10 @@
 import type { ActionRecord } from '../../../domain/action-record.js';
 import type { Grant } from '../../../domain/grant.js';
+import type { GrantEndReason } from '../../../domain/grant-end.js';
+import { endedFields } from '../../../domain/grant-end.js';
 import type { CounterHit } from '../../../domain/history-types.js';
 import { hasActed, qualifies } from '../../../domain/history-types.js';
+import type { CounterRead } from '../../../ports/history-store.js';
 import { instantOf, limitOf } from '../store-error.js';
 import type { Sql } from './pg-connect.js';
 
@@ -102,9 +105,19 @@ export const historySql = {
       JSON.stringify({ ...g, uses: 0 }),
     ]);
   },
+  /** Whether no counter a decision read holds more weight in its window than the decision saw (DecisionChecks). */
+  async countersHold(q: Sql, reads: readonly CounterRead[]): Promise<boolean> {
+    const r = await q.query<{ ok: boolean }>(
+      `SELECT coalesce(bool_and(coalesce(s.n, 0) <= r.seen), true) AS ok
+       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS r(c, k, since, seen)
+       LEFT JOIN LATERAL (SELECT sum(h.weight) AS n FROM counter_hits h WHERE h.counter = r.c AND h.key = r.k AND h.at > r.since) s ON true`,
+      [reads.map((x) => x.counter), reads.map((x) => x.key), reads.map((x) => x.sinceMs), reads.map((x) => x.seen)],
+    );
+    return r.rows[0]!.ok;
+  },
   /** The CAS on a grant's uses; true when it was used. */
   useGrant: async (q: Sql, id: string, expectedUses: number, nowMs: number) =>
-    (await q.query('UPDATE grants SET uses = uses + 1 WHERE id = $1 AND uses = $2 AND uses < max_uses AND revoked_at IS NULL AND expires_at > $3', [id, expectedUses, nowMs])).rowCount === 1,
+    (await q.query('UPDATE grants SET uses = uses + 1 WHERE id = $1 AND uses = $2 AND uses < max_uses AND revoked_at IS NULL AND ended_at IS NULL AND expires_at > $3', [id, expectedUses, nowMs])).rowCount === 1,
   async revokeGrant(q: Sql, id: string, by: string, reason: string | undefined, at: string): Promise<boolean> {
     const fields = { revokedAt: at, revokedBy: by, ...(reason !== undefined ? { revokeReason: reason } : {}) };
     const r = await q.query('UPDATE grants SET revoked_at = $1, record = (record::jsonb || $2::jsonb)::text WHERE id = $3 AND revoked_at IS NULL', [
@@ -114,6 +127,22 @@ export const historySql = {
     ]);
     return r.rowCount === 1;
   },
+  /**
+   * Marks a grant ended unless it already is (and, with `only`, only if it is used up or
+   * expired by then); the grant as ended, or undefined when nothing changed.
+   */
+  async endGrant(q: Sql, id: string, e: { reason: GrantEndReason; at: string }, only?: 'used-up' | 'expired'): Promise<Grant | undefined> {
+    const at = instantOf(e.at, 'at');
+    const cond = only === 'used-up' ? ' AND uses >= max_uses' : only === 'expired' ? ' AND expires_at <= $1' : '';
+    const r = await q.query<GrantRow>(`UPDATE grants SET ended_at = $1, record = (record::jsonb || $2::jsonb)::text WHERE id = $3 AND ended_at IS NULL${cond} RETURNING record, uses`, [
+      at,
+      JSON.stringify(endedFields(e)),
+      id,
+    ]);
+    return r.rows[0] ? grantOf(r.rows[0]) : undefined;
+  },
+  openGrants: async (q: Sql, limit: number) =>
+    (await q.query<GrantRow>('SELECT record, uses FROM grants WHERE ended_at IS NULL ORDER BY expires_at, id LIMIT $1', [limitOf(limit)])).rows.map(grantOf),
   grant: async (q: Sql, id: string) => {
     const row = (await q.query<GrantRow>('SELECT record, uses FROM grants WHERE id = $1', [id])).rows[0];
     return row ? grantOf(row) : undefined;
@@ -121,14 +150,14 @@ export const historySql = {
   grants: async (q: Sql, limit: number, usableAt: number | undefined) =>
     (usableAt === undefined
       ? await q.query<GrantRow>('SELECT record, uses FROM grants ORDER BY created_at DESC, id DESC LIMIT $1', [limitOf(limit)])
-      : await q.query<GrantRow>('SELECT record, uses FROM grants WHERE revoked_at IS NULL AND expires_at > $1 AND uses < max_uses ORDER BY created_at DESC, id DESC LIMIT $2', [
+      : await q.query<GrantRow>('SELECT record, uses FROM grants WHERE revoked_at IS NULL AND ended_at IS NULL AND expires_at > $1 AND uses < max_uses ORDER BY created_at DESC, id DESC LIMIT $2', [
           usableAt,
           limitOf(limit),
         ])
     ).rows.map(grantOf),
   grantsFor: async (q: Sql, agent: string, target: string, nowMs: number) =>
     (
-      await q.query<GrantRow>('SELECT record, uses FROM grants WHERE agent = $1 AND target = $2 AND expires_at > $3 AND revoked_at IS NULL AND uses < max_uses ORDER BY created_at, id', [
+      await q.query<GrantRow>('SELECT record, uses FROM grants WHERE agent = $1 AND target = $2 AND expires_at > $3 AND revoked_at IS NULL AND ended_at IS NULL AND uses < max_uses ORDER BY created_at, id', [
         agent,
         target,
         nowMs,

@@ -309,6 +309,16 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'exact counters and ended grants (issue 17)',
+    sql: `
+      -- Decisions check the weight of one counter key in its window at write time (DecisionChecks).
+      CREATE INDEX counter_hits_key ON counter_hits (counter, key, at);
+      -- When a grant ended (used up, expired, revoked, its rule changed): its grant.ended entry is written once, with this.
+      ALTER TABLE grants ADD COLUMN ended_at BIGINT;
+    `,
+  },
 ];
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

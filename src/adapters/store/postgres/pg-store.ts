@@ -4,7 +4,7 @@ import type { ChannelStore } from '../../../ports/channel-store.js';
 import type { ChatLinkStore, ConsoleSessionStore } from '../../../ports/console-sessions.js';
 import type { GrantStore } from '../../../ports/grant-store.js';
 import type { HeldCallStore } from '../../../ports/held-calls.js';
-import type { HistoryStore } from '../../../ports/history-store.js';
+import type { DecidedActionStore, HistoryStore } from '../../../ports/history-store.js';
 import type { Store } from '../../../ports/store.js';
 import type { ToolPinStore } from '../../../ports/tool-pins.js';
 import { instantOf, storageError } from '../store-error.js';
@@ -47,6 +47,7 @@ export type PostgresStore = Store &
   HeldCallStore &
   ToolPinStore &
   HistoryStore &
+  DecidedActionStore &
   GrantStore & {
     channels: ChannelStore;
     console: ConsoleSessionStore & ChatLinkStore;
@@ -159,10 +160,18 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
       action.auditSeqs = r.auditSeqs;
       return { inserted: true, action };
     },
+    insertDecided: async (action, drafts, checks) => {
+      const r = await submit('insertDecided', { action, drafts, checks });
+      if (!r.inserted) return r;
+      action.auditSeqs = r.auditSeqs;
+      return { inserted: true, action };
+    },
     getGrant: (id) => read(() => historySql.grant(pool, id)),
     listGrants: (q) => read(() => historySql.grants(pool, q.limit, q.usableAt)),
     grantsFor: (agent, target, nowMs) => read(() => historySql.grantsFor(pool, agent, target, nowMs)),
     revokeGrant: (id, by, reason, at) => submit('revokeGrant', { id, by, reason, at }),
+    openGrants: (limit) => read(() => historySql.openGrants(pool, limit)),
+    endGrants: (ends) => (ends.length ? submit('endGrants', { ends }) : Promise.resolve([])),
     // The web console's sessions and chat links (ports/console-sessions.ts).
     console: {
       createSession: (session, tokenHash, drafts) => submit('createSession', { session, tokenHash, drafts }),

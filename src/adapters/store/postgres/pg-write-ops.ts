@@ -90,6 +90,12 @@ async function updateAction(tx: Tx, { next, expectedVersion, drafts }: { next: A
   return auditSeqs;
 }
 
+async function insertHeld(tx: Tx, args: { action: ActionRecord; drafts: readonly AuditDraft[] }): Promise<InsertOutcome> {
+  const r = await insertAction(tx, args);
+  if (r.inserted) await agentSql.hold(tx.q, args.action);
+  return r;
+}
+
 /**
  * Every write the PostgreSQL store makes, by name, with whether it holds the sequencer
  * (`log`): those that append entries or store checkpoints. A batch takes the sequencer
@@ -105,14 +111,7 @@ export const PG_WRITES = {
     batched: true,
     run: (tx: Tx, { drafts }: { drafts: readonly AuditDraft[] }): Promise<AuditEntry[]> => Promise.resolve(appendEntries(headOf(tx), tx.tree, tx.pending, drafts)),
   },
-  insertHeld: {
-    log: true,
-    async run(tx: Tx, args: { action: ActionRecord; drafts: readonly AuditDraft[] }): Promise<InsertOutcome> {
-      const r = await insertAction(tx, args);
-      if (r.inserted) await agentSql.hold(tx.q, args.action);
-      return r;
-    },
-  },
+  insertHeld: { log: true, run: insertHeld },
   deliver: {
     log: true,
     async run(tx: Tx, { actionId, drafts, at }: { actionId: string; drafts: readonly AuditDraft[]; at: string }): Promise<boolean> {
@@ -222,7 +221,7 @@ export const PG_WRITES = {
     },
   },
   // Standing grants and the console (pg-history-ops.ts).
-  ...historyWrites(insertAction, updateAction),
+  ...historyWrites(insertAction, updateAction, insertHeld),
 } as const;
 
 type Writes = typeof PG_WRITES;

@@ -1,7 +1,10 @@
 import type { ActionRecord } from '../../../domain/action-record.js';
 import type { Grant } from '../../../domain/grant.js';
+import type { GrantEndReason } from '../../../domain/grant-end.js';
+import { endedFields } from '../../../domain/grant-end.js';
 import type { CounterHit } from '../../../domain/history-types.js';
 import { hasActed, qualifies } from '../../../domain/history-types.js';
+import type { CounterRead } from '../../../ports/history-store.js';
 import { instantOf } from '../store-error.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { recordsOf } from './sqlite-rows.js';
@@ -15,10 +18,15 @@ export interface HistoryTables {
   scan(fromMs: number, toMs: number, after: { createdAt: string; id: string } | undefined, limit: number): ActionRecord[];
   count(fromMs: number, toMs: number): number;
   insertGrant(g: Grant): void;
+  /** Whether no counter a decision read holds more weight in its window than the decision saw (DecisionChecks). */
+  countersHold(reads: readonly CounterRead[]): boolean;
   /** The CAS on a grant's uses; true when it was used. */
   useGrant(id: string, expectedUses: number, nowMs: number): boolean;
   revokeGrant(id: string, by: string, reason: string | undefined, atMs: number, at: string): boolean;
   grant(id: string): Grant | undefined;
+  /** Marks a grant ended unless it already is (with `only`: only if used up or expired by then); the grant as ended, or undefined. */
+  endGrant(id: string, e: { reason: GrantEndReason; at: string }, only?: 'used-up' | 'expired'): Grant | undefined;
+  openGrants(limit: number): Grant[];
   grants(limit: number, usableAt: number | undefined): Grant[];
   grantsFor(agent: string, target: string, nowMs: number): Grant[];
 }
@@ -40,13 +48,18 @@ export function createHistoryTables(db: SqliteDb): HistoryTables {
   const scanFirst = db.prepare('SELECT record FROM actions WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id LIMIT ?');
   const scanAfter = db.prepare('SELECT record FROM actions WHERE created_at < ? AND (created_at > ? OR (created_at = ? AND id > ?)) AND created_at >= ? ORDER BY created_at, id LIMIT ?');
   const count = db.prepare('SELECT COUNT(*) AS n FROM actions WHERE created_at >= ? AND created_at < ?');
+  const weightSince = db.prepare('SELECT coalesce(sum(weight), 0) AS n FROM counter_hits WHERE counter = ? AND key = ? AND at > ?');
   const insertGrant = db.prepare('INSERT INTO grants (id, agent, target, created_at, expires_at, max_uses, uses, record) VALUES (?, ?, ?, ?, ?, ?, 0, ?)');
-  const useGrant = db.prepare('UPDATE grants SET uses = uses + 1 WHERE id = ? AND uses = ? AND uses < max_uses AND revoked_at IS NULL AND expires_at > ?');
+  const useGrant = db.prepare('UPDATE grants SET uses = uses + 1 WHERE id = ? AND uses = ? AND uses < max_uses AND revoked_at IS NULL AND ended_at IS NULL AND expires_at > ?');
   const revoke = db.prepare(`UPDATE grants SET revoked_at = ?, record = json_set(record, '$.revokedAt', ?, '$.revokedBy', ?, '$.revokeReason', ?) WHERE id = ? AND revoked_at IS NULL`);
   const one = db.prepare('SELECT record, uses FROM grants WHERE id = ?');
+  const endSql = (cond: string) =>
+    db.prepare(`UPDATE grants SET ended_at = ?, record = json_set(record, '$.endedAt', ?, '$.endReason', ?) WHERE id = ? AND ended_at IS NULL${cond} RETURNING record, uses`);
+  const end = { any: endSql(''), 'used-up': endSql(' AND uses >= max_uses'), expired: endSql(' AND expires_at <= ?') };
+  const open = db.prepare('SELECT record, uses FROM grants WHERE ended_at IS NULL ORDER BY expires_at, id LIMIT ?');
   const all = db.prepare('SELECT record, uses FROM grants ORDER BY created_at DESC, id DESC LIMIT ?');
-  const usable = db.prepare('SELECT record, uses FROM grants WHERE revoked_at IS NULL AND expires_at > ? AND uses < max_uses ORDER BY created_at DESC, id DESC LIMIT ?');
-  const forPair = db.prepare('SELECT record, uses FROM grants WHERE agent = ? AND target = ? AND expires_at > ? AND revoked_at IS NULL AND uses < max_uses ORDER BY created_at, id');
+  const usable = db.prepare('SELECT record, uses FROM grants WHERE revoked_at IS NULL AND ended_at IS NULL AND expires_at > ? AND uses < max_uses ORDER BY created_at DESC, id DESC LIMIT ?');
+  const forPair = db.prepare('SELECT record, uses FROM grants WHERE agent = ? AND target = ? AND expires_at > ? AND revoked_at IS NULL AND ended_at IS NULL AND uses < max_uses ORDER BY created_at, id');
   return {
     index(a) {
       if (!hasActed(a.status) && !a.tally?.length) return;
@@ -74,12 +87,21 @@ export function createHistoryTables(db: SqliteDb): HistoryTables {
     insertGrant(g) {
       insertGrant.run(g.id, g.agent, g.target, instantOf(g.createdAt, 'createdAt'), instantOf(g.expiresAt, 'expiresAt'), g.maxUses, JSON.stringify({ ...g, uses: 0 }));
     },
+    countersHold: (reads) => reads.every((r) => (weightSince.get(r.counter, r.key, r.sinceMs) as { n: number }).n <= r.seen),
     useGrant: (id, expectedUses, nowMs) => useGrant.run(id, expectedUses, nowMs).changes === 1,
     revokeGrant: (id, by, reason, atMs, at) => revoke.run(atMs, at, by, reason ?? null, id).changes === 1,
     grant(id) {
       const row = one.get(id) as GrantRow | undefined;
       return row ? grantOf(row) : undefined;
     },
+    endGrant(id, e, only) {
+      const f = endedFields(e);
+      const atMs = instantOf(e.at, 'at');
+      const args = [atMs, f.endedAt, f.endReason, id, ...(only === 'expired' ? [atMs] : [])];
+      const row = end[only ?? 'any'].get(...args) as GrantRow | undefined;
+      return row ? grantOf(row) : undefined;
+    },
+    openGrants: (limit) => (open.all(limit) as GrantRow[]).map(grantOf),
     grants: (limit, usableAt) => ((usableAt === undefined ? all.all(limit) : usable.all(usableAt, limit)) as GrantRow[]).map(grantOf),
     grantsFor: (agent, target, nowMs) => (forPair.all(agent, target, nowMs) as GrantRow[]).map(grantOf),
   };

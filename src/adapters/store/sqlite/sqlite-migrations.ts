@@ -257,6 +257,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX grants_created ON grants (created_at, id);
     `,
   },
+  {
+    version: 7,
+    name: 'exact counters and ended grants (issue 17)',
+    sql: `
+      -- Decisions check the weight of one counter key in its window at write time (DecisionChecks).
+      CREATE INDEX counter_hits_key ON counter_hits (counter, key, at);
+      -- When a grant ended (used up, expired, revoked, its rule changed): its grant.ended entry is written once, with this.
+      ALTER TABLE grants ADD COLUMN ended_at INTEGER;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

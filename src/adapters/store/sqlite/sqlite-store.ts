@@ -21,7 +21,7 @@ import { createWriteOps } from './sqlite-write-ops.js';
 import { createInlineWriter, readOnlyWriter } from './sqlite-writer.js';
 import { catchUpTree } from './sqlite-tree.js';
 import type { GrantStore } from '../../../ports/grant-store.js';
-import type { HistoryStore } from '../../../ports/history-store.js';
+import type { DecidedActionStore, HistoryStore } from '../../../ports/history-store.js';
 import { createHistoryTables } from './sqlite-history.js';
 import { historyMethods } from './sqlite-history-store.js';
 
@@ -75,6 +75,7 @@ export type SqliteStore = Store &
   HeldCallStore &
   ToolPinStore &
   HistoryStore &
+  DecidedActionStore &
   GrantStore & {
     /** Chat channels' and webhooks' state, in the same database and writer. */
     channels: ChannelStore;

@@ -115,7 +115,8 @@ export function createWriteOps(t: WriteTables) {
       return t.auditLog.advanceCursor(name, owner, from, to);
     },
   };
-  return { ...ops, ...createAgentWriteOps(t, ops.insertAction), ...createConsoleWriteOps(t), ...createGrantWriteOps(t, ops.insertAction, ops.updateAction) };
+  const hold = (a: ActionRecord) => t.agent.hold(a);
+  return { ...ops, ...createAgentWriteOps(t, ops.insertAction), ...createConsoleWriteOps(t), ...createGrantWriteOps(t, ops.insertAction, ops.updateAction, hold) };
 }
 
 export type WriteOps = ReturnType<typeof createWriteOps>;
