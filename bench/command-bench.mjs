@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmtUs, percentile, writeFragment } from './bench-util.mjs';
@@ -119,6 +119,14 @@ log: { level: info }
   const direct = await sample(runDirect);
   const local = await sample(through('here'));
   const remote = await sample(through('there'));
+  const loadAtEnd = loadavg()[0];
+  const cores = cpus().length;
+  // Valid figures need an idle machine; when the load stayed above the core count the whole
+  // run waited for CPU, so say so next to the figures rather than let them stand as valid.
+  const loadNote =
+    Math.min(loadAtStart, loadAtEnd) > cores
+      ? `Load average ${loadAtStart.toFixed(2)} at start and ${loadAtEnd.toFixed(2)} at the end, on ${cores} cores: **the load stayed high through the run**, so every path waited for CPU and these figures overstate the latencies (the direct spawn included). Re-run \`npm run bench -- command\` on an idle machine for valid numbers; compare the rows with each other, not with other machines.`
+      : `Load average ${loadAtStart.toFixed(2)} at start and ${loadAtEnd.toFixed(2)} at the end, on ${cores} cores.`;
   const row = (name, s) => `| ${name} | ${fmtUs(percentile(s, 50))} | ${fmtUs(percentile(s, 99))} | ${fmtUs(percentile(s, 50) - percentile(direct, 50))} | ${fmtUs(percentile(s, 99) - percentile(direct, 99))} |`;
   writeFragment(
     'command-bench',
@@ -132,8 +140,8 @@ gateway every run also commits its submitted, decided, started and finished stat
 their audit entries (SQLite, fsync), parses the argv with the preset, evaluates policy,
 makes a private run directory and redacts the output. Through a runner, add the hop to a
 \`countersign runner\` process on the same machine (HTTP long poll: the job is handed out on
-the runner's open poll, the result comes back in a second request). Load average at start:
-${loadAtStart.toFixed(2)} (2 cores shared with other work: treat small differences as noise).
+the runner's open poll, the result comes back in a second request; with SQLite the
+runner queue is in the gateway's memory). ${loadNote}
 
 | Path | p50 (µs) | p99 (µs) | added p50 (µs) | added p99 (µs) |
 |---|---|---|---|---|

@@ -37,7 +37,11 @@ export async function startPgwire(deps: { loaded: LoadedConfig; core: Core; auth
   const databases = new Map<string, { config: WireDatabaseConfig; target: PostgresTargetSettings }>();
   for (const [name, db] of Object.entries(cfg.databases)) {
     const target = targets.settings.get(db.target);
-    if (!target) throw new AppError('CONFIG_INVALID', `postgresListen.databases.${name}.target: "${db.target}" is not a target of kind postgres`);
+    if (!target) {
+      // A runner's target: its connection is on the runner, and the wire gateway needs one here.
+      const onRunner = loaded.config.targets[db.target]?.kind === 'postgres';
+      throw new AppError('CONFIG_INVALID', `postgresListen.databases.${name}.target: "${db.target}" ${onRunner ? 'is run by a runner; the wire gateway serves only postgres targets the gateway runs itself' : 'is not a target of kind postgres'}`);
+    }
     databases.set(name, { config: db, target });
   }
   if (cfg.requireTls && !cfg.tls) throw new AppError('CONFIG_INVALID', 'postgresListen.requireTls: needs postgresListen.tls');

@@ -130,7 +130,8 @@ export function startRunner(deps: {
   // fetch says "fetch failed"; the cause says why (ECONNREFUSED, a certificate that does not verify).
   const why = (e: unknown) => {
     const cause = (e as { cause?: { code?: unknown; message?: unknown } }).cause;
-    return String(cause?.code ?? cause?.message ?? (e as Error).message);
+    const text = [cause?.code, cause?.message].find((v): v is string => typeof v === 'string');
+    return text ?? (e as Error).message;
   };
   const loop = (async () => {
     let backoff = 500;
