@@ -30,7 +30,7 @@ describe('a preview that does not finish leaves the database as it was', () => {
     const p = previewerFor(db, { preview: { timeout: '300ms' } });
     try {
       const before = await databaseState(db);
-      const r = await p.preview("UPDATE orders SET total = total + 1; UPDATE users SET name = 'slow' WHERE (SELECT true FROM pg_sleep(0.2))");
+      const r = await p.preview("UPDATE orders SET total = total + 1; UPDATE users SET name = 'slow' WHERE (SELECT true FROM pg_sleep(2))");
       expect(r.status).toBe('timeout');
       expect(r.reason).toMatch(/300 ms/);
       for (const s of r.statements) {
