@@ -185,8 +185,8 @@ Goal: inbox p50 <= 50 ms for an eligible approver: ${verdict(p50 <= 50)} (${f(p5
 | --- | ---: | ---: | ---: |
 | one change to ${CONSOLES} open consoles, until the last one received it | ${f(percentile(fan, 50))} | ${f(percentile(fan, 95))} | ${f(fan[fan.length - 1])} |
 
-Events reach the consoles of the process where the change was committed; a console served
-by another replica sees it at its next page load (docs/console.md).
+Measured on one process; on PostgreSQL a change committed by another replica reaches these
+consoles too, one read of the action per replica (docs/console.md).
 `;
 process.stdout.write(`${md}\n`);
 writeFragment('console-bench', md);

@@ -9,7 +9,7 @@ const BLOCK = 2 ** STORED_FROM;
 const CACHED_FROM = 10;
 const MAX_CACHED = 100_000;
 /** Most entries written elsewhere that a cached edge catches up on by reading their leaves. */
-const CATCH_UP_MAX = 4096;
+export const CATCH_UP_MAX = 4096;
 
 /** Hash of a perfect subtree of up to 16 leaves. */
 function fromLeaves(leaves: readonly Uint8Array[]): Uint8Array {
@@ -60,9 +60,12 @@ export interface PgTreeAppender {
   /**
    * Inside the write transaction, holding the sequencer, before any entry of it is
    * buffered: makes sure the cached edge is the tree of `size` leaves (another replica
-   * may have appended since), reading it back if not.
+   * may have appended since), reading it back if not. `prefetched`: the leaf hashes
+   * from the cached size on, read in the same round trip as the lock.
    */
-  load(q: Sql, size: number): Promise<void>;
+  load(q: Sql, size: number, prefetched?: readonly Uint8Array[]): Promise<void>;
+  /** The size of the cached edge, if any: the writer prefetches the leaves appended since with its lock. */
+  cachedSize(): number | undefined;
   /** Appends the leaf hashes of entries first, first+1, ...; `stored` gets each node to keep. */
   append(first: number, leaves: readonly Uint8Array[], stored: (id: number, hash: Buffer) => void): void;
   /** Forgets the cached edge (after a rollback). */
@@ -72,7 +75,8 @@ export interface PgTreeAppender {
 export function createPgTreeAppender(): PgTreeAppender {
   let edge: RightEdge | undefined;
   return {
-    async load(q, size) {
+    cachedSize: () => edge?.size,
+    async load(q, size, prefetched) {
       if (edge && edge.size === size) return;
       // Another replica appended a few entries since: the cached edge is still their
       // prefix (the log is append-only), so their leaves alone bring it up to date (one
@@ -80,7 +84,8 @@ export function createPgTreeAppender(): PgTreeAppender {
       if (edge && edge.size < size && size - edge.size <= CATCH_UP_MAX) {
         const cached = edge;
         edge = undefined; // unusable if the read fails halfway
-        for (const h of await leavesIn(q, cached.size, size)) cached.append(h, () => undefined);
+        const leaves = prefetched?.length === size - cached.size ? prefetched : await leavesIn(q, cached.size, size);
+        for (const h of leaves) cached.append(h, () => undefined);
         edge = cached;
         return;
       }

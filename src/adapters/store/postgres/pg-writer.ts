@@ -5,6 +5,7 @@ import { emptyPending, flushPending, pendingStatements } from './pg-audit.js';
 import type { PgWriteArgs, PgWriteName, PgWriteResult, Tx } from './pg-write-ops.js';
 import { PG_WRITES, flushActions } from './pg-write-ops.js';
 import type { PgTreeAppender } from './pg-tree.js';
+import { CATCH_UP_MAX } from './pg-tree.js';
 
 export interface PgWriter {
   /** Runs the named write in the next batch's transaction; resolves once it committed. */
@@ -76,8 +77,9 @@ export function createPgWriter(pool: pg.Pool, tree: PgTreeAppender, channel: str
     const changed = new Set<string>();
     const needsLog = batch.some((j) => PG_WRITES[j.op].log);
     // BEGIN and the sequencer's lock in one round trip (simple query protocol: no parameters).
-    const start = needsLog ? await beginLocked(c) : (await c.query('BEGIN'), undefined);
-    if (start !== undefined) await tree.load(c, start);
+    const locked = needsLog ? await beginLocked(c, tree.cachedSize()) : (await c.query('BEGIN'), undefined);
+    const start = locked?.next;
+    if (locked) await tree.load(c, locked.next, locked.leaves);
     const tx: Tx = { q: c, head: start === undefined ? undefined : { next: start }, tree, pending: emptyPending(), changed, actions: [] };
     for (const job of batch) {
       if (!savepoints) {
@@ -195,11 +197,18 @@ export function createPgWriter(pool: pg.Pool, tree: PgTreeAppender, channel: str
   };
 }
 
-async function beginLocked(c: pg.PoolClient): Promise<number> {
-  const r = (await c.query('BEGIN; SELECT next_seq FROM audit_head WHERE id FOR UPDATE')) as unknown as pg.QueryResult<{ next_seq: string | number }>[];
-  const row = r[1]?.rows[0];
+/**
+ * BEGIN, the sequencer's lock and, when the tree's edge is cached at `cached`, the leaves
+ * other replicas appended since (all committed: their writers held the lock before us;
+ * READ COMMITTED gives each statement a fresh snapshot), in one round trip.
+ */
+async function beginLocked(c: pg.PoolClient, cached: number | undefined): Promise<{ next: number; leaves?: Uint8Array[] }> {
+  const leavesSql = cached === undefined ? '' : `; SELECT leaf_hash FROM audit_entries WHERE seq >= ${safeInteger(cached)} ORDER BY seq LIMIT ${CATCH_UP_MAX + 1}`;
+  const r = (await c.query(`BEGIN; SELECT next_seq FROM audit_head WHERE id FOR UPDATE${leavesSql}`)) as unknown as pg.QueryResult<Record<string, unknown>>[];
+  const row = r[1]?.rows[0] as { next_seq: string | number } | undefined;
   if (!row) throw new Error('the audit sequencer row is missing');
-  return safeInteger(Number(row.next_seq));
+  const next = safeInteger(Number(row.next_seq));
+  return r[2] ? { next, leaves: (r[2].rows as Array<{ leaf_hash: Buffer }>).map((x) => x.leaf_hash) } : { next };
 }
 
 function safeInteger(n: number): number {
