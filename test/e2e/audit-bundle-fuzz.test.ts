@@ -77,7 +77,8 @@ function substance(dir: string, name: string): unknown {
   try {
     bytes = readFileSync(join(dir, name));
   } catch {
-    return undefined;
+    // A missing list holds nothing: an empty context.jsonl (a bundle from entry 0) may go.
+    return name.endsWith('.jsonl') ? [] : undefined;
   }
   try {
     if (name === 'manifest.json') return manifestEvidence(JSON.parse(bytes.toString('utf8')));
