@@ -102,7 +102,15 @@ function substance(dir: string, name: string): unknown {
  */
 function manifestEvidence(m: unknown): unknown {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) return m;
-  const { createdAt: _createdAt, files, ...rest } = m as Record<string, unknown>;
+  const { createdAt: _createdAt, files, ...raw } = m as Record<string, unknown>;
+  // Hashes are compared as the bytes they encode: base64 decoding skips whitespace, so a
+  // space inside one changes nothing (a fuzz run found exactly that verifying).
+  const bytes = (x: unknown): unknown => (Array.isArray(x) ? x.map((h: unknown) => (typeof h === 'string' ? Buffer.from(h, 'base64').toString('base64') : h)) : x);
+  const rest = {
+    ...raw,
+    edge: bytes(raw.edge),
+    proofs: Array.isArray(raw.proofs) ? raw.proofs.map((p: unknown) => (typeof p === 'object' && p !== null ? { ...p, proof: bytes((p as { proof?: unknown }).proof) } : p)) : raw.proofs,
+  };
   if (typeof files !== 'object' || files === null || Array.isArray(files)) return { ...rest, files };
   // This bundle starts at entry 0, so it has no context entries: where the manifest says
   // they are (`files.context`) changes nothing the verifier reads.
