@@ -49,6 +49,10 @@ describe('credential headers, edge by edge', () => {
     const three = `Basic ${b64(pair)} extra-part`;
     expect(credentialCores(three)).toEqual(['extra-part']);
     expect(credentialVariants(three)).toEqual([three, 'extra-part']);
+    // Three parts ending in an encoded pair: still not Basic, its password not taken apart.
+    expect(credentialCores(`Basic realm ${b64(pair)}`)).toEqual([b64(pair)]);
+    // Surrounding whitespace does not make a Basic value three parts.
+    expect(credentialVariants(`  Basic ${b64(pair)}  `)).toContain(pair);
     // Another scheme: nothing decoded.
     expect(credentialCores(`Token ${b64(pair)}`)).toEqual([b64(pair)]);
     expect(credentialVariants(`Token ${b64(pair)}`)).toEqual([`Token ${b64(pair)}`, b64(pair)]);

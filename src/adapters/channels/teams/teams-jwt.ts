@@ -82,6 +82,8 @@ export function createBotFrameworkVerifier(opts: {
   }
 
   async function keyFor(header: JWTHeaderParameters, channelId: string): Promise<Key> {
+    // jwtVerify's `algorithms: ['RS256']` refuses another alg before calling this: the alg
+    // test is a second guard, so the mutation campaign's change to it is equivalent.
     if (header.alg !== 'RS256' || typeof header.kid !== 'string') throw new Error('unexpected token header');
     let set = await keys(false);
     let entry = set.keys.get(header.kid);
