@@ -9,6 +9,7 @@ import type { ConsoleDeps } from './console-context.js';
 import { sessionCookieName } from './console-context.js';
 import { readCookie } from './console-cookies.js';
 import { registerDetailRoutes } from './console-detail-routes.js';
+import { registerGrantPages } from './console-grants-routes.js';
 import { registerHistoryRoutes } from './console-history-routes.js';
 import { registerInboxRoutes } from './console-inbox-routes.js';
 import { errorPage } from './console-layout.js';
@@ -98,6 +99,7 @@ export async function consolePlugin(app: FastifyInstance, deps: ConsoleDeps): Pr
   registerInboxRoutes(app, deps);
   registerDetailRoutes(app, deps);
   registerHistoryRoutes(app, deps);
+  registerGrantPages(app, deps);
   registerAuditPages(app, deps);
   registerLinkRoutes(app, deps);
 }
