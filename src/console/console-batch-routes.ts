@@ -44,12 +44,16 @@ export function batchForm(s: SignedIn): Html {
 </form>`;
 }
 
-const OUTCOME: Record<string, string> = { approved: 'approved', denied: 'denied', pending: 'recorded (still pending: more approvals needed)' };
+function outcome(status: string, verdict: Verdict): string {
+  if (status === 'approved' || status === 'running' || status === 'succeeded' || status === 'failed') return `Approved (now ${status})`;
+  if (status === 'denied') return 'Denied';
+  return `${verdict === 'approve' ? 'Approval' : 'Denial'} recorded; the action is ${status}${status === 'pending' ? ' (more approvals needed)' : ''}`;
+}
 
 function resultRows(results: readonly BatchResult[], verdict: Verdict): Html {
   return html`${results.map((r) =>
     r.ok
-      ? html`<tr data-id="${r.id}" class="ok"><td><a href="/console/actions/${r.id}">${operationLine(r.action)}</a><br><code>${r.id}</code></td><td>${verdict === 'approve' ? 'Approval' : 'Denial'} ${OUTCOME[r.action.status] ?? `recorded (now ${r.action.status})`}</td><td></td></tr>`
+      ? html`<tr data-id="${r.id}" class="ok"><td><a href="/console/actions/${r.id}">${operationLine(r.action)}</a><br><code>${r.id}</code></td><td>${outcome(r.action.status, verdict)}</td><td></td></tr>`
       : html`<tr data-id="${r.id}" class="bad"><td><a href="/console/actions/${r.id}">${r.id}</a></td><td>Refused: ${r.error.message}</td><td><code>${r.error.code}</code></td></tr>`,
   )}`;
 }
