@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Action } from '../../src/client/types.js';
 import type { ConsoleEnv } from './console-harness.js';
-import { launchChromium, signIn, startConsoleEnv } from './console-harness.js';
+import { launchChromium, screenshotPath, signIn, startConsoleEnv } from './console-harness.js';
 
 /*
  * Standing grants and batch decisions in the web console, in a real browser against a
@@ -96,6 +96,7 @@ describe('console: standing grants', () => {
     expect(await alice.locator('#grant-uses').inputValue()).toBe('3');
     expect(await form.innerText()).toContain('/v1/customers/*/export');
     expect(await axe(alice)).toEqual([]);
+    await form.screenshot({ path: screenshotPath('console-grant-form.png') });
 
     await alice.locator('#grant-uses').fill('2');
     await alice.locator('#grant-path').fill('/v1/customers/*/export');
@@ -168,6 +169,7 @@ describe('console: standing grants', () => {
     expect(text).toContain('alice@example.com');
     expect(text).toContain('/v1/customers/*/export');
     expect(await axe(alice)).toEqual([]);
+    await alice.screenshot({ path: screenshotPath('console-grants.png'), fullPage: true });
 
     await row.getByRole('button', { name: `Revoke grant ${grantId}` }).click();
     await alice.waitForURL(`**/console/grants/${grantId}/revoke`);
@@ -234,6 +236,7 @@ describe('console: batch decisions', () => {
     const refused = await carol.locator(`#batch-results tr[data-id="${own.id}"]`).innerText();
     expect(refused).toContain('SELF_APPROVAL');
     expect(await axe(carol)).toEqual([]);
+    await carol.screenshot({ path: screenshotPath('console-batch.png'), fullPage: true });
 
     const a1 = await agent().get(own.id);
     expect(a1.status).toBe('pending');
