@@ -19,6 +19,11 @@ rules:
     when: http.method == "POST"
     outcome: review
     review: { approvers: [group:release], quorum: 1, timeout: 30m, grants: { maxTtl: 1h, maxUses: 3, scope: [agent, target, http.method, http.path], paths: ["/v1/customers/*/export"] } }
+  - id: releases
+    match: { kind: http, target: github }
+    when: http.method == "PUT"
+    outcome: review
+    review: { approvers: [group:release], quorum: 2, timeout: 30m, grants: { maxTtl: 1h, maxUses: 3, scope: [agent, target, http.method, http.path] } }
   - id: deletes
     match: { kind: http, target: github }
     when: http.method == "DELETE"
@@ -158,6 +163,25 @@ describe('console: standing grants', () => {
     const after = await agent().get(a.id);
     expect(after.status).toBe('pending');
     expect(after.grant).toBeUndefined();
+  });
+
+  it('with a quorum of two, a grant needs both approvers to ask for it: one asking and one plainly approving approves the action and creates none', async () => {
+    const put = () => agent().submit({ kind: 'http', target: 'github', input: { method: 'PUT', path: '/v1/releases/r1' }, mode: 'decide' });
+    const a = await put();
+    expect(a.status).toBe('pending');
+    await alice.goto(`${env.url}/console/actions/${a.id}`);
+    await alice.locator('form.grant').getByRole('button', { name: 'Approve and grant' }).click();
+    await alice.waitForURL(`**/console/actions/${a.id}?done=grant`);
+    expect(await alice.locator('#done').innerText()).toContain('The grant starts once the approval reaches its quorum');
+    const dave = await (await browser.newContext()).newPage();
+    await signIn(dave, env.url, 'dave@example.com', `/console/actions/${a.id}`);
+    await dave.locator('form.decide').first().getByRole('button', { name: 'Approve', exact: true }).click();
+    await dave.waitForURL(`**/console/actions/${a.id}?done=approve`);
+    const after = await agent().get(a.id);
+    expect(after.status).toBe('approved');
+    expect(after.grant).toBeUndefined();
+    expect(await dave.locator('#grant-created').count()).toBe(0);
+    expect((await put()).status).toBe('pending');
   });
 
   it('the Grants page lists the grant with its uses left, and Revoke (after confirming) makes the next matching action go to review', async () => {
