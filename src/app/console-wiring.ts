@@ -26,6 +26,7 @@ export function createConsole(args: { config: Config; core: Core; verifierKeys: 
     store,
     queries: core.queries,
     reviews: core.reviews,
+    grants: core.tuning.grants,
     audit: createAuditQueryService({ store, log: store, queries: core.queries, readerGroups: args.config.audit.readerGroups }),
     // Live updates show changes committed on any replica, not only this one.
     events: store.watchChanges

@@ -6,6 +6,7 @@ import type { ChatLinkStore, ConsoleSessionStore } from '../ports/console-sessio
 import type { Store } from '../ports/store.js';
 import type { ActionEvents } from '../services/action-events.js';
 import type { AuditQueryService } from '../services/audit-query-service.js';
+import type { GrantService } from '../services/grant-service.js';
 import type { QueryService } from '../services/query-service.js';
 import type { ReviewService } from '../services/review-service.js';
 import type { ConsoleOidc } from './console-oidc.js';
@@ -25,6 +26,8 @@ export interface ConsoleDeps {
   store: Store & AuditLog & { console: ConsoleSessionStore & ChatLinkStore };
   queries: QueryService;
   reviews: ReviewService;
+  /** Standing grants: listed and revoked on the Grants page. */
+  grants: Pick<GrantService, 'list' | 'get' | 'revoke'>;
   audit: AuditQueryService;
   /** Changes committed by this replica and, on PostgreSQL, by the others (replica-action-events.ts). */
   events: Pick<ActionEvents, 'subscribe'>;

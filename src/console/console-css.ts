@@ -45,5 +45,11 @@ form.filters label { display: block; font-weight: 600; }
 .verdict { font-size: 1.1rem; font-weight: 700; }
 .verdict.ok, li.ok { color: var(--ok); }
 .verdict.bad, li.bad { color: var(--bad); }
+form.inline { margin: 0; }
+form.decide.grant, form.decide.batch { margin-top: 16px; }
+input[type="number"] { width: 10em; font: inherit; padding: 6px; border: 1px solid #6e7781; border-radius: 4px; }
+input[type="checkbox"] { width: 1.2em; height: 1.2em; }
+p.scope { font-weight: 600; }
+tr.bad td { color: var(--bad); }
 pre.note { background: #f6f8fa; padding: 8px; overflow: auto; }
 `;

@@ -7,14 +7,16 @@ import { isAuditor } from './console-context.js';
 import { factsSection, inputSection, othersWhoMayDecide, policySection, reviewsSection } from './console-detail-view.js';
 import { idParams, operationLine } from './console-format.js';
 import { html, untrustedBlock } from './console-html.js';
-import { page } from './console-layout.js';
+import { errorPage, page } from './console-layout.js';
+import type { GrantFormValues } from './console-grant-form.js';
+import { grantAskOfForm, grantCreatedNote, grantForm, grantFormFields } from './console-grant-form.js';
 import type { SignedIn } from './console-sessions.js';
 import { checkCsrf, sessionHook } from './console-plugin.js';
 import type { ActionRecord } from '../domain/action-record.js';
 
 const COMMENT_MAX = 2000;
 
-const detailQuery = { type: 'object', additionalProperties: false, properties: { done: { type: 'string', enum: ['approve', 'deny'] } } } as const;
+const detailQuery = { type: 'object', additionalProperties: false, properties: { done: { type: 'string', enum: ['approve', 'deny', 'grant'] } } } as const;
 // _csrf is checked by the handler (a missing token is CSRF_INVALID, not a validation error).
 const reviewBody = {
   type: 'object',
@@ -25,6 +27,7 @@ const reviewBody = {
     verdict: { type: 'string', enum: ['approve', 'deny'] },
     fingerprint: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
     comment: { type: 'string', maxLength: COMMENT_MAX },
+    ...grantFormFields,
   },
 } as const;
 
@@ -54,19 +57,22 @@ function decisionSection(a: ActionRecord, s: SignedIn): ReturnType<typeof html> 
 <button type="submit" name="verdict" value="approve" class="approve">Approve</button>
 <button type="submit" name="verdict" value="deny" class="deny">Deny</button>
 </div>
-</form>`;
+</form>
+${grantForm(a, s, COMMENT_MAX)}`;
 }
+
+const doneText = { approve: 'Your approval was recorded.', deny: 'Your denial was recorded.', grant: 'Your approval and your grant were recorded.' } as const;
 
 export function registerDetailRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
   app.get('/actions/:id', { schema: { params: idParams, querystring: detailQuery }, preHandler: sessionHook(deps, 'page') }, async (req, reply) => {
     const s = req.consoleUser!;
     const { id } = req.params as { id: string };
-    const { done } = req.query as { done?: Verdict };
+    const { done } = req.query as { done?: keyof typeof doneText };
     const a = await deps.queries.get(s.principal, id);
     const now = deps.clock.now();
     const others = othersWhoMayDecide(a, deps.humans, s.session.human);
     const seqs = a.auditSeqs ?? [];
-    const body = html`${done ? html`<div class="notice ok" role="status" id="done"><p>Your ${done === 'approve' ? 'approval' : 'denial'} was recorded.</p></div>` : ''}
+    const body = html`${done ? html`<div class="notice ok" role="status" id="done"><p>${doneText[done]}${done === 'grant' && a.status === 'pending' ? ' The grant starts once the approval reaches its quorum with reviewers who also grant.' : ''}</p></div>` : ''}
 <p id="live" class="live" role="status" aria-live="polite" data-live="action" data-id="${a.id}"></p>
 <p class="op-title">${operationLine(a)}</p>
 ${factsSection(a, now)}
@@ -76,6 +82,7 @@ ${policySection(a)}
 <p><code class="fingerprint">${a.fingerprint}</code></p>
 ${inputSection(a)}
 ${reviewsSection(a)}
+${grantCreatedNote(a)}
 ${a.status === 'pending' ? html`<h2>Who else may decide</h2><p>${others.length ? others.join(', ') : 'No other configured human (reviewers known only through the identity provider may still decide).'}</p>` : ''}
 ${decisionSection(a, s)}
 <h2>Audit</h2>
@@ -85,22 +92,27 @@ ${decisionSection(a, s)}
 
   app.post('/actions/:id/review', { schema: { params: idParams, body: reviewBody }, preValidation: sessionHook(deps, 'page') }, async (req, reply) => {
     const s = req.consoleUser!;
-    const form = req.body as { _csrf?: string; verdict: Verdict; fingerprint: string; comment?: string };
+    const form = req.body as { _csrf?: string; verdict: Verdict; fingerprint: string; comment?: string } & GrantFormValues;
     checkCsrf(deps, req, form);
     const { id } = req.params as { id: string };
+    const back = { href: `/console/actions/${id}`, label: 'Back to the action' };
     if (!s.session.known) throw new AppError('NOT_ELIGIBLE', 'You are not a configured reviewer: your console view is read-only');
     const current = await deps.queries.get(s.principal, id);
     if (current.fingerprint !== form.fingerprint) {
       throw new AppError('FINGERPRINT_MISMATCH', 'The action changed since this page was shown: nothing was recorded. Open it again to see what it asks now.');
     }
     const comment = form.comment?.trim();
+    let grant;
     try {
-      await deps.reviews.review(s.principal, id, { verdict: form.verdict, fingerprint: form.fingerprint, ...(comment ? { comment } : {}), via: 'console' });
+      grant = grantAskOfForm(form);
+      await deps.reviews.review(s.principal, id, { verdict: form.verdict, fingerprint: form.fingerprint, ...(comment ? { comment } : {}), via: 'console', grant });
     } catch (e) {
-      if (isAppError(e) && e.code === 'NOT_PENDING') throw new AppError('NOT_PENDING', 'The action was decided or expired meanwhile: nothing was recorded.');
-      throw e;
+      if (!isAppError(e) || e.status >= 500) throw e;
+      const message = e.code === 'NOT_PENDING' ? 'The action was decided or expired meanwhile: nothing was recorded.' : `${e.message.replace(/\.$/, '')}. Nothing was recorded.`;
+      // Refusals (separation of duties, a grant beyond the policy's bounds...) leave the reviewer one step from the action.
+      return reply.status(e.status).type('text/html; charset=utf-8').send(errorPage(e.code, message, s, back));
     }
-    return reply.redirect(`/console/actions/${id}?done=${form.verdict}`, 303);
+    return reply.redirect(`/console/actions/${id}?done=${grant ? 'grant' : form.verdict}`, 303);
   });
 
   // In-browser verification of the action's receipt: its entries' inclusion proofs against the latest checkpoint.

@@ -5,6 +5,7 @@ import { readCookie } from './console-cookies.js';
 import type { ConsoleDeps } from './console-context.js';
 import { CURSOR_PATTERN, cursorText, parseCursor } from './console-format.js';
 import { html } from './console-html.js';
+import { batchForm } from './console-batch-routes.js';
 import { inboxPage, inboxRows } from './console-inbox.js';
 import { page } from './console-layout.js';
 import { sessionHook } from './console-plugin.js';
@@ -34,10 +35,11 @@ export function registerInboxRoutes(app: FastifyInstance, deps: ConsoleDeps): vo
 <p id="live" class="live" role="status" aria-live="polite">Pending actions you may decide, newest first. This list updates live.</p>
 <table class="list" id="inbox" data-live="inbox">
 <caption class="sr-only">Pending actions you may decide</caption>
-<thead><tr><th scope="col">Action</th><th scope="col">Agent</th><th scope="col">Target</th><th scope="col">Kind</th><th scope="col">Rule</th><th scope="col">Age</th><th scope="col">Time left</th></tr></thead>
+<thead><tr><th scope="col"><span class="sr-only">Select</span></th><th scope="col">Action</th><th scope="col">Agent</th><th scope="col">Target</th><th scope="col">Kind</th><th scope="col">Rule</th><th scope="col">Age</th><th scope="col">Time left</th></tr></thead>
 <tbody id="inbox-rows">${inboxRows(r.rows, deps.clock.now())}</tbody>
 </table>
-${r.next ? html`<p class="pager"><a href="/console/inbox?before=${cursorText(r.next)}">Older pending actions</a></p>` : ''}`;
+${r.next ? html`<p class="pager"><a href="/console/inbox?before=${cursorText(r.next)}">Older pending actions</a></p>` : ''}
+${s.session.known ? batchForm(s) : ''}`;
     return reply.type('text/html; charset=utf-8').send(page({ title: 'Inbox', signedIn: s, nav: 'inbox', auditor: isAuditor(s, deps.auditorGroups), body, scripts: ['live.js'] }));
   });
 

@@ -44,12 +44,17 @@ export async function inboxPage(store: Pick<Store, 'listActions'>, who: Principa
   }
 }
 
+/** A row's checkbox value: the action and the fingerprint shown, which its decision is bound to. */
+export const batchPick = (a: Pick<ActionRecord, 'id' | 'fingerprint'>) => `${a.id}@${a.fingerprint}`;
+export const BATCH_PICK_PATTERN = '^act_[A-Za-z0-9]{10,64}@sha256:[0-9a-f]{64}$';
+
 export function inboxRows(rows: readonly ActionRecord[], now: Date): Html {
-  if (rows.length === 0) return html`<tr><td colspan="7" class="empty">Nothing waiting for you.</td></tr>`;
+  if (rows.length === 0) return html`<tr><td colspan="8" class="empty">Nothing waiting for you.</td></tr>`;
   return html`${rows.map((a) => {
     const age = span(now.getTime() - Date.parse(a.createdAt));
     const left = a.review ? span(Date.parse(a.review.expiresAt) - now.getTime()) : '';
     return html`<tr data-id="${a.id}">
+  <td><input type="checkbox" name="pick" value="${batchPick(a)}" form="batch" aria-label="Select ${operationLine(a)} (${a.id})"></td>
   <td><a href="/console/actions/${a.id}">${operationLine(a)}</a></td>
   <td>${agentOf(a)}</td>
   <td>${a.target}</td>

@@ -6,7 +6,7 @@ export interface PageInput {
   title: string;
   signedIn?: SignedIn | undefined;
   /** Which nav entry is current. */
-  nav?: 'inbox' | 'history' | 'audit' | undefined;
+  nav?: 'inbox' | 'history' | 'grants' | 'audit' | undefined;
   body: Html;
   /** Scripts served by the gateway (/console/assets/<name>), loaded as modules. */
   scripts?: string[];
@@ -27,6 +27,7 @@ export function page(p: PageInput): string {
   <nav aria-label="Console">
     ${navLink('/console/inbox', 'Inbox', p.nav === 'inbox')}
     ${navLink('/console/history', 'History', p.nav === 'history')}
+    ${navLink('/console/grants', 'Grants', p.nav === 'grants')}
     ${p.auditor ? navLink('/console/audit', 'Audit log', p.nav === 'audit') : ''}
   </nav>
   <form class="signout" method="post" action="/console/logout">

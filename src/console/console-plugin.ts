@@ -5,17 +5,19 @@ import { describeError, errorBody } from '../http/error-handler.js';
 import { registerConsoleAssets } from './console-assets.js';
 import { registerAuditPages } from './console-audit-routes.js';
 import { registerAuthRoutes } from './console-auth-routes.js';
+import { registerBatchPages } from './console-batch-routes.js';
 import type { ConsoleDeps } from './console-context.js';
 import { sessionCookieName } from './console-context.js';
 import { readCookie } from './console-cookies.js';
 import { registerDetailRoutes } from './console-detail-routes.js';
+import { registerGrantPages } from './console-grants-routes.js';
 import { registerHistoryRoutes } from './console-history-routes.js';
 import { registerInboxRoutes } from './console-inbox-routes.js';
 import { errorPage } from './console-layout.js';
 import { registerLinkRoutes } from './console-link-routes.js';
 
-/** Largest console form (a review comment and its fields). */
-export const FORM_LIMIT_BYTES = 16 * 1024;
+/** Largest console form (a batch decision: 100 checked rows and a comment). */
+export const FORM_LIMIT_BYTES = 32 * 1024;
 
 /** No inline script or style, nothing from another origin; forms post here (logout redirects on to the IdP). */
 function csp(issuerOrigin: string): string {
@@ -96,8 +98,10 @@ export async function consolePlugin(app: FastifyInstance, deps: ConsoleDeps): Pr
   registerConsoleAssets(app);
   registerAuthRoutes(app, deps);
   registerInboxRoutes(app, deps);
+  registerBatchPages(app, deps);
   registerDetailRoutes(app, deps);
   registerHistoryRoutes(app, deps);
+  registerGrantPages(app, deps);
   registerAuditPages(app, deps);
   registerLinkRoutes(app, deps);
 }

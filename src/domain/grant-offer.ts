@@ -17,6 +17,14 @@ export interface GrantOffer {
   /** maxTtlMs as written in policies (`1h`). */
   maxTtl: string;
   maxUses: number;
+  /** Path patterns every rule that pins http.path lets reviewers widen to (`grants.paths`); empty: the exact path only. */
+  paths: string[];
+}
+
+/** The patterns allowed by every rule that pins http.path (the intersection of their `grants.paths`). */
+function widenable(pathLimits: readonly string[][]): string[] {
+  if (pathLimits.length === 0) return [];
+  return pathLimits.reduce((x, y) => x.filter((p) => y.includes(p)));
 }
 
 export function grantOffer(a: ActionRecord): GrantOffer | undefined {
@@ -33,7 +41,12 @@ export function grantOffer(a: ActionRecord): GrantOffer | undefined {
     maxUses: b.maxUses,
     expiresAt: `at most ${formatDuration(b.maxTtlMs)} after approval`,
   });
-  return { scope, maxTtlMs: b.maxTtlMs, maxTtl: formatDuration(b.maxTtlMs), maxUses: b.maxUses };
+  return { scope, maxTtlMs: b.maxTtlMs, maxTtl: formatDuration(b.maxTtlMs), maxUses: b.maxUses, paths: widenable(b.pathLimits) };
+}
+
+/** The scope in words with, where the policy allows it, the path patterns approvers may widen to (the API's `grantable.text`). */
+export function grantOfferText(o: GrantOffer): string {
+  return o.paths.length ? `${o.scope}; approvers may widen the path to ${o.paths.join(' or ')} (each * is any one path segment)` : o.scope;
 }
 
 /** The offer's bounds in one line, for a message or card. */

@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { isAppError } from '../domain/errors.js';
 import type { Authenticator } from '../ports/authenticator.js';
+import { MAX_BATCH, reviewBatch } from '../services/review-batch.js';
 import type { ReviewService } from '../services/review-service.js';
 import { actionSchema } from './schemas.js';
 import { actionView } from './action-view.js';
 import { authHook, principalOf } from './auth.js';
 
 const errors = { 400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 403: { $ref: 'Error#' } };
-export const MAX_BATCH = 100;
 
 interface BatchBody {
   verdict: 'approve' | 'deny';
@@ -15,11 +14,7 @@ interface BatchBody {
   items: Array<{ id: string; fingerprint?: string }>;
 }
 
-/**
- * Batch decisions: one request, each action reviewed on its own (its fingerprint, its
- * eligibility and separation-of-duties checks, its audit entry). One refusal does not
- * stop the others; each result says how its action went.
- */
+/** Batch decisions (review-batch.ts): one request, each action reviewed on its own. */
 export function registerBatchRoutes(app: FastifyInstance, deps: { authenticator: Authenticator; reviews: ReviewService; publicUrl: () => string }): void {
   app.addHook('onRequest', authHook(deps.authenticator));
   app.post<{ Body: BatchBody }>(
@@ -76,18 +71,8 @@ export function registerBatchRoutes(app: FastifyInstance, deps: { authenticator:
     async (req) => {
       const who = principalOf(req);
       const { verdict, comment, items } = req.body;
-      const results = [];
-      // One after the other: each is its own compare-and-swap and audit entry.
-      for (const item of items) {
-        try {
-          const a = await deps.reviews.review(who, item.id, { verdict, fingerprint: item.fingerprint, comment, via: 'api-batch' });
-          results.push({ id: item.id, ok: true, action: actionView(a, deps.publicUrl(), who) });
-        } catch (e) {
-          if (!isAppError(e)) throw e;
-          results.push({ id: item.id, ok: false, error: { code: e.code, message: e.message } });
-        }
-      }
-      return { results };
+      const results = await reviewBatch(deps.reviews, who, { verdict, comment, items, via: 'api-batch' });
+      return { results: results.map((r) => (r.ok ? { id: r.id, ok: true, action: actionView(r.action, deps.publicUrl(), who) } : r)) };
     },
   );
 }

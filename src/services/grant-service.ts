@@ -1,9 +1,9 @@
 import { AppError } from '../domain/errors.js';
 import type { Grant, GrantStatus } from '../domain/grant.js';
+import { mayRevokeGrant } from '../domain/grant-access.js';
 import { endOf } from '../domain/grant-end.js';
 import { grantBounds, grantCovers, grantStatus, scopeValues } from '../domain/grant.js';
 import type { Principal } from '../domain/identity.js';
-import { refMatches } from '../domain/identity.js';
 import type { CompiledPolicy, Decision, EvaluationInput } from '../domain/policy-types.js';
 import type { Clock } from '../ports/clock.js';
 import type { GrantStore } from '../ports/grant-store.js';
@@ -43,9 +43,6 @@ function humanOnly(who: Principal): asserts who is Extract<Principal, { type: 'h
 export function createGrantService(deps: { store: GrantStore; policy: PolicyService; clock: Clock }): GrantService {
   const digestOf = (id: string) => deps.policy.current()?.ruleDigest(id);
   const view = (g: Grant): GrantView => ({ ...g, status: grantStatus(g, deps.clock.now().getTime(), digestOf) });
-  /** Grantors, and anyone who may approve what the grant answers for: revoking only tightens. */
-  const mayRevoke = (who: Extract<Principal, { type: 'human' }>, g: Grant) =>
-    g.grantedBy.some((x) => x.toLowerCase() === who.id.toLowerCase()) || g.approvers.some((ref) => refMatches(ref, who));
 
   return {
     async cover(policy, input, d) {
@@ -92,7 +89,7 @@ export function createGrantService(deps: { store: GrantStore; policy: PolicyServ
       humanOnly(who);
       const g = await deps.store.getGrant(id);
       if (!g) throw new AppError('GRANT_NOT_FOUND', `No grant ${id}`);
-      if (!mayRevoke(who, g)) throw new AppError('NOT_ELIGIBLE', 'Only its grantors and the approvers of its rules may revoke a grant');
+      if (!mayRevokeGrant(who, g)) throw new AppError('NOT_ELIGIBLE', 'Only its grantors and the approvers of its rules may revoke a grant');
       const r = await deps.store.revokeGrant(id, who.id, reason, deps.clock.now().toISOString());
       if (r === 'not-found') throw new AppError('GRANT_NOT_FOUND', `No grant ${id}`);
       if (r === 'inactive') throw new AppError('GRANT_INACTIVE', `Grant ${id} is already revoked`);

@@ -135,7 +135,7 @@ describe('console: bad input', () => {
       ['bad cursor', req.get(`${env.url}/console/inbox?before=yesterday`), 400, 'VALIDATION_FAILED'],
       ['bad history filter', req.get(`${env.url}/console/history?outcome=maybe`), 400, 'VALIDATION_FAILED'],
       ['unknown page', req.get(`${env.url}/console/nope`), 404, 'ROUTE_NOT_FOUND'],
-      ['oversize form', req.post(`${env.url}/console/actions/act_000000000000000000/review`, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, data: `comment=${'a'.repeat(20_000)}` }), 413, 'PAYLOAD_TOO_LARGE'],
+      ['oversize form', req.post(`${env.url}/console/actions/act_000000000000000000/review`, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, data: `comment=${'a'.repeat(40_000)}` }), 413, 'PAYLOAD_TOO_LARGE'],
       ['unknown form field', req.post(`${env.url}/console/actions/act_000000000000000000/review`, { form: { verdict: 'approve', fingerprint: `sha256:${'0'.repeat(64)}`, admin: 'true' } }), 400, 'VALIDATION_FAILED'],
       ['malformed form', req.post(`${env.url}/console/actions/act_000000000000000000/review`, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, data: 'verdict=%ZZ' }), 400, 'VALIDATION_FAILED'],
     ];

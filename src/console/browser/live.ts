@@ -34,8 +34,11 @@ if (live?.dataset.live === 'action') {
   const refresh = async (): Promise<void> => {
     const res = await fetch(`/console/inbox/rows${location.search}`, { credentials: 'same-origin' });
     if (!res.ok) return;
+    // Rows checked for a batch decision stay checked (same action, same fingerprint).
+    const checked = new Set([...rows.querySelectorAll<HTMLInputElement>('input[name="pick"]:checked')].map((i) => i.value));
     // Server-rendered rows of this origin; scripts in them would not run (CSP).
     rows.innerHTML = await res.text();
+    for (const i of rows.querySelectorAll<HTMLInputElement>('input[name="pick"]')) i.checked = checked.has(i.value);
     if (live) live.textContent = `Inbox updated at ${new Date().toLocaleTimeString()}.`;
   };
   connect(() => {
