@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isDuration, parseDuration } from '../domain/duration.js';
 import type { ApproverRef } from '../domain/identity.js';
 import { isApproverRef } from '../domain/identity.js';
+import { isHttpUrl } from './url-protocol.js';
 
 /**
  * Config for the ways agents plug in: the MCP gateway (`mcp`) and targets of kind
@@ -32,7 +33,7 @@ const httpServer = z
     url: z
       .string()
       .url()
-      .refine((u) => /^https?:$/.test(new URL(u).protocol), 'url must be http or https')
+      .refine(isHttpUrl, 'url must be http or https')
       .describe('Endpoint of an upstream server spoken to over Streamable HTTP.'),
     headers: z.record(z.string(), z.string()).default({}).describe('Headers the gateway sends upstream (credentials go here, as `${ENV}`). Never shown to agents or logged.'),
     timeout: duration.default('60s').describe('Longest upstream tools/call.'),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isDuration } from '../domain/duration.js';
 import { isKeyName, parseSignerKey, parseVerifierKey } from '../domain/signed-note.js';
+import { isHttpUrl } from './url-protocol.js';
 
 /** The `audit` section: who reads the log, how it is signed, witnessed and streamed out. */
 
@@ -28,7 +29,7 @@ export const witnessSchema = z
     url: z
       .string()
       .url()
-      .refine((u) => /^https?:$/.test(new URL(u).protocol), 'http or https')
+      .refine(isHttpUrl, 'http or https')
       .optional()
       .describe('A C2SP tlog-witness `add-checkpoint` URL: each new checkpoint is sent with a consistency proof from the last one the witness saw.'),
     key: verifierKey

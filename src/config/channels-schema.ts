@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isDuration } from '../domain/duration.js';
 import type { EventType } from '../domain/notify-feed.js';
 import { EVENT_TYPES } from '../domain/notify-feed.js';
+import { isHttpUrl } from './url-protocol.js';
 
 /**
  * `channels:` — where review requests are posted (Slack, Microsoft Teams) and where
@@ -14,7 +15,7 @@ const guid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-
 const httpUrl = z
   .string()
   .url()
-  .refine((u) => /^https?:$/.test(new URL(u).protocol), 'expected an http or https URL');
+  .refine(isHttpUrl, 'expected an http or https URL');
 
 export const WEBHOOK_EVENTS = EVENT_TYPES;
 export type WebhookEventType = EventType;

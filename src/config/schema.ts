@@ -10,6 +10,7 @@ import { postgresTargetSchema } from './postgres-schema.js';
 import { postgresListenSchema } from './postgres-listen-schema.js';
 import { storeSchema } from './store-schema.js';
 import { checkRunnerRefs, commandTargetSchema, runnersSchema } from './command-schema.js';
+import { isHttpUrl } from './url-protocol.js';
 
 /**
  * The one configuration schema: it validates config files at start-up and generates
@@ -55,7 +56,7 @@ export const httpTargetSchema = z
     baseUrl: z
       .string()
       .url()
-      .refine((u) => /^https?:$/.test(new URL(u).protocol), 'baseUrl must be http or https')
+      .refine(isHttpUrl, 'baseUrl must be http or https')
       .describe('Every request goes under this URL; nothing may leave it.'),
     headers: z.record(z.string(), z.string()).default({}).describe('Headers the gateway injects (credentials go here, as `${ENV}`). Every value but those of public headers (accept, content-type, user-agent...) is a credential: never shown to agents or logged, redacted from results, at least 8 characters.'),
     timeout: duration.default('30s').describe('Request timeout.'),

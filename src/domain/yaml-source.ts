@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, isNode } from 'yaml';
+import { LineCounter, parseDocument, isNode, visit } from 'yaml';
 import type { Document } from 'yaml';
 
 /** A located problem in a YAML source: file, line, column and the key path. */
@@ -21,6 +21,18 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
+function aliasIssue(doc: Document, lineCounter: LineCounter, file: string, e: unknown): SourceIssue {
+  let at: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      if (at === undefined && node.range && !node.resolve(doc)) at = node.range[0];
+    },
+  });
+  const message = at !== undefined ? 'an alias (*name) refers to an anchor (&name) not set before it' : /alias/i.test(String((e as Error)?.message)) ? 'too many aliases (more than 100)' : 'the YAML cannot be read as data';
+  const pos = at !== undefined ? lineCounter.linePos(at) : undefined;
+  return { file, ...(pos ? { line: pos.line, column: pos.col } : {}), path: '', message };
+}
+
 /** YAML text parsed once, able to point at the line of any key path. */
 export interface YamlSource {
   file: string;
@@ -37,7 +49,16 @@ export function parseYamlSource(text: string, file: string): YamlSource {
     const pos = lineCounter.linePos(e.pos[0]);
     return { file, line: pos.line, column: pos.col, path: '', message: e.message.split('\n')[0] ?? e.message };
   });
-  const value: unknown = errors.length ? undefined : doc.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  if (!errors.length) {
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      // toJS throws for an alias whose anchor is not set before it (and for an alias
+      // bomb): a located issue, without echoing the alias text, which may be a value.
+      errors.push(aliasIssue(doc, lineCounter, file, e));
+    }
+  }
   return {
     file,
     value,
