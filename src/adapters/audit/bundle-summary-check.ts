@@ -17,8 +17,7 @@ export type BundleSummaryFiles = { [K in keyof SummaryFiles]: string | null };
  * An entry that is not JSON is reported by the other checks; the summary is then not
  * rebuilt either.
  */
-export function checkBundleSummary(plan: VerifyPlan, bundle: { origin: string; files: BundleSummaryFiles }, root: string | undefined): Finding[] {
-  const found = bundle.files;
+export function checkBundleSummary(plan: VerifyPlan, found: BundleSummaryFiles, root: string | undefined): Finding[] {
   const findings: Finding[] = [];
   const bad = (check: string, message: string, extra: { expected?: string; found?: string } = {}) => findings.push({ kind: 'tampering', check, message, ...extra });
   for (const k of ['markdown', 'json'] as const) {
@@ -36,7 +35,7 @@ export function checkBundleSummary(plan: VerifyPlan, bundle: { origin: string; f
   } catch {
     return findings;
   }
-  const { files } = summary.files({ origin: bundle.origin, root, checkpoint: covering });
+  const { files } = summary.files({ origin: covering.origin, root, checkpoint: { size: covering.size, root: covering.root } });
   for (const k of ['markdown', 'json'] as const) {
     const text = found[k];
     const diff = text === null ? undefined : firstDifference(files[k], text);
@@ -45,13 +44,17 @@ export function checkBundleSummary(plan: VerifyPlan, bundle: { origin: string; f
   return findings;
 }
 
-/** The checkpoint export names in the summaries: the smallest one covering the range's end. */
-function coveringCheckpoint(plan: VerifyPlan): { size: number; root: string } | undefined {
-  let best: { size: number; root: string } | undefined;
+/**
+ * The checkpoint export names in the summaries: the smallest one covering the range's
+ * end. Its origin is the log's (export writes the log's origin, which names the
+ * checkpoints; the manifest's copy of it is not evidence).
+ */
+function coveringCheckpoint(plan: VerifyPlan): { origin: string; size: number; root: string } | undefined {
+  let best: { origin: string; size: number; root: string } | undefined;
   for (const c of plan.checkpoints) {
     try {
       const cp = readCheckpoint(c.note);
-      if (cp.size >= plan.end && (!best || cp.size < best.size)) best = { size: cp.size, root: Buffer.from(cp.root).toString('base64') };
+      if (cp.size >= plan.end && (!best || cp.size < best.size)) best = { origin: cp.origin, size: cp.size, root: Buffer.from(cp.root).toString('base64') };
     } catch {
       // An unreadable checkpoint is reported by the signature check.
     }

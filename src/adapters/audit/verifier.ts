@@ -52,7 +52,7 @@ export interface VerifyPlan {
   /** What reading the source found already (a bundle's files against its manifest). */
   findings: Finding[];
   /** A bundle's summary files as read, to compare with the ones its entries give (bundles). */
-  summaries?: { origin: string; files: BundleSummaryFiles } | undefined;
+  summaries?: BundleSummaryFiles | undefined;
 }
 
 export type VerifyResult = 'verified' | 'tampered' | 'governance';

@@ -199,7 +199,7 @@ export function planFromBundle(dir: string, k: PlanKeys): { plan: VerifyPlan; ma
     mustBeSigned: true,
     known: [],
     findings: [...cps.findings, ...summaries.findings],
-    summaries: { origin: manifest.origin, files: summaries.files },
+    summaries: summaries.files,
   };
   b64s(manifest.edge, 'the range edge');
   return { plan, manifest, bundleKeys };
