@@ -1,9 +1,15 @@
 // Edits an exported evidence bundle the way someone who holds it could, for the tamper suite.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { leafHash } from '../../src/domain/audit-entry.js';
+import { BundleSummary } from '../../src/domain/audit-summary-files.js';
+import { readCheckpoint } from '../../src/domain/checkpoint.js';
+import { RightEdge } from '../../src/domain/merkle.js';
 
 export interface Manifest {
+  origin: string;
   range: { start: number; end: number };
+  edge: string[];
   checkpoints: string[];
   proofs: Array<{ from: number; to: number; proof: string[] }>;
 }
@@ -53,3 +59,24 @@ export const renameReviewer = (dir: string, from: number) =>
     (l) => l.includes('"type":"action.reviewed"') && l.includes('alice@example.com'),
     (l) => l.replaceAll('alice@example.com', 'mallory@example.com'),
   );
+
+/**
+ * Rewrites summary.json and summary.md to match the bundle's entries, as anyone holding
+ * the bundle can (the summaries are computed from the entries, nothing signs them): what
+ * an edit that otherwise verifies does to hide itself from the summary check.
+ */
+export function rewriteSummaries(dir: string): void {
+  const m = readManifest(dir);
+  const summary = new BundleSummary(m.range.start, m.range.end);
+  const context = readFileSync(join(dir, 'context.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { seq: number; entry: string });
+  for (const c of context) summary.add(c.seq, c.entry, false);
+  const tree = new RightEdge(m.range.start, m.edge.map((h) => Buffer.from(h, 'base64')));
+  entryLines(dir).forEach((line, i) => {
+    summary.add(m.range.start + i, line, true);
+    tree.append(leafHash(Buffer.from(line, 'utf8')));
+  });
+  const covering = m.checkpoints.map((f) => readCheckpoint(readFileSync(join(dir, f), 'utf8'))).find((c) => c.size >= m.range.end)!;
+  const { files } = summary.files({ origin: m.origin, root: tree.root().toString('base64'), checkpoint: { size: covering.size, root: Buffer.from(covering.root).toString('base64') } });
+  writeFileSync(join(dir, 'summary.json'), files.json);
+  writeFileSync(join(dir, 'summary.md'), files.markdown);
+}

@@ -12,12 +12,15 @@ import { runCli, startServer, startTarget, until, workspace } from './harness.js
 // and given to the offline verifier (`countersign audit verify --bundle --key`): it never
 // crashes, answers only with its documented exit codes (0 verified, 1 could not run, 3
 // tampering, 4 governance), and never says VERIFIED for a bundle whose substance changed:
-// the same entries, manifest and signed checkpoints, byte for byte or (JSON files) value
-// for value. The files written for people (README.md, summary.md, summary.json), the
-// bundled key (the verifier is given --key) and the manifest's `createdAt` and pointers to
-// those files are not evidence: VERIFIED says nothing of them (docs/reliability.md).
+// the same entries, manifest, signed checkpoints and summaries, byte for byte or (JSON
+// evidence files) value for value. The summaries (summary.md, summary.json) are compared
+// byte for byte: the verifier rebuilds them from the entries and any change fails. The
+// README, the bundled key (the verifier is given --key) and the manifest's `createdAt`
+// and pointers to those are not evidence: VERIFIED says nothing of them
+// (docs/reliability.md).
 
-const NOT_EVIDENCE = new Set(['README.md', 'summary.md', 'summary.json', 'keys/log.vkey']);
+const NOT_EVIDENCE = new Set(['README.md', 'keys/log.vkey']);
+const SUMMARIES = new Set(['summary.md', 'summary.json']);
 
 const RUNS = Number(process.env.COUNTERSIGN_FUZZ_CLI_RUNS ?? 20);
 const SEED = process.env.COUNTERSIGN_FUZZ_SEED ? { seed: Number(process.env.COUNTERSIGN_FUZZ_SEED) } : {};
@@ -80,6 +83,7 @@ function substance(dir: string, name: string): unknown {
     // A missing list holds nothing: an empty context.jsonl (a bundle from entry 0) may go.
     return name.endsWith('.jsonl') ? [] : undefined;
   }
+  if (SUMMARIES.has(name)) return bytes.toString('base64');
   try {
     if (name === 'manifest.json') return manifestEvidence(JSON.parse(bytes.toString('utf8')));
     if (name.endsWith('.json')) return JSON.parse(bytes.toString('utf8')) as unknown;
@@ -97,8 +101,9 @@ function substance(dir: string, name: string): unknown {
 
 /**
  * The manifest without what it says for people: when it was written, and where the
- * summaries and the bundled key are (the verifier reads neither: it is given --key).
- * Fuzz runs found a changed `createdAt`, context pointer and summary pointer verifying, as they should.
+ * bundled key is (the verifier does not read it: it is given --key). Fuzz runs found a
+ * changed `createdAt` and context pointer verifying, as they should; a changed summary
+ * pointer now fails (the verifier checks it names the files export writes).
  */
 function manifestEvidence(m: unknown): unknown {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) return m;
@@ -118,7 +123,7 @@ function manifestEvidence(m: unknown): unknown {
     edge: bytes(raw.edge),
     checkpoints: raw.checkpoints,
     proofs: Array.isArray(raw.proofs) ? raw.proofs.map((p: unknown) => (typeof p === 'object' && p !== null ? { ...p, proof: bytes((p as { proof?: unknown }).proof) } : p)) : raw.proofs,
-    files: { entries: files.entries, witnessKeys: files.witnessKeys },
+    files: { entries: files.entries, witnessKeys: files.witnessKeys, summaryJson: files.summaryJson, summaryMarkdown: files.summaryMarkdown },
   };
 }
 

@@ -10,7 +10,7 @@ import { encodeAuditEntry, leafHash } from '../../src/domain/audit-entry.js';
 import { readCheckpoint, signCheckpoint } from '../../src/domain/checkpoint.js';
 import { RightEdge } from '../../src/domain/merkle.js';
 import { parseSignerKey, signerFromSeed } from '../../src/domain/signed-note.js';
-import { bundleSizes, checkpointFile, entryLines, readManifest, removeCheckpoints, renameReviewer, writeEntryLines, writeManifest } from './audit-bundle-edit.js';
+import { bundleSizes, checkpointFile, entryLines, readManifest, removeCheckpoints, renameReviewer, rewriteSummaries, writeEntryLines, writeManifest } from './audit-bundle-edit.js';
 import type { ServerProcess, Workspace } from './harness.js';
 import { runCli, startServer, startTarget, until, workspace } from './harness.js';
 
@@ -313,6 +313,63 @@ describe('an evidence bundle verifies only what its signed checkpoints prove', (
     expect(json.report.coverage).toEqual({ proven: { from: 0, to: size - 1, checkpoint: size }, unproven: null });
   });
 
+  // Auditors are told to start with summary.md: verify rebuilds both summaries from the
+  // verified entries and compares bytes.
+  it('summary.md with one number changed: fails with exit 3, naming summary.md and the line', async () => {
+    let line = '';
+    const text = await tamperBundle((dir) => {
+      const file = join(dir, 'summary.md');
+      const md = readFileSync(file, 'utf8');
+      line = md.split('\n').find((l) => /^\| deny \| [1-9]/.test(l))!;
+      expect(line).toBeDefined();
+      writeFileSync(file, md.replace(line, line.replace(/[0-9]+ \|$/, '0 |')));
+    });
+    expect(text.code).toBe(3);
+    expect(text.stdout).not.toMatch(/^VERIFIED/m);
+    expect(text.stdout).toContain('summary.md does not match the entries');
+    const json = await tamperBundle((dir) => {
+      const file = join(dir, 'summary.md');
+      writeFileSync(file, readFileSync(file, 'utf8').replace(line, line.replace(/[0-9]+ \|$/, '0 |')));
+    }, ['--json']);
+    expect(json.code).toBe(3);
+    expect(json.report.findings).toEqual([expect.objectContaining({ check: 'bundle-summary', found: line.replace(/[0-9]+ \|$/, '0 |'), expected: line })]);
+    expect(json.report.first?.message).toMatch(/^summary\.md does not match the entries: line [0-9]+/);
+  });
+
+  it('summary.json with one count changed: fails with exit 3, naming summary.json', async () => {
+    const r = await tamperBundle((dir) => {
+      const file = join(dir, 'summary.json');
+      const s = JSON.parse(readFileSync(file, 'utf8')) as { reviews: { denied: number; approvers: Array<{ denials: number }> }; decisions: { byOutcome: Record<string, number> } };
+      expect(s.decisions.byOutcome.deny).toBeGreaterThan(0);
+      s.decisions.byOutcome.deny = 0;
+      writeFileSync(file, `${JSON.stringify(s, null, 2)}\n`);
+    }, ['--json']);
+    expect(r.code).toBe(3);
+    expect(r.report.findings).toEqual([expect.objectContaining({ check: 'bundle-summary', found: '      "deny": 0' })]);
+    expect(r.report.first?.message).toMatch(/^summary\.json does not match the entries/);
+  });
+
+  it('a summary file removed: fails with exit 3, naming it', async () => {
+    for (const name of ['summary.md', 'summary.json']) {
+      const r = await tamperBundle((dir) => rmSync(join(dir, name)), ['--json']);
+      expect(r.code).toBe(3);
+      expect(r.report.findings).toEqual([expect.objectContaining({ check: 'bundle-summary-missing' })]);
+      expect(r.report.first?.message).toContain(`${name} is not in the bundle`);
+    }
+  });
+
+  it('an entry edited and the summaries rebuilt to match it: the summaries pass, the edit is still caught by the signed root', async () => {
+    let edited = 0;
+    const r = await tamperBundle((dir) => {
+      edited = renameReviewer(dir, 0);
+      rewriteSummaries(dir);
+    }, ['--json']);
+    expect(edited).toBeGreaterThan(0);
+    expect(r.code).toBe(3);
+    expect(r.report.first).toMatchObject({ check: 'checkpoint-root' });
+    expect(r.report.findings.map((f) => f.check)).not.toContain('bundle-summary');
+  });
+
   it("every checkpoint removed (files and manifest lines) and a reviewer's name changed: fails, naming the first unproven entry", async () => {
     let edited = 0;
     const r = await tamperBundle((dir) => {
@@ -433,6 +490,7 @@ describe('an evidence bundle verifies only what its signed checkpoints prove', (
       const m = readManifest(dir);
       m.range.end = cut;
       writeManifest(dir, m);
+      rewriteSummaries(dir);
     };
     const alone = await tamperBundle(truncate, ['--json']);
     expect(alone.code).toBe(0);

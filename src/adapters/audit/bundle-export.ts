@@ -1,10 +1,8 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding } from '../../domain/audit-finding.js';
-import type { ParsedEntry } from '../../domain/audit-governance.js';
-import { GovernanceChecker } from '../../domain/audit-governance.js';
 import type { AuditSummary } from '../../domain/audit-summary.js';
-import { SummaryBuilder, summaryMarkdown } from '../../domain/audit-summary.js';
+import { BundleSummary, SUMMARY_FILES } from '../../domain/audit-summary-files.js';
 import { withCosignatures } from '../../domain/checkpoint.js';
 import { consistencyProof, edgeNodes, inclusionProof, rootAt } from '../../domain/merkle.js';
 import type { VerifierKey } from '../../domain/signed-note.js';
@@ -121,14 +119,8 @@ export function exportBundle(o: ExportOptions): ExportResult {
     );
 
     // 3. Governance and summary over context, then the range.
-    const governance = new GovernanceChecker(100);
-    const summary = new SummaryBuilder(start, end);
-    const feed = (seq: number, bytes: Buffer, inRange: boolean) => {
-      const e = JSON.parse(bytes.toString('utf8')) as ParsedEntry;
-      e.seq = seq;
-      governance.add(e);
-      summary.add(e, inRange);
-    };
+    const summary = new BundleSummary(start, end);
+    const feed = (seq: number, bytes: Buffer, inRange: boolean) => summary.add(seq, bytes.toString('utf8'), inRange);
     for (const seq of ctxSeqs) feed(seq, context.get(seq)!, false);
     for (const [seq, bytes] of rows(db, start, end)) feed(seq, bytes, true);
 
@@ -150,7 +142,7 @@ export function exportBundle(o: ExportOptions): ExportResult {
     writeFileSync(join(o.out, 'keys', 'log.vkey'), `${o.keys.map((k) => k.text).join('\n')}\n`);
     if (o.witnessKeys.length) writeFileSync(join(o.out, 'keys', 'witnesses.vkey'), `${o.witnessKeys.map((k) => k.text).join('\n')}\n`);
 
-    const built = summary.build();
+    const { governance } = summary;
     const first = governance.findings[0];
     const manifest: BundleManifest = {
       format: 'countersign-audit-bundle/v1',
@@ -165,14 +157,14 @@ export function exportBundle(o: ExportOptions): ExportResult {
         context: 'context.jsonl',
         keys: 'keys/log.vkey',
         ...(o.witnessKeys.length ? { witnessKeys: 'keys/witnesses.vkey' } : {}),
-        summaryJson: 'summary.json',
-        summaryMarkdown: 'summary.md',
+        summaryJson: SUMMARY_FILES.json,
+        summaryMarkdown: SUMMARY_FILES.markdown,
       },
     };
     const covering = cps.find((c) => c.size >= end)!;
-    const gov = { violations: governance.violations, ...(first ? { first: `entry ${first.seq}: ${first.message}` } : {}) };
-    writeFileSync(join(o.out, 'summary.json'), `${JSON.stringify({ origin: o.origin, root: b64(rootAt(tree, end)), checkpoint: { size: covering.size, root: b64(covering.root) }, governance: gov, ...built }, null, 2)}\n`);
-    writeFileSync(join(o.out, 'summary.md'), summaryMarkdown(built, { origin: o.origin, checkpoint: { size: covering.size, root: b64(covering.root) }, governance: gov }));
+    const { files: written, summary: built } = summary.files({ origin: o.origin, root: b64(rootAt(tree, end)), checkpoint: { size: covering.size, root: b64(covering.root) } });
+    writeFileSync(join(o.out, SUMMARY_FILES.json), written.json);
+    writeFileSync(join(o.out, SUMMARY_FILES.markdown), written.markdown);
     writeFileSync(join(o.out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     writeFileSync(join(o.out, 'README.md'), bundleReadme({ manifest, keys: o.keys, version: o.version, contextEntries: ctxSeqs.length, unsigned: size - end }));
     return { manifest, summary: built, governance: { violations: governance.violations, ...(first ? { first } : {}) }, unsigned: size - latest.size };

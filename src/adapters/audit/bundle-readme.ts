@@ -10,7 +10,9 @@ export function bundleReadme(x: { manifest: BundleManifest; keys: readonly Verif
 Log: \`${m.origin}\`. Entries ${start} to ${end - 1} (${end - start} entries)${m.range.since ? `, from ${m.range.since}` : ''}${m.range.until ? `, until ${m.range.until}` : ''}.
 Exported ${m.createdAt} by Countersign ${x.version}.${x.unsigned > 0 ? ` ${x.unsigned} later entries were not yet covered by a signed checkpoint and are not included.` : ''}
 
-Start with \`summary.md\` (decisions, reviews, approvers, policy versions, time to approval).
+Start with \`summary.md\` (decisions, reviews, approvers, policy versions, time to approval):
+the verification below rebuilds it and \`summary.json\` from the verified entries and
+fails if either differs from them by a byte.
 This file tells you how to check that the bundle is what the log recorded, without
 trusting the operator of the gateway and without access to it.
 
@@ -37,7 +39,8 @@ trusting the operator of the gateway and without access to it.
 
 Exit codes: **0** verified; **3** tampering (the entries, the tree or the signatures are
 not what the log signed, or an entry is not covered by a signed checkpoint in the
-bundle: export writes only signed entries, so an uncovered one was added or changed); **4** governance violation (the log is intact and records
+bundle: export writes only signed entries, so an uncovered one was added or changed; or
+\`summary.md\` or \`summary.json\` is missing or says other than the entries); **4** governance violation (the log is intact and records
 something the gate must never allow, such as an execution without the required
 approvals); **1** the check could not run; **2** bad usage. On failure the report names
 the first bad entry (sequence number, what is wrong, expected against found).
@@ -66,6 +69,8 @@ the first bad entry (sequence number, what is wrong, expected against found).
   before it. \`context.jsonl\` holds the ${x.contextEntries} earlier entries these checks need
   (policies loaded before the range, earlier entries of the actions in it), each with
   its inclusion proof in the tree of ${end} entries.
+- \`summary.md\` and \`summary.json\` are rebuilt from the verified entries (context, then
+  range) and must equal the files here byte for byte.
 
 ## Checking it with other tools
 

@@ -14,6 +14,8 @@ import type { EntryChunk } from '../../domain/audit-integrity.js';
 import { readCheckpoint } from '../../domain/checkpoint.js';
 import { verifyInclusion } from '../../domain/merkle.js';
 import type { VerifierKey } from '../../domain/signed-note.js';
+import type { BundleSummaryFiles } from './bundle-summary-check.js';
+import { checkBundleSummary } from './bundle-summary-check.js';
 import type { SourceSpec } from './entry-source.js';
 import { chunksOf, openReadOnly } from './entry-source.js';
 import type { IntegrityResult } from './verify-pass.js';
@@ -49,6 +51,8 @@ export interface VerifyPlan {
   known: KnownCheckpoint[];
   /** What reading the source found already (a bundle's files against its manifest). */
   findings: Finding[];
+  /** A bundle's summary files as read, to compare with the ones its entries give (bundles). */
+  summaries?: BundleSummaryFiles | undefined;
 }
 
 export type VerifyResult = 'verified' | 'tampered' | 'governance';
@@ -207,6 +211,9 @@ export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean
   } else if (integrity.size !== plan.end) {
     findings.add({ kind: 'tampering', check: 'missing-entries', seq: integrity.size, message: `the log should hold entries up to ${plan.end - 1} but ends at ${integrity.size - 1}`, expected: String(plan.end), found: String(integrity.size) });
   }
+
+  // A bundle's summaries must say what its entries say (compared only when the entries are all there).
+  if (plan.summaries) findings.merge(checkBundleSummary(plan, plan.summaries, integrity.size === plan.end ? end?.toString('base64') : undefined));
 
   // Context entries must be in the tree the range belongs to.
   for (const c of context) {

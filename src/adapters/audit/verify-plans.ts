@@ -5,7 +5,9 @@ import type { Finding } from '../../domain/audit-finding.js';
 import { readCheckpoint } from '../../domain/checkpoint.js';
 import type { VerifierKey } from '../../domain/signed-note.js';
 import { decodeBase64, parseVerifierKey } from '../../domain/signed-note.js';
+import { SUMMARY_FILES } from '../../domain/audit-summary-files.js';
 import { readWitnessDirectory } from '../witness/directory-witness.js';
+import type { BundleSummaryFiles } from './bundle-summary-check.js';
 import { dbSize, openReadOnly } from './entry-source.js';
 import type { VerifyPlan } from './verifier.js';
 
@@ -140,6 +142,21 @@ export function bundleCheckpoints(dir: string, listed: unknown): { records: Chec
 }
 
 /**
+ * A bundle's summary files, read from the names export writes: the manifest cannot
+ * point elsewhere (another name listed is an edit, reported).
+ */
+function bundleSummaries(dir: string, manifest: BundleManifest): { files: BundleSummaryFiles; findings: Finding[] } {
+  const findings: Finding[] = [];
+  const listed = { json: manifest.files.summaryJson, markdown: manifest.files.summaryMarkdown };
+  const read = (k: keyof BundleSummaryFiles) => {
+    if (listed[k] !== SUMMARY_FILES[k]) findings.push({ kind: 'tampering', check: 'bundle-summary-name', message: `the manifest lists ${JSON.stringify(listed[k])} as the summary: export writes ${SUMMARY_FILES[k]}`, expected: SUMMARY_FILES[k], found: String(listed[k]) });
+    const file = join(dir, SUMMARY_FILES[k]);
+    return existsSync(file) ? readFileSync(file, 'utf8') : null;
+  };
+  return { files: { json: read('json'), markdown: read('markdown') }, findings };
+}
+
+/**
  * A bundle written by `audit export`. The keys it ships are used only when no key is
  * given (`bundleKeys`): a bundle proves nothing against keys it brings itself, unless
  * they are compared with the operator's published key.
@@ -165,6 +182,7 @@ export function planFromBundle(dir: string, k: PlanKeys): { plan: VerifyPlan; ma
     }
   }
   const cps = bundleCheckpoints(dir, manifest.checkpoints);
+  const summaries = bundleSummaries(dir, manifest);
   const plan: VerifyPlan = {
     spec: { kind: 'bundle', file: join(dir, manifest.files.entries), first: start },
     start,
@@ -180,7 +198,8 @@ export function planFromBundle(dir: string, k: PlanKeys): { plan: VerifyPlan; ma
     checkNodes: false,
     mustBeSigned: true,
     known: [],
-    findings: cps.findings,
+    findings: [...cps.findings, ...summaries.findings],
+    summaries: summaries.files,
   };
   b64s(manifest.edge, 'the range edge');
   return { plan, manifest, bundleKeys };
