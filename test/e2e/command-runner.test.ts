@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +8,9 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Action } from '../../src/client/types.js';
 import type { ServerProcess, Workspace } from './harness.js';
-import { CLI, raw, runCli, startServer, startTarget, until, workspace } from './harness.js';
+import { raw, runCli, startServer, startTarget, until, workspace } from './harness.js';
+import type { RunnerProcess } from './runner-harness.js';
+import { startRunnerProcess } from './runner-harness.js';
 
 // Runners end to end: a gateway process and runner processes on the same machine, the
 // runners connecting out to the gateway over HTTP and running real programs with
@@ -31,12 +32,6 @@ rules:
     outcome: review
     review: { approvers: [group:release], quorum: 1, timeout: 1h }
 `;
-
-interface RunnerProcess {
-  child: ChildProcess;
-  instance: string;
-  logs: string[];
-}
 
 let ws: Workspace;
 let server: ServerProcess;
@@ -64,36 +59,7 @@ log: { level: info }
 }
 
 async function startRunner(id: 'dc1' | 'dc2'): Promise<RunnerProcess> {
-  const child = spawn(process.execPath, [CLI, 'runner', '--gateway', server.url, '--config', join(runnerDir, 'runner.yaml')], {
-    env: { ...process.env, COUNTERSIGN_RUNNER_TOKEN: tokens[id], T_RUNNER_SECRET: RUNNER_SECRET },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: string[] = [];
-  const instance = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`runner did not connect:\n${logs.join('\n')}`)), 20_000);
-    let buffer = '';
-    child.stdout.on('data', (c: Buffer) => {
-      buffer += c.toString('utf8');
-      let i: number;
-      while ((i = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, i);
-        buffer = buffer.slice(i + 1);
-        logs.push(line);
-        try {
-          const o = JSON.parse(line) as { msg?: string; instance?: string };
-          if (o.msg === 'runner connected' && o.instance) {
-            clearTimeout(timer);
-            resolve(o.instance);
-          }
-        } catch {
-          // not JSON
-        }
-      }
-    });
-    child.stderr.on('data', (c: Buffer) => logs.push(c.toString('utf8')));
-    child.once('exit', (code) => reject(new Error(`runner exited with ${code}:\n${logs.join('\n')}`)));
-  });
-  const r = { child, instance, logs };
+  const r = await startRunnerProcess({ gateway: server.url, config: join(runnerDir, 'runner.yaml'), env: { COUNTERSIGN_RUNNER_TOKEN: tokens[id], T_RUNNER_SECRET: RUNNER_SECRET } });
   runners.push(r);
   return r;
 }
