@@ -32,7 +32,38 @@ export function validators() {
   const common = { allErrors: false, strict: false, useDefaults: true } as const;
   const body = new Ajv({ ...common, coerceTypes: false, removeAdditional: false });
   const query = new Ajv({ ...common, coerceTypes: 'array', removeAdditional: false });
-  return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? body.compile(schema) : query.compile(schema));
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? body.compile(schema) : decimalIntegers(schema, query.compile(schema)));
+}
+
+/** A decimal integer as a query string or path segment writes it: no sign, hex, exponent, dot or spaces. */
+const DECIMAL_INTEGER = /^(0|[1-9][0-9]{0,15})$/;
+type Validate = ((data: unknown) => boolean) & { errors?: unknown };
+
+/**
+ * Ajv's coercion reads a string as JavaScript's `Number()` does, so `?wait=0x10`,
+ * `1e1`, ` 16` or `16.0` would pass as integers. What an agent asks for must be
+ * spelled one way: integer query and path parameters are checked as decimal text
+ * before Ajv coerces them (VALIDATION_FAILED otherwise).
+ */
+function decimalIntegers(schema: object, validate: Validate): Validate {
+  const props = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  const keys = Object.keys(props).filter((k) => props[k]?.type === 'integer');
+  if (keys.length === 0) return validate;
+  const checked: Validate = (data) => {
+    if (data && typeof data === 'object') {
+      for (const k of keys) {
+        const v = (data as Record<string, unknown>)[k];
+        if (typeof v === 'string' && !DECIMAL_INTEGER.test(v)) {
+          checked.errors = [{ instancePath: `/${k}`, schemaPath: `#/properties/${k}/type`, keyword: 'type', params: { type: 'integer' }, message: 'must be a decimal integer' }];
+          return false;
+        }
+      }
+    }
+    const ok = validate(data);
+    checked.errors = validate.errors;
+    return ok;
+  };
+  return checked;
 }
 
 /**
