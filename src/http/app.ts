@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifySchemaValidationError } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../ports/authenticator.js';
@@ -37,7 +37,7 @@ export function validators() {
 
 /** A decimal integer as a query string or path segment writes it: no sign, hex, exponent, dot or spaces. */
 const DECIMAL_INTEGER = /^(0|[1-9][0-9]{0,15})$/;
-type Validate = ((data: unknown) => boolean) & { errors?: unknown };
+type Validate = ((data: unknown) => boolean) & { errors?: FastifySchemaValidationError[] | null | undefined };
 
 /**
  * Ajv's coercion reads a string as JavaScript's `Number()` does, so `?wait=0x10`,
