@@ -5,7 +5,11 @@
 // src/testing/crash-point.ts, or while the target holds an execution), restart it and
 // check the promises against the counting target, the API and the audit log.
 //
-//   npm run campaign:crash -- --runs 1000 [--seed N] [--store sqlite] [--out file.json]
+//   npm run campaign:crash -- --runs 1000 [--seed N] [--store sqlite|postgres] [--replicas R] [--out file.json]
+//
+// On PostgreSQL, R gateway replicas (default 2) share one database: the first is the
+// one the kill is planned for, the others are killed a moment after it; and cutting
+// every database connection (pg_terminate_backend) is one more crash moment.
 //
 // Exit code 0 when every run kept every promise, 1 otherwise. The summary line is
 // `runs N, unapproved 0, double 0, lost 0, interrupted K`; details go to --out.
@@ -26,6 +30,8 @@ const args = parseArgs(process.argv.slice(2), {
   runs: 30,
   seed: 0,
   store: 'sqlite',
+  /** Gateway replicas on the one store (PostgreSQL only; 0: the store's default). */
+  replicas: 0,
   freshEvery: 10,
   workers: 4,
   maxWorkMs: 1500,
@@ -38,6 +44,8 @@ const args = parseArgs(process.argv.slice(2), {
 });
 const seed = args.seed || (randomBytes(4).readUInt32BE(0) >>> 1);
 const store = storeNamed(args.store);
+const replicas = args.replicas || store.defaultReplicas;
+if (replicas < 1 || replicas > store.maxReplicas) throw new Error(`--replicas ${replicas}: ${store.name} takes 1 to ${store.maxReplicas}`);
 const dir = args.dir || mkdtempSync(join(tmpdir(), 'countersign-crash-'));
 mkdirSync(dir, { recursive: true });
 const say = (s) => !args.quiet && process.stdout.write(`${s}\n`);
@@ -89,6 +97,7 @@ rules:
 `;
 
 async function main() {
+  await store.setup(canary);
   const target = await startCountingTarget();
   const hooks = await startCountingTarget();
   const configPath = join(dir, 'countersign.yaml');
@@ -118,7 +127,7 @@ channels:
 log: { level: info }
 `,
   );
-  const env = { T_AGENT: secrets.agent, T_ALICE: secrets.alice, T_BOB: secrets.bob, T_AUDITOR: secrets.auditor, T_TARGET: secrets.target, T_WEBHOOK: secrets.webhook };
+  const env = { T_AGENT: secrets.agent, T_ALICE: secrets.alice, T_BOB: secrets.bob, T_AUDITOR: secrets.auditor, T_TARGET: secrets.target, T_WEBHOOK: secrets.webhook, ...store.env() };
   const logFile = join(dir, 'gateway.log');
 
   const totals = { runs: 0, unapproved: 0, double: 0, lost: 0, interrupted: 0, stuck: 0, auditFailures: 0, otherFailures: 0 };
@@ -132,7 +141,7 @@ log: { level: info }
     const runSeed = (seed + Math.imul(run, 0x9e3779b1)) >>> 0;
     const r = rng(runSeed);
     if (run % args.freshEvery === 0) {
-      store.fresh(dir);
+      await store.fresh(dir);
       target.calls.clear(); // calls for the previous store's actions are not this store's business
       ledger = newLedger();
       lastAuditSize = 0;
@@ -146,6 +155,8 @@ log: { level: info }
       [1, { type: 'point', point: 'checkpoint.signed', hit: r.int(1, 2) }],
       [1, { type: 'point', point: 'delivery.sending', hit: r.int(1, 15) }],
       [2, { type: 'target', call: r.int(1, 8) }],
+      // Every database connection cut, then the gateway killed a moment later.
+      ...(store.killConnections ? [[2, { type: 'dbconn', atMs: r.int(0, args.maxWorkMs), thenMs: r.int(50, 800) }]] : []),
     ]);
     const record = { run, seed: runSeed, kill, fresh: run % args.freshEvery === 0, killedBy: '', acked: 0, violations: [] };
     runs.push(record);
@@ -153,8 +164,10 @@ log: { level: info }
     const t0 = Date.now();
     const phase = {};
     let gw;
+    const others = [];
     try {
       gw = await startPatiently({ configPath, env, logFile, crashPlan: kill.type === 'point' ? { point: kill.point, hit: kill.hit } : undefined }, record);
+      for (let i = 1; i < replicas && gw.alive; i++) others.push(await startPatiently({ configPath, env, logFile }, record));
     } catch (e) {
       // A crash point reached while starting (migrations, the policy's audit entry,
       // recovery of the previous run's work) is a crash like any other: check after it.
@@ -166,7 +179,10 @@ log: { level: info }
       record.killedBy = `point:${kill.point} (starting)`;
     }
     phase.start = Date.now() - t0;
-    if (gw) await driveUntilKilled({ gw, kill, record, target, r, ledger });
+    if (gw) await driveUntilKilled({ gw, others, kill, record, target, r, ledger });
+    // The other replicas die a moment after the first: some of their work is in flight.
+    if (others.length) await new Promise((res) => setTimeout(res, r.int(0, 300)));
+    await Promise.all(others.map((o) => o.kill()));
 
     phase.work = Date.now() - t0 - phase.start;
     // Restart without a crash plan, let recovery run, then check everything.
@@ -204,12 +220,14 @@ log: { level: info }
 
   await target.close();
   await hooks.close();
-  const leaks = canaryReport(dir, [...labels].map(([value, label]) => ({ value, label })), [logFile, ...store.files(dir)]);
+  const leaks = canaryReport(dir, [...labels].map(([value, label]) => ({ value, label })), [logFile, ...(await store.files(dir))]);
+  await store.teardown();
   const summary = `runs ${totals.runs}, unapproved ${totals.unapproved}, double ${totals.double}, lost ${totals.lost}, interrupted ${totals.interrupted}`;
   const failed = totals.unapproved + totals.double + totals.lost + totals.stuck + totals.auditFailures + totals.otherFailures + leaks.found.length > 0 || totals.runs < args.runs;
   const details = {
     campaign: 'crash',
     store: args.store,
+    replicas,
     seed,
     args,
     startedAt: new Date(started).toISOString(),
@@ -231,7 +249,7 @@ log: { level: info }
 }
 
 /** Drives the workload against `gw` until it is killed: by the timer, a crash point or the target. */
-async function driveUntilKilled({ gw, kill, record, target, r, ledger }) {
+async function driveUntilKilled({ gw, others, kill, record, target, r, ledger }) {
   const targetCallsBefore = target.log.length;
   if (kill.type === 'target') {
     // Kill while the target holds an execution: the executor's request is in flight.
@@ -242,14 +260,32 @@ async function driveUntilKilled({ gw, kill, record, target, r, ledger }) {
       }
     });
   }
+  let thenTimer;
+  const cut =
+    kill.type === 'dbconn'
+      ? setTimeout(async () => {
+          ledger.connectionsCut = true;
+          record.connectionsCut = await store.killConnections();
+          thenTimer = setTimeout(() => {
+            record.killedBy ||= 'dbconn';
+            void gw.kill();
+          }, kill.thenMs);
+        }, kill.atMs)
+      : undefined;
   const timer = setTimeout(() => {
     record.killedBy ||= kill.type === 'timer' ? 'timer' : 'timer-fallback';
     void gw.kill();
-  }, kill.type === 'timer' ? kill.atMs : args.maxWorkMs + 500);
-  const acked = await driveWorkload({ url: gw.url, secrets, r, ledger, workers: args.workers, until: gw.exited });
+  }, kill.type === 'timer' ? kill.atMs : args.maxWorkMs + 1000);
+  const urls = [gw.url, ...others.map((o) => o.url)];
+  const acked = await driveWorkload({ urls, secrets, r, ledger, workers: args.workers, until: gw.exited });
   record.acked = acked;
+  record.storageRefusals = ledger.storageRefusals ?? 0;
+  ledger.connectionsCut = false;
+  ledger.storageRefusals = 0;
   const exit = await gw.exited;
   clearTimeout(timer);
+  clearTimeout(cut);
+  clearTimeout(thenTimer);
   target.setOnRequest(undefined);
   if (!record.killedBy) record.killedBy = exit.signal === 'SIGKILL' ? `point:${kill.point}` : `exit:${exit.code ?? exit.signal}`;
 }
@@ -275,6 +311,7 @@ function forcedKill(text) {
   const v = Number(n ?? 1);
   if (what === 'timer') return { type: 'timer', atMs: v };
   if (what === 'target') return { type: 'target', call: v };
+  if (what === 'dbconn') return { type: 'dbconn', atMs: v, thenMs: 300 };
   return { type: 'point', point: what, hit: v };
 }
 
@@ -285,6 +322,7 @@ function newLedger() {
 }
 
 function describeKill(k) {
+  if (k.type === 'dbconn') return `connections cut at ${k.atMs} ms, killed ${k.thenMs} ms later`;
   return k.type === 'timer' ? `timer ${k.atMs} ms` : k.type === 'target' ? `target call ${k.call}` : `${k.point} #${k.hit}`;
 }
 

@@ -17,11 +17,20 @@ const SCENARIOS = [
   [1, 'expire'],
 ];
 
-export async function driveWorkload({ url, secrets, r, ledger, workers, until }) {
+export async function driveWorkload({ urls, secrets, r, ledger, workers, until }) {
   let dead = false;
   void until.then(() => (dead = true));
   let acked = 0;
-  const api = (path, o) => call(url, path, { timeoutMs: 15_000, ...o });
+  // Replicas share the store: each call goes to the next one, so an action submitted
+  // to one is approved, polled or retried on another.
+  let next = 0;
+  // Once the database connections were cut, a 503 STORAGE_ERROR is the promised answer
+  // (fail closed, retry later), counted apart; any other 5xx is a violation.
+  const serverError = (e) => {
+    if (ledger.connectionsCut && e.status === 503 && e.body.includes('"STORAGE_ERROR"')) ledger.storageRefusals = (ledger.storageRefusals ?? 0) + 1;
+    else ledger.serverErrors.push(e);
+  };
+  const api = (path, o) => call(urls[next++ % urls.length], path, { timeoutMs: 15_000, ...o });
 
   const submit = async (scenario, input, { mode, key, wait } = {}) => {
     const nonce = input.path;
@@ -35,7 +44,7 @@ export async function driveWorkload({ url, secrets, r, ledger, workers, until })
     }
     if (res.status !== 200 && res.status !== 201) {
       ledger.refusals = (ledger.refusals ?? 0) + 1;
-      if (res.status >= 500) ledger.serverErrors.push({ scenario, status: res.status, body: res.text.slice(0, 300) });
+      if (res.status >= 500) serverError({ scenario, status: res.status, body: res.text.slice(0, 300) });
       return undefined;
     }
     const a = res.json;
@@ -59,7 +68,7 @@ export async function driveWorkload({ url, secrets, r, ledger, workers, until })
       acked++;
       return res.json;
     }
-    if (res.status >= 500) ledger.serverErrors.push({ scenario: `decide-${verdict}`, status: res.status, body: res.text.slice(0, 300) });
+    if (res.status >= 500) serverError({ scenario: `decide-${verdict}`, status: res.status, body: res.text.slice(0, 300) });
     return undefined;
   };
 
