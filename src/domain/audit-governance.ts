@@ -119,8 +119,10 @@ export class GovernanceChecker {
       } else this.bad(e, 'malformed-entry', 'policy.loaded names no version');
       return;
     }
-    // Entries about the gateway, not about one action: rejected policies, config reloads, MCP tool pins, wire log-ins, grants, runners.
+    // Entries about the gateway, not about one action: rejected policies, config reloads, MCP tool pins, wire log-ins, grants, runners,
+    // console sessions and linked chat accounts.
     if (e.type === 'policy.rejected' || e.type === 'config.loaded' || e.type === 'config.rejected' || e.type === 'mcp.tool.pinned' || e.type === 'mcp.tool.changed' || e.type === 'mcp.tool.repinned' || e.type === 'pgwire.login' || e.type === 'grant.created' || e.type === 'grant.revoked' || e.type === 'grant.ended' || e.type.startsWith('runner.')) return;
+    if (e.type.startsWith('console.session.') || e.type === 'chat.identity.linked') return;
     if (!str(e.actionId)) return this.bad(e, 'malformed-entry', `${e.type} names no action`);
     let a = this.actions.get(e.actionId);
     // An outcome is handed to the agent that asked (a held MCP call) once the action has ended.

@@ -1,0 +1,246 @@
+// The review service on a real (SQLite) store: what a review or a cancellation commits,
+// what it tells the notifier, and when it hands an action to execution. Every test builds
+// its own service (Stryker's per-test coverage sees only what runs inside a test).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
+import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
+import type { ActionRecord } from '../domain/action-record.js';
+import { isAppError } from '../domain/errors.js';
+import type { Principal } from '../domain/identity.js';
+import { createAction } from '../domain/lifecycle.js';
+import type { Decision } from '../domain/policy-types.js';
+import type { ActionEvent, Notifier } from '../ports/notifier.js';
+import type { Store } from '../ports/store.js';
+import { createReviewService } from './review-service.js';
+
+const T0 = new Date('2030-01-01T00:00:00.000Z');
+const HOUR = 3_600_000;
+const alice: Principal = { type: 'human', id: 'alice@example.com', groups: ['sre'] };
+const bob: Principal = { type: 'human', id: 'bob@example.com', groups: ['sre'] };
+const agent: Principal = { type: 'agent', id: 'agent-a', groups: [] };
+
+let dir: string;
+let store: SqliteStore;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'countersign-review-svc-'));
+  store = createSqliteStore({ path: join(dir, 'review.db'), writer: 'inline' });
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function review(quorum: number, timeoutMs = HOUR): Decision {
+  return {
+    outcome: 'review',
+    rules: ['needs-sre'],
+    policyVersion: 'sha256:policy',
+    reason: 'needs review',
+    requirements: [{ ruleId: 'needs-sre', approvers: ['group:sre'], quorum, timeoutMs }],
+  };
+}
+
+async function held(decision: Decision, mode: 'execute' | 'decide' = 'execute'): Promise<ActionRecord> {
+  const t = createAction({
+    id: `act-${Math.random().toString(36).slice(2)}`,
+    request: { kind: 'http', target: 'billing-api', mode, input: { method: 'POST', path: '/refunds', body: { amount: 4200 } } },
+    requester: { id: 'agent-a', type: 'agent', owner: 'owner@example.com' },
+    decision,
+    now: T0,
+  });
+  const r = await store.insertAction(t.next, t.audit);
+  if (!r.inserted) throw new Error('not inserted');
+  return r.action;
+}
+
+function recording(): Notifier & { events: ActionEvent[] } {
+  const events: ActionEvent[] = [];
+  return { events, notify: (e) => void events.push(e) };
+}
+
+function service(opts: { at?: number; s?: Store } = {}) {
+  const notifier = recording();
+  const dispatched: ActionRecord[] = [];
+  const svc = createReviewService({
+    store: opts.s ?? store,
+    clock: { now: () => new Date(T0.getTime() + (opts.at ?? 0)) },
+    notifier,
+    dispatch: (a) => void dispatched.push(a),
+  });
+  return { svc, notifier, dispatched };
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (isAppError(e)) return e.code;
+    throw e;
+  }
+  return 'resolved';
+}
+
+async function auditTypes(id: string): Promise<string[]> {
+  const all = await store.readAudit(0, await store.auditSize());
+  return all.filter((e) => e.actionId === id).map((e) => e.type);
+}
+
+describe('the review service', () => {
+  it('an approval reaching quorum commits, tells the notifier which review it was, and hands the action to execution once', async () => {
+    const a = await held(review(1));
+    const { svc, notifier, dispatched } = service();
+    const out = await svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api', comment: 'ok' });
+
+    expect(out.status).toBe('approved');
+    expect((await store.getAction(a.id))!.status).toBe('approved');
+    expect(notifier.events).toHaveLength(1);
+    const e = notifier.events[0]!;
+    expect(e.type).toBe('reviewed');
+    expect(e.type === 'reviewed' && e.review).toMatchObject({ reviewer: alice.id, verdict: 'approve', via: 'api', comment: 'ok' });
+    expect(e.action.status).toBe('approved');
+    expect(dispatched.map((d) => d.id)).toEqual([a.id]);
+  });
+
+  it('the notifier is told the latest review, not the first, when a second approval completes the quorum', async () => {
+    const a = await held(review(2));
+    const { svc, notifier, dispatched } = service();
+    const first = await svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api' });
+    expect(first.status).toBe('pending');
+    expect(dispatched).toEqual([]); // a pending action is not executed
+    await svc.review(bob, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'slack' });
+
+    const last = notifier.events[1]!;
+    expect(last.type === 'reviewed' && last.review.reviewer).toBe(bob.id);
+    expect(last.type === 'reviewed' && last.review.via).toBe('slack');
+    expect(dispatched.map((d) => d.id)).toEqual([a.id]);
+  });
+
+  it('an approved decide-mode action is not handed to execution: the agent runs it', async () => {
+    const a = await held(review(1), 'decide');
+    const { svc, dispatched } = service();
+    const out = await svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api' });
+    expect(out.status).toBe('approved');
+    expect(dispatched).toEqual([]);
+  });
+
+  it('a denial commits and is never handed to execution', async () => {
+    const a = await held(review(1));
+    const { svc, dispatched } = service();
+    const out = await svc.review(alice, a.id, { verdict: 'deny', via: 'api' });
+    expect(out.status).toBe('denied');
+    expect(dispatched).toEqual([]);
+  });
+
+  it('a comment JSON cannot carry (a lone surrogate) is refused with VALIDATION_FAILED and changes nothing', async () => {
+    const a = await held(review(1));
+    const { svc, notifier, dispatched } = service();
+    expect(await codeOf(svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api', comment: 'bad \uD800' }))).toBe('VALIDATION_FAILED');
+    expect((await store.getAction(a.id))!.status).toBe('pending');
+    expect(notifier.events).toEqual([]);
+    expect(dispatched).toEqual([]);
+  });
+
+  it('a grant asked with a denial is refused with VALIDATION_FAILED and changes nothing', async () => {
+    const a = await held(review(1));
+    const { svc } = service();
+    const grant = { ttlMs: HOUR, uses: 1 };
+    let err: unknown;
+    try {
+      await svc.review(alice, a.id, { verdict: 'deny', via: 'api', grant });
+    } catch (e) {
+      err = e;
+    }
+    expect(isAppError(err) && err.code).toBe('VALIDATION_FAILED');
+    expect((err as Error).message).toBe('body/grant: only an approval can grant');
+    expect((await store.getAction(a.id))!.status).toBe('pending');
+  });
+
+  it('a grant asked with an approval on a gateway without grants is refused with GRANT_NOT_ALLOWED and changes nothing', async () => {
+    const a = await held(review(1));
+    const { svc, dispatched } = service();
+    expect(await codeOf(svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api', grant: { ttlMs: HOUR, uses: 1 } }))).toBe('GRANT_NOT_ALLOWED');
+    expect((await store.getAction(a.id))!.status).toBe('pending');
+    expect(dispatched).toEqual([]);
+  });
+
+  it('a review of an action past its expiry expires it first: the caller is told NOT_PENDING and the record says expired', async () => {
+    const a = await held(review(1, 1000));
+    const { svc, notifier, dispatched } = service({ at: 1000 });
+    expect(await codeOf(svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api' }))).toBe('NOT_PENDING');
+
+    expect((await store.getAction(a.id))!.status).toBe('expired');
+    expect(await auditTypes(a.id)).toContain('action.expired');
+    expect(await auditTypes(a.id)).not.toContain('action.reviewed');
+    expect(notifier.events.map((e) => [e.type, e.action.status])).toEqual([['changed', 'expired']]);
+    expect(dispatched).toEqual([]);
+  });
+
+  it('a review a millisecond before the expiry is not expired first and counts', async () => {
+    const a = await held(review(1, 1000));
+    const { svc } = service({ at: 999 });
+    const out = await svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api' });
+    expect(out.status).toBe('approved');
+    expect(await auditTypes(a.id)).not.toContain('action.expired');
+  });
+
+  it('an expiry that loses its race (another replica expired the action first) is not an error: the request itself is answered', async () => {
+    const a = await held(review(1, 1000));
+    await service({ at: 2000 }).svc.cancel(agent, a.id).catch(() => undefined);
+    expect((await store.getAction(a.id))!.status).toBe('expired');
+    // This replica's first read still saw the action pending and due; by its compare-and-swap it had moved on.
+    let reads = 0;
+    const stale = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'getAction')
+          return async (id: string) => {
+            const cur = (await target.getAction(id))!;
+            return reads++ === 0 ? { ...cur, status: 'pending', version: 1 } : cur;
+          };
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    const { svc, notifier } = service({ at: 2000, s: stale });
+    // Bob is not the requester: the cancellation's own refusal, not the expiry's NOT_PENDING.
+    expect(await codeOf(svc.cancel(bob, a.id))).toBe('NOT_REQUESTER');
+    expect(notifier.events).toEqual([]);
+  });
+
+  it('a review of an action that does not exist is NOT_FOUND', async () => {
+    const { svc } = service();
+    expect(await codeOf(svc.review(alice, 'act-missing', { verdict: 'deny', via: 'api' }))).toBe('NOT_FOUND');
+  });
+
+  it('the requester cancels a pending action: the record, the audit log and the notifier all say cancelled', async () => {
+    const a = await held(review(1));
+    const { svc, notifier } = service();
+    const out = await svc.cancel(agent, a.id);
+    expect(out.status).toBe('cancelled');
+    expect((await store.getAction(a.id))!.status).toBe('cancelled');
+    expect(await auditTypes(a.id)).toContain('action.cancelled');
+    expect(notifier.events.map((e) => [e.type, e.action.status])).toEqual([['changed', 'cancelled']]);
+  });
+
+  it('a cancellation of an action past its expiry expires it first and is told NOT_PENDING', async () => {
+    const a = await held(review(1, 1000));
+    const { svc, notifier } = service({ at: 5000 });
+    expect(await codeOf(svc.cancel(agent, a.id))).toBe('NOT_PENDING');
+    expect((await store.getAction(a.id))!.status).toBe('expired');
+    expect(notifier.events.map((e) => [e.type, e.action.status])).toEqual([['changed', 'expired']]);
+  });
+
+  it('a storage failure while expiring is not mistaken for a lost race: the caller sees it', async () => {
+    const a = await held(review(1, 1000));
+    const failing = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'updateAction') return async () => Promise.reject(new Error('disk full'));
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    const { svc } = service({ at: 5000, s: failing });
+    await expect(svc.cancel(agent, a.id)).rejects.toThrow('disk full');
+  });
+});
