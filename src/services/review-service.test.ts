@@ -20,7 +20,7 @@ const T0 = new Date('2030-01-01T00:00:00.000Z');
 const HOUR = 3_600_000;
 const alice: Principal = { type: 'human', id: 'alice@example.com', groups: ['sre'] };
 const bob: Principal = { type: 'human', id: 'bob@example.com', groups: ['sre'] };
-const agent: Principal = { type: 'agent', id: 'agent-a', groups: [] };
+const agent: Principal = { type: 'agent', id: 'agent-a', owner: 'owner@example.com', labels: {} };
 
 let dir: string;
 let store: SqliteStore;
