@@ -82,6 +82,7 @@ export function validateHttpInput(input: unknown): HttpInput {
   if (!isPlainObject(input)) fail('input must be an object with method and path');
   for (const k of Object.keys(input)) if (!KEYS.has(k)) fail(`input.${k} is not a field of an http action (method, path, query, headers, body)`, { key: k });
   const { method, path, query, headers, body } = input;
+  // The typeof test narrows the type for the compiler; includes() alone refuses a non-string too (an equivalent mutant).
   if (typeof method !== 'string' || !(HTTP_METHODS as readonly string[]).includes(method)) {
     fail(`input.method must be one of ${HTTP_METHODS.join(', ')}`, { method });
   }

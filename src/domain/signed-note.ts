@@ -45,16 +45,19 @@ const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex');
 function hasControl(s: string, newlines: boolean): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
+    // (`i <= s.length` reads NaN past the end, which is not below 0x20: an equivalent mutant.)
     if (c < 0x20 && !(newlines && c === 0x0a)) return true;
   }
   return false;
 }
 
 /** Key names are non-empty, without Unicode spaces or plus. */
+// \s already refuses a newline, so hasControl's `newlines` flag does not matter here (an equivalent mutant).
 export function isKeyName(name: string): boolean {
   return name.length > 0 && !/[\s+\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u.test(name) && !hasControl(name, false);
 }
 
+// Throughout this file Buffer.from(s, 'utf8') equals Buffer.from(s, '') (UTF-8 is the default): those mutants are equivalent.
 export function keyIdOf(name: string, type: number, publicKey: Uint8Array): Uint8Array {
   return hash('sha256', Buffer.concat([Buffer.from(name, 'utf8'), Buffer.from([0x0a, type]), publicKey]), 'buffer').subarray(0, 4);
 }
@@ -63,6 +66,7 @@ const hex8 = (id: Uint8Array) => Buffer.from(id).toString('hex');
 
 /** Strict standard base64 (RFC 4648 section 4): what encodes back to the same text. */
 export function decodeBase64(s: string): Buffer | undefined {
+  // A first filter: the round trip below refuses all the same (its mutants are equivalent).
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) return undefined;
   const b = Buffer.from(s, 'base64');
   return b.toString('base64') === s ? b : undefined;
@@ -140,6 +144,7 @@ export function parseSignerKey(text: string): SignerKey {
 function checkText(text: string): void {
   if (!text.endsWith('\n')) throw new NoteError('a note text ends with a newline');
   if (hasControl(text, true)) throw new NoteError('a note text has no control characters but newlines');
+  // The surrogate test only spares the round trip for most texts (equivalent when mutated).
   if (/[\uD800-\uDFFF]/.test(text) && Buffer.from(text, 'utf8').toString('utf8') !== text) throw new NoteError('a note text is valid UTF-8');
 }
 
@@ -189,6 +194,8 @@ const sameId = (a: Uint8Array, b: Uint8Array) => a.length === b.length && timing
 
 /** Verifies one Ed25519 (type 0x01) signature of a text. */
 export function verifySignature(text: string, sig: NoteSignature, key: VerifierKey): boolean {
+  // The length test is a second guard: verify() refuses a signature of another length too. The catch is defensive (verify() of
+  // a 32-byte key and any bytes returns false): both are equivalent mutants.
   if (key.type !== SIG_ED25519 || sig.name !== key.name || !sameId(sig.keyId, key.keyId) || sig.signature.length !== 64) return false;
   try {
     return verify(null, Buffer.from(text, 'utf8'), ed25519Public(key.publicKey), sig.signature);
@@ -224,6 +231,7 @@ export function openNote(note: string, keys: readonly VerifierKey[]): OpenedNote
   }
   if (verifiedBy.length === 0) {
     const names = parsed.signatures.map((s) => `${s.name}+${hex8(s.keyId)}`).join(', ');
+    // `nobody` cannot show: parseNote never returns a note without signature lines (an equivalent mutant).
     throw new NoteError(`no trusted key signed this note (signed by ${names || 'nobody'})`);
   }
   return { text: parsed.text, verifiedBy, unknown };
@@ -237,6 +245,7 @@ export function cosignedMessage(text: string, time: bigint): Buffer {
 /** Verifies a witness's timestamped Ed25519 cosignature line over a checkpoint text; returns its time. */
 export function verifyCosignature(text: string, sig: NoteSignature, key: VerifierKey): bigint | undefined {
   if (key.type !== SIG_COSIGNATURE_V1 || sig.name !== key.name || !sameId(sig.keyId, key.keyId) || sig.signature.length !== 72) return undefined;
+  // (The length test also keeps the read below in range; the catch further down is defensive, as in verifySignature.)
   const time = Buffer.from(sig.signature).readBigUInt64BE(0);
   if (time > 2n ** 63n - 1n) return undefined;
   try {

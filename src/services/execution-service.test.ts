@@ -537,4 +537,59 @@ describe('the execution service', () => {
     await svc.drain();
     expect(executor.calls).toEqual([a.id]);
   });
+  it('the crash campaign can stop the process just before and just after the executor is called', async () => {
+    const a = await approved();
+    const order: string[] = [];
+    const slot = Symbol.for('countersign.crash-point');
+    const g = globalThis as { [slot]?: (name: string) => void };
+    g[slot] = (name) => void order.push(name);
+    try {
+      const executor: Executor = { execute: async () => (order.push('executor'), { ok: true }) };
+      const { svc } = service({ executors: { http: executor } });
+      svc.dispatch(a);
+      await svc.drain();
+    } finally {
+      delete g[slot];
+    }
+    expect(order.filter((x) => !x.startsWith('store.'))).toEqual(['execution.before-executor', 'executor', 'execution.after-executor']);
+  });
+
+  it('recording the result of a clean run reads nothing more: the running record it wrote is the one it updates', async () => {
+    const a = await approved();
+    let reads = 0;
+    const counting = overriding(store, { getAction: async (id: string) => (reads++, store.getAction(id)) });
+    const { svc } = service({ s: counting, executors: { http: countingExecutor() } });
+    svc.dispatch(a);
+    await svc.drain();
+    expect((await store.getAction(a.id))!.status).toBe('succeeded');
+    expect(reads).toBe(1); // the start's read
+  });
+
+  it('a second dispatch while the first runs, or of a decide-mode action, does not even read the store', async () => {
+    const a = await approved();
+    const d = await approved({ mode: 'decide' });
+    let reads = 0;
+    const counting = overriding(store, { getAction: async (id: string) => (reads++, store.getAction(id)) });
+    const executor = heldExecutor();
+    const { svc } = service({ s: counting, executors: { http: executor } });
+    svc.dispatch(d);
+    expect(reads).toBe(0);
+    svc.dispatch(a);
+    await executor.started;
+    svc.dispatch(a);
+    executor.release();
+    await svc.drain();
+    expect(reads).toBe(1);
+  });
+
+  it('complete refuses a record that is not running even when it names this process, and one with no runner, naming the action', async () => {
+    const a = await approved();
+    const executor = countingExecutor();
+    const { svc } = service({ executors: { http: executor } });
+    const mine = svc.runnerFor(a);
+    await expect(svc.complete({ ...a, status: 'approved', result: { ok: false, startedAt: T0.toISOString(), runner: mine } })).rejects.toThrow(`action ${a.id} is not running in this process`);
+    expect(await codeOf(svc.complete({ ...a, status: 'running' }))).toBe('NOT_PENDING');
+    expect(await codeOf(svc.complete({ ...a, status: 'running', result: { ok: false, startedAt: T0.toISOString() } }))).toBe('NOT_PENDING');
+    expect(executor.calls).toEqual([]);
+  });
 });

@@ -158,6 +158,7 @@ export function createExecutionService(deps: {
         if (inFlight.has(a.id) || !runnerIsGone(a, clock.now(), deps.process)) continue;
         try {
           const { result } = await mutateAction(store, a.id, (cur) => {
+            // A second guard: finishExecution's move() refuses a finished action with NOT_PENDING too (an equivalent mutant).
             if (cur.status !== 'running') throw new AppError('NOT_PENDING');
             return interruptExecution(cur, clock.now());
           });

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
 import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
 import type { ActionRecord } from '../domain/action-record.js';
-import { isAppError } from '../domain/errors.js';
+import { AppError, isAppError } from '../domain/errors.js';
 import type { Principal } from '../domain/identity.js';
 import { createAction } from '../domain/lifecycle.js';
 import type { Decision } from '../domain/policy-types.js';
@@ -20,7 +20,7 @@ const T0 = new Date('2030-01-01T00:00:00.000Z');
 const HOUR = 3_600_000;
 const alice: Principal = { type: 'human', id: 'alice@example.com', groups: ['sre'] };
 const bob: Principal = { type: 'human', id: 'bob@example.com', groups: ['sre'] };
-const agent: Principal = { type: 'agent', id: 'agent-a', groups: [] };
+const agent: Principal = { type: 'agent', id: 'agent-a', owner: 'owner@example.com', labels: {} };
 
 let dir: string;
 let store: SqliteStore;
@@ -138,6 +138,7 @@ describe('the review service', () => {
   it('a comment JSON cannot carry (a lone surrogate) is refused with VALIDATION_FAILED and changes nothing', async () => {
     const a = await held(review(1));
     const { svc, notifier, dispatched } = service();
+    await expect(svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api', comment: 'bad \uD800' })).rejects.toThrow(/^comment: /);
     expect(await codeOf(svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api', comment: 'bad \uD800' }))).toBe('VALIDATION_FAILED');
     expect((await store.getAction(a.id))!.status).toBe('pending');
     expect(notifier.events).toEqual([]);
@@ -242,5 +243,22 @@ describe('the review service', () => {
     });
     const { svc } = service({ at: 5000, s: failing });
     await expect(svc.cancel(agent, a.id)).rejects.toThrow('disk full');
+  });
+  it('a storage failure while expiring a due action fails the request: it is not cancelled as if it had not expired', async () => {
+    const a = await held(review(1, 1000));
+    let failures = 1;
+    const flaky = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'updateAction')
+          return async (...args: Parameters<Store['updateAction']>) => {
+            if (failures-- > 0) throw new AppError('STORAGE_ERROR', 'busy');
+            return target.updateAction(...args);
+          };
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    const { svc } = service({ at: 5000, s: flaky });
+    expect(await codeOf(svc.cancel(agent, a.id))).toBe('STORAGE_ERROR');
+    expect((await store.getAction(a.id))!.status).toBe('pending');
   });
 });

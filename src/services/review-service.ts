@@ -41,6 +41,7 @@ export function createReviewService(deps: {
   /** A pending action past its expiry is expired first, so the refusal and the record agree. */
   async function expireIfDue(id: string): Promise<void> {
     const a = await store.getAction(id);
+    // A fast path: without it expireAction refuses a record not due (NOT_PENDING, ignored below), and a missing one is NOT_FOUND either way (an equivalent mutant).
     if (!a || !isExpired(a, clock.now())) return;
     try {
       const { result } = await mutateAction(store, id, (cur) => expireAction(cur, clock.now()));
@@ -52,12 +53,14 @@ export function createReviewService(deps: {
 
   return {
     async review(who, id, input) {
+      // checkJsonValue accepts undefined: the test only skips a call (an equivalent mutant).
       if (input.comment !== undefined) checkJsonValue(input.comment, 'comment');
       await expireIfDue(id);
       if (input.grant !== undefined && input.verdict !== 'approve') throw new AppError('VALIDATION_FAILED', 'body/grant: only an approval can grant');
       const decide = (cur: ActionRecord) => {
         const now = clock.now();
         const t = applyReview(cur, who, input.verdict, { fingerprint: input.fingerprint, comment: input.comment, via: input.via, now });
+        // A fast path: withGrant without an ask on an action with no grant scope returns t as it is (so `false ?` is an equivalent mutant).
         return input.grant === undefined && !cur.grantScope ? t : withGrant(cur, t, input.grant, now, deps.grants);
       };
       const { result } = deps.grants ? await mutateWithGrant(store, deps.grants.store, id, decide) : await mutateAction(store, id, decide);

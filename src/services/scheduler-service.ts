@@ -46,6 +46,7 @@ export function createSchedulerService(deps: { store: Store; clock: Clock; notif
         const ok = await attempt(async () => {
           const { result } = await mutateAction(store, a.id, (cur) => {
             const t = escalateAction(cur, clock.now());
+            // Caught by attempt() as a lost race: the message is never shown (an equivalent mutant).
             if (t.escalated.length === 0) throw new AppError('NOT_PENDING', 'nothing due');
             return t;
           });
