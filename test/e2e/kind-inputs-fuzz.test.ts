@@ -85,7 +85,7 @@ mcp:
   // The first listing pins the upstream's tools (audited): done before the property measures the log.
   const first = await submit(JSON.stringify({ kind: 'mcp', target: 'notes', input: { tool: 'read_note', arguments: { name: 'x' } } }));
   expect(first.status, first.text).toBeLessThan(300);
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
   await server?.stop();

@@ -59,7 +59,7 @@ mcp:
   // The first listing pins the upstream's tools (audited): done before any property measures the log.
   const first = await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }), HEADERS);
   expect(first.status).toBe(200);
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
   await server?.stop();

@@ -54,7 +54,7 @@ beforeAll(async () => {
     )}\naudit: { readerGroups: [admin] }\n`,
   );
   server = await startServer(ws);
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
   await server?.stop();

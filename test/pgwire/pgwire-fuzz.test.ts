@@ -42,7 +42,7 @@ beforeAll(async () => {
   bystander = pgClient(env, 'deploy-bot', env.ws.tokens.agent);
   await bystander.connect();
   start = await databaseDigest(env.db);
-}, 60_000);
+}, 240_000);
 afterAll(async () => {
   await bystander?.end().catch(() => undefined);
   await env?.close();
