@@ -125,17 +125,21 @@ const files = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 30, max: 40 }).map((n) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`f${i}`, 'x']))) },
   { weight: 1, arbitrary: fc.constantFrom(null, [], 'x', 1) },
 );
-const commandInput = fc.record(
-  {
-    argv,
-    stdin: fc.oneof({ weight: 4, arbitrary: fc.string({ maxLength: 40 }) }, { weight: 1, arbitrary: json }, { weight: 1, arbitrary: fc.constantFrom('s'.repeat(300_000), 's'.repeat(2_000_000)) }),
-    files,
-    // Keys a command input does not have: the environment and working directory are the target's.
-    env: fc.dictionary(fc.constantFrom('PATH', 'LD_PRELOAD', 'RUNLOG', 'HOME', 'x'), fc.string({ maxLength: 20 }), { maxKeys: 2 }),
-    cwd: fc.constantFrom('/', '/tmp', '..', ''),
-  },
-  { requiredKeys: ['argv'] },
-).map((i) => ({ kind: 'command', target: 'tools', input: i }));
+const commandInput = fc
+  .record(
+    {
+      argv,
+      stdin: fc.oneof({ weight: 4, arbitrary: fc.string({ maxLength: 40 }) }, { weight: 1, arbitrary: json }, { weight: 1, arbitrary: fc.constantFrom('s'.repeat(300_000), 's'.repeat(2_000_000)) }),
+      files,
+      // Keys a command input does not have: the environment and working directory are the target's.
+      extra: fc.oneof(
+        { weight: 1, arbitrary: fc.dictionary(fc.constantFrom('PATH', 'LD_PRELOAD', 'RUNLOG', 'HOME', 'x'), fc.string({ maxLength: 20 }), { maxKeys: 2 }).map((env) => ({ env })) },
+        { weight: 1, arbitrary: fc.constantFrom('/', '/tmp', '..', '').map((cwd) => ({ cwd })) },
+      ),
+    },
+    { requiredKeys: ['argv'] },
+  )
+  .chain(({ extra, ...i }) => fc.oneof({ weight: 5, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.constant(extra ?? {}) }).map((e) => ({ kind: 'command', target: 'tools', input: { ...i, ...e } })));
 
 const toolName = fc.oneof({ weight: 3, arbitrary: fc.constantFrom('read_note', 'write_note', 'delete_note', 'whoami', 'get_weather', 'delete_repo') }, { weight: 1, arbitrary: fc.oneof(hostile, fc.string({ maxLength: 20 }), json) });
 const payload = fc.oneof(
@@ -144,16 +148,16 @@ const payload = fc.oneof(
   { weight: 1, arbitrary: fc.oneof(json, fc.constantFrom(undefined, null, [], 'x')) },
 );
 const mcpInput = fc
-  .record({ tool: toolName, arguments: payload, extra: fc.option(fc.tuple(fc.constantFrom('server', 'input', 'cwd', 'name', '__proto__'), json), { nil: undefined }) })
+  .record({ tool: toolName, arguments: payload, extra: fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.tuple(fc.constantFrom('server', 'input', 'cwd', 'name', '__proto__'), json) }) })
   .map(({ tool, arguments: a, extra }) => ({ kind: 'mcp', target: 'notes', input: { tool, arguments: a, ...(extra ? { [extra[0]]: extra[1] } : {}) } }));
 const cwd = fc.oneof(fc.constantFrom('/srv/app', '/srv/../etc', '/srv/./app', 'srv/app', 'C:\\work', 'c:/x', '/srv/\u202eppa', '/srv/a\nb', '/', '', `/srv/${'x'.repeat(1100)}`), fc.string({ maxLength: 20 }), json);
 const toolInput = fc
-  .record({ tool: toolName, input: payload, cwd, extra: fc.option(fc.tuple(fc.constantFrom('arguments', 'name', 'env'), json), { nil: undefined }) }, { requiredKeys: ['tool'] })
+  .record({ tool: toolName, input: payload, cwd, extra: fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.tuple(fc.constantFrom('arguments', 'name', 'env'), json) }) }, { requiredKeys: ['tool'] })
   .map(({ extra, ...i }) => ({ kind: 'tool', target: 'agent-tools', input: { ...i, ...(extra ? { [extra[0]]: extra[1] } : {}) } }));
 
 /** An action of one of the kinds, sometimes sent to a target of another kind, in either mode. */
 const action = fc
-  .record({ a: fc.oneof(commandInput, mcpInput, toolInput), retarget: fc.option(fc.constantFrom('tools', 'notes', 'agent-tools', 'github', 'nope'), { freq: 8, nil: undefined }), mode: fc.constantFrom(undefined, undefined, 'execute', 'decide') })
+  .record({ a: fc.oneof(commandInput, mcpInput, toolInput), retarget: fc.oneof({ weight: 8, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('tools', 'notes', 'agent-tools', 'github', 'nope') }), mode: fc.constantFrom(undefined, undefined, 'execute', 'decide') })
   .map(({ a, retarget, mode }) => ({ ...a, ...(retarget ? { target: retarget } : {}), ...(mode ? { mode } : {}) }));
 
 const cases = action.map((a) => {
@@ -164,7 +168,11 @@ const cases = action.map((a) => {
 describe('action inputs of the command, mcp and tool kinds under fuzzing', () => {
   it('never 5xx; refusals carry a catalog code and change and run nothing; only what policy allows runs', async () => {
     const seen = new Map<string, number>();
-    const count = (k: string) => seen.set(k, (seen.get(k) ?? 0) + 1);
+    const samples = new Map<string, string>();
+    const count = (k: string, sample = '') => {
+      seen.set(k, (seen.get(k) ?? 0) + 1);
+      if (!samples.has(k)) samples.set(k, sample.slice(0, 300));
+    };
     await fc.assert(
       fc.asyncProperty(cases, async (c) => {
         const before = { audit: await auditSize(), runs: runs().length, calls: callsIn(notesDir).length };
@@ -172,7 +180,7 @@ describe('action inputs of the command, mcp and tool kinds under fuzzing', () =>
         expect(r.status, r.text).toBeLessThan(500);
         if (r.status >= 400) {
           const code = (JSON.parse(r.text) as { error?: { code?: string } }).error?.code as keyof typeof ERROR_CODES;
-          count(code);
+          count(code, `${c.text.slice(0, 150)} -> ${r.text}`);
           expect(Object.keys(ERROR_CODES), r.text).toContain(code);
           expect(r.status, r.text).toBe(ERROR_CODES[code].status);
           expect(await auditSize(), `a refusal changed the log: ${r.text}`).toBe(before.audit);
@@ -201,7 +209,7 @@ describe('action inputs of the command, mcp and tool kinds under fuzzing', () =>
       { numRuns: RUNS, ...SEED },
     );
     for (const k of ['succeeded', 'pending', 'denied', 'VALIDATION_FAILED', 'COMMAND_INVALID_ARGV', 'COMMAND_PROGRAM_UNKNOWN', 'KIND_MISMATCH']) {
-      expect(seen.get(k) ?? 0, `${k} in ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
+      expect(seen.get(k) ?? 0, `${k} in ${JSON.stringify([...seen])}; ${JSON.stringify([...samples])}`).toBeGreaterThan(0);
     }
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   }, 300_000);

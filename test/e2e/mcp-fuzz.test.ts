@@ -213,9 +213,10 @@ describe('the MCP endpoint under fuzzed JSON-RPC', () => {
               count(`refused ${refusal[1]}`);
               expect(Object.keys(ERROR_CODES), text).toContain(refusal[1]);
               expect(refusal[1], text).not.toBe('INTERNAL');
-            } else if (m.result?._meta?.['countersign/action']) {
+            } else if (Array.isArray(m.result?.content)) {
+              // A tools/call the gateway took: an action was decided (and, if allowed, ran).
               actions++;
-              count(m.result.isError ? 'action denied' : 'action ran');
+              count(m.result.isError ? 'action refused or failed' : 'action ran');
             } else count('result');
           }
           refused = actions === 0;

@@ -11,7 +11,7 @@ export async function databaseDigest(db: Pick<TestDatabase, 'query'>): Promise<s
       SELECT 'c' || c::text AS x FROM customers c
       UNION ALL SELECT 'u' || u::text FROM users u
       UNION ALL SELECT 'b' || b::text FROM billing.users b
-      UNION ALL SELECT 'r' || n.nspname || '.' || c.relname || c.relkind || coalesce(c.relacl::text, '') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      UNION ALL SELECT 'r' || n.nspname || '.' || c.relname || c.relkind::text || coalesce(c.relacl::text, '') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE 'pg_toast_temp%'
       UNION ALL SELECT 'n' || nspname || coalesce(nspacl::text, '') FROM pg_namespace
       UNION ALL SELECT 'p' || proname FROM pg_proc WHERE pronamespace <> 'pg_catalog'::regnamespace AND pronamespace <> 'information_schema'::regnamespace
