@@ -188,8 +188,9 @@ describe('action inputs of the command, mcp and tool kinds under fuzzing', () =>
           const a = JSON.parse(r.text) as { id: string; status: string };
           // Let an allowed action finish, so that what it ran is counted with it.
           const done = await until(
-            async () => (await (await fetch(`${server.url}/v1/actions/${a.id}`, { headers: { authorization: `Bearer ${ws.tokens.agent}` } })).json()) as { status: string },
-            (x) => !['approved', 'running'].includes(x.status),
+            async () => (await (await fetch(`${server.url}/v1/actions/${a.id}`, { headers: { authorization: `Bearer ${ws.tokens.agent}` } })).json()) as { status: string; mode: string },
+            // A decided (mode decide) action stays approved: the agent runs it itself.
+            (x) => x.status !== 'running' && (x.status !== 'approved' || x.mode === 'decide'),
           );
           count(done.status);
         }

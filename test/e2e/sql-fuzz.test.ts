@@ -127,12 +127,13 @@ describe('sql inputs under fuzzing, on a real PostgreSQL target', () => {
         } else {
           const a = JSON.parse(r.text) as { id: string };
           const done = await until(
-            async () => (await (await fetch(`${server.url}/v1/actions/${a.id}`, { headers: { authorization: `Bearer ${ws.tokens.agent}` } })).json()) as { status: string },
-            (x) => !['approved', 'running'].includes(x.status),
+            async () => (await (await fetch(`${server.url}/v1/actions/${a.id}`, { headers: { authorization: `Bearer ${ws.tokens.agent}` } })).json()) as { status: string; mode: string },
+            // A decided (mode decide) action stays approved: the agent runs it itself.
+            (x) => x.status !== 'running' && (x.status !== 'approved' || x.mode === 'decide'),
             20_000,
           );
           count(done.status);
-          expect(['succeeded', 'failed', 'pending', 'denied'], JSON.stringify(done)).toContain(done.status);
+          expect(done.mode === 'decide' ? ['approved', 'pending', 'denied'] : ['succeeded', 'failed', 'pending', 'denied'], JSON.stringify(done)).toContain(done.status);
         }
         expect(await databaseDigest(db), `the target database changed after ${c.text.slice(0, 300)}`).toBe(start);
       }),
