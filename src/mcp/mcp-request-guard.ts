@@ -11,10 +11,10 @@ interface Schema {
 
 /** The requests the gateway's server answers, with the schema the SDK parses their params with. */
 const SCHEMAS = new Map<string, Schema>([
-  ['initialize', InitializeRequestSchema as unknown as Schema],
-  ['ping', PingRequestSchema as unknown as Schema],
-  ['tools/list', ListToolsRequestSchema as unknown as Schema],
-  ['tools/call', CallToolRequestSchema as unknown as Schema],
+  ['initialize', InitializeRequestSchema],
+  ['ping', PingRequestSchema],
+  ['tools/list', ListToolsRequestSchema],
+  ['tools/call', CallToolRequestSchema],
 ]);
 
 /**
