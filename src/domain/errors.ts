@@ -21,6 +21,8 @@ export const ERROR_CODES = {
     // actions and lifecycle
     NOT_FOUND: { status: 404, message: 'Not found' },
     TARGET_NOT_FOUND: { status: 404, message: 'Unknown target' },
+    // MCP gateway: a tools/call naming no `<server>__<tool>` of a configured server (found by the MCP fuzz test: it was named in results but not catalogued)
+    TOOL_NOT_FOUND: { status: 404, message: 'No such tool' },
     KIND_MISMATCH: { status: 400, message: 'The action kind does not match the target kind' },
     FINGERPRINT_MISMATCH: { status: 409, message: 'The fingerprint does not match the action' },
     NOT_PENDING: { status: 409, message: 'The action is not pending review' },

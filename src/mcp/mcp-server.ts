@@ -1,9 +1,11 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { Principal } from '../domain/identity.js';
 import { VERSION } from '../version.js';
 import type { McpGateway } from './mcp-gateway.js';
+import { guardRequestParams } from './mcp-request-guard.js';
 
 const INSTRUCTIONS =
   'Tools are those of upstream servers, named <server>__<tool>, behind Countersign: calls may be denied, or held for human approval. ' +
@@ -17,12 +19,20 @@ const INSTRUCTIONS =
  */
 let validator: AjvJsonSchemaValidator | undefined;
 
+/** A Server that answers requests with malformed params -32602, never -32603 (mcp-request-guard.ts). */
+class GatewayServer extends Server {
+  override async connect(transport: Transport): Promise<void> {
+    await super.connect(transport);
+    guardRequestParams(transport);
+  }
+}
+
 /**
  * An MCP server speaking for one caller (the identity behind its token). `listChanged`
  * only where the gateway sends the notification: over stdio, not on stateless HTTP.
  */
 export function createMcpServer(gateway: McpGateway, who: Principal, opts: { listChanged: boolean }): Server {
-  const server = new Server({ name: 'countersign', version: VERSION }, {
+  const server = new GatewayServer({ name: 'countersign', version: VERSION }, {
     capabilities: { tools: { listChanged: opts.listChanged } },
     instructions: INSTRUCTIONS,
     jsonSchemaValidator: (validator ??= new AjvJsonSchemaValidator()),

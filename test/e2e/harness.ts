@@ -166,7 +166,8 @@ export async function startServer(ws: Workspace): Promise<ServerProcess> {
   const logs: string[] = [];
   let buffer = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('\n')}`)), 20_000);
+    // COUNTERSIGN_E2E_START_MS: more time on a machine so loaded that starting node takes seconds.
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('\n')}`)), Number(process.env.COUNTERSIGN_E2E_START_MS ?? 20_000));
     const onLine = (line: string) => {
       logs.push(line);
       try {
