@@ -264,7 +264,8 @@ async function manyWaiters({ gw, secrets, counters, errors, sample, dir }) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(100, httpN - i) }, (_, j) =>
         // Decide mode: the bulk approval measures waking the waiters, not N executions.
-        call(gw.url, '/v1/actions', { method: 'POST', token: secrets.agent, body: { kind: 'http', target: 'api', input: { method: 'POST', path: `/hold/${i + j}` }, mode: 'decide' } }),
+        // A starved gateway answers slowly: a long timeout, not a failed campaign.
+        call(gw.url, '/v1/actions', { method: 'POST', token: secrets.agent, body: { kind: 'http', target: 'api', input: { method: 'POST', path: `/hold/${i + j}` }, mode: 'decide' }, timeoutMs: 300_000 }),
       ),
     );
     for (const r of batch) {
@@ -337,7 +338,7 @@ async function manyWaiters({ gw, secrets, counters, errors, sample, dir }) {
     Array.from({ length: 50 }, async () => {
       while (next < toApprove.length) {
         const a = toApprove[next++];
-        const r = await call(gw.url, `/v1/actions/${a.id}/approve`, { method: 'POST', token: secrets.alice, body: { fingerprint: a.fingerprint } }).catch((e) => ({ status: String(e.cause?.code ?? e.name), text: '' }));
+        const r = await call(gw.url, `/v1/actions/${a.id}/approve`, { method: 'POST', token: secrets.alice, body: { fingerprint: a.fingerprint }, timeoutMs: 300_000 }).catch((e) => ({ status: String(e.cause?.code ?? e.name), text: '' }));
         if (r.status !== 200) {
           counters.errors++;
           if (errors.length < 100) errors.push(`approve ${a.id}: ${r.status} ${r.text.slice(0, 200)}`);

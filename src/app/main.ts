@@ -270,7 +270,13 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     tuning: tuning.tuning,
   });
   const reviews = createReviewService({ store, clock, notifier: events, dispatch, grants: tuning.creation });
-  const queries = createQueryService({ store, events, auditorGroups: config.audit.readerGroups, remoteChanges: store.watchChanges });
+  const queries = createQueryService({
+    store,
+    events,
+    auditorGroups: config.audit.readerGroups,
+    remoteChanges: store.watchChanges,
+    onError: (e) => logger.warn({ err: e }, 'reading the audit log for changes made by other processes failed'),
+  });
   const scheduler = createSchedulerService({ store, clock, notifier: events, executions });
   const agents = { ...ways.start({ submit, queries, executions }), plugins: ways.plugins };
 

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../domain/errors.js';
 import { authHook, principalOf } from '../http/auth.js';
 import type { Authenticator } from '../ports/authenticator.js';
+import { createMcpCallChannel } from './mcp-call-channel.js';
 import type { McpGateway } from './mcp-gateway.js';
 import { createMcpServer } from './mcp-server.js';
 
@@ -12,10 +13,18 @@ import { createMcpServer } from './mcp-server.js';
  * answer as an SSE stream with progress notifications.
  */
 export function mcpHttpRoutes(deps: { gateway: McpGateway; authenticator: Authenticator }) {
-  return (app: FastifyInstance): void => {
+  return async (app: FastifyInstance): Promise<void> => {
+    // tools/call (held for review, maybe for minutes) shares one server: a held call costs a small record.
+    const calls = await createMcpCallChannel((callerOf) => createMcpServer(deps.gateway, callerOf, { listChanged: false }));
+    app.addHook('onClose', () => calls.close());
     app.addHook('onRequest', authHook(deps.authenticator));
     app.post('/mcp', { schema: { hide: true } }, async (req, reply) => {
       const who = principalOf(req);
+      if (calls.accepts(req.headers, req.body)) {
+        reply.hijack();
+        calls.serve(who, req.body, reply.raw);
+        return;
+      }
       const server = createMcpServer(deps.gateway, who, { listChanged: false });
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
       reply.hijack();

@@ -1,5 +1,6 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { Principal } from '../domain/identity.js';
@@ -28,16 +29,18 @@ class GatewayServer extends Server {
 }
 
 /**
- * An MCP server speaking for one caller (the identity behind its token). `listChanged`
+ * An MCP server speaking for one caller (the identity behind its token), or for many
+ * when `who` finds the caller of each request (mcp-call-channel.ts). `listChanged`
  * only where the gateway sends the notification: over stdio, not on stateless HTTP.
  */
-export function createMcpServer(gateway: McpGateway, who: Principal, opts: { listChanged: boolean }): Server {
+export function createMcpServer(gateway: McpGateway, who: Principal | ((requestId: RequestId) => Principal), opts: { listChanged: boolean }): Server {
+  const callerOf = typeof who === 'function' ? who : () => who;
   const server = new GatewayServer({ name: 'countersign', version: VERSION }, {
     capabilities: { tools: { listChanged: opts.listChanged } },
     instructions: INSTRUCTIONS,
     jsonSchemaValidator: (validator ??= new AjvJsonSchemaValidator()),
   });
-  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: await gateway.listTools(who, extra.signal) }));
+  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: await gateway.listTools(callerOf(extra.requestId), extra.signal) }));
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const token = req.params._meta?.progressToken;
     const progress =
@@ -45,7 +48,7 @@ export function createMcpServer(gateway: McpGateway, who: Principal, opts: { lis
         ? undefined
         : (elapsed: number, total: number, message: string) =>
             extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: elapsed, total, message } });
-    return gateway.callTool(who, req.params.name, req.params.arguments ?? {}, { signal: extra.signal, progress });
+    return gateway.callTool(callerOf(extra.requestId), req.params.name, req.params.arguments ?? {}, { signal: extra.signal, progress });
   });
   return server;
 }

@@ -21,15 +21,13 @@ export interface QueryService {
   list(who: Principal, q: ListInput): Promise<ActionRecord[]>;
 }
 
-/** How often a long poll re-reads the store when no in-process event arrives (another process may change the action). */
-const POLL_MS = 500;
-
 export function createQueryService(deps: {
   store: Store;
   events: ActionEvents;
   auditorGroups: readonly string[];
   /** Ids of actions changed by other replicas (PostgreSQL's NOTIFY): releases waiters here at once. */
   remoteChanges?: ((fn: (ids: string[]) => void) => () => void) | undefined;
+  onError?: ((e: unknown) => void) | undefined;
 }): QueryService {
   const { store } = deps;
 
@@ -40,18 +38,36 @@ export function createQueryService(deps: {
     return a;
   }
 
-  const waiters = createActionWaiters(deps.events, deps.remoteChanges);
+  // Another process on the same store (the stdio `countersign mcp`, the CLI) commits no
+  // event here: its changes are seen in the audit log, read once for all waiters.
+  const waiters = createActionWaiters(deps.events, {
+    remoteChanges: deps.remoteChanges,
+    feed: { size: () => store.auditSize(), read: (start, end) => store.readAudit(start, end) },
+    onError: deps.onError,
+  });
 
   return {
     get,
     async wait(who, id, seconds, signal) {
       const deadline = Date.now() + seconds * 1000;
-      let a = await get(who, id);
-      while (!isSettled(a.status, a.mode) && Date.now() < deadline && !signal?.aborted) {
-        await waiters.changeOrTimeout(id, Math.min(POLL_MS, deadline - Date.now()), signal);
-        a = await get(who, id);
+      for (;;) {
+        // Registered before the read: a change committed in between still wakes it.
+        const waiter = waiters.register(id, deadline, signal);
+        let a: ActionRecord;
+        try {
+          a = await get(who, id);
+        } catch (e) {
+          waiter.cancel();
+          throw e;
+        }
+        if (isSettled(a.status, a.mode) || Date.now() >= deadline || signal?.aborted) {
+          waiter.cancel();
+          return a;
+        }
+        const next = await waiter.woken;
+        // The committed record came with the wake: settled, it is the answer, with no read.
+        if (next && isSettled(next.status, next.mode) && canView(who, next, deps.auditorGroups)) return next;
       }
-      return a;
     },
     async list(who, q) {
       const base = { limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.before ? { before: q.before } : {}) };
