@@ -143,6 +143,9 @@ export class UpstreamRelay {
       this.up.write(message);
     }
     if (!expect) return Promise.resolve({ status: 'ok', tags: [] });
+    // PostgreSQL already refused a message of this batch: it discards this one without a
+    // reply (until Sync), so nothing is awaited for it.
+    if (this.failedUntilSync && expect !== 'sync' && expect !== 'query') return Promise.resolve({ status: 'skipped', tags: [] });
     const p = new Promise<Outcome>((resolve) => this.queue.push({ ...opts, expect, outcome: { status: 'ok', tags: [] }, resolve }));
     this.last = p;
     return p;

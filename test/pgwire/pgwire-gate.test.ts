@@ -171,7 +171,8 @@ describe('the postgres wire gateway, with node-postgres', () => {
         async () => (await api(agentToken()).list({ limit: 50 })).actions,
         (as) => as.some((a) => (a.input as { params?: string[] }).params?.[0] === 'not-a-number' && a.status === 'failed'),
       );
-      const a = page.find((x) => (x.input as { params?: string[] }).params?.[0] === 'not-a-number')!;
+      const a = await api(agentToken()).get(page.find((x) => (x.input as { params?: string[] }).params?.[0] === 'not-a-number')!.id);
+      expect(a.status).toBe('failed');
       expect(a.result?.error?.code).toBe('ABORTED');
       expect((await c.query('SELECT plan FROM customers WHERE id = $1', [4])).rows).toEqual([{ plan: 'pro' }]);
     } finally {
