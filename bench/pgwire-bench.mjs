@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startPgCluster } from '../test/support/pg-cluster.mjs';
 import { percentile, verdict, writeFragment } from './bench-util.mjs';
+import { parentPid, reapedChildrenCpu, serverCpu, threadCpu, threadCpuSpent } from './proc-cpu.mjs';
 
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const CLIENTS = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -46,15 +47,24 @@ function startGateway(configPath) {
   });
 }
 
-/** Runs pgbench -S once; TPS from its summary, latencies (µs) from its per-transaction log. */
-function pgbench(binDir, { host, port, user, password, db }, label, mode = 'simple') {
+/**
+ * Runs pgbench -S once; TPS from its summary, latencies (µs) from its per-transaction log;
+ * CPU µs per statement (one statement per transaction) of PostgreSQL, of pgbench and, when
+ * `gatewayPid` is given, of the gateway's threads: what the run cost, whatever the load.
+ */
+async function pgbench(binDir, { host, port, user, password, db }, label, mode, gatewayPid) {
   const logDir = mkdtempSync(join(tmpdir(), `pgwire-bench-${label}-`));
+  const cpu0 = { pg: serverCpu(postmasterPid), pgbench: reapedChildrenCpu(), gateway: gatewayPid ? threadCpu(gatewayPid) : undefined };
   const r = spawnSync(
     join(binDir, 'pgbench'),
     ['-S', '-n', '-M', mode, '-c', String(CLIENTS), '-j', String(THREADS), '-T', String(SECONDS), '-l', '--log-prefix', join(logDir, 'tx'), '-h', host, '-p', String(port), '-U', user, db],
     { env: { ...process.env, PGPASSWORD: password, PGSSLMODE: 'disable' }, encoding: 'utf8', cwd: logDir },
   );
   if (r.status !== 0) throw new Error(`pgbench (${label}) failed: ${r.stderr}${r.stdout}`);
+  const gatewaySpent = gatewayPid ? threadCpuSpent(cpu0.gateway, threadCpu(gatewayPid)) : undefined;
+  // pgbench's backends have ended: their time is the postmaster's once it reaped them.
+  await new Promise((res) => setTimeout(res, 300));
+  const cpu = { pg: serverCpu(postmasterPid) - cpu0.pg, pgbench: reapedChildrenCpu() - cpu0.pgbench, gateway: gatewaySpent };
   const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(r.stdout)?.[1]);
   const failed = Number(/number of failed transactions: (\d+)/.exec(r.stdout)?.[1] ?? 0);
   const lat = [];
@@ -66,7 +76,15 @@ function pgbench(binDir, { host, port, user, password, db }, label, mode = 'simp
   }
   rmSync(logDir, { recursive: true, force: true });
   const s = Float64Array.from(lat).sort();
-  return { tps, failed, p50: percentile(s, 50), p99: percentile(s, 99), n: s.length };
+  const per = (us) => (Number.isFinite(us) ? us / s.length : NaN);
+  return {
+    tps,
+    failed,
+    p50: percentile(s, 50),
+    p99: percentile(s, 99),
+    n: s.length,
+    cpu: { pg: per(cpu.pg), pgbench: per(cpu.pgbench), ...(cpu.gateway ? { main: per(cpu.gateway.main), writer: per(cpu.gateway.busiestOther), rest: per(cpu.gateway.rest) } : {}) },
+  };
 }
 
 function rssMiB(pid) {
@@ -76,6 +94,7 @@ function rssMiB(pid) {
 
 const loadAtStart = loadavg()[0];
 const cluster = await startPgCluster();
+let postmasterPid;
 const gateways = [];
 const dirs = [];
 const idle = [];
@@ -83,6 +102,7 @@ try {
   const admin = new pg.Client({ connectionString: cluster.url('postgres') });
   await admin.connect();
   await admin.query('CREATE DATABASE bench');
+  postmasterPid = parentPid((await admin.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
   await admin.end();
   const url = cluster.url('bench');
   const init = spawnSync(join(cluster.binDir, 'pgbench'), ['-i', '-s', '1', '-q', '-h', cluster.host, '-p', String(cluster.port), '-U', cluster.user, 'bench'], {
@@ -135,10 +155,19 @@ log: { level: warn }
   gateways.push(durable);
   const tmpfs = memDir ? await startGateway(join(dir, 'tmpfs.yaml')) : undefined;
   if (tmpfs) gateways.push(tmpfs);
+  // Warm-up, not measured: JIT compilation, the upstream connections and the parse caches
+  // would otherwise count in the first run's CPU per statement.
+  for (const gw of [durable, tmpfs].filter(Boolean)) {
+    for (const mode of MODES) {
+      spawnSync(join(cluster.binDir, 'pgbench'), ['-S', '-n', '-M', mode, '-c', String(CLIENTS), '-j', String(THREADS), '-t', '50', '-h', gw.host, '-p', String(gw.port), '-U', 'bench-bot', 'bench'], {
+        env: { ...process.env, PGPASSWORD: TOKEN, PGSSLMODE: 'disable' },
+      });
+    }
+  }
   for (const mode of MODES) {
-    const direct = pgbench(cluster.binDir, { host: cluster.host, port: cluster.port, user: cluster.user, password: cluster.password, db: 'bench' }, 'direct', mode);
-    const viaDurable = pgbench(cluster.binDir, { host: durable.host, port: durable.port, user: 'bench-bot', password: TOKEN, db: 'bench' }, 'gateway', mode);
-    const viaTmpfs = tmpfs ? pgbench(cluster.binDir, { host: tmpfs.host, port: tmpfs.port, user: 'bench-bot', password: TOKEN, db: 'bench' }, 'gateway-tmpfs', mode) : undefined;
+    const direct = await pgbench(cluster.binDir, { host: cluster.host, port: cluster.port, user: cluster.user, password: cluster.password, db: 'bench' }, 'direct', mode);
+    const viaDurable = await pgbench(cluster.binDir, { host: durable.host, port: durable.port, user: 'bench-bot', password: TOKEN, db: 'bench' }, 'gateway', mode, durable.child.pid);
+    const viaTmpfs = tmpfs ? await pgbench(cluster.binDir, { host: tmpfs.host, port: tmpfs.port, user: 'bench-bot', password: TOKEN, db: 'bench' }, 'gateway-tmpfs', mode, tmpfs.child.pid) : undefined;
     runs[mode] = { direct, viaDurable, viaTmpfs };
   }
   const loadAfterRuns = loadavg()[0];
@@ -179,6 +208,19 @@ log: { level: warn }
       ...(viaTmpfs ? [row(`\`-M ${mode}\`, through the gateway (store on tmpfs)`, viaTmpfs, direct)] : []),
     ].join('\n');
   };
+  const us = (x) => (Number.isFinite(x) ? x.toFixed(0) : '-');
+  const cpuRow = (name, r) => {
+    const gw = r.cpu.main !== undefined ? r.cpu.main + r.cpu.writer + r.cpu.rest : 0;
+    return `| ${name} | ${us(r.cpu.main)} | ${us(r.cpu.writer)} | ${us(r.cpu.rest)} | ${us(r.cpu.pg)} | ${us(r.cpu.pgbench)} | ${us(gw + r.cpu.pg + r.cpu.pgbench)} |`;
+  };
+  const cpuTable = (mode) => {
+    const { direct, viaDurable, viaTmpfs } = runs[mode];
+    return [
+      cpuRow(`\`-M ${mode}\`, direct`, direct),
+      cpuRow(`\`-M ${mode}\`, gateway (disk)`, viaDurable),
+      ...(viaTmpfs ? [cpuRow(`\`-M ${mode}\`, gateway (tmpfs)`, viaTmpfs)] : []),
+    ].join('\n');
+  };
   const goal = (mode) => {
     const { direct, viaDurable, viaTmpfs } = runs[mode];
     const ratio = viaDurable.tps / direct.tps;
@@ -193,12 +235,23 @@ run, on the same private cluster, with the same client count. Through the gatewa
 (libpg_query; outcomes and facts cached by statement text), decided by policy, recorded as an action with its
 audit entries in SQLite (one commit for the decision and the running state together, before the statement is
 forwarded; one for the result, group-committed with others while the client already has its answer) and
-forwarded on the session's own upstream connection. Latencies from pgbench's per-transaction log. Load average
+forwarded on the session's own upstream connection (the client's Bind, Execute and Sync in one write once the
+Execute is decided). Latencies from pgbench's per-transaction log. Load average
 (\`uptime\`, 1 min): ${loadAtStart.toFixed(2)} at start, ${loadAfterRuns.toFixed(2)} after the pgbench runs, on ${cpus().length} cores.
 
 | path | TPS | of direct | p50 ms | p99 ms | failed |
 |---|---:|---:|---:|---:|---:|
 ${MODES.map(table).join('\n')}
+
+CPU per statement, in µs (from \`/proc\`, over each pgbench run, divided by its statements): the gateway's main
+thread, its busiest other thread (the store's writer), its other threads (V8's GC and compiler helpers),
+PostgreSQL (server and backends), pgbench. They depend far less on the load than TPS, but not at all: on a loaded
+machine the gateway serves few statements a second, and its fixed cost (about 4 ms of CPU a second when idle)
+and the contention for caches inflate them; compare runs taken at similar load.
+
+| path | gateway main | store writer | other threads | PostgreSQL | pgbench | total |
+|---|---:|---:|---:|---:|---:|---:|
+${MODES.map(cpuTable).join('\n')}
 
 ${MODES.map(goal).join('\n')}
 - ${IDLE} idle clients connected and authenticated (SCRAM-SHA-256) to a freshly started gateway: RSS ${rssBefore.toFixed(0)} MiB with one

@@ -22,6 +22,8 @@ export interface Outcome {
   error?: UpstreamError;
   /** The last RowDescription's fields (a Describe's, or a query's). */
   fields?: WireField[];
+  /** The ReadyForQuery that ended this message reached the client (it was not held, swallowed or buffered). */
+  readyRelayed?: boolean;
 }
 
 export interface SendOptions {
@@ -35,6 +37,12 @@ export interface SendOptions {
   mask?: { masked: readonly boolean[]; fields: readonly WireField[] };
   /** For a query: computes the mask from the RowDescription, before any row is relayed. */
   maskFromFields?: (fields: WireField[]) => Promise<boolean[]>;
+  /**
+   * Kept until the next message sent without `defer` (or a Flush, a Sync), and written
+   * with it in one system call: a client's Bind then goes with its Execute once the
+   * Execute is decided, instead of costing a round trip of its own before the decision.
+   */
+  defer?: boolean;
 }
 
 interface Entry extends SendOptions {
@@ -87,11 +95,15 @@ export class UpstreamRelay {
   private closedError: Error | undefined;
   private closed = false;
   private last: Promise<unknown> = Promise.resolve();
+  /** Messages sent with `defer`, not yet written upstream (their replies are expected in the queue already). */
+  private held: Buffer[] = [];
   /**
    * An extended-protocol message failed: PostgreSQL now discards everything until Sync,
    * without a reply, so nothing that waits for one may be sent before the next Sync.
    */
   failedUntilSync = false;
+  /** The client was relayed an ErrorResponse since the last ReadyForQuery (not one of the gateway's own messages' errors). */
+  errorRelayed = false;
 
   constructor(
     private readonly client: Socket,
@@ -124,8 +136,16 @@ export class UpstreamRelay {
   /** Sends one message upstream; resolves when its last reply has come (and been relayed). */
   send(message: Buffer, expect: Expect | undefined, opts: SendOptions = {}): Promise<Outcome> {
     if (this.closed) return Promise.resolve({ status: 'error', tags: [], error: { code: '08006', message: `the connection to the database was lost${this.closedError ? `: ${this.closedError.message}` : ''}`, raw: Buffer.alloc(0) } });
-    this.up.write(message);
+    if (opts.defer) this.held.push(message);
+    else {
+      for (const b of this.held) this.up.write(b);
+      this.held = [];
+      this.up.write(message);
+    }
     if (!expect) return Promise.resolve({ status: 'ok', tags: [] });
+    // PostgreSQL already refused a message of this batch: it discards this one without a
+    // reply (until Sync), so nothing is awaited for it.
+    if (this.failedUntilSync && expect !== 'sync' && expect !== 'query') return Promise.resolve({ status: 'skipped', tags: [] });
     const p = new Promise<Outcome>((resolve) => this.queue.push({ ...opts, expect, outcome: { status: 'ok', tags: [] }, resolve }));
     this.last = p;
     return p;
@@ -230,6 +250,7 @@ export class UpstreamRelay {
         return undefined;
       case T.ErrorResponse: {
         this.forward(m.raw, head);
+        if (!head?.swallow && !head?.buffer) this.errorRelayed = true;
         const error = { ...decodeError(m.body), raw: m.raw };
         if (!head) return undefined;
         head.outcome.status = 'error';
@@ -246,7 +267,11 @@ export class UpstreamRelay {
       }
       case T.ReadyForQuery:
         this.failedUntilSync = false;
-        if (!head?.holdReady) this.forward(m.raw, head);
+        this.errorRelayed = false;
+        if (!head?.holdReady) {
+          this.forward(m.raw, head);
+          if (head && !head.swallow && !head.buffer && !this.client.destroyed) head.outcome.readyRelayed = true;
+        }
         if (head && (head.expect === 'sync' || head.expect === 'query')) this.finish(head);
         return undefined;
       default:

@@ -25,6 +25,13 @@ export async function holdForReview(s: SessionCore, action: ActionRecord, via: V
     return false;
   }
   await s.settle();
+  if (mode === 'extended' && s.relay?.failedUntilSync && s.relay.errorRelayed) {
+    // PostgreSQL refused a message before this Execute (its Bind, sent with the decision):
+    // the client has that error and the statement cannot run. Nobody is asked to review it.
+    await s.gate.cancel(s.who, action.id).catch(() => undefined);
+    s.log.info({ actionId: action.id }, 'wire statement needing review not held: PostgreSQL refused a message before it; action cancelled');
+    return false;
+  }
   s.write(noticeResponse(reviewNotice(action, s.gate.approveHint(action.id))));
   let ranHere = false;
   const final = await new Promise<ActionRecord>((resolve) => {
@@ -39,7 +46,7 @@ export async function holdForReview(s: SessionCore, action: ActionRecord, via: V
     };
     const detach = s.gate.attach(action.id, (a) => {
       ranHere = true;
-      return runOnSession(s, a, via);
+      return runOnSession(s, a, { ...via, ends: false });
     });
     const unwatch = s.gate.watch(action.id, (a) => {
       if (isFinal(a.status)) done(a);

@@ -28,8 +28,15 @@ export interface Portal {
   decided: boolean;
 }
 
-/** How a statement reaches upstream: a Query, or the client's own Execute of a bound portal. */
-export type Via = { mode: 'query' } | { mode: 'execute'; portal: string; raw: Buffer };
+/**
+ * How a statement reaches upstream: a Query, or the client's own Execute of a bound portal.
+ * `ends`: when the statement runs at once (allowed at submission), the session writes
+ * nothing of its own after its reply, so PostgreSQL's reply may end the client's turn as
+ * it is: the last statement of a Query relays PostgreSQL's own ReadyForQuery, and an
+ * Execute followed by the client's Sync goes upstream with that Sync (one write each way).
+ * A statement run after review never does (the session answers it itself).
+ */
+export type Via = { mode: 'query'; ends?: boolean } | { mode: 'execute'; portal: string; raw: Buffer; ends?: boolean };
 
 /** A statement waiting for review, and how to stop waiting for it. */
 export interface Waiting {
@@ -65,6 +72,13 @@ export interface SessionCore {
   relayedError: boolean;
   /** The client sent a CancelRequest for the current statement. */
   cancelRequested: boolean;
+  /** PostgreSQL's ReadyForQuery ending the current Query already reached the client (Via `ends`). */
+  readySent: boolean;
+  /**
+   * When the client's next message is a Sync, takes it from the session's queue and sends
+   * it upstream now (right behind an Execute); false when the next message is not a Sync.
+   */
+  sendSyncBehind(relay: UpstreamRelay): boolean;
   info(): WireSessionInfo;
   write(buf: Buffer): void;
   upstream(): Promise<UpstreamRelay>;

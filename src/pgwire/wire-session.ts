@@ -41,7 +41,10 @@ export class WireSession implements SessionCore {
   running = false;
   relayedError = false;
   cancelRequested = false;
+  readySent = false;
   closed = false;
+  /** The client's Sync, sent upstream right behind an allowed Execute (sendSyncBehind); answered once ReadyForQuery is relayed. */
+  private presync: Promise<Outcome> | undefined;
   private readonly queue: Array<{ m: ClientMessage; raw: Buffer }> = [];
   private processing = false;
 
@@ -165,7 +168,16 @@ export class WireSession implements SessionCore {
     } catch (e) {
       return this.refuseExtended({ code: SQLSTATE.SQLCLIENT_UNABLE_TO_CONNECT, message: `cannot connect to the database: ${(e as Error).message}` });
     }
-    void relay.send(buf, expect);
+    // Written with whatever comes next (the decided Execute, a Sync, a Flush): the protocol
+    // lets a server answer nothing before a Sync or Flush, and PostgreSQL answers in order.
+    void relay.send(buf, expect, { defer: true });
+  }
+
+  sendSyncBehind(relay: UpstreamRelay): boolean {
+    if (this.queue[0]?.m.type !== 'sync' || this.presync || this.discardUntilSync) return false;
+    this.queue.shift();
+    this.presync = relay.send(serialize.sync(), 'sync');
+    return true;
   }
 
   /** An error in the extended protocol: reported after what came before, then skip until Sync. */
@@ -181,6 +193,9 @@ export class WireSession implements SessionCore {
    */
   async fail(f: Failure, mode: 'query' | 'extended'): Promise<void> {
     await this.settle();
+    // PostgreSQL refused a message of the client's in this batch (a deferred Bind): the
+    // client has that error and, as from PostgreSQL, gets nothing more until Sync.
+    if (mode === 'extended' && this.relay?.failedUntilSync && this.relay.errorRelayed) return;
     await this.abortUpstream(mode);
     this.write(errorResponse({ code: f.code, message: f.message, ...(f.detail ? { detail: f.detail } : {}), ...(f.hint ? { hint: f.hint } : {}) }));
   }
@@ -199,6 +214,7 @@ export class WireSession implements SessionCore {
   }
 
   private async query(sql: string): Promise<void> {
+    this.readySent = false;
     await this.settle();
     const parsed = this.gate.parse(sql);
     if (!parsed.ok) {
@@ -209,7 +225,8 @@ export class WireSession implements SessionCore {
       this.write(EMPTY_QUERY);
       return this.write(readyForQuery(this.status));
     }
-    for (const g of groupStatements(sql, parsed.statements)) {
+    const groups = groupStatements(sql, parsed.statements);
+    for (const g of groups) {
       if (g.control) {
         if (g.statements.some(isPreparedTransaction)) {
           await this.fail({ code: SQLSTATE.FEATURE_NOT_SUPPORTED, message: 'two-phase commit (PREPARE TRANSACTION) is not supported through the Countersign gateway' }, 'query');
@@ -229,11 +246,11 @@ export class WireSession implements SessionCore {
         await this.fail({ code: SQLSTATE.FEATURE_NOT_SUPPORTED, message: 'COPY FROM STDIN / TO STDOUT is not supported through the Countersign gateway' }, 'query');
         break;
       }
-      const ok = await decideAndAnswer(this, { statement: g.text }, { mode: 'query' });
+      const ok = await decideAndAnswer(this, { statement: g.text }, { mode: 'query', ends: g === groups[groups.length - 1] });
       if (!ok) break;
       Object.assign(this, sessionAfter(g.statements, { searchPath: this.searchPath, role: this.role }));
     }
-    this.write(readyForQuery(this.status));
+    if (!this.readySent) this.write(readyForQuery(this.status));
   }
 
   private async send(buf: Buffer, expect: 'query', opts: SendOptions): Promise<Outcome> {
@@ -267,13 +284,21 @@ export class WireSession implements SessionCore {
     if (parsed.ok && streamsCopy(parsed.statements)) {
       return this.refuseExtended({ code: SQLSTATE.FEATURE_NOT_SUPPORTED, message: 'COPY FROM STDIN / TO STDOUT is not supported through the Countersign gateway' });
     }
-    // What came before is answered before the decision is: its errors come first.
-    await this.settle();
+    // A message before it that PostgreSQL already refused: PostgreSQL discards until Sync, so
+    // does the gateway. What is not answered yet (the Bind, deferred) is not waited for: an
+    // allowed Execute goes behind it, in order, and a refusal is written after its answer (fail).
     if (this.relay?.failedUntilSync || this.discardUntilSync) return;
     portal.decided = true;
-    const ok = await decideAndAnswer(this, { statement: sql, params: portal.params }, { mode: 'execute', portal: name, raw });
+    const ok = await decideAndAnswer(this, { statement: sql, params: portal.params }, { mode: 'execute', portal: name, raw, ends: true });
     if (!ok) this.discardUntilSync = true;
     else if (parsed.ok) Object.assign(this, sessionAfter(parsed.statements, { searchPath: this.searchPath, role: this.role }));
+    const synced = this.presync;
+    if (synced) {
+      // The Sync that followed went with the Execute: the batch is over.
+      this.presync = undefined;
+      this.discardUntilSync = false;
+      await synced;
+    }
   }
 
   /** A CancelRequest for this session: a statement waiting for review is withdrawn, a running one is cancelled upstream. */

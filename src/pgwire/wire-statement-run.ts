@@ -54,11 +54,13 @@ export async function runOnSession(s: SessionCore, a: ActionRecord, via: Via): P
       }
     }
     if (via.mode === 'query') {
+      const passReady = via.ends === true && !buffer;
       out = await relay.send(serialize.query(statement), 'query', {
-        holdReady: true,
+        holdReady: !passReady,
         ...(buffer ? { buffer } : {}),
         ...(masking ? { maskFromFields: (fields) => s.gate.maskFor(s.db.target, statement, fields) } : {}),
       });
+      if (passReady && out.readyRelayed) s.readySent = true;
     } else {
       let mask: SendOptions['mask'];
       if (masking) {
@@ -70,7 +72,9 @@ export async function runOnSession(s: SessionCore, a: ActionRecord, via: Via): P
         mask = masked.some(Boolean) ? { masked, fields } : undefined;
       }
       const p = relay.send(via.raw, 'execute', { ...(mask ? { mask } : {}), ...(buffer ? { buffer } : {}) });
-      void relay.send(serialize.flush(), undefined);
+      // The client's Sync, when it came with the Execute, goes with it: PostgreSQL answers
+      // Bind, Execute and Sync in one packet, relayed to the client in one write.
+      if (!(via.ends === true && !buffer && s.sendSyncBehind(relay))) void relay.send(serialize.flush(), undefined);
       out = await p;
     }
     if (watch && out.status === 'ok') {

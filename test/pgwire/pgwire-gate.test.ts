@@ -161,6 +161,43 @@ describe('the postgres wire gateway, with node-postgres', () => {
     }
   });
 
+  it('answers a Bind PostgreSQL refuses with PostgreSQL\'s own error, once; the statement is recorded as not run; the session goes on', async () => {
+    const { c } = await agentSession();
+    try {
+      // The Bind goes upstream with its decided Execute: PostgreSQL refuses the param, skips the Execute.
+      const e = await errorOf(c.query('SELECT plan FROM customers WHERE id = $1', ['not-a-number']));
+      expect(e.code).toBe('22P02');
+      const page = await until(
+        async () => (await api(agentToken()).list({ limit: 50 })).actions,
+        (as) => as.some((a) => (a.input as { params?: string[] }).params?.[0] === 'not-a-number' && a.status === 'failed'),
+      );
+      const a = await api(agentToken()).get(page.find((x) => (x.input as { params?: string[] }).params?.[0] === 'not-a-number')!.id);
+      expect(a.status).toBe('failed');
+      expect(a.result?.error?.code).toBe('ABORTED');
+      expect((await c.query('SELECT plan FROM customers WHERE id = $1', [4])).rows).toEqual([{ plan: 'pro' }]);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('does not hold for review a statement whose Bind PostgreSQL refuses: its error, the action cancelled, nothing run', async () => {
+    const { c, notices } = await agentSession();
+    try {
+      const e = await errorOf(c.query('UPDATE customers SET plan = $1 WHERE id = $2', ['bronze', 'not-a-number']));
+      expect(e.code).toBe('22P02');
+      expect(notices.some((n) => n.message?.includes('waits for review'))).toBe(false);
+      const page = await until(
+        async () => (await api(agentToken()).list({ limit: 50 })).actions,
+        (as) => as.some((a) => (a.input as { params?: string[] }).params?.[0] === 'bronze' && a.status === 'cancelled'),
+      );
+      expect(page.filter((a) => (a.input as { params?: string[] }).params?.[0] === 'bronze').map((a) => a.status)).toEqual(['cancelled']);
+      expect((await env.db.query("SELECT count(*)::int AS n FROM customers WHERE plan = 'bronze'")).rows[0]).toEqual({ n: 0 });
+      expect((await c.query('SELECT plan FROM customers WHERE id = $1', [4])).rows).toEqual([{ plan: 'pro' }]);
+    } finally {
+      await c.end();
+    }
+  });
+
   it('holds a transaction while a statement in it waits for review, and commits it once approved', async () => {
     const { c, notices } = await agentSession('shop');
     try {
