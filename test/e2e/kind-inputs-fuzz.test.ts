@@ -85,6 +85,13 @@ mcp:
   // The first listing pins the upstream's tools (audited): done before the property measures the log.
   const first = await submit(JSON.stringify({ kind: 'mcp', target: 'notes', input: { tool: 'read_note', arguments: { name: 'x' } } }));
   expect(first.status, first.text).toBeLessThan(300);
+  // ... and finished: its result's audit entry lands after the answer, and must not be
+  // counted against the first refusal the property checks.
+  const id = (JSON.parse(first.text) as { id: string }).id;
+  await until(
+    async () => (await (await fetch(`${server.url}/v1/actions/${id}`, { headers: { authorization: `Bearer ${ws.tokens.agent}` } })).json()) as { status: string },
+    (x) => x.status === 'succeeded' || x.status === 'failed',
+  );
 }, 240_000);
 
 afterAll(async () => {

@@ -46,7 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await bystander?.end().catch(() => undefined);
   await env?.close();
-});
+}, 120_000); // the gateway's graceful stop and DROP DATABASE, in a full run beside other suites
 
 const sqlText = fc.oneof(
   { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...SQL_CORPUS), textMutations).map(([s, ms]) => applyTextMutations(Buffer.from(s), ms)) },
