@@ -46,6 +46,8 @@ describe('the secret redactor, at its edges', () => {
     // Escapes spread over the run, each within reach of the next, then another far away.
     const spread = `${pct(SECRET[0]!)}${SECRET.slice(1, 4)}${pct(SECRET[4]!)}${SECRET.slice(5, 7)}${pct(SECRET[7]!)}`;
     expect(red.text(`${far}${spread}${far}%41${far}${spread}`)).toBe(`${far}${REDACTED}${far}%41${far}${REDACTED}`);
+    // A secret holding a literal escape is found as written (the plain view does not decode).
+    expect(createRedactor(['ab%41cdefgh']).text('x ab%41cdefgh y')).toBe(`x ${REDACTED} y`);
     // Only a % starts an escape: a letter before two hex digits is that letter.
     expect(createRedactor(['key-0a1b2c3d4e5f']).text('= %6bey-0a1b2c3d4e5f')).toBe(`= ${REDACTED}`);
     // A % before two characters that are not hex digits is not an escape.
