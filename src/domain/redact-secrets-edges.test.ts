@@ -31,6 +31,10 @@ describe('the secret redactor, at its edges', () => {
     expect(two.text('< abcd\ud800\ud800efgh >')).toBe(`< ${REDACTED} >`); // a high one before another high one
     const end = createRedactor(['abcdefg\ufffd']);
     expect(end.text('< abcdefg\ud800')).toBe(`< ${REDACTED}`); // a high one at the very end
+    expect(two.text('< abcd\udc00\udc00efgh >')).toBe(`< ${REDACTED} >`); // two low ones
+    expect(createRedactor(['abcd\ufffd\ue000efgh']).text('< abcd\ud800\ue000efgh >')).toBe(`< ${REDACTED} >`); // a high one before U+E000
+    // A match that ends inside a multi-byte character starts where it should.
+    expect(createRedactor(['\u20ac\u20ac\u20ac\u20ac']).text('<< \u20ac\u20ac\u20ac >>')).toBe(`<< ${REDACTED} >>`);
     // A valid pair is one code point, not two U+FFFD.
     expect(two.text('< abcd\ud800\udc00efgh >')).toBe('< abcd\ud800\udc00efgh >');
   });
@@ -54,6 +58,14 @@ describe('the secret redactor, at its edges', () => {
     expect(createRedactor(['abcd\u0011efgh']).text('abcd%zzefgh')).toBe('abcd%zzefgh');
     // An escape whose decoded stretch ends inside a plain echo: the echo is still redacted whole.
     expect(red.text(`%41xxxx${SECRET} y`)).toBe(`%41xxxx${REDACTED} y`);
+    // A % before a % is not an escape either: the second starts one.
+    expect(red.text(`%%73${SECRET.slice(1)}`)).toBe(`%${REDACTED}`);
+    // A URL-encoded hex echo: its escapes reach as far as the longest pattern (16 hex digits), one, two or all of them escaped.
+    const hex8 = Buffer.from(SECRET.slice(0, 8)).toString('hex');
+    const esc = (s: string) => [...s].map((c) => `%${c.charCodeAt(0).toString(16)}`).join('');
+    expect(red.text(`= ${esc(hex8[0]!)}${hex8.slice(1)} =`)).toBe(`= ${REDACTED} =`);
+    expect(red.text(`= ${esc(hex8.slice(0, 2))}${hex8.slice(2)} =`)).toBe(`= ${REDACTED} =`);
+    expect(red.text(`= ${esc(hex8)} =`)).toBe(`= ${REDACTED} =`);
     // A lone % near the end, too short to be an escape, is kept as it is.
     expect(red.text(`${SECRET} %4`)).toBe(`${REDACTED} %4`);
     expect(red.text(`${SECRET} %`)).toBe(`${REDACTED} %`);
