@@ -35,6 +35,7 @@ describe('the secret redactor, at its edges', () => {
     expect(createRedactor(['abcd\ufffd\ue000efgh']).text('< abcd\ud800\ue000efgh >')).toBe(`< ${REDACTED} >`); // a high one before U+E000
     // A match that ends inside a multi-byte character starts where it should.
     expect(createRedactor(['\u20ac\u20ac\u20ac\u20ac']).text('<< \u20ac\u20ac\u20ac >>')).toBe(`<< ${REDACTED} >>`);
+    expect(createRedactor(['\u20ac'.repeat(6)], { window: 12 }).text(`<< ${'\u20ac'.repeat(4)} >>`)).toBe(`<< ${REDACTED} >>`);
     // A valid pair is one code point, not two U+FFFD.
     expect(two.text('< abcd\ud800\udc00efgh >')).toBe('< abcd\ud800\udc00efgh >');
   });
