@@ -177,8 +177,8 @@ function spansOf(text: string, bytes: boolean, a: ByteAutomaton, ring: Int32Arra
   // (each within reach of the next) hold any such match: only those stretches are fed again.
   const reach = a.maxLength;
   // Equivalent mutants of this loop only scan more: `indexOf('')` (from 0), `Math.min(0, ...)` (from the
-  // start), `indexOf('', p + 1)` or `p - 1` (one more character or the same %), `q <= to`, `q > 0`
-  // (q > p >= 0), `Math.max(text.length, to)` (past the end: see scan's loop test).
+  // start), `indexOf('', p + 1)` or `p - 1` (one more character or the same %), `q <= to` or
+  // always (longer stretches), `q > 0` (q > p >= 0), `Math.max(text.length, to)` (past the end: see scan's loop test).
   for (let p = text.indexOf('%'); p >= 0; ) {
     const from = Math.max(0, p - reach);
     let to = p + 3 + reach;
