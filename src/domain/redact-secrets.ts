@@ -30,10 +30,13 @@ export interface Redactor {
 
 /** Matched spans of the source, merged as they come (most matches extend the previous span). */
 class Spans {
+  // spansOf empties both before each use: their first contents never count (an equivalent mutant).
   starts: number[] = [];
   ends: number[] = [];
   add(s: number, e: number): void {
     const n = this.starts.length;
+    // Merging here only keeps the lists short: union() sorts and merges again, so every mutant of
+    // these tests but "always merge" (killed) is equivalent.
     if (n && s <= this.ends[n - 1]! && e >= this.starts[n - 1]!) {
       if (s < this.starts[n - 1]!) this.starts[n - 1] = s;
       if (e > this.ends[n - 1]!) this.ends[n - 1] = e;
@@ -48,6 +51,7 @@ class Spans {
     const out: Array<[number, number]> = [];
     for (const [s, e] of all) {
       const last = out[out.length - 1];
+      // `s < last[1]` (not killed): touching spans from the two views would get two markers instead of one; nothing leaks.
       if (last && s <= last[1]) last[1] = Math.max(last[1], e);
       else out.push([s, e]);
     }
@@ -55,6 +59,7 @@ class Spans {
   }
 }
 
+// `i <= 16` writes HEX[NaN], which a typed array ignores (an equivalent mutant).
 const HEX = new Int8Array(256).fill(-1);
 for (let i = 0; i < 16; i++) HEX['0123456789abcdef'.charCodeAt(i)] = HEX['0123456789ABCDEF'.charCodeAt(i)] = i;
 const B64 = new Uint8Array(256);
@@ -65,6 +70,8 @@ const SCRATCH = new Uint8Array(4);
 /** Widens a base64 match by the characters only partly the secret's, and its `=` padding. */
 function widenBase64(text: string, s: number, e: number, spans: Spans): void {
   const n = text.length;
+  // Equivalent mutants here: charCodeAt out of range is NaN (fails every test), and B64 says no for
+  // every code from 0x80 (0 up to 0xff, undefined beyond), so the `< 0x80` tests are a second guard.
   if (s > 0 && text.charCodeAt(s - 1) < 0x80 && B64[text.charCodeAt(s - 1)]) s--;
   if (e < n && text.charCodeAt(e) < 0x80 && B64[text.charCodeAt(e)]) e++;
   for (let pad = 0; pad < 2 && e < n && text.charCodeAt(e) === 0x3d; pad++) e++;
@@ -80,6 +87,7 @@ function hit(a: ByteAutomaton, text: string, at: number, from: number, to: numbe
 
 const isHexAt = (text: string, i: number) => {
   const c = text.charCodeAt(i);
+  // HEX is -1 from 0x80 to 0xff and undefined beyond: `c < 0x80` is a second guard (equivalent mutants).
   return c < 0x80 && HEX[c]! >= 0;
 };
 
@@ -97,9 +105,12 @@ function scan(text: string, bytes: boolean, decode: boolean, a: ByteAutomaton, r
   const n = end;
   let state = 0;
   let k = 0;
+  // `i <= n` (not killed) feeds NaN past the end as the bytes E0 80 80; only a pattern ending so (the
+  // UTF-16 of U+E0xx U+8080) could match them, and that would redact more, never less.
   for (let i = from; i < n; ) {
     const c = text.charCodeAt(i);
-    // One byte, the common case, without the scratch buffer.
+    // One byte, the common case, without the scratch buffer. `c !== 0x25 || decode` is equivalent: the
+    // plain view would decode and the other not, and the union of the two views is the same.
     if ((c < 0x80 || bytes) && (c !== 0x25 || !decode)) {
       ring[k & mask] = i;
       state = next[state + classOf[c]!]!;
@@ -111,6 +122,8 @@ function scan(text: string, bytes: boolean, decode: boolean, a: ByteAutomaton, r
     let count = 1;
     let to = i + 1;
     if (c < 0x80 || bytes) {
+      // Past the end isHexAt is false, so the `i + 2 < n` test is a second guard (equivalent mutants);
+      // `|| isHexAt(text, i + 2)` (not killed) decodes `%z4` to a wrong byte in the decoded view only.
       if (i + 2 < n && isHexAt(text, i + 1) && isHexAt(text, i + 2)) {
         buf[0] = HEX[text.charCodeAt(i + 1)]! * 16 + HEX[text.charCodeAt(i + 2)]!;
         to = i + 3;
@@ -122,8 +135,10 @@ function scan(text: string, bytes: boolean, decode: boolean, a: ByteAutomaton, r
     } else {
       let cp = c;
       if (c >= 0xd800 && c <= 0xdfff) {
+        // Past the end charCodeAt is NaN, which fails the tests below as 0 does (equivalent mutants).
         const d = i + 1 < n ? text.charCodeAt(i + 1) : 0;
         if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+          // `c + 0xd800` adds 0x6C00000: bits 22 and up, which the masks below drop (an equivalent mutant).
           cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
           to = i + 2;
         } else cp = 0xfffd; // a lone surrogate, as TextEncoder writes it
@@ -161,6 +176,9 @@ function spansOf(text: string, bytes: boolean, a: ByteAutomaton, ring: Int32Arra
   // is at least one byte, so maxLength characters on either side of a stretch of escapes
   // (each within reach of the next) hold any such match: only those stretches are fed again.
   const reach = a.maxLength;
+  // Equivalent mutants of this loop only scan more: `indexOf('')` (from 0), `Math.min(0, ...)` (from the
+  // start), `indexOf('', p + 1)` or `p - 1` (one more character or the same %), `q <= to` or
+  // always (longer stretches), `q > 0` (q > p >= 0), `Math.max(text.length, to)` (past the end: see scan's loop test).
   for (let p = text.indexOf('%'); p >= 0; ) {
     const from = Math.max(0, p - reach);
     let to = p + 3 + reach;
@@ -194,6 +212,7 @@ export function createRedactor(secrets: readonly string[], options: RedactorOpti
   const automaton = buildByteAutomaton(patterns, foldByte);
   const empty = patterns.length === 0;
   let ringSize = 1;
+  // `<=` doubles once more: a larger ring (an equivalent mutant).
   while (ringSize < automaton.maxLength) ringSize *= 2;
   // Reused by every call (ring and spans): scanning is synchronous, so calls never interleave.
   const ring = new Int32Array(ringSize);
@@ -201,6 +220,9 @@ export function createRedactor(secrets: readonly string[], options: RedactorOpti
   // A string this short cannot hold the shortest pattern (at most 3 UTF-8 bytes a code unit).
   const shortest = Math.ceil(automaton.minLength / 3);
 
+  // The early returns below are fast paths: without them an empty automaton or a short text finds
+  // nothing and the same string comes back (equivalent mutants); bytes' `found.length` one is tested
+  // (the very input comes back).
   function text(s: string): string {
     if (empty || s.length < shortest) return s;
     const found = spansOf(s, false, automaton, ring, spans);
@@ -236,6 +258,7 @@ export function createRedactor(secrets: readonly string[], options: RedactorOpti
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) {
         let key = keys.get(k);
+        // A cache: recomputing each key gives the same copy (an equivalent mutant).
         if (key === undefined) keys.set(k, (key = text(k)));
         setOwn(out, key, copy(v, keys));
       }

@@ -10,10 +10,12 @@ import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
 import type { ActionRecord } from '../domain/action-record.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import type { Principal } from '../domain/identity.js';
-import { createAction } from '../domain/lifecycle.js';
-import type { Decision } from '../domain/policy-types.js';
+import { createAction, escalateAction } from '../domain/lifecycle.js';
+import type { CompiledPolicy, Decision } from '../domain/policy-types.js';
 import type { ActionEvent, Notifier } from '../ports/notifier.js';
 import type { Store } from '../ports/store.js';
+import type { PolicyService } from './policy-service.js';
+import type { GrantCreation } from './review-grants.js';
 import { createReviewService } from './review-service.js';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
@@ -44,7 +46,7 @@ function review(quorum: number, timeoutMs = HOUR): Decision {
   };
 }
 
-async function held(decision: Decision, mode: 'execute' | 'decide' = 'execute'): Promise<ActionRecord> {
+async function held(decision: Decision, mode: 'execute' | 'decide' = 'execute', extra: Partial<ActionRecord> = {}): Promise<ActionRecord> {
   const t = createAction({
     id: `act-${Math.random().toString(36).slice(2)}`,
     request: { kind: 'http', target: 'billing-api', mode, input: { method: 'POST', path: '/refunds', body: { amount: 4200 } } },
@@ -52,7 +54,7 @@ async function held(decision: Decision, mode: 'execute' | 'decide' = 'execute'):
     decision,
     now: T0,
   });
-  const r = await store.insertAction(t.next, t.audit);
+  const r = await store.insertAction({ ...t.next, ...extra }, t.audit);
   if (!r.inserted) throw new Error('not inserted');
   return r.action;
 }
@@ -62,7 +64,7 @@ function recording(): Notifier & { events: ActionEvent[] } {
   return { events, notify: (e) => void events.push(e) };
 }
 
-function service(opts: { at?: number; s?: Store } = {}) {
+function service(opts: { at?: number; s?: Store; grants?: GrantCreation } = {}) {
   const notifier = recording();
   const dispatched: ActionRecord[] = [];
   const svc = createReviewService({
@@ -70,6 +72,7 @@ function service(opts: { at?: number; s?: Store } = {}) {
     clock: { now: () => new Date(T0.getTime() + (opts.at ?? 0)) },
     notifier,
     dispatch: (a) => void dispatched.push(a),
+    ...(opts.grants ? { grants: opts.grants } : {}),
   });
   return { svc, notifier, dispatched };
 }
@@ -260,5 +263,53 @@ describe('the review service', () => {
     const { svc } = service({ at: 5000, s: flaky });
     expect(await codeOf(svc.cancel(agent, a.id))).toBe('STORAGE_ERROR');
     expect((await store.getAction(a.id))!.status).toBe('pending');
+  });
+});
+
+describe('grants given with approvals', () => {
+  const bounds = { maxTtlMs: HOUR, maxUses: 5, scope: [] };
+  // Built per test (the store is), so Stryker's per-test coverage sees it.
+  function withGrants(at = 0) {
+    const compiled = { version: 'sha256:policy', ruleDigest: (id: string) => `sha256:${id}` } as unknown as CompiledPolicy;
+    const policy: PolicyService = { current: () => compiled, load: () => Promise.reject(new Error('not used')) };
+    return service({ at, grants: { store, policy, grantId: () => 'grant-1' } });
+  }
+
+  it('with quorum 2, an approval that asks no grant after one that did approves the action and creates no grant (both must ask)', async () => {
+    const d = review(2);
+    d.requirements[0]!.grants = bounds;
+    const a = await held(d, 'decide', { grantScope: {} });
+    const { svc } = withGrants();
+    await svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api', grant: { ttlMs: HOUR, uses: 2 } });
+    const out = await svc.review(bob, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api' });
+    expect(out.status).toBe('approved');
+    expect(out.grant).toBeUndefined();
+    expect(await store.getGrant('grant-1')).toBeUndefined();
+  });
+
+  it('a last approval that asks no grant still creates the grant the earlier approvals asked for when they meet every quorum by themselves', async () => {
+    // Rule two is escalated to the SRE group after Alice's approval: hers now counts for
+    // both rules, and Bob's approval (no grant asked) is the one that approves the action.
+    const d: Decision = {
+      ...review(1),
+      rules: ['needs-sre', 'needs-manager'],
+      requirements: [
+        { ruleId: 'needs-sre', approvers: ['group:sre'], quorum: 1, timeoutMs: HOUR, grants: bounds },
+        { ruleId: 'needs-manager', approvers: ['group:managers'], quorum: 1, timeoutMs: HOUR, grants: bounds, escalate: { afterMs: 1000, to: ['group:sre'] } },
+      ],
+    };
+    const a = await held(d, 'decide', { grantScope: {} });
+    const first = await withGrants().svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api', grant: { ttlMs: HOUR, uses: 2 } });
+    expect(first.status).toBe('pending');
+    const cur = (await store.getAction(a.id))!;
+    const esc = escalateAction(cur, new Date(T0.getTime() + 1000));
+    expect(await store.updateAction(esc.next, cur.version, esc.audit)).toBeTruthy();
+
+    const out = await withGrants(2000).svc.review(bob, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api' });
+    expect(out.status).toBe('approved');
+    expect(out.grant?.id).toBe('grant-1');
+    const g = await store.getGrant('grant-1');
+    expect(g).toMatchObject({ actionId: a.id, grantedBy: [alice.id], maxUses: 2, ruleIds: ['needs-sre', 'needs-manager'] });
+    expect(await auditTypes(a.id)).toContain('grant.created');
   });
 });

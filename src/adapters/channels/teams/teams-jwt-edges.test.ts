@@ -136,3 +136,16 @@ describe('service URLs', () => {
     expect(sameServiceUrl('not a url', SERVICE)).toBe(false);
   });
 });
+
+describe('the Authorization header', () => {
+  it('is refused unless it is exactly `Bearer` and one token, with the same message when it is missing', async () => {
+    const s = await setup();
+    const t = await s.token();
+    const missing = 'TEAMS_UNAUTHENTICATED: Missing Authorization: Bearer <Bot Framework token>';
+    for (const header of [undefined, '', `x Bearer ${t}`, `Bearer ${t} x`, `Bearer ${t}\n`, `bearer ${t}`, `Bearer  ${t}`]) {
+      expect(await outcome(s.verifier.verify(header, activity))).toBe(missing);
+    }
+    expect(s.state.fetches).toBe(0);
+    expect(await outcome(s.verifier.verify(`Bearer ${t}`, activity))).toBe('ok');
+  });
+});
