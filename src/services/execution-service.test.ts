@@ -2,12 +2,9 @@
 // the result recorded (with retries over passing storage failures), attached runs, and
 // recovery after a crash. Every test builds its own service (Stryker's per-test coverage
 // sees only what runs inside a test).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
-import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
+import { auditTypes, overriding, tempSqliteStore } from '../../test/support/service-fixtures.js';
 import type { ActionRecord, Runner } from '../domain/action-record.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import type { Principal } from '../domain/identity.js';
@@ -24,17 +21,15 @@ const HOUR = 3_600_000;
 const alice: Principal = { type: 'human', id: 'alice@example.com', groups: ['sre'] };
 const here: ProcessInfo = { host: 'exec-host', pid: 4242, instance: 'instance-1', isAlive: () => true };
 
-let dir: string;
 let store: SqliteStore;
+let cleanup: () => Promise<void>;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'countersign-exec-svc-'));
-  store = createSqliteStore({ path: join(dir, 'exec.db'), writer: 'inline' });
+  ({ store, cleanup } = tempSqliteStore('exec-svc'));
 });
 afterEach(async () => {
   vi.useRealTimers();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await cleanup();
 });
 
 const decision: Decision = {
@@ -123,20 +118,6 @@ function service(opts: { s?: Store; executors?: Record<string, Executor>; at?: (
   return { svc, notifier, errors };
 }
 
-function overriding(inner: Store, over: Partial<Record<keyof Store, unknown>>): Store {
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop in over) return over[prop as keyof Store];
-      return Reflect.get(target, prop, receiver) as unknown;
-    },
-  });
-}
-
-async function auditTypes(id: string): Promise<string[]> {
-  const all = await store.readAudit(0, await store.auditSize());
-  return all.filter((e) => e.actionId === id).map((e) => e.type);
-}
-
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
     await p;
@@ -164,7 +145,7 @@ describe('the execution service', () => {
     const stored = (await store.getAction(a.id))!;
     expect(stored.status).toBe('succeeded');
     expect(stored.result).toMatchObject({ ok: true, status: 200 });
-    expect(await auditTypes(a.id)).toEqual(expect.arrayContaining(['execution.started', 'execution.finished']));
+    expect(await auditTypes(store, a.id)).toEqual(expect.arrayContaining(['execution.started', 'execution.finished']));
     expect(notifier.events.map((e) => [e.type, e.action.status])).toEqual([
       ['changed', 'running'],
       ['changed', 'succeeded'],

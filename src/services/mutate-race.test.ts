@@ -2,41 +2,33 @@
 // A store wrapper holds the first writes back until every racer has decided on the
 // same version, so each test forces the lost compare-and-swap it is about; if
 // mutateAction ignored a lost swap and reported success, these tests fail.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
-import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
+import { T0, insertHeld, reviewDecision, tempSqliteStore } from '../../test/support/service-fixtures.js';
 import type { ActionRecord } from '../domain/action-record.js';
 import type { AuditEntry } from '../domain/audit-entry.js';
 import { isAppError } from '../domain/errors.js';
 import type { Principal } from '../domain/identity.js';
-import { applyReview, createAction } from '../domain/lifecycle.js';
-import type { Decision } from '../domain/policy-types.js';
+import { applyReview } from '../domain/lifecycle.js';
 import type { Executor } from '../ports/executor.js';
 import type { Store } from '../ports/store.js';
 import { createExecutionService } from './execution-service.js';
 import { createReviewService } from './review-service.js';
 import { createSchedulerService } from './scheduler-service.js';
 
-const T0 = new Date('2030-01-01T00:00:00.000Z');
-const HOUR = 3_600_000;
 const quiet = { notify: () => undefined };
 const alice: Principal = { type: 'human', id: 'alice@example.com', groups: ['sre'] };
 const bob: Principal = { type: 'human', id: 'bob@example.com', groups: ['sre'] };
 const carol: Principal = { type: 'human', id: 'carol@example.com', groups: ['sre'] };
 
-let dir: string;
 let store: SqliteStore;
+let cleanup: () => Promise<void>;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'countersign-race-'));
-  store = createSqliteStore({ path: join(dir, 'race.db'), writer: 'inline' });
+  ({ store, cleanup } = tempSqliteStore('race'));
 });
 afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await cleanup();
 });
 
 /**
@@ -67,31 +59,8 @@ function contended(inner: Store, racers: number): Store {
   });
 }
 
-function review(quorum: number, timeoutMs = HOUR): Decision {
-  return {
-    outcome: 'review',
-    rules: ['needs-sre'],
-    policyVersion: 'sha256:policy',
-    reason: 'needs review',
-    requirements: [{ ruleId: 'needs-sre', approvers: ['group:sre'], quorum, timeoutMs }],
-  };
-}
-
-async function held(decision: Decision): Promise<ActionRecord> {
-  const t = createAction({
-    id: `act-${Math.random().toString(36).slice(2)}`,
-    request: { kind: 'http', target: 'billing-api', input: { method: 'POST', path: '/refunds', body: { amount: 4200 } } },
-    requester: { id: 'agent-a', type: 'agent', owner: 'owner@example.com' },
-    decision,
-    now: T0,
-  });
-  const r = await store.insertAction(t.next, t.audit);
-  if (!r.inserted) throw new Error('not inserted');
-  return r.action;
-}
-
 async function approved(): Promise<ActionRecord> {
-  const a = await held(review(1));
+  const a = await insertHeld(store, reviewDecision(1));
   const t = applyReview(a, alice, 'approve', { fingerprint: a.fingerprint, via: 'test', now: T0 });
   if (!(await store.updateAction(t.next, a.version, t.audit))) throw new Error('not approved');
   return t.next;
@@ -170,7 +139,7 @@ describe('racing services on one action', () => {
   });
 
   it('an approval and a denial racing on a quorum of one: one wins, the other is told NOT_PENDING, and the record agrees with the winner', async () => {
-    const action = await held(review(1));
+    const action = await insertHeld(store, reviewDecision(1));
     const executor = countingExecutor();
     const shared = contended(store, 2);
     const executions = executionService(store, executor, 'instance-1');
@@ -196,7 +165,7 @@ describe('racing services on one action', () => {
   });
 
   it('two approvals racing for a quorum of two both count, and the action is approved and run once', async () => {
-    const action = await held(review(2));
+    const action = await insertHeld(store, reviewDecision(2));
     const executor = countingExecutor();
     const shared = contended(store, 2);
     const executions = executionService(store, executor, 'instance-1');
@@ -215,7 +184,7 @@ describe('racing services on one action', () => {
   });
 
   it('an expiry racing an approval: exactly one of them commits, and what each caller is told matches the record', async () => {
-    const action = await held(review(1, 1000));
+    const action = await insertHeld(store, reviewDecision(1, 1000));
     const executor = countingExecutor();
     const shared = contended(store, 2);
     const executions = executionService(store, executor, 'instance-1');

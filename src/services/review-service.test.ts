@@ -1,16 +1,13 @@
 // The review service on a real (SQLite) store: what a review or a cancellation commits,
 // what it tells the notifier, and when it hands an action to execution. Every test builds
 // its own service (Stryker's per-test coverage sees only what runs inside a test).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
-import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
+import { HOUR, T0, insertHeld, reviewDecision, tempSqliteStore } from '../../test/support/service-fixtures.js';
 import type { ActionRecord } from '../domain/action-record.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import type { Principal } from '../domain/identity.js';
-import { createAction, escalateAction } from '../domain/lifecycle.js';
+import { escalateAction } from '../domain/lifecycle.js';
 import type { CompiledPolicy, Decision } from '../domain/policy-types.js';
 import type { ActionEvent, Notifier } from '../ports/notifier.js';
 import type { Store } from '../ports/store.js';
@@ -18,46 +15,19 @@ import type { PolicyService } from './policy-service.js';
 import type { GrantCreation } from './review-grants.js';
 import { createReviewService } from './review-service.js';
 
-const T0 = new Date('2030-01-01T00:00:00.000Z');
-const HOUR = 3_600_000;
 const alice: Principal = { type: 'human', id: 'alice@example.com', groups: ['sre'] };
 const bob: Principal = { type: 'human', id: 'bob@example.com', groups: ['sre'] };
 const agent: Principal = { type: 'agent', id: 'agent-a', owner: 'owner@example.com', labels: {} };
 
-let dir: string;
 let store: SqliteStore;
+let cleanup: () => Promise<void>;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'countersign-review-svc-'));
-  store = createSqliteStore({ path: join(dir, 'review.db'), writer: 'inline' });
+  ({ store, cleanup } = tempSqliteStore('review-svc'));
 });
 afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await cleanup();
 });
-
-function review(quorum: number, timeoutMs = HOUR): Decision {
-  return {
-    outcome: 'review',
-    rules: ['needs-sre'],
-    policyVersion: 'sha256:policy',
-    reason: 'needs review',
-    requirements: [{ ruleId: 'needs-sre', approvers: ['group:sre'], quorum, timeoutMs }],
-  };
-}
-
-async function held(decision: Decision, mode: 'execute' | 'decide' = 'execute', extra: Partial<ActionRecord> = {}): Promise<ActionRecord> {
-  const t = createAction({
-    id: `act-${Math.random().toString(36).slice(2)}`,
-    request: { kind: 'http', target: 'billing-api', mode, input: { method: 'POST', path: '/refunds', body: { amount: 4200 } } },
-    requester: { id: 'agent-a', type: 'agent', owner: 'owner@example.com' },
-    decision,
-    now: T0,
-  });
-  const r = await store.insertAction({ ...t.next, ...extra }, t.audit);
-  if (!r.inserted) throw new Error('not inserted');
-  return r.action;
-}
 
 function recording(): Notifier & { events: ActionEvent[] } {
   const events: ActionEvent[] = [];
@@ -94,7 +64,7 @@ async function auditTypes(id: string): Promise<string[]> {
 
 describe('the review service', () => {
   it('an approval reaching quorum commits, tells the notifier which review it was, and hands the action to execution once', async () => {
-    const a = await held(review(1));
+    const a = await insertHeld(store, reviewDecision(1));
     const { svc, notifier, dispatched } = service();
     const out = await svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api', comment: 'ok' });
 
@@ -109,7 +79,7 @@ describe('the review service', () => {
   });
 
   it('the notifier is told the latest review, not the first, when a second approval completes the quorum', async () => {
-    const a = await held(review(2));
+    const a = await insertHeld(store, reviewDecision(2));
     const { svc, notifier, dispatched } = service();
     const first = await svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api' });
     expect(first.status).toBe('pending');
@@ -123,7 +93,7 @@ describe('the review service', () => {
   });
 
   it('an approved decide-mode action is not handed to execution: the agent runs it', async () => {
-    const a = await held(review(1), 'decide');
+    const a = await insertHeld(store, reviewDecision(1), 'decide');
     const { svc, dispatched } = service();
     const out = await svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api' });
     expect(out.status).toBe('approved');
@@ -131,7 +101,7 @@ describe('the review service', () => {
   });
 
   it('a denial commits and is never handed to execution', async () => {
-    const a = await held(review(1));
+    const a = await insertHeld(store, reviewDecision(1));
     const { svc, dispatched } = service();
     const out = await svc.review(alice, a.id, { verdict: 'deny', via: 'api' });
     expect(out.status).toBe('denied');
@@ -139,7 +109,7 @@ describe('the review service', () => {
   });
 
   it('a comment JSON cannot carry (a lone surrogate) is refused with VALIDATION_FAILED and changes nothing', async () => {
-    const a = await held(review(1));
+    const a = await insertHeld(store, reviewDecision(1));
     const { svc, notifier, dispatched } = service();
     await expect(svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api', comment: 'bad \uD800' })).rejects.toThrow(/^comment: /);
     expect(await codeOf(svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api', comment: 'bad \uD800' }))).toBe('VALIDATION_FAILED');
@@ -149,7 +119,7 @@ describe('the review service', () => {
   });
 
   it('a grant asked with a denial is refused with VALIDATION_FAILED and changes nothing', async () => {
-    const a = await held(review(1));
+    const a = await insertHeld(store, reviewDecision(1));
     const { svc } = service();
     const grant = { ttlMs: HOUR, uses: 1 };
     let err: unknown;
@@ -164,7 +134,7 @@ describe('the review service', () => {
   });
 
   it('a grant asked with an approval on a gateway without grants is refused with GRANT_NOT_ALLOWED and changes nothing', async () => {
-    const a = await held(review(1));
+    const a = await insertHeld(store, reviewDecision(1));
     const { svc, dispatched } = service();
     expect(await codeOf(svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api', grant: { ttlMs: HOUR, uses: 1 } }))).toBe('GRANT_NOT_ALLOWED');
     expect((await store.getAction(a.id))!.status).toBe('pending');
@@ -172,7 +142,7 @@ describe('the review service', () => {
   });
 
   it('a review of an action past its expiry expires it first: the caller is told NOT_PENDING and the record says expired', async () => {
-    const a = await held(review(1, 1000));
+    const a = await insertHeld(store, reviewDecision(1, 1000));
     const { svc, notifier, dispatched } = service({ at: 1000 });
     expect(await codeOf(svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api' }))).toBe('NOT_PENDING');
 
@@ -184,7 +154,7 @@ describe('the review service', () => {
   });
 
   it('a review a millisecond before the expiry is not expired first and counts', async () => {
-    const a = await held(review(1, 1000));
+    const a = await insertHeld(store, reviewDecision(1, 1000));
     const { svc } = service({ at: 999 });
     const out = await svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api' });
     expect(out.status).toBe('approved');
@@ -192,7 +162,7 @@ describe('the review service', () => {
   });
 
   it('an expiry that loses its race (another replica expired the action first) is not an error: the request itself is answered', async () => {
-    const a = await held(review(1, 1000));
+    const a = await insertHeld(store, reviewDecision(1, 1000));
     await service({ at: 2000 }).svc.cancel(agent, a.id).catch(() => undefined);
     expect((await store.getAction(a.id))!.status).toBe('expired');
     // This replica's first read still saw the action pending and due; by its compare-and-swap it had moved on.
@@ -219,7 +189,7 @@ describe('the review service', () => {
   });
 
   it('the requester cancels a pending action: the record, the audit log and the notifier all say cancelled', async () => {
-    const a = await held(review(1));
+    const a = await insertHeld(store, reviewDecision(1));
     const { svc, notifier } = service();
     const out = await svc.cancel(agent, a.id);
     expect(out.status).toBe('cancelled');
@@ -229,7 +199,7 @@ describe('the review service', () => {
   });
 
   it('a cancellation of an action past its expiry expires it first and is told NOT_PENDING', async () => {
-    const a = await held(review(1, 1000));
+    const a = await insertHeld(store, reviewDecision(1, 1000));
     const { svc, notifier } = service({ at: 5000 });
     expect(await codeOf(svc.cancel(agent, a.id))).toBe('NOT_PENDING');
     expect((await store.getAction(a.id))!.status).toBe('expired');
@@ -237,7 +207,7 @@ describe('the review service', () => {
   });
 
   it('a storage failure while expiring is not mistaken for a lost race: the caller sees it', async () => {
-    const a = await held(review(1, 1000));
+    const a = await insertHeld(store, reviewDecision(1, 1000));
     const failing = new Proxy(store, {
       get(target, prop, receiver) {
         if (prop === 'updateAction') return async () => Promise.reject(new Error('disk full'));
@@ -248,7 +218,7 @@ describe('the review service', () => {
     await expect(svc.cancel(agent, a.id)).rejects.toThrow('disk full');
   });
   it('a storage failure while expiring a due action fails the request: it is not cancelled as if it had not expired', async () => {
-    const a = await held(review(1, 1000));
+    const a = await insertHeld(store, reviewDecision(1, 1000));
     let failures = 1;
     const flaky = new Proxy(store, {
       get(target, prop, receiver) {
@@ -276,9 +246,9 @@ describe('grants given with approvals', () => {
   }
 
   it('with quorum 2, an approval that asks no grant after one that did approves the action and creates no grant (both must ask)', async () => {
-    const d = review(2);
+    const d = reviewDecision(2);
     d.requirements[0]!.grants = bounds;
-    const a = await held(d, 'decide', { grantScope: {} });
+    const a = await insertHeld(store, d, 'decide', { grantScope: {} });
     const { svc } = withGrants();
     await svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api', grant: { ttlMs: HOUR, uses: 2 } });
     const out = await svc.review(bob, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api' });
@@ -291,14 +261,14 @@ describe('grants given with approvals', () => {
     // Rule two is escalated to the SRE group after Alice's approval: hers now counts for
     // both rules, and Bob's approval (no grant asked) is the one that approves the action.
     const d: Decision = {
-      ...review(1),
+      ...reviewDecision(1),
       rules: ['needs-sre', 'needs-manager'],
       requirements: [
         { ruleId: 'needs-sre', approvers: ['group:sre'], quorum: 1, timeoutMs: HOUR, grants: bounds },
         { ruleId: 'needs-manager', approvers: ['group:managers'], quorum: 1, timeoutMs: HOUR, grants: bounds, escalate: { afterMs: 1000, to: ['group:sre'] } },
       ],
     };
-    const a = await held(d, 'decide', { grantScope: {} });
+    const a = await insertHeld(store, d, 'decide', { grantScope: {} });
     const first = await withGrants().svc.review(alice, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api', grant: { ttlMs: HOUR, uses: 2 } });
     expect(first.status).toBe('pending');
     const cur = (await store.getAction(a.id))!;

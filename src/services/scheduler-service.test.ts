@@ -1,34 +1,25 @@
 // The scheduler's tick on a real (SQLite) store: expiries and escalations found in the
 // store, lost races that are not errors, and failures that are. Every test builds its
 // own scheduler (Stryker's per-test coverage sees only what runs inside a test).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
-import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
-import type { ActionRecord } from '../domain/action-record.js';
+import { HOUR, T0, auditTypes, insertHeld, overriding, tempSqliteStore } from '../../test/support/service-fixtures.js';
 import { AppError } from '../domain/errors.js';
-import { createAction } from '../domain/lifecycle.js';
 import type { Decision } from '../domain/policy-types.js';
 import type { ActionEvent, Notifier } from '../ports/notifier.js';
 import type { Store } from '../ports/store.js';
 import type { ExecutionService } from './execution-service.js';
 import { createSchedulerService } from './scheduler-service.js';
 
-const T0 = new Date('2030-01-01T00:00:00.000Z');
-const HOUR = 3_600_000;
 
-let dir: string;
 let store: SqliteStore;
+let cleanup: () => Promise<void>;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'countersign-scheduler-'));
-  store = createSqliteStore({ path: join(dir, 'scheduler.db'), writer: 'inline' });
+  ({ store, cleanup } = tempSqliteStore('scheduler'));
 });
 afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await cleanup();
 });
 
 function review(timeoutMs: number, escalateAfterMs?: number): Decision {
@@ -47,19 +38,6 @@ function review(timeoutMs: number, escalateAfterMs?: number): Decision {
       },
     ],
   };
-}
-
-async function held(decision: Decision): Promise<ActionRecord> {
-  const t = createAction({
-    id: `act-${Math.random().toString(36).slice(2)}`,
-    request: { kind: 'http', target: 'billing-api', input: { method: 'POST', path: '/refunds', body: { amount: 4200 } } },
-    requester: { id: 'agent-a', type: 'agent', owner: 'owner@example.com' },
-    decision,
-    now: T0,
-  });
-  const r = await store.insertAction(t.next, t.audit);
-  if (!r.inserted) throw new Error('not inserted');
-  return r.action;
 }
 
 function recording(): Notifier & { events: ActionEvent[] } {
@@ -82,25 +60,10 @@ function scheduler(at: number, opts: { s?: Store; executions?: ExecutionService 
   return { svc, notifier };
 }
 
-/** The store, with some of its methods replaced. */
-function overriding(inner: Store, over: Partial<Store>): Store {
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop in over) return over[prop as keyof Store];
-      return Reflect.get(target, prop, receiver) as unknown;
-    },
-  });
-}
-
-async function auditTypes(id: string): Promise<string[]> {
-  const all = await store.readAudit(0, await store.auditSize());
-  return all.filter((e) => e.actionId === id).map((e) => e.type);
-}
-
 describe('the scheduler tick', () => {
   it('a pending action past its expiry is expired, counted once, and announced; one not yet due is left alone', async () => {
-    const due = await held(review(1000));
-    const later = await held(review(HOUR));
+    const due = await insertHeld(store, review(1000));
+    const later = await insertHeld(store, review(HOUR));
     const { svc, notifier } = scheduler(1000);
     const r = await svc.tick();
 
@@ -113,12 +76,12 @@ describe('the scheduler tick', () => {
   });
 
   it('a due escalation is recorded, counted, and announced with the requirements it escalated', async () => {
-    const a = await held(review(HOUR, 1000));
+    const a = await insertHeld(store, review(HOUR, 1000));
     const { svc, notifier } = scheduler(1000);
     const r = await svc.tick();
 
     expect(r).toEqual({ expired: 0, escalated: 1, interrupted: 0, dispatched: 0 });
-    expect(await auditTypes(a.id)).toContain('action.escalated');
+    expect(await auditTypes(store, a.id)).toContain('action.escalated');
     expect(notifier.events).toHaveLength(1);
     const e = notifier.events[0]!;
     expect(e.type).toBe('escalated');
@@ -127,7 +90,7 @@ describe('the scheduler tick', () => {
   });
 
   it('an action listed for escalation with nothing actually due is neither counted, recorded nor announced', async () => {
-    const a = await held(review(HOUR, 10 * 60_000));
+    const a = await insertHeld(store, review(HOUR, 10 * 60_000));
     const listed = overriding(store, { dueForEscalation: async () => [(await store.getAction(a.id))!] });
     const { svc, notifier } = scheduler(1000, { s: listed });
     const before = await store.auditSize();
@@ -139,7 +102,7 @@ describe('the scheduler tick', () => {
   });
 
   it('an expiry that lost its race (the action was decided meanwhile) is not counted and not an error', async () => {
-    const a = await held(review(1000));
+    const a = await insertHeld(store, review(1000));
     await store.updateAction({ ...a, status: 'cancelled', version: a.version + 1 }, a.version, [
       { type: 'action.cancelled', ts: T0.toISOString(), actionId: a.id, actor: { type: 'agent', id: 'agent-a' }, data: {} },
     ]);
@@ -152,7 +115,7 @@ describe('the scheduler tick', () => {
   });
 
   it('an action listed as due that no longer exists is not counted and not an error', async () => {
-    const a = await held(review(1000));
+    const a = await insertHeld(store, review(1000));
     const listed = overriding(store, { dueForExpiry: async () => [{ ...a, id: 'act-gone' }], dueForEscalation: async () => [{ ...a, id: 'act-gone-too' }] });
     const { svc, notifier } = scheduler(1000, { s: listed });
     expect(await svc.tick()).toEqual({ expired: 0, escalated: 0, interrupted: 0, dispatched: 0 });
@@ -160,19 +123,19 @@ describe('the scheduler tick', () => {
   });
 
   it('a storage failure during an expiry is not mistaken for a lost race: the tick fails', async () => {
-    await held(review(1000));
+    await insertHeld(store, review(1000));
     const failing = overriding(store, { updateAction: async () => Promise.reject(new AppError('STORAGE_ERROR', 'disk full')) });
     await expect(scheduler(1000, { s: failing }).svc.tick()).rejects.toThrow('disk full');
   });
 
   it('a storage failure during an escalation fails the tick too', async () => {
-    await held(review(HOUR, 1000));
+    await insertHeld(store, review(HOUR, 1000));
     const failing = overriding(store, { updateAction: async () => Promise.reject(new AppError('STORAGE_ERROR', 'disk full')) });
     await expect(scheduler(1000, { s: failing }).svc.tick()).rejects.toThrow('disk full');
   });
 
   it('an error that is not ours is never taken for a lost race, whatever code it carries', async () => {
-    await held(review(1000));
+    await insertHeld(store, review(1000));
     const foreign = Object.assign(new Error('driver said NOT_FOUND'), { code: 'NOT_FOUND' });
     const failing = overriding(store, { updateAction: async () => Promise.reject(foreign) });
     await expect(scheduler(1000, { s: failing }).svc.tick()).rejects.toBe(foreign);
