@@ -4,14 +4,13 @@
 // sees only what runs inside a test).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
-import { auditTypes, overriding, tempSqliteStore } from '../../test/support/service-fixtures.js';
+import { auditTypes, codeOf, overriding, recording, tempSqliteStore } from '../../test/support/service-fixtures.js';
 import type { ActionRecord, Runner } from '../domain/action-record.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import type { Principal } from '../domain/identity.js';
 import { applyReview, createAction, startExecution } from '../domain/lifecycle.js';
 import type { Decision } from '../domain/policy-types.js';
 import type { Executor } from '../ports/executor.js';
-import type { ActionEvent, Notifier } from '../ports/notifier.js';
 import type { ProcessInfo } from '../ports/runtime.js';
 import type { Store } from '../ports/store.js';
 import { createExecutionService } from './execution-service.js';
@@ -67,11 +66,6 @@ async function runningUnder(a: ActionRecord, runner: Runner): Promise<ActionReco
   return t.next;
 }
 
-function recording(): Notifier & { events: ActionEvent[] } {
-  const events: ActionEvent[] = [];
-  return { events, notify: (e) => void events.push(e) };
-}
-
 function countingExecutor(result: Awaited<ReturnType<Executor['execute']>> = { ok: true, status: 200 }): Executor & { calls: string[] } {
   const calls: string[] = [];
   return {
@@ -116,16 +110,6 @@ function service(opts: { s?: Store; executors?: Record<string, Executor>; at?: (
     onError: (e, a) => void errors.push({ e, id: a.id }),
   });
   return { svc, notifier, errors };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isAppError(e)) return e.code;
-    throw e;
-  }
-  return 'resolved';
 }
 
 describe('the execution service', () => {

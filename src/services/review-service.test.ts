@@ -3,13 +3,12 @@
 // its own service (Stryker's per-test coverage sees only what runs inside a test).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
-import { HOUR, T0, insertHeld, reviewDecision, tempSqliteStore } from '../../test/support/service-fixtures.js';
+import { HOUR, T0, codeOf, insertHeld, recording, reviewDecision, tempSqliteStore } from '../../test/support/service-fixtures.js';
 import type { ActionRecord } from '../domain/action-record.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import type { Principal } from '../domain/identity.js';
 import { escalateAction } from '../domain/lifecycle.js';
 import type { CompiledPolicy, Decision } from '../domain/policy-types.js';
-import type { ActionEvent, Notifier } from '../ports/notifier.js';
 import type { Store } from '../ports/store.js';
 import type { PolicyService } from './policy-service.js';
 import type { GrantCreation } from './review-grants.js';
@@ -29,11 +28,6 @@ afterEach(async () => {
   await cleanup();
 });
 
-function recording(): Notifier & { events: ActionEvent[] } {
-  const events: ActionEvent[] = [];
-  return { events, notify: (e) => void events.push(e) };
-}
-
 function service(opts: { at?: number; s?: Store; grants?: GrantCreation } = {}) {
   const notifier = recording();
   const dispatched: ActionRecord[] = [];
@@ -45,16 +39,6 @@ function service(opts: { at?: number; s?: Store; grants?: GrantCreation } = {}) 
     ...(opts.grants ? { grants: opts.grants } : {}),
   });
   return { svc, notifier, dispatched };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isAppError(e)) return e.code;
-    throw e;
-  }
-  return 'resolved';
 }
 
 async function auditTypes(id: string): Promise<string[]> {

@@ -3,14 +3,12 @@
 // own scheduler (Stryker's per-test coverage sees only what runs inside a test).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
-import { HOUR, T0, auditTypes, insertHeld, overriding, tempSqliteStore } from '../../test/support/service-fixtures.js';
+import { HOUR, T0, auditTypes, insertHeld, overriding, recording, tempSqliteStore } from '../../test/support/service-fixtures.js';
 import { AppError } from '../domain/errors.js';
 import type { Decision } from '../domain/policy-types.js';
-import type { ActionEvent, Notifier } from '../ports/notifier.js';
 import type { Store } from '../ports/store.js';
 import type { ExecutionService } from './execution-service.js';
 import { createSchedulerService } from './scheduler-service.js';
-
 
 let store: SqliteStore;
 let cleanup: () => Promise<void>;
@@ -38,11 +36,6 @@ function review(timeoutMs: number, escalateAfterMs?: number): Decision {
       },
     ],
   };
-}
-
-function recording(): Notifier & { events: ActionEvent[] } {
-  const events: ActionEvent[] = [];
-  return { events, notify: (e) => void events.push(e) };
 }
 
 const idle: ExecutionService = {

@@ -8,7 +8,9 @@ import type { ActionMode } from '../../src/domain/action.js';
 import type { ActionRecord } from '../../src/domain/action-record.js';
 import { createAction } from '../../src/domain/lifecycle.js';
 import type { Decision } from '../../src/domain/policy-types.js';
+import type { ActionEvent, Notifier } from '../../src/ports/notifier.js';
 import type { Store } from '../../src/ports/store.js';
+import { isAppError } from '../../src/domain/errors.js';
 import type { SqliteStore } from '../../src/adapters/store/sqlite/sqlite-store.js';
 import { createSqliteStore } from '../../src/adapters/store/sqlite/sqlite-store.js';
 
@@ -67,4 +69,21 @@ export function overriding(inner: Store, over: Partial<Record<keyof Store, unkno
 export async function auditTypes(store: Store, id: string): Promise<string[]> {
   const all = await store.readAudit(0, await store.auditSize());
   return all.filter((e) => e.actionId === id).map((e) => e.type);
+}
+
+/** A notifier that keeps every event it is given. */
+export function recording(): Notifier & { events: ActionEvent[] } {
+  const events: ActionEvent[] = [];
+  return { events, notify: (e) => void events.push(e) };
+}
+
+/** The catalog code `p` is refused with, or 'resolved'. */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (isAppError(e)) return e.code;
+    throw e;
+  }
+  return 'resolved';
 }
