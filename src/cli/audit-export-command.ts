@@ -8,6 +8,7 @@ import { parseVerifierKey } from '../domain/signed-note.js';
 import { VERSION } from '../version.js';
 import { auditSourceOf } from './audit-source.js';
 import { CliExit, EXIT } from './cli-runtime.js';
+import { waitForSignedCheckpoint, waitOption } from './wait-signed.js';
 
 /** `audit export`: an evidence bundle for auditors, verifiable with `audit verify --bundle`. */
 export function registerAuditExportCommand(audit: Command): void {
@@ -18,8 +19,10 @@ export function registerAuditExportCommand(audit: Command): void {
     .requiredOption('-o, --out <dir>', 'a new folder for the bundle')
     .option('--since <time>', 'first entry dated at or after this ISO-8601 time')
     .option('--until <time>', 'entries dated before this ISO-8601 time')
+    .option('--wait <duration>', 'first wait up to this long (e.g. 30s) for the running gateway to sign a checkpoint covering the newest entries')
     .option('--json', 'print the result as JSON')
-    .action(async (o: { config: string; out: string; since?: string; until?: string; json?: boolean }) => {
+    .action(async (o: { config: string; out: string; since?: string; until?: string; wait?: string; json?: boolean }) => {
+      const waitMs = waitOption(o.wait);
       for (const [flag, v] of [['--since', o.since], ['--until', o.until]] as const) {
         if (v !== undefined && !Number.isFinite(Date.parse(v))) throw new CliExit(EXIT.USAGE, `${flag}: not an ISO-8601 time: ${v}`);
       }
@@ -36,6 +39,7 @@ export function registerAuditExportCommand(audit: Command): void {
       const keys = trustedKeys(loaded, signer);
       if (!keys.length || !origin) throw new CliExit(EXIT.USAGE, "the log's verifier key is unknown: make the signing key readable, or list it in audit.verifierKeys and set audit.origin");
       const witnessKeys = loaded.config.audit.witnesses.flatMap((w) => (w.key ? [parseVerifierKey(w.key)] : []));
+      if (waitMs !== undefined) await waitForSignedCheckpoint(o.config, waitMs, (l) => process.stderr.write(`${l}\n`));
       let r;
       const source = await auditSourceOf(loaded);
       try {

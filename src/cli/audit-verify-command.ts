@@ -13,6 +13,7 @@ import type { VerifierKey } from '../domain/signed-note.js';
 import { parseVerifierKey } from '../domain/signed-note.js';
 import { auditSourceOf } from './audit-source.js';
 import { CliExit, EXIT } from './cli-runtime.js';
+import { waitForSignedCheckpoint, waitOption } from './wait-signed.js';
 import { formatFinding, formatVerifyReport, progressBar } from './audit-verify-format.js';
 
 interface VerifyOptions {
@@ -30,6 +31,7 @@ interface VerifyOptions {
   integrityOnly?: boolean;
   knownCheckpoint: string[];
   trustBundleKey?: boolean;
+  wait?: string;
 }
 
 const collect = (v: string, all: string[]) => [...all, v];
@@ -112,6 +114,7 @@ export function registerAuditVerifyCommand(audit: Command): void {
     .option('--threads', 'check integrity in a worker thread whatever the size (default: on long logs)')
     .option('--no-threads', 'check integrity and governance in one thread')
     .option('--integrity-only', 'skip the governance checks (faster; for frequent scheduled checks)')
+    .option('--wait <duration>', 'with --config: first wait up to this long (e.g. 30s) for the running gateway to sign a checkpoint covering the newest entries')
     .option('--known-checkpoint <file>', 'a signed checkpoint kept from before (as GET /v1/audit/checkpoint serves it, or a receipt): the log must agree with it and reach its size (repeatable)', collect, [])
     .addHelpText(
       'after',
@@ -120,7 +123,10 @@ export function registerAuditVerifyCommand(audit: Command): void {
     .action(async (o: VerifyOptions) => {
       const sources = [o.config && !o.receipt ? 'config' : '', o.db, o.bundle, o.receipt].filter(Boolean);
       if (sources.length !== 1) throw new CliExit(EXIT.USAGE, 'give one of --config FILE, --db PATH, --bundle DIR or --receipt FILE');
+      const waitMs = waitOption(o.wait);
+      if (waitMs !== undefined && sources[0] !== 'config') throw new CliExit(EXIT.USAGE, '--wait applies to --config (a log a gateway is signing), not to --db, --bundle or --receipt');
       const k = planKeys(o);
+      if (waitMs !== undefined) await waitForSignedCheckpoint(o.config!, waitMs, (l) => process.stderr.write(`${l}\n`));
       if (o.receipt && o.knownCheckpoint.length) throw new CliExit(EXIT.USAGE, '--known-checkpoint applies to a log or a bundle (--config, --db, --bundle), not to a receipt');
       if (o.receipt) {
         if (!k.keys.length) throw new CliExit(EXIT.USAGE, "give the log's verifier key: --key <name>+<key id>+<key> (or --config)");

@@ -76,7 +76,7 @@ export function exportBundle(o: ExportOptions): ExportResult {
     const size = dbSize(db);
     const cps = db.prepare('SELECT size, root, note FROM audit_checkpoints ORDER BY size').all() as Array<{ size: number; root: Buffer; note: string }>;
     const latest = cps[cps.length - 1];
-    if (!latest) throw new Error('the log has no signed checkpoint yet: start the gateway (it signs within seconds), then export');
+    if (!latest) throw new Error('the log has no signed checkpoint yet: start the gateway (it signs within audit.checkpoints.maxDelay), then export, or add --wait 30s to wait for it');
     const start = o.since ? seqAtOrAfter(db, size, o.since) : 0;
     const until = o.until ? seqAtOrAfter(db, size, o.until) : size;
     const end = Math.min(until, latest.size);
