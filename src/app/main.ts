@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
+import { runShutdownSteps } from './shutdown-steps.js';
 import { createTimeOrderedIds } from '../adapters/ids/time-ordered-ids.js';
 import { createPgQueryParser } from '../adapters/sql/pg-query-parser.js';
 import { cachedSqlParser } from '../adapters/sql/sql-parse-cache.js';
@@ -330,11 +331,13 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       closing ??= (async () => {
         clearInterval(timer);
         stopWatching();
-        await executions.drain();
-        await commands?.close();
-        await ways.close();
-        await postgres?.close();
-        await store.close();
+        await runShutdownSteps(logger, [
+          ['executions in flight', () => executions.drain()],
+          ['command runners', () => commands?.close()],
+          ['agent ways (MCP upstreams)', () => ways.close()],
+          ['SQL targets', () => postgres?.close()],
+          ['store', () => store.close()],
+        ]);
       })();
       return closing;
     },
@@ -444,13 +447,14 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       // went away mid-request on a reused keep-alive socket) must not hold shutdown for
       // the headers timeout.
       const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-      await app.close();
-      clearTimeout(force);
-      await pgwire?.close();
-      await runnerTls?.close();
-      await channels.close();
-      await audit.close();
-      await core.close();
+      await runShutdownSteps(logger, [
+        ['HTTP server', () => app.close().finally(() => clearTimeout(force))],
+        ['wire gateway', () => pgwire?.close()],
+        ['runner TLS listener', () => runnerTls?.close()],
+        ['channels', () => channels.close()],
+        ['audit (checkpoints, witnesses, SIEM)', () => audit.close()],
+        ['core', () => core.close()],
+      ]);
     },
   };
 }

@@ -48,7 +48,11 @@ afterAll(async () => {
   // step is bounded and a slow one is named on stderr, and a gateway that does not stop
   // after SIGTERM is killed, so the suite ends and says where it waited.
   await bounded(bystander?.end().catch(() => undefined), 5_000, 'ending the bystander client');
-  if (env && !(await bounded(env.server.stop(), 30_000, 'the gateway stopping after SIGTERM'))) env.server.child.kill('SIGKILL');
+  if (env && !(await bounded(env.server.stop(), 30_000, 'the gateway stopping after SIGTERM'))) {
+    // The gateway names the shutdown step it waits for (src/app/shutdown-steps.ts).
+    process.stderr.write(`${env.server.logs.filter((l) => l.includes('shutdown')).join('\n')}\n`);
+    env.server.child.kill('SIGKILL');
+  }
   await bounded(env?.close(), 60_000, 'closing the target and dropping the database');
 }, 120_000);
 
