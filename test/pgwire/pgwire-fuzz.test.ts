@@ -131,7 +131,11 @@ describe('the wire gateway under fuzzed protocol messages and SQL', () => {
             const f = fieldsOf(m);
             count(f.C ?? '?');
             expect(f.C, JSON.stringify(f)).toMatch(/^[0-9A-Z]{5}$/);
-            expect(f.C, JSON.stringify(f)).not.toBe('XX000');
+            // XX000 from the gateway itself would be a bug. PostgreSQL answers some malformed
+            // messages with its own XX000 (a Parse naming a type OID that does not exist:
+            // "cache lookup failed for type"), relayed as a direct connection would get it; those
+            // carry PostgreSQL's source location (F, L, R), which the gateway's own errors never do.
+            if (f.C === 'XX000') expect(f.F && f.R, `an internal error of the gateway: ${JSON.stringify(f)}`).toBeTruthy();
             expect(['ERROR', 'FATAL'], JSON.stringify(f)).toContain(f.S);
           }
           expect(env.server.child.exitCode, env.server.logs.slice(-20).join('\n')).toBeNull();
