@@ -91,6 +91,17 @@ describe('quorum', () => {
     expect(reviewOutcome(state([approval('a@x'), approval('b@x', 'fp', ['oncall'])]), 'fp', parties)).toBe('pending');
   });
 
+  it('counts an approval only for the requirements it was given for, even once an escalation names the approver', () => {
+    // Bob (release and oncall) approved for "releases" while "prod" was still oncall-free.
+    const s = state([approval('a@x'), { ...approval('b@x', 'fp', ['release', 'oncall']), countsFor: ['releases'] }]);
+    s.requirements.push({ ruleId: 'prod', approvers: ['group:sre'], quorum: 1, timeoutMs: 1, escalate: { afterMs: 1, to: ['group:oncall'], at: 't', done: true } });
+    expect(approversCounted(s.requirements[1]!, s.reviews, 'fp', parties)).toEqual([]);
+    expect(reviewOutcome(s, 'fp', parties)).toBe('pending');
+    s.reviews.push({ ...approval('c@x', 'fp', ['oncall']), countsFor: ['prod'] });
+    expect(approversCounted(s.requirements[1]!, s.reviews, 'fp', parties)).toEqual(['c@x']);
+    expect(reviewOutcome(s, 'fp', parties)).toBe('approved');
+  });
+
   it('all requirements must be met', () => {
     const s = state([approval('a@x'), approval('b@x')]);
     s.requirements.push({ ruleId: 'prod', approvers: ['group:oncall'], quorum: 1, timeoutMs: 1 });

@@ -89,6 +89,10 @@ export function approversCounted(req: Requirement, reviews: readonly Review[], f
     // decides here: an equivalent mutant of the campaign, kept to say what counts.
     if (r.verdict !== 'approve' || r.fingerprint !== fingerprint) continue;
     if (isParty(r.reviewer, parties)) continue;
+    // Eligibility is judged when the human reviews: an approval counts for the requirements
+    // it was given for (countsFor), never for one a later escalation opened to its groups.
+    // Otherwise an escalation would silently turn one approval into a second rule's quorum.
+    if (!r.countsFor.includes(req.ruleId)) continue;
     if (!eligibleRefs(req).some((ref) => refMatches(ref, { id: r.reviewer, groups: r.groups }))) continue;
     seen.add(r.reviewer.toLowerCase());
   }

@@ -8,6 +8,7 @@ import type { ActionRecord } from '../domain/action-record.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import type { Principal } from '../domain/identity.js';
 import { escalateAction } from '../domain/lifecycle.js';
+import { approversCounted } from '../domain/review.js';
 import type { CompiledPolicy, Decision } from '../domain/policy-types.js';
 import type { Store } from '../ports/store.js';
 import type { PolicyService } from './policy-service.js';
@@ -241,9 +242,10 @@ describe('grants given with approvals', () => {
     expect(await store.getGrant('grant-1')).toBeUndefined();
   });
 
-  it('a last approval that asks no grant still creates the grant the earlier approvals asked for when they meet every quorum by themselves', async () => {
-    // Rule two is escalated to the SRE group after Alice's approval: hers now counts for
-    // both rules, and Bob's approval (no grant asked) is the one that approves the action.
+  it('after an escalation, an earlier approval counts only for the rule it was given for: the escalated rule needs its own approver, and a grant only its askers', async () => {
+    // Rule two is escalated to the SRE group after Alice's approval. Hers was given for
+    // rule one only and does not meet rule two; Bob's (no grant asked) does, and approves
+    // the action, so the grant Alice asked for is not created: every quorum needs askers.
     const d: Decision = {
       ...reviewDecision(1),
       rules: ['needs-sre', 'needs-manager'],
@@ -257,13 +259,15 @@ describe('grants given with approvals', () => {
     expect(first.status).toBe('pending');
     const cur = (await store.getAction(a.id))!;
     const esc = escalateAction(cur, new Date(T0.getTime() + 1000));
+    expect(esc.next.status).toBe('pending');
     expect(await store.updateAction(esc.next, cur.version, esc.audit)).toBeTruthy();
 
     const out = await withGrants(2000).svc.review(bob, a.id, { verdict: 'approve', fingerprint: a.fingerprint, via: 'api' });
     expect(out.status).toBe('approved');
-    expect(out.grant?.id).toBe('grant-1');
-    const g = await store.getGrant('grant-1');
-    expect(g).toMatchObject({ actionId: a.id, grantedBy: [alice.id], maxUses: 2, ruleIds: ['needs-sre', 'needs-manager'] });
-    expect(await auditTypes(a.id)).toContain('grant.created');
+    const parties = { requester: out.requester.id, owner: out.requester.owner };
+    expect(out.review!.requirements.map((q) => approversCounted(q, out.review!.reviews, out.fingerprint, parties))).toEqual([[alice.id, bob.id], [bob.id]]);
+    expect(out.grant).toBeUndefined();
+    expect(await store.getGrant('grant-1')).toBeUndefined();
+    expect(await auditTypes(a.id)).not.toContain('grant.created');
   });
 });

@@ -61,7 +61,10 @@ export function createReviewService(deps: {
         const now = clock.now();
         const t = applyReview(cur, who, input.verdict, { fingerprint: input.fingerprint, comment: input.comment, via: input.via, now });
         // A fast path: withGrant without an ask on an action with no grant scope returns t as it is (so `false ?` is an equivalent mutant).
-        // With a grant scope, a last approval asking none still goes through withGrant: after an escalation the earlier askers may meet every quorum by themselves.
+        // With a grant scope, a last approval asking none still goes through withGrant. It cannot
+        // create a grant (the askers alone would have met every quorum before it: an approval
+        // counts only for the rules it was given for), so `!cur.grantScope` is equivalent; kept
+        // so that the grant rules stay in one place.
         return input.grant === undefined && !cur.grantScope ? t : withGrant(cur, t, input.grant, now, deps.grants);
       };
       const { result } = deps.grants ? await mutateWithGrant(store, deps.grants.store, id, decide) : await mutateAction(store, id, decide);
