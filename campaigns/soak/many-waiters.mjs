@@ -6,12 +6,16 @@
 //   submit   the HTTP actions held for review (decide mode), --concurrency at a time,
 //            each with an Idempotency-Key so that a retry never submits twice;
 //   open     the waiters: long polls (GET ?wait) and MCP holds (tools/call), opened
-//            --open-chunk at a time (ten thousand connections at once overflow the
-//            listen backlog, which is the kernel's limit, not the gateway's);
+//            --open-chunk at a time, one chunk every --open-chunk ms (1,000 a second):
+//            ten thousand connections at once overflow the listen backlog, which is
+//            the kernel's limit, not the gateway's; and a burst of N requests arriving
+//            together is one turn of the event loop of N requests, a stall the
+//            campaign would have made itself;
 //   held     until the gateway holds every MCP call (their actions are pending), found
 //            as a reviewer finds them (GET /v1/actions?status=pending, paged);
-//   waiting  a few seconds with everybody waiting: the memory figures (and the heap
-//            snapshot with --heap-snapshot);
+//   waiting  a few seconds with everybody waiting: the memory figures (with
+//            --heap-snapshot, a heap snapshot, to compare with heap-diff.mjs with the
+//            one taken before the waiters opened);
 //   approve  the batch decision API (POST /v1/reviews, 100 actions a request,
 //            --approve-concurrency requests at a time);
 //   answer   until every waiter has its answer.
@@ -91,13 +95,15 @@ export async function manyWaiters({ gw, secrets, args, counters, sample, phases,
   say(`submit: ${heldHttp.length} HTTP actions held in ${Date.now() - phases.startedAt()} ms`);
 
   // open
+  // The heap before any waiter, to compare with the one while all wait (heap-diff.mjs).
+  const snapshotBefore = args.heapSnapshot ? await takeHeapSnapshot('before') : undefined;
   await phases.enter('open');
   const beforeWait = phases.samples.at(-1);
   const answers = [];
   for (let i = 0; i < Math.max(heldHttp.length, mcpN); i += args.openChunk) {
     for (const a of heldHttp.slice(i, i + args.openChunk)) answers.push(poll(a));
     for (let k = i; k < Math.min(i + args.openChunk, mcpN); k++) answers.push(mcpCall(k));
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, args.openChunk));
   }
   function poll(a) {
     counters.inFlight++;
@@ -138,27 +144,30 @@ export async function manyWaiters({ gw, secrets, args, counters, sample, phases,
   }
   say(`open: ${heldHttp.length} long polls and ${mcpN} MCP calls opened in ${Date.now() - phases.startedAt()} ms`);
 
-  // held: every MCP call's action pending (their waiters registered with it)
+  // held: every MCP call's action pending. Counted in the gateway's own gauge (an index
+  // count), then listed once as a reviewer lists them: listing ten thousand actions
+  // every second would be the campaign's load, not the waiters'.
   await phases.enter('held');
   const deadline = Date.now() + args.heldTimeoutSeconds * 1000;
-  let pendingMcp = [];
   for (;;) {
-    try {
-      pendingMcp = await pendingOfKind(gw, secrets, 'mcp', retrying);
-    } catch (e) {
-      say(`held: listing failed (${reasonOf(e)}), again`);
-    }
-    if (pendingMcp.length >= mcpN || Date.now() > deadline) break;
+    const pending = await pendingCount(gw).catch(() => NaN);
+    if (pending >= heldHttp.length + mcpN || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
-  if (pendingMcp.length < mcpN) fail('held', `only ${pendingMcp.length} of ${mcpN} MCP calls held after ${args.heldTimeoutSeconds} s`);
+  let pendingMcp = [];
+  try {
+    pendingMcp = await pendingOfKind(gw, secrets, 'mcp', retrying);
+  } catch (e) {
+    fail('held', `listing the pending actions: ${reasonOf(e)}`);
+  }
+  if (pendingMcp.length < mcpN) fail('held', `only ${pendingMcp.length} of ${mcpN} MCP calls held after ${Math.round((Date.now() - phases.startedAt()) / 1000)} s`);
 
   // waiting
   await phases.enter('waiting');
   await new Promise((r) => setTimeout(r, 3000));
   const waiting = await sample();
   say(`waiting: rss ${waiting.rssMb.toFixed(0)} MB, heap ${waiting.heapMb.toFixed(0)} MB, handles ${waiting.handles}, MCP holds ${pendingMcp.length}`);
-  const snapshot = args.heapSnapshot ? await takeHeapSnapshot() : undefined;
+  const snapshot = args.heapSnapshot ? await takeHeapSnapshot('waiting') : undefined;
 
   // approve: the batch decision API, each action bound to its fingerprint
   await phases.enter('approve');
@@ -230,7 +239,7 @@ export async function manyWaiters({ gw, secrets, args, counters, sample, phases,
     retries,
     failuresByReason: byReason,
     failures,
-    ...(snapshot ? { heapSnapshot: snapshot } : {}),
+    ...(snapshot ? { heapSnapshots: [snapshotBefore, snapshot] } : {}),
     summary:
       `${waiters} waiters (${heldHttp.length} HTTP long polls, ${pendingMcp.length} MCP holds): RSS ${beforeWait.rssMb.toFixed(0)} MB before, ${waiting.rssMb.toFixed(0)} MB waiting ` +
       `(${perWaiterKb.toFixed(1)} KB each), peak ${peakRss.toFixed(0)} MB; worst event-loop stall ${worstStall.toFixed(1)} ms; errors ${counters.errors}, not approved ${notApproved}\n` +
@@ -238,12 +247,22 @@ export async function manyWaiters({ gw, secrets, args, counters, sample, phases,
   };
 }
 
-/** Pending actions of a kind, as a reviewer lists them (pages of 500, each retried on a lost connection). */
+/** The gateway's count of pending actions (its /metrics gauge). */
+async function pendingCount(gw) {
+  const m = /^countersign_pending_actions (\d+)/m.exec((await call(gw.url, '/metrics')).text);
+  return m ? Number(m[1]) : NaN;
+}
+
+/**
+ * Pending actions of a kind, as a reviewer lists them, each page retried on a lost
+ * connection. Pages of 100: a page is one synchronous read and serialization in the
+ * gateway, and a page of 500 is a stall of its own.
+ */
 async function pendingOfKind(gw, secrets, kind, retrying) {
   const out = [];
   let cursor = '';
   for (;;) {
-    const path = `/v1/actions?status=pending&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const path = `/v1/actions?status=pending&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
     const r = await retrying(`list ${path}`, () => call(gw.url, path, { token: secrets.alice, timeoutMs: 300_000 }), { retryTimeouts: true });
     if (r.status !== 200) throw new Error(`list: ${r.status} ${r.text.slice(0, 200)}`);
     const items = r.json?.actions ?? [];

@@ -48,7 +48,7 @@ const args = parseArgs(process.argv.slice(2), {
   maxWaiterStallMs: 50,
   mcpShare: 0.5,
   concurrency: 16,
-  openChunk: 250,
+  openChunk: 25,
   approveConcurrency: 4,
   callTimeoutMs: 300_000,
   heldTimeoutSeconds: 600,
@@ -173,7 +173,7 @@ log: { level: info }
   await sample(); // resets the event-loop figures so the first interval starts now
 
   let report;
-  if (args.waiters > 0) report = await manyWaiters({ gw, secrets, args, counters, sample, phases, say, takeHeapSnapshot: () => heapSnapshot(gw, dir) });
+  if (args.waiters > 0) report = await manyWaiters({ gw, secrets, args, counters, sample, phases, say, takeHeapSnapshot: (label) => heapSnapshot(gw, dir, label) });
   else report = await sustained({ gw, secrets, counters, errors, sample });
 
   await gw.stop(args.cpuProf ? 120_000 : 10_000);
@@ -328,7 +328,7 @@ function phaseClock(samples, sample) {
 }
 
 /** SIGUSR2 makes the gateway write a heap snapshot (--heapsnapshot-signal); moved out of the scanned directory. */
-async function heapSnapshot(gw, dir) {
+async function heapSnapshot(gw, dir, label) {
   process.kill(gw.pid, 'SIGUSR2');
   const deadline = Date.now() + 300_000;
   for (;;) {
@@ -338,7 +338,7 @@ async function heapSnapshot(gw, dir) {
       const a = readFileSync(join(dir, f)).length;
       await new Promise((r) => setTimeout(r, 2000));
       if (a > 0 && readFileSync(join(dir, f)).length === a) {
-        const to = join(tmpdir(), `countersign-waiters-${args.waiters}-${process.pid}.heapsnapshot`);
+        const to = join(tmpdir(), `countersign-waiters-${args.waiters}-${process.pid}-${label}.heapsnapshot`);
         renameSync(join(dir, f), to);
         say(`heap snapshot: ${to}`);
         return to;
