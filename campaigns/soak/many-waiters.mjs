@@ -166,7 +166,7 @@ export async function manyWaiters({ gw, secrets, args, counters, sample, phases,
   await phases.enter('waiting');
   await new Promise((r) => setTimeout(r, 3000));
   const waiting = await sample();
-  say(`waiting: rss ${waiting.rssMb.toFixed(0)} MB, heap ${waiting.heapMb.toFixed(0)} MB, handles ${waiting.handles}, MCP holds ${pendingMcp.length}`);
+  say(`waiting: rss ${waiting.rssMb.toFixed(0)} MB, heap ${waiting.heapMb.toFixed(0)} MB used of ${waiting.heapTotalMb.toFixed(0)} MB, external ${waiting.externalMb.toFixed(1)} MB, handles ${waiting.handles}, MCP holds ${pendingMcp.length}`);
   const snapshot = args.heapSnapshot ? await takeHeapSnapshot('waiting') : undefined;
 
   // approve: the batch decision API, each action bound to its fingerprint
@@ -231,6 +231,10 @@ export async function manyWaiters({ gw, secrets, args, counters, sample, phases,
     rssWaitingMb: +waiting.rssMb.toFixed(0),
     heapBeforeWaitMb: +beforeWait.heapMb.toFixed(0),
     heapWaitingMb: +waiting.heapMb.toFixed(0),
+    heapTotalBeforeWaitMb: +beforeWait.heapTotalMb.toFixed(0),
+    heapTotalWaitingMb: +waiting.heapTotalMb.toFixed(0),
+    externalBeforeWaitMb: +beforeWait.externalMb.toFixed(1),
+    externalWaitingMb: +waiting.externalMb.toFixed(1),
     rssPerWaiterKb: +perWaiterKb.toFixed(1),
     heapPerWaiterKb: +heapPerWaiterKb.toFixed(1),
     peakRssMb: +peakRss.toFixed(0),

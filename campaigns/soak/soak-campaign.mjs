@@ -54,6 +54,7 @@ const args = parseArgs(process.argv.slice(2), {
   heldTimeoutSeconds: 600,
   heapSnapshot: false,
   cpuProf: false,
+  nodeArgs: '',
   out: '',
   quiet: false,
 });
@@ -112,6 +113,9 @@ async function metrics(url) {
   };
   return {
     heapMb: get('nodejs_heap_size_used_bytes') / 2 ** 20,
+    // Where RSS goes beside the live heap: what V8 holds committed, and memory outside it.
+    heapTotalMb: get('nodejs_heap_size_total_bytes') / 2 ** 20,
+    externalMb: get('nodejs_external_memory_bytes') / 2 ** 20,
     loopMaxMs: get('nodejs_eventloop_lag_max_seconds') * 1000,
     loopP99Ms: get('nodejs_eventloop_lag_p99_seconds') * 1000,
     handles: get('nodejs_active_handles_total'),
@@ -154,7 +158,8 @@ log: { level: info }
   );
   const env = { T_AGENT: secrets.agent, T_ALICE: secrets.alice, T_TARGET: secrets.target };
   mkdirSync(join(dir, 'notes'));
-  const nodeArgs = [];
+  // --node-args "--max-semi-space-size=4 ...": V8 and Node flags for the gateway (experiments).
+  const nodeArgs = args.nodeArgs ? args.nodeArgs.split(/\s+/).filter(Boolean) : [];
   if (args.heapSnapshot) nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`);
   // The profile is written when the gateway stops; out of the scanned directory (it names no secret, but it is large).
   const profDir = args.cpuProf ? mkdtempSync(join(tmpdir(), 'countersign-waiters-prof-')) : undefined;
@@ -164,7 +169,7 @@ log: { level: info }
   const errors = [];
   const started = Date.now();
   const sample = async () => {
-    const m = await metrics(gw.url).catch(() => ({ heapMb: NaN, loopMaxMs: NaN, loopP99Ms: NaN, handles: NaN }));
+    const m = await metrics(gw.url).catch(() => ({ heapMb: NaN, heapTotalMb: NaN, externalMb: NaN, loopMaxMs: NaN, loopP99Ms: NaN, handles: NaN }));
     const s = { t: Math.round((Date.now() - started) / 1000), at: Date.now(), phase: phases.current, rssMb: rssMb(gw.pid), cpuMs: cpuMs(gw.pid), ...m, done: counters.done, errors: counters.errors, inFlight: counters.inFlight };
     samples.push(s);
     return s;
@@ -182,7 +187,7 @@ log: { level: info }
   if (profDir) say(`CPU profiles of the gateway: ${readdirSync(profDir).map((f) => join(profDir, f)).join(', ') || '(none written)'} (node campaigns/soak/long-tasks.mjs PROFILE)`);
   const leaks = canaryReport(dir, [...labels].map(([value, label]) => ({ value, label })));
   const base = args.out || join(dir, args.waiters ? `waiters-${args.waiters}` : `soak-${args.minutes}min`);
-  const cols = ['t', 'phase', 'rssMb', 'cpuMs', 'heapMb', 'loopMaxMs', 'loopP99Ms', 'handles', 'done', 'errors', 'inFlight'];
+  const cols = ['t', 'phase', 'rssMb', 'cpuMs', 'heapMb', 'heapTotalMb', 'externalMb', 'loopMaxMs', 'loopP99Ms', 'handles', 'done', 'errors', 'inFlight'];
   writeFileSync(`${base}.csv`, `${cols.join(',')}\n${samples.map((s) => cols.map((c) => (typeof s[c] === 'number' ? +s[c].toFixed(2) : s[c])).join(',')).join('\n')}\n`);
   writeFileSync(`${base}.svg`, chartSvg(samples, args.waiters ? `${args.waiters} waiters, then bulk approval` : `soak: ${args.rate}/s for ${args.minutes} min`));
   const result = { campaign: args.waiters ? 'waiters' : 'soak', args, ...report, canaryLeaks: leaks.found.length, errorsSample: errors.slice(0, 20) };

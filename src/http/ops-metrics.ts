@@ -9,6 +9,8 @@ import type { Store } from '../ports/store.js';
 export interface OpsSources {
   store: Pick<Store, 'health' | 'countWithStatus' | 'auditSize' | 'readAudit'> & Pick<AuditLog, 'latestCheckpoint'>;
   channels?: Pick<ChannelStore, 'listDeliveries'> | undefined;
+  /** Long polls and MCP holds waiting now (QueryService.waiting). */
+  waiters?: (() => number) | undefined;
   clock: Clock;
 }
 
@@ -67,6 +69,17 @@ export function registerOpsMetrics(registry: Registry, src: OpsSources): void {
       this.set(first ? seconds(first.ts) : 0);
     },
   });
+  if (src.waiters) {
+    const waiters = src.waiters;
+    new Gauge({
+      name: 'countersign_waiters',
+      help: 'Long polls (GET /v1/actions/{id}?wait) and MCP calls held for review, waiting on an action now',
+      registers: [registry],
+      collect() {
+        this.set(waiters());
+      },
+    });
+  }
   if (src.channels) {
     const channels = src.channels;
     new Gauge({
