@@ -144,14 +144,18 @@ export async function manyWaiters({ gw, secrets, args, counters, sample, phases,
   }
   say(`open: ${heldHttp.length} long polls and ${mcpN} MCP calls opened in ${Date.now() - phases.startedAt()} ms`);
 
-  // held: every MCP call's action pending. Counted in the gateway's own gauge (an index
-  // count), then listed once as a reviewer lists them: listing ten thousand actions
-  // every second would be the campaign's load, not the waiters'.
+  // held: every waiter registered in the gateway (its countersign_waiters gauge; a
+  // gateway without it: every action pending), then the MCP actions listed once, as a
+  // reviewer lists them: listing ten thousand actions every second would be the
+  // campaign's load, not the waiters'.
   await phases.enter('held');
   const deadline = Date.now() + args.heldTimeoutSeconds * 1000;
+  let registered;
   for (;;) {
-    const pending = await pendingCount(gw).catch(() => NaN);
-    if (pending >= heldHttp.length + mcpN || Date.now() > deadline) break;
+    const text = await call(gw.url, '/metrics').then((r) => r.text, () => '');
+    registered = gauge(text, 'countersign_waiters');
+    const count = Number.isNaN(registered) ? gauge(text, 'countersign_pending_actions') : registered;
+    if (count >= heldHttp.length + mcpN || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
   let pendingMcp = [];
@@ -160,6 +164,7 @@ export async function manyWaiters({ gw, secrets, args, counters, sample, phases,
   } catch (e) {
     fail('held', `listing the pending actions: ${reasonOf(e)}`);
   }
+  if (registered < heldHttp.length + mcpN) fail('held', `only ${registered} of ${heldHttp.length + mcpN} waiters registered in the gateway`);
   if (pendingMcp.length < mcpN) fail('held', `only ${pendingMcp.length} of ${mcpN} MCP calls held after ${Math.round((Date.now() - phases.startedAt()) / 1000)} s`);
 
   // waiting
@@ -223,6 +228,7 @@ export async function manyWaiters({ gw, secrets, args, counters, sample, phases,
   return {
     pass,
     waiters,
+    registeredInGateway: registered,
     httpLongPolls: heldHttp.length,
     mcpHolds: pendingMcp.length,
     errors: counters.errors,
@@ -251,9 +257,9 @@ export async function manyWaiters({ gw, secrets, args, counters, sample, phases,
   };
 }
 
-/** The gateway's count of pending actions (its /metrics gauge). */
-async function pendingCount(gw) {
-  const m = /^countersign_pending_actions (\d+)/m.exec((await call(gw.url, '/metrics')).text);
+/** A gauge's value in a /metrics text (NaN when absent). */
+function gauge(text, name) {
+  const m = new RegExp(`^${name} (\\d+)`, 'm').exec(text);
   return m ? Number(m[1]) : NaN;
 }
 
