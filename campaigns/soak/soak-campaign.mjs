@@ -18,8 +18,11 @@
 // Streamable HTTP, held until the review (mcp.hold), then run on the upstream MCP server
 // (test/mcp/notes-server.mjs over stdio); the others long-poll an HTTP action (GET ?wait).
 // Pass: every waiter answered with the approval (MCP: the tool's own result), RSS <=
-// --max-rss-mb, no stall over --max-waiter-stall-ms. --heap-snapshot writes a heap
-// snapshot of the gateway while all of them wait (what each waiter costs).
+// --max-rss-mb, no stall over --max-waiter-stall-ms. The run is cut in phases (submit,
+// open, held, waiting, approve, answer: many-waiters.mjs), each reported with its time,
+// worst stall, the gateway's CPU time and RSS. --heap-snapshot writes a heap snapshot
+// of the gateway while all of them wait (what each waiter costs); --cpu-prof has the
+// gateway write a CPU profile, whose long tasks long-tasks.mjs lists.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +32,7 @@ import { parseArgs } from '../lib/args.mjs';
 import { canaryReport, newCanary } from '../lib/canaries.mjs';
 import { startCountingTarget } from '../lib/counting-target.mjs';
 import { call, startGateway } from '../lib/gateway.mjs';
+import { manyWaiters } from './many-waiters.mjs';
 import { chartSvg } from './soak-chart.mjs';
 
 const args = parseArgs(process.argv.slice(2), {
@@ -43,7 +47,14 @@ const args = parseArgs(process.argv.slice(2), {
   maxRssMb: 300,
   maxWaiterStallMs: 50,
   mcpShare: 0.5,
+  concurrency: 16,
+  openChunk: 25,
+  approveConcurrency: 4,
+  callTimeoutMs: 300_000,
+  heldTimeoutSeconds: 600,
   heapSnapshot: false,
+  cpuProf: false,
+  nodeArgs: '',
   out: '',
   quiet: false,
 });
@@ -73,6 +84,17 @@ rules:
 `;
 const NOTES_SERVER = fileURLToPath(new URL('../../test/mcp/notes-server.mjs', import.meta.url));
 
+/** The gateway's CPU time (user + system) so far, in ms: load-independent cost per phase. */
+function cpuMs(pid) {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function rssMb(pid) {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -91,6 +113,9 @@ async function metrics(url) {
   };
   return {
     heapMb: get('nodejs_heap_size_used_bytes') / 2 ** 20,
+    // Where RSS goes beside the live heap: what V8 holds committed, and memory outside it.
+    heapTotalMb: get('nodejs_heap_size_total_bytes') / 2 ** 20,
+    externalMb: get('nodejs_external_memory_bytes') / 2 ** 20,
     loopMaxMs: get('nodejs_eventloop_lag_max_seconds') * 1000,
     loopP99Ms: get('nodejs_eventloop_lag_p99_seconds') * 1000,
     handles: get('nodejs_active_handles_total'),
@@ -133,27 +158,36 @@ log: { level: info }
   );
   const env = { T_AGENT: secrets.agent, T_ALICE: secrets.alice, T_TARGET: secrets.target };
   mkdirSync(join(dir, 'notes'));
-  const gw = await startGateway({ configPath, env, logFile: join(dir, 'gateway.log'), nodeArgs: args.heapSnapshot ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] : [] });
+  // --node-args "--max-semi-space-size=4 ...": V8 and Node flags for the gateway (experiments).
+  const nodeArgs = args.nodeArgs ? args.nodeArgs.split(/\s+/).filter(Boolean) : [];
+  if (args.heapSnapshot) nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`);
+  // The profile is written when the gateway stops; out of the scanned directory (it names no secret, but it is large).
+  const profDir = args.cpuProf ? mkdtempSync(join(tmpdir(), 'countersign-waiters-prof-')) : undefined;
+  if (profDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profDir}`);
+  const gw = await startGateway({ configPath, env, logFile: join(dir, 'gateway.log'), nodeArgs });
   const counters = { done: 0, errors: 0, inFlight: 0 };
   const errors = [];
   const started = Date.now();
   const sample = async () => {
-    const m = await metrics(gw.url).catch(() => ({ heapMb: NaN, loopMaxMs: NaN, loopP99Ms: NaN, handles: NaN }));
-    const s = { t: Math.round((Date.now() - started) / 1000), rssMb: rssMb(gw.pid), ...m, done: counters.done, errors: counters.errors, inFlight: counters.inFlight };
+    const m = await metrics(gw.url).catch(() => ({ heapMb: NaN, heapTotalMb: NaN, externalMb: NaN, loopMaxMs: NaN, loopP99Ms: NaN, handles: NaN }));
+    const s = { t: Math.round((Date.now() - started) / 1000), at: Date.now(), phase: phases.current, rssMb: rssMb(gw.pid), cpuMs: cpuMs(gw.pid), ...m, done: counters.done, errors: counters.errors, inFlight: counters.inFlight };
     samples.push(s);
     return s;
   };
+  const phases = phaseClock(samples, sample);
   await sample(); // resets the event-loop figures so the first interval starts now
 
   let report;
-  if (args.waiters > 0) report = await manyWaiters({ gw, secrets, counters, errors, sample, dir });
+  if (args.waiters > 0) report = await manyWaiters({ gw, secrets, args, counters, sample, phases, say, takeHeapSnapshot: (label) => heapSnapshot(gw, dir, label) });
   else report = await sustained({ gw, secrets, counters, errors, sample });
 
-  await gw.stop();
+  await gw.stop(args.cpuProf ? 120_000 : 10_000);
   await target.close();
+  // One profile per thread: the main thread's (thread 0) is the event loop's; the other is the store's writer.
+  if (profDir) say(`CPU profiles of the gateway: ${readdirSync(profDir).map((f) => join(profDir, f)).join(', ') || '(none written)'} (node campaigns/soak/long-tasks.mjs PROFILE)`);
   const leaks = canaryReport(dir, [...labels].map(([value, label]) => ({ value, label })));
   const base = args.out || join(dir, args.waiters ? `waiters-${args.waiters}` : `soak-${args.minutes}min`);
-  const cols = ['t', 'rssMb', 'heapMb', 'loopMaxMs', 'loopP99Ms', 'handles', 'done', 'errors', 'inFlight'];
+  const cols = ['t', 'phase', 'rssMb', 'cpuMs', 'heapMb', 'heapTotalMb', 'externalMb', 'loopMaxMs', 'loopP99Ms', 'handles', 'done', 'errors', 'inFlight'];
   writeFileSync(`${base}.csv`, `${cols.join(',')}\n${samples.map((s) => cols.map((c) => (typeof s[c] === 'number' ? +s[c].toFixed(2) : s[c])).join(',')).join('\n')}\n`);
   writeFileSync(`${base}.svg`, chartSvg(samples, args.waiters ? `${args.waiters} waiters, then bulk approval` : `soak: ${args.rate}/s for ${args.minutes} min`));
   const result = { campaign: args.waiters ? 'waiters' : 'soak', args, ...report, canaryLeaks: leaks.found.length, errorsSample: errors.slice(0, 20) };
@@ -253,146 +287,53 @@ function heapSlopeMbPerMin(xs) {
   return (num / den) * 60;
 }
 
-async function manyWaiters({ gw, secrets, counters, errors, sample, dir }) {
-  const n = args.waiters;
-  const mcpN = Math.round(n * args.mcpShare);
-  const httpN = n - mcpN;
-  const sampler = setInterval(() => void sample(), 1000);
-  // Submit the HTTP actions held for review, a few at a time.
-  const held = [];
-  for (let i = 0; i < httpN; i += 100) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(100, httpN - i) }, (_, j) =>
-        // Decide mode: the bulk approval measures waking the waiters, not N executions.
-        // A starved gateway answers slowly: a long timeout, not a failed campaign.
-        call(gw.url, '/v1/actions', { method: 'POST', token: secrets.agent, body: { kind: 'http', target: 'api', input: { method: 'POST', path: `/hold/${i + j}` }, mode: 'decide' }, timeoutMs: 300_000 }),
-      ),
-    );
-    for (const r of batch) {
-      if (r.status === 201) held.push(r.json);
-      else counters.errors++;
-    }
-  }
-  say(`${held.length} HTTP actions held; starting ${held.length} long polls and ${mcpN} MCP holds`);
-  const beforeWait = await sample();
-  // Open the waiters 250 at a time: ten thousand connections at once overflow the
-  // listen backlog, which is the kernel's limit, not the gateway's.
-  const answers = [];
-  const mcpAnswers = [];
-  for (let i = 0; i < Math.max(held.length, mcpN); i += 250) {
-    answers.push(...held.slice(i, i + 250).map((a) => poll(a)));
-    for (let k = i; k < Math.min(i + 250, mcpN); k++) mcpAnswers.push(mcpCall(k));
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  function poll(a) {
-    counters.inFlight++;
-    return call(gw.url, `/v1/actions/${a.id}?wait=290`, { token: secrets.agent, timeoutMs: 300_000 })
-      .then((r) => {
-        counters.done++;
-        return r.json?.status;
-      })
-      .catch((e) => {
-        counters.errors++;
-        if (errors.length < 100) errors.push(String(e.cause?.code ?? e.message));
-        return 'error';
-      })
-      .finally(() => counters.inFlight--);
-  }
-  // An agent's tools/call, held by the gateway until the review; the answer is the
-  // upstream tool's own result once approved and run.
-  function mcpCall(k) {
-    counters.inFlight++;
-    const body = { jsonrpc: '2.0', id: k, method: 'tools/call', params: { name: 'notes__write_note', arguments: { name: `w${k}`, text: 'held' } } };
-    return call(gw.url, '/mcp', { method: 'POST', token: secrets.agent, body, headers: { accept: 'application/json, text/event-stream' }, timeoutMs: 300_000 })
-      .then((r) => {
-        counters.done++;
-        // Streamable HTTP answers a held call as an SSE stream; the result is its last data line.
-        const data = r.text.split('\n').filter((l) => l.startsWith('data: ')).at(-1);
-        const result = data ? JSON.parse(data.slice(6)).result : r.json?.result;
-        return result && !result.isError && result.content?.[0]?.text === `wrote w${k}` ? 'approved' : `mcp: ${JSON.stringify(result ?? r.text).slice(0, 200)}`;
-      })
-      .catch((e) => {
-        counters.errors++;
-        if (errors.length < 100) errors.push(String(e.cause?.code ?? e.message));
-        return 'error';
-      })
-      .finally(() => counters.inFlight--);
-  }
-  // All waiters in: wait until the gateway holds every one (the MCP actions are pending).
-  const deadline = Date.now() + 120_000;
-  let pendingMcp;
-  for (;;) {
-    pendingMcp = await pendingOfKind(gw, secrets, 'mcp');
-    if (pendingMcp.length >= mcpN || Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  await new Promise((r) => setTimeout(r, 3000));
-  const waiting = await sample();
-  say(`waiting: rss ${waiting.rssMb.toFixed(0)} MB, heap ${waiting.heapMb.toFixed(0)} MB, handles ${waiting.handles}, MCP holds ${pendingMcp.length}`);
-  let snapshot;
-  if (args.heapSnapshot) snapshot = await heapSnapshot(gw, dir);
-  const approvedAt = Date.now();
-  const toApprove = [...held, ...pendingMcp];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 50 }, async () => {
-      while (next < toApprove.length) {
-        const a = toApprove[next++];
-        const r = await call(gw.url, `/v1/actions/${a.id}/approve`, { method: 'POST', token: secrets.alice, body: { fingerprint: a.fingerprint }, timeoutMs: 300_000 }).catch((e) => ({ status: String(e.cause?.code ?? e.name), text: '' }));
-        if (r.status !== 200) {
-          counters.errors++;
-          if (errors.length < 100) errors.push(`approve ${a.id}: ${r.status} ${r.text.slice(0, 200)}`);
-        }
-      }
-    }),
-  );
-  const statuses = await Promise.all([...answers, ...mcpAnswers]);
-  const allAnsweredMs = Date.now() - approvedAt;
-  clearInterval(sampler);
-  await sample();
-  const notApproved = statuses.filter((s) => s !== 'approved').length;
-  for (const s of statuses) if (s !== 'approved' && errors.length < 100) errors.push(String(s));
-  const peakRss = Math.max(...samples.map((s) => s.rssMb));
-  const worstStall = Math.max(...samples.slice(1).map((s) => s.loopMaxMs).filter(Number.isFinite));
-  const waiters = held.length + pendingMcp.length;
-  const pass = counters.errors === 0 && notApproved === 0 && waiters === n && peakRss <= args.maxRssMb && worstStall <= args.maxWaiterStallMs;
-  const perWaiterKb = ((waiting.rssMb - beforeWait.rssMb) * 1024) / Math.max(1, waiters);
+/**
+ * Named phases of a run: each sample is tagged with the phase it was taken in (its
+ * interval's event-loop max belongs to that phase), and entering a phase takes a sample
+ * first, so that no interval straddles two phases.
+ */
+function phaseClock(samples, sample) {
+  const done = [];
+  let current = 'start';
+  let startedAt = Date.now();
   return {
-    pass,
-    waiters,
-    httpLongPolls: held.length,
-    mcpHolds: pendingMcp.length,
-    errors: counters.errors,
-    notApproved,
-    rssBeforeWaitMb: +beforeWait.rssMb.toFixed(0),
-    rssWaitingMb: +waiting.rssMb.toFixed(0),
-    heapBeforeWaitMb: +beforeWait.heapMb.toFixed(0),
-    heapWaitingMb: +waiting.heapMb.toFixed(0),
-    rssPerWaiterKb: +perWaiterKb.toFixed(1),
-    peakRssMb: +peakRss.toFixed(0),
-    worstStallMs: +worstStall.toFixed(1),
-    allAnsweredMs,
-    ...(snapshot ? { heapSnapshot: snapshot } : {}),
-    summary: `${waiters} waiters (${held.length} HTTP long polls, ${pendingMcp.length} MCP holds): RSS ${beforeWait.rssMb.toFixed(0)} MB before, ${waiting.rssMb.toFixed(0)} MB waiting (${perWaiterKb.toFixed(1)} KB each), peak ${peakRss.toFixed(0)} MB; worst event-loop stall ${worstStall.toFixed(1)} ms; all answered ${allAnsweredMs} ms after the bulk approval began; errors ${counters.errors}, not approved ${notApproved}`,
+    samples,
+    get current() {
+      return current;
+    },
+    startedAt: () => startedAt,
+    last: () => done.at(-1),
+    async enter(name) {
+      const s = await sample();
+      done.push({ phase: current, ms: Date.now() - startedAt });
+      current = name;
+      startedAt = Date.now();
+      return s;
+    },
+    table() {
+      return done
+        .filter((p) => p.phase !== 'start')
+        .map((p) => {
+          const mine = samples.filter((s) => s.phase === p.phase);
+          const before = samples[samples.indexOf(mine[0]) - 1];
+          const end = mine.at(-1);
+          const stalls = mine.map((s) => s.loopMaxMs).filter(Number.isFinite);
+          return {
+            phase: p.phase,
+            ms: p.ms,
+            worstStallMs: stalls.length ? +Math.max(...stalls).toFixed(1) : NaN,
+            intervalsOver50: stalls.filter((x) => x > 50).length,
+            cpuMs: before && end ? Math.round(end.cpuMs - before.cpuMs) : NaN,
+            rssEndMb: end ? +end.rssMb.toFixed(0) : NaN,
+            heapEndMb: end ? +end.heapMb.toFixed(0) : NaN,
+          };
+        });
+    },
   };
 }
 
-/** Pending actions of a kind, as a reviewer lists them (pages of 200). */
-async function pendingOfKind(gw, secrets, kind) {
-  const out = [];
-  let cursor = '';
-  for (;;) {
-    // A starved gateway answers slowly: a long timeout, not a failed campaign.
-    const r = await call(gw.url, `/v1/actions?status=pending&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: secrets.alice, timeoutMs: 300_000 });
-    const items = r.json?.items ?? r.json?.actions ?? [];
-    out.push(...items.filter((a) => a.kind === kind));
-    cursor = r.json?.nextCursor ?? r.json?.cursor ?? '';
-    if (!cursor || items.length === 0) return out;
-  }
-}
-
 /** SIGUSR2 makes the gateway write a heap snapshot (--heapsnapshot-signal); moved out of the scanned directory. */
-async function heapSnapshot(gw, dir) {
+async function heapSnapshot(gw, dir, label) {
   process.kill(gw.pid, 'SIGUSR2');
   const deadline = Date.now() + 300_000;
   for (;;) {
@@ -402,7 +343,7 @@ async function heapSnapshot(gw, dir) {
       const a = readFileSync(join(dir, f)).length;
       await new Promise((r) => setTimeout(r, 2000));
       if (a > 0 && readFileSync(join(dir, f)).length === a) {
-        const to = join(tmpdir(), `countersign-waiters-${args.waiters}-${process.pid}.heapsnapshot`);
+        const to = join(tmpdir(), `countersign-waiters-${args.waiters}-${process.pid}-${label}.heapsnapshot`);
         renameSync(join(dir, f), to);
         say(`heap snapshot: ${to}`);
         return to;

@@ -380,7 +380,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   const app = await buildApp({
     authenticator,
     logger,
-    metrics: createMetrics(events, { store, channels: store.channels, clock: core.clock }),
+    metrics: createMetrics(events, { store, channels: store.channels, waiters: () => core.queries.waiting(), clock: core.clock }),
     bodyLimitBytes: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy,
     maxWaitSeconds: config.server.maxWaitSeconds,

@@ -1,8 +1,7 @@
 import type { ActionRecord } from './action-record.js';
-import { isAppError } from './errors.js';
 import type { Principal } from './identity.js';
 import { partiesOf } from './lifecycle.js';
-import { checkReviewer } from './review.js';
+import { reviewerStanding } from './review.js';
 
 /** Whether the viewer may decide this action now, and if not, the code a decision would be refused with. */
 export interface ReviewStanding {
@@ -12,15 +11,11 @@ export interface ReviewStanding {
 
 /**
  * The viewer's standing on a pending action, judged by the same check a decision runs
- * (checkReviewer), so that what `pending` lists and what `approve` accepts cannot differ.
+ * (reviewerStanding, which checkReviewer throws), so that what `pending` lists and what
+ * `approve` accepts cannot differ.
  */
 export function reviewStanding(who: Principal, a: ActionRecord): ReviewStanding | undefined {
   if (!a.review) return undefined;
-  try {
-    checkReviewer(who, partiesOf(a), a.review, a.status === 'pending');
-    return { canDecide: true };
-  } catch (e) {
-    if (isAppError(e)) return { canDecide: false, reason: e.code };
-    throw e;
-  }
+  const s = reviewerStanding(who, partiesOf(a), a.review, a.status === 'pending');
+  return s.ok ? { canDecide: true } : { canDecide: false, reason: s.code };
 }

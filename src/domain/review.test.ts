@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppError } from './errors.js';
 import type { Principal } from './identity.js';
 import type { Review, ReviewState } from './review.js';
-import { approversCounted, checkReviewer, reviewOutcome } from './review.js';
+import { approversCounted, checkReviewer, reviewerStanding, reviewOutcome } from './review.js';
 
 const parties = { requester: 'deploy-bot', owner: 'carol@example.com', onBehalfOf: 'dave@example.com' };
 const state = (reviews: Review[] = []): ReviewState => ({
@@ -30,6 +30,26 @@ const approval = (reviewer: string, fingerprint = 'fp', groups = ['release']): R
 });
 
 describe('separation of duties', () => {
+  it('the standing a view shows is the refusal a decision gets, check by check, in the same order', () => {
+    const agent: Principal = { type: 'agent', id: 'x', owner: 'o', labels: {} };
+    const cases: Array<[Principal, ReviewState, boolean]> = [
+      [agent, state(), true],
+      [human('carol@example.com'), state(), true],
+      [human('frank@example.com', ['oncall']), state(), true],
+      [human('erin@example.com'), state(), false],
+      [human('erin@example.com'), state([approval('erin@example.com')]), true],
+      [human('erin@example.com'), state(), true],
+      // Both a party and not pending: the identity check comes first.
+      [human('carol@example.com'), state(), false],
+    ];
+    const standings = cases.map(([who, st, pending]) => {
+      const s = reviewerStanding(who, parties, st, pending);
+      return s.ok ? 'OK' : s.code;
+    });
+    expect(standings).toEqual(['AGENT_CANNOT_REVIEW', 'SELF_APPROVAL', 'NOT_ELIGIBLE', 'NOT_PENDING', 'ALREADY_REVIEWED', 'OK', 'SELF_APPROVAL']);
+    expect(cases.map(([who, st, pending]) => code(() => checkReviewer(who, parties, st, pending)))).toEqual(standings);
+  });
+
   it('agents never review, whatever they are named', () => {
     expect(code(() => checkReviewer({ type: 'agent', id: 'x', owner: 'o', labels: {} }, parties, state(), true))).toBe('AGENT_CANNOT_REVIEW');
   });

@@ -1,3 +1,4 @@
+import type { ErrorCode } from './errors.js';
 import { AppError } from './errors.js';
 import type { ApproverRef, Principal } from './identity.js';
 import { refMatches } from './identity.js';
@@ -60,25 +61,39 @@ export function isParty(id: string, p: Parties): boolean {
   return x === p.requester.toLowerCase() || x === p.owner?.toLowerCase() || x === p.onBehalfOf?.toLowerCase();
 }
 
+/** What `checkReviewer` decides, without throwing: a refusal's code and message, or what the review counts for. */
+export type ReviewerStanding =
+  | { ok: true; human: { id: string; groups: readonly string[] }; countsFor: string[] }
+  | { ok: false; code: ErrorCode; message?: string };
+
 /**
  * Separation of duties and eligibility. No role bypasses it. The order of checks is
  * the order of the refusals a caller sees: identity first, then state, then payload.
+ * Returned, not thrown: every view of an action asks it (review-standing.ts), and an
+ * exception per view (its stack trace) was a cost of each answered long poll.
  */
+export function reviewerStanding(who: Principal, parties: Parties, state: ReviewState, isPending: boolean): ReviewerStanding {
+  if (who.type === 'agent') return { ok: false, code: 'AGENT_CANNOT_REVIEW' };
+  if (isParty(who.id, parties)) {
+    return { ok: false, code: 'SELF_APPROVAL', message: 'Separation of duties: the requester, the human it acts for and the agent\'s owner cannot review this action' };
+  }
+  const countsFor = requirementsFor(who, state.requirements);
+  if (countsFor.length === 0) return { ok: false, code: 'NOT_ELIGIBLE', message: 'Not an eligible reviewer: the action\'s requirements name neither you nor a group of yours' };
+  if (!isPending) return { ok: false, code: 'NOT_PENDING' };
+  if (state.reviews.some((r) => r.reviewer.toLowerCase() === who.id.toLowerCase())) return { ok: false, code: 'ALREADY_REVIEWED' };
+  return { ok: true, human: who, countsFor };
+}
+
+/** `reviewerStanding`, throwing the refusal (the review path). */
 export function checkReviewer(
   who: Principal,
   parties: Parties,
   state: ReviewState,
   isPending: boolean,
 ): { human: { id: string; groups: readonly string[] }; countsFor: string[] } {
-  if (who.type === 'agent') throw new AppError('AGENT_CANNOT_REVIEW');
-  if (isParty(who.id, parties)) {
-    throw new AppError('SELF_APPROVAL', 'Separation of duties: the requester, the human it acts for and the agent\'s owner cannot review this action');
-  }
-  const countsFor = requirementsFor(who, state.requirements);
-  if (countsFor.length === 0) throw new AppError('NOT_ELIGIBLE', 'Not an eligible reviewer: the action\'s requirements name neither you nor a group of yours');
-  if (!isPending) throw new AppError('NOT_PENDING');
-  if (state.reviews.some((r) => r.reviewer.toLowerCase() === who.id.toLowerCase())) throw new AppError('ALREADY_REVIEWED');
-  return { human: who, countsFor };
+  const s = reviewerStanding(who, parties, state, isPending);
+  if (!s.ok) throw new AppError(s.code, s.message);
+  return { human: s.human, countsFor: s.countsFor };
 }
 
 /** Distinct humans whose approval of this fingerprint counts towards a requirement. */

@@ -79,7 +79,10 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDep
       else if (wait > 0) {
         // The response's close, not the request's: a request's fires once its body is read.
         const ac = new AbortController();
-        reply.raw.once('close', () => ac.abort());
+        // Only a caller that hung up aborts: an answered wait closes too, and an abort builds a DOMException.
+        reply.raw.once('close', () => {
+          if (!reply.raw.writableFinished) ac.abort();
+        });
         out = await deps.queries.wait(who, action.id, wait, ac.signal);
       }
       return reply.status(created ? 201 : 200).send(view(out, who));
@@ -97,12 +100,15 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionsRouteDep
         response: { 200: actionSchema, ...errors },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const who = principalOf(req);
       const wait = Math.min(req.query.wait ?? 0, deps.maxWaitSeconds);
       if (wait <= 0) return view(await deps.queries.get(who, req.params.id), who);
       const ac = new AbortController();
-      req.raw.once('close', () => ac.abort());
+      // As above: the caller hanging up ends the wait; the close after the answer aborts nothing.
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) ac.abort();
+      });
       return view(await deps.queries.wait(who, req.params.id, wait, ac.signal), who);
     },
   );

@@ -7,8 +7,10 @@ import type { Store } from '../ports/store.js';
 
 /** What the operational gauges read, at scrape time. */
 export interface OpsSources {
-  store: Pick<Store, 'health' | 'withStatus' | 'auditSize' | 'readAudit'> & Pick<AuditLog, 'latestCheckpoint'>;
+  store: Pick<Store, 'health' | 'countWithStatus' | 'auditSize' | 'readAudit'> & Pick<AuditLog, 'latestCheckpoint'>;
   channels?: Pick<ChannelStore, 'listDeliveries'> | undefined;
+  /** Long polls and MCP holds waiting now (QueryService.waiting). */
+  waiters?: (() => number) | undefined;
   clock: Clock;
 }
 
@@ -35,7 +37,8 @@ export function registerOpsMetrics(registry: Registry, src: OpsSources): void {
     help: `Actions waiting for review (counted up to ${CAP})`,
     registers: [registry],
     async collect() {
-      this.set((await src.store.withStatus('pending', CAP)).length);
+      // Counted in the index, no record read: ten thousand held actions cost a scrape nothing.
+      this.set((await src.store.countWithStatus('pending', CAP)).count);
     },
   });
   new Gauge({
@@ -43,9 +46,8 @@ export function registerOpsMetrics(registry: Registry, src: OpsSources): void {
     help: 'Age of the oldest action waiting for review (0 when none)',
     registers: [registry],
     async collect() {
-      const pending = await src.store.withStatus('pending', CAP);
-      const oldest = pending.reduce<string | undefined>((o, a) => (o === undefined || a.createdAt < o ? a.createdAt : o), undefined);
-      this.set(oldest ? seconds(oldest) : 0);
+      const { oldestCreatedAtMs } = await src.store.countWithStatus('pending', CAP);
+      this.set(oldestCreatedAtMs === undefined ? 0 : Math.max(0, (src.clock.now().getTime() - oldestCreatedAtMs) / 1000));
     },
   });
   new Gauge({
@@ -67,6 +69,17 @@ export function registerOpsMetrics(registry: Registry, src: OpsSources): void {
       this.set(first ? seconds(first.ts) : 0);
     },
   });
+  if (src.waiters) {
+    const waiters = src.waiters;
+    new Gauge({
+      name: 'countersign_waiters',
+      help: 'Long polls (GET /v1/actions/{id}?wait) and MCP calls held for review, waiting on an action now',
+      registers: [registry],
+      collect() {
+        this.set(waiters());
+      },
+    });
+  }
   if (src.channels) {
     const channels = src.channels;
     new Gauge({

@@ -59,6 +59,12 @@ export interface Store {
   /** Actions in this status, oldest first (start-up recovery: running, and approved execute-mode actions). */
   withStatus(status: Status, limit: number): Promise<ActionRecord[]>;
   /**
+   * How many actions are in this status (counted up to `cap`) and when the oldest was
+   * created (ms since the epoch), without reading their records: a scrape of /metrics
+   * with ten thousand pending actions must not decode ten thousand records.
+   */
+  countWithStatus(status: Status, cap: number): Promise<{ count: number; oldestCreatedAtMs: number | undefined }>;
+  /**
    * Approved execute-mode actions not yet started, oldest first. Decide-mode approvals
    * are final and pile up over time; this must not scan them.
    */

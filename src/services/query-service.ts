@@ -19,6 +19,8 @@ export interface QueryService {
   /** Returns as soon as the action settles, or at the deadline. */
   wait(who: Principal, id: string, seconds: number, signal?: AbortSignal): Promise<ActionRecord>;
   list(who: Principal, q: ListInput): Promise<ActionRecord[]>;
+  /** Long polls and MCP holds waiting on an action now (the countersign_waiters gauge). */
+  waiting(): number;
 }
 
 export function createQueryService(deps: {
@@ -69,6 +71,7 @@ export function createQueryService(deps: {
         if (next && isSettled(next.status, next.mode) && canView(who, next, deps.auditorGroups)) return next;
       }
     },
+    waiting: () => waiters.size(),
     async list(who, q) {
       const base = { limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.before ? { before: q.before } : {}) };
       if (who.type === 'agent') return store.listActions({ ...base, requesterId: who.id });

@@ -168,5 +168,19 @@ export function describeQueries(ctx: ConformanceContext): void {
       expect(ids(await store.awaitingExecution(10))).toEqual([a2.id, a1.id]);
       expect(ids(await store.withStatus('approved', 10))).toContain(decided.id);
     });
+
+    it('counts the actions in one status up to a cap and dates the oldest, as withStatus lists them', async () => {
+      const { store } = ctx;
+      expect(await store.countWithStatus('pending', 10)).toEqual({ count: 0, oldestCreatedAtMs: undefined });
+      await insert(store, newAction({ decision: review(), now: at(7) }));
+      await insert(store, newAction({ decision: review(), now: at(5) }));
+      await insert(store, newAction({ decision: review(), now: at(6) }));
+      await insert(store, newAction({ now: at(1) }));
+      expect(await store.countWithStatus('pending', 10)).toEqual({ count: 3, oldestCreatedAtMs: at(5).getTime() });
+      // The cap counts the oldest first: "many" is known without counting them all.
+      expect(await store.countWithStatus('pending', 2)).toEqual({ count: 2, oldestCreatedAtMs: at(5).getTime() });
+      const pending = await store.withStatus('pending', 10);
+      expect(pending.map((a) => Date.parse(a.createdAt))).toEqual([at(5), at(6), at(7)].map((d) => d.getTime()));
+    });
   });
 }

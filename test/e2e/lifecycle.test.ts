@@ -83,6 +83,20 @@ describe('lifecycle, end to end', () => {
     expect(r.body.updatedAt).toBe(a.updatedAt);
   });
 
+  it('a long poll whose caller hangs up stops waiting: the gateway keeps no waiter for it', async () => {
+    const agent = ctx.server.client(ctx.ws.tokens.agent);
+    const a = await agent.submit({ kind: 'http', target: 'github', input: { method: 'POST', path: '/repos/acme/h/releases' } });
+    const waiters = async () => Number(/^countersign_waiters (\d+)/m.exec(await (await fetch(`${ctx.server.url}/metrics`)).text())?.[1]);
+    const before = await waiters();
+    const hangUp = new AbortController();
+    const poll = raw(ctx.server.url, `/v1/actions/${a.id}?wait=60`, { token: ctx.ws.tokens.agent, signal: hangUp.signal }).catch((e: unknown) => e);
+    expect(await until(waiters, (n) => n === before + 1)).toBe(before + 1);
+    hangUp.abort();
+    expect(await poll).toBeInstanceOf(Error);
+    expect(await until(waiters, (n) => n === before)).toBe(before);
+    expect((await agent.get(a.id)).status).toBe('pending');
+  });
+
   it('serves health, metrics and the OpenAPI document', async () => {
     const h = await raw(ctx.server.url, '/healthz');
     expect(h).toMatchObject({ status: 200, body: { status: 'ok' } });

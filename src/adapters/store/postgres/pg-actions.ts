@@ -88,6 +88,15 @@ export const actionReads = {
     ),
   withStatus: async (q: Sql, status: Status, limit: number) =>
     records((await q.query<RecordRow>('SELECT record FROM actions WHERE status = $1 ORDER BY created_at, id LIMIT $2', [status, limitOf(limit)])).rows),
+  // Read from the actions_status index: no record is decoded. BIGINTs come back as strings.
+  async countWithStatus(q: Sql, status: Status, cap: number): Promise<{ count: number; oldestCreatedAtMs: number | undefined }> {
+    const { rows } = await q.query<{ n: string; oldest: string | null }>(
+      'SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM (SELECT created_at FROM actions WHERE status = $1 ORDER BY created_at, id LIMIT $2) s',
+      [status, limitOf(cap)],
+    );
+    const row = rows[0]!;
+    return { count: Number(row.n), oldestCreatedAtMs: row.oldest === null ? undefined : Number(row.oldest) };
+  },
   awaitingExecution: async (q: Sql, limit: number) =>
     records((await q.query<RecordRow>("SELECT record FROM actions WHERE status = 'approved' AND mode = 'execute' ORDER BY created_at, id LIMIT $1", [limitOf(limit)])).rows),
 

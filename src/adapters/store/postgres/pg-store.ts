@@ -109,6 +109,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     dueForExpiry: (now, limit) => read(() => actionReads.dueForExpiry(pool, now, limit)),
     dueForEscalation: (now, limit) => read(() => actionReads.dueForEscalation(pool, now, limit)),
     withStatus: (status, limit) => read(() => actionReads.withStatus(pool, status, limit)),
+    countWithStatus: (status, cap) => read(() => actionReads.countWithStatus(pool, status, cap)),
     awaitingExecution: (limit) => read(() => actionReads.awaitingExecution(pool, limit)),
     readAudit: (start, end) => read(() => readEntries(pool, start, end)),
     auditSeqsFor: (actionId) => read(() => seqsFor(pool, actionId)),

@@ -14,6 +14,7 @@ export interface ActionsTable {
   dueForExpiry(nowMs: number, limit: number): ActionRecord[];
   dueForEscalation(nowMs: number, limit: number): ActionRecord[];
   withStatus(status: Status, limit: number): ActionRecord[];
+  countWithStatus(status: Status, cap: number): { count: number; oldestCreatedAtMs: number | undefined };
   awaitingExecution(limit: number): ActionRecord[];
 }
 
@@ -30,6 +31,8 @@ export function createActionsTable(db: SqliteDb): ActionsTable {
   const expiry = db.prepare('SELECT record FROM actions WHERE expires_at <= ? ORDER BY expires_at, id LIMIT ?');
   const escalation = db.prepare('SELECT record FROM actions WHERE next_escalation_at <= ? ORDER BY next_escalation_at, id LIMIT ?');
   const status = db.prepare('SELECT record FROM actions WHERE status = ? ORDER BY created_at, id LIMIT ?');
+  // Read from the actions_status index alone: no record is decoded.
+  const count = db.prepare('SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM (SELECT created_at FROM actions WHERE status = ? ORDER BY created_at, id LIMIT ?)');
   const toRun = db.prepare("SELECT record FROM actions INDEXED BY actions_to_run WHERE status = 'approved' AND mode = 'execute' ORDER BY created_at, id LIMIT ?");
   const clearAudience = db.prepare('DELETE FROM action_audience WHERE action_id = ?');
   const addAudience = db.prepare('INSERT INTO action_audience (principal, action_id) VALUES (?, ?)');
@@ -56,6 +59,10 @@ export function createActionsTable(db: SqliteDb): ActionsTable {
     dueForExpiry: (nowMs, limit) => recordsOf(expiry.all(nowMs, limit)),
     dueForEscalation: (nowMs, limit) => recordsOf(escalation.all(nowMs, limit)),
     withStatus: (s, limit) => recordsOf(status.all(s, limit)),
+    countWithStatus(s, cap) {
+      const row = count.get(s, cap) as { n: number; oldest: number | null };
+      return { count: row.n, oldestCreatedAtMs: row.oldest ?? undefined };
+    },
     awaitingExecution: (limit) => recordsOf(toRun.all(limit)),
   };
 }

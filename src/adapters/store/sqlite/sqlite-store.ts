@@ -140,6 +140,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
     dueForExpiry: (now, limit) => read(() => actions.dueForExpiry(instantOf(now, 'now'), limitOf(limit))),
     dueForEscalation: (now, limit) => read(() => actions.dueForEscalation(instantOf(now, 'now'), limitOf(limit))),
     withStatus: (status, limit) => read(() => actions.withStatus(status, limitOf(limit))),
+    countWithStatus: (status, cap) => read(() => actions.countWithStatus(status, limitOf(cap))),
     awaitingExecution: (limit) => read(() => actions.awaitingExecution(limitOf(limit))),
     readAudit: (start, end) =>
       read(() => {
