@@ -26,20 +26,48 @@ const PARTS: Record<string, RegExp> = {
   'the other CLI commands': /\/dist\/(cli\/command-groups\.js|demo\/)/,
 };
 
-/** Starts `serve` with `extraConfig` under the hook; returns the URLs it resolved once it listens. */
-async function loadedBy(extraConfig = '', extraTargets = ''): Promise<string[]> {
+/** `serve` under the hook, with its workspace and the file the hook writes. */
+async function traced(extraConfig = '', extraTargets = '') {
   const target = await startTarget();
   const ws = workspace(target.url, { extraConfig });
   writeFileSync(ws.configPath, readFileSync(ws.configPath, 'utf8').replace('\ntargets:\n', `\ntargets:\n${extraTargets}`));
   const trace = join(ws.dir, 'modules.txt');
+  const server = await startServer({ ...ws, env: { ...ws.env, NODE_OPTIONS: `--import ${REGISTER}`, COUNTERSIGN_MODULE_TRACE: trace } });
+  return {
+    ws,
+    server,
+    modules: () => (existsSync(trace) ? readFileSync(trace, 'utf8').split('\n').filter(Boolean) : []),
+    async close() {
+      await server.stop();
+      await target.close();
+      ws.cleanup();
+    },
+  };
+}
+
+/** Waits for the log line of a reload's outcome. */
+async function reloaded(logs: readonly string[], from: number): Promise<{ msg: string; changed?: string[]; errors?: string[] }> {
+  for (;;) {
+    for (const line of logs.slice(from)) {
+      try {
+        const o = JSON.parse(line) as { msg?: string; changed?: string[]; errors?: string[] };
+        if (o.msg === 'config reloaded' || o.msg === 'config reload refused; the running config is kept') return { msg: o.msg, ...o };
+      } catch {
+        // not JSON
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Starts `serve` with `extraConfig` under the hook; returns the URLs it resolved once it listens. */
+async function loadedBy(extraConfig = '', extraTargets = ''): Promise<string[]> {
+  const g = await traced(extraConfig, extraTargets);
   try {
-    const server = await startServer({ ...ws, env: { ...ws.env, NODE_OPTIONS: `--import ${REGISTER}`, COUNTERSIGN_MODULE_TRACE: trace } });
-    await server.stop();
-    expect(existsSync(trace), 'the hook recorded nothing').toBe(true);
-    return readFileSync(trace, 'utf8').split('\n').filter(Boolean);
+    await g.server.stop();
+    return g.modules();
   } finally {
-    await target.close();
-    ws.cleanup();
+    await g.close();
   }
 }
 
@@ -79,4 +107,31 @@ describe('optional parts load only when configured', () => {
   it('a config enabling them loads each, so the hook would see them', () => {
     expect(partsIn(enabled).sort()).toEqual(Object.keys(PARTS).filter((p) => !['PostgreSQL store', 'MCP gateway', 'the other CLI commands'].includes(p)).sort());
   });
+
+  it('a reload that enables OIDC loads it then and applies it; one that enables the console is refused as restart-only', async () => {
+    const g = await traced();
+    try {
+      expect(partsIn(g.modules())).toEqual([]);
+      const base = readFileSync(g.ws.configPath, 'utf8');
+      writeFileSync(g.ws.configPath, `${base}oidc: { issuer: "https://idp.invalid", audience: countersign, jwksUri: "http://127.0.0.1:9/jwks" }\n`);
+      let from = g.server.logs.length;
+      g.server.child.kill('SIGHUP');
+      const ok = await reloaded(g.server.logs, from);
+      expect(ok.msg).toBe('config reloaded');
+      expect(ok.changed).toContain('oidc');
+      expect(partsIn(g.modules())).toEqual(['OIDC (jose, openid-client)']);
+      // The agent's token still authenticates through the chain that now holds OIDC too.
+      await expect(g.server.client(g.ws.tokens.agent).list()).resolves.toBeDefined();
+
+      writeFileSync(g.ws.configPath, `${readFileSync(g.ws.configPath, 'utf8')}console: { enabled: true, oidc: { issuer: "https://idp.invalid", clientId: console, clientSecret: "\${T_TARGET}" } }\n`);
+      from = g.server.logs.length;
+      g.server.child.kill('SIGHUP');
+      const refused = await reloaded(g.server.logs, from);
+      expect(refused.msg).toBe('config reload refused; the running config is kept');
+      expect(refused.errors?.join(' ')).toMatch(/only apply on a restart: .*console/);
+      expect(partsIn(g.modules())).not.toContain('web console');
+    } finally {
+      await g.close();
+    }
+  }, 120_000);
 });
