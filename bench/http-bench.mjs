@@ -115,15 +115,32 @@ on 2026-12-06 with a 1-minute load average near 20 on the 2 cores; shares of eac
   fsync took 2-5 ms at p50 during the run, against 0.1 ms when the machine is quiet), and 18% in
   \`insertAction\`: encoding the two entries was the largest part of it and now costs half as much
   (see the audit section's step table). The fsync stays: a decision is durable before it is answered.
-- Memory: after start the process holds about 100 MB (the module graph: Fastify, zod, ajv,
-  prom-client, pino, cel-js, better-sqlite3, and the writer thread's own heap); under load the
-  HTTP thread's heap grows to about 96 MB, of which 32 MB is V8's young generation (two 16 MB
-  semi-spaces, the default) and the rest promoted garbage waiting for a full collection; the
-  writer thread's heap stays near 24 MB. V8 reads the young generation's size only at start
-  (\`v8.setFlagsFromString\` has no effect later), so it is a deployment setting:
-  \`NODE_OPTIONS=--max-semi-space-size=4\` shrinks it to 8 MB: measured side by side on 2026-12-06 (load
-  average near 20, 15,000 decisions each, two runs), peak RSS 175 and 182 MB against 204 and 204 MB with
-  the default, CPU per decision unchanged within the noise. That alone does not reach 150 MB.`;
+- Memory (measured on 2026-12-06, load average 12-15 on the 2 cores; RSS from /proc, heaps from
+  \`process.memoryUsage()\` and \`v8.getHeapSpaceStatistics()\` in each thread): a started gateway with this
+  config holds 127-131 MB. 45 MB of it is the node binary and its libraries (file-backed, shared); the
+  83 MB private is the HTTP thread's V8 heap, 59 MB (the young generation 32 MB: two 16 MB
+  semi-spaces, V8's default maximum, reached during start; the old space 25 MB, almost all the
+  module graph's source text and bytecode: a heap snapshot taken under this load after a full
+  collection holds no request data), the writer thread's isolate, about 23 MB (its heap 10 MB; it
+  imports 29 modules, no zod or Fastify), SQLite's page caches (two connections, the default 2 MiB
+  cache each, no mmap) and the allocator's arenas.
+- Under load the HTTP thread's old space fills with promoted garbage: \`--trace-gc\` shows no full
+  collection on that thread during the measured run (only the two during start), so it climbs from
+  25 MB to 60-70 MB; a full collection under load leaves 25 MB live (34 MB before the cut below).
+  The writer's heap reaches 21 MB.
+- Cut: the wiring imported every optional part whatever the config: the PostgreSQL store and
+  driver, postgres targets, libpg-query, the wire gateway, command targets and runners (with
+  undici), the console, OIDC (jose, openid-client), the CLI's other commands (the demo's
+  database, store copy, audit tools) and pino-pretty for JSON logs. Each now loads only when the
+  config enables it (\`test/e2e/optional-parts.test.ts\` checks it with a module-loading hook): \`serve\`
+  imports 357 ES modules instead of 570 and holds 12-16 MB less after start (127-131 MB against
+  140-145 MB) and 8-20 MB less at peak (alternating runs of the previous and the new build, 6-12 s
+  of this load each; the peak follows the throughput, which the load on the machine moved).
+- The young generation is a start-up setting of V8 (\`v8.setFlagsFromString\` has no effect later):
+  \`NODE_OPTIONS=--max-semi-space-size=4\` shrinks it to 8 MB; with the cut above, 105 MB after start
+  and 136 MB at peak against 128 and 155 MB without it (same load, one run each), for about a
+  tenth more CPU per decision (docs/reliability.md). It stays a deployment option
+  (docs/operations.md, Memory); without it this bench does not reach 150 MB.`;
   console.log(md);
   writeFragment('http-bench', md);
 } finally {

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { DestinationStream, Logger } from 'pino';
-import { PinoPretty } from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type * as PinoPrettyModule from 'pino-pretty';
 
 /** Paths pino removes from every log line: credentials never reach the logs. */
 export const LOG_REDACT_PATHS = [
@@ -45,6 +46,9 @@ export function prettyLogs(format: LogFormat, isTty = process.stdout.isTTY === t
  * redaction hook, so a pretty line holds no more than the JSON one would.
  */
 export function prettyStream(destination?: NodeJS.WritableStream): DestinationStream {
+  // Required here, not imported: a gateway logging JSON (the usual case) never loads it, and
+  // createLogger stays synchronous.
+  const { PinoPretty } = createRequire(import.meta.url)('pino-pretty') as typeof PinoPrettyModule;
   return PinoPretty({ colorize: destination === undefined && process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', sync: true, ...(destination ? { destination } : {}) });
 }
 

@@ -6,10 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { runShutdownSteps } from './shutdown-steps.js';
 import { createTimeOrderedIds } from '../adapters/ids/time-ordered-ids.js';
-import { createPgQueryParser } from '../adapters/sql/pg-query-parser.js';
-import { cachedSqlParser } from '../adapters/sql/sql-parse-cache.js';
 import { startAuditLog } from './audit-wiring.js';
-import { chainAuthenticators, createOidcAuthenticator } from '../adapters/identity/oidc-authenticator.js';
+import { chainAuthenticators } from '../adapters/identity/authenticator-chain.js';
 import type { TokenEntry } from '../adapters/identity/token-authenticator.js';
 import { createTokenAuthenticator, hashToken } from '../adapters/identity/token-authenticator.js';
 import { watchPolicyFile } from '../adapters/policy/policy-file-watcher.js';
@@ -19,12 +17,9 @@ import type { LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { PostgresTargetConfig } from '../config/postgres-schema.js';
 import type { PostgresTargets } from '../adapters/sql/postgres-targets.js';
-import { createPostgresTargets } from '../adapters/sql/postgres-targets.js';
 import type { SqlParser } from '../ports/sql-parser.js';
-import { startPgwire } from './pgwire-wiring.js';
 import { commandTargetInfo } from '../config/command-target-info.js';
 import type { CommandWiring } from './command-wiring.js';
-import { createCommandWiring } from './command-wiring.js';
 import { parseMaskRules } from '../domain/sql-mask.js';
 import type { ActionKind } from '../domain/action.js';
 import { parseDuration } from '../domain/duration.js';
@@ -35,7 +30,6 @@ import { formatIssue } from '../domain/yaml-source.js';
 import type { AgentWays } from './agents-wiring.js';
 import { createAgentWays } from './agents-wiring.js';
 import { createChannels } from './channels-wiring.js';
-import { createConsole } from './console-wiring.js';
 import { trustedKeys } from './audit-wiring.js';
 import type { ReviewsWiring } from './reviews-wiring.js';
 import { createReviewsWiring } from './reviews-wiring.js';
@@ -96,7 +90,8 @@ export interface GatewayOptions {
   policySighup?: boolean;
 }
 
-export function buildAuthenticator(c: Config, log?: Logger): Authenticator {
+/** Bearer tokens, and OIDC JWTs when `oidc` is configured (its JWT library loads only then). */
+export async function buildAuthenticator(c: Config, log?: Logger): Promise<Authenticator> {
   const entries: TokenEntry[] = [];
   for (const a of c.agents) {
     entries.push({ tokenHash: a.tokenHash ?? hashToken(a.token!), principal: { type: 'agent', id: a.id, owner: a.owner, labels: a.labels ?? {} } });
@@ -107,6 +102,7 @@ export function buildAuthenticator(c: Config, log?: Logger): Authenticator {
   }
   const list = [createTokenAuthenticator(entries)];
   if (c.oidc) {
+    const { createOidcAuthenticator } = await import('../adapters/identity/oidc-authenticator.js');
     const byId = new Map(c.humans.map((h) => [h.id.toLowerCase(), h.groups]));
     list.push(
       createOidcAuthenticator({
@@ -222,14 +218,15 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   const ways = await createAgentWays({ loaded, store, policy, targets, clock, logger, redactor, publicUrl: () => publicUrl.value });
   // PostgreSQL's parser (WASM) loads once, only when a target can receive SQL.
   // Outcomes are kept by text, so a statement sent again (prepared, or by the wire gateway) is parsed once.
-  const sqlParser = Object.values(config.targets).some((t) => t.kind === 'postgres') ? cachedSqlParser(await createPgQueryParser(), { entries: 1000, maxChars: 8192 }) : undefined;
+  // Like every optional part, its modules are imported only then (docs/production.md, memory).
+  const sqlParser = Object.values(config.targets).some((t) => t.kind === 'postgres') ? await loadSqlParser() : undefined;
   // Those a runner runs are not here: the runner holds their URL (command-wiring.ts).
   const pgTargets = Object.fromEntries(
     Object.entries(config.targets).filter((e): e is [string, PostgresTargetConfig & { url: string }] => e[1].kind === 'postgres' && runnersOf(e[1].runner).length === 0),
   );
   // One pool per database target, shared by its executor and its previewer; none without such targets.
-  const postgres = Object.keys(pgTargets).length > 0 ? createPostgresTargets(pgTargets) : undefined;
-  const commands = createCommandWiring({ config, storeChoice: loaded.store, redactor, clock, store, logger });
+  const postgres = Object.keys(pgTargets).length > 0 ? (await import('../adapters/sql/postgres-targets.js')).createPostgresTargets(pgTargets) : undefined;
+  const commands = usesCommands(config) ? (await import('./command-wiring.js')).createCommandWiring({ config, storeChoice: loaded.store, redactor, clock, store, logger }) : undefined;
   const sql = sqlRouting(postgres, commands?.remoteSql);
   const executors: Partial<Record<ActionKind, Executor>> = {
     http: live.http,
@@ -350,7 +347,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   const core = await startCore(loaded, { ...opts, policySighup: false });
   const { store, policy, logger, events, publicUrl, live } = core;
   const [host, port] = splitHostPort(opts.listen ?? config.listen);
-  live.setAuthenticator(buildAuthenticator(config, logger));
+  live.setAuthenticator(await buildAuthenticator(config, logger));
   const authenticator = live.authenticator;
   const audit = (() => {
     try {
@@ -377,6 +374,10 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   const reloader = createConfigReloader({ file: loaded.file, live, policy, store, clock: core.clock, logger, buildAuthenticator: (c) => buildAuthenticator(c, logger), buildTargets, channels });
   const reload = (trigger: string) => reloader.reload(trigger);
   const onHup = () => void reload('sighup').catch((e: unknown) => logger.error({ err: e }, 'config reload failed'));
+  // The console is restart-only (not a live section): its modules load only when enabled.
+  const consolePlugins = config.console?.enabled
+    ? (await import('./console-wiring.js')).createConsole({ config, core, verifierKeys: trustedKeys(loaded, audit.signing.signer.verifier).map((k) => k.text) })
+    : [];
   const app = await buildApp({
     authenticator,
     logger,
@@ -402,7 +403,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       ...core.agents.plugins(authenticator),
       ...channels.plugins,
       (scope) => audit.routes(scope),
-      ...createConsole({ config, core, verifierKeys: trustedKeys(loaded, audit.signing.signer.verifier).map((k) => k.text) }),
+      ...consolePlugins,
       core.tuning.plugin(authenticator, core.reviews, () => publicUrl.value),
       ...(core.commands ? [core.commands.routes(authenticator)] : []),
     ],
@@ -411,7 +412,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   const url = address.replace('[::1]', 'localhost');
   if (!config.publicUrl) publicUrl.value = url;
   await channels.start();
-  const pgwire = await startPgwire({ loaded, core, authenticator }).catch(async (e: unknown) => {
+  const pgwire = await (config.postgresListen ? import('./pgwire-wiring.js').then((m) => m.startPgwire({ loaded, core, authenticator })) : Promise.resolve(undefined)).catch(async (e: unknown) => {
     await app.close();
     await channels.close();
     await audit.close();
@@ -460,6 +461,17 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
 }
 
 const SHUTDOWN_GRACE_MS = 5000;
+
+/** PostgreSQL's parser (WASM) and its cache by statement text. */
+async function loadSqlParser(): Promise<SqlParser> {
+  const [{ createPgQueryParser }, { cachedSqlParser }] = await Promise.all([import('../adapters/sql/pg-query-parser.js'), import('../adapters/sql/sql-parse-cache.js')]);
+  return cachedSqlParser(await createPgQueryParser(), { entries: 1000, maxChars: 8192 });
+}
+
+/** Command targets or runners (command-wiring.ts returns nothing without either). */
+function usesCommands(c: Config): boolean {
+  return c.runners.list.length > 0 || Object.values(c.targets).some((t) => t.kind === 'command');
+}
 
 function splitHostPort(listen: string): [string, number] {
   const i = listen.lastIndexOf(':');

@@ -45,7 +45,7 @@ export function createConfigReloader(deps: {
   store: Store;
   clock: Clock;
   logger: ReloadLogger;
-  buildAuthenticator(c: Config): Authenticator;
+  buildAuthenticator(c: Config): Authenticator | Promise<Authenticator>;
   buildTargets(c: Config): TargetCatalog;
   /** Chat channels and webhooks (channels-wiring.ts): built with the rest, swapped after the audit entry. */
   channels?: { prepare(next: Config): Promise<ChannelsChange> };
@@ -83,7 +83,7 @@ export function createConfigReloader(deps: {
         redactor,
         targets: deps.buildTargets(next.config),
         http: createHttpExecutor({ targets: httpTargetsOf(next.config), redactor }),
-        authenticator: deps.buildAuthenticator(next.config),
+        authenticator: await deps.buildAuthenticator(next.config),
       };
       channels = await deps.channels?.prepare(next.config);
     } catch (e) {

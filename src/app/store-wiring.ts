@@ -1,5 +1,4 @@
 import type { PostgresStore } from '../adapters/store/postgres/pg-store.js';
-import { createPostgresStore } from '../adapters/store/postgres/pg-store.js';
 import { createSqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
 import type { StoreChoice } from '../config/load.js';
 import { loadConfig, loadConfigWithoutSecrets } from '../config/load.js';
@@ -42,8 +41,9 @@ type Opener<K extends StoreChoice['kind']> = (choice: Extract<StoreChoice, { kin
 /** The one place a store is chosen: by config kind, exhaustive (a new kind without an opener does not compile). */
 const OPENERS: { [K in StoreChoice['kind']]: Opener<K> } = {
   sqlite: (c, o) => Promise.resolve(createSqliteStore({ path: c.path, ...(o.readOnly ? { readOnly: true } : {}) })),
-  postgres: (c, o) =>
-    createPostgresStore({
+  // Imported only for a PostgreSQL store: its driver and modules are sizeable in a SQLite gateway's memory.
+  postgres: async (c, o) =>
+    (await import('../adapters/store/postgres/pg-store.js')).createPostgresStore({
       url: c.config.url,
       schema: c.config.schema,
       poolMax: c.config.pool.max,

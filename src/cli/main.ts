@@ -1,23 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
-import { registerAuditCommands } from './audit-commands.js';
 import { runCli } from './cli-runtime.js';
-import { registerDeliveriesCommands } from './deliveries-commands.js';
-import { registerGrantsCommands } from './grants-commands.js';
-import { registerDemoCommand } from './demo-command.js';
-import { registerExecCommand } from './exec-command.js';
-import { registerHookCommands } from './hook-command.js';
-import { registerMcpCommand, registerMcpTrustCommand } from './mcp-command.js';
-import { registerPolicyCommands } from './policy-commands.js';
-import { registerPolicyReplay } from './policy-replay-command.js';
-import { registerReviewCommands } from './review-commands.js';
-import { registerServeCommand } from './serve-command.js';
-import { registerReloadCommand } from './reload-command.js';
-import { registerSessionsCommands } from './sessions-commands.js';
-import { registerTokenCommands } from './token-commands.js';
-import { registerMigrateCommand, registerStoreCommands } from './store-commands.js';
-import { registerRunnerCommands } from './runner-commands.js';
 
 // Wiring only: each command group lives in its own file.
 const program = new Command()
@@ -27,23 +11,19 @@ const program = new Command()
   .showHelpAfterError()
   .configureHelp({ sortSubcommands: true });
 
-registerServeCommand(program);
-registerDemoCommand(program);
-registerReviewCommands(program);
-registerPolicyCommands(program);
-registerPolicyReplay(program);
-registerAuditCommands(program);
-registerMcpCommand(program);
-registerMcpTrustCommand(program);
-registerHookCommands(program);
-registerExecCommand(program);
-registerDeliveriesCommands(program);
-registerSessionsCommands(program);
-registerGrantsCommands(program);
-registerTokenCommands(program);
-registerReloadCommand(program);
-registerMigrateCommand(program);
-registerStoreCommands(program);
-registerRunnerCommands(program);
+/**
+ * The long-running commands load only their own module: the other groups import the
+ * PostgreSQL store and driver, the runner's HTTP client, the demo's database, which would
+ * otherwise stay in a gateway's memory for its whole life (docs/production.md, memory).
+ */
+const LONG_RUNNING = new Map<string, () => Promise<(p: Command) => void>>([
+  ['serve', async () => (await import('./serve-command.js')).registerServeCommand],
+  ['mcp', async () => (await import('./mcp-command.js')).registerMcpCommand],
+  ['runner', async () => (await import('./runner-commands.js')).registerRunnerCommands],
+]);
+
+const only = LONG_RUNNING.get(process.argv[2] ?? '');
+if (only) (await only())(program);
+else (await import('./command-groups.js')).registerAllCommands(program);
 
 await runCli(program, process.argv);

@@ -21,7 +21,7 @@ export function registerMcpCommand(program: Command): void {
       const loaded = loadConfig(o.config);
       const token = process.env[o.tokenEnv];
       if (!token) throw new CliExit(EXIT.USAGE, `no token: set ${o.tokenEnv} to the agent's token`);
-      const who = await buildAuthenticator(loaded.config).authenticate(token);
+      const who = await (await buildAuthenticator(loaded.config)).authenticate(token);
       if (!who) throw new CliExit(EXIT.USAGE, `the token in ${o.tokenEnv} is not valid for this gateway`);
       if (!Object.keys(loaded.config.mcp.servers).length) throw new CliExit(EXIT.USAGE, `${o.config}: mcp.servers is empty: there is nothing to serve`);
       const core = await startCore(loaded, { logDestination: pino.destination(2) });
