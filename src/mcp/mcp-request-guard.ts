@@ -1,41 +1,40 @@
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { CallToolRequestSchema, ErrorCode, InitializeRequestSchema, isJSONRPCRequest, ListToolsRequestSchema, PingRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { AnyObjectSchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import { safeParse } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
 
 interface Issue {
   path: PropertyKey[];
   message: string;
 }
-interface Schema {
-  safeParse(v: unknown): { success: true } | { success: false; error: { issues: Issue[] } };
+
+/** A JSON-RPC error as the SDK's Protocol answers it: `code` and `message` as they are. */
+export class InvalidParamsError extends Error {
+  readonly code = ErrorCode.InvalidParams;
 }
 
-/** The requests the gateway's server answers, with the schema the SDK parses their params with. */
-const SCHEMAS = new Map<string, Schema>([
-  ['initialize', InitializeRequestSchema],
-  ['ping', PingRequestSchema],
-  ['tools/list', ListToolsRequestSchema],
-  ['tools/call', CallToolRequestSchema],
-]);
+const methodSchemas = new Map<string, AnyObjectSchema>();
 
 /**
- * Requests whose params do not fit their method answer -32602 (Invalid params) from
- * here. The SDK parses params before its handlers and its parse error carries no
- * JSON-RPC code, so it answered -32603 (Internal error) with the whole parse dump: a
- * client's mistake reported as the gateway failing (found by test/e2e/mcp-fuzz.test.ts).
- * Installed after the server connected the transport, in front of its handler.
+ * What the SDK's Protocol parses before it calls a handler: the method alone. It parses
+ * the request with the schema it is given and its parse error carries no JSON-RPC code,
+ * so a request with bad params answered -32603 (Internal error) with the whole parse
+ * dump (found by test/e2e/mcp-fuzz.test.ts); the params are parsed once, by `checked`.
  */
-export function guardRequestParams(transport: Transport): void {
-  const deliver = transport.onmessage;
-  if (!deliver) return;
-  transport.onmessage = (message, extra) => {
-    const schema = isJSONRPCRequest(message) ? SCHEMAS.get(message.method) : undefined;
-    const parsed = schema?.safeParse(message);
-    if (isJSONRPCRequest(message) && parsed && !parsed.success) {
-      const first = parsed.error.issues[0];
-      const where = first ? `${first.path.map(String).join('.') || '(the request)'}: ${first.message}` : 'invalid';
-      void transport.send({ jsonrpc: '2.0', id: message.id, error: { code: ErrorCode.InvalidParams, message: `Invalid params for ${message.method}: ${where}` } }).catch(() => undefined);
-      return;
-    }
-    deliver.call(transport, message, extra);
-  };
+export function methodOnly(method: string): AnyObjectSchema {
+  let schema = methodSchemas.get(method);
+  if (!schema) methodSchemas.set(method, (schema = z.looseObject({ method: z.literal(method) })));
+  return schema;
+}
+
+/**
+ * The request parsed with its method's schema, once; params that do not fit answer -32602
+ * (Invalid params) naming the first issue: a client's mistake, not the gateway failing.
+ */
+export function checked<T extends AnyObjectSchema>(method: string, schema: T, request: unknown): SchemaOutput<T> {
+  const parsed = safeParse(schema, request);
+  if (parsed.success) return parsed.data;
+  const first = (parsed.error as { issues?: Issue[] }).issues?.[0];
+  const where = first ? `${first.path.map(String).join('.') || '(the request)'}: ${first.message}` : 'invalid';
+  throw new InvalidParamsError(`Invalid params for ${method}: ${where}`);
 }

@@ -1,12 +1,14 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { AnyObjectSchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import { getMethodLiteral } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
+import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { Principal } from '../domain/identity.js';
 import { VERSION } from '../version.js';
 import type { McpGateway } from './mcp-gateway.js';
-import { guardRequestParams } from './mcp-request-guard.js';
+import { checked, methodOnly } from './mcp-request-guard.js';
 
 const INSTRUCTIONS =
   'Tools are those of upstream servers, named <server>__<tool>, behind Countersign: calls may be denied, or held for human approval. ' +
@@ -20,11 +22,19 @@ const INSTRUCTIONS =
  */
 let validator: AjvJsonSchemaValidator | undefined;
 
-/** A Server that answers requests with malformed params -32602, never -32603 (mcp-request-guard.ts). */
+type Handler<T extends AnyObjectSchema> = Parameters<Server['setRequestHandler']>[1] extends (r: never, extra: infer E) => infer R ? (request: SchemaOutput<T>, extra: E) => R : never;
+
+/**
+ * A Server that parses each request once and answers params that do not fit -32602,
+ * never -32603 (mcp-request-guard.ts). Handlers are registered on the Protocol itself,
+ * past Server's tools/call wrapper, which parsed the request a second time and the
+ * result a third: results are the gateway's own, or an upstream's that its client parsed.
+ */
 class GatewayServer extends Server {
-  override async connect(transport: Transport): Promise<void> {
-    await super.connect(transport);
-    guardRequestParams(transport);
+  override setRequestHandler<T extends AnyObjectSchema>(schema: T, handler: Handler<T>): void {
+    const method = getMethodLiteral(schema);
+    const register = Protocol.prototype.setRequestHandler as (this: Server, schema: AnyObjectSchema, handler: (request: unknown, extra: unknown) => unknown) => void;
+    register.call(this, methodOnly(method), (request, extra) => (handler as (r: unknown, e: unknown) => unknown)(checked(method, schema, request), extra));
   }
 }
 

@@ -7,6 +7,7 @@ import type { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
 import type { ActionRecord } from '../domain/action-record.js';
 import { applyReview, createAction } from '../domain/lifecycle.js';
 import type { Channel, EventSink, MessageRef } from '../ports/channel.js';
+import type { ChannelStore } from '../ports/channel-store.js';
 import { createChannelDispatcher } from './channel-dispatcher.js';
 
 let dir: string;
@@ -60,10 +61,10 @@ function recordingSink(name: string) {
   return { sink, sent };
 }
 
-function dispatcher(chats: Channel[], sinks: EventSink[], owner = 'p1') {
+function dispatcher(chats: Channel[], sinks: EventSink[], owner = 'p1', channels: ChannelStore = store.channels) {
   return createChannelDispatcher({
     store,
-    channels: store.channels,
+    channels,
     chats,
     sinks,
     clock,
@@ -192,5 +193,33 @@ describe('the channel dispatcher', () => {
     const [cancelled] = await store.channels.listDeliveries({ limit: 5, channel: 'webhook:gone' });
     expect(cancelled).toMatchObject({ status: 'dead', attempts: 2 });
     expect(cancelled!.lastError).toContain('cancelled: channel webhook:gone is not configured');
+  });
+
+  it('writes a busy round in small transactions (the store has one writer, shared with the gate), and still delivers every event once', async () => {
+    const sizes: Array<{ entries: number; finished: number; claimed: number }> = [];
+    const channels: ChannelStore = {
+      ...store.channels,
+      async cycle(round) {
+        const r = await store.channels.cycle(round);
+        sizes.push({ entries: round.feed ? round.feed.to - round.feed.from : 0, finished: round.finished?.length ?? 0, claimed: r.claimed.length });
+        return r;
+      },
+    };
+    const hook = recordingSink('all');
+    const d = dispatcher([], [hook.sink], 'p1', channels);
+    await d.start();
+    const ids = new Set<string>();
+    for (let i = 0; i < 150; i++) ids.add((await submitReview()).id);
+    await d.sweep();
+    await d.close();
+    expect(hook.sent).toHaveLength(150);
+    expect(new Set(hook.sent.map((e) => /^msg_(act_\w+?)_\d+_pending$/.exec(e.id)?.[1]))).toEqual(ids);
+    // 150 outcomes, claims and feed entries went through, none more than a slice at a time.
+    expect(sizes.reduce((n, s) => n + s.finished, 0)).toBe(150);
+    expect(sizes.reduce((n, s) => n + s.claimed, 0)).toBe(150);
+    expect(Math.max(...sizes.map((s) => s.finished + s.claimed))).toBeLessThanOrEqual(32);
+    expect(Math.max(...sizes.map((s) => s.entries))).toBeLessThanOrEqual(64);
+    // Each transaction does one kind of work.
+    expect(sizes.every((s) => [s.entries, s.finished, s.claimed].filter((n) => n > 0).length <= 1)).toBe(true);
   });
 });

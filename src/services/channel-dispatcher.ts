@@ -20,10 +20,12 @@ import { syncChat } from './channel-sync.js';
  * - Chat deliveries are state-based: a `sync` renders the action's CURRENT state and
  *   stores, per message, the version it shows; if the action moved on meanwhile, the
  *   sync stays pending and runs again. Webhook deliveries are events with a fixed body.
- * - Work happens in rounds, at most one per `minRoundGapMs`: each round moves the feed,
- *   records the outcomes of the deliveries that finished and claims the due ones, all in
- *   ONE transaction, so notifications cost the store one commit per round, not per
- *   delivery. Claims are leases: a delivery runs in one process at a time.
+ * - Work happens in rounds, at most one per `minRoundGapMs`: each round records the
+ *   outcomes of the deliveries that finished, moves the feed and claims the due ones, in
+ *   a few small transactions (at most ROUND_SLICE items each, one after the other), so
+ *   notifications cost the store a few commits per round, not one per delivery, and never
+ *   hold its one writer long (decisions commit in between, or in the same group commit).
+ *   Claims are leases: a delivery runs in one process at a time.
  * - Deliveries run concurrently, one started per event-loop turn (the gate's requests are
  *   served in between), each with a timeout; at most half the slots go to one channel, so
  *   a failing or hanging channel never holds up the others. Failures are retried with
@@ -79,6 +81,12 @@ export interface DispatcherOptions {
   onError(e: unknown, context: string): void;
   random?: () => number;
 }
+
+/** Items (outcomes, claims) per transaction of a round. */
+const ROUND_SLICE = 32;
+/** Audit entries per feed slice, and slices per round at most (then the next round goes on). */
+const FEED_SLICE = 64;
+const FEED_SLICES = 8;
 
 export function createChannelDispatcher(first: DispatcherOptions): ChannelDispatcher {
   // Replaced as a whole by reconfigure(): every read below sees one config or the next.
@@ -194,45 +202,70 @@ export function createChannelDispatcher(first: DispatcherOptions): ChannelDispat
     });
   }
 
-  /**
-   * One round: read the feed, then in ONE transaction move it, record what finished and
-   * claim what is due (up to `prefetch` held by this process, at most half of it per
-   * channel); queue the claimed deliveries and start them within the concurrency.
-   */
-  async function round(): Promise<{ enqueued: number; started: number; more: boolean }> {
-    lastRound = Date.now();
-    const feed = await planFeed({ store: o.store, channels: o.channels, chats: [...chats.keys()], sinks: [...sinks.values()], publicUrl: o.publicUrl(), consoleLinks: o.consoleLinks });
-    const done = finished;
-    finished = [];
-    const held = queue.length + inFlight.size;
-    const room = closed ? 0 : prefetch - held;
+  /** Claimed and not finished, per channel. */
+  function holdingPerChannel(): Map<string, number> {
     const holding = new Map<string, number>();
     for (const d of queue) holding.set(d.channel, (holding.get(d.channel) ?? 0) + 1);
     for (const c of inFlight.values()) holding.set(c.channel, (holding.get(c.channel) ?? 0) + 1);
-    const skip = [...holding].filter(([, n]) => n >= prefetch / 2).map(([c]) => c);
-    if (!feed && done.length === 0 && room <= 0) return { enqueued: 0, started: 0, more: false };
-    let r: Awaited<ReturnType<ChannelStore['cycle']>>;
+    return holding;
+  }
+
+  /**
+   * One round: record what finished, move the feed and claim what is due (up to
+   * `prefetch` held by this process, at most half of it per channel); queue the claimed
+   * deliveries and start them within the concurrency. The round's writes go to the store
+   * in slices of at most ROUND_SLICE items, one transaction each, one after the other: the
+   * store has one writer, and a decision committed while a round writes waits for the
+   * transaction before it, so a round never holds the writer for long. Each slice keeps
+   * what one transaction promised: a feed slice is enqueued and its cursor moved together
+   * (compare-and-swap), an outcome is recorded with its attempt, a claim takes its lease.
+   * The slices usually share their commit with the gate's writes (group commit).
+   */
+  async function round(): Promise<{ enqueued: number; started: number; more: boolean }> {
+    lastRound = Date.now();
+    const now = () => o.clock.now().toISOString();
+    const done = finished;
+    finished = [];
+    let recorded = 0;
     try {
-      r = await o.channels.cycle({
-        now: o.clock.now().toISOString(),
-        feed,
-        finished: done,
-        // The lease covers a wait in the queue and the call's timeout; deliveries whose lease
-        // would run out before their call ends are dropped from the queue, never started.
-        claim: room > 0 ? { owner: o.owner, leaseMs, limit: room, skip } : undefined,
-      });
+      while (recorded < done.length) {
+        await o.channels.cycle({ now: now(), finished: done.slice(recorded, recorded + ROUND_SLICE) });
+        recorded += ROUND_SLICE;
+      }
     } catch (e) {
       // Not recorded: keep the outcomes for the next round (their leases still hold).
-      finished = [...done, ...finished];
+      finished = [...done.slice(recorded), ...finished];
       throw e;
     }
-    const leaseUntil = Date.now() + leaseMs;
-    for (const d of r.claimed) queue.push({ ...d, leaseUntil });
-    pump();
-    const enqueued = feed && r.advanced ? feed.deliveries.length : 0;
-    // A full batch, or a lost race on the feed (another process enqueued those entries): go on soon.
-    const more = (feed !== undefined && (feed.full || r.advanced === false)) || (room > 0 && r.claimed.length === room);
-    return { enqueued, started: r.claimed.length, more };
+    let enqueued = 0;
+    let more = false;
+    for (let slice = 0; slice < FEED_SLICES; slice++) {
+      const feed = await planFeed({ store: o.store, channels: o.channels, chats: [...chats.keys()], sinks: [...sinks.values()], publicUrl: o.publicUrl(), consoleLinks: o.consoleLinks, batch: FEED_SLICE });
+      if (!feed) break;
+      const r = await o.channels.cycle({ now: now(), feed });
+      if (r.advanced) enqueued += feed.deliveries.length;
+      // A full slice (more entries may follow), or a lost race on the feed (another process enqueued those entries).
+      more = feed.full || r.advanced === false;
+      if (!more) break;
+    }
+    let started = 0;
+    for (;;) {
+      const room = closed ? 0 : prefetch - queue.length - inFlight.size;
+      if (room <= 0) break;
+      const limit = Math.min(room, ROUND_SLICE);
+      const skip = [...holdingPerChannel()].filter(([, n]) => n >= prefetch / 2).map(([c]) => c);
+      // The lease covers a wait in the queue and the call's timeout; deliveries whose lease
+      // would run out before their call ends are dropped from the queue, never started.
+      const r = await o.channels.cycle({ now: now(), claim: { owner: o.owner, leaseMs, limit, skip } });
+      const leaseUntil = Date.now() + leaseMs;
+      for (const d of r.claimed) queue.push({ ...d, leaseUntil });
+      started += r.claimed.length;
+      pump();
+      if (r.claimed.length < limit) break;
+      // Every slot taken: more may be due.
+      if (limit === room) more = true;
+    }
+    return { enqueued, started, more };
   }
 
   /** One round at a time, at least minGap apart (rounds are what cost commits); a wake during a round runs another after it. */

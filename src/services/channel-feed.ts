@@ -7,6 +7,8 @@ import type { Store } from '../ports/store.js';
 /** The notification feed's name in the store (its cursor). */
 export const FEED = 'channels';
 const FEED_BATCH = 500;
+/** Entries planned per event-loop turn: each costs an action read and a JSON body per sink. */
+const PLAN_SLICE = 16;
 
 export interface FeedPlan {
   feed: string;
@@ -30,16 +32,19 @@ export async function planFeed(d: {
   publicUrl: string;
   /** Events also carry the console's detail link (`consoleLink`). */
   consoleLinks?: boolean;
+  /** Entries read at most (500 by default). */
+  batch?: number;
 }): Promise<FeedPlan | undefined> {
+  const batch = d.batch ?? FEED_BATCH;
   const from = (await d.channels.feedPosition(FEED)) ?? (await d.channels.startFeed(FEED, await d.store.auditSize()));
-  const entries = await d.store.readAudit(from, from + FEED_BATCH);
+  const entries = await d.store.readAudit(from, from + batch);
   if (entries.length === 0) return undefined;
   const actions = new Map<string, ActionRecord | undefined>();
   const out: NewDelivery[] = [];
   const syncs = new Set<string>();
   for (const [i, e] of entries.entries()) {
     // Long reads are cut into slices, so that the gate's requests are served in between.
-    if (i > 0 && i % 64 === 0) await new Promise((r) => setImmediate(r));
+    if (i > 0 && i % PLAN_SLICE === 0) await new Promise((r) => setImmediate(r));
     const effect = feedEffect(e);
     if (!effect) continue;
     if (!actions.has(effect.actionId)) actions.set(effect.actionId, await d.store.getAction(effect.actionId));
@@ -58,5 +63,5 @@ export async function planFeed(d: {
     const [channel, actionId] = key.split('\n') as [string, string];
     out.push({ channel, kind: 'sync', actionId });
   }
-  return { feed: FEED, from, to: entries[entries.length - 1]!.seq + 1, deliveries: out, full: entries.length === FEED_BATCH };
+  return { feed: FEED, from, to: entries[entries.length - 1]!.seq + 1, deliveries: out, full: entries.length === batch };
 }
