@@ -4,9 +4,9 @@ import type { Requester } from '../../domain/action-record.js';
 import { encodeAuditEntry } from '../../domain/audit-entry.js';
 import type { ParsedEntry } from '../../domain/audit-governance.js';
 import { GovernanceChecker } from '../../domain/audit-governance.js';
-import { createAction } from '../../domain/lifecycle.js';
+import { createAction, finishExecution, startExecution } from '../../domain/lifecycle.js';
 import type { Decision } from '../../domain/policy-types.js';
-import { submittedEntry } from './entry-shapes.js';
+import { finishedAction, submittedEntry } from './entry-shapes.js';
 import { governChunk } from './verify-pass.js';
 
 const now = new Date('2030-01-01T00:00:00.000Z');
@@ -77,6 +77,35 @@ describe('submissions read without JSON.parse', () => {
     governChunk(g, { first: 0, blob: Buffer.from(`\u0000${broken}`) }, (f) => bad.push(f));
     expect(bad).toEqual([expect.objectContaining({ kind: 'tampering', check: 'malformed-entry', seq: 0 })]);
     expect(g.stats.actions).toBe(0);
+  });
+});
+
+describe('execution results read without JSON.parse', () => {
+  const finished = (body: unknown) => {
+    const t = createAction({ id: 'act_shape0000000002', request: { kind: 'http', target: 'github', input: { method: 'GET', path: '/' } }, requester: agent, decision: allow, now });
+    const s = startExecution(t.next, now, { host: 'h', pid: 1, instance: 'i', leaseUntil: now.toISOString() });
+    const f = finishExecution(s.next, { ok: true, status: 200, headers: { 'content-type': 'application/json' }, body }, now);
+    return Buffer.from(encodeAuditEntry(9, f.audit[0]!).bytes).toString('utf8');
+  };
+
+  it('name the action JSON.parse names, whatever the result holds', () => {
+    for (const body of [{ id: 1 }, 'text "quoted" ✓', [1, { a: null }], null]) {
+      const p = finished(body);
+      expect(finishedAction(p), p).toBe((JSON.parse(p) as ParsedEntry).actionId);
+    }
+  });
+
+  it('a garbled one, or one shaped otherwise, is left to JSON.parse, and a garbled one reported', () => {
+    const p = finished({ id: 1 });
+    const garbled = p.replace('"data":{', '"data":{,');
+    for (const q of [garbled, p.replace(/"data":\{.*\},"seq"/, '"data":5,"seq"'), p.replace('"data":{', '"data":{"a":{"b":{"c":{"d":{"e":1}}}},')]) {
+      expect(q).not.toBe(p);
+      expect(finishedAction(q), q).toBeUndefined();
+    }
+    const g = new GovernanceChecker();
+    const bad: unknown[] = [];
+    governChunk(g, { first: 0, blob: Buffer.from(`\u0000${garbled}`) }, (f) => bad.push(f));
+    expect(bad).toEqual([expect.objectContaining({ kind: 'tampering', check: 'malformed-entry', seq: 0 })]);
   });
 });
 

@@ -19,6 +19,9 @@ function value(depth: number): string {
   return `(?:${LITERAL}|\\{(?:${STR}:${inner}(?:,(?!\\})|(?=\\})))*\\}|\\[(?:${inner}(?:,(?!\\])|(?=\\])))*\\])`;
 }
 
+/** A JSON object whose members nest at most `depth` containers deeper. */
+const object = (depth: number): string => `\\{(?:${STR}:${value(depth)}(?:,(?!\\})|(?=\\})))*\\}`;
+
 const SUBMITTED = new RegExp(
   '^\\{"actionId":"([A-Za-z0-9_.:-]{1,200})",' +
     `"actor":\\{"id":(${STR}),"type":"(agent|human)"\\},` +
@@ -27,16 +30,39 @@ const SUBMITTED = new RegExp(
     '"seq":[0-9]{1,16},"ts":"([0-9T:.Z+-]{1,40})","type":"action\\.submitted","v":1\\}$',
 );
 
+// Execution results: governance needs only the action, but the entry is matched whole,
+// so that a garbled one goes to JSON.parse and is reported (0.19 µs against 0.08 for
+// looking at its first and last bytes only, and 0.92 for JSON.parse).
+const FINISHED = new RegExp(
+  '^\\{"actionId":"([A-Za-z0-9_.:-]{1,200})",' +
+    `"actor":\\{"id":${STR},"type":"(?:agent|human|system)"\\},"data":${object(3)},` +
+    '"seq":[0-9]{1,16},"ts":"[0-9T:.Z+-]{1,40}","type":"execution\\.finished","v":1\\}$',
+);
+
 /** The longest entry worth matching (longer ones are parsed: a regular expression's cost grows with them too). */
-const MAX_LENGTH = 8192;
+const MAX_LENGTH = 65_536;
+
+/** A match, or null; an expression that runs out of backtracking room declines too (the entry is then parsed). */
+function match(re: RegExp, p: string): RegExpExecArray | null {
+  if (p.length > MAX_LENGTH) return null;
+  try {
+    return re.exec(p);
+  } catch {
+    return null;
+  }
+}
 
 /** A captured JSON string's value. */
 const text = (s: string): string => (s.includes('\\') ? (JSON.parse(s) as string) : s.slice(1, -1));
 
+/** The action of an execution.finished entry in the canonical shape, or undefined to parse it. */
+export function finishedAction(p: string): string | undefined {
+  return match(FINISHED, p)?.[1];
+}
+
 /** What governance reads of an action.submitted entry in the canonical shape, or undefined to parse it. */
 export function submittedEntry(p: string, seq: number): ParsedEntry | undefined {
-  if (p.length > MAX_LENGTH) return undefined;
-  const m = SUBMITTED.exec(p);
+  const m = match(SUBMITTED, p);
   if (!m) return undefined;
   const data: Record<string, unknown> = { fingerprint: m[4]!, mode: m[5]!, requester: m[8] === undefined ? { id: text(m[7]!) } : { id: text(m[7]!), owner: text(m[8]) } };
   if (m[6] !== undefined) data.onBehalfOf = text(m[6]);

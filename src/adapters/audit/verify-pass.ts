@@ -7,7 +7,7 @@ import { IntegrityChecker } from '../../domain/audit-integrity.js';
 import { RightEdge } from '../../domain/merkle.js';
 import type { SqliteDb } from '../store/sqlite/sqlite-db.js';
 import { nodeId, STORED_FROM } from '../store/sqlite/sqlite-tree.js';
-import { submittedEntry } from './entry-shapes.js';
+import { finishedAction, submittedEntry } from './entry-shapes.js';
 
 /** What the integrity pass reports (structured-cloneable: it may come from the worker). */
 export interface IntegrityResult {
@@ -114,7 +114,6 @@ export function integrityResult(c: IntegrityChecker, extra: { findings: Finding[
 
 const FINISHED_TAIL = ',"type":"execution.finished","v":1}';
 const SUBMITTED_TAIL = ',"type":"action.submitted","v":1}';
-const ACTION_PREFIX = '{"actionId":"';
 
 // Entries the gateway writes in a fixed shape, matched whole (anchored, canonical JSON,
 // no escapes in the captured values): what they say is exactly what JSON.parse would
@@ -150,9 +149,9 @@ export function fastEntry(p: string, seq: number): ParsedEntry | undefined {
 const PIECE = 512 * 1024;
 
 /**
- * Feeds a chunk to the governance checker. Entries are parsed from their canonical
- * JSON; an execution.finished entry is recognised from its first and last bytes (the
- * checker needs only its action), which spares parsing the largest entries.
+ * Feeds a chunk to the governance checker. The common entries in the gateway's canonical
+ * shape are matched whole (entry-shapes.ts, fastEntry); the others are parsed, and one
+ * that is not JSON is reported.
  */
 export function governChunk(g: GovernanceChecker, c: EntryChunk, bad: (f: Finding) => void): number {
   const { blob } = c;
@@ -174,10 +173,9 @@ export function governChunk(g: GovernanceChecker, c: EntryChunk, bad: (f: Findin
 }
 
 function governEntry(g: GovernanceChecker, p: string, seq: number, bad: (f: Finding) => void): void {
-  if (p.endsWith(FINISHED_TAIL) && p.startsWith(ACTION_PREFIX)) {
-    const end = p.indexOf('"', ACTION_PREFIX.length);
-    g.finished(seq, p.slice(ACTION_PREFIX.length, end));
-    return;
+  if (p.endsWith(FINISHED_TAIL)) {
+    const actionId = finishedAction(p);
+    if (actionId !== undefined) return g.finished(seq, actionId);
   }
   const fast = p.endsWith(SUBMITTED_TAIL) ? submittedEntry(p, seq) : fastEntry(p, seq);
   if (fast) return g.add(fast);
