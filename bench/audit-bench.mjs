@@ -260,9 +260,9 @@ ${verifyParts.integrity.toFixed(2)} µs (the leaf hash, the sequence number writ
 and amortized one tree node hash: two \`crypto.hash\` calls, whose per-call cost, not SHA-256 itself,
 dominates at these sizes), governance ${verifyParts.governance.toFixed(2)} µs (the entries decoded in pieces under
 1 MB, since V8 keeps a longer decoded string off its heap and reading from it costs an eighth more;
-submissions, allow/deny decisions and execution starts read by anchored expressions that accept only
-valid JSON in the gateway's canonical shape, anything else parsed by \`JSON.parse\`; execution results
-known from their first and last bytes; the checks themselves): ${(verifyParts.read + verifyParts.integrity + verifyParts.governance).toFixed(2)} µs in all, which
+submissions, allow/deny decisions, execution starts and results read by anchored expressions that
+accept only valid JSON in the gateway's canonical shape, anything else parsed by \`JSON.parse\`, which
+reports a garbled entry; the checks themselves): ${(verifyParts.read + verifyParts.integrity + verifyParts.governance).toFixed(2)} µs in all, which
 two fully used cores turn into at most ${n(2e6 / (verifyParts.read + verifyParts.integrity + verifyParts.governance))} entries/s; 500,000/s needs 4 µs or less.
 The worker thread reads and checks integrity (${(verifyParts.read + verifyParts.integrity).toFixed(2)} µs per entry), the main thread checks governance
 on the same bytes, transferred, not copied (${verifyParts.governance.toFixed(2)} µs): the slower side sets the pace. The stored tree nodes are

@@ -31,10 +31,11 @@ const SUBMITTED = new RegExp(
 );
 
 // Execution results: governance needs only the action, but the entry is matched whole,
-// so that a garbled one goes to JSON.parse and is reported (0.19 µs against 0.08 for
-// looking at its first and last bytes only, and 0.92 for JSON.parse).
+// so that a garbled one goes to JSON.parse and is reported. Measured: about 0.05 µs per
+// entry of the log more than looking at the first and last bytes only (0.92 µs per
+// result for JSON.parse).
 const FINISHED = new RegExp(
-  '^\\{"actionId":"([A-Za-z0-9_.:-]{1,200})",' +
+  '^\\{"actionId":"[A-Za-z0-9_.:-]{1,200}",' +
     `"actor":\\{"id":${STR},"type":"(?:agent|human|system)"\\},"data":${object(3)},` +
     '"seq":[0-9]{1,16},"ts":"[0-9T:.Z+-]{1,40}","type":"execution\\.finished","v":1\\}$',
 );
@@ -44,7 +45,6 @@ const MAX_LENGTH = 65_536;
 
 /** A match, or null; an expression that runs out of backtracking room declines too (the entry is then parsed). */
 function match(re: RegExp, p: string): RegExpExecArray | null {
-  if (p.length > MAX_LENGTH) return null;
   try {
     return re.exec(p);
   } catch {
@@ -57,12 +57,21 @@ const text = (s: string): string => (s.includes('\\') ? (JSON.parse(s) as string
 
 /** The action of an execution.finished entry in the canonical shape, or undefined to parse it. */
 export function finishedAction(p: string): string | undefined {
-  return match(FINISHED, p)?.[1];
+  if (p.length > MAX_LENGTH) return undefined;
+  // test(), not exec(): no match array to build, which is most of the cost on these short entries.
+  let whole = false;
+  try {
+    whole = FINISHED.test(p);
+  } catch {
+    // out of backtracking room: parsed instead
+  }
+  // The expression starts `{"actionId":"` and allows no quote in the id.
+  return whole ? p.slice(13, p.indexOf('"', 13)) : undefined;
 }
 
 /** What governance reads of an action.submitted entry in the canonical shape, or undefined to parse it. */
 export function submittedEntry(p: string, seq: number): ParsedEntry | undefined {
-  const m = match(SUBMITTED, p);
+  const m = p.length > MAX_LENGTH ? null : match(SUBMITTED, p);
   if (!m) return undefined;
   const data: Record<string, unknown> = { fingerprint: m[4]!, mode: m[5]!, requester: m[8] === undefined ? { id: text(m[7]!) } : { id: text(m[7]!), owner: text(m[8]) } };
   if (m[6] !== undefined) data.onBehalfOf = text(m[6]);
