@@ -156,6 +156,23 @@ describe('tampering with the audit log is detected, and the report says what and
     expect(report.findings.some((f) => f.check === 'checkpoint-root' && f.checkpoint! > seq)).toBe(true);
   });
 
+  it('a submission garbled with its hashes and tree rebuilt: named as not JSON, in one thread or two', async () => {
+    for (const threads of ['--no-threads', '--threads']) {
+      let seq = 0;
+      const { code, report } = await tamper((db) => {
+        seq = (db.prepare("SELECT seq FROM audit_entries WHERE type = 'action.submitted' AND seq > 16 ORDER BY seq LIMIT 1").get() as { seq: number }).seq;
+        const before = entry(db, seq).bytes.toString('utf8');
+        // Still shaped like a submission at both ends, so only a reader that checks every byte catches it.
+        const bytes = Buffer.from(before.replace('"input":{', '"input":{,'));
+        expect(bytes.toString('utf8')).not.toBe(before);
+        db.prepare('UPDATE audit_entries SET bytes = ?, leaf_hash = ? WHERE seq = ?').run(bytes, leafHash(bytes), seq);
+        rebuildTree(db);
+      }, ['--witness', witnessDir, threads]);
+      expect(code).toBe(3);
+      expect(report.first).toMatchObject({ check: 'malformed-entry', seq });
+    }
+  });
+
   it('an entry deleted: the gap is named', async () => {
     const { code, report } = await tamper((db) => void db.prepare('DELETE FROM audit_entries WHERE seq = 9').run());
     expect(code).toBe(3);

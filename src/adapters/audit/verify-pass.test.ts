@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { AuditDraft } from '../../domain/audit-entry.js';
 import { encodeAuditEntry } from '../../domain/audit-entry.js';
@@ -5,7 +6,7 @@ import type { ParsedEntry } from '../../domain/audit-governance.js';
 import { GovernanceChecker } from '../../domain/audit-governance.js';
 import { createAction, startExecution } from '../../domain/lifecycle.js';
 import type { Decision } from '../../domain/policy-types.js';
-import { fastEntry, governChunk } from './verify-pass.js';
+import { checkStoredNodes, createIntegrity, fastEntry, governChunk } from './verify-pass.js';
 
 const now = new Date('2030-01-01T00:00:00.000Z');
 const decision = (outcome: 'allow' | 'deny', reason: string, rules: string[]): Decision => ({ outcome, rules, policyVersion: `sha256:${'c'.repeat(64)}`, reason, requirements: [] });
@@ -52,5 +53,44 @@ describe('fixed-shape entries read without parsing', () => {
     expect(g.findings.map((f) => f.check)).toEqual(['unknown-policy-version', 'executed-twice']);
     expect(governChunk(g, { first: 4, blob: Buffer.from('\u0000{not json') }, (f) => bad.push(f))).toBe(1);
     expect(bad).toEqual([expect.objectContaining({ kind: 'tampering', check: 'malformed-entry', seq: 4 })]);
+  });
+});
+
+describe('stored tree nodes against the recomputed ones', () => {
+  /** 64 entries' tree, its nodes of 16 entries and more stored as the store keeps them. */
+  function stored() {
+    const c = createIntegrity({ start: 0, edge: [], rootsAt: [], checkNodes: true });
+    for (let s = 0; s < 64; s++) c.add(s, Buffer.from(`{"n":1,"seq":${s}}`));
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE audit_tree_nodes (id INTEGER PRIMARY KEY NOT NULL, hash BLOB NOT NULL)');
+    const insert = db.prepare('INSERT INTO audit_tree_nodes (id, hash) VALUES (?, ?)');
+    for (const [id, h] of c.nodes) insert.run(id, Buffer.from(h, 'latin1'));
+    return { c, db };
+  }
+
+  it('an intact tree: every node checked, nothing found', () => {
+    const { c, db } = stored();
+    expect([...c.nodes.keys()].sort((a, b) => a - b)).toEqual([15, 31, 47, 63, 79, 95, 111]);
+    expect(checkStoredNodes(db, c)).toEqual({ findings: [], checked: 7 });
+  });
+
+  it('a changed node names its 16 entries; a missing one warns; one beyond the log says entries were removed', () => {
+    const { c, db } = stored();
+    db.prepare('UPDATE audit_tree_nodes SET hash = ? WHERE id = 47').run(Buffer.alloc(32, 7));
+    db.prepare('DELETE FROM audit_tree_nodes WHERE id = 111').run();
+    db.prepare('INSERT INTO audit_tree_nodes (id, hash) VALUES (143, ?)').run(Buffer.alloc(32, 1));
+    const r = checkStoredNodes(db, c);
+    expect(r.checked).toBe(7);
+    expect(r.findings).toEqual([
+      expect.objectContaining({ kind: 'tampering', check: 'tree-node', seq: 16, range: { from: 16, to: 31 } }),
+      expect.objectContaining({ kind: 'tampering', check: 'tree-node-beyond-log', seq: 64, range: { from: 64, to: 79 } }),
+      expect.objectContaining({ kind: 'warning', check: 'tree-nodes-missing', message: expect.stringContaining('1 tree nodes') as unknown }),
+    ]);
+  });
+
+  it('a hash of another length is that node wrong, not the ones stored after it', () => {
+    const { c, db } = stored();
+    db.prepare('UPDATE audit_tree_nodes SET hash = substr(hash, 1, 31) WHERE id = 15').run();
+    expect(checkStoredNodes(db, c).findings).toEqual([expect.objectContaining({ check: 'tree-node', range: { from: 0, to: 15 } })]);
   });
 });

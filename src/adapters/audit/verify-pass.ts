@@ -7,6 +7,7 @@ import { IntegrityChecker } from '../../domain/audit-integrity.js';
 import { RightEdge } from '../../domain/merkle.js';
 import type { SqliteDb } from '../store/sqlite/sqlite-db.js';
 import { nodeId, STORED_FROM } from '../store/sqlite/sqlite-tree.js';
+import { finishedAction, submittedEntry } from './entry-shapes.js';
 
 /** What the integrity pass reports (structured-cloneable: it may come from the worker). */
 export interface IntegrityResult {
@@ -38,24 +39,44 @@ export function createIntegrity(o: IntegrityOptions): IntegrityChecker {
  */
 export function checkStoredNodes(db: SqliteDb, c: IntegrityChecker): { findings: Finding[]; checked: number } {
   const findings: Finding[] = [];
+  // A page of nodes in one row (ids as text, hashes back to back): a Buffer per row costs more than the comparison.
+  const page = db
+    .prepare(
+      "SELECT count(*), max(id), group_concat(id), CAST(group_concat(hash, '') AS BLOB), min(length(hash)), max(length(hash)) FROM (SELECT id, hash FROM audit_tree_nodes WHERE id >= ? ORDER BY id LIMIT 50000)",
+    )
+    .raw();
+  // A hash of another length (the table's CHECK removed) would shift the ones after it: such a page is read row by row.
   const rows = db.prepare('SELECT id, hash FROM audit_tree_nodes WHERE id >= ? ORDER BY id LIMIT 50000').raw();
   let checked = 0;
-  let missing = 0;
+  let present = 0;
   let next = 0;
-  const seen = new Set<number>();
   const bad: Array<{ level: number; from: number; to: number; beyond: boolean }> = [];
   for (;;) {
-    const batch = rows.all(next) as Array<[number, Buffer]>;
-    if (batch.length === 0) break;
-    for (const [id, hash] of batch) {
-      seen.add(id);
+    const [count, last, idList, blob, shortest, longest] = page.get(next) as [number, number | null, string | null, Buffer | null, number, number];
+    if (!count || last === null || idList === null || blob === null) break;
+    let ids: number[];
+    let hashOf: (k: number, mine: string) => boolean;
+    if (shortest === 32 && longest === 32) {
+      const hashes = blob.toString('latin1');
+      ids = idList.split(',').map(Number);
+      hashOf = (k, mine) => hashes.startsWith(mine, k * 32);
+    } else {
+      const all = rows.all(next) as Array<[number, Buffer]>;
+      ids = all.map((r) => r[0]);
+      hashOf = (k, mine) => all[k]![1].toString('latin1') === mine;
+    }
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k]!;
       const mine = c.nodes.get(id);
-      const { level, index } = positionOf(id);
-      const from = index * 2 ** level;
-      if (mine === undefined || hash.toString('latin1') !== mine) bad.push({ level, from, to: from + 2 ** level - 1, beyond: mine === undefined });
+      if (mine !== undefined) present++;
+      if (mine === undefined || !hashOf(k, mine)) {
+        const { level, index } = positionOf(id);
+        const from = index * 2 ** level;
+        bad.push({ level, from, to: from + 2 ** level - 1, beyond: mine === undefined });
+      }
       checked++;
     }
-    next = batch[batch.length - 1]![0] + 1;
+    next = last + 1;
   }
   // Name the smallest blocks only: a node is wrong whenever one of its children is.
   const smallest = bad.filter((x) => !bad.some((y) => y !== x && y.level < x.level && y.from >= x.from && y.to <= x.to));
@@ -66,12 +87,13 @@ export function checkStoredNodes(db: SqliteDb, c: IntegrityChecker): { findings:
         : { kind: 'tampering', check: 'tree-node', seq: x.from, range: { from: x.from, to: x.to }, message: `one of the entries ${x.from} to ${x.to} is not the one the stored tree was built from: it was changed after it was written` },
     );
   }
-  for (const id of c.nodes.keys()) if (!seen.has(id) && positionOf(id).level >= STORED_FROM) missing++;
+  // The checker keeps only nodes of STORED_FROM levels and up: each one the store lacks is missing.
+  const missing = c.nodes.size - present;
   if (missing) findings.push({ kind: 'warning', check: 'tree-nodes-missing', message: `${missing} tree nodes are not stored (the store rebuilds them when it next opens)` });
   return { findings, checked };
 }
 
-/** (level, index) of an in-order node position. */
+/** (level, index) of an in-order node position: the level is the number of trailing 1 bits. */
 function positionOf(id: number): { level: number; index: number } {
   let level = 0;
   while (Math.floor((id + 1) / 2 ** level) % 2 === 0) level++;
@@ -91,7 +113,7 @@ export function integrityResult(c: IntegrityChecker, extra: { findings: Finding[
 }
 
 const FINISHED_TAIL = ',"type":"execution.finished","v":1}';
-const ACTION_PREFIX = '{"actionId":"';
+const SUBMITTED_TAIL = ',"type":"action.submitted","v":1}';
 
 // Entries the gateway writes in a fixed shape, matched whole (anchored, canonical JSON,
 // no escapes in the captured values): what they say is exactly what JSON.parse would
@@ -101,9 +123,9 @@ const SYSTEM = '"actor":\\{"id":"countersign","type":"system"\\}';
 const FP = 'sha256:[0-9a-f]{64}';
 const TAIL = (type: string) => `,"seq":[0-9]{1,16},"ts":"([0-9T:.Z+-]{1,40})","type":"${type.replace('.', '\\.')}","v":1\\}$`;
 const STARTED = new RegExp(`^\\{${ID},${SYSTEM},"data":\\{"fingerprint":"(${FP})"\\}${TAIL('execution.started')}`);
-const JSON_STRING = '"(?:[^"\\\\]|\\\\.)*"';
+const JSON_STRING = '"(?:[^"\\\\\\u0000-\\u001f]|\\\\(?:["\\\\/bfnrt]|u[0-9a-fA-F]{4}))*"';
 const DECIDED = new RegExp(
-  `^\\{${ID},${SYSTEM},"data":\\{"fingerprint":"(${FP})","outcome":"(allow|deny)","policyVersion":"([^"\\\\]{1,200})","reason":${JSON_STRING},"rules":\\[(?:${JSON_STRING}(?:,${JSON_STRING})*)?\\]\\}${TAIL('action.decided')}`,
+  `^\\{${ID},${SYSTEM},"data":\\{"fingerprint":"(${FP})","outcome":"(allow|deny)","policyVersion":"([^"\\\\\\u0000-\\u001f]{1,200})","reason":${JSON_STRING},"rules":\\[(?:${JSON_STRING}(?:,${JSON_STRING})*)?\\]\\}${TAIL('action.decided')}`,
 );
 const SYSTEM_ACTOR = { type: 'system', id: 'countersign' } as const;
 
@@ -121,39 +143,53 @@ export function fastEntry(p: string, seq: number): ParsedEntry | undefined {
 }
 
 /**
- * Feeds a chunk to the governance checker. Entries are parsed from their canonical
- * JSON; an execution.finished entry is recognised from its first and last bytes (the
- * checker needs only its action), which spares parsing the largest entries.
+ * Text decoded at once, at most: V8 keeps a longer string decoded from a Buffer outside
+ * its heap, and reading entries out of such a string costs an eighth more (measured).
+ */
+const PIECE = 512 * 1024;
+
+/**
+ * Feeds a chunk to the governance checker. The common entries in the gateway's canonical
+ * shape are matched whole (entry-shapes.ts, fastEntry); the others are parsed, and one
+ * that is not JSON is reported.
  */
 export function governChunk(g: GovernanceChecker, c: EntryChunk, bad: (f: Finding) => void): number {
-  const text = c.blob.toString(isAscii(c.blob) ? 'latin1' : 'utf8');
-  const parts = text.split('\0');
-  for (let k = 1; k < parts.length; k++) {
-    const p = parts[k]!;
-    const seq = c.seqs ? c.seqs[k - 1]! : c.first + k - 1;
-    if (p.endsWith(FINISHED_TAIL) && p.startsWith(ACTION_PREFIX)) {
-      const end = p.indexOf('"', ACTION_PREFIX.length);
-      g.finished(seq, p.slice(ACTION_PREFIX.length, end));
-      continue;
+  const { blob } = c;
+  let k = 0;
+  // Pieces end before a 0x00 prefix, which UTF-8 never holds inside a character.
+  for (let from = 0; from < blob.length; ) {
+    let to = blob.length;
+    if (to - from > PIECE) {
+      const at = blob.lastIndexOf(0, from + PIECE);
+      to = at > from ? at : blob.indexOf(0, from + PIECE);
+      if (to < 0) to = blob.length;
     }
-    const fast = fastEntry(p, seq);
-    if (fast) {
-      g.add(fast);
-      continue;
-    }
-    let e: ParsedEntry;
-    try {
-      e = JSON.parse(p) as ParsedEntry;
-    } catch {
-      bad({ kind: 'tampering', check: 'malformed-entry', seq, message: `entry ${seq} is not JSON: it is not an entry as written` });
-      continue;
-    }
-    if (!e || typeof e !== 'object' || typeof e.type !== 'string' || !e.data || typeof e.data !== 'object') {
-      bad({ kind: 'tampering', check: 'malformed-entry', seq, message: `entry ${seq} is not shaped like an audit entry` });
-      continue;
-    }
-    e.seq = seq;
-    g.add(e);
+    const piece = blob.subarray(from, to);
+    const parts = piece.toString(isAscii(piece) ? 'latin1' : 'utf8').split('\0');
+    for (let x = 1; x < parts.length; x++, k++) governEntry(g, parts[x]!, c.seqs ? c.seqs[k]! : c.first + k, bad);
+    from = to;
   }
-  return parts.length - 1;
+  return k;
+}
+
+function governEntry(g: GovernanceChecker, p: string, seq: number, bad: (f: Finding) => void): void {
+  if (p.endsWith(FINISHED_TAIL)) {
+    const actionId = finishedAction(p);
+    if (actionId !== undefined) return g.finished(seq, actionId);
+  }
+  const fast = p.endsWith(SUBMITTED_TAIL) ? submittedEntry(p, seq) : fastEntry(p, seq);
+  if (fast) return g.add(fast);
+  let e: ParsedEntry;
+  try {
+    e = JSON.parse(p) as ParsedEntry;
+  } catch {
+    bad({ kind: 'tampering', check: 'malformed-entry', seq, message: `entry ${seq} is not JSON: it is not an entry as written` });
+    return;
+  }
+  if (!e || typeof e !== 'object' || typeof e.type !== 'string' || !e.data || typeof e.data !== 'object') {
+    bad({ kind: 'tampering', check: 'malformed-entry', seq, message: `entry ${seq} is not shaped like an audit entry` });
+    return;
+  }
+  e.seq = seq;
+  g.add(e);
 }
