@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentile, writeFragment, verdict } from './bench-util.mjs';
+import { processCpuMs } from './proc-cpu.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 /** Submissions per second: allowed actions are the gate's volume; reviews each wait for a human. */
@@ -71,15 +72,6 @@ function post(url, token, body) {
   });
 }
 
-/** CPU time (user + system, ms) a process has used so far (Linux /proc). */
-function cpuMs(pid) {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 /** Open loop: one request every 1/rate s whatever the answers, for SECONDS; returns sorted latencies (ms). */
 async function load(url, token, body, rate) {
@@ -152,13 +144,13 @@ try {
       // Alternate which runs first, so drift favours neither.
       const order = round % 2 === 0 ? ['plain', 'channels'] : ['channels', 'plain'];
       for (const name of order) {
-        const c0 = cpuMs(pids[name]);
-        const f0 = cpuMs(fakes.child.pid);
+        const c0 = processCpuMs(pids[name]);
+        const f0 = processCpuMs(fakes.child.pid);
         const lat = await load(gateways[name], token, bodies[path], RATES[path]);
         // Include the background deliveries this slice caused.
         await new Promise((r) => setTimeout(r, 500));
-        cpu[path][name] += cpuMs(pids[name]) - c0;
-        if (name === 'channels') cpu[path].fakes += cpuMs(fakes.child.pid) - f0;
+        cpu[path][name] += processCpuMs(pids[name]) - c0;
+        if (name === 'channels') cpu[path].fakes += processCpuMs(fakes.child.pid) - f0;
         samples[path][name].push(...lat);
         process.stdout.write(`slice ${round + 1} ${path} ${name}: p50 ${percentile(lat, 50).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms\n`);
       }

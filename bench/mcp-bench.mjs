@@ -5,11 +5,9 @@
 // client reaches it over the SDK's in-memory transport, so the difference is the
 // gateway itself: policy, the durable decision + running record, the upstream hop, the
 // durable result and its audit entries.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
@@ -18,29 +16,12 @@ import { createLogger } from '../dist/logger.js';
 import { startCore } from '../dist/app/main.js';
 import { createMcpServer } from '../dist/mcp/mcp-server.js';
 import { fmtUs, percentile, writeFragment, verdict } from './bench-util.mjs';
+import { MCP_BENCH_TOKEN, startNotesUpstream, writeMcpBenchPolicy } from './mcp-fixture.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'countersign-mcp-bench-'));
-const portFile = join(dir, 'port');
-const upstream = spawn(process.execPath, [fileURLToPath(new URL('../test/mcp/notes-server.mjs', import.meta.url)), '--http', portFile], {
-  env: { ...process.env, NOTES_DIR: dir },
-  stdio: 'inherit',
-});
-// The upstream goes with this process, also when the benchmark fails.
-process.on('exit', () => upstream.kill());
-while (!existsSync(portFile) || !readFileSync(portFile, 'utf8')) await new Promise((r) => setTimeout(r, 20));
-const url = `http://127.0.0.1:${readFileSync(portFile, 'utf8')}/mcp`;
-
-writeFileSync(
-  join(dir, 'policy.yaml'),
-  `default: { outcome: review, review: { approvers: [group:oncall], quorum: 1, timeout: 15m } }
-rules:
-  - id: read-only
-    match: { kind: mcp }
-    when: has(mcp.annotations.readOnlyHint) && mcp.annotations.readOnlyHint == true
-    outcome: allow
-`,
-);
-const token = 'bench-agent-token-0123456789';
+const { url, stop: stopUpstream } = await startNotesUpstream(dir);
+writeMcpBenchPolicy(dir);
+const token = MCP_BENCH_TOKEN;
 const who = { type: 'agent', id: 'bench-bot', owner: 'owner@example.com', labels: {} };
 // A second gateway keeps its store in memory-backed files (tmpfs), where a commit costs
 // no disk flush: the difference between the two gateways is the durable commit.
@@ -119,7 +100,7 @@ for (const gw of [durable, inMemory]) {
   await gw.core.close();
 }
 await direct.close();
-upstream.kill();
+stopUpstream();
 rmSync(dir, { recursive: true, force: true });
 if (memDir) rmSync(memDir, { recursive: true, force: true });
 

@@ -11,8 +11,7 @@
 // Prints one JSON line per round: CPU µs per call of this process's main thread, of the
 // busiest other thread (the store's writer) and of the rest, for each path, and the
 // gateway's extra (gateway - direct).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,6 +19,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { threadCpu, threadCpuSpent } from './proc-cpu.mjs';
+import { MCP_BENCH_TOKEN, startNotesUpstream, writeMcpBenchPolicy } from './mcp-fixture.mjs';
 
 const root = process.argv[2] ?? fileURLToPath(new URL('../dist', import.meta.url));
 const dist = (p) => import(pathToFileURL(join(root, p)).href);
@@ -31,25 +31,9 @@ const N = Number(process.env.MCP_CPU_CALLS ?? 3000);
 const ROUNDS = Number(process.env.MCP_CPU_ROUNDS ?? 3);
 
 const dir = mkdtempSync(join(tmpdir(), 'countersign-mcp-cpu-'));
-const portFile = join(dir, 'port');
-const upstream = spawn(process.execPath, [fileURLToPath(new URL('../test/mcp/notes-server.mjs', import.meta.url)), '--http', portFile], {
-  env: { ...process.env, NOTES_DIR: dir },
-  stdio: 'inherit',
-});
-process.on('exit', () => upstream.kill());
-while (!existsSync(portFile) || !readFileSync(portFile, 'utf8')) await new Promise((r) => setTimeout(r, 20));
-const url = `http://127.0.0.1:${readFileSync(portFile, 'utf8')}/mcp`;
-writeFileSync(
-  join(dir, 'policy.yaml'),
-  `default: { outcome: review, review: { approvers: [group:oncall], quorum: 1, timeout: 15m } }
-rules:
-  - id: read-only
-    match: { kind: mcp }
-    when: has(mcp.annotations.readOnlyHint) && mcp.annotations.readOnlyHint == true
-    outcome: allow
-`,
-);
-const token = 'bench-agent-token-0123456789';
+const { url, stop: stopUpstream } = await startNotesUpstream(dir);
+writeMcpBenchPolicy(dir);
+const token = MCP_BENCH_TOKEN;
 const loaded = parseConfigText(
   `listen: 127.0.0.1:0
 store: { sqlite: "${join(dir, 'cpu.db')}" }
@@ -99,5 +83,5 @@ for (let round = 0; round < ROUNDS; round++) {
 await viaGateway.close();
 await direct.close();
 await core.close();
-upstream.kill();
+stopUpstream();
 rmSync(dir, { recursive: true, force: true });

@@ -68,3 +68,12 @@ export function parentPid(pid) {
 export function reapedChildrenCpu() {
   return ok ? stat('/proc/self/stat').children * TICK_US : undefined;
 }
+
+/** CPU ms (user + system) a process has used so far; NaN when it cannot be read (it ended, or not Linux). */
+export function processCpuMs(pid) {
+  try {
+    return (stat(`/proc/${pid}/stat`).own * TICK_US) / 1000;
+  } catch {
+    return NaN;
+  }
+}

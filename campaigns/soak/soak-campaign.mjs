@@ -34,6 +34,7 @@ import { startCountingTarget } from '../lib/counting-target.mjs';
 import { call, startGateway } from '../lib/gateway.mjs';
 import { manyWaiters } from './many-waiters.mjs';
 import { chartSvg } from './soak-chart.mjs';
+import { processCpuMs } from '../../bench/proc-cpu.mjs';
 
 const args = parseArgs(process.argv.slice(2), {
   minutes: 5,
@@ -84,16 +85,6 @@ rules:
 `;
 const NOTES_SERVER = fileURLToPath(new URL('../../test/mcp/notes-server.mjs', import.meta.url));
 
-/** The gateway's CPU time (user + system) so far, in ms: load-independent cost per phase. */
-function cpuMs(pid) {
-  try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 function rssMb(pid) {
   try {
@@ -170,7 +161,7 @@ log: { level: info }
   const started = Date.now();
   const sample = async () => {
     const m = await metrics(gw.url).catch(() => ({ heapMb: NaN, heapTotalMb: NaN, externalMb: NaN, loopMaxMs: NaN, loopP99Ms: NaN, handles: NaN }));
-    const s = { t: Math.round((Date.now() - started) / 1000), at: Date.now(), phase: phases.current, rssMb: rssMb(gw.pid), cpuMs: cpuMs(gw.pid), ...m, done: counters.done, errors: counters.errors, inFlight: counters.inFlight };
+    const s = { t: Math.round((Date.now() - started) / 1000), at: Date.now(), phase: phases.current, rssMb: rssMb(gw.pid), cpuMs: processCpuMs(gw.pid), ...m, done: counters.done, errors: counters.errors, inFlight: counters.inFlight };
     samples.push(s);
     return s;
   };
