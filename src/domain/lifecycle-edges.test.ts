@@ -310,6 +310,12 @@ describe('cancel, expire, escalate', () => {
     expect(errorOf(() => cancelAction(a, lookalike, at(1)))).toStrictEqual({ code: 'NOT_REQUESTER', message: 'Only the requester can cancel this action', details: undefined });
   });
 
+  it('another agent cannot cancel the action', () => {
+    const a = make(reviewOf(releases)).next;
+    const other: Principal = { type: 'agent', id: 'other-bot', owner: 'carol@example.com', labels: {} };
+    expect(errorOf(() => cancelAction(a, other, at(1)))).toMatchObject({ code: 'NOT_REQUESTER' });
+  });
+
   it('cancelling an action that is not pending says its status', () => {
     const a = make(allow).next;
     expect(errorOf(() => cancelAction(a, agent, at(1)))).toStrictEqual({ code: 'NOT_PENDING', message: 'The action is approved; only pending actions can be cancelled', details: { status: 'approved' } });
@@ -346,6 +352,9 @@ describe('cancel, expire, escalate', () => {
     const allowed = make(allow).next;
     expect(errorOf(() => escalateAction(allowed, at(1)))).toStrictEqual({ code: 'NOT_PENDING', message: 'not pending', details: { status: 'approved' } });
     expect(errorOf(() => escalateAction({ ...allowed, status: 'pending' }, at(1)))).toMatchObject({ code: 'NOT_PENDING' });
+    const held = make(reviewOf({ ...releases, escalate: { afterMs: 5 * MIN, to: ['group:oncall'] } })).next;
+    const approved = applyReview(held, alice, 'approve', { fingerprint: held.fingerprint, via: 'api', now: at(1) }).next;
+    expect(errorOf(() => escalateAction(approved, at(5 * MIN)))).toStrictEqual({ code: 'NOT_PENDING', message: 'not pending', details: { status: 'approved' } });
   });
 
   it('escalations are done one at a time as each falls due; the next one stays scheduled; a done one is not done again', () => {
