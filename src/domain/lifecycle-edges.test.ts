@@ -40,7 +40,7 @@ const deny: Decision = { outcome: 'deny', rules: ['no-deletes'], policyVersion: 
 function reviewOf(...requirements: Decision['requirements']): Decision {
   return { outcome: 'review', rules: requirements.map((q) => q.ruleId), policyVersion: 'sha256:p', reason: 'held', requirements };
 }
-const releases = { ruleId: 'releases', approvers: ['group:release'], quorum: 1, timeoutMs: 30 * MIN };
+const releases: Decision['requirements'][number] = { ruleId: 'releases', approvers: ['group:release'], quorum: 1, timeoutMs: 30 * MIN };
 const quorumTwo = reviewOf({ ...releases, quorum: 2 });
 
 const httpRequest: ActionRequest = { kind: 'http', target: 'github', input: { method: 'POST', path: '/r' } };
