@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AppError } from './errors.js';
 import { readHttpBody } from './http-body-read.js';
-import { checkHttpAction, checkHttpBody, checkHttpRequest, checkRedirect, encodeQuery, parseBaseUrl, pathProblem } from './http-request-check.js';
+import { checkHttpAction, checkHttpBody, checkHttpRequest, checkRedirect, encodeQuery, parseBaseUrl, pathProblem, resolvesAsBuilt } from './http-request-check.js';
 
 // Edges the mutation campaign (docs/reliability.md) found unpinned: the exact reason
 // each rule gives (agents and reviewers read it), where a message is cut, credentials
@@ -92,6 +92,21 @@ describe('what the rules let through resolves under the base URL, byte for byte'
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('the check after building the URL refuses any difference from what was built', () => {
+    const built = { origin: 'https://h.example', pathname: '/api/x', search: '?q=1' };
+    expect(resolvesAsBuilt(new URL('https://h.example/api/x?q=1'), built)).toBe(true);
+    for (const href of [
+      'https://evil.example/api/x?q=1',
+      'https://user@h.example/api/x?q=1',
+      'https://:pw@h.example/api/x?q=1',
+      'https://h.example/api/y?q=1',
+      'https://h.example/api/x?q=2',
+      'https://h.example/api/x?q=1#f',
+    ]) {
+      expect(resolvesAsBuilt(new URL(href), built)).toBe(false);
+    }
   });
 
   it('a base path with several trailing slashes is the same prefix', () => {

@@ -199,12 +199,18 @@ export function checkHttpRequest(baseUrl: string, input: HttpInput): URL {
   const search = qs ? `?${qs}` : '';
   const url = new URL(`${base.url.origin}${pathname}${search}`);
   // A second guard: every path pathProblem lets through and every query encodeQuery builds
-  // parse back unchanged, so no input reaches the refusal (the mutation campaign's changes
-  // to it are equivalent). It stays in case a parser or a rule above changes.
-  if (url.origin !== base.url.origin || url.username || url.password || url.pathname !== pathname || url.search !== search || url.hash) {
+  // parse back unchanged, so no input reaches this refusal (the mutation campaign's changes
+  // to the `if` and the refusal are equivalent; resolvesAsBuilt is tested on its own). It
+  // stays in case a parser or a rule above changes.
+  if (!resolvesAsBuilt(url, { origin: base.url.origin, pathname, search })) {
     unsafe('unsafe path: it does not resolve under the target\'s base URL', { field: 'path', rule: 'escapes-base' });
   }
   return url;
+}
+
+/** Whether a parsed URL is exactly what was built: same origin, path and query, no credentials, no fragment. */
+export function resolvesAsBuilt(url: URL, built: { origin: string; pathname: string; search: string }): boolean {
+  return url.origin === built.origin && !url.username && !url.password && url.pathname === built.pathname && url.search === built.search && !url.hash;
 }
 
 /**
