@@ -65,7 +65,8 @@ export function createBotFrameworkVerifier(opts: {
     if (typeof jwksUri !== 'string') throw new Error('OpenID metadata has no jwks_uri');
     const jwks = await getJson(jwksUri);
     const keys = new Map<string, { jwk: JWK & { endorsements?: unknown } }>();
-    // Keys without a string kid are skipped: a placeholder element in place of `[]` is skipped too (an equivalent mutant).
+    // Keys without a string kid are skipped: a placeholder element in place of `[]` is skipped too, and one stored
+    // under a non-string kid is never found by the header's string kid (both equivalent mutants).
     for (const k of Array.isArray(jwks.keys) ? (jwks.keys as Array<JWK & { endorsements?: unknown }>) : []) if (typeof k.kid === 'string') keys.set(k.kid, { jwk: k });
     return { keys, fetchedAt: now() };
   }
