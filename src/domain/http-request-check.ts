@@ -26,8 +26,10 @@ const MALFORMED_PERCENT = /%(?![0-9A-Fa-f]{2})/;
  */
 const ENCODED_FORBIDDEN = /%(2e|2f|5c|25|[01][0-9a-f]|7f)/i;
 const ENCODED_ANY = /%([0-9A-Fa-f]{2})/g;
+// Tested on one character only: dropping either anchor is an equivalent mutant.
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 function hasControl(s: string): boolean {
+  // `i <= s.length` reads NaN past the end, which is neither below 0x20 nor 0x7f (an equivalent mutant).
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x20 || c === 0x7f) return true;
@@ -76,6 +78,7 @@ export function pathProblem(path: string): PathProblem | undefined {
   // another path than the policy did: /admin;x is /admin to them.
   if (path.includes(';')) return p('path-parameter', 'the path holds ; (a path parameter, which some servers strip before routing): percent-encode it as %3B if it is data');
   if (!PATH_CHARS.test(path)) {
+    // Some character fails when the whole path does: `?? ''` is never used (an equivalent mutant).
     const bad = [...path].find((c) => !PATH_CHARS.test(c)) ?? '';
     return p('character', `the path holds ${JSON.stringify(bad)}: percent-encode it`);
   }
@@ -95,8 +98,10 @@ export function pathProblem(path: string): PathProblem | undefined {
     if (seg === '' && i < segments.length - 1) return p('empty-segment', 'the path holds an empty segment (//)');
     // `..;x` is `..` to servers that strip path parameters (Tomcat, Jetty); Windows
     // servers trim trailing dots, so any all-dots segment is refused, not just . and ..
+    // split returns at least one element: `?? ''` is never used (an equivalent mutant).
     const name = seg.split(';')[0] ?? '';
     if (/^\.+$/.test(name)) return p('dot-segment', 'the path holds a dot segment (., .., ...)');
+    // A fast path: a segment without escapes decodes to itself, ASCII that NFKC leaves as it is (equivalent mutants).
     if (seg.includes('%')) {
       const problem = decodedSegmentProblem(seg);
       if (problem) return problem;
@@ -157,9 +162,18 @@ export function encodeQuery(query: HttpInput['query']): string {
   if (!query) return '';
   const parts: string[] = [];
   for (const [k, v] of Object.entries(query)) {
-    for (const x of Array.isArray(v) ? v : [v]) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(x)}`);
+    for (const x of Array.isArray(v) ? v : [v]) parts.push(`${queryComponent(k)}=${queryComponent(x)}`);
   }
   return parts.join('&');
+}
+
+/**
+ * encodeURIComponent leaves `'` as it is, but the URL parser encodes it in the query of
+ * http(s) URLs: the built URL then differed from what was built and a value such as
+ * `O'Brien` was refused as escaping the base URL. `%27` is what the parser sends anyway.
+ */
+function queryComponent(s: string): string {
+  return encodeURIComponent(s).replaceAll("'", '%27');
 }
 
 function unsafe(message: string, details: Record<string, unknown>): never {
@@ -184,10 +198,19 @@ export function checkHttpRequest(baseUrl: string, input: HttpInput): URL {
   const pathname = base.prefix + input.path;
   const search = qs ? `?${qs}` : '';
   const url = new URL(`${base.url.origin}${pathname}${search}`);
-  if (url.origin !== base.url.origin || url.username || url.password || url.pathname !== pathname || url.search !== search || url.hash) {
+  // A second guard: every path pathProblem lets through and every query encodeQuery builds
+  // parse back unchanged, so no input reaches this refusal (the mutation campaign's changes
+  // to the `if` and the refusal are equivalent; resolvesAsBuilt is tested on its own). It
+  // stays in case a parser or a rule above changes.
+  if (!resolvesAsBuilt(url, { origin: base.url.origin, pathname, search })) {
     unsafe('unsafe path: it does not resolve under the target\'s base URL', { field: 'path', rule: 'escapes-base' });
   }
   return url;
+}
+
+/** Whether a parsed URL is exactly what was built: same origin, path and query, no credentials, no fragment. */
+export function resolvesAsBuilt(url: URL, built: { origin: string; pathname: string; search: string }): boolean {
+  return url.origin === built.origin && !url.username && !url.password && url.pathname === built.pathname && url.search === built.search && !url.hash;
 }
 
 /**

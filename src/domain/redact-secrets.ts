@@ -5,6 +5,7 @@ import { credentialCores, REDACTED } from './redact.js';
 import { setOwn } from './own-key.js';
 
 export { REDACTED };
+// REDACTED is ASCII: its latin1 bytes are its UTF-8 bytes (the encoding's mutant is equivalent).
 const REDACTED_BYTES = Buffer.from(REDACTED, 'latin1');
 
 /**

@@ -149,3 +149,23 @@ describe('the Authorization header', () => {
     expect(await outcome(s.verifier.verify(`Bearer ${t}`, activity))).toBe('ok');
   });
 });
+
+describe('Bot Framework tokens: required claims and the service URL types', () => {
+  it('refuses a token without an expiry or without a not-before', async () => {
+    const s = await setup();
+    const iat = Math.floor(s.now.ms / 1000);
+    const base = () => new SignJWT({ iss: 'https://api.botframework.com', aud: APP, serviceurl: SERVICE }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuedAt(iat);
+    const noExp = await base().setNotBefore(iat).sign(s.pair.privateKey);
+    const noNbf = await base().setExpirationTime(iat + 3600).sign(s.pair.privateKey);
+    expect(await outcome(s.verifier.verify(`Bearer ${noExp}`, activity))).toMatch(/^TEAMS_UNAUTHENTICATED: Invalid Bot Framework token: .*"exp"/);
+    expect(await outcome(s.verifier.verify(`Bearer ${noNbf}`, activity))).toMatch(/^TEAMS_UNAUTHENTICATED: Invalid Bot Framework token: .*"nbf"/);
+  });
+
+  it('refuses a service URL that is not a string on either side, even one that would read as the right URL', async () => {
+    const s = await setup();
+    const mismatch = "TEAMS_UNAUTHENTICATED: Invalid Bot Framework token: the token's serviceurl claim does not match the activity's serviceUrl";
+    // new URL([x]) reads the array as the string x: only the type checks refuse these.
+    expect(await outcome(s.verifier.verify(`Bearer ${await s.token()}`, { serviceUrl: [SERVICE], channelId: 'msteams' }))).toBe(mismatch);
+    expect(await outcome(s.verifier.verify(`Bearer ${await s.token({ claims: { serviceurl: [SERVICE] } })}`, activity))).toBe(mismatch);
+  });
+});

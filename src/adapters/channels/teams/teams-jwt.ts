@@ -65,6 +65,8 @@ export function createBotFrameworkVerifier(opts: {
     if (typeof jwksUri !== 'string') throw new Error('OpenID metadata has no jwks_uri');
     const jwks = await getJson(jwksUri);
     const keys = new Map<string, { jwk: JWK & { endorsements?: unknown } }>();
+    // Keys without a string kid are skipped: a placeholder element in place of `[]` is skipped too, and one stored
+    // under a non-string kid is never found by the header's string kid (both equivalent mutants).
     for (const k of Array.isArray(jwks.keys) ? (jwks.keys as Array<JWK & { endorsements?: unknown }>) : []) if (typeof k.kid === 'string') keys.set(k.kid, { jwk: k });
     return { keys, fetchedAt: now() };
   }
@@ -95,12 +97,14 @@ export function createBotFrameworkVerifier(opts: {
     if (!entry) throw new Error('unknown signing key');
     const endorsements = entry.jwk.endorsements;
     if (Array.isArray(endorsements) && !endorsements.includes(channelId)) throw new Error(`signing key not endorsed for channel ${channelId}`);
+    // importJWK's second argument decides the algorithm: the JWK's own `alg` ('' or any) does not matter (an equivalent mutant).
     entry.key ??= await importJWK({ ...entry.jwk, alg: 'RS256' }, 'RS256');
     return entry.key;
   }
 
   return {
     async verify(authorization, activity) {
+      // exec(undefined) reads the string "undefined", which does not match: the type test is an equivalent mutant.
       const m = typeof authorization === 'string' ? BEARER.exec(authorization) : null;
       if (!m) throw new AppError('TEAMS_UNAUTHENTICATED', 'Missing Authorization: Bearer <Bot Framework token>');
       const channelId = typeof activity.channelId === 'string' ? activity.channelId : '';
@@ -119,6 +123,7 @@ export function createBotFrameworkVerifier(opts: {
         }
         return payload;
       } catch (e) {
+        // Nothing in the try throws an AppError today (keyFor and jose throw plain errors): an equivalent mutant, kept so one never gets wrapped.
         if (e instanceof AppError) throw e;
         throw new AppError('TEAMS_UNAUTHENTICATED', `Invalid Bot Framework token: ${(e as Error).message}`);
       }
