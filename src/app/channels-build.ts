@@ -106,14 +106,15 @@ export async function buildChannelSet(config: Config, deps: ChannelSetDeps): Pro
 
   if (c.teams) {
     const t = c.teams;
-    // Loaded only when configured: the Microsoft SDK is large.
-    const [{ createBotFrameworkVerifier }, { createBotTokenSource }, { createTeamsConnector }, { createTeamsChannel }, { createTeamsActivities }] = await Promise.all([
-      import('../adapters/channels/teams/teams-jwt.js'),
-      import('../adapters/channels/teams/teams-token.js'),
-      import('../adapters/channels/teams/teams-connector.js'),
-      import('../adapters/channels/teams/teams-channel.js'),
-      import('../adapters/channels/teams/teams-activities.js'),
-    ]);
+    // Loaded only when configured: the Microsoft SDK is large. One after the other, never
+    // in a Promise.all: teams-jwt imports jose (ESM) while the SDK's jwks-rsa require()s
+    // it, and Node 20 aborts the process when a require() meets an ESM module that a
+    // concurrent import() is still loading (ERR_INTERNAL_ASSERTION, "not yet fully loaded").
+    const { createBotFrameworkVerifier } = await import('../adapters/channels/teams/teams-jwt.js');
+    const { createBotTokenSource } = await import('../adapters/channels/teams/teams-token.js');
+    const { createTeamsConnector } = await import('../adapters/channels/teams/teams-connector.js');
+    const { createTeamsChannel } = await import('../adapters/channels/teams/teams-channel.js');
+    const { createTeamsActivities } = await import('../adapters/channels/teams/teams-activities.js');
     const connector = createTeamsConnector(createBotTokenSource({ tokenUrl: t.tokenUrl, appId: t.appId, appPassword: t.appPassword, scope: t.tokenScope }));
     set.chats.push(createTeamsChannel({ connector, serviceUrl: t.serviceUrl, conversationId: t.conversationId, notifyApprovers: t.notifyApprovers, humans: directory.all(), appId: t.appId, tenantId: t.tenantId }));
     const activities = createTeamsActivities({
