@@ -88,6 +88,23 @@ describe('stored tree nodes against the recomputed ones', () => {
     ]);
   });
 
+  it('a changed block and its wrong ancestors are named once, by the smallest block; so is a log cut short by many blocks', () => {
+    const { c, db } = stored();
+    // Node 31 covers entries 0-31 (level 5), its child 15 covers 0-15: both wrong, only 0-15 named.
+    db.prepare('UPDATE audit_tree_nodes SET hash = ? WHERE id IN (15, 31)').run(Buffer.alloc(32, 9));
+    // 3,000 blocks of 16 beyond the log, and their ancestors up to level 9: only the blocks of 16 are named.
+    const insert = db.prepare('INSERT INTO audit_tree_nodes (id, hash) VALUES (?, ?)');
+    const beyond = new Set<number>();
+    for (let i = 4; i < 3004; i++) for (let l = 4; l <= 9; l++) if (i % 2 ** (l - 4) === 0) beyond.add(2 ** l * (2 * Math.floor(i / 2 ** (l - 4)) + 1) - 1);
+    for (const id of beyond) if (!c.nodes.has(id)) insert.run(id, Buffer.alloc(32, 3));
+    const f = checkStoredNodes(db, c).findings;
+    expect(f.filter((x) => x.check === 'tree-node')).toEqual([expect.objectContaining({ range: { from: 0, to: 15 } })]);
+    const cut = f.filter((x) => x.check === 'tree-node-beyond-log');
+    expect(cut).toHaveLength(3000);
+    expect(cut.every((x) => x.range!.to - x.range!.from === 15)).toBe(true);
+    expect(cut[0]!.range).toEqual({ from: 64, to: 79 });
+  });
+
   it('a hash of another length is that node wrong, not the ones stored after it', () => {
     const { c, db } = stored();
     db.prepare('UPDATE audit_tree_nodes SET hash = substr(hash, 1, 31) WHERE id = 15').run();
