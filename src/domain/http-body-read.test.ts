@@ -1,24 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from './errors.js';
 import type { BodyRule } from './http-body-read.js';
 import { readHttpBody } from './http-body-read.js';
 import { checkHttpAction } from './http-request-check.js';
 import { parseMediaType } from './http-media-type.js';
 import { parseStrictJson } from './json-strict-parse.js';
+import { refusal } from '../../test/support/refusal.js';
 
 const BASE = 'https://api.example.com/v1';
 const JSON_CT = { 'content-type': 'application/json' };
 const FORM_CT = { 'content-type': 'application/x-www-form-urlencoded' };
-
-function refusal(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 const post = (body: unknown, headers: Record<string, string> = {}) => ({ method: 'POST', path: '/users', headers, body });
 

@@ -1,24 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AppError } from './errors.js';
 import { readHttpBody } from './http-body-read.js';
 import { checkHttpAction, checkHttpBody, checkHttpRequest, checkRedirect, encodeQuery, parseBaseUrl, pathProblem, resolvesAsBuilt } from './http-request-check.js';
+import { refusal } from '../../test/support/refusal.js';
 
 // Edges the mutation campaign (docs/reliability.md) found unpinned: the exact reason
 // each rule gives (agents and reviewers read it), where a message is cut, credentials
 // in half, base paths with several trailing slashes, and the body check's own result.
 
 const BASE = 'https://api.example.com/api/v1';
-
-function refusal(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('each path rule says exactly what is wrong', () => {
   const messages: Array<[string, string]> = [

@@ -3,18 +3,9 @@ import type { HttpInput } from './action.js';
 import { AppError } from './errors.js';
 import type { PathRule } from './http-request-check.js';
 import { checkHttpAction, checkHttpRequest, checkRedirect, encodeQuery, parseBaseUrl, pathProblem } from './http-request-check.js';
+import { refusal } from '../../test/support/refusal.js';
 
 const BASE = 'https://api.example.com/api/v1';
-
-function refusal(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('every attempt to leave the base URL is refused', () => {
   const cases: Array<[string, PathRule]> = [
