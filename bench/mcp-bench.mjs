@@ -16,12 +16,11 @@ import { createLogger } from '../dist/logger.js';
 import { startCore } from '../dist/app/main.js';
 import { createMcpServer } from '../dist/mcp/mcp-server.js';
 import { fmtUs, percentile, writeFragment, verdict } from './bench-util.mjs';
-import { MCP_BENCH_TOKEN, startNotesUpstream, writeMcpBenchPolicy } from './mcp-fixture.mjs';
+import { mcpBenchConfig, startNotesUpstream, writeMcpBenchPolicy } from './mcp-fixture.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'countersign-mcp-bench-'));
 const { url, stop: stopUpstream } = await startNotesUpstream(dir);
 writeMcpBenchPolicy(dir);
-const token = MCP_BENCH_TOKEN;
 const who = { type: 'agent', id: 'bench-bot', owner: 'owner@example.com', labels: {} };
 // A second gateway keeps its store in memory-backed files (tmpfs), where a commit costs
 // no disk flush: the difference between the two gateways is the durable commit.
@@ -29,13 +28,7 @@ const memDir = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/countersign-mcp-be
 
 async function gateway(storeFile) {
   const loaded = parseConfigText(
-    `listen: 127.0.0.1:0
-store: { sqlite: "${storeFile}" }
-policy: ${join(dir, 'policy.yaml')}
-agents: [{ id: bench-bot, token: "${token}", owner: owner@example.com }]
-humans: [{ id: owner@example.com, groups: [oncall] }]
-mcp: { servers: { notes: { url: "${url}" } } }
-`,
+    mcpBenchConfig({ storeFile, dir, url }),
     join(dir, 'countersign.yaml'),
   );
   const core = await startCore(loaded, { logger: createLogger('silent') });

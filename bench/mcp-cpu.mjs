@@ -19,7 +19,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { threadCpu, threadCpuSpent } from './proc-cpu.mjs';
-import { MCP_BENCH_TOKEN, startNotesUpstream, writeMcpBenchPolicy } from './mcp-fixture.mjs';
+import { mcpBenchConfig, startNotesUpstream, writeMcpBenchPolicy } from './mcp-fixture.mjs';
 
 const root = process.argv[2] ?? fileURLToPath(new URL('../dist', import.meta.url));
 const dist = (p) => import(pathToFileURL(join(root, p)).href);
@@ -33,15 +33,8 @@ const ROUNDS = Number(process.env.MCP_CPU_ROUNDS ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'countersign-mcp-cpu-'));
 const { url, stop: stopUpstream } = await startNotesUpstream(dir);
 writeMcpBenchPolicy(dir);
-const token = MCP_BENCH_TOKEN;
 const loaded = parseConfigText(
-  `listen: 127.0.0.1:0
-store: { sqlite: "${join(dir, 'cpu.db')}" }
-policy: ${join(dir, 'policy.yaml')}
-agents: [{ id: bench-bot, token: "${token}", owner: owner@example.com }]
-humans: [{ id: owner@example.com, groups: [oncall] }]
-mcp: { servers: { notes: { url: "${url}" } } }
-`,
+    mcpBenchConfig({ storeFile: join(dir, 'cpu.db'), dir, url }),
   join(dir, 'countersign.yaml'),
 );
 const core = await startCore(loaded, { logger: createLogger('silent') });

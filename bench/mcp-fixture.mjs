@@ -32,3 +32,14 @@ rules:
 `,
   );
 }
+
+/** The gateway's config text: the bench agent, its owner as the only human, the notes server upstream. */
+export function mcpBenchConfig({ storeFile, dir, url }) {
+  return `listen: 127.0.0.1:0
+store: { sqlite: "${storeFile}" }
+policy: ${join(dir, 'policy.yaml')}
+agents: [{ id: bench-bot, token: "${MCP_BENCH_TOKEN}", owner: owner@example.com }]
+humans: [{ id: owner@example.com, groups: [oncall] }]
+mcp: { servers: { notes: { url: "${url}" } } }
+`;
+}
