@@ -9,6 +9,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verdict, writeFragment } from './bench-util.mjs';
+import { writeAllowPathFixture } from './allow-path-fixture.mjs';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -60,14 +61,7 @@ const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-'));
 try {
   const barePath = join(dir, 'bare.mjs');
   writeFileSync(barePath, bareSrc.replace("from 'fastify'", `from '${fileURLToPath(new URL('../node_modules/fastify/fastify.js', import.meta.url))}'`));
-  const token = 'bench-agent-token-0123456789';
-  writeFileSync(join(dir, 'policy.yaml'), 'default: { outcome: deny }\nrules:\n  - id: reads\n    match: { kind: http, target: api }\n    when: http.method == "GET"\n    outcome: allow\n');
-  writeFileSync(
-    join(dir, 'countersign.yaml'),
-    `listen: 127.0.0.1:0\nstore: { sqlite: ./bench.db }\npolicy: ./policy.yaml\nagents:\n  - { id: bench-bot, token: "${token}", owner: owner@example.com }\nhumans:\n  - { id: owner@example.com, groups: [oncall] }\ntargets:\n  api: { kind: http, baseUrl: "http://127.0.0.1:9" }\nlog: { level: info }\n`,
-  );
-  const body = JSON.stringify({ kind: 'http', target: 'api', input: { method: 'GET', path: '/v1/items/42', query: { expand: 'owner' } }, mode: 'decide', justification: 'benchmark' });
-  const request = { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body };
+  const { configPath, request } = writeAllowPathFixture(dir);
 
   const bare = await startProcess([barePath], {}, (b) => /URL (\S+)/.exec(b)?.[1]);
   const bareRes = await load(`${bare.url}/v1/actions`, { pid: bare.child.pid, request });
@@ -75,7 +69,7 @@ try {
 
   // BENCH_CPU_PROF=<dir>: the gateway writes V8 CPU profiles there (main and writer thread) when it stops.
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const gw = await startProcess([...prof, cli, 'serve', '--config', join(dir, 'countersign.yaml')], {}, (b) => /"url":"([^"]+)"/.exec(b)?.[1]);
+  const gw = await startProcess([...prof, cli, 'serve', '--config', configPath], {}, (b) => /"url":"([^"]+)"/.exec(b)?.[1]);
   const gwRes = await load(`${gw.url}/v1/actions`, { pid: gw.child.pid, request });
   await new Promise((resolve) => {
     gw.child.once('exit', resolve);

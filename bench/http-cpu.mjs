@@ -11,10 +11,11 @@
 // the rest), requests/s and p99. Compare two builds by running both in turn, alternating.
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeAllowPathFixture } from './allow-path-fixture.mjs';
 
 const root = process.argv[2] ?? fileURLToPath(new URL('..', import.meta.url));
 const N = Number(process.env.HTTP_CPU_REQUESTS ?? 20_000);
@@ -38,16 +39,9 @@ function threadCpu(pid) {
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 const dir = mkdtempSync(join(tmpdir(), 'countersign-http-cpu-'));
-const token = 'bench-agent-token-0123456789';
-writeFileSync(join(dir, 'policy.yaml'), 'default: { outcome: deny }\nrules:\n  - id: reads\n    match: { kind: http, target: api }\n    when: http.method == "GET"\n    outcome: allow\n');
-writeFileSync(
-  join(dir, 'countersign.yaml'),
-  `listen: 127.0.0.1:0\nstore: { sqlite: ./bench.db }\npolicy: ./policy.yaml\nagents:\n  - { id: bench-bot, token: "${token}", owner: owner@example.com }\nhumans:\n  - { id: owner@example.com, groups: [oncall] }\ntargets:\n  api: { kind: http, baseUrl: "http://127.0.0.1:9" }\nlog: { level: info }\n`,
-);
-const body = JSON.stringify({ kind: 'http', target: 'api', input: { method: 'GET', path: '/v1/items/42', query: { expand: 'owner' } }, mode: 'decide', justification: 'benchmark' });
-const request = { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body };
+const { configPath, request } = writeAllowPathFixture(dir);
 
-const child = spawn(process.execPath, [...flags, join(root, 'dist/cli/main.js'), 'serve', '--config', join(dir, 'countersign.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, [...flags, join(root, 'dist/cli/main.js'), 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'inherit'] });
 try {
   const url = await new Promise((resolve, reject) => {
     let buf = '';
