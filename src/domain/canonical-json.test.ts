@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fingerprintOf } from './action.js';
 import { canonicalJson } from './canonical-json.js';
@@ -105,5 +106,20 @@ describe('canonical JSON edge cases', () => {
     const v = { z: { y: [1, 2.5, -0, 1e21, 'x'], a: null }, a: true };
     expect(canonicalJson(v)).toBe('{"a":true,"z":{"a":null,"y":[1,2.5,0,1e+21,"x"]}}');
     expect(JSON.parse(canonicalJson(v))).toEqual({ a: true, z: { a: null, y: [1, 2.5, 0, 1e21, 'x'] } });
+  });
+  it('orders keys as the default sort does, for small objects (sorted in place) and large ones', () => {
+    // Keys from every plane (surrogate pairs sort by code unit, below U+E000), 0 to 60 of them: both sides of the 32-key switch.
+    const key = fc.string({ unit: fc.constantFrom('a', 'b', 'Z', '0', '_', '\u00e9', '\u20ac', '\ud83d\ude00', '\ufb33', '\r'), maxLength: 4 });
+    fc.assert(
+      fc.property(fc.uniqueArray(key, { maxLength: 60 }), (keys) => {
+        const o = Object.fromEntries(keys.map((k, i) => [k, i]));
+        const expected = `{${Object.keys(o)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${o[k]}`)
+          .join(',')}}`;
+        expect(canonicalJson(o)).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

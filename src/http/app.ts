@@ -11,6 +11,7 @@ import { authHook } from './auth.js';
 import { AppError, describeError, errorBody, installErrorHandler } from './error-handler.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { errorSchema } from './schemas.js';
+import { lazyChildLoggerFactory } from './lazy-request-logger.js';
 
 export interface AppDeps extends ActionsRouteDeps {
   authenticator: Authenticator;
@@ -93,6 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.bodyLimitBytes,
     trustProxy: deps.trustProxy,
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLoggerFactory,
     requestIdHeader: false,
     genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
