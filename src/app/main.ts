@@ -251,7 +251,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     onError: (e, a) => logger.error({ err: e, actionId: a.id }, 'execution failed to record'),
   });
   const dispatch = executions.dispatch;
-  const tuning = createReviewsWiring({ store, policy, clock });
+  const tuning = createReviewsWiring({ store, policy, clock, auditorGroups: config.audit.readerGroups });
   const submit = createSubmitService({
     store,
     policy,

@@ -24,9 +24,9 @@ export interface ReviewsWiring {
   plugin(authenticator: Authenticator, reviews: ReviewService, publicUrl: () => string): (app: FastifyInstance) => void;
 }
 
-export function createReviewsWiring(deps: { store: GatewayStore; policy: PolicyService; clock: Clock }): ReviewsWiring {
+export function createReviewsWiring(deps: { store: GatewayStore; policy: PolicyService; clock: Clock; auditorGroups: readonly string[] }): ReviewsWiring {
   const history = createHistoryService({ store: deps.store, clock: deps.clock });
-  const grants = createGrantService({ store: deps.store, policy: deps.policy, clock: deps.clock });
+  const grants = createGrantService({ store: deps.store, policy: deps.policy, clock: deps.clock, auditorGroups: deps.auditorGroups });
   return {
     tuning: { history, grants, decided: deps.store },
     creation: { store: deps.store, policy: deps.policy, grantId: () => `grt_${randomBytes(15).toString('base64url')}` },

@@ -1,6 +1,6 @@
 import { AppError } from '../domain/errors.js';
 import type { Grant, GrantStatus } from '../domain/grant.js';
-import { mayRevokeGrant } from '../domain/grant-access.js';
+import { mayRevokeGrant, maySeeGrant } from '../domain/grant-access.js';
 import { endOf } from '../domain/grant-end.js';
 import { grantBounds, grantCovers, grantStatus, scopeValues } from '../domain/grant.js';
 import type { Principal } from '../domain/identity.js';
@@ -40,7 +40,13 @@ function humanOnly(who: Principal): asserts who is Extract<Principal, { type: 'h
 }
 
 /** Standing grants: finding one that covers a review, and reading and revoking them. */
-export function createGrantService(deps: { store: GrantStore; policy: PolicyService; clock: Clock }): GrantService {
+/**
+ * `auditorGroups` (audit.readerGroups) read every grant. Other humans read only the grants
+ * they may revoke (their grantors and the approvers of the rules they answer for), as the
+ * console shows them: a grant names an agent, a target and what it may do unreviewed.
+ * A grant a human may not read is GRANT_NOT_FOUND to them, so its existence is not told.
+ */
+export function createGrantService(deps: { store: GrantStore; policy: PolicyService; clock: Clock; auditorGroups: readonly string[] }): GrantService {
   const digestOf = (id: string) => deps.policy.current()?.ruleDigest(id);
   const view = (g: Grant): GrantView => ({ ...g, status: grantStatus(g, deps.clock.now().getTime(), digestOf) });
 
@@ -70,12 +76,12 @@ export function createGrantService(deps: { store: GrantStore; policy: PolicyServ
     async list(who, q) {
       humanOnly(who);
       const rows = await deps.store.listGrants({ limit: q.limit, usableAt: q.active ? deps.clock.now().getTime() : undefined });
-      return rows.map(view).filter((g) => !q.active || g.status === 'active');
+      return rows.filter((g) => maySeeGrant(who, g, deps.auditorGroups)).map(view).filter((g) => !q.active || g.status === 'active');
     },
     async get(who, id) {
       humanOnly(who);
       const g = await deps.store.getGrant(id);
-      if (!g) throw new AppError('GRANT_NOT_FOUND', `No grant ${id}`);
+      if (!g || !maySeeGrant(who, g, deps.auditorGroups)) throw new AppError('GRANT_NOT_FOUND', `No grant ${id}`);
       return view(g);
     },
     async sweep() {
@@ -88,7 +94,8 @@ export function createGrantService(deps: { store: GrantStore; policy: PolicyServ
     async revoke(who, id, reason) {
       humanOnly(who);
       const g = await deps.store.getGrant(id);
-      if (!g) throw new AppError('GRANT_NOT_FOUND', `No grant ${id}`);
+      if (!g || !maySeeGrant(who, g, deps.auditorGroups)) throw new AppError('GRANT_NOT_FOUND', `No grant ${id}`);
+      // Auditors read every grant but revoke none of their own standing.
       if (!mayRevokeGrant(who, g)) throw new AppError('NOT_ELIGIBLE', 'Only its grantors and the approvers of its rules may revoke a grant');
       const r = await deps.store.revokeGrant(id, who.id, reason, deps.clock.now().toISOString());
       if (r === 'not-found') throw new AppError('GRANT_NOT_FOUND', `No grant ${id}`);

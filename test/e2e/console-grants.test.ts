@@ -223,7 +223,9 @@ describe('console: standing grants', () => {
     expect(await olga.locator('main').innerText()).not.toContain('grt_');
     const g = (await agent().get(a.id)).grant!;
     await postForm(olga, `/console/grants/${g.id}/revoke`, { confirm: 'yes' });
-    expect(await olga.getByRole('alert').innerText()).toContain('NOT_ELIGIBLE');
+    // To her the grant does not exist, as on the Grants page and through the API.
+    expect(await olga.getByRole('alert').innerText()).toContain('GRANT_NOT_FOUND');
+    expect((await env.server.client(env.ws.tokens.olga).grants.list()).map((x) => x.id)).not.toContain(g.id);
     expect((await env.server.client(env.ws.tokens.bob).grants.get(g.id)).status).toBe('active');
   });
 });

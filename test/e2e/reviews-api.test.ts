@@ -187,7 +187,11 @@ describe('standing grants', () => {
     const done = await human('bob').approve(a.id, a.fingerprint, undefined, { grant: { ttl: '1h', uses: 3 } });
     const grant = done.grant!;
     expect((await submit('github', 'PUT', '/releases/r')).status).toBe('approved');
-    expect(await refusal(human('eve').grants.revoke(grant.id))).toMatchObject({ code: 'NOT_ELIGIBLE', status: 403 });
+    // eve neither granted it nor approves releases: to her it does not exist.
+    expect(await refusal(human('eve').grants.revoke(grant.id))).toMatchObject({ code: 'GRANT_NOT_FOUND', status: 404 });
+    expect(await refusal(human('eve').grants.get(grant.id))).toMatchObject({ code: 'GRANT_NOT_FOUND', status: 404 });
+    expect((await human('eve').grants.list()).map((g) => g.id)).not.toContain(grant.id);
+    expect((await human('dave').grants.list()).map((g) => g.id)).toContain(grant.id);
     expect(await refusal(agent().grants.revoke(grant.id))).toMatchObject({ code: 'FORBIDDEN', status: 403 });
     const revoked = await human('dave').grants.revoke(grant.id, 'release window closed');
     expect(revoked).toMatchObject({ status: 'revoked', revokedBy: 'dave@example.com', revokeReason: 'release window closed' });
