@@ -115,6 +115,11 @@ describe('statements that get no preview, with the reason, never a partial run',
     ["UPDATE users SET name = 'partial' WHERE id = 1; VACUUM users", /statement 2: VACUUM/],
     ["SELECT pg_advisory_lock(42)", /session lock/],
     ['REINDEX TABLE CONCURRENTLY users', /REINDEX CONCURRENTLY/],
+    // SQL given as text runs unseen by the parser's checks: here it would advance a sequence.
+    ["SELECT query_to_xml('SELECT nextval(''events_id_seq'')', true, true, '')", /query_to_xml\(\) is volatile/],
+    ["SELECT * FROM ts_stat('SELECT setval(''events_id_seq'', 500)::text::tsvector')", /ts_stat\(\) is volatile/],
+    ["SELECT pg_read_file('postgresql.conf')", /pg_read_file\(\) is volatile/],
+    ["SELECT setseed(0.5)", /setseed\(\) is volatile/],
   ];
 
   it.each(cases)('%s', async (statement, reason) => {
@@ -124,6 +129,33 @@ describe('statements that get no preview, with the reason, never a partial run',
     expect(r.reason).toMatch(reason);
     expect(r.statements.every((s) => s.rows === null && !s.before && !s.after)).toBe(true);
     expect(await databaseState(db)).toBe(before);
+  });
+
+  it('volatile functions that leave nothing behind (clocks, random numbers, transaction locks) are still previewed', async () => {
+    for (const mode of ['rollback', 'select'] as const) {
+      const m = mode === 'rollback' ? p : previewerFor(db, { preview: { mode } });
+      const r = await m.preview("UPDATE orders SET total = total WHERE id = 1 AND random() < 2 AND clock_timestamp() IS NOT NULL AND pg_try_advisory_xact_lock(7) AND gen_random_uuid() IS NOT NULL");
+      expect(r.status, `${mode}: ${r.reason}`).toBe('ok');
+      expect(r.summary.rows).toEqual([1]);
+      if (m !== p) await m.close();
+    }
+  });
+
+  it('a view that runs SQL given as text (query_to_xml) skips the preview in both modes, and nothing runs', async () => {
+    await db.query(`CREATE VIEW order_xml AS SELECT query_to_xml('SELECT nextval(''events_id_seq'')', true, true, '') AS x`);
+    try {
+      const before = await databaseState(db);
+      for (const mode of ['rollback', 'select'] as const) {
+        const m = mode === 'rollback' ? p : previewerFor(db, { preview: { mode } });
+        const r = await m.preview('SELECT x FROM order_xml');
+        expect(r.status, mode).toBe('skipped');
+        expect(r.reason).toMatch(/query_to_xml\(\) is volatile/);
+        if (m !== p) await m.close();
+      }
+      expect(await databaseState(db)).toBe(before);
+    } finally {
+      await db.query('DROP VIEW order_xml');
+    }
   });
 
   it('a trigger whose code inserts rows (which may draw from a sequence) skips the rollback preview', async () => {

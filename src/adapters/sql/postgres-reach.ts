@@ -2,7 +2,7 @@ import type { Queryable } from './postgres-catalog.js';
 import { asText } from './postgres-catalog.js';
 import type { ParsedStatement } from './pg-parse.js';
 import { funcName, parseStatements, rangeVarName, walk } from './pg-parse.js';
-import { riskyFunction } from './sql-no-preview.js';
+import { riskyFunction, VOLATILE_BUT_UNDONE } from './sql-no-preview.js';
 
 /**
  * The code a preview would run that the statements do not show, judged from the
@@ -199,6 +199,17 @@ export async function reachRisk(client: Queryable, statements: readonly ParsedSt
     if (why) return why;
   }
   if (f.functions.size > 0) {
+    // Built-in functions are judged by PostgreSQL's own volatility: any overload marked volatile
+    // counts (which one a call resolves to is PostgreSQL's choice), unless it is known to leave nothing behind.
+    const v = await client.query(
+      `SELECT DISTINCT p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE p.proname = ANY($1) AND n.nspname = 'pg_catalog' AND p.provolatile = 'v' ORDER BY 1`,
+      [[...f.functions]],
+    );
+    const volatile = v.rows.map((x) => asText(x.name)).find((name) => !VOLATILE_BUT_UNDONE.has(name));
+    if (volatile) {
+      return `function ${volatile}() is volatile and not known to leave nothing behind after a rollback (it may run SQL given as text, read the server's files or change the session); it is not previewed`;
+    }
     const r = await client.query(
       `SELECT DISTINCT n.nspname AS ns, p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
         WHERE p.proname = ANY($1) AND n.nspname NOT IN ${SYSTEM} ORDER BY 1, 2 LIMIT 1`,
