@@ -75,6 +75,14 @@ describe('who reads and revokes standing grants', () => {
     expect((await grants.list(human('ada@example.com', ['auditor']), { limit: 10 })).map((g) => g.id)).toEqual(['grt_release', 'grt_db']);
   });
 
+  it("others' grants, however many and however new, do not crowd a human's own out of the first page", async () => {
+    const others = Array.from({ length: 300 }, (_, i) => grant(`grt_other${i}`, { approvers: ['group:dba'], grantedBy: ['dora@example.com'] }));
+    const { grants } = service([...others, release, grant('grt_release2')]);
+    expect((await grants.list(human('alice@example.com'), { limit: 1 })).map((g) => g.id)).toEqual(['grt_release']);
+    expect((await grants.list(human('alice@example.com'), { limit: 100 })).map((g) => g.id)).toEqual(['grt_release', 'grt_release2']);
+    expect(await grants.list(human('ada@example.com', ['auditor']), { limit: 100 })).toHaveLength(100);
+  });
+
   it('a grant a human may not read is not found to them, as one that does not exist', async () => {
     const { grants } = service([release, db]);
     const eve = human('eve@example.com', ['marketing']);

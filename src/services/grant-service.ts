@@ -34,6 +34,8 @@ export interface GrantService {
 }
 
 const SWEEP_BATCH = 500;
+/** How many of the newest grants a listing reads before keeping those the human may see. */
+const LIST_SCAN = 5000;
 
 function humanOnly(who: Principal): asserts who is Extract<Principal, { type: 'human' }> {
   if (who.type !== 'human') throw new AppError('FORBIDDEN', 'Grants are read and revoked by humans');
@@ -75,8 +77,14 @@ export function createGrantService(deps: { store: GrantStore; policy: PolicyServ
     },
     async list(who, q) {
       humanOnly(who);
-      const rows = await deps.store.listGrants({ limit: q.limit, usableAt: q.active ? deps.clock.now().getTime() : undefined });
-      return rows.filter((g) => maySeeGrant(who, g, deps.auditorGroups)).map(view).filter((g) => !q.active || g.status === 'active');
+      // The newest grants are read and those this human may see kept, so that grants of
+      // others, however many, do not crowd theirs out of the first page.
+      const rows = await deps.store.listGrants({ limit: Math.max(q.limit, LIST_SCAN), usableAt: q.active ? deps.clock.now().getTime() : undefined });
+      return rows
+        .filter((g) => maySeeGrant(who, g, deps.auditorGroups))
+        .map(view)
+        .filter((g) => !q.active || g.status === 'active')
+        .slice(0, q.limit);
     },
     async get(who, id) {
       humanOnly(who);
