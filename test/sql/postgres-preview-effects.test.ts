@@ -158,6 +158,68 @@ describe('statements that get no preview, with the reason, never a partial run',
     }
   });
 
+  // Each case: code the statement does not show, set up, previewed, and dropped again.
+  const hiddenCode: Array<[string, string, string, RegExp, string]> = [
+    [
+      'a view read by table_to_xml, which names it as text',
+      `CREATE VIEW v_bump AS SELECT nextval('events_id_seq') AS n`,
+      "SELECT table_to_xml('v_bump', true, false, '')",
+      /table_to_xml\(\) reads relations named in its arguments/,
+      'DROP VIEW v_bump',
+    ],
+    [
+      'a user function whose quoted name has capitals',
+      `CREATE FUNCTION "Bump"() RETURNS bigint LANGUAGE sql AS $$ SELECT nextval('events_id_seq') $$`,
+      'SELECT "Bump"()',
+      /function Bump\(\) uses nextval/,
+      'DROP FUNCTION "Bump"()',
+    ],
+    [
+      'a user operator BETWEEN runs',
+      `CREATE FUNCTION bump_ge(int, int) RETURNS boolean LANGUAGE sql AS $$ SELECT nextval('events_id_seq') > 0 $$;
+       CREATE OPERATOR public.>= (LEFTARG = int, RIGHTARG = int, FUNCTION = bump_ge)`,
+      'SELECT id FROM orders WHERE id BETWEEN 1 AND 2',
+      /operator >= may run public\.bump_ge\(\)/,
+      'DROP OPERATOR public.>= (int, int); DROP FUNCTION bump_ge(int, int)',
+    ],
+    [
+      "a domain's default, used by an INSERT that leaves the column out",
+      `CREATE DOMAIN bumped AS bigint DEFAULT nextval('events_id_seq'); CREATE TABLE dom_t (id int, b bumped)`,
+      'INSERT INTO dom_t (id) VALUES (1)',
+      /nextval\(\) advances a sequence/,
+      'DROP TABLE dom_t; DROP DOMAIN bumped',
+    ],
+    [
+      "an index expression calling a user function (marked IMMUTABLE by its author)",
+      `CREATE FUNCTION said_immutable(int) RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT $1';
+       CREATE TABLE idx_t (id int); CREATE INDEX idx_t_f ON idx_t (said_immutable(id))`,
+      'UPDATE idx_t SET id = 2',
+      /function public\.said_immutable\(\) is user code/,
+      'DROP TABLE idx_t; DROP FUNCTION said_immutable(int)',
+    ],
+    [
+      'an event trigger a DDL statement fires',
+      `CREATE FUNCTION evt_bump() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM nextval('events_id_seq'); END $$;
+       CREATE EVENT TRIGGER evt_bump ON ddl_command_start EXECUTE FUNCTION evt_bump()`,
+      'ALTER TABLE users ADD COLUMN z int',
+      /event trigger evt_bump, which runs public\.evt_bump\(\)/,
+      'DROP EVENT TRIGGER evt_bump; DROP FUNCTION evt_bump()',
+    ],
+  ];
+
+  it.each(hiddenCode)('%s skips the preview, and nothing runs', async (_what, setup, statement, reason, teardown) => {
+    await db.query(setup);
+    try {
+      const before = await databaseState(db);
+      const r = await p.preview(statement);
+      expect(r.status, r.reason).toBe('skipped');
+      expect(r.reason).toMatch(reason);
+      expect(await databaseState(db)).toBe(before);
+    } finally {
+      await db.query(teardown);
+    }
+  });
+
   it('a trigger whose code inserts rows (which may draw from a sequence) skips the rollback preview', async () => {
     await db.query(`CREATE FUNCTION log_order() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO events (what) VALUES ('order'); RETURN NEW; END $$;
       CREATE TRIGGER orders_log AFTER UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION log_order()`);

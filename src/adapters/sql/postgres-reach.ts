@@ -21,8 +21,14 @@ import { riskyFunction, VOLATILE_BUT_UNDONE } from './sql-no-preview.js';
 const SYSTEM = `('pg_catalog', 'information_schema')`;
 /** DefineStmt options (CREATE OPERATOR, AGGREGATE...) that name a function later statements may run. */
 const FUNCTION_OPTIONS = new Set(['function', 'procedure', 'sfunc', 'finalfunc', 'combinefunc', 'serialfunc', 'deserialfunc', 'msfunc', 'minvfunc', 'mfinalfunc', 'restrict', 'join']);
-const lastName = (list: unknown) => ((list as Array<{ String?: { sval?: string } }> | undefined)?.at(-1)?.String?.sval ?? '').toLowerCase();
+// Names as parsed: PostgreSQL already folded unquoted ones to lower case, and a quoted "Bump" is a
+// different function from bump, which the catalog lookups below must find by its own name.
+const lastName = (list: unknown) => (list as Array<{ String?: { sval?: string } }> | undefined)?.at(-1)?.String?.sval ?? '';
+/** Operators a node uses without naming them in an A_Expr (a comparison PostgreSQL picks from the types' default operators). */
+const IMPLICIT_OPERATORS: Record<string, string[]> = { CaseExpr: ['='], MinMaxExpr: ['<', '>'], SortBy: ['<', '>'], SubLink: ['='] };
 const INSERTING = new Set(['InsertStmt', 'MergeStmt']);
+/** Statements that fire no event trigger (everything else is DDL or a utility command that may). */
+const PLAIN = new Set(['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'VariableSetStmt', 'VariableShowStmt', 'TransactionStmt']);
 const WRITING = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
 
 interface Found {
@@ -50,7 +56,7 @@ function collect(tree: unknown, f: Found, opts: { written: boolean; inserts: boo
     if (t === 'TruncateStmt') for (const r of (n.relations as Array<{ RangeVar?: unknown }> | undefined) ?? []) targets.set(r.RangeVar, { inserts: false });
   }
   for (const [t, n] of walk(tree)) {
-    if (t === 'FuncCall') f.functions.add((funcName(n).at(-1) ?? '').toLowerCase());
+    if (t === 'FuncCall') f.functions.add(funcName(n).at(-1) ?? '');
     // Code the input attaches and later statements run: not in the catalog yet when this check reads it.
     else if (t === 'CreateTrigStmt' || t === 'CreateEventTrigStmt') f.functions.add(lastName(n.funcname));
     else if (t === 'CreateCastStmt') f.functions.add(lastName((n.func as { objname?: unknown } | undefined)?.objname));
@@ -59,9 +65,20 @@ function collect(tree: unknown, f: Found, opts: { written: boolean; inserts: boo
       f.functions.add(lastName(arg?.TypeName?.names ?? arg?.List?.items));
     }
     else if (t === 'A_Expr') {
-      const name = (n.name as Array<{ String?: { sval?: string } }> | undefined)?.at(-1)?.String?.sval;
-      if (name) f.operators.add(name);
+      const name = lastName(n.name);
+      // BETWEEN is written as one A_Expr named BETWEEN (NOT BETWEEN, ... SYMMETRIC): it runs the comparisons.
+      if (/BETWEEN/.test(name)) for (const op of ['>=', '<=', '<', '>']) f.operators.add(op);
+      else if (name) f.operators.add(name);
     } else if (t === 'TypeCast') f.casts = true;
+    else if (t in IMPLICIT_OPERATORS) {
+      // An explicit operator (x = ANY (SELECT ...), ORDER BY a USING <<<) by its name; otherwise the comparisons it implies.
+      const named = lastName(t === 'SubLink' ? n.operName : t === 'SortBy' ? n.useOp : undefined);
+      if (named) f.operators.add(named);
+      else if (t === 'SubLink' ? /^(ANY|ALL|ROWCOMPARE)_SUBLINK$/.test(String(n.subLinkType)) : t !== 'CaseExpr' || n.arg) {
+        for (const op of IMPLICIT_OPERATORS[t]!) f.operators.add(op);
+      }
+    } else if (t === 'SelectStmt' && (n.distinctClause || n.groupClause)) for (const op of ['=', '<']) f.operators.add(op);
+    else if (t === 'JoinExpr' && n.usingClause) f.operators.add('=');
     else if (t === 'RangeVar') {
       const rv = rangeVarName(n);
       if (!rv || (rv.schema === null && ctes.has(rv.name))) continue;
@@ -181,6 +198,20 @@ export async function reachRisk(client: Queryable, statements: readonly ParsedSt
         if (e.identity === true) return `inserting into ${name} draws from the identity sequence of ${asText(e.col)}, which a rollback does not undo`;
         await collectExpression(asText(e.expr), f, { written: false, inserts: false });
       }
+      // Code a write runs besides the table's own: the defaults and CHECKs of its columns' domains (domains
+      // over domains too; counted whether or not the input supplies the column), and its index expressions
+      // and predicates (a function marked IMMUTABLE by its author is still code the gateway does not read).
+      const hidden = await client.query(
+        `WITH RECURSIVE d(oid) AS (
+           SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+           UNION SELECT t.typbasetype FROM pg_type t JOIN d ON t.oid = d.oid WHERE t.typtype = 'd')
+         SELECT pg_get_expr(t.typdefaultbin, 0) AS expr FROM pg_type t JOIN d ON t.oid = d.oid WHERE t.typtype = 'd' AND t.typdefaultbin IS NOT NULL
+         UNION ALL SELECT pg_get_expr(c.conbin, 0) FROM pg_constraint c JOIN d ON c.contypid = d.oid WHERE c.contype = 'c'
+         UNION ALL SELECT pg_get_expr(i.indexprs, i.indrelid) FROM pg_index i WHERE i.indrelid = $1 AND i.indexprs IS NOT NULL
+         UNION ALL SELECT pg_get_expr(i.indpred, i.indrelid) FROM pg_index i WHERE i.indrelid = $1 AND i.indpred IS NOT NULL`,
+        [item.oid],
+      );
+      for (const e of hidden.rows) await collectExpression(asText(e.expr), f, { written: false, inserts: false });
       // Rows other tables' foreign keys act on (CASCADE, SET NULL, SET DEFAULT), and partitions/children.
       const more = await client.query(
         `SELECT conrelid::int8 AS oid, (confdeltype = 'd' OR confupdtype = 'd') AS defaults FROM pg_constraint
@@ -193,6 +224,13 @@ export async function reachRisk(client: Queryable, statements: readonly ParsedSt
     await resolve();
   }
   if (queue.length > 0) return 'the statements reach too many relations to check';
+  // DDL fires event triggers, enabled or not (the input may enable one first): code no statement shows.
+  const ddl = statements.find((s) => !PLAIN.has(s.nodeType));
+  if (ddl) {
+    const ev = await client.query(`SELECT e.evtname AS name, n.nspname AS ns, p.proname AS fn FROM pg_event_trigger e JOIN pg_proc p ON p.oid = e.evtfoid JOIN pg_namespace n ON n.oid = p.pronamespace ORDER BY 1 LIMIT 1`);
+    const hit = ev.rows[0];
+    if (hit) return `${statements.length > 1 ? `statement ${ddl.index + 1}: ` : ''}it would fire event trigger ${asText(hit.name)}, which runs ${asText(hit.ns)}.${asText(hit.fn)}(), code the gateway does not check`;
+  }
   f.functions.delete('');
   for (const fn of f.functions) {
     const why = riskyFunction(fn);

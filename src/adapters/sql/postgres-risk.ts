@@ -91,7 +91,8 @@ export async function catalogRisk(client: Queryable, statements: readonly Parsed
       `SELECT p.proname AS name, l.lanname AS lang, p.prosrc AS src FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
          JOIN pg_language l ON l.oid = p.prolang
         WHERE p.proname = ANY($1) AND n.nspname NOT IN ('pg_catalog', 'information_schema')`,
-      [[...called].map((c) => c.toLowerCase())],
+      // Names as parsed: a quoted "Bump" is not bump.
+      [[...called]],
     );
     for (const r of fns.rows) {
       const m = RISKY_BODY.exec(asText(r.src)) ?? (opts.writes ? INSERTS.exec(asText(r.src)) : null);

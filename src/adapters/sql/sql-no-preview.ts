@@ -56,6 +56,8 @@ export const VOLATILE_BUT_UNDONE: ReadonlySet<string> = new Set([
   'pg_is_in_recovery', 'pg_jit_available', 'pg_blocking_pids', 'pg_safe_snapshot_blocking_pids', 'pg_lock_status',
   'pg_current_wal_lsn', 'pg_current_wal_insert_lsn', 'pg_current_wal_flush_lsn', 'pg_last_wal_receive_lsn', 'pg_last_wal_replay_lsn',
   'pg_last_xact_replay_timestamp', 'pg_partition_tree', 'pg_partition_ancestors', 'pg_notification_queue_usage',
+  // Built-in trigger functions: they change or drop the row being written, inside the transaction.
+  'tsvector_update_trigger', 'tsvector_update_trigger_column', 'suppress_redundant_updates_trigger',
 ]);
 
 /** Words in a function or DO body that mean it may act outside the transaction. */
@@ -68,6 +70,8 @@ export function riskyFunction(name: string): string | null {
   if (n.startsWith('pg_stat_reset')) return `${n}() resets statistics, which a rollback does not undo`;
   if (/^pg_(try_)?advisory_/.test(n) && !/_xact_/.test(n)) return `${n}() takes or releases a session lock, which outlives the transaction`;
   if (n.startsWith('lo_')) return `${n}() acts on large objects or files on the database server`;
+  // STABLE, but they read every row of relations named as text or regclass: the views among them run code no check follows.
+  if (/^(table|schema|database)_to_xml/.test(n)) return `${n}() reads relations named in its arguments, whose views and policies the gateway does not follow`;
   if (/^pg_(logical_slot_|replication_slot_|copy_\w*_replication_slot|replication_origin_)/.test(n)) return `${n}() acts on replication, outside the transaction`;
   if (/^pg_wal_replay_|^pg_create_restore_point$|^pg_log_backend_memory_contexts$/.test(n)) return `${n}() acts on the server, outside the transaction`;
   const why = NON_TRANSACTIONAL_FUNCTIONS.get(n);
