@@ -79,7 +79,8 @@ export function createGrantService(deps: { store: GrantStore; policy: PolicyServ
       humanOnly(who);
       // The newest grants are read and those this human may see kept, so that grants of
       // others, however many, do not crowd theirs out of the first page.
-      const rows = await deps.store.listGrants({ limit: Math.max(q.limit, LIST_SCAN), usableAt: q.active ? deps.clock.now().getTime() : undefined });
+      const auditor = who.groups.some((g) => deps.auditorGroups.includes(g));
+      const rows = await deps.store.listGrants({ limit: auditor ? q.limit : Math.max(q.limit, LIST_SCAN), usableAt: q.active ? deps.clock.now().getTime() : undefined });
       return rows
         .filter((g) => maySeeGrant(who, g, deps.auditorGroups))
         .map(view)

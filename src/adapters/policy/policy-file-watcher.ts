@@ -1,11 +1,11 @@
 import { unwatchFile, watchFile } from 'node:fs';
-import type { Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 export type ReloadTrigger = 'sighup' | 'file-change';
 
 /** How often the policy file's metadata is read (one stat), by default. */
 export const POLICY_POLL_MS = 1000;
+const SETTLE_MS = 2500;
 
 /**
  * Calls `reload` on SIGHUP and when the policy file changes. The path is polled (one
@@ -27,6 +27,7 @@ export function watchPolicyFile(opts: {
   onError(e: unknown): void;
 }): () => void {
   let timer: NodeJS.Timeout | undefined;
+  let settle: NodeJS.Timeout | undefined;
   let chain = Promise.resolve();
   let last = opts.loadedText;
   let stopped = false;
@@ -44,11 +45,15 @@ export function watchPolicyFile(opts: {
   };
   const onHup = () => run('sighup');
   if (opts.sighup !== false) process.on('SIGHUP', onHup);
-  // Called by Node only when the stat changed (size, times, inode...), including the file vanishing or coming back.
-  const onStat = (curr: Stats, prev: Stats) => {
-    if (curr.mtimeMs === prev.mtimeMs && curr.ino === prev.ino && curr.size === prev.size) return;
+  // Node calls this only when the stat changed (size, modification or change time, inode...), including
+  // the file vanishing or coming back; the text comparison drops changes that changed nothing. A file
+  // written twice within one tick of a coarse clock (1-2 s on some file systems) keeps its stat: the
+  // text is read once more a little later, which catches the second write.
+  const onStat = () => {
     clearTimeout(timer);
+    clearTimeout(settle);
     timer = setTimeout(() => run('file-change'), 100);
+    settle = setTimeout(() => run('file-change'), SETTLE_MS);
   };
   watchFile(opts.file, { persistent: false, interval: opts.pollMs ?? POLICY_POLL_MS }, onStat);
   // A change between the caller's read and the first stat would otherwise wait for the next one.
@@ -57,6 +62,7 @@ export function watchPolicyFile(opts: {
     stopped = true;
     process.off('SIGHUP', onHup);
     clearTimeout(timer);
+    clearTimeout(settle);
     unwatchFile(opts.file, onStat);
   };
 }
