@@ -117,6 +117,21 @@ export const configSchema = z
       .strict()
       .default({ intervalMs: 1000 })
       .describe('The durable scheduler: expiries and escalations are found in the store, never held only in memory.'),
+    executions: z
+      .object({
+        concurrency: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(32)
+          .describe(
+            'Most approved actions the gateway runs at once. A bulk approval of more queues the rest: they stay `approved` (not `running`) until a slot frees, and run at most once as any other. Raise it for slow targets that many approvals reach at once; each running execution holds its upstream call and buffers.',
+          ),
+      })
+      .strict()
+      .default({ concurrency: 32 })
+      .describe('Executions of approved actions (docs/executors.md).'),
     audit: auditConfigSchema,
     redaction: z
       .object({
