@@ -248,6 +248,7 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       const s = config.mcp.servers[a.target];
       return s ? parseDuration(s.timeout) : 60_000;
     },
+    concurrency: config.executions.concurrency,
     onError: (e, a) => logger.error({ err: e, actionId: a.id }, 'execution failed to record'),
   });
   const dispatch = executions.dispatch;

@@ -2,6 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { startGateway } from '../app/main.js';
+import { limitHeapGrowth } from './heap-growth.js';
 
 export function registerServeCommand(program: Command): void {
   program
@@ -11,7 +12,9 @@ export function registerServeCommand(program: Command): void {
     .option('--listen <host:port>', 'override the listen address')
     .option('--pid-file <file>', 'write the process id here (for `countersign reload --pid-file`); removed on exit')
     .action(async (o: { config: string; listen?: string; pidFile?: string }) => {
-      const gw = await startGateway(loadConfig(o.config), o.listen ? { listen: o.listen } : {});
+      const loaded = loadConfig(o.config);
+      limitHeapGrowth(loaded.config.memory.heapGrowthPercent);
+      const gw = await startGateway(loaded, o.listen ? { listen: o.listen } : {});
       if (o.pidFile) writeFileSync(o.pidFile, `${process.pid}\n`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

@@ -117,6 +117,36 @@ export const configSchema = z
       .strict()
       .default({ intervalMs: 1000 })
       .describe('The durable scheduler: expiries and escalations are found in the store, never held only in memory.'),
+    executions: z
+      .object({
+        concurrency: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(32)
+          .describe(
+            'Most approved actions the gateway runs at once. A bulk approval of more queues the rest: they stay `approved` (not `running`) until a slot frees, and run at most once as any other. Raise it for slow targets that many approvals reach at once; each running execution holds its upstream call and buffers.',
+          ),
+      })
+      .strict()
+      .default({ concurrency: 32 })
+      .describe('Executions of approved actions (docs/executors.md).'),
+    memory: z
+      .object({
+        heapGrowthPercent: z
+          .number()
+          .int()
+          .min(0)
+          .max(400)
+          .default(25)
+          .describe(
+            'How far (in percent) V8 lets the heap grow past what its last full garbage collection left live before it collects again (its `--heap-growing-percent`, set by `countersign serve` at start). Without a cap V8 lets it reach about four times that, which after a bulk approval of thousands of waiting agents holds 100 MB of garbage for minutes. Lower: less memory, more collections; 0 leaves V8 its own heuristics. A `--heap-growing-percent` in NODE_OPTIONS wins.',
+          ),
+      })
+      .strict()
+      .default({ heapGrowthPercent: 25 })
+      .describe('Memory of the gateway process (docs/operations.md, Memory).'),
     audit: auditConfigSchema,
     redaction: z
       .object({

@@ -97,7 +97,7 @@ function heldExecutor(): Executor & { calls: string[]; release(): void; started:
   };
 }
 
-function service(opts: { s?: Store; executors?: Record<string, Executor>; at?: () => number; proc?: ProcessInfo } = {}) {
+function service(opts: { s?: Store; executors?: Record<string, Executor>; at?: () => number; proc?: ProcessInfo; concurrency?: number } = {}) {
   const notifier = recording();
   const errors: Array<{ e: unknown; id: string }> = [];
   const svc = createExecutionService({
@@ -107,6 +107,7 @@ function service(opts: { s?: Store; executors?: Record<string, Executor>; at?: (
     executors: opts.executors ?? {},
     process: opts.proc ?? here,
     maxDurationMs: () => 30_000,
+    concurrency: opts.concurrency,
     onError: (e, a) => void errors.push({ e, id: a.id }),
   });
   return { svc, notifier, errors };
@@ -556,5 +557,112 @@ describe('the execution service', () => {
     expect(await codeOf(svc.complete({ ...a, status: 'running' }))).toBe('NOT_PENDING');
     expect(await codeOf(svc.complete({ ...a, status: 'running', result: { ok: false, startedAt: T0.toISOString() } }))).toBe('NOT_PENDING');
     expect(executor.calls).toEqual([]);
+  });
+});
+
+/** An executor whose calls each wait until released one by one; it records how many ran at once. */
+function gatedExecutor(): Executor & { calls: string[]; running: number; most: number; started(n: number): Promise<void>; releaseOne(): void } {
+  const gates: Array<() => void> = [];
+  const waiting: Array<{ n: number; resolve: () => void }> = [];
+  const ex = {
+    calls: [] as string[],
+    running: 0,
+    most: 0,
+    started(n: number) {
+      return ex.calls.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ n, resolve }));
+    },
+    releaseOne() {
+      gates.shift()!();
+    },
+    async execute(a: ActionRecord) {
+      ex.calls.push(a.id);
+      ex.running++;
+      ex.most = Math.max(ex.most, ex.running);
+      for (const w of waiting.filter((x) => ex.calls.length >= x.n)) w.resolve();
+      await new Promise<void>((r) => gates.push(r));
+      ex.running--;
+      return { ok: true, status: 200 } as const;
+    },
+  };
+  return ex;
+}
+
+describe('the execution service with a bounded concurrency', () => {
+  it('with a concurrency of 2, five approved actions never have more than 2 executing at once, and each executes exactly once', async () => {
+    const actions = [await approved(), await approved(), await approved(), await approved(), await approved()];
+    const executor = gatedExecutor();
+    const { svc, errors } = service({ executors: { http: executor }, concurrency: 2 });
+    for (const a of actions) svc.dispatch(a);
+    for (let released = 0; released < actions.length; released++) {
+      await executor.started(Math.min(released + 2, actions.length));
+      expect(executor.running).toBeLessThanOrEqual(2);
+      executor.releaseOne();
+    }
+    await svc.drain();
+    expect(executor.most).toBe(2);
+    expect(executor.calls.sort()).toEqual(actions.map((a) => a.id).sort());
+    for (const a of actions) expect((await store.getAction(a.id))!.status).toBe('succeeded');
+    for (const a of actions) expect((await auditTypes(store, a.id)).filter((t) => t === 'execution.started')).toHaveLength(1);
+    expect(errors).toEqual([]);
+  });
+
+  it('an action waiting for a slot is still approved in the store, not running, and starts once a slot frees', async () => {
+    const a = await approved();
+    const b = await approved();
+    const executor = gatedExecutor();
+    const { svc, notifier } = service({ executors: { http: executor }, concurrency: 1 });
+    svc.dispatch(a);
+    svc.dispatch(b);
+    await executor.started(1);
+    expect(executor.calls).toEqual([a.id]);
+    expect((await store.getAction(b.id))!.status).toBe('approved');
+    expect(await auditTypes(store, b.id)).not.toContain('execution.started');
+    expect(notifier.events.filter((e) => e.action.id === b.id)).toEqual([]);
+    executor.releaseOne();
+    await executor.started(2);
+    expect((await store.getAction(b.id))!.status).toBe('running');
+    executor.releaseOne();
+    await svc.drain();
+    expect((await store.getAction(b.id))!.status).toBe('succeeded');
+  });
+
+  it('dispatching an action again while it waits for a slot queues it once, and drain waits for the queue', async () => {
+    const a = await approved();
+    const b = await approved();
+    const executor = gatedExecutor();
+    const { svc } = service({ executors: { http: executor }, concurrency: 1 });
+    svc.dispatch(a);
+    svc.dispatch(b);
+    svc.dispatch(b);
+    let drained = false;
+    const draining = svc.drain().then(() => (drained = true));
+    await executor.started(1);
+    executor.releaseOne();
+    await executor.started(2);
+    expect(drained).toBe(false);
+    executor.releaseOne();
+    await draining;
+    expect(executor.calls).toEqual([a.id, b.id]);
+  });
+
+  it('recovery takes no approved action from the store while executions wait for a slot here, and takes it once the queue empties', async () => {
+    const a = await approved();
+    const b = await approved();
+    const executor = gatedExecutor();
+    const { svc } = service({ executors: { http: executor }, concurrency: 1 });
+    svc.dispatch(a);
+    await executor.started(1);
+    const c = await approved();
+    svc.dispatch(b);
+    expect(await svc.recover()).toEqual({ interrupted: 0, dispatched: 0 });
+    expect((await store.getAction(c.id))!.status).toBe('approved');
+    executor.releaseOne();
+    await executor.started(2);
+    expect(await svc.recover()).toEqual({ interrupted: 0, dispatched: 1 });
+    executor.releaseOne();
+    await executor.started(3);
+    executor.releaseOne();
+    await svc.drain();
+    expect(executor.calls).toEqual([a.id, b.id, c.id]);
   });
 });

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { ActionKind } from '../domain/action.js';
 import type { ActionRecord, Runner } from '../domain/action-record.js';
 import type { ExecutorResult } from '../domain/execution-failure.js';
@@ -45,10 +46,19 @@ export function createExecutionService(deps: {
   process: ProcessInfo;
   /** Upper bound of one execution, for the runner's lease. */
   maxDurationMs(action: ActionRecord): number;
+  /**
+   * Most dispatched executions running at once (`executions.concurrency`); the others
+   * wait for a slot still `approved`. Unbounded when absent.
+   */
+  concurrency?: number | undefined;
   onError(e: unknown, action: ActionRecord): void;
 }): ExecutionService {
   const { store, clock, notifier } = deps;
+  /** Executions dispatched and not finished: running, or waiting for a slot. */
   const inFlight = new Map<string, Promise<void>>();
+  // A bulk approval of thousands would otherwise start thousands of upstream calls in one
+  // turn, each with its buffers and its turn on the event loop (docs/reliability.md, many waiters).
+  const slot = pLimit(deps.concurrency ?? Number.POSITIVE_INFINITY);
   const attached = new Map<string, (running: ActionRecord) => Promise<ExecutorResult>>();
 
   function runnerFor(action: ActionRecord): Runner {
@@ -111,7 +121,8 @@ export function createExecutionService(deps: {
 
   function dispatch(action: ActionRecord): void {
     if (action.mode !== 'execute' || inFlight.has(action.id)) return;
-    const p = run(action)
+    // Waiting for a slot is waiting while approved: the running state is written when the slot is taken.
+    const p = slot(() => run(action))
       .catch((e: unknown) => deps.onError(e, action))
       .finally(() => inFlight.delete(action.id));
     inFlight.set(action.id, p);
@@ -168,6 +179,9 @@ export function createExecutionService(deps: {
           if (!(isAppError(e) && e.code === 'NOT_PENDING')) throw e;
         }
       }
+      // With executions already waiting for a slot here, taking more from the store would only
+      // lengthen the queue (and read up to 1,000 records every tick): they are taken once it empties.
+      if (slot.pendingCount > 0) return { interrupted, dispatched };
       for (const a of await store.awaitingExecution(1000)) {
         if (inFlight.has(a.id)) continue;
         dispatch(a);

@@ -42,18 +42,46 @@ export function createHeldCallService(deps: {
   executions: Pick<ExecutionService, 'complete' | 'dispatch'>;
   clock: Clock;
 }): HeldCallService {
-  async function hold(who: Principal, action: ActionRecord, opts: HoldOptions): Promise<ActionRecord> {
+  /**
+   * Holds the call until its action settles or the hold ends. Nothing of the record is
+   * kept while waiting (a suspended async function keeps all its locals and parameters,
+   * and thousands of held calls each kept a copy: docs/reliability.md, many waiters):
+   * the first record is looked at here, then only its id is held.
+   */
+  function hold(who: Principal, action: ActionRecord, opts: HoldOptions): Promise<ActionRecord> {
     const started = Date.now();
-    let a = action;
+    return done(action, started, opts) ? Promise.resolve(action) : holdOn(who, action.id, started, opts);
+  }
+
+  /** Whether the hold ends with `a`; an approval whose execution nobody started is dispatched first. */
+  function done(a: ActionRecord, started: number, opts: HoldOptions): boolean {
+    // Its process stopped before starting it: any process may start it, once.
+    if (a.status === 'approved' && a.mode === 'execute') deps.executions.dispatch(a);
+    return isSettled(a.status, a.mode) || opts.holdMs - (Date.now() - started) <= 0 || opts.signal?.aborted === true;
+  }
+
+  async function holdOn(who: Principal, id: string, started: number, opts: HoldOptions): Promise<ActionRecord> {
+    let a: ActionRecord | undefined;
     for (;;) {
-      // An approval whose execution nobody started (its process stopped): any process may start it, once.
-      if (a.status === 'approved' && a.mode === 'execute') deps.executions.dispatch(a);
       const left = opts.holdMs - (Date.now() - started);
-      if (isSettled(a.status, a.mode) || left <= 0 || opts.signal?.aborted) return a;
       const seconds = Math.max(1, Math.round(Math.min(opts.tickMs, left) / 1000));
-      a = await deps.queries.wait(who, a.id, seconds, opts.signal);
+      // eslint-disable-next-line no-useless-assignment -- not kept while waiting (above)
+      a = undefined;
+      a = await deps.queries.wait(who, id, seconds, opts.signal);
       if (!isSettled(a.status, a.mode) && opts.onTick) await opts.onTick(Date.now() - started, a);
+      if (done(a, started, opts)) return a;
     }
+  }
+
+  /** The call's held action (pending), or its outcome when it was never held. */
+  async function open(who: Principal, request: ActionRequest, fingerprint: string): Promise<HeldOutcome> {
+    const held = await deps.held.openHeld(who.id, fingerprint);
+    if (held) return { state: 'pending', action: held };
+    const { action: a } = await deps.submit.submit(who, request, undefined, { held: true, inline: true });
+    if (a.status === 'running') return { state: 'settled', action: await deps.executions.complete(a) };
+    // Allowed in decide mode, or denied: the outcome is known now and was never held.
+    if (a.status !== 'pending') return { state: 'settled', action: a };
+    return { state: 'pending', action: a };
   }
 
   return {
@@ -62,15 +90,12 @@ export function createHeldCallService(deps: {
       checkJsonValue(request.input, 'input');
       const fingerprint = fingerprintOf({ kind: request.kind, target: request.target, input: request.input, requester: who.id });
       for (let round = 0; round < MAX_ROUNDS; round++) {
-        let action = await deps.held.openHeld(who.id, fingerprint);
-        if (!action) {
-          const { action: a } = await deps.submit.submit(who, request, undefined, { held: true, inline: true });
-          if (a.status === 'running') return { state: 'settled', action: await deps.executions.complete(a) };
-          // Allowed in decide mode, or denied: the outcome is known now and was never held.
-          if (a.status !== 'pending') return { state: 'settled', action: a };
-          action = a;
-        }
-        const now = await hold(who, action, opts);
+        let opened: HeldOutcome | undefined = await open(who, request, fingerprint);
+        if (opened.state === 'settled') return opened;
+        const holding = hold(who, opened.action, opts);
+        // eslint-disable-next-line no-useless-assignment -- the hold keeps what it needs; this frame keeps no record while it waits
+        opened = undefined;
+        const now = await holding;
         if (!isSettled(now.status, now.mode)) return { state: 'pending', action: now };
         // The caller is gone (it hung up while held): the outcome waits for its next identical call.
         if (opts.signal?.aborted) return { state: 'pending', action: now };
