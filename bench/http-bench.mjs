@@ -134,7 +134,29 @@ on 2026-12-06 with a 1-minute load average near 20 on the 2 cores; shares of eac
   \`NODE_OPTIONS=--max-semi-space-size=4\` shrinks it to 8 MB; with the cut above, 105 MB after start
   and 136 MB at peak against 128 and 155 MB without it (same load, one run each), for about a
   tenth more CPU per decision (docs/reliability.md). It stays a deployment option
-  (docs/operations.md, Memory); without it this bench does not reach 150 MB.`;
+  (docs/operations.md, Memory); without it this bench does not reach 150 MB.
+- The CPU budget (2026-12-06, \`bench/http-cpu.mjs\` and the bare endpoint measured the same way, load
+  average 1 to 10): a decision costs the gateway 164-176 µs of CPU over all its threads (the HTTP
+  thread 86-93 µs, the writer 65-70 µs); autocannon spends about 32 µs per request and the bare
+  endpoint 39 µs. Two cores give 2,000,000 µs of CPU a second, so with both fully busy the allow path
+  could not pass about 2,000,000 / (170 + 32) ≈ 9,900 decisions/s, and 40% of the bare endpoint
+  (about 2.5 times its CPU per request, load generator included) would leave the whole decision about
+  80 µs: what the writer alone spends on the action's row, its indexes, the two entries and the tree.
+  Throughput stays below that bound because the cores are not both busy all the time: with 64
+  connections, about half the requests wait in the batch whose fsync is in flight (a store on tmpfs
+  served 6,700/s where the disk served 4,000-5,000/s at load average 10).
+- Garbage per decision (V8's sampling heap profiler with collected objects kept, and
+  \`--trace-gc-nvp\` allocation totals): \`Array.prototype.sort\` in canonical JSON allocated its merge
+  state on every object (over a quarter of the writer thread's allocation), and Fastify made a pino
+  child logger per request (a twelfth of the HTTP thread's), which a 2xx at level info never writes
+  to. Small key lists are now sorted in place, and a request's logger becomes a pino child only when
+  a line is written: 38.4 → 34.1 KB allocated per request on the HTTP thread and 26.0 → 18.9 KB on
+  the writer. CPU per decision moved within the noise of the shared machine.
+- The old space: V8 lets it grow to about four times what its last full collection left live before
+  collecting again. Capping that growth (\`--heap-growing-percent\`, which V8 reads at each full
+  collection, so that \`countersign serve\` can set it at start: \`memory.heapGrowthPercent\`, default
+  25) held the peak at 171-175 MB instead of 239-243 MB in alternating runs at load average 5-10, with
+  CPU per decision within the noise.`;
   console.log(md);
   writeFragment('http-bench', md);
 } finally {
