@@ -138,13 +138,33 @@ try {
     allow: JSON.stringify({ kind: 'http', target: 'api', input: { method: 'GET', path: '/v1/items/42' }, mode: 'decide' }),
     review: JSON.stringify({ kind: 'http', target: 'api', input: { method: 'POST', path: '/v1/items', body: { name: 'x' } }, mode: 'decide', justification: 'benchmark' }),
   };
+  // What the fakes should have received once every delivery is made: each submission is one
+  // event to each of the 2 webhooks, and each review request is one Slack and one Teams post.
+  const expected = { slack: 0, teams: 0, hooks: 0 };
+  const expect = (path, n) => {
+    expected.hooks += 2 * n;
+    if (path === 'review') (expected.slack += n), (expected.teams += n);
+  };
+  /** Waits until the fakes got every delivery so far (at most 60 s); returns how long that took (ms). */
+  async function settled() {
+    const t = performance.now();
+    for (;;) {
+      const c = await (await fetch(`${fakes.url}/counts`)).json();
+      if ((c.hooks >= expected.hooks && c.slack >= expected.slack && c.teams >= expected.teams) || performance.now() - t > 60_000) return performance.now() - t;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
   // Warm-up both gateways on both paths.
-  for (const g of Object.values(gateways)) for (const b of Object.values(bodies)) for (let i = 0; i < 300; i++) await post(g, token, b);
+  for (const g of Object.values(gateways)) for (const [path, b] of Object.entries(bodies)) for (let i = 0; i < 300; i++) await post(g, token, b);
+  for (const path of Object.keys(bodies)) expect(path, 300);
+  await settled();
 
   const load0 = loadavg()[0];
   const samples = { allow: { plain: [], channels: [] }, review: { plain: [], channels: [] } };
   const cpu = { allow: { plain: 0, channels: 0, fakes: 0 }, review: { plain: 0, channels: 0, fakes: 0 } };
   /** CPU ms of each gateway's main thread (the one that serves the HTTP API and decides). */
+  /** Per slice of the gateway with channels: ms from its last request until its last delivery was received. */
+  const lag = { allow: [], review: [] };
   const mainCpu = { allow: { plain: 0, channels: 0 }, review: { plain: 0, channels: 0 } };
   for (let round = 0; round < ROUNDS; round++) {
     for (const path of ['allow', 'review']) {
@@ -155,8 +175,13 @@ try {
         const t0 = threadCpu(pids[name]);
         const f0 = processCpuMs(fakes.child.pid);
         const lat = await load(gateways[name], token, bodies[path], RATES[path]);
-        // Include the background deliveries this slice caused.
+        // Include the background deliveries this slice caused: the gateway with channels is
+        // measured until the fakes received all of them (and how long after the slice that was).
         await new Promise((r) => setTimeout(r, 500));
+        if (name === 'channels') {
+          expect(path, lat.length);
+          lag[path].push(500 + (await settled()));
+        }
         cpu[path][name] += processCpuMs(pids[name]) - c0;
         mainCpu[path][name] += (threadCpuSpent(t0, threadCpu(pids[name]))?.main ?? NaN) / 1000;
         if (name === 'channels') cpu[path].fakes += processCpuMs(fakes.child.pid) - f0;
@@ -216,7 +241,10 @@ claims, or 64 feed entries, each), so that it never holds the store's one writer
 ${rows.join('\n')}
 
 Calls the fakes received: Slack ${counts.slack}, Teams ${counts.teams}, webhooks ${counts.hooks}
-(CPU per request includes the deliveries it caused; the main thread serves the HTTP API and
+(CPU per request includes the deliveries it caused: each slice of the gateway with channels is
+measured until the fakes received all of them, ${Math.round(Math.max(...lag.allow))} ms at most after its last request on the
+allow path, ${Math.round(Math.max(...lag.review))} ms on the review path (medians ${Math.round(percentile(lag.allow.sort((a, b) => a - b), 50))} and ${Math.round(percentile(lag.review.sort((a, b) => a - b), 50))} ms;
+the 500 ms wait given to both gateways included); the main thread serves the HTTP API and
 decides, the other threads are the store's writer, the delivery thread, V8's and libuv's).
 
 Event-loop delay of each gateway over the whole run (ms; \`monitorEventLoopDelay\`, 1 ms resolution, bench/eld-preload.mjs):
