@@ -4,7 +4,8 @@
 // question is what channels add to each decision), for the allow path and the review
 // path. Every process runs on this machine: gateways, fakes and the load generator.
 // Knobs: BENCH_RATE_ALLOW, BENCH_RATE_REVIEW (per second), BENCH_SECONDS (per slice),
-// BENCH_ROUNDS (slices), BENCH_PROFILE=DIR (CPU profile of the gateway with channels).
+// BENCH_ROUNDS (slices), BENCH_PROFILE=DIR (CPU profile of the gateway with channels),
+// BENCH_THREAD_NICE (channels.delivery.threadNice of the gateway with channels; default: the config's).
 // Each gateway also records its event-loop delay (eld-preload.mjs), reported beside the latencies.
 // The fakes stand for services on other machines: they run at the lowest scheduling priority
 // (nice 19), so that on these 2 cores they take CPU from the gateways only when it is idle.
@@ -121,7 +122,7 @@ try {
   webhooks:
     - { name: pager, url: "${fakes.url}/hook/1", secret: "${whsec()}" }
     - { name: tickets, url: "${fakes.url}/hook/2", secret: "${whsec()}" }
-`;
+${process.env.BENCH_THREAD_NICE ? `  delivery: { threadNice: ${Number(process.env.BENCH_THREAD_NICE)} }\n` : ''}`;
   writeFileSync(join(dir, 'plain.yaml'), base('plain'));
   writeFileSync(join(dir, 'channels.yaml'), base('channels') + channels);
 
@@ -235,6 +236,11 @@ scheduling priority (nice ${fakesNice}; they used ${((cpu.allow.fakes + cpu.revi
 Decisions never wait for a channel: deliveries are read from the audit log in the
 background; a delivery round writes in a few small transactions (at most 32 outcomes or
 claims, or 64 feed entries, each), so that it never holds the store's one writer for long.
+The outbound calls (Slack and Teams SDKs, HTTP, webhook signatures) run in the gateway's
+delivery thread, not on the main thread that serves the API and decides; that thread's nice
+value is the gateway's plus ${process.env.BENCH_THREAD_NICE ?? 10} (\`channels.delivery.threadNice\`, at most 19). The bench
+runs under \`nice -n ${getPriority()}\` here, so the gateways' threads are at ${getPriority()} and the delivery
+thread at ${Math.min(19, getPriority() + Number(process.env.BENCH_THREAD_NICE ?? 10))}.
 
 | Path | Gateway | Requests | p50 ms | p90 ms | p99 ms | gateway CPU ms / request | of which main thread | vs. without |
 | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |
