@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { webhookName } from '../config/channels-schema.js';
+import type { ChannelsConfig } from '../config/channels-schema.js';
 import { parseDuration } from '../domain/duration.js';
 import { reviewCard } from '../domain/review-card.js';
 import type { Channel, EventSink } from '../ports/channel.js';
@@ -9,10 +9,10 @@ import type { Clock } from '../ports/clock.js';
 import type { Store } from '../ports/store.js';
 import type { SlackInteractions } from '../adapters/channels/slack/slack-interactions.js';
 import type { TeamsActivities } from '../adapters/channels/teams/teams-activities.js';
-import { createWebhookSink } from '../adapters/channels/webhook/webhook-sink.js';
 import type { DispatcherSettings } from '../services/channel-dispatcher.js';
 import { createChatIdentityGate } from '../services/chat-links.js';
-import type { ChatReviews, HumanDirectory } from '../services/chat-review.js';
+import type { ChatReviews, DirectoryHuman, HumanDirectory } from '../services/chat-review.js';
+import { buildSenders } from './channels-senders.js';
 
 /**
  * Everything one config's `channels:` makes: the chat channels and webhooks the
@@ -28,6 +28,8 @@ export interface ChannelSet {
   /** Each channel's name (`slack`, `teams`, `webhook:<name>`) and its config, to say what a reload added, removed or changed. */
   versions: ReadonlyMap<string, string>;
   delivery: Omit<DispatcherSettings, 'chats' | 'sinks'>;
+  /** What the set was built from: the delivery thread builds its own senders from it. */
+  source?: { channels: ChannelsConfig; humans: readonly DirectoryHuman[] };
 }
 
 export interface ChannelSetDeps {
@@ -46,7 +48,7 @@ export function emptyChannelSet(): ChannelSet {
 }
 
 function deliverySettings(c: Config['channels'], consoleLinks: boolean): ChannelSet['delivery'] {
-  const d = c?.delivery ?? { maxAttempts: 12, initialBackoff: '1s', maxBackoff: '15m', timeout: '10s', concurrency: 8, intervalMs: 1000, retention: '30d' };
+  const d = c?.delivery ?? { maxAttempts: 12, initialBackoff: '1s', maxBackoff: '15m', timeout: '10s', concurrency: 8, intervalMs: 1000, retention: '30d', threadNice: 10 };
   return {
     consoleLinks,
     maxAttempts: d.maxAttempts,
@@ -74,16 +76,15 @@ export async function buildChannelSet(config: Config, deps: ChannelSetDeps): Pro
       : undefined;
   const set: ChannelSet = { chats: [], sinks: [], versions, delivery };
 
+  const senders = await buildSenders(c, directory.all(), log);
+  set.chats.push(...senders.chats);
+  set.sinks.push(...senders.sinks);
+  set.source = { channels: c, humans: directory.all() };
+
   if (c.slack) {
     const s = c.slack;
-    // Loaded only when configured, like Teams: the Slack SDK is not small either.
-    const [{ createSlackApi }, { createSlackChannel }, { createSlackInteractions }] = await Promise.all([
-      import('../adapters/channels/slack/slack-api.js'),
-      import('../adapters/channels/slack/slack-channel.js'),
-      import('../adapters/channels/slack/slack-interactions.js'),
-    ]);
-    const { api } = createSlackApi({ token: s.botToken, apiUrl: s.apiUrl, timeoutMs: delivery.timeoutMs, logger: log });
-    set.chats.push(createSlackChannel({ api, channel: s.channel, notifyApprovers: s.notifyApprovers, humans: directory.all() }));
+    const api = senders.slackApi!;
+    const { createSlackInteractions } = await import('../adapters/channels/slack/slack-interactions.js');
     const describe = async (id: string) => {
       const a = await store.getAction(id);
       return a ? reviewCard(a, deps.publicUrl()).title : undefined;
@@ -111,12 +112,8 @@ export async function buildChannelSet(config: Config, deps: ChannelSetDeps): Pro
     // it, and Node 20 aborts the process when a require() meets an ESM module that a
     // concurrent import() is still loading (ERR_INTERNAL_ASSERTION, "not yet fully loaded").
     const { createBotFrameworkVerifier } = await import('../adapters/channels/teams/teams-jwt.js');
-    const { createBotTokenSource } = await import('../adapters/channels/teams/teams-token.js');
-    const { createTeamsConnector } = await import('../adapters/channels/teams/teams-connector.js');
-    const { createTeamsChannel } = await import('../adapters/channels/teams/teams-channel.js');
     const { createTeamsActivities } = await import('../adapters/channels/teams/teams-activities.js');
-    const connector = createTeamsConnector(createBotTokenSource({ tokenUrl: t.tokenUrl, appId: t.appId, appPassword: t.appPassword, scope: t.tokenScope }));
-    set.chats.push(createTeamsChannel({ connector, serviceUrl: t.serviceUrl, conversationId: t.conversationId, notifyApprovers: t.notifyApprovers, humans: directory.all(), appId: t.appId, tenantId: t.tenantId }));
+    const connector = senders.teamsConnector!;
     const activities = createTeamsActivities({
       verifier: createBotFrameworkVerifier({ openIdMetadataUrl: t.openIdMetadataUrl, issuer: t.issuer, appId: t.appId, now: () => clock.now().getTime() }),
       tenants: new Set([t.tenantId, ...t.allowedTenants].map((x) => x.toLowerCase())),
@@ -135,11 +132,7 @@ export async function buildChannelSet(config: Config, deps: ChannelSetDeps): Pro
     versions.set('teams', JSON.stringify(t));
   }
 
-  c.webhooks.forEach((w, i) => {
-    const sink = createWebhookSink({ name: webhookName(w, i), url: w.url, secret: w.secret, events: w.events, rules: w.rules });
-    set.sinks.push(sink);
-    versions.set(sink.name, JSON.stringify(w));
-  });
+  set.sinks.forEach((sink, i) => versions.set(sink.name, JSON.stringify(c.webhooks[i])));
   return set;
 }
 

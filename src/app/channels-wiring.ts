@@ -22,6 +22,8 @@ import type { ReviewService } from '../services/review-service.js';
 import type { SlackInteractions } from '../adapters/channels/slack/slack-interactions.js';
 import type { ChannelSet, ChannelSetDeps } from './channels-build.js';
 import { buildChannelSet, channelChanges } from './channels-build.js';
+import type { DeliveryThread } from './delivery-thread.js';
+import { createDeliveryThread, deliveryThreadAvailable } from './delivery-thread.js';
 
 export interface ChannelsRuntime {
   /** Route groups for buildApp: the integration endpoints and /v1/deliveries. */
@@ -124,14 +126,37 @@ export async function createChannels(args: {
 
   const hasAny = (s: ChannelSet) => s.chats.length > 0 || s.sinks.length > 0;
 
+  /** Made with the first channel: the dispatcher's outbound calls run there (absent from TypeScript sources). */
+  let thread: DeliveryThread | undefined;
+  let sending: { of: ChannelSet; chats: ChannelSet['chats']; sinks: ChannelSet['sinks'] } | undefined;
+  /** A set as the dispatcher sends to it (through the delivery thread when there is one), made once per set. */
+  function outbound(s: ChannelSet): { chats: ChannelSet['chats']; sinks: ChannelSet['sinks'] } {
+    if (sending?.of === s) return sending;
+    if (!thread && hasAny(s) && deliveryThreadAvailable()) thread = createDeliveryThread({ logger: log });
+    sending = { of: s, ...(thread ? thread.outbound(s) : { chats: s.chats, sinks: s.sinks }) };
+    return sending;
+  }
+  // Started now, while the server starts: the thread loads the SDKs before the first delivery.
+  if (hasAny(set)) outbound(set);
+
   /** The dispatcher, made the first time any channel exists (at start or at a reload), then only reconfigured. */
-  async function ensureDispatcher(): Promise<void> {
-    if (dispatcher || !hasAny(set)) return;
+  let making: Promise<void> | undefined;
+  function ensureDispatcher(): Promise<void> {
+    if (dispatcher || !hasAny(set)) return Promise.resolve();
+    making ??= makeDispatcher().finally(() => (making = undefined));
+    return making;
+  }
+  async function makeDispatcher(): Promise<void> {
+    outbound(set);
+    await thread?.ready();
+    if (closed) return;
+    // The set may have been swapped by a reload meanwhile: the one running now.
+    const { chats, sinks } = outbound(set);
     const d = createChannelDispatcher({
       store,
       channels: store.channels,
-      chats: set.chats,
-      sinks: set.sinks,
+      chats,
+      sinks,
       clock,
       owner: randomUUID(),
       publicUrl: args.publicUrl,
@@ -186,7 +211,10 @@ export async function createChannels(args: {
           }
           const before = set;
           set = nextSet;
-          dispatcher?.reconfigure({ chats: set.chats, sinks: set.sinks, ...set.delivery });
+          if (dispatcher) {
+            const { chats, sinks } = outbound(set);
+            dispatcher.reconfigure({ chats, sinks, ...set.delivery });
+          }
           if (!started) return;
           await ensureDispatcher();
           // Socket Mode holds a connection made with the old app token: made again when Slack changed.
@@ -204,6 +232,8 @@ export async function createChannels(args: {
       unsubscribe?.();
       await socket?.close();
       await dispatcher?.close();
+      // After the dispatcher: the deliveries it waits for finish in the thread.
+      await thread?.close();
     },
   };
 }

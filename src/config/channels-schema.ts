@@ -85,6 +85,15 @@ export const deliverySchema = z
     concurrency: z.number().int().min(1).max(64).default(8).describe('Deliveries run at once by this process.'),
     intervalMs: z.number().int().min(50).max(60_000).default(1000).describe('How often the delivery queue is swept (committed changes also wake it at once).'),
     retention: duration.default('30d').describe('Finished deliveries (done or dead) and their attempts are deleted this long after their last attempt. Pending ones are kept.'),
+    threadNice: z
+      .number()
+      .int()
+      .min(0)
+      .max(19)
+      .default(10)
+      .describe(
+        'Outbound calls (Slack, Teams, webhooks) run in their own thread; on Linux its nice value is raised by this much (at most to 19), so that on busy cores it yields the CPU to the decisions. It is never starved: the scheduler still gives it a share. 0 keeps the gateway\'s priority.',
+      ),
   })
   .strict();
 
@@ -97,7 +106,7 @@ export const channelsSchema = z
       .boolean()
       .default(false)
       .describe('Refuse chat approvals from chat accounts not linked to a human through a console sign-in (docs/console.md): no approval rests on a configured or email mapping alone. Needs `console`.'),
-    delivery: deliverySchema.default({ maxAttempts: 12, initialBackoff: '1s', maxBackoff: '15m', timeout: '10s', concurrency: 8, intervalMs: 1000, retention: '30d' }).describe('Retries and timeouts of every outbound delivery.'),
+    delivery: deliverySchema.default({ maxAttempts: 12, initialBackoff: '1s', maxBackoff: '15m', timeout: '10s', concurrency: 8, intervalMs: 1000, retention: '30d', threadNice: 10 }).describe('Retries and timeouts of every outbound delivery.'),
   })
   .strict()
   .superRefine((c, ctx) => {

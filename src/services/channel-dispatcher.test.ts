@@ -62,7 +62,11 @@ function recordingSink(name: string) {
 }
 
 function dispatcher(chats: Channel[], sinks: EventSink[], owner = 'p1', channels: ChannelStore = store.channels) {
-  return createChannelDispatcher({
+  return createChannelDispatcher(options(chats, sinks, owner, channels));
+}
+
+function options(chats: Channel[], sinks: EventSink[], owner = 'p1', channels: ChannelStore = store.channels): Parameters<typeof createChannelDispatcher>[0] {
+  return {
     store,
     channels,
     chats,
@@ -81,7 +85,7 @@ function dispatcher(chats: Channel[], sinks: EventSink[], owner = 'p1', channels
       throw e;
     },
     random: () => 0.5,
-  });
+  };
 }
 
 async function submitReview(): Promise<ActionRecord> {
@@ -165,6 +169,29 @@ describe('the channel dispatcher', () => {
     expect((await store.channels.cycle({ now: now.toISOString(), claim: { owner: 'p9', leaseMs: 1000, limit: 10 } })).claimed).toEqual([]);
     await d.close();
     expect(a.status).toBe('pending');
+  });
+
+  it('gives up on a call that outlasts the timeout: its signal aborts with a TimeoutError, the attempt is recorded as failed and retried', async () => {
+    const seen: string[] = [];
+    const hanging: EventSink = {
+      name: 'webhook:slow',
+      accepts: () => true,
+      send: (_e, signal) =>
+        new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () => {
+            seen.push((signal.reason as Error).name);
+            reject(signal.reason as Error);
+          }),
+        ),
+    };
+    const d = createChannelDispatcher({ ...options([], [hanging]), describe: (e) => `${(e as Error).name}: ${(e as Error).message}` });
+    await d.start();
+    await submitReview();
+    await d.sweep();
+    await d.close();
+    expect(seen).toEqual(['TimeoutError']);
+    const [delivery] = await store.channels.listDeliveries({ limit: 5, channel: 'webhook:slow' });
+    expect(delivery).toMatchObject({ status: 'pending', attempts: 1, lastError: 'TimeoutError: The operation was aborted due to timeout' });
   });
 
   it('reconfigured by a reload: an added webhook gets the next event; a removed one gets nothing, its delivery cancelled, never retried', async () => {

@@ -125,10 +125,21 @@ export function createChannelDispatcher(first: DispatcherOptions): ChannelDispat
     return { type: 'retry', at, error: message };
   }
 
-  /** Gives a call `timeoutMs`: its signal aborts then, and the wait ends then even if the call ignored it. */
-  function withTimeout<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const signal = AbortSignal.timeout(o.timeoutMs);
-    return abortable(work(signal), signal);
+  /**
+   * Gives a call `timeoutMs`: its signal aborts then (with the TimeoutError of
+   * AbortSignal.timeout), and the wait ends then even if the call ignored it. The timer is
+   * cleared when the call ends: AbortSignal.timeout's cannot be, so each delivery would
+   * leave a timer and a tracked signal alive for the whole timeout, on the gate's thread.
+   */
+  async function withTimeout<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), o.timeoutMs);
+    timer.unref();
+    try {
+      return await abortable(work(controller.signal), controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Runs one delivery; its outcome is queued for the next round. Never throws. */

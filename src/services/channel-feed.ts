@@ -53,9 +53,12 @@ export async function planFeed(d: {
     // Only actions that needed review have chat messages.
     if (effect.sync && a.review) for (const c of d.chats) syncs.add(`${c}\n${a.id}`);
     for (const type of effect.events) {
+      // One body and id per event, whatever the number of sinks that want it.
+      let body: { key: string; payload: string } | undefined;
       for (const s of d.sinks) {
         if (!s.accepts(type, a)) continue;
-        out.push({ channel: s.name, kind: 'event', actionId: a.id, eventKey: eventId(a.id, e.seq, type), eventType: type, payload: JSON.stringify(eventBody(type, e, a, d.publicUrl, d.consoleLinks)) });
+        body ??= { key: eventId(a.id, e.seq, type), payload: JSON.stringify(eventBody(type, e, a, d.publicUrl, d.consoleLinks)) };
+        out.push({ channel: s.name, kind: 'event', actionId: a.id, eventKey: body.key, eventType: type, payload: body.payload });
       }
     }
   }
