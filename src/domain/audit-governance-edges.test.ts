@@ -156,6 +156,8 @@ describe('submissions and decisions', () => {
   it('a review decision needs well-formed requirements, and at least one', () => {
     const bad = [
       'not an array',
+      7,
+      undefined,
       [null],
       [{ ...requirement, ruleId: 7 }],
       [{ ...requirement, approvers: 'group:release' }],
@@ -171,6 +173,22 @@ describe('submissions and decisions', () => {
       expect.objectContaining({ check: 'review-without-requirements', message: 'a review decision that requires nothing' }),
       // Nothing approved it, and there is no requirement to report on: the outcome is named.
       expect.objectContaining({ check: 'execution-without-approval', found: 'review', expected: 'every requirement met before execution' }),
+    ]);
+  });
+
+  it('an execution after a decision of unknown outcome names that outcome', () => {
+    const g = run([loaded(), submitted(), decided('maybe'), started(5)]);
+    expect(g.findings.map((f) => [f.check, f.found])).toEqual([
+      ['malformed-entry', undefined],
+      ['execution-without-approval', 'maybe'],
+    ]);
+  });
+
+  it('an execution of a decide-mode action still under review is named, and is short of approvals', () => {
+    const g = run([loaded(), submitted('a1', { mode: 'decide' }), decided('review'), started(5)]);
+    expect(g.findings).toEqual([
+      expect.objectContaining({ check: 'decide-mode-executed', seq: 3, message: 'the gateway ran a decide-mode action (the agent runs those)' }),
+      expect.objectContaining({ check: 'execution-without-approval', found: 'releases: 0 of 1' }),
     ]);
   });
 
@@ -235,6 +253,16 @@ describe('reviews, escalations, expiries and cancellations', () => {
     // An escalation recorded without its time or delay still parses.
     const bare = run([loaded(), submitted(), decided('review', 'a1', { requirements: [{ ...requirement, escalate: { to: ['group:oncall'] } }] }), on('action.escalated', 600, 'a1', { ruleId: 'releases' }), carol(700)]);
     expect(bare.findings).toEqual([]);
+    // Escalation with no targets recorded (null) is no escalation; the rule still parses.
+    const nullEscalation = run([loaded(), submitted(), decided('review', 'a1', { requirements: [{ ...requirement, escalate: null }] }), reviewed('alice@example.com', 'approve', 10), started(20), finished(21)]);
+    expect(nullEscalation.findings).toEqual([]);
+    // The escalation of a rule that is not among the requirements.
+    const nowhere = run([loaded(), submitted(), decided('review', 'a1', { requirements: [escalating] }), on('action.escalated', 600, 'a1', { ruleId: 'nope' })]);
+    expect(nowhere.findings).toEqual([expect.objectContaining({ check: 'escalation-unknown-rule', message: 'escalation of rule "nope", which has no escalation' })]);
+    // The escalation names its rule: the second of two, not the first.
+    const plain = { ...requirement, ruleId: 'finance', approvers: ['group:finance'] };
+    const second = run([loaded(), submitted(), decided('review', 'a1', { requirements: [plain, escalating] }), on('action.escalated', 600, 'a1', { ruleId: 'releases' })]);
+    expect(second.findings).toEqual([]);
     const notTargets = run([loaded(), submitted(), decided('review', 'a1', { requirements: [{ ...requirement, escalate: { afterMs: 5, to: 'group:oncall' } }] }), on('action.escalated', 600, 'a1', { ruleId: 'releases' })]);
     expect(notTargets.findings.map((f) => f.check)).toEqual(['escalation-unknown-rule']);
   });
@@ -346,7 +374,8 @@ describe('executions', () => {
     [loaded(), submitted(), decided('allow'), started(5)].forEach((e, seq) => known.add({ seq, ...e }));
     known.finished(4, 'a1');
     known.add({ seq: 5, ...started(6) });
-    expect(known.findings.map((f) => [f.check, f.seq])).toEqual([['executed-twice', 5]]);
+    // Known from its bytes alone, the finished entry ends the action: the second start is after the end.
+    expect(known.findings.map((f) => [f.check, f.seq, f.message])).toEqual([['executed-twice', 5, 'the action already ran (finished at entry 4): execution is at most once']]);
   });
 
   it('an execution of another fingerprint names both', () => {

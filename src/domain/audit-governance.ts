@@ -56,6 +56,9 @@ function requirementsOf(x: unknown): Requirement[] | undefined {
   if (!Array.isArray(x)) return undefined;
   const out: Requirement[] = [];
   for (const q of x as Array<Record<string, unknown>>) {
+    // A non-object has no string ruleId, so `typeof q !== 'object'` is a second guard (equivalent).
+    // The checks read only ruleId, approvers, quorum and escalate.to (review.ts): mutants of timeoutMs,
+    // escalate.afterMs and escalate.at, and of the `typeof esc` test (a non-object has no `to`), are equivalent.
     if (!q || typeof q !== 'object' || !str(q.ruleId) || !strs(q.approvers) || typeof q.quorum !== 'number') return undefined;
     const req: Requirement = { ruleId: q.ruleId, approvers: q.approvers as ApproverRef[], quorum: q.quorum, timeoutMs: typeof q.timeoutMs === 'number' ? q.timeoutMs : 0 };
     const esc = q.escalate as Record<string, unknown> | undefined;
@@ -128,6 +131,7 @@ export class GovernanceChecker {
     // An outcome is handed to the agent that asked (a held MCP call) once the action has ended.
     if (typeof a === 'number') return e.type === 'action.delivered' ? undefined : this.afterEnd(e, a);
     if (!a) {
+      // reviewSeqs is written, never read: what it starts with changes nothing (an equivalent mutant).
       a = { reviews: [], reviewSeqs: [] };
       this.actions.set(e.actionId, a);
     }
@@ -159,6 +163,7 @@ export class GovernanceChecker {
    * the verifier skips parsing the largest results.
    */
   finished(seq: number, actionId: string): void {
+    // No check reads the time of an execution.finished entry (an equivalent mutant).
     this.add({ seq, ts: '', type: 'execution.finished', actionId, data: {} });
   }
 
@@ -250,6 +255,7 @@ export class GovernanceChecker {
     if (d.verdict === 'approve' && d.fingerprint !== decided.fingerprint) {
       this.bad(e, 'fingerprint-mismatch', 'the approval is for another fingerprint than the decided one', { expected: decided.fingerprint, found: String(d.fingerprint) });
     }
+    // `via` and the expiry given to reviewOutcome are not read by it: their mutants are equivalent.
     const review: Review = {
       reviewer: d.reviewer,
       groups: d.groups,
@@ -272,6 +278,7 @@ export class GovernanceChecker {
 
   /** Approved: in decide mode nothing more may happen; in execute mode it may now run. */
   private approve(e: ParsedEntry, a: ActionState): void {
+    // Reached only after a decision, which needs the submission: `a.submitted.mode` is equivalent.
     if (a.submitted?.mode === 'decide') return this.end(e.actionId!, e.seq, 'decided in decide mode');
     a.approved = { seq: e.seq, ts: e.ts };
   }

@@ -32,6 +32,9 @@ describe('the sequence number inside an entry', () => {
     expect(embeddedSeq(Buffer.from('{"a":1,"seq":/0}'))).toBe(-1);
     expect(embeddedSeq(Buffer.from('{"a":1,"seq":45:'))).toBe(45);
     expect(embeddedSeq(Buffer.from('{"seq":5}'))).toBe(-1);
+    // Digits without the key are no sequence number; the key may be the very first bytes.
+    expect(embeddedSeq(Buffer.from('{"ab":123}'))).toBe(-1);
+    expect(embeddedSeq(Buffer.from(',"seq":5}'))).toBe(5);
     // A Uint8Array that is not a Buffer, viewing the middle of a larger one.
     const backing = Buffer.from('xx{"a":1,"seq":77}yy');
     expect(embeddedSeq(new Uint8Array(backing.buffer, backing.byteOffset + 2, backing.length - 4))).toBe(77);
@@ -112,6 +115,22 @@ describe('the integrity pass: findings', () => {
     ]);
   });
 
+  it('an entry written as number 0 at a later position was inserted before, and names 0 as found', () => {
+    const entries = log(1);
+    const c = new IntegrityChecker();
+    c.addChunk({ first: 0, blob: blobOf([entries[0]!, entries[0]!]) });
+    expect(c.findings).toEqual([
+      { kind: 'tampering', check: 'sequence-number', seq: 1, message: 'position 1 holds the entry written as number 0: an entry was inserted before it, or entries were moved', expected: '1', found: '0' },
+    ]);
+  });
+
+  it("an entry's sequence number is read from its own bytes, never from the entry after it", () => {
+    // The second entry's bytes begin with the key: the first entry still holds its own 0.
+    const c = new IntegrityChecker();
+    c.addChunk({ first: 0, blob: Buffer.concat([blobOf(log(1)), Buffer.from('\0,"seq":1}')]) });
+    expect(c.findings).toEqual([]);
+  });
+
   it('bytes that hold no sequence number are not an entry as written', () => {
     const c = new IntegrityChecker();
     c.addChunk({ first: 0, blob: Buffer.from('\0{"a":1}') });
@@ -145,6 +164,10 @@ describe('the integrity pass: roots, nodes and state', () => {
     expect(c.size).toBe(5);
     expect(Buffer.from(c.roots.get(2)!)).toEqual(Buffer.from(rootOfLeaves(entries.slice(0, 2).map((e) => e.leafHash))));
     expect([...c.roots.keys()].sort()).toEqual([0, 2, 5]);
+    // Only the sizes asked for: not the size it starts from when that is not one of them.
+    const some = new IntegrityChecker({ rootsAt: [2] });
+    some.addChunk(chunk(entries));
+    expect([...some.roots.keys()]).toEqual([2]);
     const bad = new IntegrityChecker();
     bad.add(0, entries[0]!.bytes, entries[1]!.leafHash);
     expect(bad.findings.map((f) => f.check)).toEqual(['leaf-hash']);

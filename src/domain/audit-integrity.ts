@@ -9,6 +9,8 @@ function digitsAt(b: Buffer, at: number, end: number): number {
   let n = 0;
   let i = at + SEQ_KEY.length;
   const start = i;
+  // b[end] is the next entry's 0x00 or past the buffer (undefined): either stops the loop, so
+  // `i < end` is a second guard (its mutants are equivalent).
   for (; i < end && b[i]! >= 48 && b[i]! <= 57; i++) n = n * 10 + (b[i]! - 48);
   return i === start || i - start > 16 ? -1 : n;
 }
@@ -45,6 +47,7 @@ export function forEachEntry(blob: Buffer, fn: (from: number, to: number, k: num
   let k = 0;
   for (let i = 0; i < blob.length; k++) {
     let j = blob.indexOf(0, i + 1);
+    // j is never 0 (searched from i + 1): `j <= 0` is an equivalent mutant.
     if (j < 0) j = blob.length;
     fn(i, j, k);
     i = j;
@@ -75,10 +78,13 @@ export class IntegrityChecker {
     this.edge = opts.edge ?? new RightEdge();
     this.expected = opts.start ?? this.edge.size;
     if (this.expected !== this.edge.size) throw new RangeError('the edge must end where the entries start');
+    // A placeholder in place of `[]` is a string, never a size: an equivalent mutant.
     this.want = new Set(opts.rootsAt ?? []);
     if (this.want.has(this.edge.size)) this.roots.set(this.edge.size, this.edge.root());
     this.limit = opts.limit ?? 1000;
     const from = opts.keepNodesFrom;
+    // Without a level the callback is only skipped: one kept anyway would keep nothing
+    // (`level >= undefined` is false), an equivalent mutant.
     this.onNode =
       from === undefined
         ? undefined
@@ -116,12 +122,14 @@ export class IntegrityChecker {
     // A plain loop: this runs once per entry of the whole log.
     for (let i = 0, k = 0; i < blob.length; k++) {
       let j = blob.indexOf(0, i + 1);
+      // j is never 0 (searched from i + 1): `j <= 0` is an equivalent mutant.
       if (j < 0) j = blob.length;
       const seq = c.seqs ? c.seqs[k]! : c.first + k;
       if (seq !== this.expected) this.gap(seq);
       const leaf = hash('sha256', blob.subarray(i, j), 'binary');
       if (stored !== undefined && !stored.startsWith(leaf, k * 32)) this.changed(seq, stored.slice(k * 32, k * 32 + 32), leaf);
       const at = blob.lastIndexOf(SEQ_KEY, j - 1);
+      // blob[i] is the entry's 0x00 prefix, so the key never starts at i: `at >= i` is equivalent.
       const inside = at > i ? digitsAt(blob, at, j) : -1;
       if (inside !== seq) this.moved(seq, inside);
       edge.appendLatin1(leaf, onNode);
@@ -145,6 +153,7 @@ export class IntegrityChecker {
     this.bad({
       check: 'sequence-number',
       seq,
+      // moved() is called only when inside !== seq: `inside <= seq` is an equivalent mutant.
       message:
         inside < 0
           ? `entry ${seq} holds no sequence number: it is not an entry as written`
@@ -157,6 +166,7 @@ export class IntegrityChecker {
   }
 
   private gap(seq: number): void {
+    // gap() is called only when seq !== this.expected: `>=` is an equivalent mutant.
     if (seq > this.expected) {
       const n = seq - this.expected;
       this.bad({ check: 'missing-entries', seq: this.expected, message: n === 1 ? `entry ${this.expected} is missing` : `entries ${this.expected} to ${seq - 1} are missing`, expected: String(this.expected), found: String(seq) });

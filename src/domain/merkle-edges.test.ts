@@ -164,6 +164,7 @@ describe('proof requests and proofs that cannot be', () => {
 
   it('the nodes an impossible request needs are at most the leaf asked about', () => {
     expect(nodesNeeded({ inclusion: [5, 4] })).toEqual([{ level: 0, index: 5 }]);
+    expect(nodesNeeded({ inclusion: [4, 4] })).toEqual([{ level: 0, index: 4 }]);
     expect(nodesNeeded({ inclusion: [0, 1] })).toEqual([{ level: 0, index: 0 }]);
     expect(nodesNeeded({ consistency: [0, 4] })).toEqual([]);
     expect(nodesNeeded({ consistency: [4, 4] })).toEqual([]);
@@ -190,6 +191,10 @@ describe('proof requests and proofs that cannot be', () => {
     expect(rootFromInclusionProof(2, 5, l[2]!, [...p, leafOf(7)])).toBeUndefined();
     expect(rootFromInclusionProof(0, 1, l[0]!, [])).toBe(l[0]);
     expect(rootFromInclusionProof(0, 1, l[0]!, [leafOf(7)])).toBeUndefined();
+    // An index at the size is refused before the proof is read: its bits would lead to a root.
+    expect(rootFromInclusionProof(1, 1, l[0]!, [])).toBeUndefined();
+    expect(verifyInclusion(1, 1, l[0]!, [], l[0]!)).toBe(false);
+    expect(rootFromInclusionProof(4, 4, l[4]!, [l[0]!, l[1]!])).toBeUndefined();
   });
 
   it('the last leaf of an odd-sized tree is proved by its left siblings only', () => {
@@ -221,6 +226,23 @@ describe('proof requests and proofs that cannot be', () => {
     expect(verifyConsistency(3, 6, r3, r6, [p[0]!.subarray(1), ...p.slice(1)])).toBe(false);
     expect(verifyConsistency(3, 6, r3, r6, [...p, leafOf(9)])).toBe(false);
     expect(verifyConsistency(4, 6, r4, r6, [])).toBe(false);
+    // From size 0, even to size 0 with equal roots.
+    expect(verifyConsistency(0, 0, EMPTY_ROOT, EMPTY_ROOT, [])).toBe(false);
+    // Proof hashes given as plain arrays of the right bytes are malformed too.
+    expect(verifyConsistency(3, 6, r3, r6, [Array.from(p[0]!) as unknown as Uint8Array, ...p.slice(1)])).toBe(false);
+  });
+
+  it('a consistency proof is refused whatever roots it is checked against: sizes that shrink, too many hashes, too few', () => {
+    // Each time the roots are exactly the ones the proof's hashes lead to; only the sizes' rules refuse it.
+    const [a, b, c] = [leafOf(1), leafOf(2), leafOf(3)];
+    expect(verifyConsistency(3, 2, a, node(a, b), [a, b])).toBe(false);
+    expect(verifyConsistency(3, 4, a, node(a, b), [a, b])).toBe(false);
+    const l = leaves(4);
+    const t = nodesOfLeaves(l);
+    const [r3, r4] = [rootOfLeaves(l.slice(0, 3)), rootOfLeaves(l)];
+    const p = consistencyProof(t, 3, 4);
+    expect(verifyConsistency(3, 4, r3, r4, p)).toBe(true);
+    expect(verifyConsistency(3, 4, node(c, r3), node(c, r4), [...p, c])).toBe(false);
   });
 
   it('nodes over leaves in memory: a missing leaf is named, and each inner node is computed once', () => {

@@ -9,6 +9,9 @@ import { hash } from 'node:crypto';
 
 export const HASH_SIZE = 32;
 
+// The mutants of these two module-level values survive Stryker's run (the module is loaded once,
+// with no mutant active) but are killed by hand: EMPTY_ROOT's hex is tested, and a negative size
+// fails every import.
 /** MTH({}) = SHA-256 of the empty string. */
 export const EMPTY_ROOT: Uint8Array = hash('sha256', Buffer.alloc(0), 'buffer');
 
@@ -43,6 +46,8 @@ export function splitPoint(n: number): number {
   return k;
 }
 
+// Every caller passes a positive integer (a range's width, a checked size1 >= 1): the first two
+// guards only matter for 0 and fractions, so their mutants are equivalent.
 function isPowerOfTwo(n: number): boolean {
   return n > 0 && Number.isSafeInteger(n) && 2 ** Math.floor(Math.log2(n)) === n;
 }
@@ -54,6 +59,7 @@ function levelOf(width: number): number {
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
+  // `i <= a.length` compares undefined with undefined past the end: an equivalent mutant.
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
@@ -149,6 +155,7 @@ export class RightEdge {
   /** The edge's hashes, largest subtree first (the order of edgeNodes). */
   hashes(): Buffer[] {
     const out: Buffer[] = [];
+    // Starting above the top level reads empty slots, which are skipped: `length + 1` is equivalent.
     for (let l = this.levels.length - 1; l >= 0; l--) if (this.levels[l]) out.push(fromLatin1(this.levels[l]!));
     return out;
   }
@@ -165,6 +172,8 @@ export class RightEdge {
 /** MTH(D[start:end]) for a range that an RFC 9162 recursion produces (start aligned to the split). */
 function rangeHash(t: TreeNodes, start: number, end: number): Uint8Array {
   const width = end - start;
+  // Such a range starts at a multiple of a power of two at least its width, so a power-of-two width
+  // is always aligned: `start % width === 0` is a second guard (its mutant is equivalent).
   if (isPowerOfTwo(width) && start % width === 0) {
     const level = levelOf(width);
     return t.node(level, start / width);
@@ -185,6 +194,7 @@ function checkSize(name: string, n: number): void {
 /** The perfect subtrees MTH(D[start:end]) is made of, left to right. */
 function rangeNodes(start: number, end: number, out: Array<{ level: number; index: number }>): void {
   const width = end - start;
+  // Aligned whenever the width is a power of two, as in rangeHash (an equivalent mutant).
   if (isPowerOfTwo(width) && start % width === 0) {
     out.push({ level: levelOf(width), index: start / width });
     return;
@@ -238,6 +248,7 @@ export function nodesNeeded(what: { root: number } | { inclusion: [index: number
       rangeNodes(start, start + k, out);
     }
   };
+  // From `from == to`, sub() adds nothing (the whole range is the old tree): `<=` is equivalent.
   if (from >= 1 && from < to) sub(from, 0, to, true);
   return out;
 }
@@ -285,6 +296,7 @@ export function consistencyProof(t: TreeNodes, from: number, to: number): Uint8A
       out.push(rangeHash(t, start, start + k));
     }
   };
+  // From `from == to`, sub() adds nothing: `<=` and always are equivalent mutants.
   if (from < to) sub(from, 0, to, true);
   return out;
 }
@@ -294,6 +306,8 @@ function wellFormed(proof: readonly Uint8Array[]): boolean {
 }
 
 /** "Right-shift fn and sn equally until either LSB(fn) is set or fn is 0" (RFC 9162 2.1.3.2 and 2.1.4.2). */
+// Callers pass fn odd, or fn == sn with sn != 0: a non-zero fn halves to an odd number, never to
+// 0, so `fn !== 0` is never what stops the loop (an equivalent mutant).
 function shiftToOdd(fn: number, sn: number): [number, number] {
   while (fn % 2 === 0 && fn !== 0) {
     fn /= 2;
@@ -336,6 +350,7 @@ export function verifyConsistency(size1: number, size2: number, root1: Uint8Arra
   if (!Number.isSafeInteger(size1) || !Number.isSafeInteger(size2) || size1 < 1 || size1 > size2) return false;
   if (size1 === size2) return proof.length === 0 && equalBytes(root1, root2);
   if (!wellFormed(proof)) return false;
+  // A second guard: with no proof sn cannot reach 0 (size2 > size1), so the end test fails anyway.
   if (proof.length === 0) return false;
   const path = isPowerOfTwo(size1) ? [root1, ...proof] : [...proof];
   let fn = size1 - 1;

@@ -82,6 +82,34 @@ describe('the secret redactor, at its edges', () => {
     expect(red.text(`${pct}${SECRET}`)).toBe(REDACTED);
   });
 
+  it('gives two secrets side by side one marker, when one of them is found only percent-decoded', () => {
+    // The first is found in the decoded view only (its escape splits every run), the second in the
+    // plain view only (it holds a literal escape); a third echo after them keeps the two spans apart
+    // until they are merged.
+    const red = createRedactor(['zyxwvuts', 'ab%41cdefgh', SECRET]);
+    expect(red.text('zyx%77vuts')).toBe(REDACTED);
+    expect(red.text(`zyx%77vutsab%41cdefgh ${SECRET}`)).toBe(`${REDACTED} ${REDACTED}`);
+  });
+
+  it('leaves intact a text that would spell a secret only if read past its end', () => {
+    // The UTF-16LE of the secret: 61 00 six times, 61 E0, 80 80. The text holds all of it but the
+    // last three bytes; nothing after its last code unit may complete the match.
+    const red = createRedactor(['aaaaaa\ue061\u8080']);
+    const almost = `${'a\0'.repeat(6)}a`;
+    expect(red.text(`${almost}%e0%80%80`)).toBe(REDACTED);
+    expect(red.text(almost)).toBe(almost);
+    // The same with a % in reach, so that the percent-decoded view scans it too.
+    expect(red.text(`%${almost}`)).toBe(`%${almost}`);
+  });
+
+  it('leaves intact a % followed by one hex digit: it is not an escape, in either position', () => {
+    // 'ô' eight times in UTF-16LE is F4 00 eight times; only real escapes spell it.
+    const red = createRedactor(['\u00f4'.repeat(8)]);
+    expect(red.text('%f4%00'.repeat(8))).toBe(REDACTED);
+    expect(red.text('%z4%00'.repeat(8))).toBe('%z4%00'.repeat(8));
+    expect(red.text('%4z%00'.repeat(8))).toBe('%4z%00'.repeat(8));
+  });
+
   it('widens a base64 match over the characters only partly the secret\'s and its = padding, and only those', () => {
     const red = createRedactor([SECRET]);
     // The secret at the blob's end, at each of the three alignments: 0, 1 or 2 = of padding.

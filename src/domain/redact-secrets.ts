@@ -52,7 +52,7 @@ class Spans {
     const out: Array<[number, number]> = [];
     for (const [s, e] of all) {
       const last = out[out.length - 1];
-      // `s < last[1]` (not killed): touching spans from the two views would get two markers instead of one; nothing leaks.
+      // Touching spans merge too (`s <= last[1]`): one marker for two secrets side by side (tested).
       if (last && s <= last[1]) last[1] = Math.max(last[1], e);
       else out.push([s, e]);
     }
@@ -106,8 +106,8 @@ function scan(text: string, bytes: boolean, decode: boolean, a: ByteAutomaton, r
   const n = end;
   let state = 0;
   let k = 0;
-  // `i <= n` (not killed) feeds NaN past the end as the bytes E0 80 80; only a pattern ending so (the
-  // UTF-16 of U+E0xx U+8080) could match them, and that would redact more, never less.
+  // `i <= n` would feed NaN past the end as the bytes E0 80 80, completing a pattern that ends so (the
+  // UTF-16 of U+E0xx U+8080): tested, as is the decoded view's end (`Math.min` in spansOf).
   for (let i = from; i < n; ) {
     const c = text.charCodeAt(i);
     // One byte, the common case, without the scratch buffer. `c !== 0x25 || decode` is equivalent: the
@@ -124,7 +124,7 @@ function scan(text: string, bytes: boolean, decode: boolean, a: ByteAutomaton, r
     let to = i + 1;
     if (c < 0x80 || bytes) {
       // Past the end isHexAt is false, so the `i + 2 < n` test is a second guard (equivalent mutants);
-      // `|| isHexAt(text, i + 2)` (not killed) decodes `%z4` to a wrong byte in the decoded view only.
+      // both digits must be hex: `%z4` and `%4z` are not escapes (tested).
       if (i + 2 < n && isHexAt(text, i + 1) && isHexAt(text, i + 2)) {
         buf[0] = HEX[text.charCodeAt(i + 1)]! * 16 + HEX[text.charCodeAt(i + 2)]!;
         to = i + 3;
@@ -179,7 +179,7 @@ function spansOf(text: string, bytes: boolean, a: ByteAutomaton, ring: Int32Arra
   const reach = a.maxLength;
   // Equivalent mutants of this loop only scan more: `indexOf('')` (from 0), `Math.min(0, ...)` (from the
   // start), `indexOf('', p + 1)` or `p - 1` (one more character or the same %), `q <= to` or
-  // always (longer stretches), `q > 0` (q > p >= 0), `Math.max(text.length, to)` (past the end: see scan's loop test).
+  // always (longer stretches), `q > 0` (q > p >= 0). Not `Math.max(text.length, to)`: see scan's loop test.
   for (let p = text.indexOf('%'); p >= 0; ) {
     const from = Math.max(0, p - reach);
     let to = p + 3 + reach;
