@@ -49,6 +49,13 @@ interface ActionState {
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(AUDIT_TYPES);
 
+/**
+ * A copy of a string that holds no reference to a larger one: an id read out of a long
+ * decoded text (the verifier's fast paths) would otherwise keep all of it alive for as
+ * long as the action is remembered, which is to the end of the log.
+ */
+const ownCopy = (s: string): string => (' ' + s).slice(1);
+
 const str = (x: unknown): x is string => typeof x === 'string';
 const strs = (x: unknown): x is string[] => Array.isArray(x) && x.every(str);
 
@@ -129,7 +136,7 @@ export class GovernanceChecker {
     if (typeof a === 'number') return e.type === 'action.delivered' ? undefined : this.afterEnd(e, a);
     if (!a) {
       a = { reviews: [], reviewSeqs: [] };
-      this.actions.set(e.actionId, a);
+      this.actions.set(ownCopy(e.actionId), a);
     }
     switch (e.type) {
       case 'action.submitted':

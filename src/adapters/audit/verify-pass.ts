@@ -118,8 +118,6 @@ export function integrityResult(c: IntegrityChecker, extra: { findings: Finding[
   };
 }
 
-const FINISHED_TAIL = ',"type":"execution.finished","v":1}';
-const SUBMITTED_TAIL = ',"type":"action.submitted","v":1}';
 
 // Entries the gateway writes in a fixed shape, matched whole (anchored, canonical JSON,
 // no escapes in the captured values): what they say is exactly what JSON.parse would
@@ -137,15 +135,19 @@ const SYSTEM_ACTOR = { type: 'system', id: 'countersign' } as const;
 
 /** The few facts governance needs from a fixed-shape entry, or undefined to parse it. */
 export function fastEntry(p: string, seq: number): ParsedEntry | undefined {
-  if (p.endsWith('"type":"execution.started","v":1}')) {
-    const m = STARTED.exec(p);
-    return m ? { seq, ts: m[3]!, type: 'execution.started', actionId: m[1]!, actor: SYSTEM_ACTOR, data: { fingerprint: m[2]! } } : undefined;
-  }
-  if (p.endsWith('"type":"action.decided","v":1}') && !p.includes('"outcome":"review"')) {
-    const m = DECIDED.exec(p);
-    return m ? { seq, ts: m[5]!, type: 'action.decided', actionId: m[1]!, actor: SYSTEM_ACTOR, data: { fingerprint: m[2]!, outcome: m[3]!, policyVersion: m[4]! } } : undefined;
-  }
+  if (p.endsWith('"type":"execution.started","v":1}')) return startedEntry(p, seq);
+  if (p.endsWith('"type":"action.decided","v":1}') && !p.includes('"outcome":"review"')) return decidedEntry(p, seq);
   return undefined;
+}
+
+function startedEntry(p: string, seq: number): ParsedEntry | undefined {
+  const m = STARTED.exec(p);
+  return m ? { seq, ts: m[3]!, type: 'execution.started', actionId: m[1]!, actor: SYSTEM_ACTOR, data: { fingerprint: m[2]! } } : undefined;
+}
+
+function decidedEntry(p: string, seq: number): ParsedEntry | undefined {
+  const m = DECIDED.exec(p);
+  return m ? { seq, ts: m[5]!, type: 'action.decided', actionId: m[1]!, actor: SYSTEM_ACTOR, data: { fingerprint: m[2]!, outcome: m[3]!, policyVersion: m[4]! } } : undefined;
 }
 
 /**
@@ -179,11 +181,25 @@ export function governChunk(g: GovernanceChecker, c: EntryChunk, bad: (f: Findin
 }
 
 function governEntry(g: GovernanceChecker, p: string, seq: number, bad: (f: Finding) => void): void {
-  if (p.endsWith(FINISHED_TAIL)) {
-    const actionId = finishedAction(p);
-    if (actionId !== undefined) return g.finished(seq, actionId);
+  // Which fast reader to try, from the type's third and fourth characters from the end
+  // (finis[h]ed, submi[tt]ed, sta[rt]ed, deci[d]ed; the entry ends `<type>","v":1}`).
+  // Each reader matches the whole entry, its type included: a wrong guess costs a parse,
+  // never a wrong reading. Two character reads cost less than the endsWith tests they
+  // replace (measured).
+  let fast: ParsedEntry | undefined;
+  switch (p.charCodeAt(p.length - 11)) {
+    case 0x68: {
+      const actionId = finishedAction(p);
+      if (actionId !== undefined) return g.finished(seq, actionId);
+      break;
+    }
+    case 0x74:
+      fast = p.charCodeAt(p.length - 12) === 0x74 ? submittedEntry(p, seq) : startedEntry(p, seq);
+      break;
+    case 0x64:
+      fast = decidedEntry(p, seq);
+      break;
   }
-  const fast = p.endsWith(SUBMITTED_TAIL) ? submittedEntry(p, seq) : fastEntry(p, seq);
   if (fast) return g.add(fast);
   let e: ParsedEntry;
   try {
