@@ -7,7 +7,7 @@ import { IntegrityChecker } from '../../domain/audit-integrity.js';
 import { RightEdge } from '../../domain/merkle.js';
 import type { SqliteDb } from '../store/sqlite/sqlite-db.js';
 import { nodeId, STORED_FROM } from '../store/sqlite/sqlite-tree.js';
-import { finishedAction, submittedEntry } from './entry-shapes.js';
+import { finishedAction, reviewedEntry, submittedEntry } from './entry-shapes.js';
 
 /** What the integrity pass reports (structured-cloneable: it may come from the worker). */
 export interface IntegrityResult {
@@ -127,7 +127,8 @@ const SYSTEM = '"actor":\\{"id":"countersign","type":"system"\\}';
 const FP = 'sha256:[0-9a-f]{64}';
 const TAIL = (type: string) => `,"seq":[0-9]{1,16},"ts":"([0-9T:.Z+-]{1,40})","type":"${type.replace('.', '\\.')}","v":1\\}$`;
 const STARTED = new RegExp(`^\\{${ID},${SYSTEM},"data":\\{"fingerprint":"(${FP})"\\}${TAIL('execution.started')}`);
-const JSON_STRING = '"(?:[^"\\\\\\u0000-\\u001f]|\\\\(?:["\\\\/bfnrt]|u[0-9a-fA-F]{4}))*"';
+// A JSON string as runs of plain characters between escapes (entry-shapes.ts, STR).
+const JSON_STRING = '"[^"\\\\\\u0000-\\u001f]*(?:\\\\(?:["\\\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\\\\u0000-\\u001f]*)*"';
 const DECIDED = new RegExp(
   `^\\{${ID},${SYSTEM},"data":\\{"fingerprint":"(${FP})","outcome":"(allow|deny)","policyVersion":"([^"\\\\\\u0000-\\u001f]{1,200})","reason":${JSON_STRING},"rules":\\[(?:${JSON_STRING}(?:,${JSON_STRING})*)?\\]\\}${TAIL('action.decided')}`,
 );
@@ -182,7 +183,7 @@ export function governChunk(g: GovernanceChecker, c: EntryChunk, bad: (f: Findin
 
 function governEntry(g: GovernanceChecker, p: string, seq: number, bad: (f: Finding) => void): void {
   // Which fast reader to try, from the type's third and fourth characters from the end
-  // (finis[h]ed, submi[tt]ed, sta[rt]ed, deci[d]ed; the entry ends `<type>","v":1}`).
+  // (finis[h]ed, submi[tt]ed, sta[rt]ed, deci[d]ed, revie[w]ed; the entry ends `<type>","v":1}`).
   // Each reader matches the whole entry, its type included: a wrong guess costs a parse,
   // never a wrong reading. Two character reads cost less than the endsWith tests they
   // replace (measured).
@@ -198,6 +199,9 @@ function governEntry(g: GovernanceChecker, p: string, seq: number, bad: (f: Find
       break;
     case 0x64:
       fast = decidedEntry(p, seq);
+      break;
+    case 0x77:
+      fast = reviewedEntry(p, seq);
       break;
   }
   if (fast) return g.add(fast);
