@@ -152,10 +152,12 @@ function decidedEntry(p: string, seq: number): ParsedEntry | undefined {
 }
 
 /**
- * Text decoded at once, at most: V8 keeps a longer string decoded from a Buffer outside
- * its heap, and reading entries out of such a string costs an eighth more (measured).
+ * Text decoded at once, at most: V8 keeps a string decoded from a Buffer of 1 MB or more
+ * outside its heap, and reading entries out of such a string costs an eighth more; one
+ * over 128 KB takes fresh pages of its own each time, which cost more than the decoding
+ * (0.4 µs per entry for pieces of 512 KB, 0.09 µs for pieces of 64 KB; measured).
  */
-const PIECE = 512 * 1024;
+const PIECE = 64 * 1024;
 
 /**
  * Feeds a chunk to the governance checker. The common entries in the gateway's canonical
