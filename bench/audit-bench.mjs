@@ -299,7 +299,7 @@ returns them back to back, each after its 0x00 prefix, with their stored leaf ha
 row would cost three times as much), integrity ${verifyParts.integrity.toFixed(2)} µs (the leaf hash, the sequence number
 written inside, the stored leaf hash, and amortized one tree node hash: two \`crypto.hash\` calls,
 whose per-call cost, not SHA-256 itself, dominates at these sizes), governance ${verifyParts.governance.toFixed(2)} µs (the entries
-decoded in pieces under 1 MB; submissions, allow/deny decisions, reviews, execution starts and
+decoded in pieces of 64 KB; submissions, allow/deny decisions, reviews, execution starts and
 results read by anchored expressions, picked by two characters of the entry's end, that accept
 only valid JSON in the gateway's canonical shape, anything else parsed by \`JSON.parse\`, which
 reports a garbled entry; the checks themselves, about a third of it, most of that looking actions
@@ -311,8 +311,11 @@ governance checker's map of actions kept ids read out of the decoded text, and w
 that text (386 MB of heap after 1M entries, 30 MB now); the fast readers are picked by the
 entry's end rather than by \`endsWith\` tests and a scan for review outcomes; reviews, a tenth of
 the entries, are read by an anchored expression instead of \`JSON.parse\`; JSON strings are
-matched as runs between escapes (the same strings, less backtracking); the query writes each
+matched as runs between escapes (the same strings, less backtracking); the text is decoded 64 KB
+at a time, not 512 KB (a string over 128 KB takes fresh pages each time); the query writes each
 chunk's first prefix (no 1.5 MB copy per chunk); a tree node's children are written in one call.
+The main thread now has time to spare and the worker does not: what is left is to share reading
+and integrity between the threads (each half of the range, its subtree joined at a power of two).
 Every check is as before: a garbled or forged entry of each kind is still reported (tests in
 \`src/adapters/audit/verify-pass.test.ts\` and \`entry-shapes.test.ts\`).
 
