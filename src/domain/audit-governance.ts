@@ -49,6 +49,13 @@ interface ActionState {
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(AUDIT_TYPES);
 
+/**
+ * A copy of a string that holds no reference to a larger one: an id read out of a long
+ * decoded text (the verifier's fast paths) would otherwise keep all of it alive for as
+ * long as the action is remembered, which is to the end of the log.
+ */
+const ownCopy = (s: string): string => (' ' + s).slice(1);
+
 const str = (x: unknown): x is string => typeof x === 'string';
 const strs = (x: unknown): x is string[] => Array.isArray(x) && x.every(str);
 
@@ -133,7 +140,7 @@ export class GovernanceChecker {
     if (!a) {
       // reviewSeqs is written, never read: what it starts with changes nothing (an equivalent mutant).
       a = { reviews: [], reviewSeqs: [] };
-      this.actions.set(e.actionId, a);
+      this.actions.set(ownCopy(e.actionId), a);
     }
     switch (e.type) {
       case 'action.submitted':

@@ -31,8 +31,8 @@ export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
  * third of a Buffer one in Node's crypto.
  */
 export function hashChildrenLatin1(left: string, right: string): string {
-  node.write(left, 1, 'latin1');
-  node.write(right, 1 + HASH_SIZE, 'latin1');
+  // One write of both halves: a call fewer per node costs less than joining them (measured).
+  node.write(left + right, 1, 'latin1');
   return hash('sha256', node, 'binary');
 }
 

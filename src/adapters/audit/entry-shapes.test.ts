@@ -4,9 +4,9 @@ import type { Requester } from '../../domain/action-record.js';
 import { encodeAuditEntry } from '../../domain/audit-entry.js';
 import type { ParsedEntry } from '../../domain/audit-governance.js';
 import { GovernanceChecker } from '../../domain/audit-governance.js';
-import { createAction, finishExecution, startExecution } from '../../domain/lifecycle.js';
+import { applyReview, createAction, finishExecution, startExecution } from '../../domain/lifecycle.js';
 import type { Decision } from '../../domain/policy-types.js';
-import { finishedAction, submittedEntry } from './entry-shapes.js';
+import { finishedAction, reviewedEntry, submittedEntry } from './entry-shapes.js';
 import { governChunk } from './verify-pass.js';
 
 const now = new Date('2030-01-01T00:00:00.000Z');
@@ -105,6 +105,54 @@ describe('execution results read without JSON.parse', () => {
     const g = new GovernanceChecker();
     const bad: unknown[] = [];
     governChunk(g, { first: 0, blob: Buffer.from(`\u0000${garbled}`) }, (f) => bad.push(f));
+    expect(bad).toEqual([expect.objectContaining({ kind: 'tampering', check: 'malformed-entry', seq: 0 })]);
+  });
+});
+
+describe('reviews read without JSON.parse', () => {
+  const review: Decision = { outcome: 'review', rules: ['rel'], policyVersion: `sha256:${'c'.repeat(64)}`, reason: 'two approvals', requirements: [{ ruleId: 'rel', approvers: ['group:release'], quorum: 2, timeoutMs: 60_000 }] };
+  /** A review entry as applyReview writes it. */
+  function reviewed(who: { id: string; groups: string[] }, verdict: 'approve' | 'deny', comment?: string): string {
+    const t = createAction({ id: 'act_shape0000000003', request: { kind: 'http', target: 'github', input: { method: 'GET', path: '/' } }, requester: agent, decision: review, now });
+    const a = { ...t.next, auditSeqs: [] };
+    const r = applyReview(a, { type: 'human', ...who }, verdict, { fingerprint: verdict === 'approve' ? a.fingerprint : undefined, comment, via: 'cli', now });
+    return Buffer.from(encodeAuditEntry(11, r.audit[0]!).bytes).toString('utf8');
+  }
+  /** What the governance checker reads of a review. */
+  const reviewFacts = (e: ParsedEntry) => ({ seq: e.seq, ts: e.ts, type: e.type, actionId: e.actionId, actor: e.actor, reviewer: e.data.reviewer, groups: e.data.groups, verdict: e.data.verdict, via: e.data.via, outcome: e.data.outcome, fingerprint: e.data.fingerprint });
+
+  it('read what JSON.parse reads: approvals and denials, with or without a comment, any groups and names', () => {
+    const cases: Array<[{ id: string; groups: string[] }, 'approve' | 'deny', string | undefined]> = [
+      [{ id: 'ann@example.com', groups: ['release'] }, 'approve', undefined],
+      [{ id: 'ann@example.com', groups: ['release', 'ops "night" ✓', ''] }, 'deny', 'not "now"\nplease'],
+      [{ id: 'vic"tor@example.com', groups: ['release'] }, 'approve', 'ok'],
+    ];
+    for (const [who, verdict, comment] of cases) {
+      const p = reviewed(who, verdict, comment);
+      const fast = reviewedEntry(p, 11);
+      expect(fast, p).toBeDefined();
+      expect(reviewFacts(fast!)).toEqual(reviewFacts({ ...(JSON.parse(p) as ParsedEntry), seq: 11 }));
+    }
+  });
+
+  it('leaves to JSON.parse what it cannot vouch for, and a garbled review is reported with its sequence number', () => {
+    const p = reviewed({ id: 'ann@example.com', groups: ['release'] }, 'approve');
+    expect(reviewedEntry(p, 0)).toBeDefined();
+    const garbled = [
+      p.replace('"groups":["release"]', '"groups":["release",]'), // a trailing comma
+      p.replace('"groups":["release"]', '"groups":"release"'), // groups not a list
+      p.replace('"via":"cli"', '"via":"cli","via":"web"'), // a key twice
+      p.replace('"verdict":"approve"', '"verdict":approve'), // a bare word
+      p.replace('"reviewer":"ann@example.com"', '"reviewer":"ann\\q"'), // an escape JSON does not have
+      p.replace('"data":{', '"data":{"grant":{"uses":1},'), // another key
+    ];
+    for (const q of garbled) {
+      expect(q).not.toBe(p);
+      expect(reviewedEntry(q, 0), q).toBeUndefined();
+    }
+    const g = new GovernanceChecker();
+    const bad: unknown[] = [];
+    governChunk(g, { first: 0, blob: Buffer.from(`\u0000${garbled[0]!}`) }, (f) => bad.push(f));
     expect(bad).toEqual([expect.objectContaining({ kind: 'tampering', check: 'malformed-entry', seq: 0 })]);
   });
 });

@@ -22,16 +22,16 @@ export function openReadOnly(path: string): SqliteDb {
 /**
  * Chunks of the entries [from, to) of a database, in sequence order: one query per
  * 4096 entries returns them back to back with their stored leaf hashes (reading rows
- * one by one costs twice as much as hashing them).
+ * one by one costs twice as much as hashing them), each entry after its 0x00 prefix
+ * (the query writes the first one too: copying 1.5 MB per chunk to add it cost more).
  */
 export function* dbChunks(db: SqliteDb, from: number, to: number): Generator<EntryChunk> {
   const q = db
     .prepare(
-      "SELECT count(*), CAST(group_concat(b, x'00') AS BLOB), CAST(group_concat(l, '') AS BLOB) FROM (SELECT seq, bytes AS b, leaf_hash AS l FROM audit_entries WHERE seq >= ? AND seq < ? ORDER BY seq)",
+      "SELECT count(*), CAST(x'00' || group_concat(b, x'00') AS BLOB), CAST(group_concat(l, '') AS BLOB) FROM (SELECT seq, bytes AS b, leaf_hash AS l FROM audit_entries WHERE seq >= ? AND seq < ? ORDER BY seq)",
     )
     .raw();
   const seqs = db.prepare('SELECT seq FROM audit_entries WHERE seq >= ? AND seq < ? ORDER BY seq').pluck();
-  const zero = Buffer.from([0]);
   for (let s = from; s < to; s += CHUNK) {
     const e = Math.min(to, s + CHUNK);
     const [count, blob, stored] = q.get(s, e) as [number, Buffer | null, Buffer | null];
@@ -39,7 +39,7 @@ export function* dbChunks(db: SqliteDb, from: number, to: number): Generator<Ent
       yield { first: s, blob: Buffer.alloc(0), seqs: [] };
       continue;
     }
-    const chunk: EntryChunk = { first: s, blob: Buffer.concat([zero, blob]), ...(stored ? { stored } : {}) };
+    const chunk: EntryChunk = { first: s, blob, ...(stored ? { stored } : {}) };
     // A primary key is unique: the full count means every sequence number is there.
     if (count !== e - s) chunk.seqs = seqs.all(s, e) as number[];
     yield chunk;

@@ -4,7 +4,7 @@ import type { AuditDraft } from '../../domain/audit-entry.js';
 import { encodeAuditEntry } from '../../domain/audit-entry.js';
 import type { ParsedEntry } from '../../domain/audit-governance.js';
 import { GovernanceChecker } from '../../domain/audit-governance.js';
-import { createAction, startExecution } from '../../domain/lifecycle.js';
+import { createAction, finishExecution, startExecution } from '../../domain/lifecycle.js';
 import type { Decision } from '../../domain/policy-types.js';
 import { checkStoredNodes, createIntegrity, fastEntry, governChunk } from './verify-pass.js';
 
@@ -53,6 +53,55 @@ describe('fixed-shape entries read without parsing', () => {
     expect(g.findings.map((f) => f.check)).toEqual(['unknown-policy-version', 'executed-twice']);
     expect(governChunk(g, { first: 4, blob: Buffer.from('\u0000{not json') }, (f) => bad.push(f))).toBe(1);
     expect(bad).toEqual([expect.objectContaining({ kind: 'tampering', check: 'malformed-entry', seq: 4 })]);
+  });
+});
+
+describe('the fast readers are picked by the end of an entry', () => {
+  /** An allowed action's four entries (submitted, decided, started, finished), as written, with the policy loaded first. */
+  function flow() {
+    const t = createAction({ id: 'act_pick000000000', request: { kind: 'http', target: 't', input: { method: 'GET', path: '/' } }, requester: { id: 'bot', type: 'agent', owner: 'o@x' }, decision: decision('allow', 'r', ['a']), now });
+    const s = startExecution(t.next, now, { host: 'h', pid: 1, instance: 'i', leaseUntil: now.toISOString() });
+    const f = finishExecution({ ...s.next, auditSeqs: [] }, { ok: true, status: 200, headers: {}, body: { id: 1 } }, now);
+    const loaded: AuditDraft = { type: 'policy.loaded', ts: now.toISOString(), actor: { type: 'system', id: 'countersign' }, data: { version: `sha256:${'c'.repeat(64)}` } };
+    return [loaded, ...t.audit, ...s.audit, ...f.audit].map((d, i) => text(d, i));
+  }
+  const chunkOf = (texts: string[]) => ({ first: 0, blob: Buffer.concat(texts.flatMap((t) => [Buffer.from([0]), Buffer.from(t)])) });
+  const govern = (texts: string[]) => {
+    const g = new GovernanceChecker();
+    const bad: Array<{ check: string; seq?: number }> = [];
+    governChunk(g, chunkOf(texts), (f) => bad.push(f));
+    return { g, bad };
+  };
+
+  it('an intact action of each common type is governed with nothing found', () => {
+    const texts = flow();
+    expect(texts.slice(1).map((t) => (JSON.parse(t) as { type: string }).type)).toEqual(['action.submitted', 'action.decided', 'execution.started', 'execution.finished']);
+    const { g, bad } = govern(texts);
+    expect(bad).toEqual([]);
+    expect(g.findings).toEqual([]);
+    expect(g.stats).toMatchObject({ actions: 1, executions: 1 });
+  });
+
+  it('a garbled entry of each common type is still reported as not JSON, by its sequence number', () => {
+    const texts = flow();
+    for (let seq = 1; seq < texts.length; seq++) {
+      // One quote taken out in the middle: the tail the reader is picked by is intact.
+      const t = texts[seq]!;
+      const at = t.indexOf('"', t.length / 2);
+      const garbled = texts.map((x, i) => (i === seq ? t.slice(0, at) + t.slice(at + 1) : x));
+      expect(govern(garbled).bad, `entry ${seq}`).toEqual([expect.objectContaining({ kind: 'tampering', check: 'malformed-entry', seq })]);
+    }
+  });
+
+  it('an entry whose tail points at the wrong reader is parsed and governed as JSON.parse reads it', () => {
+    const texts = flow();
+    // A started entry with a key that no fast reader accepts, and a decision whose type
+    // was rewritten: both end like another type's entries, both are parsed.
+    const started = texts[3]!.replace('"data":{', '"data":{"extra":1,');
+    const decidedAsStarted = texts[2]!.replace('"type":"action.decided"', '"type":"action.started"');
+    expect(govern([texts[0]!, texts[1]!, texts[2]!, started, texts[4]!]).g.findings).toEqual([]);
+    const { g } = govern([texts[0]!, texts[1]!, decidedAsStarted, texts[3]!, texts[4]!]);
+    expect(g.findings.map((f) => f.check)).toEqual(['unknown-entry-type', 'execution-without-decision', 'finished-without-start']);
   });
 });
 

@@ -7,7 +7,7 @@ import { IntegrityChecker } from '../../domain/audit-integrity.js';
 import { RightEdge } from '../../domain/merkle.js';
 import type { SqliteDb } from '../store/sqlite/sqlite-db.js';
 import { nodeId, STORED_FROM } from '../store/sqlite/sqlite-tree.js';
-import { finishedAction, submittedEntry } from './entry-shapes.js';
+import { finishedAction, reviewedEntry, submittedEntry } from './entry-shapes.js';
 
 /** What the integrity pass reports (structured-cloneable: it may come from the worker). */
 export interface IntegrityResult {
@@ -118,8 +118,6 @@ export function integrityResult(c: IntegrityChecker, extra: { findings: Finding[
   };
 }
 
-const FINISHED_TAIL = ',"type":"execution.finished","v":1}';
-const SUBMITTED_TAIL = ',"type":"action.submitted","v":1}';
 
 // Entries the gateway writes in a fixed shape, matched whole (anchored, canonical JSON,
 // no escapes in the captured values): what they say is exactly what JSON.parse would
@@ -129,7 +127,8 @@ const SYSTEM = '"actor":\\{"id":"countersign","type":"system"\\}';
 const FP = 'sha256:[0-9a-f]{64}';
 const TAIL = (type: string) => `,"seq":[0-9]{1,16},"ts":"([0-9T:.Z+-]{1,40})","type":"${type.replace('.', '\\.')}","v":1\\}$`;
 const STARTED = new RegExp(`^\\{${ID},${SYSTEM},"data":\\{"fingerprint":"(${FP})"\\}${TAIL('execution.started')}`);
-const JSON_STRING = '"(?:[^"\\\\\\u0000-\\u001f]|\\\\(?:["\\\\/bfnrt]|u[0-9a-fA-F]{4}))*"';
+// A JSON string as runs of plain characters between escapes (entry-shapes.ts, STR).
+const JSON_STRING = '"[^"\\\\\\u0000-\\u001f]*(?:\\\\(?:["\\\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\\\\u0000-\\u001f]*)*"';
 const DECIDED = new RegExp(
   `^\\{${ID},${SYSTEM},"data":\\{"fingerprint":"(${FP})","outcome":"(allow|deny)","policyVersion":"([^"\\\\\\u0000-\\u001f]{1,200})","reason":${JSON_STRING},"rules":\\[(?:${JSON_STRING}(?:,${JSON_STRING})*)?\\]\\}${TAIL('action.decided')}`,
 );
@@ -137,22 +136,28 @@ const SYSTEM_ACTOR = { type: 'system', id: 'countersign' } as const;
 
 /** The few facts governance needs from a fixed-shape entry, or undefined to parse it. */
 export function fastEntry(p: string, seq: number): ParsedEntry | undefined {
-  if (p.endsWith('"type":"execution.started","v":1}')) {
-    const m = STARTED.exec(p);
-    return m ? { seq, ts: m[3]!, type: 'execution.started', actionId: m[1]!, actor: SYSTEM_ACTOR, data: { fingerprint: m[2]! } } : undefined;
-  }
-  if (p.endsWith('"type":"action.decided","v":1}') && !p.includes('"outcome":"review"')) {
-    const m = DECIDED.exec(p);
-    return m ? { seq, ts: m[5]!, type: 'action.decided', actionId: m[1]!, actor: SYSTEM_ACTOR, data: { fingerprint: m[2]!, outcome: m[3]!, policyVersion: m[4]! } } : undefined;
-  }
+  if (p.endsWith('"type":"execution.started","v":1}')) return startedEntry(p, seq);
+  if (p.endsWith('"type":"action.decided","v":1}') && !p.includes('"outcome":"review"')) return decidedEntry(p, seq);
   return undefined;
 }
 
+function startedEntry(p: string, seq: number): ParsedEntry | undefined {
+  const m = STARTED.exec(p);
+  return m ? { seq, ts: m[3]!, type: 'execution.started', actionId: m[1]!, actor: SYSTEM_ACTOR, data: { fingerprint: m[2]! } } : undefined;
+}
+
+function decidedEntry(p: string, seq: number): ParsedEntry | undefined {
+  const m = DECIDED.exec(p);
+  return m ? { seq, ts: m[5]!, type: 'action.decided', actionId: m[1]!, actor: SYSTEM_ACTOR, data: { fingerprint: m[2]!, outcome: m[3]!, policyVersion: m[4]! } } : undefined;
+}
+
 /**
- * Text decoded at once, at most: V8 keeps a longer string decoded from a Buffer outside
- * its heap, and reading entries out of such a string costs an eighth more (measured).
+ * Text decoded at once, at most: V8 keeps a string decoded from a Buffer of 1 MB or more
+ * outside its heap, and reading entries out of such a string costs an eighth more; one
+ * over 128 KB takes fresh pages of its own each time, which cost more than the decoding
+ * (0.4 µs per entry for pieces of 512 KB, 0.09 µs for pieces of 64 KB; measured).
  */
-const PIECE = 512 * 1024;
+const PIECE = 64 * 1024;
 
 /**
  * Feeds a chunk to the governance checker. The common entries in the gateway's canonical
@@ -179,11 +184,28 @@ export function governChunk(g: GovernanceChecker, c: EntryChunk, bad: (f: Findin
 }
 
 function governEntry(g: GovernanceChecker, p: string, seq: number, bad: (f: Finding) => void): void {
-  if (p.endsWith(FINISHED_TAIL)) {
-    const actionId = finishedAction(p);
-    if (actionId !== undefined) return g.finished(seq, actionId);
+  // Which fast reader to try, from the type's third and fourth characters from the end
+  // (finis[h]ed, submi[tt]ed, sta[rt]ed, deci[d]ed, revie[w]ed; the entry ends `<type>","v":1}`).
+  // Each reader matches the whole entry, its type included: a wrong guess costs a parse,
+  // never a wrong reading. Two character reads cost less than the endsWith tests they
+  // replace (measured).
+  let fast: ParsedEntry | undefined;
+  switch (p.charCodeAt(p.length - 11)) {
+    case 0x68: {
+      const actionId = finishedAction(p);
+      if (actionId !== undefined) return g.finished(seq, actionId);
+      break;
+    }
+    case 0x74:
+      fast = p.charCodeAt(p.length - 12) === 0x74 ? submittedEntry(p, seq) : startedEntry(p, seq);
+      break;
+    case 0x64:
+      fast = decidedEntry(p, seq);
+      break;
+    case 0x77:
+      fast = reviewedEntry(p, seq);
+      break;
   }
-  const fast = p.endsWith(SUBMITTED_TAIL) ? submittedEntry(p, seq) : fastEntry(p, seq);
   if (fast) return g.add(fast);
   let e: ParsedEntry;
   try {
