@@ -38,7 +38,7 @@ async function gateway(storeFile) {
   await client.connect(clientSide);
   return { core, client };
 }
-const durable = await gateway(join(dir, 'bench.db'));
+const durable = await gateway(join(dir, 'data', 'bench.db'));
 const inMemory = memDir ? await gateway(join(memDir, 'bench.db')) : undefined;
 const direct = new Client({ name: 'bench', version: '1' });
 await direct.connect(new StreamableHTTPClientTransport(new URL(url)));
