@@ -124,7 +124,34 @@ bench/mcp-cpu.mjs measures CPU per call of both paths, the figure to compare on 
 machine, where wall-clock latency moves with the neighbours. What the gateway adds is
 the decision (policy, fingerprint, one store read for an identical held call), the two
 hand-offs to the store's writer thread, each waiting for its commit, and the redaction of
-the result. 1-minute load average ${load0.toFixed(2)} at the start, ${load1.toFixed(2)} at the end (2 cores).
+the result.
+
+Where the rest went (issue 19, counted with strace, which does not move with the load):
+- The gateway's store is in \`data/\`, as docs/getting-started.md lays it out, and the
+  upstream's files in a folder of their own. With the store beside the policy file, the
+  policy watcher (it watches that folder) woke the gateway's main thread for every WAL
+  write: about 30 inotify reads and 10 wake-ups per call, during the commits, which the
+  tmpfs gateway never paid. Keep the store out of the policy file's folder.
+- Each commit fsyncs the WAL once and nothing else (WAL, synchronous=FULL): 1,002 fsyncs
+  of the WAL on the writer thread for 1,000 commits. SQLite's automatic checkpoint ran
+  inside the commit that crossed 1,000 pages, about one commit in 140 here, which then
+  also copied some 70 pages into the database file and fsynced it, on that caller's path
+  (about 1.4% of calls, the p99). Checkpoints now run between commits, every 128 commits
+  once their callers were answered and no write waits (sqlite-checkpointer.ts, PASSIVE);
+  a write arriving during one still waits for it, less often and for less of it (here the
+  checkpoint overlaps the upstream call). A thread of its own would hide it entirely, for
+  another V8 isolate (about 10 MB of RSS).
+- The hand-off to the writer has no wait in it: a lone write goes at the end of the
+  event-loop turn (one \`setImmediate\` on each side, no timer, no waiting for more work),
+  and the main thread takes the reply on the next turn. The SDK's client keeps one
+  keep-alive connection to the upstream, and the agents' server and client parse each
+  message once. The result is stringified once, to measure it, and copied once, by the
+  redaction.
+- What is left besides the two fsyncs is CPU spread thin (policy, fingerprint, the held
+  call's read, structured clones to the writer, SQLite's inserts of the action, its audit
+  entries and tree nodes, about 7 pages a commit) on two cores shared with the upstream.
+
+1-minute load average ${load0.toFixed(2)} at the start, ${load1.toFixed(2)} at the end (2 cores).
 `;
 process.stdout.write(md);
 writeFragment('mcp-bench', md);
