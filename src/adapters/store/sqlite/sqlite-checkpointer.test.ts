@@ -22,7 +22,12 @@ function database() {
   dbs.push(db);
   db.exec('CREATE TABLE t (v TEXT)');
   const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
-  return { db, size: () => statSync(path).size, commit: () => insert.run('x'.repeat(40_000)) };
+  const reader = () => {
+    const r = openSqlite(path, 1000);
+    dbs.push(r);
+    return r;
+  };
+  return { db, size: () => statSync(path).size, commit: () => insert.run('x'.repeat(40_000)), reader };
 }
 
 const nextTurn = () => new Promise((r) => setImmediate(r));
@@ -52,6 +57,28 @@ describe('checkpoints between commits', () => {
     commit();
     checkpointer.committed();
     expect(size()).toBeLessThan(1_000_000);
+    await nextTurn();
+    expect(size()).toBeGreaterThan(40_000 * CHECKPOINT_EVERY_COMMITS);
+  });
+
+  it('while a reader keeps older frames, the WAL is not all copied: the next commit tries again, not 128 commits later', async () => {
+    const { db, size, commit, reader } = database();
+    const checkpointer = createCheckpointer(db, () => false);
+    const r = reader();
+    // A read transaction on the WAL as it is after the first commit: the frames after it may be copied, not the ones it reads past.
+    commit();
+    r.exec('BEGIN');
+    r.prepare('SELECT count(*) FROM t').get();
+    for (let i = 0; i < CHECKPOINT_EVERY_COMMITS; i++) {
+      commit();
+      checkpointer.committed();
+    }
+    await nextTurn();
+    const partial = size();
+    expect(partial).toBeLessThan(40_000 * CHECKPOINT_EVERY_COMMITS);
+    r.exec('COMMIT');
+    commit();
+    checkpointer.committed();
     await nextTurn();
     expect(size()).toBeGreaterThan(40_000 * CHECKPOINT_EVERY_COMMITS);
   });

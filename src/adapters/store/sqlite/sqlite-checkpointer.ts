@@ -20,7 +20,8 @@ export interface Checkpointer {
  * it, milliseconds on its callers' path (the p99). Here, every CHECKPOINT_EVERY_COMMITS
  * commits, once their callers were answered, a PASSIVE checkpoint runs on the next turn of
  * the writer's event loop if no write is waiting (`busy`); a write waiting goes first and
- * the next commit tries again. A thread of its own would hide it entirely, for another
+ * the next commit tries again, as it does while a reader keeps the checkpoint from copying
+ * every frame. A thread of its own would hide it entirely, for another
  * V8 isolate (about 10 MB of RSS).
  */
 export function createCheckpointer(db: SqliteDb, busy: () => boolean): Checkpointer {
@@ -31,9 +32,11 @@ export function createCheckpointer(db: SqliteDb, busy: () => boolean): Checkpoin
   function run(): void {
     scheduled = false;
     if (busy() || !db.open) return;
-    commits = 0;
     try {
-      db.pragma('wal_checkpoint(PASSIVE)');
+      const [r] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+      // Until every frame is in the database file (a reader may still need older ones),
+      // the WAL cannot start over: the next commit tries again, as SQLite's own would.
+      if (r && r.busy === 0 && r.checkpointed >= r.log) commits = 0;
     } catch {
       // Another process checkpointing, a full disk: the next commit tries again.
     }
