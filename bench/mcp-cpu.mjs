@@ -34,7 +34,7 @@ const dir = mkdtempSync(join(tmpdir(), 'countersign-mcp-cpu-'));
 const { url, stop: stopUpstream } = await startNotesUpstream(dir);
 writeMcpBenchPolicy(dir);
 const loaded = parseConfigText(
-    mcpBenchConfig({ storeFile: join(dir, 'cpu.db'), dir, url }),
+    mcpBenchConfig({ storeFile: join(dir, 'data', 'cpu.db'), dir, url }),
   join(dir, 'countersign.yaml'),
 );
 const core = await startCore(loaded, { logger: createLogger('silent') });

@@ -1,17 +1,23 @@
 // What the MCP benchmarks share (mcp-bench.mjs, mcp-cpu.mjs): the upstream notes server
 // over Streamable HTTP, and the policy allowing its read-only tools.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const MCP_BENCH_TOKEN = 'bench-agent-token-0123456789';
 
-/** Starts the notes server in `dir`; it goes with this process, also when a benchmark fails. Resolves with its URL and a stop. */
+/**
+ * Starts the notes server; it goes with this process, also when a benchmark fails. Resolves
+ * with its URL and a stop. Its files (a log line per call) go to `dir`/notes, not beside the
+ * gateway's policy file: the gateway watches the policy's folder, and every write there wakes it.
+ */
 export async function startNotesUpstream(dir) {
   const portFile = join(dir, 'port');
+  const notesDir = join(dir, 'notes');
+  mkdirSync(notesDir, { recursive: true });
   const upstream = spawn(process.execPath, [fileURLToPath(new URL('../test/mcp/notes-server.mjs', import.meta.url)), '--http', portFile], {
-    env: { ...process.env, NOTES_DIR: dir },
+    env: { ...process.env, NOTES_DIR: notesDir },
     stdio: 'inherit',
   });
   process.on('exit', () => upstream.kill());
@@ -33,7 +39,11 @@ rules:
   );
 }
 
-/** The gateway's config text: the bench agent, its owner as the only human, the notes server upstream. */
+/**
+ * The gateway's config text: the bench agent, its owner as the only human, the notes server
+ * upstream. Keep `storeFile` out of `dir` itself (`dir`/data/, as docs/getting-started.md lays
+ * it out): a store beside the policy file wakes the policy watcher on every write.
+ */
 export function mcpBenchConfig({ storeFile, dir, url }) {
   return `listen: 127.0.0.1:0
 store: { sqlite: "${storeFile}" }

@@ -38,14 +38,15 @@ export function createMcpExecutor(opts: McpExecutorOptions): Executor {
       const args = (action.input.arguments ?? {}) as Record<string, unknown>;
       try {
         const result = await upstream.callTool(String(action.input.tool), args, signal);
-        // Plain JSON (what is stored), measured; then every string, at any depth, as the
-        // tool wrote it: a secret holding " or \ is escaped in JSON text, and would slip
-        // past a search of the serialized result.
-        const text = JSON.stringify(result);
-        if (Buffer.byteLength(text) > opts.maxResultBytes) {
+        // Measured as the JSON that is stored. The result is already plain JSON data (the
+        // SDK client parsed it from JSON text), so it is not parsed back from this text:
+        // the redaction below copies it. It redacts every string, at any depth, as the tool
+        // wrote it: a secret holding " or \ is escaped in JSON text, and would slip past a
+        // search of the serialized result.
+        if (Buffer.byteLength(JSON.stringify(result)) > opts.maxResultBytes) {
           return { ...failure('MCP_RESULT_TOO_LARGE', `the tool's result is larger than ${opts.maxResultBytes} bytes`, redactor), bodyTruncated: true };
         }
-        const body = redactor.deep(JSON.parse(text) as Record<string, unknown>);
+        const body = redactor.deep(result);
         return { ok: body.isError !== true, body, bodyEncoding: 'json' };
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);

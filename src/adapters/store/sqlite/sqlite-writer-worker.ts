@@ -6,6 +6,7 @@ import { createAgentTables } from './sqlite-agent-tables.js';
 import { createAuditTable } from './sqlite-audit.js';
 import { createAuditLogTable } from './sqlite-audit-log.js';
 import { createChannelTables } from './sqlite-channels.js';
+import { createCheckpointer } from './sqlite-checkpointer.js';
 import { createConsoleTables } from './sqlite-console-tables.js';
 import { openSqlite } from './sqlite-db.js';
 import { createHistoryTables } from './sqlite-history.js';
@@ -28,6 +29,8 @@ const writer = createInlineWriter(
 const reply = (m: WorkerReply) => port.postMessage(m);
 /** Replies not yet sent: `closed` must follow every result. */
 const replies = new Set<Promise<void>>();
+// WAL checkpoints run between commits, when no write waits, never inside one.
+const checkpointer = createCheckpointer(db, () => replies.size > 0);
 
 port.on('message', (m: WorkerRequest) => {
   switch (m.type) {
@@ -39,7 +42,10 @@ port.on('message', (m: WorkerRequest) => {
           (error: unknown) => ({ ok: false as const, error: serializeError(error) }),
         ),
       );
-      const sent = Promise.all(outcomes).then((o) => reply({ type: 'result', id: m.id, outcomes: o }));
+      const sent = Promise.all(outcomes).then((o) => {
+        reply({ type: 'result', id: m.id, outcomes: o });
+        checkpointer.committed();
+      });
       replies.add(sent);
       void sent.finally(() => replies.delete(sent));
       break;
