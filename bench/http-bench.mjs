@@ -153,10 +153,12 @@ on 2026-12-06 with a 1-minute load average near 20 on the 2 cores; shares of eac
   a line is written: 38.4 → 34.1 KB allocated per request on the HTTP thread and 26.0 → 18.9 KB on
   the writer. CPU per decision moved within the noise of the shared machine.
 - The old space: V8 lets it grow to about four times what its last full collection left live before
-  collecting again. Capping that growth (\`--heap-growing-percent\`, which V8 reads at each full
-  collection, so that \`countersign serve\` can set it at start: \`memory.heapGrowthPercent\`, default
-  25) held the peak at 171-175 MB instead of 239-243 MB in alternating runs at load average 5-10, with
-  CPU per decision within the noise.`;
+  collecting again. Capping that growth (\`memory.heapGrowthPercent\`, V8's \`--heap-growing-percent\`,
+  which \`countersign serve\` sets at start) at 25 held this bench's peak at 174 MB instead of
+  239-245 MB, but made full collections frequent: in alternating runs on a quiet machine (load average
+  about 2) its p99 rose from 16-23 ms to 26-34 ms and its CPU per decision by about a tenth; at 100, 187 MB
+  and 21-22 ms. The cap is therefore off by default and part of the configuration for many waiting
+  agents (docs/operations.md), where the garbage it bounds is hundreds of MB.`;
   console.log(md);
   writeFragment('http-bench', md);
 } finally {
