@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startServer, startTarget } from './harness.js';
+import { runCli, startServer, startTarget, until } from './harness.js';
 import type { ServerProcess } from './harness.js';
 import { REVIEWS_POLICY, reviewsWorkspace } from './reviews-harness.js';
 import type { ReviewsWorkspace } from './reviews-harness.js';
@@ -160,10 +160,11 @@ describe('policies the gateway refuses', () => {
   it('a policy reload with an unknown time zone keeps the last good policy', async () => {
     writeFileSync(ws.policyPath, REVIEWS_POLICY.replace('"Europe/Berlin"', '"Mars/Olympus"'));
     server.child.kill('SIGHUP');
-    await new Promise((r) => setTimeout(r, 500));
+    // The refusal's log line is the positive signal (a fixed sleep raced the file watcher's poll).
+    const rejected = (logs: string[]) => logs.some((l) => l.includes('policy rejected') && l.includes('Mars/Olympus'));
+    expect(rejected(await until(async () => [...server.logs], rejected))).toBe(true);
     const a = await post('/still-works', ws.tokens.other);
     expect(a.decision.policyVersion).toBeDefined();
-    expect(server.logs.some((l) => l.includes('policy rejected') && l.includes('Mars/Olympus'))).toBe(true);
     writeFileSync(ws.policyPath, REVIEWS_POLICY);
   });
 });
