@@ -39,10 +39,11 @@ export function createMcpExecutor(opts: McpExecutorOptions): Executor {
       try {
         const result = await upstream.callTool(String(action.input.tool), args, signal);
         // Measured as the JSON that is stored. The result is already plain JSON data (the
-        // SDK client parsed it from JSON text), so it is not parsed back from this text:
-        // the redaction below copies it. It redacts every string, at any depth, as the tool
-        // wrote it: a secret holding " or \ is escaped in JSON text, and would slip past a
-        // search of the serialized result.
+        // SDK client parsed it from JSON text), so it is not parsed back from this text.
+        // The redaction below copies it where it redacts (and returns it as it is where
+        // nothing matched); it redacts every string, at any depth, as the tool wrote it: a
+        // secret holding " or \ is escaped in JSON text, and would slip past a search of
+        // the serialized result.
         if (Buffer.byteLength(JSON.stringify(result)) > opts.maxResultBytes) {
           return { ...failure('MCP_RESULT_TOO_LARGE', `the tool's result is larger than ${opts.maxResultBytes} bytes`, redactor), bodyTruncated: true };
         }
