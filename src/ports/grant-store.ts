@@ -21,8 +21,12 @@ export interface GrantStore {
    */
   insertWithGrant(action: ActionRecord, audit: readonly AuditDraft[], use: { grantId: string; expectedUses: number; nowMs: number }): Promise<InsertResult | { inserted: false; grantUnavailable: true }>;
   getGrant(id: string): Promise<Grant | undefined>;
-  /** Newest first. `usableAt`: only grants not revoked, not expired then and with uses left. */
-  listGrants(q: { limit: number; usableAt?: number | undefined }): Promise<Grant[]>;
+  /**
+   * Newest first. `usableAt`: only grants not revoked, not expired then and with uses left.
+   * `audience`: only grants one of these keys may see (grantAudienceOf, audienceKeysOf in
+   * domain/grant-access.ts), found through an index, not by reading every grant.
+   */
+  listGrants(q: { limit: number; usableAt?: number | undefined; audience?: readonly string[] | undefined }): Promise<Grant[]>;
   /** The usable grants of this agent on this target at `nowMs`, oldest first. */
   grantsFor(agent: string, target: string, nowMs: number): Promise<Grant[]>;
   /** Grants not yet ended (grant-end.ts), soonest expiry first: what the sweep looks at. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Grant } from '../domain/grant.js';
 import type { Principal } from '../domain/identity.js';
+import { grantAudienceOf } from '../domain/grant-access.js';
 import type { GrantStore } from '../ports/grant-store.js';
 import { AppError } from '../domain/errors.js';
 import type { PolicyService } from './policy-service.js';
@@ -41,23 +42,33 @@ function grant(id: string, over: Partial<Grant> = {}): Grant {
 
 const human = (id: string, groups: string[] = []): Principal => ({ type: 'human', id, groups });
 
-/** The reads and the revocation the service makes, over a list of grants. */
-function fakeStore(grants: Grant[]): GrantStore & { revoked: string[] } {
+/**
+ * The reads and the revocation the service makes, over a list of grants; a listing by
+ * audience keeps the grants indexed under one of its keys, as the stores do (unless told
+ * to ignore it, as a store whose index disagreed with the rule would).
+ */
+function fakeStore(grants: Grant[], ignoreAudience = false): GrantStore & { revoked: string[]; audiences: (readonly string[] | undefined)[] } {
   const revoked: string[] = [];
+  const audiences: (readonly string[] | undefined)[] = [];
   const store = {
     revoked,
+    audiences,
     getGrant: async (id: string) => grants.find((g) => g.id === id),
-    listGrants: async (q: { limit: number }) => grants.slice(0, q.limit),
+    listGrants: async (q: { limit: number; audience?: readonly string[] }) => {
+      audiences.push(q.audience);
+      const keep = (g: Grant) => ignoreAudience || !q.audience || grantAudienceOf(g).some((k) => q.audience!.includes(k));
+      return grants.filter(keep).slice(0, q.limit);
+    },
     revokeGrant: async (id: string, by: string) => {
       revoked.push(id);
       return { ...grants.find((g) => g.id === id)!, revokedAt: NOW.toISOString(), revokedBy: by };
     },
   };
-  return store as unknown as GrantStore & { revoked: string[] };
+  return store as unknown as GrantStore & { revoked: string[]; audiences: (readonly string[] | undefined)[] };
 }
 
-function service(grants: Grant[]) {
-  const store = fakeStore(grants);
+function service(grants: Grant[], ignoreAudience = false) {
+  const store = fakeStore(grants, ignoreAudience);
   const policy = { current: () => undefined } as unknown as PolicyService;
   return { store, grants: createGrantService({ store, policy, clock: { now: () => NOW }, auditorGroups: ['auditor'] }) };
 }
@@ -81,6 +92,19 @@ describe('who reads and revokes standing grants', () => {
     expect((await grants.list(human('alice@example.com'), { limit: 1 })).map((g) => g.id)).toEqual(['grt_release']);
     expect((await grants.list(human('alice@example.com'), { limit: 100 })).map((g) => g.id)).toEqual(['grt_release', 'grt_release2']);
     expect(await grants.list(human('ada@example.com', ['auditor']), { limit: 100 })).toHaveLength(100);
+  });
+
+  it("a human's listing asks the store for their own keys only; an auditor's for every grant", async () => {
+    const { grants, store } = service([release, db]);
+    await grants.list(human('Bob@Example.com', ['release', 'oncall']), { limit: 10 });
+    await grants.list(human('ada@example.com', ['auditor']), { limit: 10 });
+    expect(store.audiences).toEqual([['user:bob@example.com', 'group:release', 'group:oncall'], undefined]);
+  });
+
+  it('should a store return grants outside the audience, the rule still keeps them from the listing', async () => {
+    const { grants } = service([release, db], true);
+    expect((await grants.list(human('eve@example.com', ['marketing']), { limit: 10 })).map((g) => g.id)).toEqual([]);
+    expect((await grants.list(human('dora@example.com'), { limit: 10 })).map((g) => g.id)).toEqual(['grt_db']);
   });
 
   it('a grant a human may not read is not found to them, as one that does not exist', async () => {

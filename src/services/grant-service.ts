@@ -1,6 +1,6 @@
 import { AppError } from '../domain/errors.js';
 import type { Grant, GrantStatus } from '../domain/grant.js';
-import { mayRevokeGrant, maySeeGrant } from '../domain/grant-access.js';
+import { audienceKeysOf, mayRevokeGrant, maySeeGrant } from '../domain/grant-access.js';
 import { endOf } from '../domain/grant-end.js';
 import { grantBounds, grantCovers, grantStatus, scopeValues } from '../domain/grant.js';
 import type { Principal } from '../domain/identity.js';
@@ -34,8 +34,6 @@ export interface GrantService {
 }
 
 const SWEEP_BATCH = 500;
-/** How many of the newest grants a listing reads before keeping those the human may see. */
-const LIST_SCAN = 5000;
 
 function humanOnly(who: Principal): asserts who is Extract<Principal, { type: 'human' }> {
   if (who.type !== 'human') throw new AppError('FORBIDDEN', 'Grants are read and revoked by humans');
@@ -77,10 +75,11 @@ export function createGrantService(deps: { store: GrantStore; policy: PolicyServ
     },
     async list(who, q) {
       humanOnly(who);
-      // The newest grants are read and those this human may see kept, so that grants of
-      // others, however many, do not crowd theirs out of the first page.
+      // The store reads only the grants that name this human or one of their groups, so
+      // that grants of others, however many, never crowd theirs out; maySeeGrant stays
+      // as the rule itself, should an index and the rule ever disagree.
       const auditor = who.groups.some((g) => deps.auditorGroups.includes(g));
-      const rows = await deps.store.listGrants({ limit: auditor ? q.limit : Math.max(q.limit, LIST_SCAN), usableAt: q.active ? deps.clock.now().getTime() : undefined });
+      const rows = await deps.store.listGrants({ limit: q.limit, usableAt: q.active ? deps.clock.now().getTime() : undefined, audience: auditor ? undefined : audienceKeysOf(who) });
       return rows
         .filter((g) => maySeeGrant(who, g, deps.auditorGroups))
         .map(view)

@@ -68,6 +68,26 @@ export function describeGrantStoreConformance(name: string, open: () => Promise<
       expect((await allEntries(s)).map((e) => e.type)).toContain('grant.created');
     }));
 
+    it("a listing by audience finds a human's grants behind any number of newer ones, by grantor or approver, whatever the address's case", withStore(async (s) => {
+      const mine = await approvedWithGrant(s, { grantedBy: ['Alice@Example.com'], approvers: ['group:release', 'user:Dave@Example.com'], createdAt: at(0).toISOString() });
+      const others: Grant[] = [];
+      for (const i of [1, 2, 3]) others.push(await approvedWithGrant(s, { grantedBy: ['dora@example.com'], approvers: ['group:dba'], createdAt: at(i * 1000).toISOString() }));
+      const ids = async (audience: string[], usableAt?: number) => (await s.listGrants({ limit: 2, audience, usableAt })).map((g) => g.id);
+      expect(await ids(['user:alice@example.com'])).toEqual([mine.id]);
+      expect(await ids(['user:dave@example.com'])).toEqual([mine.id]);
+      expect(await ids(['user:eve@example.com', 'group:release'])).toEqual([mine.id]);
+      expect(await ids(['group:dba'])).toEqual([others[2]!.id, others[1]!.id]);
+      expect(await ids(['group:dba', 'user:alice@example.com'])).toEqual([others[2]!.id, others[1]!.id]);
+      expect(await ids(['user:eve@example.com', 'group:marketing', 'group:Release'])).toEqual([]);
+      expect(await ids([])).toEqual([]);
+      expect((await s.listGrants({ limit: 10 })).map((g) => g.id)).toEqual([...others.map((g) => g.id).reverse(), mine.id]);
+      // With usableAt as well: a revoked grant leaves the listing, an unrevoked one stays.
+      expect(await s.revokeGrant(mine.id, 'alice@example.com', undefined, at(5000).toISOString())).not.toBe('not-found');
+      expect(await ids(['group:release'], at(6000).getTime())).toEqual([]);
+      expect(await ids(['group:release'])).toEqual([mine.id]);
+      expect(await ids(['group:dba'], at(6000).getTime())).toEqual([others[2]!.id, others[1]!.id]);
+    }));
+
     it('a use commits with the action, compare-and-swap on the use count, never past maxUses', withStore(async (s) => {
       const g = await approvedWithGrant(s);
       const nowMs = at(1000).getTime();

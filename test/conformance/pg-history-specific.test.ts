@@ -17,7 +17,7 @@ import { createPostgresStore } from '../../src/adapters/store/postgres/pg-store.
 import { createSqliteStore } from '../../src/adapters/store/sqlite/sqlite-store.js';
 import { applyReview, createAction } from '../../src/domain/lifecycle.js';
 import { grantFor } from './grant-store-conformance.js';
-import { agentA, agentB, allEntries, allow, at, deny, expectWellFormedLog, human, insert, newAction, newId, range, request, review } from './store-fixtures.js';
+import { HOUR, agentA, agentB, allEntries, allow, at, deny, expectWellFormedLog, human, insert, newAction, newId, range, request, review } from './store-fixtures.js';
 import { usePgDatabase } from './pg-harness.js';
 
 const db = usePgDatabase();
@@ -113,6 +113,24 @@ describe('PostgreSQL history and grants across replicas', () => {
   });
 });
 
+describe('migration 7: who lists a grant', () => {
+  it('indexes the grants written before it under their grantors and approvers, as new ones are', async () => {
+    const schema = freshSchema();
+    const pool = createPgPool({ url: db().url, schema, max: 2, statementTimeoutMs: 0, connectTimeoutMs: 10_000 });
+    const g = grantFor('act_before', { grantedBy: ['Émile@Example.com'], approvers: ['group:dba'] });
+    try {
+      await migratePg(pool, schema, PG_MIGRATIONS.filter((m) => m.version < 7));
+      await pool.query('INSERT INTO grants (id, agent, target, created_at, expires_at, max_uses, uses, record) VALUES ($1, $2, $3, 0, $4, 2, 0, $5)', [g.id, g.agent, g.target, at(HOUR).getTime(), JSON.stringify(g)]);
+      await migratePg(pool, schema);
+    } finally {
+      await pool.end();
+    }
+    const s = await open(schema);
+    for (const key of ['user:émile@example.com', 'group:dba']) expect((await s.listGrants({ limit: 10, audience: [key] })).map((x) => x.id)).toEqual([g.id]);
+    expect(await s.listGrants({ limit: 10, audience: ['group:ops'] })).toEqual([]);
+  });
+});
+
 describe('store copy of the history and console tables', () => {
   it('moves grants (with their uses), counter hits, first times, console sessions and chat links from SQLite to PostgreSQL', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'countersign-copy-'));
@@ -123,10 +141,14 @@ describe('store copy of the history and console tables', () => {
       t.next.tally = [{ counter: 'posts', key: 'agent-a', weight: 3, on: 'allowed' }];
       await insert(src, t);
       const r = applyReview(t.next, human('ops@example.com', 'ops'), 'approve', { fingerprint: t.next.fingerprint, via: 'test', now: at(0) });
-      const g = grantFor(t.next.id);
+      // One use of one: the use ends the grant, and the copy keeps it ended.
+      const g = grantFor(t.next.id, { maxUses: 1, approvers: ['group:ops', 'user:Dave@Example.com'] });
       expect(await src.updateWithGrant(r.next, t.next.version, r.audit, g)).toBe(true);
       const u = createAction({ id: newId(), request: request(), requester: agentA, decision: { ...allow(), grant: { id: g.id, use: 1, policyOutcome: 'review' } }, now: at(1000) });
       expect((await src.insertWithGrant(u.next, u.audit, { grantId: g.id, expectedUses: 0, nowMs: at(1000).getTime() })).inserted).toBe(true);
+      const used = await src.getGrant(g.id);
+      expect(used).toMatchObject({ uses: 1, endReason: 'used-up' });
+      expect(await src.openGrants(10)).toEqual([]);
       const session = { id: 'cs_a', human: 'alice@example.com', known: true, groups: ['ops'], createdAt: at(0).toISOString(), lastSeenAt: at(0).toISOString(), expiresAt: at(3_600_000).toISOString() };
       await src.console.createSession(session, 'h'.repeat(64), []);
       await src.console.offerLink('c'.repeat(64), { channel: 'slack', chatUserId: 'U1', expiresAt: at(60_000).toISOString() }, at(0).toISOString());
@@ -144,7 +166,12 @@ describe('store copy of the history and console tables', () => {
         await pool.end();
       }
       const s = await open(schema);
-      expect(await s.getGrant(g.id)).toEqual({ ...g, uses: 1 });
+      expect(await s.getGrant(g.id)).toEqual(used);
+      // Its end mark came along (a sweep would otherwise end it, and log it, a second time),
+      // and so did who may list it.
+      expect(await s.openGrants(10)).toEqual([]);
+      expect(await s.endGrants([{ id: g.id, reason: 'expired', at: at(HOUR * 2).toISOString() }])).toEqual([]);
+      expect((await s.listGrants({ limit: 10, audience: ['user:dave@example.com'] })).map((x) => x.id)).toEqual([g.id]);
       expect((await s.readHits(0, 0, 10)).hits).toEqual(hits);
       expect((await s.readActed(0, 10)).pairs).toEqual(pairs);
       expect(await s.console.sessionByToken('h'.repeat(64))).toEqual(session);

@@ -2,6 +2,7 @@ import type { ActionRecord } from '../../../domain/action-record.js';
 import type { Grant } from '../../../domain/grant.js';
 import type { GrantEndReason } from '../../../domain/grant-end.js';
 import { endedFields } from '../../../domain/grant-end.js';
+import { grantAudienceOf } from '../../../domain/grant-access.js';
 import type { CounterHit } from '../../../domain/history-types.js';
 import { hasActed, qualifies } from '../../../domain/history-types.js';
 import type { CounterRead } from '../../../ports/history-store.js';
@@ -95,15 +96,11 @@ export const historySql = {
     (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM actions WHERE created_at >= $1 AND created_at < $2', [fromMs, toMs])).rows[0]!.n,
 
   async insertGrant(q: Sql, g: Grant): Promise<void> {
-    await q.query('INSERT INTO grants (id, agent, target, created_at, expires_at, max_uses, uses, record) VALUES ($1, $2, $3, $4, $5, $6, 0, $7)', [
-      g.id,
-      g.agent,
-      g.target,
-      instantOf(g.createdAt, 'createdAt'),
-      instantOf(g.expiresAt, 'expiresAt'),
-      g.maxUses,
-      JSON.stringify({ ...g, uses: 0 }),
-    ]);
+    await q.query(
+      `WITH g AS (INSERT INTO grants (id, agent, target, created_at, expires_at, max_uses, uses, record) VALUES ($1, $2, $3, $4, $5, $6, 0, $7) RETURNING id)
+       INSERT INTO grant_audience (principal, grant_id) SELECT p, g.id FROM g, unnest($8::text[]) AS p ON CONFLICT DO NOTHING`,
+      [g.id, g.agent, g.target, instantOf(g.createdAt, 'createdAt'), instantOf(g.expiresAt, 'expiresAt'), g.maxUses, JSON.stringify({ ...g, uses: 0 }), grantAudienceOf(g)],
+    );
   },
   /** Whether no counter a decision read holds more weight in its window than the decision saw (DecisionChecks). */
   async countersHold(q: Sql, reads: readonly CounterRead[]): Promise<boolean> {
@@ -147,14 +144,15 @@ export const historySql = {
     const row = (await q.query<GrantRow>('SELECT record, uses FROM grants WHERE id = $1', [id])).rows[0];
     return row ? grantOf(row) : undefined;
   },
-  grants: async (q: Sql, limit: number, usableAt: number | undefined) =>
-    (usableAt === undefined
-      ? await q.query<GrantRow>('SELECT record, uses FROM grants ORDER BY created_at DESC, id DESC LIMIT $1', [limitOf(limit)])
-      : await q.query<GrantRow>('SELECT record, uses FROM grants WHERE revoked_at IS NULL AND ended_at IS NULL AND expires_at > $1 AND uses < max_uses ORDER BY created_at DESC, id DESC LIMIT $2', [
-          usableAt,
-          limitOf(limit),
-        ])
-    ).rows.map(grantOf),
+  /** Newest first; with `audience`, only grants indexed under one of those keys (grantAudienceOf). */
+  async grants(q: Sql, limit: number, usableAt: number | undefined, audience?: readonly string[]): Promise<Grant[]> {
+    const params: unknown[] = [limitOf(limit)];
+    const where: string[] = [];
+    if (usableAt !== undefined) where.push(`revoked_at IS NULL AND ended_at IS NULL AND expires_at > $${params.push(usableAt)} AND uses < max_uses`);
+    if (audience) where.push(`id IN (SELECT grant_id FROM grant_audience WHERE principal = ANY($${params.push(audience)}::text[]))`);
+    const sql = `SELECT record, uses FROM grants${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $1`;
+    return (await q.query<GrantRow>(sql, params)).rows.map(grantOf);
+  },
   grantsFor: async (q: Sql, agent: string, target: string, nowMs: number) =>
     (
       await q.query<GrantRow>('SELECT record, uses FROM grants WHERE agent = $1 AND target = $2 AND expires_at > $3 AND revoked_at IS NULL AND ended_at IS NULL AND uses < max_uses ORDER BY created_at, id', [

@@ -69,6 +69,7 @@ export async function migratePg(pool: pg.Pool, schema: string, migrations: reado
           await c.query(`CREATE TABLE IF NOT EXISTS ${q}.schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
           await c.query(`SET LOCAL search_path = ${q}`);
           await c.query(m.sql);
+          await m.backfill?.(c);
           await c.query(`INSERT INTO ${q}.schema_migrations (version, name) VALUES ($1, $2)`, [m.version, m.name]);
           await c.query('COMMIT');
         } catch (e) {

@@ -1,8 +1,13 @@
+import type pg from 'pg';
+import { grantAudienceOf } from '../../../domain/grant-access.js';
+import type { Grant } from '../../../domain/grant.js';
 /** One step of the PostgreSQL schema. Released steps are never edited: add the next one. */
 export interface PgMigration {
   version: number;
   name: string;
   sql: string;
+  /** Rows the SQL alone cannot derive (JavaScript's case rules), written in the step's transaction. */
+  backfill?: (c: pg.PoolClient) => Promise<void>;
 }
 
 /**
@@ -319,6 +324,34 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       ALTER TABLE grants ADD COLUMN ended_at BIGINT;
     `,
   },
+  {
+    version: 7,
+    name: 'who lists a grant: its grantors and approvers',
+    sql: `
+      -- A grant's keys from grantAudienceOf (grant-access.ts): a human's listing reads only
+      -- the grants that share a key with them, however many others the store holds.
+      CREATE TABLE grant_audience (
+        principal TEXT COLLATE "C" NOT NULL,
+        grant_id TEXT COLLATE "C" NOT NULL REFERENCES grants (id),
+        PRIMARY KEY (principal, grant_id)
+      );
+    `,
+    backfill: backfillGrantAudience,
+  },
 ];
+
+/** Grants written before migration 7, indexed as insertGrant indexes new ones. */
+async function backfillGrantAudience(c: pg.PoolClient): Promise<void> {
+  const rows = (await c.query<{ id: string; record: string }>('SELECT id, record FROM grants')).rows;
+  const ids: string[] = [];
+  const keys: string[] = [];
+  for (const row of rows) {
+    for (const key of grantAudienceOf(JSON.parse(row.record) as Grant)) {
+      ids.push(row.id);
+      keys.push(key);
+    }
+  }
+  await c.query('INSERT INTO grant_audience (principal, grant_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [keys, ids]);
+}
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

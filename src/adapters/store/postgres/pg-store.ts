@@ -168,7 +168,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
       return { inserted: true, action };
     },
     getGrant: (id) => read(() => historySql.grant(pool, id)),
-    listGrants: (q) => read(() => historySql.grants(pool, q.limit, q.usableAt)),
+    listGrants: (q) => read(() => historySql.grants(pool, q.limit, q.usableAt, q.audience)),
     grantsFor: (agent, target, nowMs) => read(() => historySql.grantsFor(pool, agent, target, nowMs)),
     revokeGrant: (id, by, reason, at) => submit('revokeGrant', { id, by, reason, at }),
     openGrants: (limit) => read(() => historySql.openGrants(pool, limit)),

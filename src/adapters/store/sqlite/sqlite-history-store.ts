@@ -30,7 +30,7 @@ export function historyMethods(h: HistoryTables, writer: Writer, read: <T>(fn: (
       return { inserted: true, action };
     },
     getGrant: (id) => read(() => h.grant(id)),
-    listGrants: (q) => read(() => h.grants(limitOf(q.limit), q.usableAt)),
+    listGrants: (q) => read(() => h.grants(limitOf(q.limit), q.usableAt, q.audience)),
     grantsFor: (agent, target, nowMs) => read(() => h.grantsFor(agent, target, nowMs)),
     revokeGrant: (id, by, reason, at) => writer.submit('revokeGrant', { id, by, reason, at }),
     openGrants: (limit) => read(() => h.openGrants(limitOf(limit))),

@@ -2,6 +2,7 @@ import type { ActionRecord } from '../../../domain/action-record.js';
 import type { Grant } from '../../../domain/grant.js';
 import type { GrantEndReason } from '../../../domain/grant-end.js';
 import { endedFields } from '../../../domain/grant-end.js';
+import { grantAudienceOf } from '../../../domain/grant-access.js';
 import type { CounterHit } from '../../../domain/history-types.js';
 import { hasActed, qualifies } from '../../../domain/history-types.js';
 import type { CounterRead } from '../../../ports/history-store.js';
@@ -27,7 +28,8 @@ export interface HistoryTables {
   /** Marks a grant ended unless it already is (with `only`: only if used up or expired by then); the grant as ended, or undefined. */
   endGrant(id: string, e: { reason: GrantEndReason; at: string }, only?: 'used-up' | 'expired'): Grant | undefined;
   openGrants(limit: number): Grant[];
-  grants(limit: number, usableAt: number | undefined): Grant[];
+  /** Newest first; with `audience`, only grants indexed under one of those keys (grantAudienceOf). */
+  grants(limit: number, usableAt: number | undefined, audience?: readonly string[]): Grant[];
   grantsFor(agent: string, target: string, nowMs: number): Grant[];
 }
 
@@ -57,8 +59,15 @@ export function createHistoryTables(db: SqliteDb): HistoryTables {
     db.prepare(`UPDATE grants SET ended_at = ?, record = json_set(record, '$.endedAt', ?, '$.endReason', ?) WHERE id = ? AND ended_at IS NULL${cond} RETURNING record, uses`);
   const end = { any: endSql(''), 'used-up': endSql(' AND uses >= max_uses'), expired: endSql(' AND expires_at <= ?') };
   const open = db.prepare('SELECT record, uses FROM grants WHERE ended_at IS NULL ORDER BY expires_at, id LIMIT ?');
-  const all = db.prepare('SELECT record, uses FROM grants ORDER BY created_at DESC, id DESC LIMIT ?');
-  const usable = db.prepare('SELECT record, uses FROM grants WHERE revoked_at IS NULL AND ended_at IS NULL AND expires_at > ? AND uses < max_uses ORDER BY created_at DESC, id DESC LIMIT ?');
+  const addAudience = db.prepare('INSERT OR IGNORE INTO grant_audience (principal, grant_id) VALUES (?, ?)');
+  const listing = (usable: boolean, audience: boolean) => {
+    const where = [
+      ...(usable ? ['revoked_at IS NULL AND ended_at IS NULL AND expires_at > @usableAt AND uses < max_uses'] : []),
+      ...(audience ? ['id IN (SELECT grant_id FROM grant_audience WHERE principal IN (SELECT value FROM json_each(@audience)))'] : []),
+    ];
+    return db.prepare(`SELECT record, uses FROM grants${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT @limit`);
+  };
+  const listings = [listing(false, false), listing(true, false), listing(false, true), listing(true, true)];
   const forPair = db.prepare('SELECT record, uses FROM grants WHERE agent = ? AND target = ? AND expires_at > ? AND revoked_at IS NULL AND ended_at IS NULL AND uses < max_uses ORDER BY created_at, id');
   return {
     index(a) {
@@ -86,6 +95,7 @@ export function createHistoryTables(db: SqliteDb): HistoryTables {
     count: (fromMs, toMs) => (count.get(fromMs, toMs) as { n: number }).n,
     insertGrant(g) {
       insertGrant.run(g.id, g.agent, g.target, instantOf(g.createdAt, 'createdAt'), instantOf(g.expiresAt, 'expiresAt'), g.maxUses, JSON.stringify({ ...g, uses: 0 }));
+      for (const key of grantAudienceOf(g)) addAudience.run(key, g.id);
     },
     countersHold: (reads) => reads.every((r) => (weightSince.get(r.counter, r.key, r.sinceMs) as { n: number }).n <= r.seen),
     useGrant: (id, expectedUses, nowMs) => useGrant.run(id, expectedUses, nowMs).changes === 1,
@@ -102,7 +112,10 @@ export function createHistoryTables(db: SqliteDb): HistoryTables {
       return row ? grantOf(row) : undefined;
     },
     openGrants: (limit) => (open.all(limit) as GrantRow[]).map(grantOf),
-    grants: (limit, usableAt) => ((usableAt === undefined ? all.all(limit) : usable.all(usableAt, limit)) as GrantRow[]).map(grantOf),
+    grants(limit, usableAt, audience) {
+      const params = { limit, ...(usableAt !== undefined ? { usableAt } : {}), ...(audience ? { audience: JSON.stringify(audience) } : {}) };
+      return (listings[(usableAt !== undefined ? 1 : 0) + (audience ? 2 : 0)]!.all(params) as GrantRow[]).map(grantOf);
+    },
     grantsFor: (agent, target, nowMs) => (forPair.all(agent, target, nowMs) as GrantRow[]).map(grantOf),
   };
 }

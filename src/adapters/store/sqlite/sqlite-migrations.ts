@@ -1,4 +1,6 @@
 import { AppError } from '../../../domain/errors.js';
+import { grantAudienceOf } from '../../../domain/grant-access.js';
+import type { Grant } from '../../../domain/grant.js';
 import { CONSOLE_MIGRATION } from './sqlite-console-migration.js';
 import type { SqliteDb } from './sqlite-db.js';
 
@@ -6,6 +8,8 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Rows the SQL alone cannot derive (JavaScript's case rules), written in the step's transaction. */
+  backfill?: (db: SqliteDb) => void;
 }
 
 /**
@@ -267,7 +271,30 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE grants ADD COLUMN ended_at INTEGER;
     `,
   },
+  {
+    version: 8,
+    name: 'who lists a grant: its grantors and approvers',
+    sql: `
+      -- A grant's keys from grantAudienceOf (grant-access.ts): a human's listing reads only
+      -- the grants that share a key with them, however many others the store holds.
+      CREATE TABLE grant_audience (
+        principal TEXT NOT NULL,
+        grant_id TEXT NOT NULL REFERENCES grants (id),
+        PRIMARY KEY (principal, grant_id)
+      ) WITHOUT ROWID;
+    `,
+    backfill: backfillGrantAudience,
+  },
 ];
+
+/** Grants written before migration 8, indexed as insertGrant indexes new ones. */
+function backfillGrantAudience(db: SqliteDb): void {
+  const add = db.prepare('INSERT OR IGNORE INTO grant_audience (principal, grant_id) VALUES (?, ?)');
+  // all(), not iterate(): better-sqlite3 runs no other statement while an iterator is open.
+  for (const row of db.prepare('SELECT id, record FROM grants').all() as { id: string; record: string }[]) {
+    for (const key of grantAudienceOf(JSON.parse(row.record) as Grant)) add.run(key, row.id);
+  }
+}
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
 
@@ -302,6 +329,7 @@ export function migrate(db: SqliteDb, migrations: readonly Migration[] = MIGRATI
       if (now > known) refuseNewer(now, known);
       if (now < m.version) {
         db.exec(m.sql);
+        m.backfill?.(db);
         db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
       }
       db.exec('COMMIT');
