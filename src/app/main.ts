@@ -330,7 +330,15 @@ export async function startCore(loaded: LoadedConfig, opts: GatewayOptions = {})
         clearInterval(timer);
         stopWatching();
         await runShutdownSteps(logger, [
-          ['executions in flight', () => executions.drain()],
+          [
+            'executions in flight',
+            () => {
+              // Those still waiting for a slot stay approved for the next process: a stop
+              // waits for what runs, not for a queue of thousands after a bulk approval.
+              executions.stop();
+              return executions.drain();
+            },
+          ],
           ['command runners', () => commands?.close()],
           ['agent ways (MCP upstreams)', () => ways.close()],
           ['SQL targets', () => postgres?.close()],

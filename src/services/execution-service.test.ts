@@ -645,6 +645,30 @@ describe('the execution service with a bounded concurrency', () => {
     expect(executor.calls).toEqual([a.id, b.id]);
   });
 
+  it('once stopped, what runs finishes and is recorded; what waits for a slot stays approved, and nothing new starts', async () => {
+    const [a, b, c, d] = [await approved(), await approved(), await approved(), await approved()];
+    const executor = gatedExecutor();
+    const { svc, errors } = service({ executors: { http: executor }, concurrency: 1 });
+    svc.dispatch(a);
+    svc.dispatch(b);
+    svc.dispatch(c);
+    await executor.started(1);
+    svc.stop();
+    const draining = svc.drain();
+    executor.releaseOne();
+    await draining;
+    svc.dispatch(d);
+    expect(await svc.recover()).toEqual({ interrupted: 0, dispatched: 0 });
+    await svc.drain();
+    expect(executor.calls).toEqual([a.id]);
+    expect((await store.getAction(a.id))!.status).toBe('succeeded');
+    for (const x of [b, c, d]) {
+      expect((await store.getAction(x.id))!.status).toBe('approved');
+      expect(await auditTypes(store, x.id)).not.toContain('execution.started');
+    }
+    expect(errors).toEqual([]);
+  });
+
   it('recovery takes no approved action from the store while executions wait for a slot here, and takes it once the queue empties', async () => {
     const a = await approved();
     const b = await approved();

@@ -21,6 +21,12 @@ export interface ExecutionService {
   recover(): Promise<{ interrupted: number; dispatched: number }>;
   /** Resolves when every execution started by this process has finished. */
   drain(): Promise<void>;
+  /**
+   * For a graceful stop: starts no more executions. Those waiting for a slot stay
+   * `approved` in the store, for the next process's (or another replica's) recovery;
+   * those running finish and record their results (drain waits for them).
+   */
+  stop(): void;
   /** The runner this process records when it starts an action (see SubmitOptions.inline). */
   runnerFor(action: ActionRecord): Runner;
   /**
@@ -60,6 +66,7 @@ export function createExecutionService(deps: {
   // turn, each with its buffers and its turn on the event loop (docs/reliability.md, many waiters).
   const slot = pLimit(deps.concurrency ?? Number.POSITIVE_INFINITY);
   const attached = new Map<string, (running: ActionRecord) => Promise<ExecutorResult>>();
+  let stopped = false;
 
   function runnerFor(action: ActionRecord): Runner {
     return {
@@ -106,6 +113,8 @@ export function createExecutionService(deps: {
   }
 
   async function run(action: ActionRecord): Promise<void> {
+    // Stopping: a queued action is left approved rather than started now (see stop()).
+    if (stopped) return;
     const runner = runnerFor(action);
     let running: ActionRecord;
     try {
@@ -120,7 +129,7 @@ export function createExecutionService(deps: {
   }
 
   function dispatch(action: ActionRecord): void {
-    if (action.mode !== 'execute' || inFlight.has(action.id)) return;
+    if (stopped || action.mode !== 'execute' || inFlight.has(action.id)) return;
     // Waiting for a slot is waiting while approved: the running state is written when the slot is taken.
     const p = slot(() => run(action))
       .catch((e: unknown) => deps.onError(e, action))
@@ -181,7 +190,7 @@ export function createExecutionService(deps: {
       }
       // With executions already waiting for a slot here, taking more from the store would only
       // lengthen the queue (and read up to 1,000 records every tick): they are taken once it empties.
-      if (slot.pendingCount > 0) return { interrupted, dispatched };
+      if (stopped || slot.pendingCount > 0) return { interrupted, dispatched };
       for (const a of await store.awaitingExecution(1000)) {
         if (inFlight.has(a.id)) continue;
         dispatch(a);
@@ -191,6 +200,9 @@ export function createExecutionService(deps: {
     },
     async drain() {
       while (inFlight.size) await Promise.allSettled([...inFlight.values()]);
+    },
+    stop() {
+      stopped = true;
     },
   };
 }

@@ -42,6 +42,7 @@ const idle: ExecutionService = {
   dispatch: () => undefined,
   recover: async () => ({ interrupted: 0, dispatched: 0 }),
   drain: async () => undefined,
+  stop: () => undefined,
   runnerFor: () => ({ host: 'h', pid: 1, instance: 'i', leaseUntil: T0.toISOString() }),
   complete: async (a) => a,
   attach: () => () => undefined,
