@@ -198,6 +198,24 @@ describe('statements that get no preview, with the reason, never a partial run',
       'DROP TABLE idx_t; DROP FUNCTION said_immutable(int)',
     ],
     [
+      'an assignment cast a write applies without naming it (text into a column of a user type)',
+      `CREATE TYPE tagged AS (v text);
+       CREATE FUNCTION tag_of(text) RETURNS tagged LANGUAGE plpgsql AS $$ BEGIN PERFORM nextval('events_id_seq'); RETURN ROW($1)::tagged; END $$;
+       CREATE CAST (text AS tagged) WITH FUNCTION tag_of(text) AS ASSIGNMENT; CREATE TABLE cast_t (id int, t tagged)`,
+      'INSERT INTO cast_t (id, t) SELECT id, name FROM users',
+      /cast may run public\.tag_of\(\)/,
+      'DROP TABLE cast_t; DROP CAST (text AS tagged); DROP FUNCTION tag_of(text); DROP TYPE tagged',
+    ],
+    [
+      "an index's operator class whose comparison is user code (run by every index insert)",
+      `CREATE FUNCTION bump_cmp(int, int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM nextval('events_id_seq'); RETURN btint4cmp($1, $2); END $$;
+       CREATE OPERATOR CLASS bump_ops FOR TYPE int USING btree AS OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 bump_cmp(int, int);
+       CREATE TABLE opc_t (id int); INSERT INTO opc_t VALUES (1), (2); CREATE INDEX opc_t_i ON opc_t (id bump_ops)`,
+      'INSERT INTO opc_t VALUES (3)',
+      /index or constraint on public\.opc_t runs public\.bump_cmp\(\)/,
+      'DROP TABLE opc_t; DROP OPERATOR FAMILY bump_ops USING btree; DROP FUNCTION bump_cmp(int, int)',
+    ],
+    [
       'an event trigger a DDL statement fires',
       `CREATE FUNCTION evt_bump() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM nextval('events_id_seq'); END $$;
        CREATE EVENT TRIGGER evt_bump ON ddl_command_start EXECUTE FUNCTION evt_bump()`,

@@ -9,7 +9,8 @@ import { riskyFunction, VOLATILE_BUT_UNDONE } from './sql-no-preview.js';
  * catalog and fail closed: functions, operators and casts called directly or through
  * views, RLS policies, triggers, rules, column defaults, generated columns and CHECK
  * constraints of every table written (also through auto-updatable views, foreign keys'
- * ON DELETE/UPDATE actions, partitions and inheritance). Names are judged as parsed
+ * ON DELETE/UPDATE actions, partitions and inheritance), implicit and assignment casts,
+ * and the operator classes and constraint operators a write to those tables runs. Names are judged as parsed
  * (a `U&"nextv\0061l"` is `nextval`), never as text.
  *
  * A function outside pg_catalog (or information_schema) is code the gateway does not
@@ -265,12 +266,35 @@ export async function reachRisk(client: Queryable, statements: readonly ParsedSt
     const hit = r.rows[0];
     if (hit) return `operator ${asText(hit.name)} may run ${asText(hit.ns)}.${asText(hit.fn)}(), user code the gateway does not check`;
   }
-  if (f.casts) {
+  // Casts: an explicit one may be any; implicit and assignment casts PostgreSQL applies unasked
+  // (a text value into a column of a user type, an argument of a function), so they count always.
+  {
     const r = await client.query(
-      `SELECT n.nspname AS ns, p.proname AS fn FROM pg_cast c JOIN pg_proc p ON p.oid = c.castfunc JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ${SYSTEM} LIMIT 1`,
+      `SELECT n.nspname AS ns, p.proname AS fn FROM pg_cast c JOIN pg_proc p ON p.oid = c.castfunc JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname NOT IN ${SYSTEM} AND ($1 OR c.castcontext IN ('a', 'i')) LIMIT 1`,
+      [f.casts],
     );
     const hit = r.rows[0];
     if (hit) return `a cast may run ${asText(hit.ns)}.${asText(hit.fn)}(), user code the gateway does not check`;
+  }
+  // A write maintains every index of the table (its operator classes' support functions compare
+  // and hash) and checks its keys and exclusion constraints (their operators), none of it named.
+  const written = [...seen.entries()].filter(([, how]) => how.written).map(([oid]) => oid);
+  if (written.length > 0) {
+    const r = await client.query(
+      `SELECT quote_ident(cn.nspname) || '.' || quote_ident(c.relname) AS rel, n.nspname AS ns, p.proname AS fn FROM (
+           SELECT i.indrelid AS rel, ap.amproc::oid AS fn FROM pg_index i CROSS JOIN LATERAL unnest(i.indclass::oid[]) AS oc(oid)
+             JOIN pg_opclass o ON o.oid = oc.oid JOIN pg_amproc ap ON ap.amprocfamily = o.opcfamily WHERE i.indrelid = ANY($1::oid[])
+           UNION ALL
+           SELECT k.conrelid, op.oprcode::oid FROM pg_constraint k
+             CROSS JOIN LATERAL unnest(coalesce(k.conpfeqop, '{}') || coalesce(k.conppeqop, '{}') || coalesce(k.conffeqop, '{}') || coalesce(k.conexclop, '{}')) AS x(oid)
+             JOIN pg_operator op ON op.oid = x.oid WHERE k.conrelid = ANY($1::oid[]) OR k.confrelid = ANY($1::oid[])
+         ) used JOIN pg_class c ON c.oid = used.rel JOIN pg_namespace cn ON cn.oid = c.relnamespace JOIN pg_proc p ON p.oid = used.fn JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname NOT IN ${SYSTEM} ORDER BY 1 LIMIT 1`,
+      [written],
+    );
+    const hit = r.rows[0];
+    if (hit) return `an index or constraint on ${asText(hit.rel)} runs ${asText(hit.ns)}.${asText(hit.fn)}(), user code the gateway does not check, on every row written`;
   }
   return null;
 }
