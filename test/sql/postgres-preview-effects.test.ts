@@ -206,15 +206,39 @@ describe('statements that get no preview, with the reason, never a partial run',
       /cast may run public\.tag_of\(\)/,
       'DROP TABLE cast_t; DROP CAST (text AS tagged); DROP FUNCTION tag_of(text); DROP TYPE tagged',
     ],
-    [
-      "an index's operator class whose comparison is user code (run by every index insert)",
+    ...[
+      ["an index's operator class whose comparison is user code (run by every index insert)", 'CREATE TABLE opc_t (id int); INSERT INTO opc_t VALUES (1), (2); CREATE INDEX opc_t_i ON opc_t (id bump_ops)', 'INSERT INTO opc_t VALUES (3)', /index or constraint on public\.opc_t runs public\.bump_cmp\(\)/, 'DROP TABLE opc_t'],
+      [
+        "a foreign key's check through the referenced table's index (that table is not written)",
+        'CREATE TABLE par (id int NOT NULL); INSERT INTO par SELECT generate_series(1, 10); CREATE UNIQUE INDEX par_u ON par (id bump_ops); CREATE TABLE chi (pid int REFERENCES par (id))',
+        'INSERT INTO chi VALUES (3)',
+        /index or constraint on public\.par runs public\.bump_cmp\(\)/,
+        'DROP TABLE chi; DROP TABLE par',
+      ],
+      [
+        "a deleted parent row looked up in the referencing table's index",
+        'CREATE TABLE par2 (id int PRIMARY KEY); INSERT INTO par2 SELECT generate_series(1, 10); CREATE TABLE chi2 (pid int REFERENCES par2 (id)); CREATE INDEX chi2_i ON chi2 (pid bump_ops)',
+        'DELETE FROM par2 WHERE id = 3',
+        /index or constraint on public\.chi2 runs public\.bump_cmp\(\)/,
+        'DROP TABLE chi2; DROP TABLE par2',
+      ],
+      [
+        'a table only read, through its index',
+        'CREATE TABLE rd (id int); INSERT INTO rd SELECT generate_series(1, 5000); CREATE INDEX rd_i ON rd (id bump_ops); ANALYZE rd',
+        "INSERT INTO users (id, name) SELECT id + 1000, 'x' FROM rd WHERE id = 7",
+        /index or constraint on public\.rd runs public\.bump_cmp\(\)/,
+        'DROP TABLE rd',
+      ],
+      ['a range type whose bounds compare with user code, written as a literal', 'CREATE TYPE bumprange AS RANGE (subtype = int4, subtype_opclass = bump_ops); CREATE TABLE rg_t (r bumprange)', "INSERT INTO rg_t VALUES ('[1,5]')", /range type bumprange compares its bounds with public\.bump_cmp\(\)/, 'DROP TABLE rg_t; DROP TYPE bumprange'],
+      ['a range type whose bounds compare with user code, cast to', 'CREATE TYPE bumprange2 AS RANGE (subtype = int4, subtype_opclass = bump_ops)', "SELECT '[1,5]'::bumprange2", /range type bumprange2 compares its bounds with public\.bump_cmp\(\)/, 'DROP TYPE bumprange2'],
+    ].map(([what, setup, statement, reason, teardown]) => [
+      what,
       `CREATE FUNCTION bump_cmp(int, int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM nextval('events_id_seq'); RETURN btint4cmp($1, $2); END $$;
-       CREATE OPERATOR CLASS bump_ops FOR TYPE int USING btree AS OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 bump_cmp(int, int);
-       CREATE TABLE opc_t (id int); INSERT INTO opc_t VALUES (1), (2); CREATE INDEX opc_t_i ON opc_t (id bump_ops)`,
-      'INSERT INTO opc_t VALUES (3)',
-      /index or constraint on public\.opc_t runs public\.bump_cmp\(\)/,
-      'DROP TABLE opc_t; DROP OPERATOR FAMILY bump_ops USING btree; DROP FUNCTION bump_cmp(int, int)',
-    ],
+       CREATE OPERATOR CLASS bump_ops FOR TYPE int USING btree AS OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 bump_cmp(int, int); ${setup as string}`,
+      statement,
+      reason,
+      `${teardown as string}; DROP OPERATOR FAMILY bump_ops USING btree; DROP FUNCTION bump_cmp(int, int)`,
+    ] as [string, string, string, RegExp, string]),
     [
       'an event trigger a DDL statement fires',
       `CREATE FUNCTION evt_bump() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM nextval('events_id_seq'); END $$;
@@ -235,6 +259,20 @@ describe('statements that get no preview, with the reason, never a partial run',
       expect(await databaseState(db)).toBe(before);
     } finally {
       await db.query(teardown);
+    }
+  });
+
+  it('a user cast between types the statement cannot hold (as PostGIS installs) leaves its preview on', async () => {
+    await db.query(`CREATE TYPE tg AS (v text);
+      CREATE FUNCTION tg_of(text) RETURNS tg LANGUAGE plpgsql AS $$ BEGIN PERFORM nextval('events_id_seq'); RETURN ROW($1)::tg; END $$;
+      CREATE CAST (text AS tg) WITH FUNCTION tg_of(text) AS ASSIGNMENT`);
+    try {
+      const before = await databaseState(db);
+      const r = await p.preview("UPDATE users SET name = 'z' WHERE id = 1");
+      expect(r.status, r.reason).toBe('ok');
+      expect(await databaseState(db)).toBe(before);
+    } finally {
+      await db.query('DROP CAST (text AS tg); DROP FUNCTION tg_of(text); DROP TYPE tg');
     }
   });
 

@@ -36,11 +36,13 @@ interface Found {
   functions: Set<string>;
   operators: Set<string>;
   casts: boolean;
+  /** Type names cast to (`x::t`, `CAST(x AS t)`, `t 'literal'`): their input runs, a range's comparisons with it. */
+  castTypes: Set<string>;
   /** Relation names as written (`JSON [schema|null, name]`), with whether they are written and whether rows are inserted (defaults run). */
   relations: Map<string, { written: boolean; inserts: boolean }>;
 }
 
-const emptyFound = (): Found => ({ functions: new Set(), operators: new Set(), casts: false, relations: new Map() });
+const emptyFound = (): Found => ({ functions: new Set(), operators: new Set(), casts: false, castTypes: new Set(), relations: new Map() });
 
 function addRelation(f: Found, name: string, written: boolean, inserts: boolean) {
   const had = f.relations.get(name);
@@ -70,7 +72,10 @@ function collect(tree: unknown, f: Found, opts: { written: boolean; inserts: boo
       // BETWEEN is written as one A_Expr named BETWEEN (NOT BETWEEN, ... SYMMETRIC): it runs the comparisons.
       if (/BETWEEN/.test(name)) for (const op of ['>=', '<=', '<', '>']) f.operators.add(op);
       else if (name) f.operators.add(name);
-    } else if (t === 'TypeCast') f.casts = true;
+    } else if (t === 'TypeCast') {
+      f.casts = true;
+      f.castTypes.add(lastName((n.typeName as { names?: unknown } | undefined)?.names));
+    }
     else if (t in IMPLICIT_OPERATORS) {
       // An explicit operator (x = ANY (SELECT ...), ORDER BY a USING <<<) by its name; otherwise the comparisons it implies.
       const named = lastName(t === 'SubLink' ? n.operName : t === 'SortBy' ? n.useOp : undefined);
@@ -200,16 +205,14 @@ export async function reachRisk(client: Queryable, statements: readonly ParsedSt
         await collectExpression(asText(e.expr), f, { written: false, inserts: false });
       }
       // Code a write runs besides the table's own: the defaults and CHECKs of its columns' domains (domains
-      // over domains too; counted whether or not the input supplies the column), and its index expressions
-      // and predicates (a function marked IMMUTABLE by its author is still code the gateway does not read).
+      // over domains too; counted whether or not the input supplies the column). Index expressions and
+      // predicates count for every relation reached, written or read (see indexedCode).
       const hidden = await client.query(
         `WITH RECURSIVE d(oid) AS (
            SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
            UNION SELECT t.typbasetype FROM pg_type t JOIN d ON t.oid = d.oid WHERE t.typtype = 'd')
          SELECT pg_get_expr(t.typdefaultbin, 0) AS expr FROM pg_type t JOIN d ON t.oid = d.oid WHERE t.typtype = 'd' AND t.typdefaultbin IS NOT NULL
-         UNION ALL SELECT pg_get_expr(c.conbin, 0) FROM pg_constraint c JOIN d ON c.contypid = d.oid WHERE c.contype = 'c'
-         UNION ALL SELECT pg_get_expr(i.indexprs, i.indrelid) FROM pg_index i WHERE i.indrelid = $1 AND i.indexprs IS NOT NULL
-         UNION ALL SELECT pg_get_expr(i.indpred, i.indrelid) FROM pg_index i WHERE i.indrelid = $1 AND i.indpred IS NOT NULL`,
+         UNION ALL SELECT pg_get_expr(c.conbin, 0) FROM pg_constraint c JOIN d ON c.contypid = d.oid WHERE c.contype = 'c'`,
         [item.oid],
       );
       for (const e of hidden.rows) await collectExpression(asText(e.expr), f, { written: false, inserts: false });
@@ -232,7 +235,30 @@ export async function reachRisk(client: Queryable, statements: readonly ParsedSt
     const hit = ev.rows[0];
     if (hit) return `${statements.length > 1 ? `statement ${ddl.index + 1}: ` : ''}it would fire event trigger ${asText(hit.name)}, which runs ${asText(hit.ns)}.${asText(hit.fn)}(), code the gateway does not check`;
   }
+  // Every relation reached, written or read, and the other side of each foreign key on one
+  // of them (a write checks, or acts on, that table through its indexes).
+  const reached = [...seen.keys()];
+  const rels = reached.length === 0 ? [] : (
+    await client.query(
+      `SELECT DISTINCT x::int8 AS oid FROM (
+         SELECT unnest($1::oid[]) UNION ALL
+         SELECT unnest(ARRAY[k.conrelid, k.confrelid]) FROM pg_constraint k WHERE k.contype = 'f' AND (k.conrelid = ANY($1::oid[]) OR k.confrelid = ANY($1::oid[]))
+       ) r(x)`,
+      [reached],
+    )
+  ).rows.map((r) => Number(r.oid));
+  if (rels.length > 0) {
+    // Index expressions and predicates: every write maintains them, and the planner evaluates
+    // them for reads too (a function marked IMMUTABLE by its author is still code the gateway does not read).
+    const ix = await client.query(
+      `SELECT pg_get_expr(i.indexprs, i.indrelid) AS expr FROM pg_index i WHERE i.indrelid = ANY($1::oid[]) AND i.indexprs IS NOT NULL
+       UNION ALL SELECT pg_get_expr(i.indpred, i.indrelid) FROM pg_index i WHERE i.indrelid = ANY($1::oid[]) AND i.indpred IS NOT NULL`,
+      [rels],
+    );
+    for (const e of ix.rows) await collectExpression(asText(e.expr), f, { written: false, inserts: false });
+  }
   f.functions.delete('');
+  f.castTypes.delete('');
   for (const fn of f.functions) {
     const why = riskyFunction(fn);
     if (why) return why;
@@ -266,21 +292,22 @@ export async function reachRisk(client: Queryable, statements: readonly ParsedSt
     const hit = r.rows[0];
     if (hit) return `operator ${asText(hit.name)} may run ${asText(hit.ns)}.${asText(hit.fn)}(), user code the gateway does not check`;
   }
-  // Casts: an explicit one may be any; implicit and assignment casts PostgreSQL applies unasked
-  // (a text value into a column of a user type, an argument of a function), so they count always.
-  {
-    const r = await client.query(
-      `SELECT n.nspname AS ns, p.proname AS fn FROM pg_cast c JOIN pg_proc p ON p.oid = c.castfunc JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname NOT IN ${SYSTEM} AND ($1 OR c.castcontext IN ('a', 'i')) LIMIT 1`,
-      [f.casts],
-    );
-    const hit = r.rows[0];
-    if (hit) return `a cast may run ${asText(hit.ns)}.${asText(hit.fn)}(), user code the gateway does not check`;
-  }
-  // A write maintains every index of the table (its operator classes' support functions compare
-  // and hash) and checks its keys and exclusion constraints (their operators), none of it named.
-  const written = [...seen.entries()].filter(([, how]) => how.written).map(([oid]) => oid);
-  if (written.length > 0) {
+  return indexedCode(client, rels, f);
+}
+
+/**
+ * User code PostgreSQL runs for the values themselves, never named by a statement: the
+ * support functions of the operator classes of every index of the relations reached
+ * (each write maintains them, each index scan compares with them), the operators of their
+ * keys and exclusion constraints, the comparisons of range types among their columns (a
+ * range's input compares its bounds) or cast to, and casts: an explicit one may be any;
+ * implicit and assignment ones count when their source and target types can both occur
+ * (a column's type, as a domain's base, an array's element or a composite's field; what
+ * a called function takes or returns), so that a database with casts elsewhere (PostGIS's)
+ * still gets previews of statements its casts cannot touch.
+ */
+async function indexedCode(client: Queryable, rels: readonly number[], f: Found): Promise<string | null> {
+  if (rels.length > 0) {
     const r = await client.query(
       `SELECT quote_ident(cn.nspname) || '.' || quote_ident(c.relname) AS rel, n.nspname AS ns, p.proname AS fn FROM (
            SELECT i.indrelid AS rel, ap.amproc::oid AS fn FROM pg_index i CROSS JOIN LATERAL unnest(i.indclass::oid[]) AS oc(oid)
@@ -291,10 +318,48 @@ export async function reachRisk(client: Queryable, statements: readonly ParsedSt
              JOIN pg_operator op ON op.oid = x.oid WHERE k.conrelid = ANY($1::oid[]) OR k.confrelid = ANY($1::oid[])
          ) used JOIN pg_class c ON c.oid = used.rel JOIN pg_namespace cn ON cn.oid = c.relnamespace JOIN pg_proc p ON p.oid = used.fn JOIN pg_namespace n ON n.oid = p.pronamespace
         WHERE n.nspname NOT IN ${SYSTEM} ORDER BY 1 LIMIT 1`,
-      [written],
+      [rels],
     );
     const hit = r.rows[0];
-    if (hit) return `an index or constraint on ${asText(hit.rel)} runs ${asText(hit.ns)}.${asText(hit.fn)}(), user code the gateway does not check, on every row written`;
+    if (hit) return `an index or constraint on ${asText(hit.rel)} runs ${asText(hit.ns)}.${asText(hit.fn)}(), user code the gateway does not check`;
   }
+  // The types values can have: columns of the relations reached (through domains, arrays and
+  // composites) and the types cast to; and what the functions named take and return.
+  const types = await client.query(
+    `WITH RECURSIVE t(oid) AS (
+       SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+       UNION SELECT y.oid FROM pg_type y WHERE y.typname = ANY($2::text[])
+       UNION SELECT n.x FROM t JOIN pg_type y ON y.oid = t.oid CROSS JOIN LATERAL (
+         SELECT y.typbasetype UNION ALL SELECT y.typelem UNION ALL
+         SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = y.typrelid AND a.attnum > 0 AND NOT a.attisdropped) n(x)
+       WHERE n.x <> 0)
+     SELECT coalesce(array_agg(oid), '{}')::int8[] AS t,
+            (SELECT coalesce(array_agg(DISTINCT a), '{}')::int8[] FROM pg_proc p CROSS JOIN LATERAL unnest(p.proargtypes::oid[]) a WHERE p.proname = ANY($3::text[])) AS takes,
+            (SELECT coalesce(array_agg(DISTINCT p.prorettype), '{}')::int8[] FROM pg_proc p WHERE p.proname = ANY($3::text[])) AS gives
+       FROM t`,
+    [rels, [...f.castTypes], [...f.functions]],
+  );
+  const row = types.rows[0] as { t: unknown[]; takes: unknown[]; gives: unknown[] } | undefined;
+  const t = (row?.t ?? []).map(Number);
+  const from = [...t, ...(row?.gives ?? []).map(Number)];
+  const to = [...t, ...(row?.takes ?? []).map(Number)];
+  const range = await client.query(
+    `SELECT format_type(r.rngtypid, NULL) AS ty, n.nspname AS ns, p.proname AS fn FROM pg_range r
+       JOIN pg_opclass o ON o.oid = r.rngsubopc
+       CROSS JOIN LATERAL (SELECT ap.amproc::oid FROM pg_amproc ap WHERE ap.amprocfamily = o.opcfamily
+                           UNION ALL SELECT r.rngsubdiff::oid UNION ALL SELECT r.rngcanonical::oid) x(f)
+       JOIN pg_proc p ON p.oid = x.f JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE (r.rngtypid = ANY($1::oid[]) OR r.rngmultitypid = ANY($1::oid[])) AND n.nspname NOT IN ${SYSTEM} ORDER BY 1 LIMIT 1`,
+    [t],
+  );
+  const rh = range.rows[0];
+  if (rh) return `range type ${asText(rh.ty)} compares its bounds with ${asText(rh.ns)}.${asText(rh.fn)}(), user code the gateway does not check`;
+  const cast = await client.query(
+    `SELECT n.nspname AS ns, p.proname AS fn FROM pg_cast c JOIN pg_proc p ON p.oid = c.castfunc JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname NOT IN ${SYSTEM} AND ($1 OR (c.castcontext IN ('a', 'i') AND c.castsource = ANY($2::oid[]) AND c.casttarget = ANY($3::oid[]))) LIMIT 1`,
+    [f.casts, from, to],
+  );
+  const ch = cast.rows[0];
+  if (ch) return `a cast may run ${asText(ch.ns)}.${asText(ch.fn)}(), user code the gateway does not check`;
   return null;
 }
