@@ -453,6 +453,9 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       if (closed) return;
       closed = true;
       process.off('SIGHUP', onHup);
+      // First: no execution starts while the servers and channels close (requests in flight
+      // and the scheduler could still take approved actions); what waits stays approved.
+      core.executions.stop();
       // Graceful, but bounded: a connection the server still counts as busy (a client that
       // went away mid-request on a reused keep-alive socket) must not hold shutdown for
       // the headers timeout.
