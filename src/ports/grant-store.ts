@@ -24,7 +24,9 @@ export interface GrantStore {
   /**
    * Newest first. `usableAt`: only grants not revoked, not expired then and with uses left.
    * `audience`: only grants one of these keys may see (grantAudienceOf, audienceKeysOf in
-   * domain/grant-access.ts), found through an index, not by reading every grant.
+   * domain/grant-access.ts), found through an index, not by reading every grant; and any
+   * grant written without its index rows (by an earlier release during a rolling upgrade),
+   * which the caller judges itself.
    */
   listGrants(q: { limit: number; usableAt?: number | undefined; audience?: readonly string[] | undefined }): Promise<Grant[]>;
   /** The usable grants of this agent on this target at `nowMs`, oldest first. */

@@ -129,6 +129,21 @@ describe('migration 7: who lists a grant', () => {
     for (const key of ['user:émile@example.com', 'group:dba']) expect((await s.listGrants({ limit: 10, audience: [key] })).map((x) => x.id)).toEqual([g.id]);
     expect(await s.listGrants({ limit: 10, audience: ['group:ops'] })).toEqual([]);
   });
+
+  it('a grant an earlier release writes after the migration (a replica not yet upgraded) is still a candidate of every listing by audience', async () => {
+    const schema = freshSchema();
+    const s = await open(schema);
+    const g = grantFor('act_old', { grantedBy: ['alice@example.com'], approvers: ['group:release'] });
+    const pool = createPgPool({ url: db().url, schema, max: 1, statementTimeoutMs: 0, connectTimeoutMs: 10_000 });
+    try {
+      // The statement release 6 runs: no audience_indexed, no grant_audience rows.
+      await pool.query('INSERT INTO grants (id, agent, target, created_at, expires_at, max_uses, uses, record) VALUES ($1, $2, $3, 0, $4, 2, 0, $5)', [g.id, g.agent, g.target, at(HOUR).getTime(), JSON.stringify(g)]);
+    } finally {
+      await pool.end();
+    }
+    expect((await s.listGrants({ limit: 10, audience: ['user:alice@example.com'] })).map((x) => x.id)).toEqual([g.id]);
+    expect((await s.listGrants({ limit: 10, audience: ['group:release'], usableAt: at(1000).getTime() })).map((x) => x.id)).toEqual([g.id]);
+  });
 });
 
 describe('store copy of the history and console tables', () => {

@@ -40,6 +40,25 @@ describe('migration 8: who lists a grant', () => {
   });
 });
 
+describe('a rolling upgrade', () => {
+  it('a grant an earlier release writes after the migration (no audience rows) is still a candidate of every listing by audience', async () => {
+    const s = createSqliteStore({ path, writer: 'inline' });
+    await s.close();
+    const g = grantFor('act_old', { grantedBy: ['alice@example.com'], approvers: ['group:release'] });
+    const db = new Database(path);
+    // The statement release 7 runs: no audience_indexed, no grant_audience rows.
+    db.prepare('INSERT INTO grants (id, agent, target, created_at, expires_at, max_uses, uses, record) VALUES (?, ?, ?, 0, ?, 2, 0, ?)').run(g.id, g.agent, g.target, at(HOUR).getTime(), JSON.stringify(g));
+    db.close();
+    const again = createSqliteStore({ path, writer: 'inline' });
+    try {
+      expect((await again.listGrants({ limit: 10, audience: ['user:alice@example.com'] })).map((x) => x.id)).toEqual([g.id]);
+      expect((await again.listGrants({ limit: 10, audience: ['group:release'], usableAt: at(1000).getTime() })).map((x) => x.id)).toEqual([g.id]);
+    } finally {
+      await again.close();
+    }
+  });
+});
+
 describe('store copy', () => {
   it('moves every column of every table but the schema version (STORE_TABLES against the schema itself)', () => {
     const db = new Database(':memory:');

@@ -44,7 +44,7 @@ export const STORE_TABLES: readonly StoreTable[] = [
   // renumbers them in time order (the order counters read them in), not by their old cursor.
   { name: 'counter_hits', key: 'at, action_id, counter', columns: ['action_id', 'counter', 'key', 'weight', 'at'] },
   { name: 'acted_pairs', key: 'first_at, agent, target', columns: ['agent', 'target', 'first_at'] },
-  { name: 'grants', key: 'id', columns: ['id', 'agent', 'target', 'created_at', 'expires_at', 'max_uses', 'uses', 'revoked_at', 'ended_at', 'record'] },
+  { name: 'grants', key: 'id', columns: ['id', 'agent', 'target', 'created_at', 'expires_at', 'max_uses', 'uses', 'revoked_at', 'ended_at', 'audience_indexed', 'record'] },
   { name: 'grant_audience', key: 'grant_id, principal', columns: ['principal', 'grant_id'] },
 ];
 

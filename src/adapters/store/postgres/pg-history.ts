@@ -97,7 +97,7 @@ export const historySql = {
 
   async insertGrant(q: Sql, g: Grant): Promise<void> {
     await q.query(
-      `WITH g AS (INSERT INTO grants (id, agent, target, created_at, expires_at, max_uses, uses, record) VALUES ($1, $2, $3, $4, $5, $6, 0, $7) RETURNING id)
+      `WITH g AS (INSERT INTO grants (id, agent, target, created_at, expires_at, max_uses, uses, record, audience_indexed) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, 1) RETURNING id)
        INSERT INTO grant_audience (principal, grant_id) SELECT p, g.id FROM g, unnest($8::text[]) AS p ON CONFLICT DO NOTHING`,
       [g.id, g.agent, g.target, instantOf(g.createdAt, 'createdAt'), instantOf(g.expiresAt, 'expiresAt'), g.maxUses, JSON.stringify({ ...g, uses: 0 }), grantAudienceOf(g)],
     );
@@ -149,7 +149,8 @@ export const historySql = {
     const params: unknown[] = [limitOf(limit)];
     const where: string[] = [];
     if (usableAt !== undefined) where.push(`revoked_at IS NULL AND ended_at IS NULL AND expires_at > $${params.push(usableAt)} AND uses < max_uses`);
-    if (audience) where.push(`id IN (SELECT grant_id FROM grant_audience WHERE principal = ANY($${params.push(audience)}::text[]))`);
+    // Grants an earlier release wrote during a rolling upgrade have no audience rows: considered too.
+    if (audience) where.push(`id IN (SELECT grant_id FROM grant_audience WHERE principal = ANY($${params.push(audience)}::text[]) UNION SELECT id FROM grants WHERE audience_indexed IS NULL)`);
     const sql = `SELECT record, uses FROM grants${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $1`;
     return (await q.query<GrantRow>(sql, params)).rows.map(grantOf);
   },

@@ -335,6 +335,11 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         grant_id TEXT COLLATE "C" NOT NULL REFERENCES grants (id),
         PRIMARY KEY (principal, grant_id)
       );
+      -- 1 once a grant's audience rows are written. A replica of an earlier release still
+      -- running beside a migrated one (a rolling upgrade) writes grants without them: those
+      -- stay NULL and every listing considers them (the service applies the rule itself).
+      ALTER TABLE grants ADD COLUMN audience_indexed SMALLINT;
+      CREATE INDEX grants_unindexed ON grants (id) WHERE audience_indexed IS NULL;
     `,
     backfill: backfillGrantAudience,
   },
@@ -352,6 +357,7 @@ async function backfillGrantAudience(c: pg.PoolClient): Promise<void> {
     }
   }
   await c.query('INSERT INTO grant_audience (principal, grant_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [keys, ids]);
+  await c.query('UPDATE grants SET audience_indexed = 1');
 }
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -51,7 +51,7 @@ export function createHistoryTables(db: SqliteDb): HistoryTables {
   const scanAfter = db.prepare('SELECT record FROM actions WHERE created_at < ? AND (created_at > ? OR (created_at = ? AND id > ?)) AND created_at >= ? ORDER BY created_at, id LIMIT ?');
   const count = db.prepare('SELECT COUNT(*) AS n FROM actions WHERE created_at >= ? AND created_at < ?');
   const weightSince = db.prepare('SELECT coalesce(sum(weight), 0) AS n FROM counter_hits WHERE counter = ? AND key = ? AND at > ?');
-  const insertGrant = db.prepare('INSERT INTO grants (id, agent, target, created_at, expires_at, max_uses, uses, record) VALUES (?, ?, ?, ?, ?, ?, 0, ?)');
+  const insertGrant = db.prepare('INSERT INTO grants (id, agent, target, created_at, expires_at, max_uses, uses, record, audience_indexed) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 1)');
   const useGrant = db.prepare('UPDATE grants SET uses = uses + 1 WHERE id = ? AND uses = ? AND uses < max_uses AND revoked_at IS NULL AND ended_at IS NULL AND expires_at > ?');
   const revoke = db.prepare(`UPDATE grants SET revoked_at = ?, record = json_set(record, '$.revokedAt', ?, '$.revokedBy', ?, '$.revokeReason', ?) WHERE id = ? AND revoked_at IS NULL`);
   const one = db.prepare('SELECT record, uses FROM grants WHERE id = ?');
@@ -63,7 +63,8 @@ export function createHistoryTables(db: SqliteDb): HistoryTables {
   const listing = (usable: boolean, audience: boolean) => {
     const where = [
       ...(usable ? ['revoked_at IS NULL AND ended_at IS NULL AND expires_at > @usableAt AND uses < max_uses'] : []),
-      ...(audience ? ['id IN (SELECT grant_id FROM grant_audience WHERE principal IN (SELECT value FROM json_each(@audience)))'] : []),
+      // Grants an earlier release wrote during a rolling upgrade have no audience rows: considered too.
+      ...(audience ? ['id IN (SELECT grant_id FROM grant_audience WHERE principal IN (SELECT value FROM json_each(@audience)) UNION SELECT id FROM grants WHERE audience_indexed IS NULL)'] : []),
     ];
     return db.prepare(`SELECT record, uses FROM grants${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT @limit`);
   };

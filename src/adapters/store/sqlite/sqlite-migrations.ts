@@ -282,6 +282,11 @@ export const MIGRATIONS: readonly Migration[] = [
         grant_id TEXT NOT NULL REFERENCES grants (id),
         PRIMARY KEY (principal, grant_id)
       ) WITHOUT ROWID;
+      -- 1 once a grant's audience rows are written. A process of an earlier release still
+      -- running beside a migrated one (a rolling upgrade) writes grants without them: those
+      -- stay NULL and every listing considers them (the service applies the rule itself).
+      ALTER TABLE grants ADD COLUMN audience_indexed INTEGER;
+      CREATE INDEX grants_unindexed ON grants (id) WHERE audience_indexed IS NULL;
     `,
     backfill: backfillGrantAudience,
   },
@@ -294,6 +299,7 @@ function backfillGrantAudience(db: SqliteDb): void {
   for (const row of db.prepare('SELECT id, record FROM grants').all() as { id: string; record: string }[]) {
     for (const key of grantAudienceOf(JSON.parse(row.record) as Grant)) add.run(key, row.id);
   }
+  db.exec('UPDATE grants SET audience_indexed = 1');
 }
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
