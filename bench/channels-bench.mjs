@@ -9,7 +9,6 @@
 // Each gateway also records its event-loop delay (eld-preload.mjs), reported beside the latencies.
 // The fakes stand for services on other machines: they run at the lowest scheduling priority
 // (nice 19), so that on these 2 cores they take CPU from the gateways only when it is idle.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -19,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentile, writeFragment, verdict } from './bench-util.mjs';
 import { processCpuMs, threadCpu, threadCpuSpent } from './proc-cpu.mjs';
+import { fakeCounts, startNode, writeChannelFakes } from './channels-fixture.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 /** Submissions per second: allowed actions are the gate's volume; reviews each wait for a human. */
@@ -26,41 +26,7 @@ const RATES = { allow: Number(process.env.BENCH_RATE_ALLOW ?? 200), review: Numb
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
-// The fakes: Slack Web API, Bot Framework token endpoint + connector, two webhook receivers.
-const fakesSrc = `
-import { createServer } from 'node:http';
-let n = 0;
-const counts = { slack: 0, teams: 0, hooks: 0 };
-const server = createServer((req, res) => {
-  let body = '';
-  req.on('data', (c) => (body += c));
-  req.on('end', () => {
-    const json = (s, o) => { res.writeHead(s, { 'content-type': 'application/json' }); res.end(JSON.stringify(o)); };
-    if (req.url === '/counts') return json(200, counts);
-    if (req.url.startsWith('/api/')) { counts.slack++; const ts = (1700000000 + ++n) + '.000001'; return json(200, { ok: true, channel: 'CBENCH', ts }); }
-    if (req.url === '/token') return json(200, { token_type: 'Bearer', expires_in: 3600, access_token: 'bench-token' });
-    if (req.url.startsWith('/teams/v3/')) { counts.teams++; return json(req.method === 'POST' ? 201 : 200, { id: '1:' + ++n }); }
-    if (req.url.startsWith('/hook')) { counts.hooks++; return json(200, { ok: true }); }
-    json(404, {});
-  });
-});
-server.listen(0, '127.0.0.1', () => console.log('URL http://127.0.0.1:' + server.address().port));
-`;
-
 const eldPreload = fileURLToPath(new URL('./eld-preload.mjs', import.meta.url));
-
-function start(args, env) {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (c) => {
-      buf += c;
-      const m = /URL (\S+)/.exec(buf) ?? /"url":"([^"]+)"[^\n]*"msg":"countersign listening"/.exec(buf);
-      if (m) resolve({ child, url: m[1] ?? m[2] });
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${buf.slice(-2000)}`)));
-  });
-}
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 function post(url, token, body) {
@@ -95,8 +61,7 @@ async function load(url, token, body, rate) {
 const dir = mkdtempSync(join(tmpdir(), 'countersign-channels-bench-'));
 const procs = [];
 try {
-  writeFileSync(join(dir, 'fakes.mjs'), fakesSrc);
-  const fakes = await start([join(dir, 'fakes.mjs')], {});
+  const fakes = await startNode([writeChannelFakes(dir)], {});
   procs.push(fakes.child);
   // Slack, Teams and the webhook receivers run elsewhere in production: here they yield the cores.
   setPriority(fakes.child.pid, 19);
@@ -130,7 +95,7 @@ ${process.env.BENCH_THREAD_NICE ? `  delivery: { threadNice: ${Number(process.en
   const pids = {};
   for (const name of ['plain', 'channels']) {
     const prof = process.env.BENCH_PROFILE && name === (process.env.BENCH_PROFILE_NAME ?? 'channels') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-    const g = await start(['--import', eldPreload, ...prof, cli, 'serve', '--config', join(dir, `${name}.yaml`)], { BENCH_ELD_OUT: join(dir, `eld-${name}.json`) });
+    const g = await startNode(['--import', eldPreload, ...prof, cli, 'serve', '--config', join(dir, `${name}.yaml`)], { BENCH_ELD_OUT: join(dir, `eld-${name}.json`) });
     procs.push(g.child);
     gateways[name] = g.url;
     pids[name] = g.child.pid;
@@ -150,7 +115,7 @@ ${process.env.BENCH_THREAD_NICE ? `  delivery: { threadNice: ${Number(process.en
   async function settled() {
     const t = performance.now();
     for (;;) {
-      const c = await (await fetch(`${fakes.url}/counts`)).json();
+      const c = await fakeCounts(fakes.url);
       if ((c.hooks >= expected.hooks && c.slack >= expected.slack && c.teams >= expected.teams) || performance.now() - t > 60_000) return performance.now() - t;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -191,7 +156,7 @@ ${process.env.BENCH_THREAD_NICE ? `  delivery: { threadNice: ${Number(process.en
       }
     }
   }
-  const counts = await (await fetch(`${fakes.url}/counts`)).json();
+  const counts = await fakeCounts(fakes.url);
   const load1 = loadavg()[0];
   // The gateways write their event-loop delay histograms when they stop.
   const eld = {};
