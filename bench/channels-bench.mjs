@@ -9,6 +9,7 @@
 // Each gateway also records its event-loop delay (eld-preload.mjs), reported beside the latencies.
 // The fakes stand for services on other machines: they run at the lowest scheduling priority
 // (nice 19), so that on these 2 cores they take CPU from the gateways only when it is idle.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -27,6 +28,47 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
 const eldPreload = fileURLToPath(new URL('./eld-preload.mjs', import.meta.url));
+
+/** What was found and changed (2026-12-06, issue 19), with the figures of the runs it rests on. */
+const FINDINGS = `Where the allow path's tail came from, and what changed (2026-12-06, issue 19; this machine
+was at load average 6-12 from other work, so the wall-clock figures of that day are not comparable;
+CPU times are):
+
+- **The store's one writer waited on fsyncs for the dispatcher.** Each delivery round wrote about five
+  small transactions (outcomes, feed, claims), and each committed with an fsync (\`synchronous=FULL\`):
+  over a 2,300-request run at 200/s the gateway made 2,293 fsyncs, against about 1,000 for the decisions
+  alone, and its writer thread spent 39% of the run inside commits (24% without channels; sampling
+  profile). A decision that reaches the writer during one of those commits waits for its flush (0.5 to
+  5 ms on this disk), then for its own: a p90/p99 effect, not a median one, and not the event loop's
+  (the main thread's event-loop delay was the same with and without channels). Now the dispatcher's
+  bookkeeping alone commits with \`synchronous=NORMAL\` (src/adapters/store/sqlite/sqlite-lazy-writes.ts;
+  decisions and the audit log stay FULL; docs/channels.md says what a power loss can undo): the same run
+  made 1,006 fsyncs, and the writer's voluntary context switches per request fell from 5-6.5 to 2.7-3.7.
+- **Cross-thread messages are dear here**: a postMessage costs the sender about 30 µs in this VM (it
+  wakes the other thread), and the delivery thread spent more CPU posting results than signing. Calls
+  started in one event-loop turn now go to the delivery thread in one message and results come back
+  per turn of the thread (5.1 calls and 3.6 results per message in a run: 0.47 messages per delivery
+  instead of 2), and the dispatcher starts every event delivery that fits in one turn (a chat sync,
+  which renders on the main thread, still one per turn).
+- **CPU per delivery** (\`bench/channels-cpu.mjs\`, three runs each, alternating, load 10-12): main thread
+  166 -> 140 µs, store writer 110 -> 65 µs, delivery thread 254 -> 182 µs, other threads (GC) 149 -> 134
+  µs: 679 -> 521 µs in all (-23%). What is left on the main thread is spread thin: reading the feed
+  (audit entries, the action, the event body: about 30 µs), the rounds' hand-offs to the writer (about
+  five per round), a timer and an AbortController per delivery, and GC.
+- **Tried or weighed, not kept**: one transaction per round (outcomes, feed and claims together) saves
+  about 0.13 ms of writer CPU per commit once commits do not flush, but a decision then waits behind one
+  larger transaction: with no fsync left in them, small transactions are what keeps the tail short. Not
+  done for lack of time: reading the feed in the delivery thread through a read connection of its own
+  (about 30 µs of main-thread CPU per delivery), and giving the writer's queue a lower priority for
+  bookkeeping than for decisions (they share a group commit when they meet; a transaction already
+  running cannot be preempted).
+- **Is x1.54 stable?** No figure of one run is. The allow p99 ratio of six runs of this bench: x1.542
+  (the recorded quiet-machine run, load 1.6-0.95), then, before the changes, x0.090 (load 1.3-3.6: the
+  gateway without channels had a 344 ms p99 while a neighbour built), x0.220 (load 7.6-8.3), x3.120
+  (load 8.9-8.7), and after them x2.005 (load 6.0-6.7) and x1.437 (load 8.2-7.7). The p99 of 3,200
+  requests is their 32nd slowest, and both gateways share the 2 cores with the load generator, the fakes
+  and each other's background work: the ratio moves with whatever else runs. Judge it over several runs
+  on a quiet machine (the median of the runs' ratios), with the CPU figures above beside it.`;
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 function post(url, token, body) {
@@ -171,6 +213,9 @@ ${process.env.BENCH_THREAD_NICE ? `  delivery: { threadNice: ${Number(process.en
       eld[name] = undefined;
     }
   }
+  // CPU per delivery, per thread, measured apart (channels-cpu.mjs): the figure that does not move with the load.
+  const cpuRun = spawnSync(process.execPath, [fileURLToPath(new URL('./channels-cpu.mjs', import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const perDelivery = cpuRun.status === 0 ? JSON.parse(cpuRun.stdout.trim().split('\n').pop()) : undefined;
   const eldRow = (label, name) => {
     const e = eld[name];
     return e ? `| ${label} | ${e.p50} | ${e.p90} | ${e.p99} | ${e.p999} | ${e.max} |` : `| ${label} | n/a | n/a | n/a | n/a | n/a |`;
@@ -200,7 +245,9 @@ generator and the fakes, which stand for services on other machines and so run a
 scheduling priority (nice ${fakesNice}; they used ${((cpu.allow.fakes + cpu.review.fakes) / (samples.allow.channels.length + samples.review.channels.length)).toFixed(2)} ms CPU per request to the gateway with channels).
 Decisions never wait for a channel: deliveries are read from the audit log in the
 background; a delivery round writes in a few small transactions (at most 32 outcomes or
-claims, or 64 feed entries, each), so that it never holds the store's one writer for long.
+claims, or 64 feed entries, each), so that it never holds the store's one writer for long,
+and these commit without waiting for an fsync (\`synchronous=NORMAL\` for the dispatcher's
+bookkeeping only: it is derived from the audit log, docs/channels.md).
 The outbound calls (Slack and Teams SDKs, HTTP, webhook signatures) run in the gateway's
 delivery thread, not on the main thread that serves the API and decides; that thread's nice
 value is the gateway's plus ${process.env.BENCH_THREAD_NICE ?? 10} (\`channels.delivery.threadNice\`, at most 19). The bench
@@ -224,6 +271,14 @@ Event-loop delay of each gateway over the whole run (ms; \`monitorEventLoopDelay
 | --- | ---: | ---: | ---: | ---: | ---: |
 ${eldRow('without channels', 'plain')}
 ${eldRow('Slack + Teams + 2 webhooks', 'channels')}
+
+CPU per webhook delivery, per thread (\`bench/channels-cpu.mjs\`: allowed actions written in groups of
+${perDelivery?.group ?? 'n/a'}, the actions of one dispatcher round at 200/s, then delivered to two signed webhooks; only the
+delivering is counted, ${perDelivery?.deliveries ?? 'n/a'} deliveries; load average ${perDelivery?.load?.join(' to ') ?? 'n/a'}):
+main thread ${perDelivery?.usPerDelivery.main ?? 'n/a'} µs, store writer ${perDelivery?.usPerDelivery.writer ?? 'n/a'} µs, delivery thread ${perDelivery?.usPerDelivery.delivery ?? 'n/a'} µs,
+other threads (V8's GC and compiler helpers) ${perDelivery?.usPerDelivery.rest ?? 'n/a'} µs; ${perDelivery?.cyclesPerDelivery ?? 'n/a'} dispatcher transactions per delivery.
+
+${FINDINGS}
 
 Target: p99 within 25% of the gateway without channels: ${verdict(ratios.allow.r99 <= 1.25 && ratios.review.r99 <= 1.25)}
 (allow x${ratios.allow.r99.toFixed(3)}, review x${ratios.review.r99.toFixed(3)}); median within 10%: ${verdict(ratios.allow.r50 <= 1.1 && ratios.review.r50 <= 1.1)}
