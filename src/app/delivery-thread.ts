@@ -105,7 +105,21 @@ export function createDeliveryThread(opts: { logger: Logger; url?: URL }): Deliv
     const calls = outbox;
     outbox = [];
     worker ??= spawn();
-    worker.postMessage({ type: 'calls', calls } satisfies ThreadRequest);
+    try {
+      worker.postMessage({ type: 'calls', calls } satisfies ThreadRequest);
+    } catch {
+      // A call whose arguments cannot be cloned: sent one by one, so that only that call fails.
+      for (const c of calls) {
+        try {
+          worker.postMessage({ type: 'calls', calls: [c] } satisfies ThreadRequest);
+        } catch (e) {
+          const p = pending.get(c.id);
+          pending.delete(c.id);
+          p?.reject(e instanceof Error ? e : new Error(String(e)));
+        }
+      }
+      updateRef();
+    }
   }
 
   function post(m: ThreadRequest): void {
