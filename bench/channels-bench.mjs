@@ -59,13 +59,16 @@ CPU times are):
   about 0.13 ms of writer CPU per commit once commits do not flush, but a decision then waits behind one
   larger transaction: with no fsync left in them, small transactions are what keeps the tail short. Not
   done for lack of time: reading the feed in the delivery thread through a read connection of its own
-  (about 30 µs of main-thread CPU per delivery), and giving the writer's queue a lower priority for
-  bookkeeping than for decisions (they share a group commit when they meet; a transaction already
-  running cannot be preempted).
-- **Is x1.54 stable?** No figure of one run is. The allow p99 ratio of six runs of this bench: x1.542
+  (about 30 µs of main-thread CPU per delivery), and putting decisions first in the writer: a round's
+  transaction and a decision handed over in the same event-loop turn share one transaction, so that
+  decision waits for the bookkeeping's CPU (no longer for a flush of its own); committing the decisions
+  first and the bookkeeping after needs the writer's batching and hand-off to change, which another
+  helper is reworking (a transaction already running cannot be preempted either way).
+- **Is x1.54 stable?** No figure of one run is. The allow p99 ratio of seven runs of this bench: x1.542
   (the recorded quiet-machine run, load 1.6-0.95), then, before the changes, x0.090 (load 1.3-3.6: the
   gateway without channels had a 344 ms p99 while a neighbour built), x0.220 (load 7.6-8.3), x3.120
-  (load 8.9-8.7), and after them x2.005 (load 6.0-6.7) and x1.437 (load 8.2-7.7). The p99 of 3,200
+  (load 8.9-8.7), and after them x2.005 (load 6.0-6.7), x1.437 (load 8.2-7.7) and x1.280 (load 10.0-8.5, the run
+  recorded here). The p99 of 3,200
   requests is their 32nd slowest, and both gateways share the 2 cores with the load generator, the fakes
   and each other's background work: the ratio moves with whatever else runs. Judge it over several runs
   on a quiet machine (the median of the runs' ratios), with the CPU figures above beside it.`;
