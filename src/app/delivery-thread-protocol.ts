@@ -19,7 +19,11 @@ export type ThreadRequest =
   | { type: 'senders'; gen: number; channels: ChannelsConfig; humans: readonly DirectoryHuman[]; nice: number }
   /** The generation a reload replaced: dropped once no call of it can still be running. */
   | { type: 'retire'; gen: number; afterMs: number }
-  | ({ type: 'call'; id: number; gen: number } & SenderCall)
+  /**
+   * Calls, those started in one event-loop turn together: a postMessage (and the wake-up of
+   * the other thread) costs the sender tens of µs, as much as a call's own hand-off.
+   */
+  | { type: 'calls'; calls: Array<{ id: number; gen: number } & SenderCall> }
   /** The dispatcher gave up on a call (its timeout): the HTTP request is aborted. */
   | { type: 'abort'; id: number };
 
@@ -31,9 +35,11 @@ export interface WireSendError {
   causeCode?: string;
 }
 
+export type CallResult = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireSendError };
+
 export type ThreadReply =
-  | { type: 'result'; id: number; ok: true; value: unknown }
-  | { type: 'result'; id: number; ok: false; error: WireSendError }
+  /** Results, those of the calls that ended in one turn of the thread together. */
+  | { type: 'results'; results: CallResult[] }
   /** A generation's senders are built (or failed to be), and the thread's nice value then (undefined where it cannot be set). */
   | { type: 'ready'; gen: number; nice: number | undefined; error?: WireSendError }
   /** A log line of the thread's pino logger, written by the main thread's logger. */

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { ChannelSenders } from './channels-senders.js';
 import { buildSenders } from './channels-senders.js';
-import type { SenderCall, ThreadReply, ThreadRequest } from './delivery-thread-protocol.js';
+import type { CallResult, SenderCall, ThreadReply, ThreadRequest } from './delivery-thread-protocol.js';
 import { toWireError } from './delivery-thread-protocol.js';
 
 const port = parentPort!;
@@ -39,6 +39,17 @@ function renice(increment: number): number | undefined {
   return getPriority(tid);
 }
 
+/** Results not sent yet: those of the calls that end in one turn go back in one message. */
+let results: CallResult[] = [];
+function result(r: CallResult): void {
+  if (results.push(r) > 1) return;
+  setImmediate(() => {
+    const out = results;
+    results = [];
+    reply({ type: 'results', results: out });
+  });
+}
+
 /** Each config's senders by generation; a call waits for its generation's build. */
 const generations = new Map<number, Promise<ChannelSenders>>();
 const running = new Map<number, AbortController>();
@@ -61,7 +72,7 @@ function invoke(s: ChannelSenders, m: SenderCall, signal: AbortSignal): Promise<
   }
 }
 
-async function call(m: Extract<ThreadRequest, { type: 'call' }>): Promise<void> {
+async function call(m: Extract<ThreadRequest, { type: 'calls' }>['calls'][number]): Promise<void> {
   const controller = new AbortController();
   running.set(m.id, controller);
   try {
@@ -71,9 +82,9 @@ async function call(m: Extract<ThreadRequest, { type: 'call' }>): Promise<void> 
     // Timed out while the senders were built: the call is not started at all.
     if (controller.signal.aborted) throw controller.signal.reason;
     const value = await invoke(ready, m, controller.signal);
-    reply({ type: 'result', id: m.id, ok: true, value });
+    result({ id: m.id, ok: true, value });
   } catch (e) {
-    reply({ type: 'result', id: m.id, ok: false, error: toWireError(e) });
+    result({ id: m.id, ok: false, error: toWireError(e) });
   } finally {
     running.delete(m.id);
   }
@@ -96,8 +107,8 @@ port.on('message', (m: ThreadRequest) => {
       // Every call of a generation ends within its delivery timeout: then nothing can use it.
       setTimeout(() => generations.delete(m.gen), m.afterMs).unref();
       break;
-    case 'call':
-      void call(m);
+    case 'calls':
+      for (const c of m.calls) void call(c);
       break;
     case 'abort':
       running.get(m.id)?.abort(new Error('the delivery timed out'));

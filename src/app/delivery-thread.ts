@@ -61,14 +61,15 @@ export function createDeliveryThread(opts: { logger: Logger; url?: URL }): Deliv
     const w = new Worker(opts.url ?? WORKER_URL, { workerData: { level: log.level } });
     w.on('message', (m: ThreadReply) => {
       switch (m.type) {
-        case 'result': {
-          const p = pending.get(m.id);
-          pending.delete(m.id);
-          if (m.ok) p?.resolve(m.value);
-          else p?.reject(fromWireError(m.error));
+        case 'results':
+          for (const r of m.results) {
+            const p = pending.get(r.id);
+            pending.delete(r.id);
+            if (r.ok) p?.resolve(r.value);
+            else p?.reject(fromWireError(r.error));
+          }
           updateRef();
           break;
-        }
         case 'ready':
           if (m.error) log.error({ err: fromWireError(m.error) }, 'the delivery thread could not build its channels');
           if (m.nice !== nice) log.info({ nice: m.nice }, 'delivery thread priority');
@@ -86,6 +87,7 @@ export function createDeliveryThread(opts: { logger: Logger; url?: URL }): Deliv
       if (worker !== w) return;
       worker = undefined;
       // Calls in flight fail (recorded, retried with backoff); the next call starts a new thread.
+      outbox = [];
       const lost = [...pending.values()];
       pending.clear();
       for (const p of lost) p.reject(Object.assign(new Error('the delivery thread stopped'), { code: 'DELIVERY_THREAD_STOPPED' }));
@@ -96,10 +98,44 @@ export function createDeliveryThread(opts: { logger: Logger; url?: URL }): Deliv
     return w;
   }
 
+  /** Calls not sent yet: those started in one turn go to the thread in one message, at the end of it. */
+  let outbox: Extract<ThreadRequest, { type: 'calls' }>['calls'] = [];
+  function flush(): void {
+    if (!outbox.length) return;
+    const calls = outbox;
+    outbox = [];
+    worker ??= spawn();
+    try {
+      worker.postMessage({ type: 'calls', calls } satisfies ThreadRequest);
+    } catch {
+      // A call whose arguments cannot be cloned: sent one by one, so that only that call fails.
+      for (const c of calls) {
+        try {
+          worker.postMessage({ type: 'calls', calls: [c] } satisfies ThreadRequest);
+        } catch (e) {
+          const p = pending.get(c.id);
+          pending.delete(c.id);
+          p?.reject(e instanceof Error ? e : new Error(String(e)));
+        }
+      }
+      updateRef();
+    }
+  }
+
   function post(m: ThreadRequest): void {
     if (closed) throw Object.assign(new Error('channels are closed'), { code: 'DELIVERY_THREAD_STOPPED' });
+    // Messages reach the thread in the order they were made: calls waiting go first.
+    flush();
     worker ??= spawn();
     worker.postMessage(m);
+    updateRef();
+  }
+
+  /** Queues a call for this turn's message. */
+  function send(c: Extract<ThreadRequest, { type: 'calls' }>['calls'][number]): void {
+    if (closed) throw Object.assign(new Error('channels are closed'), { code: 'DELIVERY_THREAD_STOPPED' });
+    if (outbox.push(c) === 1) queueMicrotask(flush);
+    worker ??= spawn();
     updateRef();
   }
 
@@ -110,6 +146,7 @@ export function createDeliveryThread(opts: { logger: Logger; url?: URL }): Deliv
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         if (!pending.delete(id)) return;
+        flush();
         worker?.postMessage({ type: 'abort', id } satisfies ThreadRequest);
         updateRef();
         reject(signal.reason as Error);
@@ -118,7 +155,7 @@ export function createDeliveryThread(opts: { logger: Logger; url?: URL }): Deliv
       const done = () => signal.removeEventListener('abort', onAbort);
       pending.set(id, { resolve: (v) => (done(), resolve(v)), reject: (e) => (done(), reject(e)) });
       try {
-        post({ type: 'call', id, gen, ...c });
+        send({ id, gen, ...c });
       } catch (e) {
         pending.delete(id);
         done();
@@ -163,6 +200,7 @@ export function createDeliveryThread(opts: { logger: Logger; url?: URL }): Deliv
     nice: () => nice,
     async close() {
       closed = true;
+      outbox = [];
       const w = worker;
       worker = undefined;
       for (const p of pending.values()) p.reject(Object.assign(new Error('channels are closed'), { code: 'DELIVERY_THREAD_STOPPED' }));

@@ -249,4 +249,33 @@ describe('the channel dispatcher', () => {
     // Each transaction does one kind of work.
     expect(sizes.every((s) => [s.entries, s.finished, s.claimed].filter((n) => n > 0).length <= 1)).toBe(true);
   });
+
+  it('starts the events that fit in one event-loop turn (one hand-off to the delivery thread), but a sync, which renders on the gate\'s thread, one per turn', async () => {
+    // Each call notes the turn it started in; the turn counter moves once per event-loop turn.
+    let turn = 0;
+    let ticking = true;
+    const tick = () => setImmediate(() => (turn++, ticking && tick()));
+    tick();
+    const started: Array<{ kind: string; turn: number }> = [];
+    const sink: EventSink = {
+      name: 'webhook:all',
+      accepts: () => true,
+      send: async () => (started.push({ kind: 'event', turn }), 'HTTP 200'),
+    };
+    const chat = recordingChannel('slack');
+    const post = chat.channel.post.bind(chat.channel);
+    chat.channel.post = async (target, card, signal) => (started.push({ kind: 'sync', turn }), post(target, card, signal));
+    const d = createChannelDispatcher({ ...options([chat.channel], [sink]), concurrency: 8 });
+    await d.start();
+    for (let i = 0; i < 3; i++) await submitReview();
+    await d.sweep();
+    await d.close();
+    ticking = false;
+    const turnsOf = (kind: string) => new Set(started.filter((s) => s.kind === kind).map((s) => s.turn)).size;
+    expect(started.filter((s) => s.kind === 'event')).toHaveLength(3);
+    expect(started.filter((s) => s.kind === 'sync')).toHaveLength(3);
+    // Three events within the concurrency (at most half of it per channel: 4): one turn.
+    expect(turnsOf('event')).toBe(1);
+    expect(turnsOf('sync')).toBe(3);
+  });
 });

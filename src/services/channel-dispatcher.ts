@@ -184,8 +184,10 @@ export function createChannelDispatcher(first: DispatcherOptions): ChannelDispat
 
   /**
    * Starts queued deliveries within the concurrency, at most half of it per channel (a
-   * hanging channel cannot take every slot), one per event-loop turn: requests to the
-   * gate that arrive meanwhile are served in between.
+   * hanging channel cannot take every slot). Events start together: each only hands its
+   * fixed body to the channel (the delivery thread gets those of one turn in one message).
+   * A sync first reads and renders the action on this thread, so one starts per
+   * event-loop turn: requests to the gate that arrive meanwhile are served in between.
    */
   let pumping = false;
   function pump(): void {
@@ -198,18 +200,25 @@ export function createChannelDispatcher(first: DispatcherOptions): ChannelDispat
       for (const c of inFlight.values()) running.set(c.channel, (running.get(c.channel) ?? 0) + 1);
       // A lease that could run out before the call ends is left to run out: another round claims it again.
       for (let j = queue.length - 1; j >= 0; j--) if (queue[j]!.leaseUntil - o.timeoutMs * 2 < Date.now()) queue.splice(j, 1);
-      const i = inFlight.size < o.concurrency ? queue.findIndex((d) => (running.get(d.channel) ?? 0) < perChannel) : -1;
-      if (i < 0) return;
-      const d = queue.splice(i, 1)[0]!;
-      const p = run(d).then((f) => {
-        finished.push(f);
-        inFlight.delete(d.id);
-        pump();
-        // Recorded with the next round, which also claims more.
-        wake();
-      });
-      inFlight.set(d.id, { channel: d.channel, done: p });
-      pump();
+      let syncs = 0;
+      while (inFlight.size < o.concurrency) {
+        const i = queue.findIndex((d) => (running.get(d.channel) ?? 0) < perChannel);
+        if (i < 0) return;
+        if (queue[i]!.kind === 'sync' && syncs++ > 0) {
+          pump();
+          return;
+        }
+        const d = queue.splice(i, 1)[0]!;
+        running.set(d.channel, (running.get(d.channel) ?? 0) + 1);
+        const p = run(d).then((f) => {
+          finished.push(f);
+          inFlight.delete(d.id);
+          pump();
+          // Recorded with the next round, which also claims more.
+          wake();
+        });
+        inFlight.set(d.id, { channel: d.channel, done: p });
+      }
     });
   }
 

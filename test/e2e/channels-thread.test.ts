@@ -78,6 +78,21 @@ describe('the delivery thread', () => {
     await expect(sink!.send({ id: 'msg_thread_2', payload: '{}' }, AbortSignal.timeout(5000))).rejects.toMatchObject({ code: 'HTTP_500', message: 'HTTP 500' });
   });
 
+  it('sends the calls of one turn together; one whose arguments cannot be sent fails alone, and the others are delivered', async () => {
+    const hook = await startWebhookReceiver(SECRET);
+    closers.push(hook.close);
+    const [sink] = thread().outbound(webhookSet(`${hook.url}/hook`)).sinks;
+    const payload = JSON.stringify({ type: 'action.pending', data: { actionId: 'act_1' } });
+    // A function cannot be cloned to another thread (DataCloneError).
+    const results = await Promise.allSettled([
+      sink!.send({ id: 'msg_turn_1', payload }, AbortSignal.timeout(5000)),
+      sink!.send({ id: 'msg_turn_2', payload: (() => payload) as unknown as string }, AbortSignal.timeout(5000)),
+      sink!.send({ id: 'msg_turn_3', payload }, AbortSignal.timeout(5000)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(hook.received.map((r) => r.id).sort()).toEqual(['msg_turn_1', 'msg_turn_3']);
+  });
+
   it('aborts the call in the thread when the dispatcher gives up on it: the endpoint sees the request closed', async () => {
     let closed = 0;
     let started = 0;

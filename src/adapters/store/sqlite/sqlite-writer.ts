@@ -2,6 +2,7 @@ import { AppError } from '../../../domain/errors.js';
 import { crashPoint } from '../../../testing/crash-point.js';
 import { storageError } from '../store-error.js';
 import type { SqliteDb } from './sqlite-db.js';
+import { LAZY_WRITES } from './sqlite-lazy-writes.js';
 import type { WriteArgs, WriteOpName, WriteOps, WriteResult } from './sqlite-write-ops.js';
 
 /**
@@ -39,6 +40,8 @@ export interface Writer {
 
 interface Job {
   work: () => unknown;
+  /** A write of LAZY_WRITES (sqlite-lazy-writes.ts). */
+  lazy: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -58,6 +61,9 @@ export function createInlineWriter(db: SqliteDb, ops: WriteOps, maxBatch: number
   const savepoint = db.prepare('SAVEPOINT write');
   const release = db.prepare('RELEASE write');
   const rollbackTo = db.prepare('ROLLBACK TO write');
+  // Set between transactions (sqlite-lazy-writes.ts): FULL unless a batch holds only lazy
+  // writes. Executed each time, never prepared: SQLite applies this pragma when it compiles it.
+  let normal = false;
 
   let queue: Job[] = [];
   let scheduled = false;
@@ -111,6 +117,11 @@ export function createInlineWriter(db: SqliteDb, ops: WriteOps, maxBatch: number
     queue = queue.length <= size ? [] : queue.slice(size);
     let outcomes: Outcome[] = [];
     try {
+      const lazy = batch.every((job) => job.lazy);
+      if (lazy !== normal) {
+        db.exec(lazy ? 'PRAGMA synchronous = NORMAL' : 'PRAGMA synchronous = FULL');
+        normal = lazy;
+      }
       const fast = runOptimistic(batch);
       if (fast) outcomes = fast;
       else {
@@ -145,7 +156,7 @@ export function createInlineWriter(db: SqliteDb, ops: WriteOps, maxBatch: number
       if (closed) return Promise.reject(new AppError('STORAGE_ERROR', 'The store is closed'));
       const fn = ops[op] as (a: WriteArgs<K>) => WriteResult<K>;
       return new Promise<WriteResult<K>>((resolve, reject) => {
-        queue.push({ work: () => fn(args), resolve: resolve as (v: unknown) => void, reject });
+        queue.push({ work: () => fn(args), lazy: LAZY_WRITES.has(op), resolve: resolve as (v: unknown) => void, reject });
         schedule();
       });
     },
