@@ -76,11 +76,13 @@ export function createAction(args: {
   facts?: ActionRecord['facts'] | undefined;
   /** The target masks every sql param in the audit log. */
   maskParams?: boolean | undefined;
+  /** fingerprintOf this request and requester, when the caller computed it already. */
+  fingerprint?: string | undefined;
 }): Transition {
   const { id, request: r, requester, decision, now } = args;
   const ts = now.toISOString();
   const mode = r.mode ?? 'execute';
-  const fingerprint = fingerprintOf({ kind: r.kind, target: r.target, input: r.input, requester: requester.id });
+  const fingerprint = args.fingerprint ?? fingerprintOf({ kind: r.kind, target: r.target, input: r.input, requester: requester.id });
   const status = initialStatus(decision);
   const record: ActionRecord = {
     id,
