@@ -43,12 +43,17 @@ describe('the MCP server facing agents', () => {
   });
 });
 
-describe('requests go straight to the SDK\'s request dispatch', () => {
+describe('tools/call is served past the SDK\'s per-request machinery, other requests go straight to its dispatch', () => {
   const who = { id: 'deploy-bot', type: 'agent', owner: 'carol@example.com', labels: {} } as never;
+
+  /** The lane of the last server `connected` built: the calls it holds open. */
+  let openCalls = () => 0;
 
   async function connected(gw: Partial<McpGateway>): Promise<Client> {
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    await createMcpServer({ listTools: async () => [], ...gw } as McpGateway, who, { listChanged: false }).connect(serverSide);
+    const server = createMcpServer({ listTools: async () => [], ...gw } as McpGateway, who, { listChanged: false });
+    openCalls = () => (server as unknown as { lane: { size(): number } }).lane.size();
+    await server.connect(serverSide);
     const client = new Client({ name: 'test', version: '1' });
     await client.connect(clientSide);
     return client;
@@ -95,13 +100,48 @@ describe('requests go straight to the SDK\'s request dispatch', () => {
     const stop = new AbortController();
     const call = client.callTool({ name: 'notes__hold', arguments: {} }, undefined, { signal: stop.signal });
     await isStarted;
+    expect(openCalls()).toBe(1);
     stop.abort('changed my mind');
     await expect(call).rejects.toThrow(/changed my mind/);
     await wasAborted;
     // The next call is answered; an answer to the cancelled one would have come first (the client reports those).
     expect((await client.callTool({ name: 'notes__x', arguments: {} })).content).toEqual([{ type: 'text', text: 'ok' }]);
     expect(errors).toEqual([]);
+    await vi.waitFor(() => expect(openCalls()).toBe(0));
     await client.close();
+  });
+
+  it('a call still open when the connection closes is aborted, and the lane forgets it', async () => {
+    let started!: () => void;
+    const isStarted = new Promise<void>((r) => (started = r));
+    let aborted!: () => void;
+    const wasAborted = new Promise<void>((r) => (aborted = r));
+    const client = await connected({
+      callTool: (_who, _name, _args, opts) =>
+        new Promise(() => {
+          started();
+          opts?.signal?.addEventListener('abort', () => aborted());
+        }),
+    });
+    const call = client.callTool({ name: 'notes__hold', arguments: {} });
+    await isStarted;
+    await client.close();
+    await expect(call).rejects.toThrow(/Connection closed/);
+    await wasAborted;
+    await vi.waitFor(() => expect(openCalls()).toBe(0));
+  });
+
+  it('a task-augmented call is left to the SDK, which refuses it (the gateway declares no tasks); one related to a task is served by it too', async () => {
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await createMcpServer(gateway, who, { listChanged: false }).connect(serverSide);
+    const answers: JSONRPCMessage[] = [];
+    clientSide.onmessage = (m) => answers.push(m);
+    await clientSide.start();
+    await clientSide.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'notes__x', task: { ttl: 1000 } } });
+    await clientSide.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'notes__x', _meta: { 'io.modelcontextprotocol/related-task': { taskId: 't' } } } });
+    await vi.waitFor(() => expect(answers).toHaveLength(2));
+    expect(answers).toContainEqual({ jsonrpc: '2.0', id: 1, error: { code: -32603, message: 'Server does not support task creation (required for tools/call)' } });
+    expect(answers).toContainEqual({ jsonrpc: '2.0', id: 2, result: { content: [{ type: 'text', text: 'ran' }] } });
   });
 
   it('a failing call answers a JSON-RPC error as the SDK does (its code when it has one, -32603 otherwise)', async () => {
