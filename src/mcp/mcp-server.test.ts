@@ -46,6 +46,13 @@ describe('the MCP server facing agents', () => {
 describe('tools/call is served past the SDK\'s per-request machinery, other requests go straight to its dispatch', () => {
   const who = { id: 'deploy-bot', type: 'agent', owner: 'carol@example.com', labels: {} } as never;
 
+  /** Something that happens once, and a promise of it. */
+  function moment(): { came: Promise<void>; come: () => void } {
+    let come!: () => void;
+    const came = new Promise<void>((r) => (come = r));
+    return { came, come };
+  }
+
   /** The lane of the last server `connected` built: the calls it holds open. */
   let openCalls = () => 0;
 
@@ -79,17 +86,15 @@ describe('tools/call is served past the SDK\'s per-request machinery, other requ
   });
 
   it('a call the client cancels aborts the gateway\'s call, and no answer is sent for it', async () => {
-    let aborted!: () => void;
-    const wasAborted = new Promise<void>((r) => (aborted = r));
-    let started!: () => void;
-    const isStarted = new Promise<void>((r) => (started = r));
+    const started = moment();
+    const aborted = moment();
     const client = await connected({
       callTool: (_who, name, _args, opts) =>
         name === 'notes__hold'
           ? new Promise((resolve) => {
-              started();
+              started.come();
               opts?.signal?.addEventListener('abort', () => {
-                aborted();
+                aborted.come();
                 resolve({ content: [{ type: 'text', text: 'too late' }] });
               });
             })
@@ -99,11 +104,11 @@ describe('tools/call is served past the SDK\'s per-request machinery, other requ
     client.onerror = (e) => errors.push(e);
     const stop = new AbortController();
     const call = client.callTool({ name: 'notes__hold', arguments: {} }, undefined, { signal: stop.signal });
-    await isStarted;
+    await started.came;
     expect(openCalls()).toBe(1);
     stop.abort('changed my mind');
     await expect(call).rejects.toThrow(/changed my mind/);
-    await wasAborted;
+    await aborted.came;
     // The next call is answered; an answer to the cancelled one would have come first (the client reports those).
     expect((await client.callTool({ name: 'notes__x', arguments: {} })).content).toEqual([{ type: 'text', text: 'ok' }]);
     expect(errors).toEqual([]);
@@ -112,22 +117,20 @@ describe('tools/call is served past the SDK\'s per-request machinery, other requ
   });
 
   it('a call still open when the connection closes is aborted, and the lane forgets it', async () => {
-    let started!: () => void;
-    const isStarted = new Promise<void>((r) => (started = r));
-    let aborted!: () => void;
-    const wasAborted = new Promise<void>((r) => (aborted = r));
+    const started = moment();
+    const aborted = moment();
     const client = await connected({
       callTool: (_who, _name, _args, opts) =>
         new Promise(() => {
-          started();
-          opts?.signal?.addEventListener('abort', () => aborted());
+          started.come();
+          opts?.signal?.addEventListener('abort', () => aborted.come());
         }),
     });
     const call = client.callTool({ name: 'notes__hold', arguments: {} });
-    await isStarted;
+    await started.came;
     await client.close();
     await expect(call).rejects.toThrow(/Connection closed/);
-    await wasAborted;
+    await aborted.came;
     await vi.waitFor(() => expect(openCalls()).toBe(0));
   });
 
