@@ -174,6 +174,13 @@ difference between the builds means something, not the level:
   sampling heap profiler), and 816 bytes of heap per held call at the agents' server instead
   of 920 (5,000 held calls, a stub gateway): less than hoped, the request and its promise
   chain still stay.
+- Tried, did not help: serving each call as one async function instead of a promise chain
+  (the same 817 bytes per held call; reverted). \`--cpu-prof\` of the gateway under this
+  load put a third of the main thread's samples in \`writev\` and \`postMessage\`: the
+  profiler samples wall time, and those are the calls that wake another thread or process,
+  where the scheduler preempts; per-thread CPU from /proc and marks along the path were the
+  measures to trust. A hand-written check of tools/call params instead of zod's (1.7 µs in a
+  loop) was not worth the risk of accepting what the schema refuses.
 - Left: the SDK's HTTP client transport gives every upstream fetch the same abort signal,
   and undici unhooks its listener only when the request is garbage collected: between two
   collections about 1,500 listeners pile up (Node warns: MaxListenersExceededWarning), and
