@@ -187,7 +187,11 @@ difference between the builds means something, not the level:
   each fetch lists them all (\`getEventListeners\`, tens of µs per call in the profiles).
   The agent's client here pays the same, so the added latency does not show it. The
   writer's commit CPU (about 150 µs per commit on tmpfs) and the fsync are the bulk of
-  what is added.
+  what is added. On a loaded machine the durable gateway falls further behind the tmpfs one
+  than its two fsyncs explain (one run at a 1-minute load of 8: added p50 5.0 ms durable,
+  1.1 ms on tmpfs, with a 4 KB fsync of 110-135 µs): the writer blocked in fsync, and each
+  thread a hand-off wakes, waits for a core again. Four wake-ups per call (writer and main
+  thread, twice) are the price of the two commits being off the main thread.
 
 Where the rest went (issue 19, counted with strace, which does not move with the load):
 - The gateway's store is in \`data/\`, as docs/getting-started.md lays it out, and the
