@@ -143,6 +143,56 @@ the decision (policy, fingerprint, one store read for an identical held call), t
 hand-offs to the store's writer thread, each waiting for its commit, and the redaction of
 the result.
 
+CPU of the gateway's main thread per call (issue 19): two builds side by side in one
+process, the upstream's answer stubbed (no HTTP), the store on tmpfs, alternating chunks of
+200 calls, CPU per thread from /proc; 1-minute load 7 to 11 on the 2 cores, so only the
+difference between the builds means something, not the level:
+- The main thread spends about 240-300 µs per call here and the writer thread about
+  300 µs (two commits: writer4's part). The gateway's own code (decision, fingerprint, held
+  call's read, lifecycle, redaction) is a small share of the main thread's: each piece takes
+  1-5 µs in a loop of its own, 10-30 µs on the call's path, where nothing stays in the
+  caches. The rest is spread thin: the SDK's protocol layers and their zod parses, promise
+  chains, the two hand-offs to the writer (clone, message event, wake-up: about 50 µs of
+  system CPU per call), and the garbage collector (the call allocated about 55 KB).
+- Where the wall time of one call goes (marks along the path, p50, same setup, load 8):
+  from the request to the decision handed to the writer 150-220 µs (of it the held-call read
+  about 30 µs, policy about 25 µs), each writer round trip 250-340 µs (the commit; the one
+  \`setImmediate\` before it about 6 µs), from the writer's answer to the upstream call about
+  20 µs, from the upstream's answer to the second write about 50 µs, from the writer's answer
+  to the reply about 25 µs. Nothing on the path
+  waits on a timer; nothing can move to overlap the upstream call without sending before
+  the running state is durable, and the held-call read must come before the decision (an
+  identical call held for review is answered, never submitted again).
+- Changed: every request goes straight to the SDK's request dispatch (its message handler
+  first tried it as a result and as an error response: two zod parses that fail, about
+  11 µs); \`tools/call\` is served past the SDK's per-request machinery (an \`extra\` of
+  closures, a four-step promise chain, a task-parameter parse: mcp-tool-calls.ts, same
+  answers, checked with the SDK's own client); the held-call path checks and fingerprints
+  the input once, not twice; the finished result drops its runner without \`delete\` (which
+  turned it into a slow dictionary object). Together: 5-17 µs less main-thread CPU per call
+  (three runs of 8,000 calls; 2-6%), 17% less allocated per call (54.8 to 45.6 KB, V8's
+  sampling heap profiler), and 816 bytes of heap per held call at the agents' server instead
+  of 920 (5,000 held calls, a stub gateway): less than hoped, the request and its promise
+  chain still stay.
+- Tried, did not help: serving each call as one async function instead of a promise chain
+  (the same 817 bytes per held call; reverted). \`--cpu-prof\` of the gateway under this
+  load put a third of the main thread's samples in \`writev\` and \`postMessage\`: the
+  profiler samples wall time, and those are the calls that wake another thread or process,
+  where the scheduler preempts; per-thread CPU from /proc and marks along the path were the
+  measures to trust. A hand-written check of tools/call params instead of zod's (1.7 µs in a
+  loop) was not worth the risk of accepting what the schema refuses.
+- Left: the SDK's HTTP client transport gives every upstream fetch the same abort signal,
+  and undici unhooks its listener only when the request is garbage collected: between two
+  collections about 1,500 listeners pile up (Node warns: MaxListenersExceededWarning), and
+  each fetch lists them all (\`getEventListeners\`, tens of µs per call in the profiles).
+  The agent's client here pays the same, so the added latency does not show it. The
+  writer's commit CPU (about 150 µs per commit on tmpfs) and the fsync are the bulk of
+  what is added. On a loaded machine the durable gateway falls further behind the tmpfs one
+  than its two fsyncs explain (one run at a 1-minute load of 8: added p50 5.0 ms durable,
+  1.1 ms on tmpfs, with a 4 KB fsync of 110-135 µs): the writer blocked in fsync, and each
+  thread a hand-off wakes, waits for a core again. Four wake-ups per call (writer and main
+  thread, twice) are the price of the two commits being off the main thread.
+
 Where the rest went (issue 19, counted with strace, which does not move with the load):
 - The gateway's store is in \`data/\`, as docs/getting-started.md lays it out, and the
   upstream's files in a folder of their own. With the store beside the policy file, the

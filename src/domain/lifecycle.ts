@@ -76,11 +76,13 @@ export function createAction(args: {
   facts?: ActionRecord['facts'] | undefined;
   /** The target masks every sql param in the audit log. */
   maskParams?: boolean | undefined;
+  /** fingerprintOf this request and requester, when the caller computed it already. */
+  fingerprint?: string | undefined;
 }): Transition {
   const { id, request: r, requester, decision, now } = args;
   const ts = now.toISOString();
   const mode = r.mode ?? 'execute';
-  const fingerprint = fingerprintOf({ kind: r.kind, target: r.target, input: r.input, requester: requester.id });
+  const fingerprint = args.fingerprint ?? fingerprintOf({ kind: r.kind, target: r.target, input: r.input, requester: requester.id });
   const status = initialStatus(decision);
   const record: ActionRecord = {
     id,
@@ -277,8 +279,10 @@ export function startExecution(a: ActionRecord, now: Date, runner: Runner): Tran
 
 export function finishExecution(a: ActionRecord, result: Omit<ExecutionResult, 'startedAt' | 'finishedAt'>, now: Date): Transition {
   const ts = now.toISOString();
-  const full: ExecutionResult = { ...result, startedAt: a.result?.startedAt ?? ts, finishedAt: ts };
-  delete full.runner;
+  // The runner is dropped by leaving it out, not by `delete`: a deleted property turns the
+  // object into a slow dictionary, which every later copy and clone of the record pays for.
+  const { runner: _runner, ...rest } = result as ExecutionResult;
+  const full: ExecutionResult = { ...rest, startedAt: a.result?.startedAt ?? ts, finishedAt: ts };
   const next = move(a, result.ok ? 'succeeded' : 'failed', ts, { result: full });
   const summary: Record<string, unknown> = { ok: full.ok };
   if (full.status !== undefined) summary.status = full.status;

@@ -77,7 +77,7 @@ export function createHeldCallService(deps: {
   async function open(who: Principal, request: ActionRequest, fingerprint: string): Promise<HeldOutcome> {
     const held = await deps.held.openHeld(who.id, fingerprint);
     if (held) return { state: 'pending', action: held };
-    const { action: a } = await deps.submit.submit(who, request, undefined, { held: true, inline: true });
+    const { action: a } = await deps.submit.submit(who, request, undefined, { held: true, inline: true, checkedFingerprint: fingerprint });
     if (a.status === 'running') return { state: 'settled', action: await deps.executions.complete(a) };
     // Allowed in decide mode, or denied: the outcome is known now and was never held.
     if (a.status !== 'pending') return { state: 'settled', action: a };

@@ -34,6 +34,12 @@ export interface SubmitOptions {
   inline?: boolean;
   /** What the way in knows of the session the action comes from (the wire gateway's search_path), for the input's facts. */
   session?: InputSession;
+  /**
+   * The way in already refused what canonical JSON cannot hold in `request.input` and
+   * computed this fingerprint of the same request and principal (HeldCallService needs
+   * it first, to find an identical held call): neither is done a second time.
+   */
+  checkedFingerprint?: string;
 }
 
 /** Session state a way in tracks that changes what an input means (PostgreSQL's search_path). */
@@ -101,7 +107,7 @@ export function createSubmitService(deps: {
       throw new AppError('KIND_MISMATCH', `Target "${target.name}" is of kind ${target.kind}, not ${request.kind} (actions of kind ${request.kind} run on ${runs} targets)`, { expected, targetKind: target.kind });
     }
     // What canonical JSON cannot hold is refused here, as bad input, not later as a storage failure.
-    checkJsonValue(request.input, 'input');
+    if (opts.checkedFingerprint === undefined) checkJsonValue(request.input, 'input');
     if (request.context !== undefined) checkJsonValue(request.context, 'context');
     if (request.justification !== undefined) checkJsonValue(request.justification, 'justification');
     const found = deps.checkInput(request, target, opts.session) ?? undefined;
@@ -135,7 +141,7 @@ export function createSubmitService(deps: {
     const now = deps.clock.now();
     const facts = found?.sql ? { sql: found.sql } : found?.command ? { command: found.command } : undefined;
     const maskParams = target.maskParams === true || (facts?.sql !== undefined && touchesMaskedTable(target.maskRules ?? [], facts.sql.tables));
-    let t = createAction({ id: deps.ids.actionId(), request, requester, decision, now, idempotencyKey, preview, facts, maskParams });
+    let t = createAction({ id: deps.ids.actionId(), request, requester, decision, now, idempotencyKey, preview, facts, maskParams, fingerprint: opts.checkedFingerprint });
     const inline = opts.inline === true && t.next.status === 'approved' && t.next.mode === 'execute' && deps.runnerFor !== undefined;
     if (deps.tuning) annotate(t.next, policy, input, decision, deps.tuning);
     if (inline) t = startedAtCreation(t, now, deps.runnerFor!(t.next));
