@@ -10,8 +10,6 @@ import type { Principal } from '../domain/identity.js';
 import { VERSION } from '../version.js';
 import type { McpGateway } from './mcp-gateway.js';
 import { checked, methodOnly } from './mcp-request-guard.js';
-import type { ToolCallHandler, ToolCallLane } from './mcp-tool-calls.js';
-import { createToolCallLane } from './mcp-tool-calls.js';
 
 const INSTRUCTIONS =
   'Tools are those of upstream servers, named <server>__<tool>, behind Countersign: calls may be denied, or held for human approval. ' +
@@ -40,18 +38,6 @@ class GatewayServer extends Server {
     register.call(this, methodOnly(method), (request, extra) => (handler as (r: unknown, e: unknown) => unknown)(checked(method, schema, request), extra));
   }
 
-  /** Serves tools/call past the SDK's per-request machinery (mcp-tool-calls.ts). */
-  lane?: ToolCallLane;
-
-  /**
-   * tools/call requests go to the lane and other requests straight to the Protocol's
-   * request dispatch. Its message handler tried each message as a result and then as an
-   * error response before it tried it as a request: two zod parses that fail, building
-   * their issue lists, for every call (about 11 µs of CPU, more than the request's own
-   * parse). The three shapes are strict objects (a request has `method`, a response has
-   * none), so a message that is a request was never anything else; everything else
-   * still goes through the handler.
-   */
   override async connect(transport: Transport): Promise<void> {
     const earlier = transport.onmessage;
     await super.connect(transport);
@@ -59,22 +45,10 @@ class GatewayServer extends Server {
     const onrequest = (this as unknown as { _onrequest?: unknown })._onrequest;
     // Only as the handler was: no handler of the transport's own before it, and the SDK's dispatch where it was.
     if (earlier || !dispatch || typeof onrequest !== 'function') return;
-    const lane = this.lane;
     transport.onmessage = (message, extra) => {
-      if (isJSONRPCRequest(message)) {
-        if (!lane?.take(message, transport)) (onrequest as (m: unknown, e: unknown) => void).call(this, message, extra);
-        return;
-      }
-      lane?.cancelled(message);
-      dispatch(message, extra);
+      if (isJSONRPCRequest(message)) (onrequest as (m: unknown, e: unknown) => void).call(this, message, extra);
+      else dispatch(message, extra);
     };
-    if (lane) {
-      const closing = transport.onclose;
-      transport.onclose = () => {
-        lane.closed();
-        closing?.();
-      };
-    }
   }
 }
 
@@ -91,19 +65,17 @@ export function createMcpServer(gateway: McpGateway, who: Principal | ((requestI
     jsonSchemaValidator: (validator ??= new AjvJsonSchemaValidator()),
   });
   server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: await gateway.listTools(callerOf(extra.requestId), extra.signal) }));
-  const callTool: ToolCallHandler = (params, call) => {
-    const token = params._meta?.progressToken;
+  // The SDK's own request handling serves tools/call (cancellation, progress, errors, tasks):
+  // serving it by hand saved a few µs per call and about 100 bytes per held call, too little
+  // for a second implementation of the protocol to keep in step with the SDK.
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+    const token = req.params._meta?.progressToken;
     const progress =
       token === undefined
         ? undefined
-        : (elapsed: number, total: number, message: string) => call.notify({ method: 'notifications/progress', params: { progressToken: token, progress: elapsed, total, message } });
-    return gateway.callTool(callerOf(call.requestId), params.name, params.arguments ?? {}, { signal: call.signal, progress });
-  };
-  // The SDK serves the calls the lane does not take (task-augmented ones, which it refuses).
-  server.setRequestHandler(CallToolRequestSchema, (req, extra) => callTool(req.params, { requestId: extra.requestId, signal: extra.signal, notify: (n) => extra.sendNotification(n) }));
-  server.lane = createToolCallLane(callTool, {
-    notify: (n, relatedRequestId) => server.notification(n, { relatedRequestId }),
-    onerror: (e) => server.onerror?.(e),
+        : (elapsed: number, total: number, message: string) =>
+            extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: elapsed, total, message } });
+    return gateway.callTool(callerOf(extra.requestId), req.params.name, req.params.arguments ?? {}, { signal: extra.signal, progress });
   });
   return server;
 }
