@@ -34,6 +34,8 @@ export interface GrantService {
 }
 
 const SWEEP_BATCH = 500;
+/** Most grants one listing reads to fill its page (see list). */
+const LIST_READ_MAX = 5000;
 
 function humanOnly(who: Principal): asserts who is Extract<Principal, { type: 'human' }> {
   if (who.type !== 'human') throw new AppError('FORBIDDEN', 'Grants are read and revoked by humans');
@@ -79,12 +81,17 @@ export function createGrantService(deps: { store: GrantStore; policy: PolicyServ
       // that grants of others, however many, never crowd theirs out; maySeeGrant stays
       // as the rule itself, should an index and the rule ever disagree.
       const auditor = who.groups.some((g) => deps.auditorGroups.includes(g));
-      const rows = await deps.store.listGrants({ limit: q.limit, usableAt: q.active ? deps.clock.now().getTime() : undefined, audience: auditor ? undefined : audienceKeysOf(who) });
-      return rows
-        .filter((g) => maySeeGrant(who, g, deps.auditorGroups))
-        .map(view)
-        .filter((g) => !q.active || g.status === 'active')
-        .slice(0, q.limit);
+      const nowMs = deps.clock.now().getTime();
+      // What the store returns may still be left out here (a grant whose rule changed, not yet
+      // swept; one written without its index rows): read more until the page is full.
+      for (let want = q.limit; ; want = Math.min(want * 4, LIST_READ_MAX)) {
+        const rows = await deps.store.listGrants({ limit: want, usableAt: q.active ? nowMs : undefined, audience: auditor ? undefined : audienceKeysOf(who) });
+        const kept = rows
+          .filter((g) => maySeeGrant(who, g, deps.auditorGroups))
+          .map(view)
+          .filter((g) => !q.active || g.status === 'active');
+        if (kept.length >= q.limit || rows.length < want || want >= LIST_READ_MAX) return kept.slice(0, q.limit);
+      }
     },
     async get(who, id) {
       humanOnly(who);
