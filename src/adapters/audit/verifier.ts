@@ -80,6 +80,8 @@ export interface VerifyReport {
   witnesses: { copies: number; checked: number };
   governance: GovernanceStats & { violations: number };
   treeNodesChecked: number;
+  /** Where the log was split in two halves checked apart, and what had to be checked again in one pass (entries missing, an action seen in both). */
+  halves?: { at: number; again: Array<'integrity' | 'governance'> };
   counts: { tampering: number; governance: number; warning: number };
   /** False when governance was not checked (--integrity-only). */
   governanceChecked: boolean;
@@ -197,7 +199,7 @@ async function runSplit(
   governance: GovernanceChecker | undefined,
   other: (f: Finding) => void,
   progress?: Progress,
-): Promise<{ integrity: IntegrityResult; governance: GovernanceChecker | undefined; uncounted: number }> {
+): Promise<{ integrity: IntegrityResult; governance: GovernanceChecker | undefined; uncounted: number; again: Array<'integrity' | 'governance'> }> {
   const rootsAt = sizesWanted(plan);
   const later = { path, from: at, to: plan.end, rootsAt: rootsAt.filter((x) => x > at), checkNodes: plan.checkNodes, governance: governance !== undefined };
   const total = plan.end - plan.start;
@@ -220,16 +222,19 @@ async function runSplit(
     const gov = governance ? (c: EntryChunk) => void governChunk(governance, c, earlyBad.add) : undefined;
     const early = await checkEarlierHalf({ path, start: plan.start, at, rootsAt, checkNodes: plan.checkNodes }, gov, (n) => progress?.(n + Atomics.load(laterDone, 0), total));
     const lateResult = late ? await late : checkLaterHalf(later, (n) => progress?.(at - plan.start + n, total));
-    const integrity = joinIntegrity(at, early, lateResult) ?? (await runInline(plan, undefined, progress));
+    const again: Array<'integrity' | 'governance'> = [];
+    const joined = joinIntegrity(at, early, lateResult);
+    if (!joined) again.push('integrity');
+    const integrity = joined ?? (await runInline(plan, undefined, progress));
     let uncounted = 0;
-    if (!governance) return { integrity, governance, uncounted };
+    if (!governance) return { integrity, governance, uncounted, again };
     if (joinGovernance(governance, lateResult, other, (n) => (uncounted += n))) {
       earlyBad.list.forEach(other);
-      return { integrity, governance, uncounted: uncounted + earlyBad.count - earlyBad.list.length };
+      return { integrity, governance, uncounted: uncounted + earlyBad.count - earlyBad.list.length, again };
     }
-    const again = new GovernanceChecker(1000);
-    for (const chunk of chunksOf(plan.spec, plan.start, plan.end)) governChunk(again, chunk, other);
-    return { integrity, governance: again, uncounted: 0 };
+    const checker = new GovernanceChecker(1000);
+    for (const chunk of chunksOf(plan.spec, plan.start, plan.end)) governChunk(checker, chunk, other);
+    return { integrity, governance: checker, uncounted: 0, again: [...again, 'governance'] };
   } finally {
     if (worker) void worker.terminate();
   }
@@ -275,12 +280,14 @@ export async function verifyAuditLog(
   const at = spec.kind === 'db' && plan.start === 0 && plan.context.length === 0 && (threads || opts.split !== undefined) ? (opts.split ?? splitAt(plan.start, plan.end)) : undefined;
   if (at !== undefined && !(at > plan.start && at < plan.end)) throw new RangeError(`cannot split [${plan.start}, ${plan.end}) at ${at}`);
   let uncounted = 0;
+  let halves: VerifyReport['halves'];
   let integrity: IntegrityResult;
   if (at !== undefined && spec.kind === 'db') {
     const r = await runSplit(plan, spec.path, at, threads, checkGovernance ? governance : undefined, other, opts.progress);
     integrity = r.integrity;
     if (r.governance) governance = r.governance;
     uncounted = r.uncounted;
+    halves = { at, again: r.again };
   } else integrity = threads ? await runThreaded(plan, gov, opts.progress) : await runInline(plan, gov, opts.progress);
 
   findings.merge(integrity.findings);
@@ -339,6 +346,7 @@ export async function verifyAuditLog(
     witnesses: { copies: plan.witnessCopies.length, checked: wit.checked },
     governance: { ...governance.stats, violations: governance.violations },
     treeNodesChecked: integrity.nodesChecked,
+    ...(halves ? { halves } : {}),
     governanceChecked: checkGovernance,
     counts,
     ...(first ? { first } : {}),
