@@ -1,4 +1,5 @@
-import { hashChildrenLatin1, RightEdge } from './merkle.js';
+import type { RightEdge } from './merkle.js';
+import { hashChildrenLatin1 } from './merkle.js';
 
 /** A perfect subtree of a compact range: 2^level leaves from index * 2^level, its hash as latin1. */
 export interface RangeNode {
