@@ -28,6 +28,8 @@ export interface GovernanceRangePart {
   unresolved: Array<[version: string, { count: number; first: Array<{ seq: number; actionId?: string; loadsBefore: number }> }]>;
   /** The actions begun inside the range. */
   ids: string[];
+  /** More entries were set aside than kept (a log whose later half is mostly about earlier actions): check in one pass. */
+  overflow: boolean;
 }
 
 export class GovernanceRangeChecker extends GovernanceChecker {
@@ -35,8 +37,13 @@ export class GovernanceRangeChecker extends GovernanceChecker {
   private readonly carriedIds = new Set<string>();
   private readonly loads: GovernanceRangePart['loads'] = [];
   private readonly unresolved = new Map<string, GovernanceRangePart['unresolved'][number][1]>();
+  private overflow = false;
 
-  constructor(private readonly keep = 1000) {
+  /** `keep`: findings kept; `maxCarried`: entries set aside at most (bounds memory; beyond it the log is checked in one pass). */
+  constructor(
+    private readonly keep = 1000,
+    private readonly maxCarried = 200_000,
+  ) {
     super(keep);
   }
 
@@ -44,7 +51,8 @@ export class GovernanceRangeChecker extends GovernanceChecker {
     const id = e.actionId!;
     if (e.type === 'action.submitted' && !this.carriedIds.has(id)) return false;
     this.carriedIds.add(id);
-    this.carried.push(e);
+    if (this.carried.length < this.maxCarried) this.carried.push(e);
+    else this.overflow = true;
     return true;
   }
 
@@ -70,6 +78,7 @@ export class GovernanceRangeChecker extends GovernanceChecker {
       unresolved: [...this.unresolved],
       // Every later entry of an action set aside is set aside too (carriedIds): the actions known here are the ones begun here.
       ids: [...this.actionIds()],
+      overflow: this.overflow,
     };
   }
 }
@@ -79,10 +88,11 @@ export class GovernanceRangeChecker extends GovernanceChecker {
  * read them in order: the deferred policy versions checked against the versions loaded
  * before the range, the set-aside entries replayed (with the range's policy loads, in
  * order), the counts and findings added (the first `limit` by sequence number kept).
- * False, and `into` left unusable, when an action begun in the range was seen before it.
+ * False, and `into` left as it was, when an action begun in the range was seen before it, or
+ * when the range set aside more entries than it keeps.
  */
 export function absorbRange(into: GovernanceChecker, part: GovernanceRangePart, limit = 1000): boolean {
-  if (part.ids.some((id) => into.knows(id))) return false;
+  if (part.overflow || part.ids.some((id) => into.knows(id))) return false;
   const before = [...into.policyVersions()];
   const deferred: Finding[] = [];
   for (const [version, u] of part.unresolved) {

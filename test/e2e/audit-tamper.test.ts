@@ -281,7 +281,7 @@ describe('tampering with the audit log is detected, and the report says what and
     expect(withWitness.report.first).toMatchObject({ check: 'witness-mismatch' });
   });
 
-  it('a governance violation written straight into the database (an execution with no approval) is reported as such (entries handed over from the worker)', async () => {
+  it('a governance violation written straight into the database (an execution with no approval) is reported as such (in the later half, checked in the worker)', async () => {
     const { code, report } = await tamper(async (db, path) => {
       db.close();
       const store = createSqliteStore({ path, writer: 'inline' });
