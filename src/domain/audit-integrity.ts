@@ -1,6 +1,7 @@
 import type { Finding } from './audit-finding.js';
 import { hash } from 'node:crypto';
 import { RightEdge } from './merkle.js';
+import type { CompactRange, RangeNode } from './merkle-range.js';
 
 const SEQ_KEY = Buffer.from(',"seq":');
 
@@ -66,21 +67,24 @@ export class IntegrityChecker {
   readonly findings: Finding[] = [];
   problems = 0;
   readonly roots = new Map<number, Uint8Array>();
+  /** For a range read apart (`range`): its subtrees at each size asked for, to join to the tree's edge where it begins. */
+  readonly ranges = new Map<number, RangeNode[]>();
   /** Hashes (latin1) of the perfect subtrees from level `keepNodesFrom`, by in-order position. */
   readonly nodes = new Map<number, string>();
-  private readonly edge: RightEdge;
+  private readonly edge: RightEdge | CompactRange;
   private expected: number;
   private readonly want: Set<number>;
   private readonly limit: number;
   private readonly onNode: ((level: number, index: number, hash: string) => void) | undefined;
 
-  constructor(opts: { start?: number; edge?: RightEdge; rootsAt?: Iterable<number>; keepNodesFrom?: number; limit?: number } = {}) {
-    this.edge = opts.edge ?? new RightEdge();
+  /** `range`: the entries from its beginning, when the tree before it is not known here (its roots then come out as `ranges`). */
+  constructor(opts: { start?: number; edge?: RightEdge; range?: CompactRange; rootsAt?: Iterable<number>; keepNodesFrom?: number; limit?: number } = {}) {
+    this.edge = opts.range ?? opts.edge ?? new RightEdge();
     this.expected = opts.start ?? this.edge.size;
     if (this.expected !== this.edge.size) throw new RangeError('the edge must end where the entries start');
     // A placeholder in place of `[]` is a string, never a size: an equivalent mutant.
     this.want = new Set(opts.rootsAt ?? []);
-    if (this.want.has(this.edge.size)) this.roots.set(this.edge.size, this.edge.root());
+    if (this.want.has(this.edge.size)) this.keepRoot();
     this.limit = opts.limit ?? 1000;
     const from = opts.keepNodesFrom;
     // Without a level the callback is only skipped: one kept anyway would keep nothing
@@ -103,9 +107,22 @@ export class IntegrityChecker {
     return this.edge.size;
   }
 
-  /** The tree's state after the entries seen. */
+  /** The tree's state after the entries seen (not for a range read apart). */
   rightEdge(): RightEdge {
+    if (!(this.edge instanceof RightEdge)) throw new Error('a range read apart has no edge of its own');
     return this.edge.clone();
+  }
+
+  /** A range read apart: its subtrees so far. */
+  rangeNodes(): RangeNode[] {
+    if (this.edge instanceof RightEdge) throw new Error('not a range read apart');
+    return this.edge.nodes();
+  }
+
+  private keepRoot(): void {
+    const e = this.edge;
+    if (e instanceof RightEdge) this.roots.set(e.size, e.root());
+    else this.ranges.set(e.size, e.nodes());
   }
 
   /** One entry (its bytes without the 0x00 prefix). */
@@ -134,7 +151,7 @@ export class IntegrityChecker {
       if (inside !== seq) this.moved(seq, inside);
       edge.appendLatin1(leaf, onNode);
       this.expected++;
-      if (this.want.has(edge.size)) this.roots.set(edge.size, edge.root());
+      if (this.want.has(edge.size)) this.keepRoot();
       i = j;
     }
   }

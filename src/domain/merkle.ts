@@ -138,18 +138,29 @@ export class RightEdge {
 
   /** append() with the leaf hash as a latin1 string (the verifier's hot path). */
   appendLatin1(leaf: string, completed?: (level: number, index: number, hash: string) => void): void {
-    let h = leaf;
-    let level = 0;
-    let s = this.n;
+    this.appendNodeLatin1(0, leaf, completed);
+  }
+
+  /**
+   * Appends a whole perfect subtree of 2^level leaves (its hash as latin1), as one
+   * compact range joins another (RFC 9162 trees split at aligned subtrees): the size
+   * must be a multiple of 2^level. `completed` sees each subtree completed above it.
+   */
+  appendNodeLatin1(level: number, hash: string, completed?: (level: number, index: number, hash: string) => void): void {
+    const width = 2 ** level;
+    if (this.n % width !== 0) throw new RangeError(`a subtree of ${width} leaves cannot follow ${this.n} leaves`);
+    let h = hash;
+    let l = level;
+    let s = this.n / width;
     while (s % 2 === 1) {
-      h = hashChildrenLatin1(this.levels[level]!, h);
-      this.levels[level] = '';
-      level++;
+      h = hashChildrenLatin1(this.levels[l]!, h);
+      this.levels[l] = '';
+      l++;
       s = (s - 1) / 2;
-      completed?.(level, s, h);
+      completed?.(l, s, h);
     }
-    this.levels[level] = h;
-    this.n++;
+    this.levels[l] = h;
+    this.n += width;
   }
 
   /** The edge's hashes, largest subtree first (the order of edgeNodes). */

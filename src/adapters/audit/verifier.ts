@@ -20,7 +20,9 @@ import type { SourceSpec } from './entry-source.js';
 import { chunksOf, openReadOnly } from './entry-source.js';
 import type { IntegrityResult } from './verify-pass.js';
 import { checkStoredNodes, createIntegrity, governChunk, integrityResult } from './verify-pass.js';
-import type { VerifyWorkerData } from './verify-worker.js';
+import type { LaterResult } from './verify-split.js';
+import { checkEarlierHalf, checkLaterHalf, joinGovernance, joinIntegrity, splitAt } from './verify-split.js';
+import type { LaterHalfData, VerifyWorkerData } from './verify-worker.js';
 
 /** Everything a verification looks at, gathered from a database or a bundle. */
 export interface VerifyPlan {
@@ -78,6 +80,8 @@ export interface VerifyReport {
   witnesses: { copies: number; checked: number };
   governance: GovernanceStats & { violations: number };
   treeNodesChecked: number;
+  /** Where the log was split in two halves checked apart, and what had to be checked again in one pass (entries missing, an action seen in both). */
+  halves?: { at: number; again: Array<'integrity' | 'governance'> };
   counts: { tampering: number; governance: number; warning: number };
   /** False when governance was not checked (--integrity-only). */
   governanceChecked: boolean;
@@ -173,6 +177,69 @@ function runThreaded(plan: VerifyPlan, gov: ((c: EntryChunk) => void) | undefine
   });
 }
 
+/** Findings kept apart until it is known whether the halves join (their count goes on past the limit). */
+function collector(): { add: (f: Finding) => void; list: Finding[]; count: number } {
+  const c = { list: [] as Finding[], count: 0, add: (f: Finding) => void (c.count++ < 1000 && c.list.push(f)) };
+  return c;
+}
+
+/**
+ * A database's log in two halves, the later one in a worker thread (or after the
+ * earlier one, inline): both read, check integrity and governance; then joined
+ * (verify-split.ts). When they cannot be (entries missing from the earlier half; an
+ * action begun in the later half seen before it), what cannot is checked again in one
+ * pass. Returns the governance checker that holds the result, and the tampering
+ * findings counted beyond the lists.
+ */
+async function runSplit(
+  plan: VerifyPlan,
+  path: string,
+  at: number,
+  threaded: boolean,
+  governance: GovernanceChecker | undefined,
+  other: (f: Finding) => void,
+  progress?: Progress,
+): Promise<{ integrity: IntegrityResult; governance: GovernanceChecker | undefined; uncounted: number; again: Array<'integrity' | 'governance'> }> {
+  const rootsAt = sizesWanted(plan);
+  const later = { path, from: at, to: plan.end, rootsAt: rootsAt.filter((x) => x > at), checkNodes: plan.checkNodes, governance: governance !== undefined };
+  const total = plan.end - plan.start;
+  const flow = new SharedArrayBuffer(4);
+  const laterDone = new Int32Array(flow);
+  let worker: Worker | undefined;
+  let late: Promise<LaterResult> | undefined;
+  if (threaded) {
+    const data: LaterHalfData = { later, flow };
+    const w = (worker = new Worker(WORKER_URL, { workerData: data }));
+    late = new Promise<LaterResult>((resolve, reject) => {
+      w.on('message', (m: { type: 'done'; result: LaterResult } | { type: 'error'; message: string }) => (m.type === 'done' ? resolve(m.result) : reject(new Error(m.message))));
+      w.once('error', reject);
+    });
+    // An early failure of the worker surfaces when it is awaited.
+    late.catch(() => undefined);
+  }
+  try {
+    const earlyBad = collector();
+    const gov = governance ? (c: EntryChunk) => void governChunk(governance, c, earlyBad.add) : undefined;
+    const early = await checkEarlierHalf({ path, start: plan.start, at, rootsAt, checkNodes: plan.checkNodes }, gov, (n) => progress?.(n + Atomics.load(laterDone, 0), total));
+    const lateResult = late ? await late : checkLaterHalf(later, (n) => progress?.(at - plan.start + n, total));
+    const again: Array<'integrity' | 'governance'> = [];
+    const joined = joinIntegrity(at, early, lateResult);
+    if (!joined) again.push('integrity');
+    const integrity = joined ?? (await runInline(plan, undefined, progress));
+    let uncounted = 0;
+    if (!governance) return { integrity, governance, uncounted, again };
+    if (joinGovernance(governance, lateResult, other, (n) => (uncounted += n))) {
+      earlyBad.list.forEach(other);
+      return { integrity, governance, uncounted: uncounted + earlyBad.count - earlyBad.list.length, again };
+    }
+    const checker = new GovernanceChecker(1000);
+    for (const chunk of chunksOf(plan.spec, plan.start, plan.end)) governChunk(checker, chunk, other);
+    return { integrity, governance: checker, uncounted: 0, again: [...again, 'governance'] };
+  } finally {
+    if (worker) void worker.terminate();
+  }
+}
+
 /**
  * Verifies entries, tree, checkpoints, witnesses' copies and governance, offline.
  * The result is `tampered` when anything shows the log is not what was written
@@ -181,11 +248,20 @@ function runThreaded(plan: VerifyPlan, gov: ((c: EntryChunk) => void) | undefine
  * vouches only for `coverage.proven`, the entries a signed checkpoint proves (in a
  * bundle, any entry outside it is tampering).
  */
-export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean | 'auto'; progress?: Progress; governance?: boolean } = {}): Promise<VerifyReport> {
+export async function verifyAuditLog(
+  plan: VerifyPlan,
+  opts: {
+    threads?: boolean | 'auto';
+    progress?: Progress;
+    governance?: boolean;
+    /** Where a database's log is split in two halves (tests; by default near the middle, when threads are used). Inline without threads. */
+    split?: number;
+  } = {},
+): Promise<VerifyReport> {
   const checkGovernance = opts.governance ?? true;
   const t0 = process.hrtime.bigint();
   const findings = new Findings(1000);
-  const governance = new GovernanceChecker(1000);
+  let governance = new GovernanceChecker(1000);
   const other = (f: Finding) => findings.add(f);
 
   // Earlier entries first, in order: they set the scene (policies loaded, actions submitted).
@@ -199,7 +275,20 @@ export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean
   const gov = checkGovernance ? (c: EntryChunk) => void governChunk(governance, c, other) : undefined;
   // A worker pays off on long logs only (it takes tens of milliseconds to start).
   const threads = workerAvailable() && (opts.threads === true || ((opts.threads ?? 'auto') === 'auto' && plan.end - plan.start > 50_000));
-  const integrity = threads ? await runThreaded(plan, gov, opts.progress) : await runInline(plan, gov, opts.progress);
+  // A database's log from its first entry is checked in two halves (verify-split.ts); a bundle reads its file in order.
+  const spec = plan.spec;
+  const at = spec.kind === 'db' && plan.start === 0 && plan.context.length === 0 && (threads || opts.split !== undefined) ? (opts.split ?? splitAt(plan.start, plan.end)) : undefined;
+  if (at !== undefined && !(at > plan.start && at < plan.end)) throw new RangeError(`cannot split [${plan.start}, ${plan.end}) at ${at}`);
+  let uncounted = 0;
+  let halves: VerifyReport['halves'];
+  let integrity: IntegrityResult;
+  if (at !== undefined && spec.kind === 'db') {
+    const r = await runSplit(plan, spec.path, at, threads, checkGovernance ? governance : undefined, other, opts.progress);
+    integrity = r.integrity;
+    if (r.governance) governance = r.governance;
+    uncounted = r.uncounted;
+    halves = { at, again: r.again };
+  } else integrity = threads ? await runThreaded(plan, gov, opts.progress) : await runInline(plan, gov, opts.progress);
 
   findings.merge(integrity.findings);
   findings.merge(governance.findings);
@@ -237,7 +326,7 @@ export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean
 
   // Findings beyond the lists' limits still count.
   const counts = { ...findings.counts };
-  counts.tampering += integrity.problems - integrity.findings.filter((f) => f.kind === 'tampering').length;
+  counts.tampering += integrity.problems - integrity.findings.filter((f) => f.kind === 'tampering').length + uncounted;
   counts.governance += governance.violations - governance.findings.length;
   const result: VerifyResult = counts.tampering > 0 ? 'tampered' : counts.governance > 0 ? 'governance' : 'verified';
   const first = result === 'verified' ? undefined : findings.first(result === 'tampered' ? 'tampering' : 'governance', ['uncovered-entries']);
@@ -257,6 +346,7 @@ export async function verifyAuditLog(plan: VerifyPlan, opts: { threads?: boolean
     witnesses: { copies: plan.witnessCopies.length, checked: wit.checked },
     governance: { ...governance.stats, violations: governance.violations },
     treeNodesChecked: integrity.nodesChecked,
+    ...(halves ? { halves } : {}),
     governanceChecked: checkGovernance,
     counts,
     ...(first ? { first } : {}),

@@ -32,54 +32,91 @@ export function createIntegrity(o: IntegrityOptions): IntegrityChecker {
   return new IntegrityChecker({ start: o.start, edge, rootsAt: o.rootsAt, ...(o.checkNodes ? { keepNodesFrom: STORED_FROM } : {}) });
 }
 
+/** A stored tree node that differs from the recomputed one (or that the log does not hold: `beyond`). */
+export interface BadNode {
+  level: number;
+  from: number;
+  to: number;
+  beyond: boolean;
+}
+
+/** What comparing the stored tree nodes of a range of positions found (structured-cloneable). */
+export interface NodeScan {
+  bad: BadNode[];
+  /** Recomputed nodes found stored. */
+  present: number;
+  checked: number;
+  /** Stored nodes left to whoever knows the subtrees that span the ranges read apart: [id, hash latin1]. */
+  deferred: Array<[number, string]>;
+}
+
 /**
  * The stored tree nodes against the ones recomputed from the entries: a node that
  * differs pins a changed entry down to its 16 (or more) entries even when its leaf
  * hash was rewritten too.
  */
 export function checkStoredNodes(db: SqliteDb, c: IntegrityChecker): { findings: Finding[]; checked: number } {
-  const findings: Finding[] = [];
+  const scan = scanStoredNodes(db, c.nodes, { ids: [0, Number.MAX_SAFE_INTEGER] });
+  return { findings: nodeFindings(scan.bad, c.nodes.size - scan.present), checked: scan.checked };
+}
+
+/**
+ * The stored nodes of in-order positions [ids[0], ids[1]) against `nodes`. One the
+ * recomputed nodes lack is one the log does not hold, unless `defer` says it spans
+ * entries read elsewhere (its leaves from..to): it is then left for later.
+ */
+export function scanStoredNodes(db: SqliteDb, nodes: ReadonlyMap<number, string>, o: { ids: [number, number]; defer?: (from: number, to: number) => boolean }): NodeScan {
   // A page of nodes in one row (ids as text, hashes back to back): a Buffer per row costs more than the comparison.
   const page = db
     .prepare(
-      "SELECT count(*), max(id), group_concat(id), CAST(group_concat(hash, '') AS BLOB), min(length(hash)), max(length(hash)) FROM (SELECT id, hash FROM audit_tree_nodes WHERE id >= ? ORDER BY id LIMIT 50000)",
+      "SELECT count(*), max(id), group_concat(id), CAST(group_concat(hash, '') AS BLOB), min(length(hash)), max(length(hash)) FROM (SELECT id, hash FROM audit_tree_nodes WHERE id >= ? AND id < ? ORDER BY id LIMIT 50000)",
     )
     .raw();
   // A hash of another length (the table's CHECK removed) would shift the ones after it: such a page is read row by row.
-  const rows = db.prepare('SELECT id, hash FROM audit_tree_nodes WHERE id >= ? ORDER BY id LIMIT 50000').raw();
-  let checked = 0;
-  let present = 0;
-  let next = 0;
-  const bad: Array<{ level: number; from: number; to: number; beyond: boolean }> = [];
+  const rows = db.prepare('SELECT id, hash FROM audit_tree_nodes WHERE id >= ? AND id < ? ORDER BY id LIMIT 50000').raw();
+  const out: NodeScan = { bad: [], present: 0, checked: 0, deferred: [] };
+  let next = o.ids[0];
   for (;;) {
-    const [count, last, idList, blob, shortest, longest] = page.get(next) as [number, number | null, string | null, Buffer | null, number, number];
+    const [count, last, idList, blob, shortest, longest] = page.get(next, o.ids[1]) as [number, number | null, string | null, Buffer | null, number, number];
     if (!count || last === null || idList === null || blob === null) break;
     let ids: number[];
-    let hashOf: (k: number, mine: string) => boolean;
+    let hashAt: (k: number) => string;
+    let same: (k: number, mine: string) => boolean;
     if (shortest === 32 && longest === 32) {
       const hashes = blob.toString('latin1');
       ids = idList.split(',').map(Number);
-      hashOf = (k, mine) => hashes.startsWith(mine, k * 32);
+      hashAt = (k) => hashes.slice(k * 32, k * 32 + 32);
+      same = (k, mine) => hashes.startsWith(mine, k * 32);
     } else {
-      const all = rows.all(next) as Array<[number, Buffer]>;
+      const all = rows.all(next, o.ids[1]) as Array<[number, Buffer]>;
       ids = all.map((r) => r[0]);
-      hashOf = (k, mine) => all[k]![1].toString('latin1') === mine;
+      hashAt = (k) => all[k]![1].toString('latin1');
+      same = (k, mine) => hashAt(k) === mine;
     }
     for (let k = 0; k < ids.length; k++) {
       const id = ids[k]!;
-      const mine = c.nodes.get(id);
-      if (mine !== undefined) present++;
-      if (mine === undefined || !hashOf(k, mine)) {
-        const { level, index } = positionOf(id);
-        const from = index * 2 ** level;
-        bad.push({ level, from, to: from + 2 ** level - 1, beyond: mine === undefined });
-      }
-      checked++;
+      const mine = nodes.get(id);
+      out.checked++;
+      if (mine !== undefined) out.present++;
+      if (mine !== undefined && same(k, mine)) continue;
+      const { level, index } = positionOf(id);
+      const from = index * 2 ** level;
+      const to = from + 2 ** level - 1;
+      if (mine === undefined && o.defer?.(from, to)) out.deferred.push([id, hashAt(k)]);
+      else out.bad.push({ level, from, to, beyond: mine === undefined });
     }
     next = last + 1;
   }
-  // Name the smallest blocks only: a node is wrong whenever one of its children is. The
-  // blocks are aligned, so a bad node hides every ancestor: mark those (one walk up each,
+  return out;
+}
+
+/**
+ * Findings from the nodes that differ: the smallest blocks only, since a node is wrong
+ * whenever one of its children is; and how many recomputed nodes are not stored.
+ */
+export function nodeFindings(bad: readonly BadNode[], missing: number): Finding[] {
+  const findings: Finding[] = [];
+  // The blocks are aligned, so a bad node hides every ancestor: mark those (one walk up each,
   // linear in the bad nodes; comparing every pair took seconds on a log cut short).
   let top = 0;
   for (const x of bad) top = Math.max(top, x.level);
@@ -94,13 +131,12 @@ export function checkStoredNodes(db: SqliteDb, c: IntegrityChecker): { findings:
     );
   }
   // The checker keeps only nodes of STORED_FROM levels and up: each one the store lacks is missing.
-  const missing = c.nodes.size - present;
   if (missing) findings.push({ kind: 'warning', check: 'tree-nodes-missing', message: `${missing} tree nodes are not stored (the store rebuilds them when it next opens)` });
-  return { findings, checked };
+  return findings;
 }
 
 /** (level, index) of an in-order node position: the level is the number of trailing 1 bits. */
-function positionOf(id: number): { level: number; index: number } {
+export function positionOf(id: number): { level: number; index: number } {
   let level = 0;
   while (Math.floor((id + 1) / 2 ** level) % 2 === 0) level++;
   const index = (id + 1 - 2 ** level) / 2 ** (level + 1);
