@@ -46,6 +46,21 @@ describe('the writer thread', () => {
     expect(await store.auditSize()).toBe(6);
   });
 
+  it('a write that fails in the thread fails alone, with its error code; the others of its batch commit', async () => {
+    const store = open();
+    const t = newAction();
+    await store.insertAction(t.next, t.audit);
+    const a = newAction();
+    const c = newAction();
+    const results = await Promise.allSettled([store.insertAction(a.next, a.audit), store.updateAction({ ...t.next, version: 5 }, 1, []), store.insertAction(c.next, c.audit)]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'INTERNAL' });
+    expect((results[0] as PromiseFulfilledResult<{ action: { auditSeqs: number[] } }>).value.action.auditSeqs).toHaveLength(2);
+    expect(await store.getAction(a.next.id)).toBeDefined();
+    expect(await store.getAction(c.next.id)).toBeDefined();
+    expect(await store.auditSize()).toBe(6);
+  });
+
   it('when its thread dies, every pending and later write fails and the writer says why', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'countersign-writer-'));
     dirs.push(dir);
