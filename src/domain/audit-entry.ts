@@ -107,14 +107,15 @@ export interface EncodedDraft {
 }
 
 export function encodeDraft(d: AuditDraft): EncodedDraft {
-  const before: Record<string, unknown> = { data: d.data };
-  if (d.actionId !== undefined) before.actionId = d.actionId;
-  if (d.actor !== undefined) before.actor = d.actor;
-  const head = canonicalJson(before);
-  const after = canonicalJson({ v: 1, ts: d.ts, type: d.type });
-  const e: EncodedDraft = { type: d.type, ts: d.ts, head: `${head.length > 2 ? `${head.slice(0, -1)},` : '{'}"seq":`, tail: `,${after.slice(1)}` };
+  const before = member('actionId', d.actionId) + member('actor', d.actor) + member('data', d.data);
+  const e: EncodedDraft = { type: d.type, ts: d.ts, head: `{${before.slice(1)}${before ? ',' : ''}"seq":`, tail: `${member('ts', d.ts)}${member('type', d.type)},"v":1}` };
   if (d.actionId !== undefined) e.actionId = d.actionId;
   return e;
+}
+
+/** `,"key":value` as canonical JSON writes an object's member, or nothing for a value it leaves out. */
+function member(key: string, v: unknown): string {
+  return v === undefined || typeof v === 'function' || typeof v === 'symbol' ? '' : `,"${key}":${canonicalJson(v)}`;
 }
 
 /** The canonical bytes of the entry numbered `seq` (what `encodeAuditEntry` stores and hashes). */
