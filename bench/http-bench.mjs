@@ -174,7 +174,11 @@ on 2026-12-06 with a 1-minute load average near 20 on the 2 cores; shares of eac
   build, two rounds of 20,000 decisions each: the writer thread 62-78.5 µs per decision (median 72.5)
   → 45-58.5 (median 47.5); the HTTP thread 86.5-114 (median 108.5) → 102.5-145 (median 111), within
   the noise but up by what packing costs there (\`packAction\` 9 µs alone, 7 µs after the canonical JSON cut below, against 5 µs for sending
-  the clone); all threads 163.5-200 (median 198) → 159-219 (median 171). One step at a time
+  the clone); all threads 163.5-200 (median 198) → 159-219 (median 171); again with the
+  final build of this change (load average 3-5): the writer 70-98 (median 87.5) → 50-67.5 (57.8), the
+  HTTP thread 96-144 (123.3) → 113.5-155 (133.5), all threads 179-252.5 (224.8) → 173.5-237.5 (202). So
+  the writer's CPU per decision fell by a third, the HTTP thread's rose by up to a tenth, the whole
+  decision's fell by a tenth or more. One step at a time
   (\`bench/store-cost-parts.mjs\`, one thread, copied through a MessageChannel): the action's insert
   19.6 → 14.0 µs, the two entries' append 19.6 → 13.6 µs, the copy with unpacking 10.4 → 10.3-15.7 µs,
   and the packing 13.6-18.3 µs on the sending side; in that one-thread bench with 20,000 live
