@@ -9,6 +9,7 @@ import { createActionsTable } from '../dist/adapters/store/sqlite/sqlite-actions
 import { createAuditTable } from '../dist/adapters/store/sqlite/sqlite-audit.js';
 import { createAuditLogReads, createAuditLogTable } from '../dist/adapters/store/sqlite/sqlite-audit-log.js';
 import { openSqlite } from '../dist/adapters/store/sqlite/sqlite-db.js';
+import { packAction } from '../dist/adapters/store/sqlite/sqlite-packed-action.js';
 import { createHistoryTables } from '../dist/adapters/store/sqlite/sqlite-history.js';
 import { migrate } from '../dist/adapters/store/sqlite/sqlite-migrations.js';
 import { createWriteOps } from '../dist/adapters/store/sqlite/sqlite-write-ops.js';
@@ -46,7 +47,7 @@ function flow(ops, i, now) {
   const id = `act_${Date.now().toString(36)}${randomBytes(8).toString('hex')}`;
   const decision = kind < 7 ? allow : kind === 7 ? deny : review;
   const t = createAction({ id, request: request(i, kind === 7 ? 'DELETE' : kind >= 8 ? 'POST' : 'GET', kind === 6 ? 'decide' : 'execute'), requester, decision, now, idempotencyKey: randomUUID() });
-  const ins = ops.insertAction({ action: t.next, drafts: t.audit });
+  const ins = ops.insertAction({ action: packAction(t.next, t.audit) });
   let a = { ...t.next, auditSeqs: ins.auditSeqs };
   const update = (tr) => {
     const seqs = ops.updateAction({ next: tr.next, expectedVersion: a.version, drafts: tr.audit });

@@ -104,7 +104,8 @@ on 2026-12-06 with a 1-minute load average near 20 on the 2 cores; shares of eac
   the action and its fingerprint (canonical JSON, SHA-256) 5%, the http input checks (path rules,
   query encoding) 4%, the JSON body 3%; the rest is Fastify's routing, hooks, validation and
   serialization, each under 1-2%. Copying a write as a JSON string instead of a structured clone
-  was measured no cheaper (16-17 µs per action both ways, either way), so it was left as it is.
+  was measured no cheaper (16-17 µs per action both ways, either way); the packed hand-off below
+  replaced the clone of a new action since.
 - The writer thread spends about half its time inside COMMIT (the fsync; on this shared disk an
   fsync took 2-5 ms at p50 during the run, against 0.1 ms when the machine is quiet), and 18% in
   \`insertAction\`: encoding the two entries was the largest part of it and now costs half as much
@@ -158,7 +159,47 @@ on 2026-12-06 with a 1-minute load average near 20 on the 2 cores; shares of eac
   239-245 MB, but made full collections frequent: in alternating runs on a quiet machine (load average
   about 2) its p99 rose from 16-23 ms to 26-34 ms and its CPU per decision by about a tenth; at 100, 187 MB
   and 21-22 ms. The cap is therefore off by default and part of the configuration for many waiting
-  agents (docs/operations.md), where the garbage it bounds is hundreds of MB.`;
+  agents (docs/operations.md), where the garbage it bounds is hundreds of MB.
+- The hand-off to the writer thread (2026-12-06, load average 5-9 on the 2 cores). A new action went
+  to the writer as a structured clone of the record and its two drafts, and the writer then wrote the
+  record's JSON (\`rowOf\`) and the entries' canonical JSON itself. V8's serializer costs by the object
+  more than by the byte: posted to a worker in batches of 8 (per-thread CPU from /proc), that clone
+  cost 4.6-5.2 µs to send and 6.3-7.9 µs to receive per action; the same fields as nested objects
+  about 8 µs both ends; as one flat array of strings and numbers about 3 µs. Now the HTTP thread
+  packs a new action into such an array (\`sqlite-packed-action.ts\`: the row's columns, the record's
+  JSON, each entry's canonical JSON split around its sequence number, which only the writer knows, in
+  its transaction), and the writer only splices the sequence numbers into the record's JSON and the
+  entries' bytes before hashing them: nothing is serialized twice, and the writer builds no record,
+  draft or entry objects. \`bench/http-cpu.mjs\`, three alternating pairs of the previous and the new
+  build, two rounds of 20,000 decisions each: the writer thread 62-78.5 µs per decision (median 72.5)
+  → 45-58.5 (median 47.5); the HTTP thread 86.5-114 (median 108.5) → 102.5-145 (median 111), within
+  the noise but up by what packing costs there (\`packAction\` 9 µs alone, 7 µs after the canonical JSON cut below, against 5 µs for sending
+  the clone); all threads 163.5-200 (median 198) → 159-219 (median 171); again with the
+  final build of this change (load average 3-5): the writer 70-98 (median 87.5) → 50-67.5 (57.8), the
+  HTTP thread 96-144 (123.3) → 113.5-155 (133.5), all threads 179-252.5 (224.8) → 173.5-237.5 (202). So
+  the writer's CPU per decision fell by a third, the HTTP thread's rose by up to a tenth, the whole
+  decision's fell by a tenth or more. One step at a time
+  (\`bench/store-cost-parts.mjs\`, one thread, copied through a MessageChannel): the action's insert
+  19.6 → 14.0 µs, the two entries' append 19.6 → 13.6 µs, the copy with unpacking 10.4 → 10.3-15.7 µs,
+  and the packing 13.6-18.3 µs on the sending side; in that one-thread bench with 20,000 live
+  records (garbage collection included) the sum is no lower than before: the gain the gateway shows
+  is not explained step by step; fewer objects on the writer's small heap (its young generation is
+  capped at 8 MB) is the likely difference, not verified. The packed form is private to the SQLite store: its
+  ops unpack it, the PostgreSQL store keeps its own rows. This bench alternating the two builds
+  (load average 5-6, one run each): the previous build 2,738 and 4,128 decisions/s (p99 77 and
+  51 ms), the new one 3,706 and 4,319 (p99 144 and 51 ms): within the noise of the shared machine.
+- Smaller cuts on the same path: canonical JSON quotes a string with no quote, backslash, control
+  or surrogate as it is (one regex test instead of two native calls: two audit envelopes 5.4 →
+  4.1 µs; the fingerprint on the HTTP thread gains too); a batch's reply carries the results by
+  position with the failures apart, not an \`{ok, value}\` object per write (0.6 µs a write over both
+  threads); the writer thread is ref'd and unref'd only when that changes, not on every write.
+- Tried, no gain: the \`actions\` indexes are not where an insert's time goes. The row with all six
+  costs 5.8 µs in a WAL file (3.9 µs in memory, better-sqlite3, 20,000 rows in batches of 128), and
+  leaving out any one of them saves at most 0.3-0.5 µs; none can become partial, since
+  \`listActions\` filters by any status, by requester or by nothing, and an allowed decide-mode action
+  writes no audience row and no partial index entry already. Sending the record and drafts as one
+  JSON string (parsed by the writer) cost 1 µs more over both threads than the clone; sending the
+  row and the record's JSON packed but the drafts as objects saved under 2 µs.`;
   console.log(md);
   writeFragment('http-bench', md);
 } finally {

@@ -13,6 +13,7 @@ import { CounterBook } from '../dist/domain/counter-book.js';
 import { createAction } from '../dist/domain/lifecycle.js';
 import { createSqliteStore } from '../dist/adapters/store/sqlite/sqlite-store.js';
 import { createActionsTable } from '../dist/adapters/store/sqlite/sqlite-actions.js';
+import { packAction, unpackAction } from '../dist/adapters/store/sqlite/sqlite-packed-action.js';
 import { createHistoryTables } from '../dist/adapters/store/sqlite/sqlite-history.js';
 import { openSqlite } from '../dist/adapters/store/sqlite/sqlite-db.js';
 import { replayHistory } from '../dist/services/replay-service.js';
@@ -125,8 +126,7 @@ createSqliteStore({ path }).close();
       const e = inputs[i % inputs.length];
       const now = new Date(NOW - (ACTIONS - i) * 1000);
       const t = createAction({ id: `act_${String(i).padStart(12, '0')}`, request: { kind: 'http', target: e.action.target, input: e.action.input }, requester: { id: e.requester.id, type: 'agent', owner: 'o@example.com' }, decision: policy.evaluate(e), now });
-      t.next.auditSeqs = [];
-      actions.insert(t.next);
+      actions.insert(unpackAction(packAction(t.next, [])), []);
       history.index(t.next);
     }
   });

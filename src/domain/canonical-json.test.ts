@@ -107,6 +107,18 @@ describe('canonical JSON edge cases', () => {
     expect(canonicalJson(v)).toBe('{"a":true,"z":{"a":null,"y":[1,2.5,0,1e+21,"x"]}}');
     expect(JSON.parse(canonicalJson(v))).toEqual({ a: true, z: { a: null, y: [1, 2.5, 0, 1e21, 'x'] } });
   });
+  it('writes every string as JSON.stringify does, and refuses exactly those with a lone surrogate', () => {
+    // Plain text takes a shortcut (quoted as it is): quotes, backslashes, controls and surrogates must not.
+    const unit = fc.oneof(fc.constantFrom('"', '\\', '\u0000', '\n', '\u001f', '\u007f', '\u2028', '\ud83d', '\ude00', '\ud800'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }));
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 12 }), (s) => {
+        const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+        if (lone) expect(() => canonicalJson(s)).toThrow('lone surrogates cannot be canonicalised');
+        else expect(canonicalJson({ [s]: s })).toBe(`{${JSON.stringify(s)}:${JSON.stringify(s)}}`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
   it('orders keys as the default sort does, for small objects (sorted in place) and large ones', () => {
     // Keys from every plane (surrogate pairs sort by code unit, below U+E000), 0 to 60 of them: both sides of the 32-key switch.
     // Digits too: integer-like keys ("10", "9") come first from Object.keys, in numeric order, not in code-unit order.

@@ -82,7 +82,14 @@ function sortedKeys(o: Record<string, unknown>): string[] {
   return keys;
 }
 
+/** What JSON.stringify escapes (quote, backslash, controls) and what needs the surrogate check. */
+// eslint-disable-next-line no-control-regex -- the controls are what JSON.stringify escapes
+const SPECIAL = /[\u0000-\u001f"\\\uD800-\uDFFF]/;
+
 function stringJson(value: string): string {
+  // Most strings (ids, timestamps, hashes, names) hold none: quoted as they are, one regex
+  // test instead of two native calls (half the cost per string, measured).
+  if (!SPECIAL.test(value)) return `"${value}"`;
   if (SURROGATE.test(value) && LONE_SURROGATE.test(value)) throw new TypeError('lone surrogates cannot be canonicalised');
   return JSON.stringify(value);
 }

@@ -14,6 +14,7 @@ import { createAuditTable } from '../../src/adapters/store/sqlite/sqlite-audit.j
 import { createAuditLogTable } from '../../src/adapters/store/sqlite/sqlite-audit-log.js';
 import { createHistoryTables } from '../../src/adapters/store/sqlite/sqlite-history.js';
 import { openSqlite } from '../../src/adapters/store/sqlite/sqlite-db.js';
+import { packAction } from '../../src/adapters/store/sqlite/sqlite-packed-action.js';
 import { MIGRATIONS, migrate } from '../../src/adapters/store/sqlite/sqlite-migrations.js';
 import { createSqliteStore } from '../../src/adapters/store/sqlite/sqlite-store.js';
 import { createWriteOps } from '../../src/adapters/store/sqlite/sqlite-write-ops.js';
@@ -126,7 +127,7 @@ describe('the SQLite tree and checkpoints', () => {
     const writer = createInlineWriter(db, createWriteOps({ actions: createActionsTable(db), audit, auditLog: createAuditLogTable(db), agent: createAgentTables(db), channels: createChannelTables(db), console: createConsoleTables(db), history: createHistoryTables(db) }), 16, rolledBack);
     const t = newAction();
     const results = await Promise.allSettled([
-      writer.submit('insertAction', { action: t.next, drafts: t.audit }),
+      writer.submit('insertAction', { action: packAction(t.next, t.audit) }),
       writer.submit('updateAction', { next: { ...t.next, version: 5 }, expectedVersion: 1, drafts: [] }),
       writer.submit('appendAudit', { drafts: [draft(1)] }),
     ]);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { createSqliteStore as CreateStore } from '../../src/adapters/store/sqlite/sqlite-store.js';
+import type { packAction as PackAction } from '../../src/adapters/store/sqlite/sqlite-packed-action.js';
 import type { createWorkerWriter as CreateWorkerWriter } from '../../src/adapters/store/sqlite/sqlite-worker-writer.js';
 import type { Store } from '../../src/ports/store.js';
 import { newAction } from './store-fixtures.js';
@@ -12,6 +13,7 @@ const built = fileURLToPath(new URL('../../dist/adapters/store/sqlite/sqlite-sto
 if (!existsSync(built)) throw new Error('build first (npm test does): dist/ is missing');
 const { createSqliteStore } = (await import(built)) as { createSqliteStore: typeof CreateStore };
 const { createWorkerWriter } = (await import(built.replace('sqlite-store.js', 'sqlite-worker-writer.js'))) as { createWorkerWriter: typeof CreateWorkerWriter };
+const { packAction } = (await import(built.replace('sqlite-store.js', 'sqlite-packed-action.js'))) as { packAction: typeof PackAction };
 
 const dirs: string[] = [];
 const stores: Store[] = [];
@@ -30,16 +32,33 @@ function open(): Store {
 describe('the writer thread', () => {
   it('fails only the write whose arguments cannot be sent; the others of the same turn commit', async () => {
     const store = open();
-    const a = newAction();
     const bad = newAction();
-    (bad.next.input as Record<string, unknown>).fn = () => 1; // cannot be structured-cloned
+    await store.insertAction(bad.next, bad.audit);
+    const a = newAction();
+    // New actions go packed into strings (sqlite-packed-action.ts); an update still goes as its objects.
+    const next = { ...bad.next, version: 2, input: { ...bad.next.input, fn: () => 1 } }; // cannot be structured-cloned
     const c = newAction();
-    const results = await Promise.allSettled([store.insertAction(a.next, a.audit), store.insertAction(bad.next, bad.audit), store.insertAction(c.next, c.audit)]);
+    const results = await Promise.allSettled([store.insertAction(a.next, a.audit), store.updateAction(next, 1, []), store.insertAction(c.next, c.audit)]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(await store.getAction(a.next.id)).toBeDefined();
     expect(await store.getAction(c.next.id)).toBeDefined();
-    expect(await store.getAction(bad.next.id)).toBeUndefined();
-    expect(await store.auditSize()).toBe(4);
+    expect((await store.getAction(bad.next.id))?.version).toBe(1);
+    expect(await store.auditSize()).toBe(6);
+  });
+
+  it('a write that fails in the thread fails alone, with its error code; the others of its batch commit', async () => {
+    const store = open();
+    const t = newAction();
+    await store.insertAction(t.next, t.audit);
+    const a = newAction();
+    const c = newAction();
+    const results = await Promise.allSettled([store.insertAction(a.next, a.audit), store.updateAction({ ...t.next, version: 5 }, 1, []), store.insertAction(c.next, c.audit)]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'INTERNAL' });
+    expect((results[0] as PromiseFulfilledResult<{ action: { auditSeqs: number[] } }>).value.action.auditSeqs).toHaveLength(2);
+    expect(await store.getAction(a.next.id)).toBeDefined();
+    expect(await store.getAction(c.next.id)).toBeDefined();
+    expect(await store.auditSize()).toBe(6);
   });
 
   it('when its thread dies, every pending and later write fails and the writer says why', async () => {
@@ -49,9 +68,9 @@ describe('the writer thread', () => {
     writeFileSync(script, "import { parentPort } from 'node:worker_threads'; parentPort.once('message', () => process.exit(3));\n");
     const writer = createWorkerWriter(pathToFileURL(script), { path: join(dir, 'x.db'), busyTimeoutMs: 100, maxBatch: 8 });
     const a = newAction();
-    await expect(writer.submit('insertAction', { action: a.next, drafts: a.audit })).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
+    await expect(writer.submit('insertAction', { action: packAction(a.next, a.audit) })).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
     expect(writer.broken()).toMatch(/stopped/);
-    await expect(writer.submit('insertAction', { action: a.next, drafts: a.audit })).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
+    await expect(writer.submit('insertAction', { action: packAction(a.next, a.audit) })).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
     await writer.drain();
   });
 

@@ -2,11 +2,14 @@ import type { ActionRecord } from '../../../domain/action-record.js';
 import type { Status } from '../../../domain/status.js';
 import { audienceOf } from '../action-audience.js';
 import type { SqliteDb } from './sqlite-db.js';
+import type { ActionInsert } from './sqlite-packed-action.js';
+import { recordWithSeqs } from './sqlite-packed-action.js';
 import { recordOf, recordsOf, rowOf } from './sqlite-rows.js';
 
 /** Prepared statements over `actions` and `action_audience`; writes run inside the writer's transaction. */
 export interface ActionsTable {
-  insert(a: ActionRecord): void;
+  /** A new action, packed by the sending thread (sqlite-packed-action.ts), with its entries' sequence numbers. */
+  insert(a: ActionInsert, auditSeqs: readonly number[]): void;
   /** The compare-and-swap: true when the stored version was `expectedVersion` and the row was replaced. */
   update(next: ActionRecord, expectedVersion: number): boolean;
   get(id: string): ActionRecord | undefined;
@@ -21,7 +24,7 @@ export interface ActionsTable {
 const COLUMNS = 'id, status, mode, requester_id, idempotency_key, created_at, updated_at, expires_at, next_escalation_at, version, record';
 
 export function createActionsTable(db: SqliteDb): ActionsTable {
-  const insert = db.prepare(`INSERT INTO actions (${COLUMNS}) VALUES (@id, @status, @mode, @requester_id, @idempotency_key, @created_at, @updated_at, @expires_at, @next_escalation_at, @version, @record)`);
+  const insert = db.prepare(`INSERT INTO actions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   // Only the mutable columns: id, requester, creation time and idempotency key are fixed at insert.
   const update = db.prepare(`UPDATE actions SET status = @status, updated_at = @updated_at, expires_at = @expires_at,
     next_escalation_at = @next_escalation_at, version = @version, record = @record WHERE id = @id AND version = @expected`);
@@ -37,21 +40,22 @@ export function createActionsTable(db: SqliteDb): ActionsTable {
   const clearAudience = db.prepare('DELETE FROM action_audience WHERE action_id = ?');
   const addAudience = db.prepare('INSERT INTO action_audience (principal, action_id) VALUES (?, ?)');
 
-  function writeAudience(a: ActionRecord, replace: boolean): void {
-    if (replace) clearAudience.run(a.id);
-    for (const ref of audienceOf(a)) addAudience.run(ref, a.id);
+  function writeAudience(id: string, audience: readonly string[], replace: boolean): void {
+    if (replace) clearAudience.run(id);
+    for (const ref of audience) addAudience.run(ref, id);
   }
 
   const one = (row: unknown) => (row === undefined ? undefined : recordOf(row as { record: string }));
 
   return {
-    insert(a) {
-      insert.run(rowOf(a));
-      writeAudience(a, false);
+    insert(a, auditSeqs) {
+      const r = a.row;
+      insert.run(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], recordWithSeqs(r[10], auditSeqs));
+      writeAudience(r[0], a.audience, false);
     },
     update(next, expectedVersion) {
       if (update.run({ ...rowOf(next), expected: expectedVersion }).changes === 0) return false;
-      writeAudience(next, true);
+      writeAudience(next.id, audienceOf(next), true);
       return true;
     },
     get: (id) => one(get.get(id)),

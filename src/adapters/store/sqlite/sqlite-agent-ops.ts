@@ -1,19 +1,21 @@
-import type { ActionRecord } from '../../../domain/action-record.js';
 import type { AuditDraft } from '../../../domain/audit-entry.js';
 import type { InsertResult } from '../../../ports/store.js';
 import type { ListedTool } from '../../../ports/tool-pins.js';
 import { instantOf } from '../store-error.js';
 import type { AgentTables } from './sqlite-agent-tables.js';
 import type { AuditTable } from './sqlite-audit.js';
+import type { ActionInsert, PackedAction } from './sqlite-packed-action.js';
+import { unpackAction } from './sqlite-packed-action.js';
 
-type InsertOp = (args: { action: ActionRecord; drafts: readonly AuditDraft[] }) => { inserted: true } | Extract<InsertResult, { inserted: false }>;
+type InsertOp = (a: ActionInsert) => { inserted: true } | Extract<InsertResult, { inserted: false }>;
 
 /** The write operations of held calls and tool pins; they join the registry in sqlite-write-ops.ts. */
 export function createAgentWriteOps(t: { agent: AgentTables; audit: AuditTable }, insertAction: InsertOp) {
   return {
-    insertHeld(args: { action: ActionRecord; drafts: readonly AuditDraft[] }): ReturnType<InsertOp> {
-      const r = insertAction(args);
-      if (r.inserted) t.agent.hold(args.action);
+    insertHeld(args: { action: PackedAction }): ReturnType<InsertOp> {
+      const a = unpackAction(args.action);
+      const r = insertAction(a);
+      if (r.inserted) t.agent.hold(a.facts);
       return r;
     },
     deliver({ actionId, drafts, at }: { actionId: string; drafts: readonly AuditDraft[]; at: string }): boolean {

@@ -1,6 +1,7 @@
 import type { ActionRecord } from '../../../domain/action-record.js';
 import { instantOf } from '../store-error.js';
 import type { SqliteDb } from './sqlite-db.js';
+import type { ActionFacts } from './sqlite-packed-action.js';
 import { recordOf } from './sqlite-rows.js';
 
 export interface PinRow {
@@ -12,7 +13,7 @@ export interface PinRow {
 
 /** Prepared statements over `held_calls` and `mcp_tool_pins` (migration 4). */
 export interface AgentTables {
-  hold(a: ActionRecord): void;
+  hold(a: ActionFacts): void;
   openHeld(requesterId: string, fingerprint: string): ActionRecord | undefined;
   /** True when this call marked it delivered. */
   deliver(actionId: string, atMs: number): boolean;

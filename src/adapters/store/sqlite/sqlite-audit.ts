@@ -1,5 +1,5 @@
-import type { AuditDraft, AuditEntry } from '../../../domain/audit-entry.js';
-import { decodeAuditEntry, encodeAuditEntry } from '../../../domain/audit-entry.js';
+import type { AuditDraft, AuditEntry, EncodedDraft } from '../../../domain/audit-entry.js';
+import { decodeAuditEntry, encodeAuditEntry, entryBytes, leafHash } from '../../../domain/audit-entry.js';
 import type { SqliteDb } from './sqlite-db.js';
 import type { TreeAppender } from './sqlite-tree.js';
 import { createTreeAppender } from './sqlite-tree.js';
@@ -19,6 +19,8 @@ export interface AuditTable {
    * the same transaction (sqlite-tree.ts).
    */
   appendEntries(drafts: readonly AuditDraft[], first?: number): AuditEntry[];
+  /** appendEntries() of drafts the sending thread encoded (a packed insert): nothing is returned, nothing decoded. */
+  appendEncoded(drafts: readonly EncodedDraft[], first: number): void;
   /** The next sequence number, inside the write transaction. */
   nextSeq(): number;
   /** The tree's appender (its cached edge is dropped on rollback). */
@@ -35,22 +37,32 @@ export function createAuditTable(db: SqliteDb): AuditTable {
   const seqs = db.prepare('SELECT seq FROM audit_entries WHERE action_id = ? ORDER BY seq');
 
   const tree = createTreeAppender(db);
+  const startAt = (first: number | undefined): number => {
+    if (!db.inTransaction) throw new Error('audit entries are appended inside a write transaction only');
+    return first ?? (next.get() as { n: number }).n;
+  };
 
   return {
     tree,
     nextSeq: () => (next.get() as { n: number }).n,
     appendEntries(drafts, first) {
       if (drafts.length === 0) return [];
-      if (!db.inTransaction) throw new Error('audit entries are appended inside a write transaction only');
-      const start = first ?? (next.get() as { n: number }).n;
-      let seq = start;
-      const entries = drafts.map((d) => {
-        const e = encodeAuditEntry(seq++, d);
-        insert.run(e.seq, e.ts, e.type, e.actionId ?? null, e.bytes, e.leafHash);
-        return e;
-      });
+      const start = startAt(first);
+      const entries = drafts.map((d, i) => encodeAuditEntry(start + i, d));
+      for (const e of entries) insert.run(e.seq, e.ts, e.type, e.actionId ?? null, e.bytes, e.leafHash);
       tree.append(start, entries.map((e) => e.leafHash));
       return entries;
+    },
+    appendEncoded(drafts, first) {
+      if (drafts.length === 0) return;
+      const start = startAt(first);
+      const leaves = drafts.map((d, i) => {
+        const bytes = entryBytes(d, start + i);
+        const leaf = leafHash(bytes);
+        insert.run(start + i, d.ts, d.type, d.actionId ?? null, bytes, leaf);
+        return leaf;
+      });
+      tree.append(start, leaves);
     },
     read(start, end) {
       return (range.all(Math.max(0, Math.floor(start)), Math.floor(end)) as AuditRow[]).map((row) => {

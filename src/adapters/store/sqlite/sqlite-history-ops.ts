@@ -9,12 +9,14 @@ import { instantOf } from '../store-error.js';
 import type { ActionsTable } from './sqlite-actions.js';
 import type { AuditTable } from './sqlite-audit.js';
 import type { HistoryTables } from './sqlite-history.js';
+import type { ActionFacts, ActionInsert, PackedAction } from './sqlite-packed-action.js';
+import { unpackAction } from './sqlite-packed-action.js';
 
-type InsertOp = (args: { action: ActionRecord; drafts: readonly AuditDraft[] }) => { inserted: true; auditSeqs: number[] } | Extract<InsertResult, { inserted: false }>;
+type InsertOp = (a: ActionInsert) => { inserted: true; auditSeqs: number[] } | Extract<InsertResult, { inserted: false }>;
 type UpdateOp = (args: { next: ActionRecord; expectedVersion: number; drafts: readonly AuditDraft[] }) => number[] | false;
 
 /** The write operations of standing grants; they join the registry in sqlite-write-ops.ts. */
-export function createGrantWriteOps(t: { history: HistoryTables; audit: AuditTable; actions: ActionsTable }, insertAction: InsertOp, updateAction: UpdateOp, hold: (a: ActionRecord) => void) {
+export function createGrantWriteOps(t: { history: HistoryTables; audit: AuditTable; actions: ActionsTable }, insertAction: InsertOp, updateAction: UpdateOp, hold: (a: ActionFacts) => void) {
   /** The use that leaves a grant none ends it, with its entry, in the same transaction. */
   function endIfUsedUp(grantId: string, at: string): void {
     const g = t.history.endGrant(grantId, { reason: 'used-up', at }, 'used-up');
@@ -23,21 +25,22 @@ export function createGrantWriteOps(t: { history: HistoryTables; audit: AuditTab
   return {
     /** A decided action, written only if its counter reads still hold and its grant can be used (ports/history-store.ts DecidedActionStore). */
     insertDecided(a: {
-      action: ActionRecord;
-      drafts: readonly AuditDraft[];
+      action: PackedAction;
       checks: DecisionChecks;
     }): ReturnType<InsertOp> | { inserted: false; grantUnavailable: true } | { inserted: false; historyChanged: true } {
-      if (a.action.idempotencyKey !== undefined) {
-        const existing = t.actions.byIdempotencyKey(a.action.requester.id, a.action.idempotencyKey);
+      const action = unpackAction(a.action);
+      const facts = action.facts;
+      if (facts.idempotencyKey !== undefined) {
+        const existing = t.actions.byIdempotencyKey(facts.requester.id, facts.idempotencyKey);
         if (existing) return { inserted: false, existing };
       }
       // Inside BEGIN IMMEDIATE: another process (countersign mcp) on the same file cannot write hits until this commits.
       if (a.checks.reads?.length && !t.history.countersHold(a.checks.reads)) return { inserted: false, historyChanged: true };
       const use = a.checks.use;
       if (use && !t.history.useGrant(use.grantId, use.expectedUses, use.nowMs)) return { inserted: false, grantUnavailable: true };
-      const r = insertAction(a);
-      if (r.inserted && a.checks.held) hold(a.action);
-      if (r.inserted && use) endIfUsedUp(use.grantId, a.action.createdAt);
+      const r = insertAction(action);
+      if (r.inserted && a.checks.held) hold(facts);
+      if (r.inserted && use) endIfUsedUp(use.grantId, facts.createdAt);
       return r;
     },
     updateWithGrant(a: { next: ActionRecord; expectedVersion: number; drafts: readonly AuditDraft[]; grant: Grant }): number[] | false {
@@ -46,18 +49,19 @@ export function createGrantWriteOps(t: { history: HistoryTables; audit: AuditTab
       return seqs;
     },
     insertWithGrant(a: {
-      action: ActionRecord;
-      drafts: readonly AuditDraft[];
+      action: PackedAction;
       use: { grantId: string; expectedUses: number; nowMs: number };
     }): ReturnType<InsertOp> | { inserted: false; grantUnavailable: true } {
+      const action = unpackAction(a.action);
+      const facts = action.facts;
       // An idempotent repeat uses nothing: checked before the grant is touched.
-      if (a.action.idempotencyKey !== undefined) {
-        const existing = t.actions.byIdempotencyKey(a.action.requester.id, a.action.idempotencyKey);
+      if (facts.idempotencyKey !== undefined) {
+        const existing = t.actions.byIdempotencyKey(facts.requester.id, facts.idempotencyKey);
         if (existing) return { inserted: false, existing };
       }
       if (!t.history.useGrant(a.use.grantId, a.use.expectedUses, a.use.nowMs)) return { inserted: false, grantUnavailable: true };
-      const r = insertAction(a);
-      if (r.inserted) endIfUsedUp(a.use.grantId, a.action.createdAt);
+      const r = insertAction(action);
+      if (r.inserted) endIfUsedUp(a.use.grantId, facts.createdAt);
       return r;
     },
     revokeGrant(a: { id: string; by: string; reason?: string | undefined; at: string }): Grant | 'not-found' | 'inactive' {

@@ -2,6 +2,7 @@ import type { GrantStore } from '../../../ports/grant-store.js';
 import type { DecidedActionStore, HistoryStore } from '../../../ports/history-store.js';
 import { limitOf } from '../store-error.js';
 import type { HistoryTables } from './sqlite-history.js';
+import { packAction } from './sqlite-packed-action.js';
 import type { Writer } from './sqlite-writer.js';
 
 /** The SQLite store's HistoryStore and GrantStore methods: reads on the connection, writes through the writer. */
@@ -18,13 +19,13 @@ export function historyMethods(h: HistoryTables, writer: Writer, read: <T>(fn: (
       return true;
     },
     insertWithGrant: async (action, drafts, use) => {
-      const r = await writer.submit('insertWithGrant', { action, drafts, use });
+      const r = await writer.submit('insertWithGrant', { action: packAction(action, drafts), use });
       if (!r.inserted) return r;
       action.auditSeqs = r.auditSeqs;
       return { inserted: true, action };
     },
     insertDecided: async (action, drafts, checks) => {
-      const r = await writer.submit('insertDecided', { action, drafts, checks });
+      const r = await writer.submit('insertDecided', { action: packAction(action, drafts), checks });
       if (!r.inserted) return r;
       action.auditSeqs = r.auditSeqs;
       return { inserted: true, action };

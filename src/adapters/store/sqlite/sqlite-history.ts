@@ -8,12 +8,13 @@ import { hasActed, qualifies } from '../../../domain/history-types.js';
 import type { CounterRead } from '../../../ports/history-store.js';
 import { instantOf } from '../store-error.js';
 import type { SqliteDb } from './sqlite-db.js';
+import type { ActionFacts } from './sqlite-packed-action.js';
 import { recordsOf } from './sqlite-rows.js';
 
 /** Prepared statements over `counter_hits`, `acted_pairs` and `grants` (migration 5). */
 export interface HistoryTables {
   /** Indexes a written record's hits and acted pair (ports/history-store.ts); runs inside the write's transaction. */
-  index(a: ActionRecord): void;
+  index(a: ActionFacts): void;
   readHits(cursor: number, sinceMs: number, limit: number): { hits: CounterHit[]; cursor: number };
   readActed(cursor: number, limit: number): { pairs: Array<{ agent: string; target: string }>; cursor: number };
   scan(fromMs: number, toMs: number, after: { createdAt: string; id: string } | undefined, limit: number): ActionRecord[];

@@ -15,6 +15,7 @@ import { createChannelTables } from './sqlite-channels.js';
 import { createConsoleTables } from './sqlite-console-tables.js';
 import { openSqlite, openSqliteReadOnly } from './sqlite-db.js';
 import { createActionLister } from './sqlite-list.js';
+import { packAction } from './sqlite-packed-action.js';
 import { checkReadable, migrate } from './sqlite-migrations.js';
 import { createWorkerWriter } from './sqlite-worker-writer.js';
 import { createWriteOps } from './sqlite-write-ops.js';
@@ -122,7 +123,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
 
   return {
     insertAction: async (action, drafts) => {
-      const r = await writer.submit('insertAction', { action, drafts });
+      const r = await writer.submit('insertAction', { action: packAction(action, drafts) });
       if (!r.inserted) return r;
       action.auditSeqs = r.auditSeqs;
       return { inserted: true, action };
@@ -161,7 +162,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       }
     },
     insertHeld: async (action, drafts) => {
-      const r = await writer.submit('insertHeld', { action, drafts });
+      const r = await writer.submit('insertHeld', { action: packAction(action, drafts) });
       return r.inserted ? { inserted: true, action } : r;
     },
     openHeld: (requesterId, fingerprint) => read(() => agent.openHeld(requesterId, fingerprint)),

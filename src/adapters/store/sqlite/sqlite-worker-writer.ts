@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../../domain/errors.js';
-import type { WireJob, WireOutcome, WorkerData, WorkerReply, WorkerRequest } from './sqlite-writer-protocol.js';
+import type { WireJob, WorkerData, WorkerReply, WorkerRequest } from './sqlite-writer-protocol.js';
 import { deserializeError } from './sqlite-writer-protocol.js';
 import type { WriteArgs, WriteOpName, WriteResult } from './sqlite-write-ops.js';
 import type { Writer } from './sqlite-writer.js';
@@ -32,8 +32,16 @@ export function createWorkerWriter(workerUrl: URL, data: WorkerData): Writer {
   let broken: AppError | undefined;
   let onClosed: (() => void) | undefined;
 
-  // The worker keeps the process alive only while writes are in flight.
-  const updateRef = () => (inFlight.size || queue.length ? worker.ref() : worker.unref());
+  // The worker keeps the process alive only while writes are in flight (ref and unref
+  // are native calls: made when that changes, not on every write).
+  let refd: boolean | undefined;
+  const updateRef = () => {
+    const busy = inFlight.size > 0 || queue.length > 0;
+    if (busy === refd) return;
+    refd = busy;
+    if (busy) worker.ref();
+    else worker.unref();
+  };
   updateRef();
 
   function failAll(e: AppError): void {
@@ -50,10 +58,11 @@ export function createWorkerWriter(workerUrl: URL, data: WorkerData): Writer {
       case 'result': {
         const batch = inFlight.get(m.id);
         inFlight.delete(m.id);
+        const failed = m.errors && new Map(m.errors);
         batch?.forEach((p, i) => {
-          const o = m.outcomes[i] as WireOutcome;
-          if (o.ok) p.resolve(o.value);
-          else p.reject(deserializeError(o.error));
+          const e = failed?.get(i);
+          if (e) p.reject(deserializeError(e));
+          else p.resolve(m.values[i]);
         });
         updateRef();
         break;

@@ -5,6 +5,8 @@ import type { Delivery, DeliveryStatus, FinishedDelivery, NewDelivery } from '..
 import type { InsertResult } from '../../../ports/store.js';
 import { instantOf } from '../store-error.js';
 import type { ActionsTable } from './sqlite-actions.js';
+import type { ActionFacts, ActionInsert, PackedAction } from './sqlite-packed-action.js';
+import { unpackAction } from './sqlite-packed-action.js';
 import { createAgentWriteOps } from './sqlite-agent-ops.js';
 import type { AgentTables } from './sqlite-agent-tables.js';
 import type { AuditTable } from './sqlite-audit.js';
@@ -37,24 +39,29 @@ function seqsFrom(first: number, n: number): number[] {
  * `writer.submit(name, args)`.
  */
 export function createWriteOps(t: WriteTables) {
+  function insert(a: ActionInsert): { inserted: true; auditSeqs: number[] } | Extract<InsertResult, { inserted: false }> {
+    const facts = a.facts;
+    if (facts.version !== 1) throw new AppError('INTERNAL', `a new action has version 1, not ${facts.version}`);
+    if (facts.idempotencyKey !== undefined) {
+      // Checked inside the transaction: a repeat in the same batch sees the first insert.
+      const existing = t.actions.byIdempotencyKey(facts.requester.id, facts.idempotencyKey);
+      if (existing) return { inserted: false, existing };
+    }
+    const first = t.audit.nextSeq();
+    const auditSeqs = seqsFrom(first, a.drafts.length);
+    t.actions.insert(a, auditSeqs);
+    t.history.index(facts);
+    t.audit.appendEncoded(a.drafts, first);
+    return { inserted: true, auditSeqs };
+  }
   const ops = {
     /**
+     * A new action and its entries, packed by the sending thread (sqlite-packed-action.ts).
      * The inserted action is not sent back (the caller has it): `{inserted: true}` and the
      * sequence numbers of its entries, which the stored record lists.
      */
-    insertAction({ action, drafts }: { action: ActionRecord; drafts: readonly AuditDraft[] }): { inserted: true; auditSeqs: number[] } | Extract<InsertResult, { inserted: false }> {
-      if (action.version !== 1) throw new AppError('INTERNAL', `a new action has version 1, not ${action.version}`);
-      if (action.idempotencyKey !== undefined) {
-        // Checked inside the transaction: a repeat in the same batch sees the first insert.
-        const existing = t.actions.byIdempotencyKey(action.requester.id, action.idempotencyKey);
-        if (existing) return { inserted: false, existing };
-      }
-      const first = t.audit.nextSeq();
-      const auditSeqs = seqsFrom(first, drafts.length);
-      t.actions.insert({ ...action, auditSeqs });
-      t.history.index(action);
-      t.audit.appendEntries(drafts, first);
-      return { inserted: true, auditSeqs };
+    insertAction({ action }: { action: PackedAction }): ReturnType<typeof insert> {
+      return insert(unpackAction(action));
     },
     /** On success, every sequence number of the action's entries (the stored record's `auditSeqs`); false on a CAS miss. */
     updateAction({ next, expectedVersion, drafts }: { next: ActionRecord; expectedVersion: number; drafts: readonly AuditDraft[] }): number[] | false {
@@ -115,8 +122,8 @@ export function createWriteOps(t: WriteTables) {
       return t.auditLog.advanceCursor(name, owner, from, to);
     },
   };
-  const hold = (a: ActionRecord) => t.agent.hold(a);
-  return { ...ops, ...createAgentWriteOps(t, ops.insertAction), ...createConsoleWriteOps(t), ...createGrantWriteOps(t, ops.insertAction, ops.updateAction, hold) };
+  const hold = (a: ActionFacts) => t.agent.hold(a);
+  return { ...ops, ...createAgentWriteOps(t, insert), ...createConsoleWriteOps(t), ...createGrantWriteOps(t, insert, ops.updateAction, hold) };
 }
 
 export type WriteOps = ReturnType<typeof createWriteOps>;

@@ -10,7 +10,7 @@ import { createCheckpointer } from './sqlite-checkpointer.js';
 import { createConsoleTables } from './sqlite-console-tables.js';
 import { openSqlite } from './sqlite-db.js';
 import { createHistoryTables } from './sqlite-history.js';
-import type { WorkerData, WorkerReply, WorkerRequest } from './sqlite-writer-protocol.js';
+import type { WireError, WorkerData, WorkerReply, WorkerRequest } from './sqlite-writer-protocol.js';
 import { serializeError } from './sqlite-writer-protocol.js';
 import { createWriteOps } from './sqlite-write-ops.js';
 import { createInlineWriter } from './sqlite-writer.js';
@@ -36,14 +36,15 @@ port.on('message', (m: WorkerRequest) => {
   switch (m.type) {
     case 'batch': {
       // Every job of the message is submitted in this turn, so they share one transaction.
-      const outcomes = m.jobs.map((job) =>
-        writer.submit(job.op, job.args as never).then(
-          (value) => ({ ok: true as const, value }),
-          (error: unknown) => ({ ok: false as const, error: serializeError(error) }),
-        ),
+      const errors: Array<[number, WireError]> = [];
+      const values = m.jobs.map((job, i) =>
+        writer.submit(job.op, job.args as never).catch((error: unknown) => {
+          errors.push([i, serializeError(error)]);
+          return undefined;
+        }),
       );
-      const sent = Promise.all(outcomes).then((o) => {
-        reply({ type: 'result', id: m.id, outcomes: o });
+      const sent = Promise.all(values).then((v) => {
+        reply(errors.length ? { type: 'result', id: m.id, values: v, errors } : { type: 'result', id: m.id, values: v });
         checkpointer.committed();
       });
       replies.add(sent);
