@@ -187,8 +187,8 @@ function collector(): { add: (f: Finding) => void; list: Finding[]; count: numbe
  * A database's log in two halves, the later one in a worker thread (or after the
  * earlier one, inline): both read, check integrity and governance; then joined
  * (verify-split.ts). When they cannot be (entries missing from the earlier half; an
- * action begun in the later half seen before it), what cannot is checked again in one
- * pass. Returns the governance checker that holds the result, and the tampering
+ * action begun in the later half seen before it), the whole log is checked again in one
+ * pass, integrity and governance on the same bytes. Returns the governance checker that holds the result, and the tampering
  * findings counted beyond the lists.
  */
 async function runSplit(
@@ -222,19 +222,22 @@ async function runSplit(
     const gov = governance ? (c: EntryChunk) => void governChunk(governance, c, earlyBad.add) : undefined;
     const early = await checkEarlierHalf({ path, start: plan.start, at, rootsAt, checkNodes: plan.checkNodes }, gov, (n) => progress?.(n + Atomics.load(laterDone, 0), total));
     const lateResult = late ? await late : checkLaterHalf(later, (n) => progress?.(at - plan.start + n, total));
-    const again: Array<'integrity' | 'governance'> = [];
     const joined = joinIntegrity(at, early, lateResult);
-    if (!joined) again.push('integrity');
-    const integrity = joined ?? (await runInline(plan, undefined, progress));
     let uncounted = 0;
-    if (!governance) return { integrity, governance, uncounted, again };
-    if (joinGovernance(governance, lateResult, other, (n) => (uncounted += n))) {
+    const lateBad: Finding[] = [];
+    if (joined && !governance) return { integrity: joined, governance, uncounted, again: [] };
+    if (joined && governance && joinGovernance(governance, lateResult, (f) => lateBad.push(f), (n) => (uncounted += n))) {
+      // The earlier half's findings first: the report names the first bad entry.
       earlyBad.list.forEach(other);
-      return { integrity, governance, uncounted: uncounted + earlyBad.count - earlyBad.list.length, again };
+      lateBad.forEach(other);
+      return { integrity: joined, governance, uncounted: uncounted + earlyBad.count - earlyBad.list.length, again: [] };
     }
-    const checker = new GovernanceChecker(1000);
-    for (const chunk of chunksOf(plan.spec, plan.start, plan.end)) governChunk(checker, chunk, other);
-    return { integrity, governance: checker, uncounted: 0, again: [...again, 'governance'] };
+    // Not joined: both checks again, together, in one pass over the same bytes. Rechecking
+    // only the part that failed would read the database a second time, and governance could
+    // then judge bytes that integrity never hashed (a writer changing the file in between).
+    const checker = governance ? new GovernanceChecker(1000) : undefined;
+    const integrity = await runInline(plan, checker ? (c) => governChunk(checker, c, other) : undefined, progress);
+    return { integrity, governance: checker, uncounted: 0, again: checker ? ['integrity', 'governance'] : ['integrity'] };
   } finally {
     if (worker) void worker.terminate();
   }

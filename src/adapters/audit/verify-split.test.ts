@@ -212,7 +212,7 @@ describe('two halves report exactly what one pass reports', () => {
 
   it('an entry deleted from the earlier half: every later position moves, checked again in one pass, the same findings', async () => {
     for (const seq of [4, 25]) {
-      const r = await sameEverySplit(tampered(log53, (db) => db.prepare('DELETE FROM audit_entries WHERE seq = ?').run(seq)), [26, 27, 40], { again: ['integrity'] });
+      const r = await sameEverySplit(tampered(log53, (db) => db.prepare('DELETE FROM audit_entries WHERE seq = ?').run(seq)), [26, 27, 40], { again: ['integrity', 'governance'] });
       expect(r.findings).toContainEqual(expect.objectContaining({ check: 'missing-entries', seq }));
     }
   });
@@ -269,7 +269,7 @@ describe('governance across the split', () => {
     // Action 0 is entries 1 to 4, its submission repeated last. Split inside it, the later half sets its entries aside for the earlier one's state.
     const path = await governed((a) => [...a.flat(), a[0]![0]!]);
     await sameEverySplit(path, [2, 3, 4]);
-    const r = await sameEverySplit(path, [5, 6, 20], { again: ['governance'] });
+    const r = await sameEverySplit(path, [5, 6, 20], { again: ['integrity', 'governance'] });
     expect(r.findings).toContainEqual(expect.objectContaining({ check: 'submitted-twice' }));
   });
 
@@ -279,5 +279,31 @@ describe('governance across the split', () => {
       const r = await sameEverySplit(path, SPLITS_53);
       expect(r.findings.filter((f) => f.check === 'malformed-entry')).toEqual([expect.objectContaining({ seq })]);
     }
+  });
+
+  it('when the halves cannot be joined, both checks run again on the same bytes: a writer changing the file meanwhile cannot hide a violation', async () => {
+    // Action 0 executed twice (its execution.started again at entry 5); entry 5 hidden while the
+    // halves read (so they cannot be joined), put back before the second pass reads.
+    const path = await governed((a) => [...a[0]!, a[0]![2]!, ...a.slice(1).flat()]);
+    expect((await verifyAuditLog(plan(path), { threads: false })).findings.map((f) => `${f.check}@${f.seq}`)).toEqual(['executed-twice@5']);
+    const db = new Database(path);
+    for (const t of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").pluck().all() as string[]) db.exec(`DROP TRIGGER "${t}"`);
+    const row = db.prepare('SELECT * FROM audit_entries WHERE seq = 5').get() as Record<string, unknown>;
+    db.prepare('DELETE FROM audit_entries WHERE seq = 5').run();
+    let restored = false;
+    const r = await verifyAuditLog(plan(path), {
+      threads: false,
+      split: 20,
+      progress: (done) => {
+        if (restored || done < 20) return;
+        db.prepare('INSERT INTO audit_entries (seq, ts, type, action_id, bytes, leaf_hash) VALUES (@seq, @ts, @type, @action_id, @bytes, @leaf_hash)').run(row);
+        restored = true;
+      },
+    });
+    db.close();
+    expect(restored).toBe(true);
+    expect(r.halves).toEqual({ at: 20, again: ['integrity', 'governance'] });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.findings.map((f) => `${f.check}@${f.seq}`)).toContain('executed-twice@5');
   });
 });
