@@ -111,7 +111,7 @@ export function registerAuditVerifyCommand(audit: Command): void {
     .option('--origin <name>', "the log's origin (default: the key's name)")
     .option('--json', 'the report as JSON')
     .option('--no-progress', 'no progress bar')
-    .option('--threads', 'use two threads whatever the size (default: on long logs): each checks half of a database, or a worker checks the integrity of a bundle')
+    .option('--threads', 'use two threads whatever the size (default: on long logs): a worker checks integrity while this thread checks governance; with --integrity-only each checks half of a database')
     .option('--no-threads', 'check integrity and governance in one thread')
     .option('--integrity-only', 'skip the governance checks (faster; for frequent scheduled checks)')
     .option('--wait <duration>', 'with --config: first wait up to this long (e.g. 30s) for the running gateway to sign a checkpoint covering the newest entries')
